@@ -1,0 +1,43 @@
+# PeerHub. `make run` serves the demo; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck pytest browser bench clean
+
+$(BIN)/peerhub: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+## Serve PeerHub with the demo data on the embedded SQLite database.
+run: $(BIN)/peerhub
+	$(BIN)/peerhub demo
+	$(BIN)/peerhub serve --host $(HOST) --port $(PORT)
+
+## Every check: lint, types, tests on SQLite and PostgreSQL, browser tests.
+test: lint typecheck pytest
+
+lint: $(BIN)/peerhub
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/peerhub
+	$(BIN)/mypy
+
+pytest: $(BIN)/peerhub
+	$(BIN)/pytest
+
+browser: $(BIN)/peerhub
+	$(BIN)/pytest tests/browser
+
+## Benchmarks (results go to docs/performance.md); the directory one needs PostgreSQL.
+bench: $(BIN)/peerhub
+	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_directory.py --groups 50000 --requests 400 --baseline-requests 25 --rounds 3
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
