@@ -1,0 +1,1 @@
+"""Sign-up, sign-in, the account page and professional verification."""

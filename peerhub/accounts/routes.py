@@ -1,0 +1,386 @@
+"""HTTP routes for sign-up, sign-in, sign-out, the account page and the admin page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sqlalchemy import or_, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from peerhub import audit
+from peerhub.accounts import actions
+from peerhub.db import transaction
+from peerhub.errors import FieldError, NotFound
+from peerhub.models import ProfessionalStatus, User
+from peerhub.security import sessions
+from peerhub.security.middleware import cookie_header
+from peerhub.web.render import auth, ctx, error, form_text, ip, render
+
+
+def safe_next(value: str | None, default: str = "/account") -> str:
+    """Only same-site paths: no open redirect through ?next=."""
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return default
+    if "\\" in value:
+        return default
+    return value
+
+
+def login_redirect(request: Request) -> Response:
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return RedirectResponse(f"/login?next={target}", status_code=303)
+
+
+def require_user(request: Request) -> User | Response:
+    user = auth(request).user
+    if user is None:
+        if request.url.path.startswith("/api/"):
+            return error(request, 401, "Sign in first.")
+        return login_redirect(request)
+    return user
+
+
+def _session_cookie(request: Request, token: str) -> str:
+    settings = ctx(request).settings
+    return cookie_header(settings.session_cookie_name, token, secure=settings.secure_cookies)
+
+
+async def signup_page(request: Request) -> Response:
+    if auth(request).signed_in:
+        return RedirectResponse("/account", status_code=303)
+    return render(request, "signup.html", {"next": safe_next(request.query_params.get("next"))})
+
+
+async def signup(request: Request) -> Response:
+    app = ctx(request)
+    form = await request.form()
+    values = {
+        "pseudonym": form_text(form, "pseudonym", 200),
+        "email": form_text(form, "email", 300),
+    }
+    nxt = safe_next(form_text(form, "next"))
+    now = app.clock()
+    try:
+        async with transaction(app.sessions) as db:
+            user = await actions.signup(
+                db,
+                app.passwords,
+                now,
+                pseudonym=values["pseudonym"],
+                password=form_text(form, "password", 4096),
+                email=values["email"] or None,
+                client_ip=ip(request),
+            )
+            new = await actions.login(
+                db,
+                app.settings,
+                user,
+                now,
+                old_session_id=None,
+                user_agent=request.headers.get("user-agent", ""),
+            )
+    except FieldError as exc:
+        return render(
+            request,
+            "signup.html",
+            {"errors": {exc.field: exc.message}, "values": values, "next": nxt},
+            status=422,
+        )
+    response = RedirectResponse(nxt, status_code=303)
+    response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    if auth(request).signed_in:
+        return RedirectResponse("/account", status_code=303)
+    return render(request, "login.html", {"next": safe_next(request.query_params.get("next"))})
+
+
+async def login(request: Request) -> Response:
+    app = ctx(request)
+    form = await request.form()
+    pseudonym = form_text(form, "pseudonym", 200)
+    nxt = safe_next(form_text(form, "next"))
+    now = app.clock()
+    async with transaction(app.sessions) as db:
+        result = await actions.authenticate(
+            db,
+            app.passwords,
+            now,
+            pseudonym=pseudonym,
+            password=form_text(form, "password", 4096),
+            client_ip=ip(request),
+        )
+        new = None
+        if result.user is not None:
+            new = await actions.login(
+                db,
+                app.settings,
+                result.user,
+                now,
+                old_session_id=auth(request).session_id,
+                user_agent=request.headers.get("user-agent", ""),
+            )
+    if result.throttled:
+        minutes = max(1, (result.retry_after + 59) // 60)
+        return render(
+            request,
+            "login.html",
+            {
+                "errors": {
+                    "form": f"Too many attempts. Please wait {minutes} minute"
+                    f"{'s' if minutes > 1 else ''} and try again."
+                },
+                "values": {"pseudonym": pseudonym},
+                "next": nxt,
+            },
+            status=429,
+            headers={"Retry-After": str(result.retry_after)},
+        )
+    if new is None:
+        return render(
+            request,
+            "login.html",
+            {
+                "errors": {"form": "That name and password do not match an account."},
+                "values": {"pseudonym": pseudonym},
+                "next": nxt,
+            },
+            status=401,
+        )
+    response = RedirectResponse(nxt, status_code=303)
+    response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    app = ctx(request)
+    who = auth(request)
+    if who.user is not None:
+        async with transaction(app.sessions) as db:
+            await actions.logout(db, who.user.id, app.clock(), ip(request))
+    settings = app.settings
+    response = RedirectResponse("/?signed_out=1", status_code=303)
+    response.headers.append(
+        "Set-Cookie",
+        cookie_header(settings.session_cookie_name, "", secure=settings.secure_cookies, max_age=0),
+    )
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+async def _account_context(request: Request, user: User) -> dict[str, Any]:
+    from peerhub.groups import queries as group_queries
+
+    app = ctx(request)
+    async with app.sessions() as db:
+        my_groups = await group_queries.my_groups(db, user.id)
+        organisations = await group_queries.my_organisations(db, user.id)
+    return {
+        "my_groups": my_groups,
+        "my_organisations": organisations,
+        "organiser_of": len(organisations),
+    }
+
+
+async def account_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    return render(request, "account.html", await _account_context(request, user))
+
+
+async def account_update(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    what = form_text(form, "action", 40)
+    values = {k: form_text(form, k, 300) for k in ("email", "role", "organisation")}
+    try:
+        async with transaction(app.sessions) as db:
+            me = await db.get(User, user.id)
+            if me is None:
+                raise NotFound(user.id)
+            if what == "email":
+                await actions.update_email(db, me, values["email"], app.clock())
+            elif what == "professional":
+                await actions.request_professional(
+                    db, me, app.clock(), role=values["role"], organisation=values["organisation"]
+                )
+            else:
+                raise FieldError("action", "Unknown change.")
+    except FieldError as exc:
+        context = await _account_context(request, user)
+        context.update(errors={exc.field: exc.message}, values=values)
+        return render(request, "account.html", context, status=422)
+    return RedirectResponse("/account?saved=1", status_code=303)
+
+
+async def api_me(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    return JSONResponse(
+        {
+            "id": user.id,
+            "pseudonym": user.pseudonym,
+            "is_admin": user.is_admin,
+            "professional_status": user.professional_status,
+            "csrf_token": auth(request).csrf_token,
+        }
+    )
+
+
+def require_admin(request: Request) -> User | Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    if not user.is_admin:
+        return error(request, 403, "Only PeerHub administrators can open this page.")
+    return user
+
+
+async def admin_page(request: Request) -> Response:
+    from peerhub.groups import queries as group_queries
+
+    admin = require_admin(request)
+    if isinstance(admin, Response):
+        return admin
+    app = ctx(request)
+    query = request.query_params.get("q", "").strip()[:40]
+    async with app.sessions() as db:
+        pending = (
+            await db.scalars(
+                select(User)
+                .where(User.professional_status == ProfessionalStatus.PENDING.value)
+                .order_by(User.created_at)
+            )
+        ).all()
+        unverified = await group_queries.unverified_organisations(db)
+        verified = await group_queries.verified_organisations(db)
+        found: list[User] = []
+        if query:
+            like = f"%{actions.pseudonym_key(query)}%"
+            found = list(
+                (
+                    await db.scalars(
+                        select(User)
+                        .where(or_(User.pseudonym_key.like(like)))
+                        .order_by(User.pseudonym_key)
+                        .limit(50)
+                    )
+                ).all()
+            )
+    return render(
+        request,
+        "admin.html",
+        {
+            "pending": pending,
+            "found": found,
+            "q": query,
+            "unverified_organisations": unverified,
+            "verified_organisations": verified,
+        },
+    )
+
+
+async def admin_action(request: Request) -> Response:
+    from peerhub.groups import actions as group_actions
+
+    admin = require_admin(request)
+    if isinstance(admin, Response):
+        return admin
+    app = ctx(request)
+    form = await request.form()
+    user_id = form_text(form, "user_id", 36)
+    organisation_id = form_text(form, "organisation_id", 36)
+    what = form_text(form, "action", 20)
+    now = app.clock()
+    try:
+        async with transaction(app.sessions) as db:
+            if what in ("verify", "decline"):
+                await actions.decide_professional(db, admin, user_id, now, verify=what == "verify")
+            elif what in ("disable", "enable"):
+                await actions.set_disabled(db, admin, user_id, now, disabled=what == "disable")
+            elif what in ("verify_org", "unverify_org"):
+                await group_actions.verify_organisation(
+                    db, admin, organisation_id, now, verified=what == "verify_org"
+                )
+            else:
+                raise FieldError("action", "Unknown action.")
+    except NotFound:
+        return error(request, 404, "No such account or organisation.")
+    except FieldError as exc:
+        return error(request, 422, exc.message, field=exc.field)
+    return RedirectResponse("/admin?done=1", status_code=303)
+
+
+async def sessions_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        rows = await sessions.list_sessions(db, user.id)
+    current = auth(request).session_id
+    listed = [
+        {
+            "id": row.id,
+            "device": sessions.describe_device(row.user_agent),
+            "created_at": row.created_at,
+            "last_seen_at": row.last_seen_at,
+            "current": row.id == current,
+        }
+        for row in rows
+    ]
+    return render(request, "sessions.html", {"listed": listed})
+
+
+async def sessions_end(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    session_id = form_text(form, "session_id", 36)
+    async with transaction(app.sessions) as db:
+        ended = await sessions.end_own_session(db, user.id, session_id)
+        if ended:
+            audit.record(
+                db,
+                app.clock(),
+                "session.revoked",
+                actor_id=user.id,
+                subject_id=user.id,
+                client_ip=ip(request),
+            )
+    if not ended:
+        return error(request, 404, "That session has already ended.")
+    if session_id == auth(request).session_id:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/account/sessions?ended=1", status_code=303)
+
+
+routes = [
+    Route("/signup", signup_page, methods=["GET"]),
+    Route("/signup", signup, methods=["POST"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/account", account_page, methods=["GET"]),
+    Route("/account", account_update, methods=["POST"]),
+    Route("/account/sessions", sessions_page, methods=["GET"]),
+    Route("/account/sessions", sessions_end, methods=["POST"]),
+    Route("/api/me", api_me, methods=["GET"]),
+    Route("/admin", admin_page, methods=["GET"]),
+    Route("/admin", admin_action, methods=["POST"]),
+]

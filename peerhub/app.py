@@ -1,0 +1,114 @@
+"""create_app(settings): every route, middleware and the lifespan, declared in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from peerhub.accounts import routes as accounts
+from peerhub.config import Settings
+from peerhub.context import AppContext, Clock, system_clock
+from peerhub.db import make_engine, make_sessionmaker
+from peerhub.directory import routes as directory
+from peerhub.finding import routes as finding
+from peerhub.finding.profiles import MatchIndex
+from peerhub.groups import routes as groups
+from peerhub.health import healthz, readyz
+from peerhub.openapi import openapi_json
+from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
+from peerhub.realtime import web as realtime_web
+from peerhub.realtime.policy import Registry as RealtimeRegistry
+from peerhub.realtime.service import Realtime
+from peerhub.referrals import routes as referrals
+from peerhub.security.middleware import AuthMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from peerhub.security.passwords import Passwords
+from peerhub.security.ratelimit import TokenBuckets
+from peerhub.web import pages
+from peerhub.web.render import make_environment
+
+# Public JSON APIs that change nothing a person owns; they still get the Origin check.
+CSRF_EXEMPT = ("/api/match",)
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.ctx = AppContext(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            passwords=Passwords(settings.argon2_params, settings.password_hash_concurrency),
+            clock=clock,
+        )
+        app.state.match_index = MatchIndex(app.state.ctx.sessions, settings.base_url, clock)
+        app.state.redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            app.state.redis = Redis.from_url(
+                settings.redis_url, socket_timeout=5, socket_connect_timeout=5
+            )
+        # Real-time rooms: writer, hub and bus in this process, and the WebSocket
+        # server on its own port when one is configured (peerhub serve does).
+        app.state.realtime = Realtime(
+            app.state.ctx, realtime_config.load(settings), app.state.realtime_registry
+        )
+        await app.state.realtime.start()
+        try:
+            yield
+        finally:
+            await app.state.realtime.stop()  # real-time rooms
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await engine.dispose()
+
+    routes = [
+        Route("/", pages.home, methods=["GET"]),
+        Route("/crisis", pages.crisis, methods=["GET"]),
+        Route("/api/crisis-contacts", pages.crisis_json, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *accounts.routes,
+        *groups.routes,
+        *directory.routes,
+        *finding.routes,
+        *referrals.routes,
+        *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
+        Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(AuthMiddleware),
+            Middleware(CSRFMiddleware, exempt=CSRF_EXEMPT),
+        ],
+        exception_handlers={
+            HTTPException: pages.http_exception,
+            OperationalError: pages.database_unavailable,
+            InterfaceError: pages.database_unavailable,
+            ConnectionError: pages.database_unavailable,
+            TimeoutError: pages.database_unavailable,
+            Exception: pages.server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Extensions of the real-time rooms (moderation) register here before start-up.
+    app.state.realtime_registry = RealtimeRegistry()
+    # /api/match and /find: a burst of 30, then one search a second per address.
+    app.state.match_limits = TokenBuckets(rate=1.0, burst=30, clock=time.monotonic)
+    # Referral codes: 10 tries, then one every 6 seconds per address (no guessing).
+    app.state.code_limits = TokenBuckets(rate=1 / 6, burst=10, clock=time.monotonic)
+    app.state.jinja = make_environment(settings)
+    return app

@@ -1,0 +1,270 @@
+"""The ``peerhub`` command: serve, migrate, demo, create-admin, allocate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from peerhub.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("peerhub")
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as one line, exit status 1."""
+
+
+def _configure_logging() -> None:
+    from peerhub import logs
+
+    logs.configure(os.environ.get("PEERHUB_LOG_LEVEL", "INFO"))
+
+
+def _migrate(settings: Settings) -> str | None:
+    from peerhub import migrate
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(migrate.upgrade(settings.database_url))
+        return asyncio.run(migrate.current_revision(settings.database_url))
+    except (OSError, ConnectionError) as exc:
+        raise CommandError(f"cannot reach the database: {exc.__class__.__name__}") from exc
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise CommandError(
+                f"migration failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            ) from exc
+        raise
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from peerhub import notify
+    from peerhub.app import create_app
+
+    notify.load_sender()  # bad PEERHUB_SMTP_* values stop start-up here, not at first use
+    if "PEERHUB_BASE_URL" not in os.environ:
+        # Nobody said where PeerHub is published, so it is where it listens.
+        settings = settings.listening_on(args.host, args.port)
+    # Real-time rooms: the WebSocket server listens beside uvicorn, in its event
+    # loop, on --ws-port, else PEERHUB_WS_PORT, else the HTTP port + 1.
+    settings = settings.with_overrides(
+        extra={
+            **settings.extra,
+            "ws_host": args.host,
+            "ws_port": args.ws_port,
+            "ws_default_port": args.port + 1,
+        }
+    )
+    if settings.is_sqlite:
+        revision = _migrate(settings)
+        log.info("embedded database at revision %s", revision)
+    app = create_app(settings)
+    print(f"PeerHub is running at http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        # Our own middleware reads X-Forwarded-For from PEERHUB_TRUSTED_PROXIES only.
+        proxy_headers=False,
+        server_header=False,
+        # The access log would record query strings, which may carry codes; the
+        # app logs what it needs without them.
+        access_log=False,
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        log_level=os.environ.get("PEERHUB_LOG_LEVEL", "info").lower(),
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    revision = _migrate(settings)
+    print(f"database is up to date (revision {revision})")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from peerhub.context import system_clock
+    from peerhub.db import make_engine, make_sessionmaker
+    from peerhub.demo import DEMO_PASSWORD, load_demo
+    from peerhub.security.passwords import Passwords
+
+    _migrate(settings)
+
+    async def run() -> object:
+        engine = make_engine(settings.database_url)
+        try:
+            return await load_demo(make_sessionmaker(engine), Passwords(), system_clock())
+        finally:
+            await engine.dispose()
+
+    summary = asyncio.run(run())
+    print(summary)
+    print(
+        f"Demo accounts (password: {DEMO_PASSWORD}): demo-admin, demo-organiser, "
+        "demo-moderator, demo-gp, demo-member"
+    )
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    env = os.environ.get("PEERHUB_ADMIN_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise CommandError("no password: use --password-stdin or set PEERHUB_ADMIN_PASSWORD")
+    first = getpass.getpass("Password for the new admin: ")
+    if first != getpass.getpass("Same password again: "):
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from peerhub.accounts.actions import signup
+    from peerhub.context import system_clock
+    from peerhub.db import make_engine, make_sessionmaker, transaction
+    from peerhub.errors import FieldError
+    from peerhub.security.passwords import Passwords
+
+    if settings.is_sqlite:
+        _migrate(settings)
+    password = _read_password(args)
+
+    async def run() -> str:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as db:
+                user = await signup(
+                    db,
+                    Passwords(),
+                    system_clock(),
+                    pseudonym=args.pseudonym,
+                    password=password,
+                    email=args.email,
+                    is_admin=True,
+                )
+                return user.id
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except FieldError as exc:
+        raise CommandError(f"{exc.field}: {exc.message}") from exc
+    print(f"admin {args.pseudonym!r} created (id {user_id})")
+    return 0
+
+
+def cmd_allocate(settings: Settings, args: argparse.Namespace) -> int:
+    from peerhub.context import system_clock
+    from peerhub.db import make_engine, make_sessionmaker, transaction
+    from peerhub.finding.actions import allocate_places
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as db:
+                return len(await allocate_places(db, system_clock()))
+        finally:
+            await engine.dispose()
+
+    offers = asyncio.run(run())
+    print(f"{offers} place{'s' if offers != 1 else ''} offered to people on waiting lists")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerhub",
+        description="PeerHub: peer support groups, moderated rooms and a public directory.",
+        epilog="Settings come from PEERHUB_* environment variables; see README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the web server",
+        description="Run PeerHub. The embedded SQLite database is "
+        "migrated first; PostgreSQL needs `peerhub migrate`.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--ws-port",
+        type=int,
+        default=None,
+        help="port for the real-time rooms' WebSocket server "
+        "(default: PEERHUB_WS_PORT, else --port + 1)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply every pending migration to PEERHUB_DATABASE_URL.",
+    )
+    mig.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser(
+        "demo",
+        help="load the demo data set (safe to run again)",
+        description="Load fictional organisations, groups and one demo "
+        "account per role. Running it twice adds nothing.",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    admin = sub.add_parser(
+        "create-admin",
+        help="create an administrator account",
+        description="Create an admin. The password is asked for, read "
+        "from standard input with --password-stdin, or taken "
+        "from PEERHUB_ADMIN_PASSWORD.",
+    )
+    admin.add_argument("pseudonym", help="the admin's name on PeerHub")
+    admin.add_argument("--email", default=None, help="optional e-mail address")
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    admin.set_defaults(func=cmd_create_admin)
+
+    alloc = sub.add_parser(
+        "allocate",
+        help="offer free places to people on waiting lists",
+        description="Offer every free place to the people waiting, by an optimal, fair "
+        "assignment (how well the group fits, plus time waited). Offers last 7 days.",
+    )
+    alloc.set_defaults(func=cmd_allocate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging()
+    try:
+        settings = load_settings()
+        code: int = args.func(settings, args)
+        return code
+    except (ConfigError, CommandError) as exc:
+        print(f"peerhub: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

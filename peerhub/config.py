@@ -1,0 +1,261 @@
+"""Settings from ``PEERHUB_*`` environment variables, validated at start-up.
+
+A bad value raises :class:`ConfigError` whose message names the variable; the
+command line prints that one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisContact:
+    name: str
+    how: str
+    description: str
+    href: str | None = None
+
+
+DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
+    CrisisContact(
+        "Samaritans",
+        "Call 116 123",
+        "Free, any time, day or night, to talk about anything.",
+        "tel:116123",
+    ),
+    CrisisContact(
+        "NHS 111, option 2",
+        "Call 111 and choose option 2",
+        "The NHS mental health crisis line, any time, for all ages.",
+        "tel:111",
+    ),
+    CrisisContact(
+        "Shout",
+        "Text SHOUT to 85258",
+        "Free, confidential text support, any time.",
+        "sms:85258?body=SHOUT",
+    ),
+    CrisisContact(
+        "Emergency",
+        "Call 999",
+        "If your life or someone else's is in danger now.",
+        "tel:999",
+    ),
+)
+
+_DB_SCHEMES = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+_DB_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    base_url: str
+    allowed_origins: tuple[str, ...]
+    data_dir: Path
+    web_dir: Path
+    crisis_contacts: tuple[CrisisContact, ...]
+    redis_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    # Session lifetimes (seconds). Idle: no request for this long ends the session.
+    session_idle_timeout: int = 60 * 60 * 2
+    session_absolute_timeout: int = 60 * 60 * 24 * 7
+    # argon2 parameters: None means argon2-cffi's defaults (RFC 9106 low-memory profile).
+    # Tests pass cheap parameters; production never sets these.
+    argon2_params: Mapping[str, int] | None = None
+    password_hash_concurrency: int = 4
+    demo_banner: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def session_cookie_name(self) -> str:
+        # __Host- pins the cookie to this exact host, path / and Secure (RFC 6265bis).
+        return "__Host-peerhub_session" if self.secure_cookies else "peerhub_session"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def listening_on(self, host: str, port: int) -> Settings:
+        """Use http://host:port as the public address (when none was configured)."""
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - comparison
+        base = f"http://{shown}:{port}"
+        extra = [f"http://localhost:{port}"] if shown in ("127.0.0.1", "localhost") else []
+        previous = {self.base_url, "http://localhost:8000"}
+        kept = [o for o in self.allowed_origins if o not in previous]
+        origins = tuple(dict.fromkeys([base, *extra, *kept]))
+        return replace(self, base_url=base, allowed_origins=origins)
+
+
+def _origin_of(value: str, variable: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{variable}: {value!r} is not an http(s) URL")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"{variable}: {value!r} must be an origin (scheme://host[:port])")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def normalise_database_url(value: str, variable: str = "PEERHUB_DATABASE_URL") -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        raise ConfigError(f"{variable}: {value!r} is not a URL (expected scheme://...)")
+    scheme = _DB_ALIASES.get(scheme, scheme)
+    if scheme not in _DB_SCHEMES:
+        allowed = ", ".join(sorted(_DB_SCHEMES))
+        raise ConfigError(f"{variable}: unsupported scheme {scheme!r}; use one of {allowed}")
+    return f"{scheme}://{rest}"
+
+
+def load_crisis_contacts(
+    path: Path, variable: str = "PEERHUB_CRISIS_CONTACTS"
+) -> tuple[CrisisContact, ...]:
+    """Read a JSON list of ``{"name", "how", "description", "href"?}`` objects."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {str(path)!r}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{variable}: {str(path)!r} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{variable}: {str(path)!r} must hold a non-empty JSON list")
+    contacts: list[CrisisContact] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{variable}: entry {i} must be an object")
+        try:
+            name, how = str(item["name"]).strip(), str(item["how"]).strip()
+        except KeyError as exc:
+            raise ConfigError(f"{variable}: entry {i} lacks {exc.args[0]!r}") from exc
+        if not name or not how:
+            raise ConfigError(f"{variable}: entry {i} has an empty name or how")
+        href = item.get("href")
+        if href is not None and not str(href).startswith(("tel:", "sms:", "https://")):
+            raise ConfigError(f"{variable}: entry {i} href must start tel:, sms: or https://")
+        contacts.append(
+            CrisisContact(
+                name, how, str(item.get("description", "")), None if href is None else str(href)
+            )
+        )
+    return tuple(contacts)
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    value = env.get("PEERHUB_SECRET_KEY")
+    if value is not None:
+        if len(value) < 32:
+            raise ConfigError("PEERHUB_SECRET_KEY: must be at least 32 characters")
+        return value
+    # Generated once and kept beside the data, readable only by this user.
+    key_file = data_dir / "secret_key"
+    try:
+        if key_file.exists():
+            key = key_file.read_text(encoding="utf-8").strip()
+            if len(key) >= 32:
+                return key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key)
+        return key
+    except OSError as exc:
+        raise ConfigError(
+            f"PEERHUB_SECRET_KEY: unset, and {str(key_file)!r} cannot be written: {exc.strerror}"
+        ) from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("PEERHUB_DATA_DIR", "data")).expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"PEERHUB_DATA_DIR: {str(data_dir)!r} is not a folder")
+
+    db_raw = env.get("PEERHUB_DATABASE_URL")
+    if db_raw is None:
+        database_url = f"sqlite+aiosqlite:///{data_dir / 'peerhub.sqlite3'}"
+    else:
+        database_url = normalise_database_url(db_raw)
+
+    redis_url = env.get("PEERHUB_REDIS_URL") or None
+    if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"PEERHUB_REDIS_URL: unsupported scheme in {redis_url!r}; use redis://, rediss://"
+        )
+
+    base_url = _origin_of(env.get("PEERHUB_BASE_URL", "http://127.0.0.1:8000"), "PEERHUB_BASE_URL")
+    origins_raw = env.get("PEERHUB_ALLOWED_ORIGINS", "")
+    origins = [
+        _origin_of(o.strip(), "PEERHUB_ALLOWED_ORIGINS")
+        for o in origins_raw.split(",")
+        if o.strip()
+    ]
+    if base_url not in origins:
+        origins.insert(0, base_url)
+    if base_url == "http://127.0.0.1:8000" and "http://localhost:8000" not in origins:
+        origins.append("http://localhost:8000")
+
+    web_dir = Path(env.get("PEERHUB_WEB_DIR", str(REPO_ROOT / "web"))).resolve()
+    if not (web_dir / "templates").is_dir():
+        raise ConfigError(f"PEERHUB_WEB_DIR: {str(web_dir)!r} has no templates folder")
+
+    contacts_path = env.get("PEERHUB_CRISIS_CONTACTS")
+    contacts = (
+        DEFAULT_CRISIS_CONTACTS if not contacts_path else load_crisis_contacts(Path(contacts_path))
+    )
+
+    proxies = tuple(
+        p.strip() for p in env.get("PEERHUB_TRUSTED_PROXIES", "").split(",") if p.strip()
+    )
+
+    def _int(name: str, default: int, low: int) -> int:
+        raw = env.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {raw!r} is not a whole number") from exc
+        if value < low:
+            raise ConfigError(f"{name}: must be at least {low}")
+        return value
+
+    return Settings(
+        database_url=database_url,
+        secret_key=_secret_key(env, data_dir),
+        base_url=base_url,
+        allowed_origins=tuple(origins),
+        data_dir=data_dir,
+        web_dir=web_dir,
+        crisis_contacts=contacts,
+        redis_url=redis_url,
+        trusted_proxies=proxies,
+        session_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),
+        session_absolute_timeout=_int("PEERHUB_SESSION_MAX_SECONDS", 60 * 60 * 24 * 7, 300),
+    )

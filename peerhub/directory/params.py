@@ -1,0 +1,456 @@
+"""Query-string parameters of the directory pages, feeds and HSDS API, checked.
+
+Everything that arrives in a URL is parsed here into a :class:`~.query.Search`.
+Problems are collected per field (so a form can show all of them at once) and
+raised together as :class:`Invalid`; each message is safe to show as text and
+never repeats more of the input than the person needs to find their mistake.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Final, TypeVar
+
+from peerhub import geo, taxonomy
+from peerhub.directory.query import DAY_CODES, FORMATS, MAX_RADIUS_KM, MAX_WORDS, Near, Search
+from peerhub.matching.langtag import LanguageTagError, normalise_language_tag
+
+T = TypeVar("T")
+
+MAX_TEXT: Final = 200
+MAX_VALUES: Final = 12  # of one repeated parameter
+MAX_PAGE: Final = 10_000
+WEB_PER_PAGE: Final = 20
+HSDS_PER_PAGE: Final = 20
+HSDS_MAX_PER_PAGE: Final = 100
+KM_PER_MILE: Final = 1.609344
+DEFAULT_MILES: Final = 10
+MILE_CHOICES: Final = (1, 2, 5, 10, 25, 50)
+DEFAULT_PROXIMITY_M: Final = 10_000
+
+DAY_NAMES: Final = tuple(day.lower() for day in taxonomy.DAY_NAMES)
+_DAY_LOOKUP: Final[dict[str, int]] = {
+    **{name: i for i, name in enumerate(DAY_NAMES)},
+    **{name[:3]: i for i, name in enumerate(DAY_NAMES)},
+    **{code.lower(): i for i, code in enumerate(DAY_CODES)},
+}
+_PROXIMITY: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)?\s*$", re.IGNORECASE)
+
+
+class Invalid(ValueError):
+    """One or more parameters are wrong: ``errors`` maps each field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+    @property
+    def field(self) -> str:
+        return next(iter(self.errors))
+
+    @property
+    def message(self) -> str:
+        return self.errors[self.field]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def check(self, name: str, fn: Callable[[], T], default: T) -> T:
+        try:
+            return fn()
+        except ValueError as exc:
+            self.errors.setdefault(name, str(exc))
+            return default
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise Invalid(self.errors)
+
+
+class Params:
+    """Read access to repeated query parameters (``?a=1&a=2`` and ``?a=1,2``)."""
+
+    def __init__(self, items: Sequence[tuple[str, str]]) -> None:
+        self._items = list(items)
+
+    def all(self, name: str, *, commas: bool = False) -> list[str]:
+        values = [v for k, v in self._items if k == name]
+        if commas:
+            values = [part for v in values for part in v.split(",")]
+        cleaned = [v.strip() for v in values if v.strip()]
+        if len(cleaned) > MAX_VALUES:
+            raise ValueError(f"Give at most {MAX_VALUES} values.")
+        return list(dict.fromkeys(cleaned))
+
+    def raw(self, name: str) -> list[str]:
+        """Every value as given (for showing a form again), never raising."""
+        return [v for k, v in self._items if k == name][:MAX_VALUES]
+
+    def one(self, name: str) -> str | None:
+        values = [v for k, v in self._items if k == name]
+        if not values:
+            return None
+        return values[-1].strip() or None
+
+
+def words_of(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"Use {MAX_TEXT} characters or fewer.")
+    words = [w[:60] for w in text.split()]
+    return tuple(dict.fromkeys(w for w in words if w))[:MAX_WORDS]
+
+
+def whole(raw: str | None, *, default: int, low: int, high: int, what: str) -> int:
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        raise ValueError(f"{what} must be a whole number from {low} to {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}.")
+    return value
+
+
+def languages_of(values: Sequence[str]) -> tuple[str, ...]:
+    tags: list[str] = []
+    for raw in values:
+        try:
+            tags.append(normalise_language_tag(raw))
+        except LanguageTagError as exc:
+            raise ValueError(
+                f"{raw[:20]!r} is not a language tag ({exc.problem}). "
+                "Use a BCP 47 tag such as en, cy, ur or bfi."
+            ) from exc
+    return tuple(dict.fromkeys(tags))
+
+
+def codes_of(values: Sequence[str], tax: taxonomy.Taxonomy) -> tuple[str, ...]:
+    allowed = tax.codes()
+    for value in values:
+        if value not in allowed:
+            raise ValueError(
+                f"Choose a {tax.name.lower()} from the list ({value[:40]!r} is not one)."
+            )
+    return tuple(values)
+
+
+def formats_of(values: Sequence[str]) -> tuple[str, ...]:
+    for value in values:
+        if value not in FORMATS:
+            raise ValueError("Choose online, in_person or hybrid.")
+    return tuple(values)
+
+
+def days_of(values: Sequence[str]) -> tuple[int, ...]:
+    days: list[int] = []
+    for value in values:
+        day = _DAY_LOOKUP.get(value.lower())
+        if day is None:
+            raise ValueError("Choose days of the week, such as monday or tuesday.")
+        days.append(day)
+    return tuple(sorted(set(days)))
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    postcode: str  # as normalised, e.g. "LS6 3HN" or "LS6"
+    location: geo.Location
+
+
+def place_of(raw: str) -> Place:
+    parsed = geo.parse_postcode(raw)  # PostcodeError is a ValueError with a safe message
+    found = geo.locate(parsed)
+    if found is None:
+        raise ValueError(
+            f"We do not know where {parsed.outward} is. Try a nearby postcode in Great "
+            "Britain or Northern Ireland."
+        )
+    return Place(parsed.formatted, found)
+
+
+def datetime_of(raw: str) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is taken as UTC."""
+    # An unencoded "+" in a query string arrives as a space: "09:00:00 01:00".
+    raw = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", raw.strip())
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            parsed = datetime.combine(datetime.fromisoformat(raw).date(), time(0), tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            "Give an ISO 8601 date or date and time, such as 2026-11-01 or 2026-11-01T09:30:00Z."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def proximity_km(raw: str) -> float:
+    """HSDS ``proximity``: metres by the standard; "5km" or "800m" are accepted too."""
+    match = _PROXIMITY.match(raw)
+    if not match:
+        raise ValueError("Give a distance in metres, such as 5000 (or 5km).")
+    value = float(match.group(1))
+    km = value if (match.group(2) or "m").lower() == "km" else value / 1000
+    if not 0 < km <= MAX_RADIUS_KM:
+        raise ValueError(f"Give a distance above 0 and up to {int(MAX_RADIUS_KM * 1000)} metres.")
+    return km
+
+
+# --- The web pages and feeds ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebQuery:
+    search: Search
+    page: int
+    # What the form shows again: the values as understood.
+    form: dict[str, object] = field(default_factory=dict)
+    organisation_slug: str | None = None
+    place: Place | None = None
+    miles: int = DEFAULT_MILES
+
+    def query_items(self, *, page: int | None = None) -> list[tuple[str, str]]:
+        """The canonical query string items for this search (for links and feeds)."""
+        s = self.search
+        items: list[tuple[str, str]] = []
+        if s.words:
+            items.append(("q", " ".join(s.words)))
+        items += [("language", v) for v in s.languages]
+        items += [("community", v) for v in s.communities]
+        items += [("stage", v) for v in s.stages]
+        items += [("topic", v) for v in s.topics]
+        items += [("access", v) for v in s.access]
+        items += [("format", v) for v in s.formats]
+        items += [("day", DAY_NAMES[d]) for d in s.days]
+        if self.organisation_slug:
+            items.append(("organisation", self.organisation_slug))
+        if self.place is not None:
+            items += [("postcode", self.place.postcode), ("within", str(self.miles))]
+        if page is not None and page > 1:
+            items.append(("page", str(page)))
+        return items
+
+
+def parse_web(items: Sequence[tuple[str, str]]) -> WebQuery:
+    """The /groups (and /groups.ics) query string. Raises :class:`Invalid`."""
+    p = Params(items)
+    c = _Collector()
+    words: tuple[str, ...] = c.check("q", lambda: words_of(p.one("q")), ())
+    languages: tuple[str, ...] = c.check("language", lambda: languages_of(p.all("language")), ())
+    communities: tuple[str, ...] = c.check(
+        "community", lambda: codes_of(p.all("community"), taxonomy.COMMUNITIES), ()
+    )
+    stages: tuple[str, ...] = c.check(
+        "stage", lambda: codes_of(p.all("stage"), taxonomy.STAGES), ()
+    )
+    topics: tuple[str, ...] = c.check(
+        "topic", lambda: codes_of(p.all("topic"), taxonomy.TOPICS), ()
+    )
+    access: tuple[str, ...] = c.check(
+        "access", lambda: codes_of(p.all("access"), taxonomy.ACCESS), ()
+    )
+    formats: tuple[str, ...] = c.check("format", lambda: formats_of(p.all("format")), ())
+    days: tuple[int, ...] = c.check("day", lambda: days_of(p.all("day")), ())
+    organisation = p.one("organisation")
+    if organisation is not None and not re.fullmatch(r"[a-z0-9-]{1,100}", organisation):
+        c.errors["organisation"] = "That is not the address of an organisation on PeerHub."
+    raw_postcode = p.one("postcode")
+    place = c.check("postcode", lambda: place_of(raw_postcode) if raw_postcode else None, None)
+    miles = c.check(
+        "within",
+        lambda: whole(p.one("within"), default=DEFAULT_MILES, low=1, high=100, what="Distance"),
+        DEFAULT_MILES,
+    )
+    page = c.check(
+        "page", lambda: whole(p.one("page"), default=1, low=1, high=MAX_PAGE, what="Page"), 1
+    )
+    form: dict[str, object] = {
+        "q": p.one("q") or "",
+        "language": list(languages) or p.raw("language")[:1],
+        "community": list(communities),
+        "stage": list(stages),
+        "topic": list(topics),
+        "access": list(access),
+        "format": list(formats),
+        "day": [DAY_NAMES[d] for d in days],
+        "postcode": place.postcode if place else (raw_postcode or ""),
+        "within": miles,
+        "organisation": organisation or "",
+    }
+    if c.errors:
+        raise InvalidForm(c.errors, form)
+    near = None
+    if place is not None:
+        near = Near(place.location.lat, place.location.lon, miles * KM_PER_MILE)
+    search = Search(
+        words=words,
+        languages=languages,
+        communities=communities,
+        stages=stages,
+        topics=topics,
+        access=access,
+        formats=formats,
+        days=days,
+        near=near,
+    )
+    return WebQuery(search, page, form, organisation, place, miles)
+
+
+class InvalidForm(Invalid):
+    """Invalid web parameters, with the form values to show again."""
+
+    def __init__(self, errors: Mapping[str, str], form: dict[str, object]) -> None:
+        super().__init__(errors)
+        self.form = form
+
+
+# --- The HSDS API ---------------------------------------------------------------------
+
+
+def _uuid(raw: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise ValueError(f"{raw[:40]!r} is not {what} id (a UUID).") from None
+
+
+_TERMS: Final[dict[str, taxonomy.Term]] = {
+    t.id: t for tax in taxonomy.ALL_TAXONOMIES for t in tax.terms
+}
+_TAXONOMIES: Final[dict[str, taxonomy.Taxonomy]] = {t.id: t for t in taxonomy.ALL_TAXONOMIES}
+
+
+def term_by_id(term_id: str) -> taxonomy.Term | None:
+    return _TERMS.get(term_id)
+
+
+def taxonomy_by_id(taxonomy_id: str) -> taxonomy.Taxonomy | None:
+    return _TAXONOMIES.get(taxonomy_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiQuery:
+    search: Search
+    page: int
+    per_page: int
+    organisation_ids: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+
+
+def _terms_of(values: Sequence[str]) -> list[taxonomy.Term]:
+    terms = []
+    for raw in values:
+        term = term_by_id(_uuid(raw, "a taxonomy term"))
+        if term is None:
+            raise ValueError(f"No PeerHub taxonomy term has the id {raw[:40]!r}.")
+        terms.append(term)
+    return terms
+
+
+def _taxonomies_of(values: Sequence[str]) -> list[taxonomy.Taxonomy]:
+    found = []
+    for raw in values:
+        tax = taxonomy_by_id(_uuid(raw, "a taxonomy"))
+        if tax is None:
+            raise ValueError(f"No PeerHub taxonomy has the id {raw[:40]!r}.")
+        found.append(tax)
+    return found
+
+
+def paging(p: Params, c: _Collector) -> tuple[int, int]:
+    page = c.check(
+        "page", lambda: whole(p.one("page"), default=1, low=1, high=MAX_PAGE, what="page"), 1
+    )
+    per_page = c.check(
+        "per_page",
+        lambda: whole(
+            p.one("per_page"),
+            default=HSDS_PER_PAGE,
+            low=1,
+            high=HSDS_MAX_PER_PAGE,
+            what="per_page",
+        ),
+        HSDS_PER_PAGE,
+    )
+    fmt = p.one("format")
+    if fmt is not None and fmt != "json":
+        c.errors["format"] = "Only format=json is offered."
+    return page, per_page
+
+
+def parse_api_list(items: Sequence[tuple[str, str]]) -> tuple[int, int, tuple[str, ...]]:
+    """page, per_page and search words for the simple lists (organisations, taxonomies)."""
+    p = Params(items)
+    c = _Collector()
+    page, per_page = paging(p, c)
+    words: tuple[str, ...] = c.check("search", lambda: words_of(p.one("search")), ())
+    c.raise_if_any()
+    return page, per_page, words
+
+
+def parse_api(items: Sequence[tuple[str, str]], *, statuses: tuple[str, ...]) -> ApiQuery:
+    """Parameters of /hsds/services and /hsds/service_at_locations. Raises :class:`Invalid`."""
+    p = Params(items)
+    c = _Collector()
+    page, per_page = paging(p, c)
+    words: tuple[str, ...] = c.check("search", lambda: words_of(p.one("search")), ())
+    terms: list[taxonomy.Term] = c.check(
+        "taxonomy_term_id", lambda: _terms_of(p.all("taxonomy_term_id", commas=True)), []
+    )
+    taxonomies: list[taxonomy.Taxonomy] = c.check(
+        "taxonomy_id", lambda: _taxonomies_of(p.all("taxonomy_id", commas=True)), []
+    )
+    orgs: tuple[str, ...] = c.check(
+        "organization_id",
+        lambda: tuple(_uuid(v, "an organization") for v in p.all("organization_id", commas=True)),
+        (),
+    )
+    raw_after = p.one("modified_after")
+    after = c.check("modified_after", lambda: datetime_of(raw_after) if raw_after else None, None)
+    raw_postcode = p.one("postcode")
+    place = c.check("postcode", lambda: place_of(raw_postcode) if raw_postcode else None, None)
+    raw_proximity = p.one("proximity")
+    km = c.check(
+        "proximity",
+        lambda: proximity_km(raw_proximity) if raw_proximity else DEFAULT_PROXIMITY_M / 1000,
+        DEFAULT_PROXIMITY_M / 1000,
+    )
+    if raw_proximity and not raw_postcode and "proximity" not in c.errors:
+        c.errors["postcode"] = "Give a postcode to measure the proximity from."
+    c.raise_if_any()
+
+    by_kind: dict[str, list[str]] = {}
+    peer_led = False
+    for term in terms:
+        if term.taxonomy == taxonomy.PEER_LED.code:
+            peer_led = True
+        else:
+            by_kind.setdefault(term.taxonomy, []).append(term.code)
+    any_kinds = tuple(t.code for t in taxonomies if t.code != taxonomy.PEER_LED.code)
+    if any(t.code == taxonomy.PEER_LED.code for t in taxonomies):
+        peer_led = True
+    near = Near(place.location.lat, place.location.lon, km) if place else None
+    search = Search(
+        words=words,
+        communities=tuple(by_kind.get(taxonomy.COMMUNITIES.code, ())),
+        stages=tuple(by_kind.get(taxonomy.STAGES.code, ())),
+        topics=tuple(by_kind.get(taxonomy.TOPICS.code, ())),
+        access=tuple(by_kind.get(taxonomy.ACCESS.code, ())),
+        organisation_ids=orgs,
+        modified_after=after,
+        near=near,
+        peer_led=peer_led,
+        any_of_kinds=any_kinds,
+        statuses=statuses,
+    )
+    return ApiQuery(search, page, per_page, orgs, words)

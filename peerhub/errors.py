@@ -1,0 +1,20 @@
+"""Domain errors that the transport turns into 4xx answers."""
+
+from __future__ import annotations
+
+
+class FieldError(ValueError):
+    """A field's value is invalid. Becomes a 422 naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(LookupError):
+    """No such thing, or not yours: the same answer for both (a 404)."""
+
+
+class Forbidden(PermissionError):
+    """Signed in but not allowed (a 403)."""

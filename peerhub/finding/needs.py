@@ -1,0 +1,281 @@
+"""A person's needs, from the JSON API or the Find-a-group form, into matching.Needs.
+
+Every problem becomes a :class:`~peerhub.errors.FieldError` naming the field, which
+the API answers with 422 and the page shows beside the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any, cast, get_args
+
+from peerhub import geo
+from peerhub.errors import FieldError
+from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
+from peerhub.taxonomy import DAY_NAMES
+
+DAYS = tuple(day.lower() for day in DAY_NAMES)
+# Parts of the day offered on the form, as Europe/London local times.
+PARTS_OF_DAY = {
+    "morning": (time(8, 0), time(12, 0)),
+    "afternoon": (time(12, 0), time(17, 0)),
+    "evening": (time(17, 0), time(22, 0)),
+}
+JSON_FIELDS = frozenset(
+    {
+        "languages",
+        "communities",
+        "stage",
+        "topics",
+        "format",
+        "postcode",
+        "max_distance_km",
+        "availability",
+        "age",
+        "access_needs",
+        "limit",
+    }
+)
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """Validated needs plus what the web layer needs besides them."""
+
+    needs: Needs
+    postcode: str | None  # normalised, for the coarse demand area
+    limit: int
+
+
+def _str_list(value: object, field: str, limit: int = 30) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FieldError(field, "must be a list of strings")
+    if len(value) > limit:
+        raise FieldError(field, f"at most {limit} items")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _time(value: object, field: str) -> time:
+    if not isinstance(value, str):
+        raise FieldError(field, "times look like 18:00")
+    try:
+        hours, minutes = value.split(":")
+        if value == "24:00":
+            return time(0, 0)
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise FieldError(field, f"{value!r} is not a time like 18:00") from exc
+
+
+def _day(value: object, field: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+        return value
+    if isinstance(value, str) and value.strip().lower() in DAYS:
+        return DAYS.index(value.strip().lower())
+    raise FieldError(field, "day is a weekday name (monday…sunday) or 0 (Monday) to 6")
+
+
+def _windows(value: object) -> list[Window]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 70:
+        raise FieldError("availability", "must be a list of at most 70 weekly times")
+    windows = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"day", "from", "to"}:
+            raise FieldError(
+                "availability",
+                'each time looks like {"day": "tuesday", "from": "18:00", "to": "21:00"}',
+            )
+        windows.append(
+            Window(
+                _day(item.get("day"), "availability"),
+                _time(item.get("from", "00:00"), "availability"),
+                _time(item.get("to", "24:00"), "availability"),
+            )
+        )
+    return windows
+
+
+def _access(value: object) -> list[AccessNeed]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 30:
+        raise FieldError("access_needs", "must be a list of at most 30 access needs")
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append(AccessNeed(item, False))
+        elif (
+            isinstance(item, dict)
+            and isinstance(item.get("code"), str)
+            and isinstance(item.get("essential", False), bool)
+            and not set(item) - {"code", "essential"}
+        ):
+            out.append(AccessNeed(item["code"], bool(item.get("essential", False))))
+        else:
+            raise FieldError(
+                "access_needs", 'each need is a code, or {"code": "step_free", "essential": true}'
+            )
+    return out
+
+
+def _locate(postcode: str | None) -> tuple[str | None, tuple[float, float] | None]:
+    if not postcode:
+        return None, None
+    try:
+        parsed = geo.parse_postcode(postcode)
+    except ValueError as exc:
+        raise FieldError("postcode", str(exc)) from exc
+    found = geo.locate(parsed)
+    if found is None:
+        raise FieldError("postcode", f"We could not find {parsed.formatted} on the map.")
+    return parsed.formatted, (found.lat, found.lon)
+
+
+def _number(value: object, field: str, *, integer: bool = False) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError(field, "must be a number")
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise FieldError(field, "must be a number") from exc
+    if integer and number != int(number):
+        raise FieldError(field, "must be a whole number")
+    return number
+
+
+def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) -> Search:
+    postcode, location = _locate(fields.get("postcode"))
+    distance = _number(fields.get("max_distance_km"), "max_distance_km")
+    age = _number(fields.get("age"), "age", integer=True)
+    limit_raw = _number(fields.get("limit"), "limit", integer=True)
+    limit = 20 if limit_raw is None else int(limit_raw)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be from 1 to {MAX_LIMIT}")
+    stage = fields.get("stage") or None
+    fmt: str = fields.get("format") or "either"
+    if fmt not in get_args(NeedFormat):
+        raise FieldError("format", "must be online, in_person or either")
+    try:
+        needs = Needs(
+            now=now,
+            languages=tuple(fields.get("languages") or ()),
+            communities=tuple(fields.get("communities") or ()),
+            stage=stage,
+            topics=tuple(fields.get("topics") or ()),
+            format=cast(NeedFormat, fmt),
+            location=location,
+            max_distance_km=distance,
+            availability=tuple(fields.get("availability") or ()),
+            age=None if age is None else int(age),
+            access_needs=tuple(fields.get("access_needs") or ()),
+            blocked_user_ids=blocked,
+        )
+    except InvalidNeeds as exc:
+        raise FieldError(exc.field, exc.message) from exc
+    return Search(needs, postcode, limit)
+
+
+def from_json(body: object, now: datetime, blocked: frozenset[str] = frozenset()) -> Search:
+    """Needs from the JSON API's body; FieldError names the first bad field."""
+    try:
+        return _from_json(body, now, blocked)
+    except InvalidNeeds as exc:
+        raise FieldError(exc.field, exc.message) from exc
+
+
+def from_form(
+    values: Mapping[str, str],
+    lists: Mapping[str, Sequence[str]],
+    now: datetime,
+    blocked: frozenset[str] = frozenset(),
+) -> Search:
+    """Needs from the Find-a-group form (check boxes for days and parts of the day)."""
+    try:
+        return _from_form(values, lists, now, blocked)
+    except InvalidNeeds as exc:
+        raise FieldError(exc.field, exc.message) from exc
+
+
+def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
+    if not isinstance(body, dict):
+        raise FieldError("body", "send a JSON object")
+    unknown = sorted(set(body) - JSON_FIELDS)
+    if unknown:
+        raise FieldError(unknown[0], "is not a field of a match request")
+    for key in ("stage", "format", "postcode"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise FieldError(key, "must be a string")
+    fields: dict[str, Any] = {
+        "languages": _str_list(body.get("languages"), "languages", 10),
+        "communities": _str_list(body.get("communities"), "communities"),
+        "topics": _str_list(body.get("topics"), "topics"),
+        "stage": body.get("stage"),
+        "format": body.get("format"),
+        "postcode": body.get("postcode"),
+        "max_distance_km": body.get("max_distance_km"),
+        "age": body.get("age"),
+        "limit": body.get("limit"),
+        "availability": _windows(body.get("availability")),
+        "access_needs": _access(body.get("access_needs")),
+    }
+    return _build(now, fields, blocked)
+
+
+def _from_form(
+    values: Mapping[str, str],
+    lists: Mapping[str, Sequence[str]],
+    now: datetime,
+    blocked: frozenset[str],
+) -> Search:
+    languages = list(lists.get("languages", ()))
+    for extra in (values.get("other_languages") or "").split(","):
+        if extra.strip():
+            languages.append(extra.strip())
+    days = [DAYS.index(d) for d in lists.get("days", ()) if d in DAYS]
+    parts = [p for p in lists.get("times", ()) if p in PARTS_OF_DAY]
+    windows = []
+    if days or parts:
+        for day in days or range(7):
+            for part in parts or list(PARTS_OF_DAY):
+                start, end = PARTS_OF_DAY[part]
+                windows.append(Window(day, start, end))
+    essential = values.get("access_essential") == "yes"
+    fields: dict[str, Any] = {
+        "languages": languages[:10],
+        "communities": list(lists.get("communities", ())),
+        "topics": list(lists.get("topics", ())),
+        "stage": values.get("stage") or None,
+        "format": values.get("format") or "either",
+        "postcode": (values.get("postcode") or "").strip() or None,
+        "max_distance_km": values.get("max_distance_km") or None,
+        "age": (values.get("age") or "").strip() or None,
+        "availability": windows,
+        "access_needs": [AccessNeed(c, essential) for c in lists.get("access", ())],
+    }
+    return _build(now, fields, blocked)
+
+
+def to_saved(values: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The form's answers as plain JSON to save for a signed-in person (no free text)."""
+    keep_lists = ("languages", "communities", "topics", "days", "times", "access")
+    keep_values = (
+        "other_languages",
+        "stage",
+        "format",
+        "postcode",
+        "max_distance_km",
+        "age",
+        "access_essential",
+    )
+    saved: dict[str, Any] = {k: list(lists.get(k, ()))[:30] for k in keep_lists}
+    saved.update({k: (values.get(k) or "")[:60] for k in keep_values})
+    return saved

@@ -1,0 +1,142 @@
+"""From the directory in the database to the matching engine's GroupProfiles.
+
+Building profiles means reading every active group and expanding its recurrence,
+so the :class:`MatchIndex` keeps a built :class:`~peerhub.matching.GroupIndex` and
+rebuilds it when it is older than ``ttl`` seconds or when this process changed a
+group. Between rebuilds, next sessions and places left may be up to ``ttl`` old;
+joining re-checks places, and the blocked-member rule never relies on the cache
+(see :func:`peerhub.finding.actions.find_groups`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from peerhub import geo
+from peerhub.matching import GroupIndex, GroupProfile
+from peerhub.models import Group, GroupMember, Organisation, TagKind
+from peerhub.schedule import ScheduleError, occurrences
+
+# The engine scores availability over the next 35 days: ten sessions cover that for
+# anything from daily (with a short gap) to monthly groups.
+SESSIONS_AHEAD = 10
+
+
+def area_of(group: Group) -> str:
+    if group.format == "online" or not group.postcode:
+        return "online"
+    try:
+        return geo.parse_postcode(group.postcode).outward
+    except ValueError:
+        return "unknown"
+
+
+def profile_of(
+    group: Group, members: Iterable[GroupMember], base_url: str, now: datetime
+) -> GroupProfile:
+    """One group as the matcher sees it. Capacity counts active members only."""
+    rows = list(members)
+    active_members = sum(1 for m in rows if m.status == "active" and m.role == "member")
+    moderators = sum(1 for m in rows if m.status == "active" and m.role == "moderator")
+    try:
+        sessions = tuple(
+            o.start
+            for o in occurrences(
+                group.dtstart_local,
+                group.rrule,
+                group.time_zone,
+                after=now,
+                count=SESSIONS_AHEAD,
+                duration_minutes=group.duration_minutes,
+                exdates=group.exdates,
+            )
+        )
+    except ScheduleError:
+        sessions = ()
+    location = (
+        None
+        if group.latitude is None or group.longitude is None
+        else (group.latitude, group.longitude)
+    )
+    return GroupProfile(
+        id=group.id,
+        name=group.name,
+        url=f"{base_url}/groups/{group.slug}",
+        languages=tuple(group.tag_values(TagKind.LANGUAGE)),
+        interpretation=tuple(group.tag_values(TagKind.INTERPRETATION)),
+        communities=frozenset(group.tag_values(TagKind.COMMUNITY)),
+        stages=frozenset(group.tag_values(TagKind.STAGE)),
+        topics=frozenset(group.tag_values(TagKind.TOPIC)),
+        format=group.format,  # type: ignore[arg-type]  # checked by a DB constraint
+        location=location if group.format != "online" else None,
+        area=area_of(group),
+        next_sessions=sessions,
+        time_zone=group.time_zone,
+        age_min=group.age_min,
+        age_max=group.age_max,
+        access_features=frozenset(group.tag_values(TagKind.ACCESS)),
+        capacity=group.capacity,
+        places_left=(None if group.capacity is None else max(0, group.capacity - active_members)),
+        # Requests count as membership for the blocked rule: someone who asked to
+        # join will soon be in the room.
+        member_ids=frozenset(m.user_id for m in rows),
+        moderator_on_duty=moderators > 0,
+    )
+
+
+async def load_profiles(db: AsyncSession, base_url: str, now: datetime) -> list[GroupProfile]:
+    # Only groups the public directory shows: active, of a verified organisation.
+    query = (
+        select(Group)
+        .join(Organisation, Organisation.id == Group.organisation_id)
+        .where(Group.status == "active", Organisation.verified_at.is_not(None))
+        .options(selectinload(Group.tags))
+    )
+    groups = (await db.scalars(query)).all()
+    members: dict[str, list[GroupMember]] = defaultdict(list)
+    for row in (await db.scalars(select(GroupMember))).all():
+        members[row.group_id].append(row)
+    return [profile_of(g, members[g.id], base_url, now) for g in groups]
+
+
+class MatchIndex:
+    """A built GroupIndex, rebuilt when stale. One per application."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        base_url: str,
+        clock: Callable[[], datetime],
+        ttl: float = 60.0,
+    ) -> None:
+        self._sessions = sessions
+        self._base_url = base_url
+        self._clock = clock
+        self._ttl = ttl
+        self._index: GroupIndex | None = None
+        self._built_at = 0.0
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._index = None
+
+    async def get(self) -> GroupIndex:
+        index = self._index
+        if index is not None and time.monotonic() - self._built_at < self._ttl:
+            return index
+        async with self._lock:
+            if self._index is not None and time.monotonic() - self._built_at < self._ttl:
+                return self._index
+            async with self._sessions() as db:
+                profiles = await load_profiles(db, self._base_url, self._clock())
+            self._index = GroupIndex(profiles)
+            self._built_at = time.monotonic()
+            return self._index

@@ -1,0 +1,321 @@
+"""Find a group (page and JSON API), unmet demand, and waiting-list offers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from peerhub.accounts.routes import require_user
+from peerhub.db import transaction
+from peerhub.errors import FieldError, NotFound
+from peerhub.finding import actions
+from peerhub.finding.needs import DAYS, PARTS_OF_DAY, Search, from_form, from_json, to_saved
+from peerhub.finding.profiles import MatchIndex
+from peerhub.matching import MatchResult
+from peerhub.models import OrganisationOrganiser
+from peerhub.security.ratelimit import Decision
+from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.web.render import auth, ctx, error, ip, render
+
+# Languages offered as check boxes; any other BCP 47 tag can be typed.
+COMMON_LANGUAGES = ("en", "bfi", "cy", "ur", "pa", "bn", "pl", "so", "ar", "yue", "ro", "ti")
+LIST_FIELDS = ("languages", "communities", "topics", "days", "times", "access")
+VALUE_FIELDS = (
+    "other_languages",
+    "stage",
+    "format",
+    "postcode",
+    "max_distance_km",
+    "age",
+    "access_essential",
+)
+MAX_BODY = 32 * 1024
+
+
+def match_index(request: Request) -> MatchIndex:
+    index: MatchIndex = request.app.state.match_index
+    return index
+
+
+def _limited(request: Request) -> Decision:
+    decision: Decision = request.app.state.match_limits.take(ip(request))
+    return decision
+
+
+def _too_many(request: Request, decision: Decision) -> Response:
+    wait = max(1, int(decision.retry_after + 0.999))
+    return error(
+        request,
+        429,
+        f"Too many searches. Please wait {wait} seconds.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def crisis_contacts(request: Request) -> list[dict[str, str | None]]:
+    return [
+        {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
+        for c in ctx(request).settings.crisis_contacts
+    ]
+
+
+def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
+    base = ctx(request).settings.base_url
+    steps: list[dict[str, Any]] = []
+    for step in result.next_steps:
+        item: dict[str, Any] = step.as_dict()
+        if step.code == "crisis_contacts":
+            item["url"] = f"{base}/crisis"
+            item["contacts"] = crisis_contacts(request)
+        elif step.code == "register_interest":
+            item["url"] = f"{base}/find/interest"
+        elif step.code == "waiting_list":
+            urls = {r.group_id: r.url for r in result.results}
+            item["urls"] = [urls[g] for g in step.group_ids if g in urls]
+        steps.append(item)
+    return steps
+
+
+async def _run(request: Request, search: Search) -> MatchResult:
+    app = ctx(request)
+    index = await match_index(request).get()
+    async with transaction(app.sessions) as db:
+        result = await actions.find_groups(db, index, search)
+        if not result.good_fit:
+            actions.record_demand(db, search, app.clock())
+    return result
+
+
+async def api_match(request: Request) -> Response:
+    decision = _limited(request)
+    if not decision.allowed:
+        return _too_many(request, decision)
+    if "application/json" not in request.headers.get("content-type", ""):
+        return JSONResponse({"error": "Send the request as application/json."}, 415)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return JSONResponse({"error": "The request is too large."}, 413)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return JSONResponse({"error": "The body is not valid JSON.", "field": "body"}, 422)
+    app = ctx(request)
+    user = auth(request).user
+    try:
+        async with app.sessions() as db:
+            blocked = await actions.blocked_ids(db, user)
+        search = from_json(body, app.clock(), blocked)
+    except FieldError as exc:
+        return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, 422)
+    result = await _run(request, search)
+    payload = {
+        "results": [r.as_dict() for r in result.results],
+        "relaxed": list(result.relaxed),
+        "relaxed_codes": list(result.relaxed_codes),
+        "next_steps": next_steps(request, result),
+        "crisis_first": result.crisis_first,
+        "good_fit": result.good_fit,
+        "crisis_contacts": crisis_contacts(request),
+    }
+    return JSONResponse(payload)
+
+
+def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    values = {k: params.get(k, "")[:100] for k in VALUE_FIELDS}
+    lists = {k: [v[:40] for v in params.getlist(k)[:40]] for k in LIST_FIELDS}
+    return values, lists
+
+
+def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "values": values,
+        "lists": lists,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in COMMON_LANGUAGES],
+        "communities": COMMUNITIES.terms,
+        "stages": STAGES.terms,
+        "topics": TOPICS.terms,
+        "access": ACCESS.terms,
+        "days": DAYS,
+        "parts_of_day": list(PARTS_OF_DAY),
+    }
+
+
+async def find_page(request: Request) -> Response:
+    """GET: the form; with ?search=1, the results too. Works without JavaScript."""
+    app = ctx(request)
+    user = auth(request).user
+    params = request.query_params
+    searching = params.get("search") == "1"
+    if not searching:
+        async with app.sessions() as db:
+            saved = await actions.saved_needs(db, user)
+        values, lists = _split(ImmutableMultiDict())
+        if saved:
+            values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS})
+            lists.update({k: [str(v) for v in saved.get(k, [])] for k in LIST_FIELDS})
+        return render(
+            request, "find/find.html", {**_form_context(values, lists), "saved": bool(saved)}
+        )
+    decision = _limited(request)
+    if not decision.allowed:
+        return _too_many(request, decision)
+    values, lists = _split(params)
+    context = _form_context(values, lists)
+    try:
+        async with app.sessions() as db:
+            blocked = await actions.blocked_ids(db, user)
+        search = from_form(values, lists, app.clock(), blocked)
+    except FieldError as exc:
+        return render(
+            request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422
+        )
+    result = await _run(request, search)
+    query = request.url.query
+    return render(
+        request,
+        "find/find.html",
+        {
+            **context,
+            "result": result,
+            "steps": next_steps(request, result),
+            "query": query,
+            "searched": True,
+        },
+    )
+
+
+async def register_interest(request: Request) -> Response:
+    """Record, anonymously, that someone wants a group that does not exist yet."""
+    app = ctx(request)
+    form = await request.form()
+    values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+    lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
+    try:
+        search = from_form(values, lists, app.clock())
+    except FieldError as exc:
+        return error(request, 422, exc.message, field=exc.field)
+    user = auth(request).user
+    async with transaction(app.sessions) as db:
+        actions.record_demand(db, search, app.clock(), kind="interest")
+        if user is not None and form.get("notify") == "yes":
+            await actions.save_needs(db, user, to_saved(values, lists), app.clock(), notify=True)
+    return render(
+        request, "find/interest.html", {"notify": user is not None and form.get("notify") == "yes"}
+    )
+
+
+async def save_search(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    async with transaction(app.sessions) as db:
+        if form.get("forget") == "yes":
+            await actions.forget_needs(db, user)
+            return RedirectResponse("/find?forgotten=1", status_code=303)
+        values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+        lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
+        try:
+            from_form(values, lists, app.clock())
+        except FieldError as exc:
+            return error(request, 422, exc.message, field=exc.field)
+        await actions.save_needs(db, user, to_saved(values, lists), app.clock(), notify=False)
+    return RedirectResponse("/find?saved=1", status_code=303)
+
+
+async def demand_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        organiser = await db.scalar(
+            select(OrganisationOrganiser.user_id)
+            .where(OrganisationOrganiser.user_id == user.id)
+            .limit(1)
+        )
+        if not user.is_admin and organiser is None:
+            return error(request, 403, "Only organisers and administrators can see this report.")
+        cells = await actions.demand_cells(db, app.clock())
+    return render(
+        request,
+        "find/demand.html",
+        {"cells": cells, "stage_label": dict((t.code, t.label) for t in STAGES.terms)},
+    )
+
+
+async def waiting_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        rows = await actions.my_waiting_lists(db, user)
+        places = await actions.free_places(db) if user.is_admin else {}
+        waiting_total = len(rows)
+    return render(
+        request,
+        "find/waiting.html",
+        {
+            "rows": rows,
+            "offer_days": actions.OFFER_LIFETIME.days,
+            "free_groups": sum(1 for n in places.values() if n > 0),
+            "waiting_total": waiting_total,
+        },
+    )
+
+
+async def answer_offer(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    choice = form.get("answer")
+    if choice not in ("accept", "decline"):
+        return error(request, 422, "Choose to accept or decline the place.", field="answer")
+    try:
+        async with transaction(app.sessions) as db:
+            group = await actions.answer_offer(
+                db, user, request.path_params["group_id"], app.clock(), accept=choice == "accept"
+            )
+    except NotFound:
+        return error(request, 404, "There is no offer of a place in that group for you.")
+    except FieldError as exc:
+        return error(request, 409, exc.message, field=exc.field)
+    match_index(request).invalidate()
+    if choice == "accept":
+        return RedirectResponse(f"/groups/{group.slug}?joined=1", status_code=303)
+    return RedirectResponse("/waiting-lists?declined=1", status_code=303)
+
+
+async def admin_allocate(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    if not user.is_admin:
+        return error(request, 403, "Only PeerHub administrators can do this.")
+    app = ctx(request)
+    async with transaction(app.sessions) as db:
+        offers = await actions.allocate_places(db, app.clock(), actor_id=user.id)
+    match_index(request).invalidate()
+    return RedirectResponse(f"/waiting-lists?offered={len(offers)}", status_code=303)
+
+
+routes: list[BaseRoute] = [
+    Route("/find", find_page, methods=["GET"]),
+    Route("/find/interest", register_interest, methods=["POST"]),
+    Route("/find/save", save_search, methods=["POST"]),
+    Route("/api/match", api_match, methods=["POST"]),
+    Route("/organise/demand", demand_page, methods=["GET"]),
+    Route("/waiting-lists", waiting_page, methods=["GET"]),
+    Route("/waiting-lists/{group_id}", answer_offer, methods=["POST"]),
+    Route("/admin/allocate", admin_allocate, methods=["POST"]),
+]

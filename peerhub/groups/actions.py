@@ -1,0 +1,512 @@
+"""Organisations, groups, moderators, sessions and joining: check, write; the caller commits.
+
+Permission answers follow one rule: someone with no place in an organisation or group
+gets NotFound (the same as for one that does not exist); someone inside a group
+without the rank gets Forbidden. Administrators verify organisations; they do not
+manage groups unless they are also organisers.
+
+Functions that answer a person (a join request decided) return what the caller
+needs to tell them *after* the commit; nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from peerhub import audit
+from peerhub.accounts.actions import pseudonym_key
+from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.groups import answers, sessions
+from peerhub.groups.validation import GroupInput, OrganisationInput, slugify
+from peerhub.models import (
+    Group,
+    GroupMember,
+    GroupRole,
+    GroupTag,
+    Organisation,
+    OrganisationOrganiser,
+    TagKind,
+    User,
+    WaitlistEntry,
+)
+from peerhub.referrals import actions as referrals
+from peerhub.schedule import ScheduleError
+from peerhub.security.permissions import group_rank, require_rank
+
+# -- organisations ---------------------------------------------------------------------
+
+
+async def _unique_slug(db: AsyncSession, model: type[Organisation] | type[Group], base: str) -> str:
+    slug, n = base, 1
+    while await db.scalar(select(func.count()).select_from(model).where(model.slug == slug)):
+        n += 1
+        slug = f"{base[:70]}-{n}"
+    return slug
+
+
+async def is_organiser(db: AsyncSession, user: User | None, organisation_id: str) -> bool:
+    if user is None:
+        return False
+    return await db.get(OrganisationOrganiser, (organisation_id, user.id)) is not None
+
+
+async def organisation_for_organiser(
+    db: AsyncSession, user: User, organisation_id: str
+) -> Organisation:
+    """The organisation, if ``user`` organises it; NotFound otherwise (even for admins)."""
+    org = await db.get(Organisation, organisation_id)
+    if org is None or not await is_organiser(db, user, organisation_id):
+        raise NotFound(organisation_id)
+    return org
+
+
+async def register_organisation(
+    db: AsyncSession, user: User, now: datetime, data: OrganisationInput
+) -> Organisation:
+    slug = await _unique_slug(db, Organisation, slugify(data.name, 70))
+    org = Organisation(
+        slug=slug,
+        name=data.name,
+        description=data.description,
+        website=data.website,
+        email=data.email,
+        phone=data.phone,
+        lived_experience_led=data.lived_experience_led,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(org)
+    await db.flush()
+    db.add(OrganisationOrganiser(organisation_id=org.id, user_id=user.id, added_at=now))
+    audit.record(db, now, "organisation.registered", actor_id=user.id, subject_id=org.id)
+    return org
+
+
+async def update_organisation(
+    db: AsyncSession, user: User, organisation_id: str, now: datetime, data: OrganisationInput
+) -> Organisation:
+    org = await organisation_for_organiser(db, user, organisation_id)
+    org.name = data.name
+    org.description = data.description
+    org.website = data.website
+    org.email = data.email
+    org.phone = data.phone
+    org.lived_experience_led = data.lived_experience_led
+    org.updated_at = now
+    audit.record(db, now, "organisation.updated", actor_id=user.id, subject_id=org.id)
+    return org
+
+
+async def verify_organisation(
+    db: AsyncSession, admin: User, organisation_id: str, now: datetime, *, verified: bool
+) -> Organisation:
+    if not admin.is_admin:
+        raise Forbidden(organisation_id)
+    org = await db.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(organisation_id)
+    org.verified_at = now if verified else None
+    org.updated_at = now
+    audit.record(
+        db,
+        now,
+        "organisation.verified" if verified else "organisation.unverified",
+        actor_id=admin.id,
+        subject_id=org.id,
+    )
+    return org
+
+
+async def _user_by_pseudonym(db: AsyncSession, pseudonym: str, field: str) -> User:
+    key = pseudonym_key(pseudonym)[:40]
+    if not key:
+        raise FieldError(field, "Give their name on PeerHub.")
+    user = await db.scalar(
+        select(User).where(User.pseudonym_key == key, User.disabled_at.is_(None))
+    )
+    if user is None:
+        raise FieldError(field, "There is no one with that name on PeerHub. Check the spelling.")
+    return user
+
+
+async def add_organiser(
+    db: AsyncSession, actor: User, organisation_id: str, pseudonym: str, now: datetime
+) -> User:
+    await organisation_for_organiser(db, actor, organisation_id)
+    target = await _user_by_pseudonym(db, pseudonym, "pseudonym")
+    if await is_organiser(db, target, organisation_id):
+        raise FieldError("pseudonym", f"{target.pseudonym} is already an organiser.")
+    db.add(OrganisationOrganiser(organisation_id=organisation_id, user_id=target.id, added_at=now))
+    audit.record(
+        db,
+        now,
+        "organisation.organiser_added",
+        actor_id=actor.id,
+        subject_id=target.id,
+        organisation_id=organisation_id,
+    )
+    return target
+
+
+# -- groups ----------------------------------------------------------------------------
+
+
+def _tags(data: GroupInput) -> list[GroupTag]:
+    rows: list[GroupTag] = []
+    for kind, values in (
+        (TagKind.LANGUAGE, data.languages),
+        (TagKind.INTERPRETATION, data.interpretation),
+        (TagKind.COMMUNITY, data.communities),
+        (TagKind.STAGE, data.stages),
+        (TagKind.TOPIC, data.topics),
+        (TagKind.ACCESS, data.access),
+    ):
+        rows.extend(GroupTag(kind=kind.value, value=v, position=i) for i, v in enumerate(values))
+    return rows
+
+
+def _apply(group: Group, data: GroupInput) -> None:
+    group.name = data.name
+    group.description = data.description
+    group.format = data.format
+    online = data.format == "online"
+    group.address = None if online else data.address
+    group.postcode = None if online else data.postcode
+    group.latitude = None if online else data.latitude
+    group.longitude = None if online else data.longitude
+    group.age_min = data.age_min
+    group.age_max = data.age_max
+    group.capacity = data.capacity
+    group.join_policy = data.join_policy
+    group.status = data.status
+    group.ground_rules = data.ground_rules
+    group.time_zone = data.time_zone
+    group.duration_minutes = data.duration_minutes
+    if group.dtstart_local != data.dtstart_local or group.rrule != data.rrule:
+        # Cancelled sessions belong to the old timetable; keep those the new one has.
+        group.exdates = [
+            key
+            for key in (group.exdates or [])
+            if sessions.is_session(data.dtstart_local, data.rrule, key)
+        ]
+    group.dtstart_local = data.dtstart_local
+    group.rrule = data.rrule
+
+
+async def create_group(
+    db: AsyncSession, actor: User, organisation_id: str, data: GroupInput, now: datetime
+) -> Group:
+    await organisation_for_organiser(db, actor, organisation_id)
+    slug = await _unique_slug(db, Group, slugify(data.name))
+    group = Group(
+        organisation_id=organisation_id,
+        slug=slug,
+        exdates=[],
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(group, data)
+    group.tags = _tags(data)
+    db.add(group)
+    await db.flush()
+    audit.record(db, now, "group.created", actor_id=actor.id, subject_id=group.id)
+    return group
+
+
+async def load_group(db: AsyncSession, group_id: str, *, for_update: bool = False) -> Group:
+    query = (
+        select(Group)
+        .where(Group.id == group_id)
+        .options(selectinload(Group.tags), selectinload(Group.organisation))
+    )
+    if for_update:
+        # PostgreSQL: serialise joins and answers per group so capacity holds.
+        # SQLite has a single writer anyway, and SQLAlchemy leaves FOR UPDATE out.
+        query = query.with_for_update(of=Group)
+    group = await db.scalar(query)
+    if group is None:
+        raise NotFound(group_id)
+    return group
+
+
+async def group_by_slug(db: AsyncSession, slug: str, *, for_update: bool = False) -> Group:
+    group_id = await db.scalar(select(Group.id).where(Group.slug == slug))
+    if group_id is None:
+        raise NotFound(slug)
+    return await load_group(db, group_id, for_update=for_update)
+
+
+async def group_for(
+    db: AsyncSession, user: User, group_id: str, needed: GroupRole
+) -> tuple[Group, GroupRole]:
+    """The group and the person's rank in it, or NotFound / Forbidden."""
+    rank = await require_rank(db, user, group_id, needed)
+    return await load_group(db, group_id), rank
+
+
+async def update_group(
+    db: AsyncSession, actor: User, group_id: str, data: GroupInput, now: datetime
+) -> Group:
+    group, _ = await group_for(db, actor, group_id, GroupRole.ORGANISER)
+    _apply(group, data)
+    group.tags = _tags(data)
+    group.updated_at = now
+    audit.record(db, now, "group.updated", actor_id=actor.id, subject_id=group.id)
+    return group
+
+
+async def set_session_cancelled(
+    db: AsyncSession, actor: User, group_id: str, key: str, now: datetime, *, cancelled: bool
+) -> Group:
+    """Cancel one upcoming session (an RFC 5545 EXDATE), or restore it.
+
+    Moderators and organisers may. Only a real, not yet finished session of the
+    group's timetable can be cancelled.
+    """
+    group, _ = await group_for(db, actor, group_id, GroupRole.MODERATOR)
+    key = key.strip()
+    try:
+        real = sessions.is_session(group.dtstart_local, group.rrule, key)
+    except ScheduleError:
+        real = False
+    if not real:
+        raise FieldError("session", "That is not one of this group's sessions.")
+    if cancelled:
+        if sessions.session_end(key, group.time_zone, group.duration_minutes) <= now:
+            raise FieldError("session", "That session has already happened.")
+        if key not in group.exdates:
+            group.exdates = sorted([*group.exdates, key])
+    else:
+        group.exdates = [x for x in group.exdates if x != key]
+    group.updated_at = now
+    audit.record(
+        db,
+        now,
+        "group.session_cancelled" if cancelled else "group.session_restored",
+        actor_id=actor.id,
+        subject_id=group.id,
+        session=key,
+    )
+    return group
+
+
+async def set_moderator(
+    db: AsyncSession, actor: User, group_id: str, pseudonym: str, now: datetime, *, appoint: bool
+) -> User:
+    """Organisers appoint a peer moderator by name, or make a moderator a member again."""
+    await require_rank(db, actor, group_id, GroupRole.ORGANISER)
+    target = await _user_by_pseudonym(db, pseudonym, "pseudonym")
+    if await group_rank(db, target, group_id) == GroupRole.ORGANISER:
+        raise FieldError("pseudonym", f"{target.pseudonym} is an organiser of this group.")
+    membership = await db.get(GroupMember, (group_id, target.id))
+    if appoint:
+        if membership is None:
+            db.add(
+                GroupMember(
+                    group_id=group_id,
+                    user_id=target.id,
+                    role="moderator",
+                    status="active",
+                    joined_at=now,
+                )
+            )
+        elif membership.role == "moderator":
+            raise FieldError("pseudonym", f"{target.pseudonym} is already a moderator.")
+        else:
+            membership.role, membership.status = "moderator", "active"
+        # A moderator holds a place by role, not from the waiting list.
+        await db.execute(
+            delete(WaitlistEntry).where(
+                WaitlistEntry.group_id == group_id, WaitlistEntry.user_id == target.id
+            )
+        )
+    else:
+        if membership is None or membership.role != "moderator":
+            raise FieldError("pseudonym", f"{target.pseudonym} is not a moderator here.")
+        membership.role = "member"
+    audit.record(
+        db,
+        now,
+        "group.moderator_appointed" if appoint else "group.moderator_removed",
+        actor_id=actor.id,
+        subject_id=target.id,
+        group_id=group_id,
+    )
+    return target
+
+
+# -- joining ---------------------------------------------------------------------------
+
+
+async def member_count(db: AsyncSession, group_id: str) -> int:
+    """Members holding a place (moderators and people who asked do not count)."""
+    count = await db.scalar(
+        select(func.count())
+        .select_from(GroupMember)
+        .where(
+            GroupMember.group_id == group_id,
+            GroupMember.status == "active",
+            GroupMember.role == "member",
+        )
+    )
+    return int(count or 0)
+
+
+async def places_left(db: AsyncSession, group: Group) -> int | None:
+    """Free places, or None when the group has no limit."""
+    if group.capacity is None:
+        return None
+    return max(0, group.capacity - await member_count(db, group.id))
+
+
+JoinOutcome = Literal[
+    "joined",
+    "requested",
+    "waiting_list",
+    "already_member",
+    "already_asked",
+    "already_waiting",
+    "organiser",
+    "not_open",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    outcome: JoinOutcome
+    group: Group
+
+
+async def join_group(
+    db: AsyncSession, user: User, slug: str, now: datetime, *, fit: float = 0.0
+) -> JoinResult:
+    """Join an open group, ask to join a by-request one, or go on a full one's list.
+
+    Asking twice changes nothing and says so. A paused or closed group takes no one.
+    """
+    group = await group_by_slug(db, slug, for_update=True)
+    if await group_rank(db, user, group.id) == GroupRole.ORGANISER:
+        return JoinResult("organiser", group)
+    membership = await db.get(GroupMember, (group.id, user.id))
+    if membership is not None:
+        outcome: JoinOutcome = (
+            "already_member" if membership.status == "active" else "already_asked"
+        )
+        return JoinResult(outcome, group)
+    if await db.get(WaitlistEntry, (group.id, user.id)) is not None:
+        return JoinResult("already_waiting", group)
+    if group.status != "active":
+        return JoinResult("not_open", group)
+    if await places_left(db, group) == 0:
+        db.add(WaitlistEntry(group_id=group.id, user_id=user.id, fit=fit, created_at=now))
+        audit.record(db, now, "group.waitlisted", actor_id=user.id, subject_id=group.id)
+        return JoinResult("waiting_list", group)
+    joined = group.join_policy == "open"
+    db.add(
+        GroupMember(
+            group_id=group.id,
+            user_id=user.id,
+            role="member",
+            status="active" if joined else "requested",
+            joined_at=now,
+        )
+    )
+    audit.record(
+        db,
+        now,
+        "group.joined" if joined else "group.join_requested",
+        actor_id=user.id,
+        subject_id=group.id,
+    )
+    if joined:
+        await referrals.note_joined(db, user.id, group.id, now)
+    return JoinResult("joined" if joined else "requested", group)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A join request answered: who to tell, about which group, and what was said."""
+
+    person: User
+    group: Group
+    answer: answers.JoinAnswer
+
+
+async def decide_join_request(
+    db: AsyncSession,
+    actor: User,
+    group_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    accept: bool,
+    message: str,
+) -> Decision:
+    """A moderator or organiser accepts or declines, with a message the person sees.
+
+    A decline needs a message: nobody should be turned away without a word.
+    """
+    await require_rank(db, actor, group_id, GroupRole.MODERATOR)
+    group = await load_group(db, group_id, for_update=True)
+    field = f"message-{user_id}"[:60]
+    membership = await db.get(GroupMember, (group_id, user_id))
+    person = await db.get(User, user_id)
+    if membership is None or membership.status != "requested" or person is None:
+        raise NotFound(user_id)
+    text = "\n".join(part.rstrip() for part in message.replace("\r\n", "\n").strip().split("\n"))
+    if len(text) > answers.MESSAGE_LIMIT:
+        raise FieldError(field, f"Keep the message to {answers.MESSAGE_LIMIT} characters.")
+    if not accept and not text:
+        raise FieldError(
+            field, "Write a short, kind message saying why, so they are not left wondering."
+        )
+    if accept:
+        if await places_left(db, group) == 0:
+            raise FieldError(
+                field,
+                "The group is full. Raise its capacity first, or decline with a message.",
+            )
+        membership.status = "active"
+        membership.joined_at = now
+        await referrals.note_joined(db, user_id, group.id, now)
+    else:
+        await db.delete(membership)
+    answer = answers.save(
+        db,
+        now,
+        actor_id=actor.id,
+        user_id=user_id,
+        group_id=group_id,
+        accepted=accept,
+        message=text,
+    )
+    return Decision(person, group, answer)
+
+
+async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) -> bool:
+    """Leave whenever you like: membership, request and waiting-list place all go.
+
+    Returns whether there was anything to leave. Organisers organise through their
+    organisation and cannot leave that way.
+    """
+    group_id = await db.scalar(select(Group.id).where(Group.slug == slug))
+    if group_id is None:
+        raise NotFound(slug)
+    removed = await db.execute(
+        delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user.id)
+    )
+    waiting = await db.execute(
+        delete(WaitlistEntry).where(
+            WaitlistEntry.group_id == group_id, WaitlistEntry.user_id == user.id
+        )
+    )
+    left = bool(getattr(removed, "rowcount", 0) or getattr(waiting, "rowcount", 0))
+    if left:
+        audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
+    return left

@@ -1,0 +1,467 @@
+"""The organiser's pages under ``/organise``: organisations, groups, sessions, requests.
+
+Every page needs a signed-in person. Organisation pages are for that
+organisation's organisers; a group's page is for its organisers and moderators
+(moderators may cancel sessions and answer requests; only organisers edit the group
+and appoint moderators). Anyone else gets the same 404 as for a page that does not
+exist; a member of the group gets a 403.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from peerhub import notify
+from peerhub.accounts.routes import require_user
+from peerhub.db import transaction
+from peerhub.errors import FieldError, NotFound
+from peerhub.groups import actions, queries, sessions
+from peerhub.groups.validation import (
+    DEFAULT_TIME_ZONE,
+    parse_group,
+    parse_organisation,
+    repeat_of,
+)
+from peerhub.groups.web import day, field, form_values, guarded, invalid, when
+from peerhub.models import Group, GroupRole, Organisation, User
+from peerhub.schedule import describe
+from peerhub.security.middleware import wants_json
+from peerhub.security.tokens import keyed
+from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.web.render import ctx, render
+
+log = logging.getLogger("peerhub.groups")
+
+TAXONOMIES = {"communities": COMMUNITIES, "stages": STAGES, "topics": TOPICS, "access": ACCESS}
+
+
+def _see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+# -- the organiser's home ---------------------------------------------------------------
+
+
+@guarded
+async def home(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    async with ctx(request).sessions() as db:
+        organisations = await queries.my_organisations(db, user.id)
+        moderated = await queries.moderated_groups(db, user.id)
+    return render(
+        request,
+        "organise/index.html",
+        {"organisations": organisations, "moderated": moderated, "day": day},
+    )
+
+
+# -- organisations ----------------------------------------------------------------------
+
+
+def _organisation_values(org: Organisation | None) -> dict[str, str]:
+    if org is None:
+        return {}
+    return {
+        "name": org.name,
+        "description": org.description,
+        "website": org.website or "",
+        "email": org.email or "",
+        "phone": org.phone or "",
+        "lived_experience_led": "yes" if org.lived_experience_led else "",
+    }
+
+
+@guarded
+async def new_organisation_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    return render(request, "organise/organisation_form.html", {"org": None, "values": {}})
+
+
+@guarded
+async def create_organisation(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    values, _ = form_values(await request.form())
+    try:
+        data = parse_organisation(values)
+        async with transaction(app.sessions) as db:
+            org = await actions.register_organisation(db, user, app.clock(), data)
+    except FieldError as exc:
+        context = {"org": None, "values": values}
+        return invalid(request, "organise/organisation_form.html", context, exc)
+    if wants_json(request.headers):
+        return JSONResponse({"id": org.id, "slug": org.slug}, status_code=201)
+    return _see_other(f"/organise/organisations/{org.id}?done=registered")
+
+
+async def _organisation_context(user: User, request: Request, org_id: str) -> dict[str, Any]:
+    async with ctx(request).sessions() as db:
+        org = await actions.organisation_for_organiser(db, user, org_id)
+        organisers = await queries.organisers_of(db, org_id)
+        groups = await queries.groups_of(db, org_id)
+    return {"org": org, "organisers": organisers, "groups": groups, "day": day, "values": {}}
+
+
+@guarded
+async def organisation_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    context = await _organisation_context(user, request, request.path_params["org_id"])
+    return render(request, "organise/organisation.html", context)
+
+
+@guarded
+async def edit_organisation_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    async with ctx(request).sessions() as db:
+        org = await actions.organisation_for_organiser(db, user, request.path_params["org_id"])
+    return render(
+        request,
+        "organise/organisation_form.html",
+        {"org": org, "values": _organisation_values(org)},
+    )
+
+
+@guarded
+async def update_organisation(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    org_id = request.path_params["org_id"]
+    values, _ = form_values(await request.form())
+    try:
+        data = parse_organisation(values)
+    except FieldError as exc:
+        # Permission first: an outsider learns nothing, not even what was wrong.
+        async with app.sessions() as db:
+            org = await actions.organisation_for_organiser(db, user, org_id)
+        return invalid(
+            request, "organise/organisation_form.html", {"org": org, "values": values}, exc
+        )
+    async with transaction(app.sessions) as db:
+        await actions.update_organisation(db, user, org_id, app.clock(), data)
+    return _see_other(f"/organise/organisations/{org_id}?done=saved")
+
+
+@guarded
+async def add_organiser(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    org_id = request.path_params["org_id"]
+    pseudonym = field(await request.form(), "pseudonym", 200)
+    try:
+        async with transaction(app.sessions) as db:
+            await actions.add_organiser(db, user, org_id, pseudonym, app.clock())
+    except FieldError as exc:
+        context = await _organisation_context(user, request, org_id)
+        context["values"] = {"pseudonym": pseudonym}
+        return invalid(request, "organise/organisation.html", context, exc)
+    return _see_other(f"/organise/organisations/{org_id}?done=organiser")
+
+
+# -- the group form ---------------------------------------------------------------------
+
+
+def _new_group_values() -> tuple[dict[str, str], dict[str, list[str]]]:
+    values = {
+        "format": "online",
+        "join_policy": "open",
+        "status": "active",
+        "time_zone": DEFAULT_TIME_ZONE,
+        "repeat": "weekly",
+        "duration_minutes": "90",
+    }
+    return values, {"languages": ["en"]}
+
+
+def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
+    repeat, advanced = repeat_of(group.rrule, group.dtstart_local)
+
+    def num(value: float | None) -> str:
+        return "" if value is None else str(value)
+
+    values = {
+        "name": group.name,
+        "description": group.description,
+        "format": group.format,
+        "address": group.address or "",
+        "postcode": group.postcode or "",
+        "latitude": num(group.latitude),
+        "longitude": num(group.longitude),
+        "age_min": num(group.age_min),
+        "age_max": num(group.age_max),
+        "capacity": num(group.capacity),
+        "join_policy": group.join_policy,
+        "status": group.status,
+        "ground_rules": group.ground_rules,
+        "time_zone": group.time_zone,
+        "first_date": group.dtstart_local[:10],
+        "start_time": group.dtstart_local[11:16],
+        "repeat": repeat,
+        "rrule": advanced,
+        "duration_minutes": str(group.duration_minutes),
+    }
+    lists = {
+        "languages": [", ".join(group.tag_values("language"))],
+        "interpretation": [", ".join(group.tag_values("interpretation"))],
+        "communities": group.tag_values("community"),
+        "stages": group.tag_values("stage"),
+        "topics": group.tag_values("topic"),
+        "access": group.tag_values("access"),
+    }
+    return values, lists
+
+
+def _group_form(
+    org: Organisation,
+    group: Group | None,
+    values: dict[str, str],
+    lists: dict[str, list[str]],
+) -> dict[str, Any]:
+    return {
+        "org": org,
+        "group": group,
+        "values": values,
+        "lists": lists,
+        "taxonomies": TAXONOMIES,
+        "language_names": LANGUAGE_NAMES,
+    }
+
+
+@guarded
+async def new_group_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    async with ctx(request).sessions() as db:
+        org = await actions.organisation_for_organiser(db, user, request.path_params["org_id"])
+    values, lists = _new_group_values()
+    return render(request, "organise/group_form.html", _group_form(org, None, values, lists))
+
+
+@guarded
+async def create_group(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    org_id = request.path_params["org_id"]
+    values, lists = form_values(await request.form())
+    try:
+        data = parse_group(values, lists)
+    except FieldError as exc:
+        async with app.sessions() as db:
+            org = await actions.organisation_for_organiser(db, user, org_id)
+        context = _group_form(org, None, values, lists)
+        return invalid(request, "organise/group_form.html", context, exc)
+    async with transaction(app.sessions) as db:
+        group = await actions.create_group(db, user, org_id, data, app.clock())
+    if wants_json(request.headers):
+        return JSONResponse({"id": group.id, "slug": group.slug}, status_code=201)
+    return _see_other(f"/organise/groups/{group.id}?done=created")
+
+
+@guarded
+async def edit_group_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    async with ctx(request).sessions() as db:
+        group, _ = await actions.group_for(
+            db, user, request.path_params["group_id"], GroupRole.ORGANISER
+        )
+    values, lists = _group_values(group)
+    return render(
+        request,
+        "organise/group_form.html",
+        _group_form(group.organisation, group, values, lists),
+    )
+
+
+@guarded
+async def update_group(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    group_id = request.path_params["group_id"]
+    values, lists = form_values(await request.form())
+    try:
+        data = parse_group(values, lists)
+    except FieldError as exc:
+        async with app.sessions() as db:
+            group, _ = await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
+        context = _group_form(group.organisation, group, values, lists)
+        return invalid(request, "organise/group_form.html", context, exc)
+    async with transaction(app.sessions) as db:
+        await actions.update_group(db, user, group_id, data, app.clock())
+    return _see_other(f"/organise/groups/{group_id}?done=saved")
+
+
+# -- the organiser's group page ---------------------------------------------------------
+
+
+async def _group_context(user: User, request: Request, group_id: str) -> dict[str, Any]:
+    app = ctx(request)
+    async with app.sessions() as db:
+        group, rank = await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
+        roster = await queries.roster(db, group_id)
+        left = await actions.places_left(db, group)
+    upcoming = sessions.upcoming(
+        group.dtstart_local,
+        group.rrule,
+        group.time_zone,
+        after=app.clock(),
+        duration_minutes=group.duration_minutes,
+        exdates=group.exdates,
+        count=8,
+    )
+    return {
+        "group": group,
+        "org": group.organisation,
+        "is_organiser": rank >= GroupRole.ORGANISER,
+        "sessions": upcoming,
+        "pattern": describe(group.dtstart_local, group.rrule),
+        "roster": roster,
+        "places_left": left,
+        "when": when,
+        "day": day,
+        "values": {},
+    }
+
+
+@guarded
+async def group_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    context = await _group_context(user, request, request.path_params["group_id"])
+    return render(request, "organise/group.html", context)
+
+
+async def _group_page_error(
+    request: Request, user: User, group_id: str, exc: FieldError, values: dict[str, str]
+) -> Response:
+    context = await _group_context(user, request, group_id)
+    context["values"] = values
+    return invalid(request, "organise/group.html", context, exc)
+
+
+@guarded
+async def moderators(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    group_id = request.path_params["group_id"]
+    form = await request.form()
+    pseudonym = field(form, "pseudonym", 200)
+    what = field(form, "action", 20)
+    try:
+        async with transaction(app.sessions) as db:
+            if what not in ("appoint", "remove"):
+                await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
+                raise FieldError("pseudonym", "Choose to appoint or remove a moderator.")
+            await actions.set_moderator(
+                db, user, group_id, pseudonym, app.clock(), appoint=what == "appoint"
+            )
+    except FieldError as exc:
+        return await _group_page_error(request, user, group_id, exc, {"pseudonym": pseudonym})
+    return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
+
+
+@guarded
+async def session_change(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    group_id = request.path_params["group_id"]
+    form = await request.form()
+    key = field(form, "session", 40)
+    what = field(form, "action", 20)
+    try:
+        async with transaction(app.sessions) as db:
+            if what not in ("cancel", "restore"):
+                await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
+                raise FieldError("session", "Choose to cancel or restore a session.")
+            await actions.set_session_cancelled(
+                db, user, group_id, key, app.clock(), cancelled=what == "cancel"
+            )
+    except FieldError as exc:
+        return await _group_page_error(request, user, group_id, exc, {})
+    done = "cancelled" if what == "cancel" else "restored"
+    return _see_other(f"/organise/groups/{group_id}?done={done}#sessions-title")
+
+
+@guarded
+async def answer_request(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    group_id = request.path_params["group_id"]
+    form = await request.form()
+    person_id = field(form, "user_id", 36)
+    message = field(form, "message", 2000)
+    what = field(form, "decision", 20)
+    try:
+        async with transaction(app.sessions) as db:
+            if what not in ("accept", "decline"):
+                await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
+                raise FieldError(f"message-{person_id}", "Choose to accept or decline.")
+            decision = await actions.decide_join_request(
+                db, user, group_id, person_id, app.clock(), accept=what == "accept", message=message
+            )
+    except FieldError as exc:
+        return await _group_page_error(
+            request, user, group_id, exc, {f"message-{person_id}": message}
+        )
+    except NotFound:
+        # The request was withdrawn or already answered (perhaps by another moderator).
+        async with app.sessions() as db:
+            await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
+        return _see_other(f"/organise/groups/{group_id}?done=gone#requests-title")
+    # After the commit: tell the person, if they chose to give an e-mail address.
+    background = None
+    if decision.person.email:
+        background = _answer_email(request, decision)
+    response = _see_other(f"/organise/groups/{group_id}?done={what}ed#requests-title")
+    response.background = background
+    return response
+
+
+def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTask:
+    app = ctx(request)
+    settings = app.settings
+    contacts = settings.crisis_contacts
+    subject, body = notify.join_answer_message(
+        pseudonym=decision.person.pseudonym,
+        group_name=decision.group.name,
+        accepted=decision.answer.accepted,
+        message=decision.answer.message,
+        account_url=f"{settings.base_url}/account",
+        help_line=f"{contacts[0].name}, {contacts[0].how}" if contacts else "",
+    )
+    # Logs name a recipient only by a keyed hash; the key is derived, never the secret itself.
+    log_key = keyed(settings.secret_key, "notify-log", "")
+    sender = notify.sender_of(request.app.state, log_key)
+    to = decision.person.email or ""
+    return BackgroundTask(notify.deliver, sender, to, subject, body, log_key=log_key)

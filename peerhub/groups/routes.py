@@ -1,0 +1,134 @@
+"""Joining and leaving a group, and the table of every group and organiser route.
+
+``GET /groups/{slug}/join`` shows the ground rules and one button; the button joins
+an open group, asks to join a by-request group, or puts the person on a full
+group's waiting list. People who are not signed in are asked to sign in or join
+PeerHub and are brought back here. ``POST /groups/{slug}/leave`` leaves at once.
+The public group page itself (``/groups/{slug}``) belongs to the directory.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from peerhub.accounts.routes import require_user, safe_next
+from peerhub.db import transaction
+from peerhub.groups import actions, answers, organise
+from peerhub.groups.web import field, guarded, when
+from peerhub.models import GroupMember, GroupRole, WaitlistEntry
+from peerhub.schedule import describe, occurrences
+from peerhub.security.middleware import wants_json
+from peerhub.security.permissions import group_rank
+from peerhub.web.render import auth, ctx, render
+
+
+async def _join_context(request: Request, slug: str) -> dict[str, object]:
+    app = ctx(request)
+    user = auth(request).user
+    state = "signed_out"
+    answer = None
+    async with app.sessions() as db:
+        group = await actions.group_by_slug(db, slug)
+        left = await actions.places_left(db, group)
+        if user is not None:
+            membership = await db.get(GroupMember, (group.id, user.id))
+            waiting = await db.get(WaitlistEntry, (group.id, user.id))
+            if await group_rank(db, user, group.id) == GroupRole.ORGANISER:
+                state = "organiser"
+            elif membership is not None and membership.status == "active":
+                state = "moderator" if membership.role == "moderator" else "member"
+            elif membership is not None:
+                state = "requested"
+            elif waiting is not None:
+                state = "waiting"
+            else:
+                state = "can_join"
+                last = (await answers.latest(db, user.id)).get(group.id)
+                answer = last if last is not None and not last.accepted else None
+    if state in ("signed_out", "can_join") and group.status != "active":
+        state = "not_open"
+    upcoming = occurrences(
+        group.dtstart_local,
+        group.rrule,
+        group.time_zone,
+        after=app.clock(),
+        count=3,
+        duration_minutes=group.duration_minutes,
+        exdates=group.exdates,
+    )
+    here = f"/groups/{group.slug}/join"
+    return {
+        "group": group,
+        "state": state,
+        "full": left == 0,
+        "answer": answer,
+        "sessions": upcoming,
+        "pattern": describe(group.dtstart_local, group.rrule),
+        "when": when,
+        "here": here,
+        "done": request.query_params.get("done", ""),
+    }
+
+
+@guarded
+async def join_page(request: Request) -> Response:
+    context = await _join_context(request, request.path_params["slug"])
+    return render(request, "groups/join.html", context)
+
+
+@guarded
+async def join(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    slug = request.path_params["slug"]
+    async with transaction(app.sessions) as db:
+        result = await actions.join_group(db, user, slug, app.clock())
+    if wants_json(request.headers):
+        return JSONResponse({"outcome": result.outcome, "group": result.group.slug})
+    return RedirectResponse(f"/groups/{result.group.slug}/join?done={result.outcome}", 303)
+
+
+@guarded
+async def leave(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    slug = request.path_params["slug"]
+    nxt = safe_next(field(await request.form(), "next", 300), "/account")
+    async with transaction(app.sessions) as db:
+        left = await actions.leave_group(db, user, slug, app.clock())
+    if wants_json(request.headers):
+        return JSONResponse({"left": left})
+    sep = "&" if "?" in nxt else "?"
+    return RedirectResponse(f"{nxt}{sep}done={'left' if left else 'not_in_group'}", 303)
+
+
+routes: list[BaseRoute] = [
+    Route("/organise", organise.home, methods=["GET"]),
+    Route("/organise/organisations/new", organise.new_organisation_page, methods=["GET"]),
+    Route("/organise/organisations/new", organise.create_organisation, methods=["POST"]),
+    Route("/organise/organisations/{org_id}", organise.organisation_page, methods=["GET"]),
+    Route(
+        "/organise/organisations/{org_id}/edit",
+        organise.edit_organisation_page,
+        methods=["GET"],
+    ),
+    Route("/organise/organisations/{org_id}/edit", organise.update_organisation, methods=["POST"]),
+    Route("/organise/organisations/{org_id}/organisers", organise.add_organiser, methods=["POST"]),
+    Route("/organise/organisations/{org_id}/groups/new", organise.new_group_page, methods=["GET"]),
+    Route("/organise/organisations/{org_id}/groups/new", organise.create_group, methods=["POST"]),
+    Route("/organise/groups/{group_id}", organise.group_page, methods=["GET"]),
+    Route("/organise/groups/{group_id}/edit", organise.edit_group_page, methods=["GET"]),
+    Route("/organise/groups/{group_id}/edit", organise.update_group, methods=["POST"]),
+    Route("/organise/groups/{group_id}/moderators", organise.moderators, methods=["POST"]),
+    Route("/organise/groups/{group_id}/sessions", organise.session_change, methods=["POST"]),
+    Route("/organise/groups/{group_id}/requests", organise.answer_request, methods=["POST"]),
+    Route("/groups/{slug}/join", join_page, methods=["GET"]),
+    Route("/groups/{slug}/join", join, methods=["POST"]),
+    Route("/groups/{slug}/leave", leave, methods=["POST"]),
+]

@@ -1,0 +1,78 @@
+"""HTTP helpers shared by the group and organiser pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.groups.validation import errors_of
+from peerhub.security.middleware import wants_json
+from peerhub.web.render import error, render
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+# Word for word what an unknown address gets, so "not yours" and "no such thing"
+# cannot be told apart.
+NOT_FOUND = "We could not find that page. It may have moved, or the address may be wrong."
+FORBIDDEN = "You do not have permission to do that in this group."
+
+LIST_FIELDS = ("languages", "interpretation", "communities", "stages", "topics", "access")
+
+
+def guarded(handler: Handler) -> Handler:
+    """Turn NotFound into the site's ordinary 404 and Forbidden into a 403."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except NotFound:
+            return error(request, 404, NOT_FOUND)
+        except Forbidden:
+            return error(request, 403, FORBIDDEN)
+
+    return wrapper
+
+
+def field(form: FormData, name: str, limit: int = 4096) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def form_values(form: FormData) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Single values (trimmed to a sane length) and the multi-valued check boxes."""
+    values = {k: field(form, k, 8000) for k in form if k not in LIST_FIELDS}
+    lists = {k: [v[:200] for v in form.getlist(k) if isinstance(v, str)][:60] for k in LIST_FIELDS}
+    return values, lists
+
+
+def invalid(request: Request, template: str, context: dict[str, Any], exc: FieldError) -> Response:
+    """A 422 naming every wrong field: JSON for API callers, the form again for people."""
+    errors = errors_of(exc)
+    if wants_json(request.headers):
+        return JSONResponse(
+            {"error": "Please check what you entered.", "field": exc.field, "errors": errors},
+            status_code=422,
+        )
+    return render(request, template, {**context, "errors": errors}, status=422)
+
+
+def when(start: datetime, end: datetime | None = None) -> str:
+    """ "Tuesday 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone."""
+    text = f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}"
+    if end is not None:
+        text += f" to {end:%H:%M}"
+    return f"{text} {start.tzname() or ''}".rstrip()
+
+
+def day(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return f"{moment.day} {moment:%B %Y}"

@@ -1,0 +1,172 @@
+"""Unmet demand: anonymous records of searches that found no good fit, and a
+report of where demand has no group, with small counts suppressed.
+
+A record holds only codes from PeerHub's vocabulary, well-formed language tags and
+a coarse area (a postcode district such as ``LS6``, ``online`` or ``unknown``): no
+account id, no free text, no full postcode, no time finer than the caller stores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from peerhub.taxonomy import COMMUNITIES, language_name
+
+from .model import NeedFormat, Needs, Stage
+
+__all__ = [
+    "SUPPRESSION_THRESHOLD",
+    "DemandCell",
+    "DemandRecord",
+    "coarse_area",
+    "demand_record",
+    "demand_report",
+]
+
+#: Counts below this are shown as "fewer than 5".
+SUPPRESSION_THRESHOLD: Final = 5
+
+# UK postcode: outward code (area letters, district digits, optional letter or digit)
+# and inward code (sector digit, unit letters).
+_POSTCODE: Final = re.compile(r"([A-Z]{1,2}[0-9][0-9A-Z]?)\s*([0-9][A-Z]{2})?")
+_DISTRICT: Final = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
+_SPECIAL_AREAS: Final = frozenset({"online", "unknown"})
+
+
+def coarse_area(postcode: str) -> str:
+    """The postcode district (outward code) of a UK postcode: ``"ls6 3ab"`` → ``"LS6"``.
+
+    Raises ``ValueError`` when ``postcode`` does not look like a postcode or a
+    district. Only the district is kept, so a record cannot point at a street.
+    """
+    m = _POSTCODE.fullmatch(postcode.strip().upper())
+    if m is None:
+        raise ValueError(f"{postcode!r} is not a UK postcode")
+    return m.group(1)
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRecord:
+    """One search that found no good fit, with nothing that identifies the person."""
+
+    languages: tuple[str, ...]
+    communities: tuple[str, ...]
+    stage: Stage | None
+    topics: tuple[str, ...]
+    format: NeedFormat
+    area: str
+
+    def __post_init__(self) -> None:
+        if self.area not in _SPECIAL_AREAS and not _DISTRICT.fullmatch(self.area):
+            raise ValueError("area must be a postcode district, 'online' or 'unknown'")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "languages": list(self.languages),
+            "communities": list(self.communities),
+            "stage": self.stage,
+            "topics": list(self.topics),
+            "format": self.format,
+            "area": self.area,
+        }
+
+
+def demand_record(needs: Needs, area: str | None = None) -> DemandRecord:
+    """The anonymous record of a search: what was asked for, and where, coarsely.
+
+    ``area`` is a postcode district (a full postcode is cut down to its district);
+    without one it is ``online`` for online-only searches and ``unknown`` otherwise.
+    Languages keep their order of preference; communities and topics are sorted.
+    Blocked users, age, access needs, location and times are left out.
+    """
+    if area is None:
+        label = "online" if needs.format == "online" else "unknown"
+    elif area.strip().lower() in _SPECIAL_AREAS:
+        label = area.strip().lower()
+    else:
+        label = coarse_area(area)
+    return DemandRecord(
+        languages=needs.languages,
+        communities=tuple(sorted(needs.communities)),
+        stage=needs.stage,
+        topics=tuple(sorted(needs.topics)),
+        format=needs.format,
+        area=label,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemandCell:
+    """One row of the report: a language × community × stage × area cell.
+
+    ``language`` is the first language asked for (None: none given); ``community``
+    None means no community was asked for. ``count`` is None when suppressed.
+    """
+
+    language: str | None
+    community: str | None
+    stage: Stage | None
+    area: str
+    count: int | None
+    threshold: int = SUPPRESSION_THRESHOLD
+
+    @property
+    def display_count(self) -> str:
+        return str(self.count) if self.count is not None else f"fewer than {self.threshold}"
+
+    @property
+    def language_label(self) -> str:
+        return language_name(self.language) if self.language else "Any language"
+
+    @property
+    def community_label(self) -> str:
+        if self.community is None:
+            return "Any community"
+        try:
+            return COMMUNITIES.label(self.community)
+        except KeyError:
+            return self.community
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "language": self.language,
+            "community": self.community,
+            "stage": self.stage,
+            "area": self.area,
+            "count": self.count,
+            "display_count": self.display_count,
+        }
+
+
+def demand_report(
+    records: Iterable[DemandRecord], *, threshold: int = SUPPRESSION_THRESHOLD
+) -> tuple[DemandCell, ...]:
+    """Count records by first language × community × stage × area.
+
+    A record naming several communities counts once under each; one naming none
+    counts under "any community". Counts under ``threshold`` are suppressed: the
+    cell says "fewer than 5" and carries no number. Cells come largest first,
+    then suppressed cells, each in key order.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    counts: Counter[tuple[str | None, str | None, Stage | None, str]] = Counter()
+    for r in records:
+        language = r.languages[0] if r.languages else None
+        for community in r.communities or (None,):
+            counts[(language, community, r.stage, r.area)] += 1
+
+    def order(key: tuple[str | None, str | None, Stage | None, str]) -> tuple[str, str, str, str]:
+        return (key[0] or "", key[1] or "", key[2] or "", key[3])
+
+    shown = sorted(
+        (k for k, n in counts.items() if n >= threshold), key=lambda k: (-counts[k], order(k))
+    )
+    hidden = sorted((k for k, n in counts.items() if n < threshold), key=order)
+    cells = [DemandCell(*k, count=counts[k], threshold=threshold) for k in shown]
+    cells += [DemandCell(*k, count=None, threshold=threshold) for k in hidden]
+    return tuple(cells)

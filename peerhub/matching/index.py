@@ -1,0 +1,721 @@
+"""The group index: inverted indexes as bitsets, and an exact best-first top-k.
+
+How a search runs (details in docs/matching.md):
+
+1. **Prefilter.** Every group has a *slot*; each attribute value (language,
+   community, topic, stage, access feature, format, age range, "not full",
+   "moderator on duty", and each London date and half hour with a session) has a bitset
+   of the slots that have it. The hard constraints are a handful of bitset
+   operations, and a coarse latitude/longitude grid finds in-person groups near
+   the person without looking at the rest.
+2. **Levels.** Each soft-scoring component becomes a *dimension* whose *levels*
+   partition the groups by the points they earn (for example "shares 2 of the 3
+   topics asked for", found for all groups at once with a bit-sliced counter).
+   Because every component's points are fixed per level, a group's score is the
+   sum of its levels' points: exact, not an estimate.
+3. **Best-first.** A priority queue splits the eligible set one dimension at a
+   time, always expanding the part with the highest possible score. Parts whose
+   every dimension is decided are groups with exactly that score; they come out
+   in score order, and ties are ordered by group id. The search stops as soon as
+   ``limit`` groups are out, so the work depends on how many groups are needed,
+   not how many exist.
+4. **Relax.** If nothing passes the hard constraints, they are relaxed in
+   :data:`~peerhub.matching.model.RELAXATION_ORDER` and step 3 runs again on the
+   larger eligible set (a bitset, so this is as bounded as the first pass).
+   Groups with a blocked member are skipped in every pass.
+
+Only the groups returned are scored one by one (to write their reasons), by the
+same :func:`~peerhub.matching.scoring.assess` that the tests use as reference.
+The index is not thread-safe: mutate and search it from one thread (or event loop).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from typing import Final
+
+from .bitset import count_levels, from_slots, to_slots
+from .geo import (
+    EARTH_RADIUS_KM,
+    Cell,
+    Prepared,
+    cell_min_distance,
+    cell_of,
+    cell_range,
+    prepare,
+    prepared_distance_km,
+)
+from .langtag import primary_subtag, tags_compatible
+from .model import LONDON, RELAXATION_ORDER, GroupProfile, LatLon, MatchResult, Needs, Relaxation
+from .result import build_result
+from .scoring import (
+    DEFAULT_WEIGHTS,
+    LANG_FIRST,
+    LANG_INTERPRETED,
+    LANG_OTHER,
+    Context,
+    SessionInfo,
+    Weights,
+    assess,
+    language_points,
+    session_info,
+    share_points,
+    time_points,
+    to_points,
+)
+
+__all__ = ["MAX_LIMIT", "GroupIndex", "match"]
+
+MAX_LIMIT: Final = 200
+_BUCKET: Final = 30  # minutes: sessions are indexed by London date and half hour
+_GEO_MARGIN_KM: Final = 0.25
+_APPROX_TOLERANCE: Final = 0.002
+_APPROX_MAX_LAT: Final = 62.0
+_APPROX_MAX_KM: Final = 250.0
+_TIERS: Final[tuple[frozenset[Relaxation], ...]] = tuple(
+    frozenset(RELAXATION_ORDER[:i]) for i in range(len(RELAXATION_ORDER) + 1)
+)
+
+Key = tuple[object, ...]
+
+
+def _keys(group: GroupProfile, sessions: tuple[SessionInfo, ...]) -> list[Key]:
+    keys: list[Key] = [("fmt", group.format)]
+    keys += [("lang", t) for t in group.languages]
+    keys += [("interp", t) for t in group.interpretation]
+    keys += [("community", c) for c in group.communities]
+    keys += [("stage", s) for s in group.stages]
+    keys += [("topic", t) for t in group.topics]
+    keys += [("access", a) for a in group.access_features]
+    if not group.is_full:
+        keys.append(("open",))
+    if group.moderator_on_duty:
+        keys.append(("moderator",))
+    if group.age_min is not None or group.age_max is not None:
+        keys.append(("age", group.age_min, group.age_max))
+    for _, ordinal, minute in sessions:
+        keys.append(("day", ordinal))
+        keys.append(("time", ordinal, minute // _BUCKET))
+    return list(dict.fromkeys(keys))
+
+
+@dataclass(slots=True)
+class _Dim:
+    """One soft-scoring component: disjoint levels (bits, priority, points); groups
+    in none of them earn nothing from this component."""
+
+    levels: list[tuple[int, int, int]]
+    rest_mask: int  # ~(union of the levels)
+    best: tuple[int, int]
+    lazy: bool = False  # levels computed per part, by _Search._geo_split
+
+
+def _dim(levels: list[tuple[int, int, int]]) -> _Dim | None:
+    levels = [lv for lv in levels if lv[0] and (lv[1] or lv[2])]
+    if not levels:
+        return None
+    union = 0
+    for bits, _, _ in levels:
+        union |= bits
+    return _Dim(levels, ~union, (max(lv[1] for lv in levels), max(lv[2] for lv in levels)))
+
+
+class GroupIndex:
+    """Groups indexed for matching. Build it once from many profiles, then keep it
+    current with :meth:`add`, :meth:`replace` and :meth:`remove`."""
+
+    def __init__(self, groups: Iterable[GroupProfile] = ()) -> None:
+        self._slot: dict[str, int] = {}
+        self._groups: list[GroupProfile | None] = []
+        self._ids: list[str] = []
+        self._sessions: list[tuple[SessionInfo, ...]] = []
+        self._points: list[Prepared | None] = []
+        self._free: list[int] = []
+        self._all = 0
+        self._bits: dict[Key, int] = {}
+        self._primary: dict[tuple[str, str], set[str]] = {}
+        self._cells: dict[Cell, int] = {}  # in-person groups with a location, by cell
+        self._age_ranges: set[Key] = set()
+        postings: dict[Key, list[int]] = {}
+        cells: dict[Cell, list[int]] = {}
+        for group in groups:
+            if group.id in self._slot:
+                raise ValueError(f"group {group.id!r} appears twice")
+            slot = len(self._groups)
+            self._place(group, slot)
+            for key in _keys(group, self._sessions[slot]):
+                postings.setdefault(key, []).append(slot)
+            if self._points[slot] is not None and group.location is not None:
+                cells.setdefault(cell_of(group.location), []).append(slot)
+        for key, slots in postings.items():
+            self._bits[key] = from_slots(slots)
+            self._note_key(key)
+        self._cells = {cell: from_slots(slots) for cell, slots in cells.items()}
+        self._all = from_slots(range(len(self._groups)))
+
+    # --- Maintenance ------------------------------------------------------------
+
+    def _place(self, group: GroupProfile, slot: int) -> None:
+        sessions = session_info(group)
+        point = None
+        if group.in_person_capable and group.location is not None:
+            point = prepare(group.location)
+        if slot == len(self._groups):
+            self._groups.append(group)
+            self._ids.append(group.id)
+            self._sessions.append(sessions)
+            self._points.append(point)
+        else:
+            self._groups[slot] = group
+            self._ids[slot] = group.id
+            self._sessions[slot] = sessions
+            self._points[slot] = point
+        self._slot[group.id] = slot
+
+    def _note_key(self, key: Key) -> None:
+        if key[0] == "age":
+            self._age_ranges.add(key)
+        elif key[0] in ("lang", "interp"):
+            tag = str(key[1])
+            self._primary.setdefault((str(key[0]), primary_subtag(tag)), set()).add(tag)
+
+    def add(self, group: GroupProfile) -> None:
+        """Add a group; ``ValueError`` if its id is already indexed."""
+        if group.id in self._slot:
+            raise ValueError(f"group {group.id!r} is already in the index")
+        slot = heapq.heappop(self._free) if self._free else len(self._groups)
+        self._place(group, slot)
+        bit = 1 << slot
+        for key in _keys(group, self._sessions[slot]):
+            if key not in self._bits:
+                self._note_key(key)
+            self._bits[key] = self._bits.get(key, 0) | bit
+        if self._points[slot] is not None and group.location is not None:
+            cell = cell_of(group.location)
+            self._cells[cell] = self._cells.get(cell, 0) | bit
+        self._all |= bit
+
+    def remove(self, group_id: str) -> None:
+        """Remove a group; ``KeyError`` if it is not indexed."""
+        slot = self._slot.pop(group_id)
+        group = self._at(slot)
+        mask = ~(1 << slot)
+        for key in _keys(group, self._sessions[slot]):
+            value = self._bits[key] & mask
+            if value:
+                self._bits[key] = value
+            else:
+                del self._bits[key]
+                self._age_ranges.discard(key)
+                if key[0] in ("lang", "interp"):
+                    tag = str(key[1])
+                    self._primary[(str(key[0]), primary_subtag(tag))].discard(tag)
+        if self._points[slot] is not None and group.location is not None:
+            cell = cell_of(group.location)
+            remaining = self._cells[cell] & mask
+            if remaining:
+                self._cells[cell] = remaining
+            else:
+                del self._cells[cell]
+        self._all &= mask
+        self._groups[slot] = None
+        self._ids[slot] = ""
+        self._sessions[slot] = ()
+        self._points[slot] = None
+        heapq.heappush(self._free, slot)
+
+    def replace(self, group: GroupProfile) -> None:
+        """Add a group, or replace the indexed group with the same id."""
+        if group.id in self._slot:
+            self.remove(group.id)
+        self.add(group)
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, group_id: object) -> bool:
+        return group_id in self._slot
+
+    def __iter__(self) -> Iterator[GroupProfile]:
+        for group_id in sorted(self._slot):
+            yield self._at(self._slot[group_id])
+
+    def _at(self, slot: int) -> GroupProfile:
+        group = self._groups[slot]
+        if group is None:
+            raise LookupError(f"slot {slot} is empty")
+        return group
+
+    def get(self, group_id: str) -> GroupProfile | None:
+        slot = self._slot.get(group_id)
+        return None if slot is None else self._groups[slot]
+
+    # --- Searching --------------------------------------------------------------
+
+    def match(
+        self, needs: Needs, *, limit: int = 20, weights: Weights = DEFAULT_WEIGHTS
+    ) -> MatchResult:
+        """Rank the groups for ``needs``: see :func:`peerhub.matching.match`."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be 1 to {MAX_LIMIT}")
+        ctx = Context.of(needs, weights)
+        search = _Search(self, ctx)
+        chosen: list[int] = []
+        previous: tuple[int, bool] | None = None
+        for allowed in _TIERS:
+            eligible = search.eligible(allowed)
+            # A step that lets in no new group (and keeps the distance check) would
+            # find nothing new.
+            state = (eligible, search.strict_distance)
+            if state == previous:
+                continue
+            previous = state
+            if eligible:
+                chosen = search.top(eligible, limit)
+                if chosen:
+                    break
+        pairs = []
+        for slot in chosen:
+            group = self._at(slot)
+            pairs.append(
+                (group, assess(group, needs, weights, context=ctx, sessions=self._sessions[slot]))
+            )
+        return build_result(ctx, pairs)
+
+    # Helpers used by _Search.
+
+    def _compatible(self, kind: str, tag: str) -> int:
+        out = 0
+        for t in self._primary.get((kind, primary_subtag(tag)), ()):
+            if tags_compatible(tag, t):
+                out |= self._bits[(kind, t)]
+        return out
+
+    def _sessions_on(
+        self,
+        ordinal: int,
+        ranges: tuple[tuple[int, int], ...],
+        after: tuple[float, int] | None = None,
+        before: tuple[float, int] | None = None,
+    ) -> int:
+        """Groups with a session on London date ``ordinal`` at a minute within
+        ``ranges``, at or after ``after`` and at or before ``before`` ((timestamp,
+        minute of day) pairs). Whole half hours come from their bitsets; only those
+        cut by a boundary look at individual sessions."""
+        if after is None and before is None and ranges == ((0, 1440),):
+            return self._bits.get(("day", ordinal), 0)
+        after_min = after[1] if after else -1
+        before_min = before[1] if before else 24 * 60
+        # On a clock-change date local times repeat or skip, so the minute of the
+        # day no longer orders sessions: check every session against the moments.
+        exact = (after is not None or before is not None) and _clocks_change(ordinal)
+        full = 0
+        partial: list[int] = []
+        for start, end in ranges:
+            for bucket in range(start // _BUCKET, (end - 1) // _BUCKET + 1):
+                bits = self._bits.get(("time", ordinal, bucket))
+                if not bits:
+                    continue
+                b0, b1 = bucket * _BUCKET, (bucket + 1) * _BUCKET
+                if not exact and (b1 <= after_min or b0 > before_min):
+                    continue
+                if (
+                    not exact
+                    and start <= b0
+                    and b1 <= end
+                    and not b0 <= after_min < b1
+                    and not b0 <= before_min < b1
+                ):
+                    full |= bits
+                    continue
+                for slot in to_slots(bits):
+                    for ts, o, minute in self._sessions[slot]:
+                        if (
+                            o == ordinal
+                            and minute // _BUCKET == bucket
+                            and start <= minute < end
+                            and (after is None or ts >= after[0])
+                            and (before is None or ts <= before[0])
+                        ):
+                            partial.append(slot)
+                            break
+        return full | from_slots(partial)
+
+
+@lru_cache(maxsize=64)
+def _clocks_change(ordinal: int) -> bool:
+    """Whether London's UTC offset changes during this London date."""
+    day = date.fromordinal(ordinal)
+    start = datetime.combine(day, time(0), LONDON)
+    end = datetime.combine(date.fromordinal(ordinal + 1), time(0), LONDON)
+    return start.utcoffset() != end.utcoffset()
+
+
+class _Search:
+    """One search: the bitsets for its constraints and its scoring dimensions."""
+
+    def __init__(self, index: GroupIndex, ctx: Context) -> None:
+        self.ix = index
+        self.ctx = ctx
+        needs = ctx.needs
+        w = ctx.weights
+        bits = index._bits
+        everything = index._all
+        self.all = everything
+
+        # Language: first language, other listed languages, interpretation.
+        tags = needs.languages
+        first = other = interp = 0
+        if tags:
+            first = index._compatible("lang", tags[0])
+            for t in tags[1:]:
+                other |= index._compatible("lang", t)
+            for t in tags:
+                interp |= index._compatible("interp", t)
+            other &= ~first
+            interp &= ~(first | other)
+            self.lang_ok = first | other | interp
+        else:
+            self.lang_ok = everything
+
+        # Age: drop each distinct age range that leaves the person out.
+        self.age_ok = everything
+        if needs.age is not None:
+            for key in index._age_ranges:
+                lo, hi = key[1], key[2]
+                if (isinstance(lo, int) and needs.age < lo) or (
+                    isinstance(hi, int) and needs.age > hi
+                ):
+                    self.age_ok &= ~bits[key]
+
+        self.access_ok = everything
+        for code in needs.essential_access:
+            self.access_ok &= bits.get(("access", code), 0)
+
+        online = bits.get(("fmt", "online"), 0)
+        hybrid = bits.get(("fmt", "hybrid"), 0)
+        self.in_person_only = bits.get(("fmt", "in_person"), 0)
+        self.online_capable = online | hybrid
+        self.in_person_capable = self.in_person_only | hybrid
+
+        # Distance. The grid gives supersets cheaply (the groups in cells that reach
+        # into a circle); exact distances are worked out lazily, only for the groups
+        # the search actually looks at (see _geo_split).
+        self.limit = needs.max_distance_km if needs.location is not None else None
+        thresholds = [fraction * ctx.scale_km for fraction, _ in w.distance_bands]
+        self._thresholds = thresholds
+        self._bounds = sorted(set(thresholds) | ({self.limit} if self.limit else set()))
+        self._band_points = [to_points(w.distance * f) for _, f in w.distance_bands]
+        self._distances: dict[int, float] = {}
+        self.strict_distance = False
+        self.near = 0  # superset of the in-person groups within the maximum distance
+        self._scope = 0  # superset of the in-person groups within the last band
+        self._must_be_near = b""  # byte map: groups that must be within the maximum
+        geo_dim: _Dim | None = None
+        if ctx.uses_distance and needs.location is not None:
+            self.near, self._scope = self._grid(needs.location)
+            limited = self.in_person_capable if needs.format == "in_person" else self.in_person_only
+            self._must_be_near = limited.to_bytes((len(index._points) + 7) // 8, "little")
+            if self._scope:
+                geo_dim = _Dim([], -1, (0, max(self._band_points)), lazy=True)
+
+        # Time: first London day with a session in the person's times.
+        time_levels = self._time_levels()
+
+        dims: list[_Dim | None] = []
+        if tags:
+            dims.append(
+                _dim(
+                    [
+                        (first, 0, language_points(w, LANG_FIRST)),
+                        (other, 0, language_points(w, LANG_OTHER)),
+                        (interp, 0, language_points(w, LANG_INTERPRETED)),
+                    ]
+                )
+            )
+        dims.append(self._count_dim("community", needs.communities, w.community))
+        if needs.stage is not None:
+            dims.append(_dim([(bits.get(("stage", needs.stage), 0), 0, to_points(w.stage))]))
+        dims.append(self._count_dim("topic", needs.topics, w.topic))
+        dims.append(self._count_dim("access", tuple(a.code for a in needs.access_needs), w.access))
+        dims.append(_dim(time_levels))
+        dims.append(_dim([(bits.get(("open",), 0), 0, to_points(w.places))]))
+        # The distance dimension goes last: its levels are computed per part, so it
+        # is best applied to the smallest parts.
+        base = sorted((d for d in dims if d is not None), key=lambda d: -d.best[1])
+        if geo_dim is not None:
+            base.append(geo_dim)
+        crisis_dim: _Dim | None = None
+        if needs.stage == "approaching_crisis":
+            ready = (
+                bits.get(("stage", "approaching_crisis"), 0)
+                & bits.get(("moderator",), 0)
+                & bits.get(("open",), 0)
+            )
+            if ready:
+                ready &= self._sessions_between(ctx.now_ts, ctx.crisis_end_ts)
+            crisis_dim = _dim([(ready, 1, 0)])
+        self.dims = ([crisis_dim] if crisis_dim is not None else []) + base
+
+    def _count_dim(self, kind: str, codes: tuple[str, ...], weight: float) -> _Dim | None:
+        if not codes:
+            return None
+        sets = [self.ix._bits.get((kind, c), 0) for c in codes]
+        return _dim([(b, 0, share_points(weight, j, len(codes))) for j, b in count_levels(sets)])
+
+    def _grid(self, center: LatLon) -> tuple[int, int]:
+        """Supersets, from whole grid cells, of the in-person groups within the
+        maximum distance (``near``; 0 without one) and within the last band."""
+        reach = self._bounds[-1]
+        cells = self.ix._cells
+        found = cell_range(center, reach + _GEO_MARGIN_KM)
+        near = scope = 0
+        for cell in found if found is not None else list(cells):
+            bits = cells.get(cell)
+            if not bits:
+                continue
+            lo = cell_min_distance(center, cell)
+            if lo <= reach + _GEO_MARGIN_KM:
+                scope |= bits
+                if self.limit is not None and lo <= self.limit + _GEO_MARGIN_KM:
+                    near |= bits
+        return near, scope
+
+    def _geo_split(self, bits: int) -> list[tuple[int, int, int]]:
+        """Split ``bits`` by distance band, dropping groups that the current pass
+        requires within the maximum distance but are not.
+
+        Distances are screened with the equirectangular approximation (a few
+        multiplications); only a group whose approximate distance is within 0.2%
+        of a band boundary or the maximum gets the exact haversine distance, so
+        every decision is the one :func:`~peerhub.matching.scoring.assess` makes.
+        (Near the UK the approximation is within 0.03% up to 250 km.)"""
+        center = self.ctx.needs.location
+        looked = bits & self._scope
+        if not looked or center is None:
+            return [(bits, 0, 0)]
+        thresholds = self._thresholds
+        bounds = self._bounds
+        n_bounds = len(bounds)
+        n_bands = len(thresholds)
+        limit = self.limit if self.limit is not None else math.inf
+        strict = self.strict_distance
+        must = self._must_be_near
+        reach = bounds[-1]
+        here = prepare(center)
+        lat0, lon0 = here[0], here[1]
+        approximate = abs(center[0]) <= _APPROX_MAX_LAT and reach <= _APPROX_MAX_KM
+        points = self.ix._points
+        memo = self._distances
+        cos = math.cos
+        sqrt = math.sqrt
+        bands: list[list[int]] = [[] for _ in thresholds]
+        dropped: list[int] = []
+        for slot in to_slots(looked):
+            d = memo.get(slot)
+            if d is None:
+                point = points[slot]
+                if point is None:
+                    continue
+                if approximate:
+                    x = (point[1] - lon0) * cos((point[0] + lat0) * 0.5)
+                    y = point[0] - lat0
+                    d = EARTH_RADIUS_KM * sqrt(x * x + y * y)
+                    j = bisect_left(bounds, d)
+                    tol = d * _APPROX_TOLERANCE + 1e-9
+                    if (j < n_bounds and bounds[j] - d <= tol) or (
+                        j > 0 and d - bounds[j - 1] <= tol
+                    ):
+                        d = prepared_distance_km(here, point)
+                else:
+                    d = prepared_distance_km(here, point)
+                memo[slot] = d
+            if strict and d > limit and (must[slot >> 3] >> (slot & 7)) & 1:
+                dropped.append(slot)
+                continue
+            b = bisect_left(thresholds, d)
+            if b < n_bands:
+                bands[b].append(slot)
+        parts: list[tuple[int, int, int]] = []
+        taken = 0
+        for slots, pts in zip(bands, self._band_points, strict=True):
+            if slots:
+                part = from_slots(slots)
+                taken |= part
+                parts.append((part, 0, pts))
+        if dropped:
+            taken |= from_slots(dropped)
+        rest = bits & ~taken
+        if rest:
+            parts.append((rest, 0, 0))
+        return parts
+
+    def _time_levels(self) -> list[tuple[int, int, int]]:
+        ctx = self.ctx
+        w = ctx.weights
+        levels: list[tuple[int, int, int]] = []
+        covered = 0
+        late = 0
+        any_time = ((0, 24 * 60),)
+        for day in range(w.horizon_days):
+            ordinal = ctx.today + day
+            if ctx.windows is None:
+                ranges: tuple[tuple[int, int], ...] = any_time
+            else:
+                ranges = ctx.windows.get((ordinal - 1) % 7, ())
+                if not ranges:
+                    continue
+            after = (ctx.now_ts, ctx.now_minute) if day == 0 else None
+            found = self.ix._sessions_on(ordinal, ranges, after=after)
+            if not found:
+                continue
+            if day < w.soon_days:
+                new = found & ~covered
+                if new:
+                    levels.append((new, 0, time_points(w, day)))
+                    covered |= found
+            else:
+                late |= found
+        late &= ~covered
+        if late:
+            levels.append((late, 0, time_points(w, w.soon_days)))
+        return levels
+
+    def _sessions_between(self, start_ts: float, end_ts: float) -> int:
+        ctx = self.ctx
+        end_local = datetime.fromtimestamp(end_ts, UTC).astimezone(LONDON)
+        end_ordinal = end_local.toordinal()
+        end_minute = end_local.hour * 60 + end_local.minute
+        out = 0
+        for ordinal in range(ctx.today, end_ordinal + 1):
+            after = (start_ts, ctx.now_minute) if ordinal == ctx.today else None
+            before = (end_ts, end_minute) if ordinal == end_ordinal else None
+            out |= self.ix._sessions_on(ordinal, ((0, 24 * 60),), after=after, before=before)
+        return out
+
+    def eligible(self, allowed: frozenset[Relaxation]) -> int:
+        """Groups passing every hard constraint not in ``allowed`` (blocked members
+        are checked later, slot by slot, and never relaxed)."""
+        needs = self.ctx.needs
+        out = self.all
+        if "language" not in allowed:
+            out &= self.lang_ok
+        if "age" not in allowed:
+            out &= self.age_ok
+        if "access" not in allowed:
+            out &= self.access_ok
+        far_ok = "distance" in allowed or self.limit is None
+        # Exact distances are checked when the search splits by distance.
+        self.strict_distance = not far_ok and self.limit is not None
+        if needs.format == "online":
+            if "format" not in allowed:
+                out &= self.online_capable
+        elif needs.format == "in_person":
+            in_person = self.in_person_capable if far_ok else self.in_person_capable & self.near
+            out &= in_person | (self.online_capable if "format" in allowed else 0)
+        else:
+            in_person = self.in_person_only if far_ok else self.in_person_only & self.near
+            out &= self.online_capable | in_person
+        return out
+
+    def top(self, eligible: int, limit: int) -> list[int]:
+        """The best ``limit`` non-blocked slots of ``eligible``, best first."""
+        dims = self.dims
+        n = len(dims)
+        suffix = [(0, 0)] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            suffix[i] = (suffix[i + 1][0] + dims[i].best[0], suffix[i + 1][1] + dims[i].best[1])
+        heap: list[tuple[int, int, int, int, int, int, int]] = [
+            (-suffix[0][0], -suffix[0][1], 0, 0, eligible, 0, 0)
+        ]
+        seq = 1
+        out: list[int] = []
+        pending: tuple[int, int] | None = None
+        pending_bits = 0
+        while heap:
+            neg_prio, neg_pts, _, depth, bits, prio, pts = heap[0]
+            bound = (-neg_prio, -neg_pts)
+            if pending is not None and bound < pending:
+                self._flush(pending_bits, limit - len(out), out)
+                pending = None
+                if len(out) >= limit:
+                    return out
+                continue
+            heapq.heappop(heap)
+            if depth == n:
+                # Every dimension decided: all these groups score exactly `bound`.
+                if pending is None:
+                    pending, pending_bits = bound, bits
+                else:
+                    pending_bits |= bits
+                continue
+            dim = dims[depth]
+            rest_prio, rest_pts = suffix[depth + 1]
+            if dim.lazy:
+                for part, level_prio, level_pts in self._geo_split(bits):
+                    p, s = prio + level_prio, pts + level_pts
+                    heapq.heappush(
+                        heap, (-(p + rest_prio), -(s + rest_pts), seq, depth + 1, part, p, s)
+                    )
+                    seq += 1
+                continue
+            for level_bits, level_prio, level_pts in dim.levels:
+                part = bits & level_bits
+                if part:
+                    p, s = prio + level_prio, pts + level_pts
+                    heapq.heappush(
+                        heap, (-(p + rest_prio), -(s + rest_pts), seq, depth + 1, part, p, s)
+                    )
+                    seq += 1
+            part = bits & dim.rest_mask
+            if part:
+                heapq.heappush(
+                    heap, (-(prio + rest_prio), -(pts + rest_pts), seq, depth + 1, part, prio, pts)
+                )
+                seq += 1
+        if pending is not None:
+            self._flush(pending_bits, limit - len(out), out)
+        return out
+
+    def _flush(self, bits: int, need: int, out: list[int]) -> None:
+        """Append up to ``need`` slots of an equal-score set, by group id, skipping
+        groups with a member the person blocked."""
+        ids = self.ix._ids
+        slots = to_slots(bits)
+        blocked = self.ctx.needs.blocked_user_ids
+        groups = self.ix._groups
+
+        def allowed(slot: int) -> bool:
+            group = groups[slot]
+            return group is not None and group.member_ids.isdisjoint(blocked)
+
+        if len(slots) > 4 * need + 16:
+            first = heapq.nsmallest(2 * need + 8, slots, key=ids.__getitem__)
+            picked = [s for s in first if allowed(s)] if blocked else first
+            if len(picked) >= need:
+                out.extend(picked[:need])
+                return
+        slots.sort(key=ids.__getitem__)
+        if blocked:
+            slots = [s for s in slots if allowed(s)]
+        out.extend(slots[:need])
+
+
+def match(
+    groups: GroupIndex | Iterable[GroupProfile],
+    needs: Needs,
+    *,
+    limit: int = 20,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> MatchResult:
+    """Rank groups for a person's needs, with reasons, relaxing hard constraints in
+    :data:`RELAXATION_ORDER` only if nothing passes them all. Pass a
+    :class:`GroupIndex` (build it once; a plain iterable is indexed on every call)."""
+    index = groups if isinstance(groups, GroupIndex) else GroupIndex(groups)
+    return index.match(needs, limit=limit, weights=weights)

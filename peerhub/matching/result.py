@@ -1,0 +1,137 @@
+"""Turning the chosen groups into a :class:`MatchResult`: reasons, what was
+relaxed, and next steps that are always there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from peerhub.taxonomy import ACCESS, language_name
+
+from .model import (
+    RELAXATION_ORDER,
+    GroupProfile,
+    MatchItem,
+    MatchResult,
+    NextStep,
+    Relaxation,
+    time_zone,
+)
+from .scoring import Assessment, Context, explain, fit_is_good
+
+__all__ = ["build_result", "next_steps", "relaxed_statements"]
+
+
+def _or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def relaxed_statements(
+    codes: Sequence[Relaxation], ctx: Context, assessed: Sequence[Assessment]
+) -> tuple[str, ...]:
+    """Plain statements of what was relaxed. They say what is *included*, never why
+    a group is missing (so a group left out for a blocked member stays invisible)."""
+    needs = ctx.needs
+    out: list[str] = []
+    for code in codes:
+        if code == "distance":
+            broke = [a for a in assessed if "distance" in a.violations]
+            far = any(a.distance_km is not None for a in broke)
+            unknown = any(a.distance_km is None for a in broke)
+            parts = []
+            if far and needs.max_distance_km is not None:
+                parts.append(f"more than {needs.max_distance_km:g} km away")
+            if unknown:
+                parts.append("whose distance is not known")
+            out.append("Includes in-person groups " + " or ".join(parts))
+        elif code == "format":
+            if needs.format == "in_person":
+                out.append("Includes online groups, although you asked for in person")
+            else:
+                out.append("Includes in-person groups, although you asked for online")
+        elif code == "access":
+            missing: list[str] = []
+            for a in assessed:
+                for c in a.essential_missing:
+                    if c not in missing:
+                        missing.append(c)
+            labels = [ACCESS.label(c) for c in missing]
+            out.append(f"Includes groups without {_or(labels)}, which you marked essential")
+        elif code == "age":
+            out.append("Includes groups whose age range does not include your age")
+        elif code == "language":
+            names = [language_name(t) for t in needs.languages]
+            out.append(f"Includes groups that do not meet in {_or(names)} or offer interpretation")
+    return tuple(out)
+
+
+def next_steps(crisis: bool, good_fit: bool, full_ids: Sequence[str]) -> tuple[NextStep, ...]:
+    """Always three steps; the crisis contacts come first for someone near crisis."""
+    crisis_step = NextStep(
+        "crisis_contacts",
+        "If you need help now, you can talk to someone straight away: see the crisis contacts.",
+    )
+    if full_ids:
+        n = len(full_ids)
+        text = (
+            f"{n} of these groups {'is' if n == 1 else 'are'} full: join a waiting list "
+            "and places are offered fairly as they free up."
+        )
+    else:
+        text = (
+            "If a group is full, join its waiting list: places are offered fairly as they free up."
+        )
+    waiting = NextStep("waiting_list", text, tuple(full_ids))
+    if good_fit:
+        interest_text = (
+            "Looking for something different? Register interest in a group that does not exist yet."
+        )
+    else:
+        interest_text = (
+            "No group fits everything you asked for yet. Register interest and organisers "
+            "will see, without your name, that a group like this is needed."
+        )
+    interest = NextStep("register_interest", interest_text)
+    if crisis:
+        return (crisis_step, waiting, interest)
+    return (waiting, interest, crisis_step)
+
+
+def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]) -> MatchResult:
+    needs = ctx.needs
+    items: list[MatchItem] = []
+    used: set[Relaxation] = set()
+    for group, a in chosen:
+        reasons, mismatches = explain(group, a, needs, ctx)
+        used.update(a.violations)
+        when = a.next_session
+        items.append(
+            MatchItem(
+                group_id=group.id,
+                name=group.name,
+                url=group.url,
+                score=a.score,
+                action="join" if a.open else "waiting_list",
+                next_session=when.astimezone(time_zone(group.time_zone)) if when else None,
+                reasons=reasons,
+                mismatches=mismatches,
+                relaxed=a.violations,
+                distance_km=round(a.distance_km, 1) if a.distance_km is not None else None,
+                places_left=group.places_left,
+                crisis_priority=a.priority,
+            )
+        )
+    codes = tuple(c for c in RELAXATION_ORDER if c in used)
+    assessed = [a for _, a in chosen]
+    good = any(fit_is_good(a, needs) for a in assessed)
+    crisis = needs.stage == "approaching_crisis"
+    full_ids = [i.group_id for i in items if i.action == "waiting_list"]
+    return MatchResult(
+        results=tuple(items),
+        relaxed=relaxed_statements(codes, ctx, assessed),
+        relaxed_codes=codes,
+        next_steps=next_steps(crisis, good, full_ids),
+        crisis_first=crisis,
+        good_fit=good,
+    )

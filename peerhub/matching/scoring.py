@@ -1,0 +1,608 @@
+"""Scoring one group against one person's needs, and saying why in plain words.
+
+:class:`Weights` is the one place where the soft-scoring weights live (documented
+in ``docs/matching.md``). :func:`assess` is the reference definition of a group's
+score and of the hard constraints it breaks; the index computes the same numbers
+for many groups at once and is tested against this function.
+
+Scores are kept as integer *points* (millionths) so that equal scores are exactly
+equal (ties are then broken by group id) and every component is rounded the same
+way wherever it is computed. Every component is non-negative and grows with what
+the group shares with the person, so adding a shared attribute never lowers a
+score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, TOPICS, language_name
+
+from .geo import distance_km
+from .langtag import tags_compatible
+from .model import LONDON, GroupProfile, Needs, Relaxation, time_zone
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "LANG_FIRST",
+    "LANG_INTERPRETED",
+    "LANG_NONE",
+    "LANG_OTHER",
+    "POINTS",
+    "Assessment",
+    "Context",
+    "SessionInfo",
+    "Weights",
+    "assess",
+    "describe_session",
+    "explain",
+    "fit_is_good",
+    "session_info",
+]
+
+#: Points per unit of score: scores are integers internally, shown with 3 decimals.
+POINTS: Final = 1_000_000
+
+LANG_FIRST: Final = 0  # meets in the person's first language
+LANG_OTHER: Final = 1  # meets in another language the person listed
+LANG_INTERPRETED: Final = 2  # offers interpretation into one of their languages
+LANG_NONE: Final = 3  # none of the above (only shown when language is relaxed)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Soft-scoring weights and the constants that shape them (see docs/matching.md).
+
+    A group's score is the sum of:
+
+    * ``language`` × 1 (first language), × ``other_language_factor`` (another listed
+      language) or × ``interpretation_factor`` (interpretation only);
+    * ``community`` × shared communities ÷ communities asked for;
+    * ``stage`` when the group welcomes the person's stage;
+    * ``topic`` × shared topics ÷ topics asked for;
+    * ``access`` × access needs met ÷ access needs given;
+    * ``availability`` when a session within ``horizon_days`` falls in the person's
+      times (any session, if they gave none), plus ``soon`` × (``soon_days`` − days
+      until it) ÷ ``soon_days``, counted in whole London calendar days;
+    * ``distance`` × the factor of the first band in ``distance_bands`` holding the
+      distance, bands being fractions of the person's maximum distance (or
+      ``default_distance_km``), for in-person meeting;
+    * ``places`` when the group is not full.
+
+    ``crisis_window_hours`` is how soon a session must be for crisis-first ranking;
+    ``waited_per_week`` is the waiting-list allocation's value of a week waited.
+    """
+
+    language: float = 2.0
+    other_language_factor: float = 0.6
+    interpretation_factor: float = 0.4
+    community: float = 3.0
+    stage: float = 2.5
+    topic: float = 2.0
+    access: float = 1.0
+    availability: float = 1.5
+    soon: float = 1.0
+    soon_days: int = 14
+    horizon_days: int = 35
+    distance: float = 1.5
+    default_distance_km: float = 10.0
+    distance_bands: tuple[tuple[float, float], ...] = (
+        (0.25, 1.0),
+        (0.5, 0.75),
+        (1.0, 0.5),
+        (2.0, 0.25),
+    )
+    places: float = 0.5
+    crisis_window_hours: int = 48
+    waited_per_week: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in (
+            "language",
+            "community",
+            "stage",
+            "topic",
+            "access",
+            "availability",
+            "soon",
+            "distance",
+            "places",
+            "waited_per_week",
+        ):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"weight {name} must be a finite number, 0 or more")
+        if not 0 <= self.interpretation_factor <= self.other_language_factor <= 1:
+            raise ValueError("need 0 <= interpretation_factor <= other_language_factor <= 1")
+        if not 1 <= self.soon_days <= self.horizon_days <= 366:
+            raise ValueError("need 1 <= soon_days <= horizon_days <= 366")
+        if not 0 < self.default_distance_km <= 1000:
+            raise ValueError("default_distance_km must be above 0 and at most 1000")
+        if not 1 <= self.crisis_window_hours <= 24 * 7:
+            raise ValueError("crisis_window_hours must be 1 to 168")
+        if not self.distance_bands:
+            raise ValueError("distance_bands: at least one band")
+        previous = (0.0, 1.0)
+        for fraction, factor in self.distance_bands:
+            if not (previous[0] < fraction <= 10 and 0 <= factor <= previous[1]):
+                raise ValueError("distance_bands: fractions must rise and factors must not")
+            previous = (fraction, factor)
+
+
+DEFAULT_WEIGHTS: Final = Weights()
+
+
+def to_points(x: float) -> int:
+    return round(x * POINTS)
+
+
+def language_points(w: Weights, level: int | None) -> int:
+    if level is None:
+        return 0
+    factor = (1.0, w.other_language_factor, w.interpretation_factor, 0.0)[level]
+    return to_points(w.language * factor)
+
+
+def share_points(weight: float, shared: int, asked: int) -> int:
+    if asked == 0 or shared == 0:
+        return 0
+    return to_points(weight * shared / asked)
+
+
+def time_points(w: Weights, day: int | None) -> int:
+    """Points for a session in the person's times ``day`` London days from today."""
+    if day is None:
+        return 0
+    soon = max(0, w.soon_days - day) / w.soon_days
+    return to_points(w.availability + w.soon * soon)
+
+
+def band_factor(w: Weights, d_km: float, scale_km: float) -> float:
+    for fraction, factor in w.distance_bands:
+        if d_km <= fraction * scale_km:
+            return factor
+    return 0.0
+
+
+SessionInfo = tuple[float, int, int]
+"""(POSIX timestamp, London date ordinal, London minute of the day) of a session."""
+
+
+def session_info(group: GroupProfile) -> tuple[SessionInfo, ...]:
+    out = []
+    for s in group.next_sessions:
+        local = s.astimezone(LONDON)
+        out.append((s.timestamp(), local.toordinal(), local.hour * 60 + local.minute))
+    return tuple(out)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What one search needs, worked out once: times, windows, distance scale."""
+
+    needs: Needs
+    weights: Weights
+    now_ts: float
+    today: int
+    now_minute: int
+    windows: dict[int, tuple[tuple[int, int], ...]] | None
+    scale_km: float
+    uses_distance: bool
+    crisis_end_ts: float
+
+    @classmethod
+    def of(cls, needs: Needs, weights: Weights) -> Context:
+        local = needs.now.astimezone(LONDON)
+        windows: dict[int, tuple[tuple[int, int], ...]] | None = None
+        if needs.availability:
+            by_day: dict[int, list[tuple[int, int]]] = {}
+            for win in needs.availability:
+                by_day.setdefault(win.weekday, []).append((win.start_minute, win.end_minute))
+            windows = {day: _merge(r) for day, r in by_day.items()}
+        now_ts = needs.now.timestamp()
+        return cls(
+            needs=needs,
+            weights=weights,
+            now_ts=now_ts,
+            today=local.toordinal(),
+            now_minute=local.hour * 60 + local.minute,
+            windows=windows,
+            scale_km=needs.max_distance_km or weights.default_distance_km,
+            uses_distance=needs.format != "online" and needs.location is not None,
+            crisis_end_ts=now_ts + weights.crisis_window_hours * 3600,
+        )
+
+    def fits(self, date_ordinal: int, minute: int) -> bool:
+        """Whether a session at this London date and minute is in the person's times."""
+        if self.windows is None:
+            return True
+        ranges = self.windows.get((date_ordinal - 1) % 7)  # ordinal 1 was a Monday
+        return ranges is not None and any(s <= minute < e for s, e in ranges)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """How one group fits one person: score, hard-constraint breaches, details."""
+
+    points: int
+    priority: bool
+    violations: tuple[Relaxation, ...]
+    blocked: bool
+    language_level: int | None
+    native: tuple[tuple[str, str], ...]  # (person's tag, group's tag) met in the group
+    interpreted: tuple[tuple[str, str], ...]  # (person's tag, interpreted tag)
+    shared_communities: tuple[str, ...]
+    stage_match: bool
+    shared_topics: tuple[str, ...]
+    missing_topics: tuple[str, ...]
+    access_met: tuple[str, ...]
+    access_missing: tuple[str, ...]
+    essential_missing: tuple[str, ...]
+    distance_km: float | None
+    distance_factor: float
+    fit_session: datetime | None
+    fit_day: int | None
+    first_session: datetime | None
+    open: bool
+
+    @property
+    def score(self) -> float:
+        return round(self.points / POINTS, 3)
+
+    @property
+    def next_session(self) -> datetime | None:
+        return self.fit_session or self.first_session
+
+
+def assess(
+    group: GroupProfile,
+    needs: Needs,
+    weights: Weights = DEFAULT_WEIGHTS,
+    *,
+    context: Context | None = None,
+    sessions: tuple[SessionInfo, ...] | None = None,
+) -> Assessment:
+    """Score ``group`` for ``needs`` and list the hard constraints it breaks."""
+    ctx = context or Context.of(needs, weights)
+    w = ctx.weights
+    info = sessions if sessions is not None else session_info(group)
+
+    # Language.
+    native: list[tuple[str, str]] = []
+    interpreted: list[tuple[str, str]] = []
+    for tag in needs.languages:
+        g = next((t for t in group.languages if tags_compatible(tag, t)), None)
+        if g is not None:
+            native.append((tag, g))
+            continue
+        g = next((t for t in group.interpretation if tags_compatible(tag, t)), None)
+        if g is not None:
+            interpreted.append((tag, g))
+    level: int | None = None
+    if needs.languages:
+        if native and native[0][0] == needs.languages[0]:
+            level = LANG_FIRST
+        elif native:
+            level = LANG_OTHER
+        elif interpreted:
+            level = LANG_INTERPRETED
+        else:
+            level = LANG_NONE
+
+    shared_communities = tuple(c for c in needs.communities if c in group.communities)
+    stage_match = needs.stage is not None and needs.stage in group.stages
+    shared_topics = tuple(t for t in needs.topics if t in group.topics)
+    missing_topics = tuple(t for t in needs.topics if t not in group.topics)
+    access_codes = [a.code for a in needs.access_needs]
+    access_met = tuple(c for c in access_codes if c in group.access_features)
+    access_missing = tuple(c for c in access_codes if c not in group.access_features)
+    essential_missing = tuple(c for c in needs.essential_access if c not in group.access_features)
+
+    # Place and format.
+    dist: float | None = None
+    if needs.location is not None and group.location is not None and group.in_person_capable:
+        dist = distance_km(needs.location, group.location)
+    factor = 0.0
+    if ctx.uses_distance and dist is not None:
+        factor = band_factor(w, dist, ctx.scale_km)
+    limit = needs.max_distance_km if needs.location is not None else None
+    within = limit is None or (dist is not None and dist <= limit)
+    format_broken = False
+    distance_broken = False
+    if needs.format == "online":
+        format_broken = not group.online_capable
+    elif needs.format == "in_person":
+        format_broken = not group.in_person_capable
+        distance_broken = group.in_person_capable and not within
+    else:
+        distance_broken = not group.online_capable and not within
+
+    # Time.
+    fit_session: datetime | None = None
+    fit_day: int | None = None
+    first_session: datetime | None = None
+    soon_session = False
+    for when, (ts, ordinal, minute) in zip(group.next_sessions, info, strict=True):
+        if ts < ctx.now_ts:
+            continue
+        if first_session is None:
+            first_session = when
+        if ts <= ctx.crisis_end_ts:
+            soon_session = True
+        day = ordinal - ctx.today
+        if fit_session is None and day < w.horizon_days and ctx.fits(ordinal, minute):
+            fit_session, fit_day = when, day
+        if ts > ctx.crisis_end_ts and (fit_session is not None or day >= w.horizon_days):
+            break
+    is_open = not group.is_full
+
+    violations: list[Relaxation] = []
+    if distance_broken:
+        violations.append("distance")
+    if format_broken:
+        violations.append("format")
+    if essential_missing:
+        violations.append("access")
+    if needs.age is not None and (
+        (group.age_min is not None and needs.age < group.age_min)
+        or (group.age_max is not None and needs.age > group.age_max)
+    ):
+        violations.append("age")
+    if level == LANG_NONE:
+        violations.append("language")
+
+    points = (
+        language_points(w, level)
+        + share_points(w.community, len(shared_communities), len(needs.communities))
+        + (to_points(w.stage) if stage_match else 0)
+        + share_points(w.topic, len(shared_topics), len(needs.topics))
+        + share_points(w.access, len(access_met), len(access_codes))
+        + to_points(w.distance * factor)
+        + time_points(w, fit_day)
+        + (to_points(w.places) if is_open else 0)
+    )
+    priority = (
+        needs.stage == "approaching_crisis"
+        and "approaching_crisis" in group.stages
+        and group.moderator_on_duty
+        and is_open
+        and soon_session
+    )
+    return Assessment(
+        points=points,
+        priority=priority,
+        violations=tuple(violations),
+        blocked=not group.member_ids.isdisjoint(needs.blocked_user_ids),
+        language_level=level,
+        native=tuple(native),
+        interpreted=tuple(interpreted),
+        shared_communities=shared_communities,
+        stage_match=stage_match,
+        shared_topics=shared_topics,
+        missing_topics=missing_topics,
+        access_met=access_met,
+        access_missing=access_missing,
+        essential_missing=essential_missing,
+        distance_km=dist,
+        distance_factor=factor,
+        fit_session=fit_session,
+        fit_day=fit_day,
+        first_session=first_session,
+        open=is_open,
+    )
+
+
+# --- Plain words ---------------------------------------------------------------
+
+_COMMUNITY_PHRASES: Final = {
+    "women": "Women's group",
+    "men": "Men's group",
+    "older_people": "Group for older people",
+    "young_adults": "Group for young adults",
+    "refugees_asylum": "Group for refugees and people seeking asylum",
+    "learning_disability": "Run by and for people with a learning disability",
+    "carers": "Group for carers",
+    "veterans": "Group for veterans",
+}
+_STAGE_PHRASES: Final = {
+    "approaching_crisis": "people approaching crisis",
+    "recovery": "people in recovery",
+    "staying_well": "people staying well",
+}
+
+
+def _label(taxonomy_label: str) -> str:
+    """Lower-case a label's first letter unless it is an acronym ("ADHD")."""
+    if len(taxonomy_label) > 1 and taxonomy_label[1].islower():
+        return taxonomy_label[0].lower() + taxonomy_label[1:]
+    return taxonomy_label
+
+
+def _safe_label(kind: str, code: str) -> str:
+    taxonomy = {"community": COMMUNITIES, "topic": TOPICS, "access": ACCESS}[kind]
+    try:
+        return taxonomy.label(code)
+    except KeyError:
+        return code
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def describe_session(when: datetime, now: datetime, zone: str) -> str:
+    """Say when a session is, such as "Tuesday 18:00, in 3 days", in ``zone``."""
+    tz = time_zone(zone)
+    local = when.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    if days <= 0:
+        relative = "today"
+    elif days == 1:
+        relative = "tomorrow"
+    else:
+        relative = f"in {days} days"
+    day = DAY_NAMES[local.weekday()]
+    if days >= 7:
+        day = f"{day} {local.day} {MONTH_NAMES[local.month - 1]}"
+    return f"{day} {local:%H:%M}, {relative}"
+
+
+def _format_km(d: float) -> str:
+    return f"{d:.1f} km" if d < 10 else f"{d:.0f} km"
+
+
+def _age_range(group: GroupProfile) -> str:
+    if group.age_min is not None and group.age_max is not None:
+        return f"For ages {group.age_min} to {group.age_max}"
+    if group.age_min is not None:
+        return f"For ages {group.age_min} and over"
+    return f"For ages up to {group.age_max}"
+
+
+def explain(
+    group: GroupProfile, a: Assessment, needs: Needs, ctx: Context
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Plain-English reasons (what fits) and mismatches (what does not)."""
+    reasons: list[str] = []
+    mismatches: list[str] = []
+    if a.priority:
+        hours = ctx.weights.crisis_window_hours
+        reasons.append(f"Meets in the next {hours} hours, with a moderator on duty")
+
+    # Languages: never dropped silently.
+    if needs.languages:
+        served = len(a.native) + len(a.interpreted)
+        if a.native:
+            names = [language_name(g) for _, g in a.native]
+            if a.language_level == LANG_FIRST:
+                reasons.append(f"Meets in {_join(names)}")
+            else:
+                reasons.append(
+                    f"Meets in {_join(names)}, "
+                    f"{'another language' if len(names) == 1 else 'other languages'} you listed"
+                )
+        if a.interpreted:
+            names = [language_name(g) for _, g in a.interpreted]
+            spoken = [language_name(t) for t in group.languages[:1]]
+            prefix = f"Meets in {spoken[0]}, with" if spoken and not a.native else "Offers"
+            reasons.append(f"{prefix} interpretation into {_join(names)}")
+        if a.language_level == LANG_NONE:
+            offered = _join([language_name(t) for t in group.languages]) or "another language"
+            mismatches.append(f"Meets in {offered}, not a language you listed")
+        elif len(needs.languages) > 1 and served < len(needs.languages):
+            mismatches.append(f"{len(needs.languages)} languages asked for, {served} offered")
+
+    for code in a.shared_communities:
+        reasons.append(_COMMUNITY_PHRASES.get(code, f"{_safe_label('community', code)} group"))
+    if needs.communities and not a.shared_communities:
+        labels = [_safe_label("community", c) for c in needs.communities]
+        mismatches.append(f"Not specifically for {' or '.join(labels)}")
+
+    if needs.stage is not None:
+        phrase = _STAGE_PHRASES[needs.stage]
+        if a.stage_match:
+            reasons.append(
+                f"Welcomes {phrase}" if needs.stage == "approaching_crisis" else f"For {phrase}"
+            )
+        else:
+            mismatches.append(f"Not aimed at {phrase}")
+
+    if a.shared_topics:
+        reasons.append(
+            "Talks about " + _join([_label(_safe_label("topic", t)) for t in a.shared_topics])
+        )
+    if a.missing_topics:
+        mismatches.append(
+            "Does not focus on "
+            + _join([_label(_safe_label("topic", t)) for t in a.missing_topics])
+        )
+
+    # Format and place.
+    where = {"online": "Online", "hybrid": "Online or in person", "in_person": "In person"}[
+        group.format
+    ]
+    if group.in_person_capable and group.area and group.area.lower() != "online":
+        where = f"{where}, {group.area}"
+    if needs.format == "online" and not group.online_capable:
+        mismatches.append("Meets in person only")
+    elif needs.format == "in_person" and not group.in_person_capable:
+        mismatches.append("Meets online only")
+    else:
+        reasons.append(where)
+    if a.distance_km is not None and needs.format != "online":
+        # Further than the person's maximum (or, if they gave none, the default
+        # scale) is a mismatch even where it still earns a few points.
+        text = f"{_format_km(a.distance_km)} away"
+        (mismatches if a.distance_km > ctx.scale_km else reasons).append(text)
+    elif "distance" in a.violations and group.location is None and needs.location is not None:
+        mismatches.append("Distance not known")
+
+    # Time.
+    if a.fit_session is not None:
+        reasons.append(
+            f"Next session {describe_session(a.fit_session, needs.now, group.time_zone)}"
+        )
+    elif a.first_session is not None:
+        when = describe_session(a.first_session, needs.now, group.time_zone)
+        if needs.availability:
+            mismatches.append(f"No session at the times you gave; the next is {when}")
+        else:
+            mismatches.append(f"Next session {when}")
+    else:
+        mismatches.append(
+            "No session at the times you gave"
+            if needs.availability
+            else "No upcoming sessions listed"
+        )
+
+    # Places.
+    if not a.open:
+        mismatches.append("Full: you can join the waiting list")
+    elif group.places_left is not None:
+        reasons.append(f"{_plural(group.places_left, 'place')} left")
+
+    # Access.
+    if a.access_met:
+        reasons.append("Has: " + ", ".join(_safe_label("access", c) for c in a.access_met))
+    for code in a.access_missing:
+        text = f"Not listed: {_safe_label('access', code)}"
+        if code in a.essential_missing:
+            text += ", which you marked essential"
+        mismatches.append(text)
+
+    if "age" in a.violations:
+        mismatches.append(_age_range(group))
+    return tuple(reasons), tuple(mismatches)
+
+
+def fit_is_good(a: Assessment, needs: Needs) -> bool:
+    """A good fit breaks no hard constraint and meets every need the person stated:
+    a shared community, their stage, a shared topic (each if asked for) and a
+    session in their times."""
+    return (
+        not a.violations
+        and not a.blocked
+        and (not needs.communities or bool(a.shared_communities))
+        and (needs.stage is None or a.stage_match)
+        and (not needs.topics or bool(a.shared_topics))
+        and a.fit_session is not None
+    )

@@ -1,0 +1,241 @@
+"""E-mail notifications through a pluggable sender.
+
+E-mail is never required on PeerHub: everything a message says is also on the
+person's own pages. A sender is anything with ``async send(to, subject, body)``:
+
+- :class:`LogSender` (the default, for development) writes one log line with a
+  keyed hash of the address and the subject: never the address, never the body.
+- :class:`SmtpSender` sends through an SMTP server with STARTTLS, using the
+  standard library in a worker thread so the event loop never blocks on the network.
+
+Choose one with :func:`load_sender` from ``PEERHUB_SMTP_*`` variables; tests and
+deployments may put any sender in ``app.state.sender`` instead. Subjects are
+deliberately generic (no group names) because they are logged and shown on lock
+screens; the detail is in the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+from peerhub.config import ConfigError
+
+log = logging.getLogger("peerhub.notify")
+
+
+class Sender(Protocol):
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+def redact(address: str, key: str = "") -> str:
+    """A stable, non-reversible label for an address, for logs: ``addr:3f9c1a2b7d04``."""
+    mac = hmac.new(key.encode(), address.strip().casefold().encode(), hashlib.sha256)
+    return "addr:" + mac.hexdigest()[:12]
+
+
+class LogSender:
+    """Logs that a message would be sent: the redacted recipient and the subject."""
+
+    def __init__(self, key: str = "") -> None:
+        self._key = key
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        log.info("e-mail (not sent: log sender) to=%s subject=%r", redact(to, self._key), subject)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    user: str | None = None
+    password: str | None = None
+    sender: str = ""
+    starttls: bool = True
+    timeout: float = 20.0
+
+
+class SmtpSender:
+    """Sends through SMTP (STARTTLS unless turned off for a local relay)."""
+
+    def __init__(self, config: SmtpConfig, *, smtp_class: type[smtplib.SMTP] = smtplib.SMTP):
+        self.config = config
+        self._smtp_class = smtp_class
+
+    def message(self, to: str, subject: str, body: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.config.sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = make_msgid(domain=self.config.sender.rpartition("@")[2] or None)
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(body)
+        return msg
+
+    def _send_blocking(self, msg: EmailMessage) -> None:
+        c = self.config
+        with self._smtp_class(c.host, c.port, timeout=c.timeout) as smtp:
+            if c.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if c.user:
+                smtp.login(c.user, c.password or "")
+            smtp.send_message(msg)
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        await asyncio.to_thread(self._send_blocking, self.message(to, subject, body))
+
+
+def _flag(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: use true or false, not {value!r}")
+
+
+def load_sender(env: Mapping[str, str] | None = None, *, log_key: str = "") -> Sender:
+    """SMTP when ``PEERHUB_SMTP_HOST`` is set, otherwise the log sender.
+
+    ``PEERHUB_SMTP_PORT`` (587), ``PEERHUB_SMTP_USER``, ``PEERHUB_SMTP_PASSWORD``,
+    ``PEERHUB_SMTP_FROM`` (required with a host) and ``PEERHUB_SMTP_STARTTLS``
+    (true; false only for a relay on the same machine). A bad value raises
+    :class:`~peerhub.config.ConfigError` naming the variable.
+    """
+    env = os.environ if env is None else env
+    host = env.get("PEERHUB_SMTP_HOST", "").strip()
+    if not host:
+        return LogSender(log_key)
+    port_raw = env.get("PEERHUB_SMTP_PORT", "587").strip()
+    if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+        raise ConfigError(f"PEERHUB_SMTP_PORT: {port_raw!r} is not a port number")
+    sender = env.get("PEERHUB_SMTP_FROM", "").strip()
+    if "@" not in sender or any(c in sender for c in "\r\n"):
+        raise ConfigError("PEERHUB_SMTP_FROM: give the address e-mails come from")
+    user = env.get("PEERHUB_SMTP_USER", "").strip() or None
+    password = env.get("PEERHUB_SMTP_PASSWORD") or None
+    if user and not password:
+        raise ConfigError("PEERHUB_SMTP_PASSWORD: needed with PEERHUB_SMTP_USER")
+    starttls = _flag(env.get("PEERHUB_SMTP_STARTTLS", "true"), "PEERHUB_SMTP_STARTTLS")
+    if not starttls and user and host not in ("localhost", "127.0.0.1", "::1"):
+        raise ConfigError(
+            "PEERHUB_SMTP_STARTTLS: a password is never sent unencrypted to another host"
+        )
+    return SmtpSender(SmtpConfig(host, int(port_raw), user, password, sender, starttls))
+
+
+def sender_of(state: Any, log_key: str = "") -> Sender:
+    """The application's sender: ``state.sender`` if set, else one from the environment.
+
+    Built once and kept on ``state`` so every request shares it.
+    """
+    current: Sender | None = getattr(state, "sender", None)
+    if current is None:
+        current = load_sender(log_key=log_key)
+        state.sender = current
+    return current
+
+
+async def deliver(sender: Sender, to: str, subject: str, body: str, *, log_key: str = "") -> bool:
+    """Send, and never let a mail problem undo what the person already did.
+
+    Failures are logged with the redacted address and the error type only.
+    """
+    try:
+        await sender.send(to, subject, body)
+    except Exception as exc:
+        log.warning("e-mail to %s failed: %s", redact(to, log_key), type(exc).__name__)
+        return False
+    return True
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def join_answer_message(
+    *,
+    pseudonym: str,
+    group_name: str,
+    accepted: bool,
+    message: str,
+    account_url: str,
+    help_line: str = "",
+) -> tuple[str, str]:
+    """Subject and body for "your request to join was answered"."""
+    subject = "PeerHub: a group has answered your request"
+    if accepted:
+        opening = f"Good news: {group_name} has said yes to your request to join."
+    else:
+        opening = f"{group_name} is not able to offer you a place right now."
+    lines = [f"Hello {pseudonym},", "", opening]
+    if message:
+        lines += ["", "Their message to you:", "", *("  " + x for x in message.splitlines())]
+    if not accepted:
+        lines += [
+            "",
+            "This is not a judgement of you. Other groups may suit you, and you can",
+            "look for them on PeerHub at any time.",
+        ]
+    lines += [
+        "",
+        f"You can see all your groups here: {account_url}",
+        "",
+        *([f"If you need help now: {help_line}", ""] if help_line else []),
+        "— PeerHub",
+        "",
+        "You get this e-mail because you gave PeerHub your address. You can remove it",
+        "on your account page; everything in this e-mail is also shown there.",
+    ]
+    return subject, "\n".join(lines)
+
+
+def referral_answer_message(
+    *,
+    greeting_name: str,
+    group_name: str,
+    accepted: bool,
+    reason: str,
+    for_professional: bool,
+    page_url: str,
+    help_line: str = "",
+) -> tuple[str, str]:
+    """Subject and body for "a referral was accepted or declined" (person or referrer)."""
+    subject = "PeerHub: an update on a referral"
+    if for_professional:
+        opening = (
+            f"{group_name} has accepted your referral."
+            if accepted
+            else f"{group_name} is not able to accept your referral."
+        )
+    elif accepted:
+        opening = f"Good news: {group_name} is looking forward to welcoming you."
+    else:
+        opening = f"{group_name} is not able to offer you a place right now."
+    lines = [f"Hello {greeting_name},", "", opening]
+    if reason and not accepted:
+        lines += ["", "Their reason:", "", *("  " + x for x in reason.splitlines())]
+    if not accepted and not for_professional:
+        lines += [
+            "",
+            "This is not a judgement of you. Other groups may suit you, and you",
+            "can look for them on PeerHub at any time, without a referral.",
+        ]
+    lines += [
+        "",
+        f"See the referral here: {page_url}",
+        "",
+        *([f"If you need help now: {help_line}", ""] if help_line else []),
+        "— PeerHub",
+    ]
+    return subject, "\n".join(lines)

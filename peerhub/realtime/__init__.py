@@ -1,0 +1,17 @@
+"""Real-time group rooms: protocol, hub, bus, store and the WebSocket server.
+
+The rest of the application uses three calls, all safe to make whether or not the
+real-time server runs in this process (they go through the bus to every process):
+
+- :func:`disconnect_user` — close a person's live sockets (logout, account disabled);
+- :func:`revoke_membership` — someone left, was removed or banned from a group;
+- :func:`member_changed` — someone's rank in a group changed.
+
+See docs/realtime.md.
+"""
+
+from __future__ import annotations
+
+from peerhub.realtime.notify import disconnect_user, member_changed, revoke_membership
+
+__all__ = ["disconnect_user", "member_changed", "revoke_membership"]

@@ -1,0 +1,478 @@
+"""What each client frame does. Every handler gets a validated :class:`Frame`.
+
+Frames that touch the database re-check the login session and the person's rank
+in the room *in the database*; the others (typing) use the socket's cached rank,
+which control events and the periodic re-check keep current. A refusal is an
+``error`` frame naming the problem; the socket stays open unless the session or
+the place in the group is gone (then 1008).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from peerhub.models import GroupRole
+from peerhub.realtime import protocol, store
+from peerhub.realtime.hub import CLOSE_POLICY, Peer
+from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
+from peerhub.realtime.protocol import Frame, Subscribed
+from peerhub.realtime.service import Realtime, SendOrigin
+
+log = logging.getLogger("peerhub.realtime")
+
+NOT_FOUND = "There is no such room, or you are not in it."
+SESSION_ENDED = "Your session has ended. Sign in again."
+
+Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
+
+
+def fail(peer: Peer, frame: Frame, code: str, message: str) -> None:
+    peer.send(protocol.error(code, message, ref=frame.ref, room=frame.room))
+
+
+async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
+    """The person's rank in the room, checked in the database; None after refusing."""
+    async with rt.sessions() as db, db.begin():
+        rank = await store.check_access(
+            db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
+        )
+    if rank is None:
+        peer.close(CLOSE_POLICY, SESSION_ENDED)
+        return None
+    if rank == GroupRole.NONE:
+        fail(peer, frame, "not_found", NOT_FOUND)
+        if room in peer.subs:
+            peer.close(CLOSE_POLICY, "You are no longer in this group.")
+        return None
+    if room in peer.subs and rank != peer.rank(room):
+        rt.set_rank(peer, room, rank)
+    return rank
+
+
+# --- subscribing ---------------------------------------------------------------------
+
+
+async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: int | None) -> None:
+    if room in peer.subs:
+        rt.leave(peer, room)
+    elif len(peer.subs) >= rt.config.rooms_per_socket:
+        fail(peer, frame, "too_many_rooms", "This connection follows as many rooms as it may.")
+        return
+    async with rt.sessions() as db, db.begin():
+        rank = await store.check_access(
+            db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
+        )
+        info = (
+            await store.room_info(db, room, peer.user_id)
+            if rank is not None and rank > GroupRole.NONE
+            else None
+        )
+    if rank is None:
+        peer.close(CLOSE_POLICY, SESSION_ENDED)
+        return
+    if info is None:
+        fail(peer, frame, "not_found", NOT_FOUND)
+        return
+    if peer.closing:
+        return
+    snap = rt.remember_room(room, info)
+    peer.ranks[room] = rank
+    peer.rules_ok[room] = (
+        info.rules_accepted or rank >= GroupRole.MODERATOR or not snap.rules_text.strip()
+    )
+    hook = SubscribeContext(api=rt, socket=peer, room_id=room, rank=rank)
+    await rt.policy.on_subscribe(hook)
+    # The feed may be dropped while this waits (its last socket left): join the
+    # one that is registered once it is ready, with no await in between.
+    for _ in range(5):
+        feed = rt.hub.feed(room)
+        if feed.ready.is_set():
+            break
+        try:
+            await asyncio.wait_for(feed.ready.wait(), 10)
+        except TimeoutError:
+            break
+    if not feed.ready.is_set() or rt.hub.feeds.get(room) is not feed:
+        rt.hub.drop_if_empty(room)
+        fail(peer, frame, "unavailable", "The room cannot be opened right now; try again.")
+        return
+    if peer.closing or room in peer.subs:
+        rt.hub.drop_if_empty(room)
+        return
+    rt.presence.add(room, peer.person(room))
+    catch = feed.join(peer, rank >= GroupRole.MODERATOR, after)
+    peer.subs[room] = catch.sub
+    rt.schedule_flush()
+    present = sorted(rt.presence.union(room).values(), key=lambda p: p.name.casefold())
+    peer.send(
+        protocol.subscribed(
+            Subscribed(
+                room=room,
+                group_slug=snap.slug,
+                group_name=snap.name,
+                role=store.role_name(rank),
+                state=rt.state_for(room, rank),
+                rules_text=snap.rules_text,
+                rules_version=store.rules_version(snap.rules_text),
+                rules_accepted=peer.rules_ok[room],
+                present=present,
+                last_read=info.last_read,
+                latest_seq=catch.latest,
+                limited=catch.limited,
+                extra=hook.extra,
+            )
+        )
+    )
+    try:
+        events = await feed.catch_up_events(catch)
+    except Exception as exc:
+        log.warning("catch-up failed: %s", exc.__class__.__name__)
+        rt.leave(peer, room)
+        fail(peer, frame, "unavailable", "The room cannot be opened right now; try again.")
+        return
+    for event in events:
+        if rt.hub.visible(catch.sub, event):
+            peer.send(event.frame)
+    peer.send(protocol.synced(room, catch.latest))
+    feed.go_live(catch.sub, catch.latest)
+
+
+async def on_subscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    await subscribe(rt, peer, frame, frame.text("room"), frame.number("after"))
+
+
+async def on_resume(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    rooms: dict[str, int | None] = frame.fields["rooms"]
+    for room, after in rooms.items():
+        if peer.closing:
+            return
+        await subscribe(rt, peer, Frame("subscribe", {"room": room}, frame.ref), room, after)
+
+
+async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room = frame.text("room")
+    rt.leave(peer, room)
+    peer.send(protocol.unsubscribed(room))
+
+
+# --- sending -------------------------------------------------------------------------
+
+
+async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> bool:
+    """A retry of a message already committed gets its ack even if sending is now refused."""
+    from sqlalchemy import select
+
+    from peerhub.realtime.models import RoomMessage
+
+    async with rt.sessions() as db:
+        row = (
+            await db.execute(
+                select(RoomMessage.seq, RoomMessage.status, RoomMessage.created_at).where(
+                    RoomMessage.room_id == room,
+                    RoomMessage.sender_id == peer.user_id,
+                    RoomMessage.client_id == client_id,
+                )
+            )
+        ).first()
+    if row is None:
+        return False
+    peer.send(protocol.ack(room, client_id, row[0], row[1], row[2], duplicate=True))
+    return True
+
+
+async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room, client_id, body = frame.text("room"), frame.text("client_id"), frame.text("body")
+
+    def refuse(
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        next_session: str | None = None,
+    ) -> None:
+        peer.send(
+            protocol.error(
+                code,
+                message,
+                ref=frame.ref,
+                room=room,
+                client_id=client_id,
+                retry_after=retry_after,
+                next_session=next_session,
+            )
+        )
+
+    if room not in peer.subs:
+        if peer.rank(room) > GroupRole.NONE:
+            refuse("not_subscribed", "Subscribe to the room before sending to it.")
+        else:
+            refuse("not_found", NOT_FOUND)
+        return
+    rank = peer.rank(room)
+    decision = rt.send_limits.take(f"{peer.user_id}\x00{room}")
+    if not decision.allowed:
+        refuse(
+            "rate_limited",
+            "You are sending quickly; wait a moment.",
+            retry_after=decision.retry_after,
+        )
+        return
+    if peer.inflight >= rt.config.inflight_per_socket:
+        refuse("busy", "Too many messages waiting to be saved; try again.", retry_after=1.0)
+        return
+    if not peer.rules_ok.get(room, False):
+        if not await _original_ack(rt, peer, room, client_id):
+            refuse("rules_not_accepted", "Please read and accept the group's ground rules first.")
+        return
+    snap = rt.rooms.get(room)
+    if snap is not None:
+        closed = rt._gate(room, snap.session_open, snap.moderator_only, rank)
+        if closed is not None:
+            if not await _original_ack(rt, peer, room, client_id):
+                refuse(closed.code, closed.message, next_session=rt.next_session_iso(room))
+            return
+    ctx = SendContext(
+        api=rt, socket=peer, room_id=room, rank=rank, client_id=client_id, now=rt.now()
+    )
+    verdict = await rt.policy.check_send(ctx)
+    if not verdict.allowed:
+        if not await _original_ack(rt, peer, room, client_id):
+            refuse(
+                verdict.code or "refused",
+                verdict.message or "Not sent.",
+                retry_after=verdict.retry_after,
+            )
+        return
+    classification = await rt.policy.classify(ctx, body)
+    if peer.closing:
+        return
+    command = store.Command(
+        room=room,
+        client_id=client_id,
+        body=body,
+        status=classification.status,
+        sender_id=peer.user_id,
+        sender_name=peer.pseudonym,
+        session_id=peer.session_id,
+        gated=True,
+        context=SendOrigin(peer, ctx, classification),
+    )
+    try:
+        rt.writer.submit(command)
+    except store.Busy:
+        refuse("busy", "The server is busy; try again.", retry_after=1.0)
+        return
+    peer.inflight += 1
+    peer.active = True
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room = frame.text("room")
+    before = frame.number("before_seq") or 1
+    limit = frame.number("limit", rt.config.page_size) or rt.config.page_size
+    rank = await access(rt, peer, frame, room)
+    if rank is None:
+        return
+    async with rt.sessions() as db:
+        views = await store.fetch_before(db, room, before, limit)
+    moderator = rank >= GroupRole.MODERATOR
+    shown = []
+    for view in views:
+        event = rt.event_of(view)
+        if event.visible_to(peer.user_id, moderator) and not (
+            view.sender_id is not None and view.sender_id in peer.hidden_senders
+        ):
+            shown.append(view)
+    more = bool(views) and views[0].seq > 1
+    peer.send(protocol.history(room, before, shown, more))
+
+
+async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room, seq = frame.text("room"), frame.number("seq") or 0
+    if not rt.read_limits.take(f"{peer.user_id}\x00{room}").allowed:
+        return  # read positions are advisory: drop extras quietly
+    rank = await access(rt, peer, frame, room)
+    if rank is None:
+        return
+    feed = rt.hub.feeds.get(room)
+    if feed is not None and feed.last_seq is not None:
+        seq = min(seq, feed.last_seq)
+    async with rt.sessions() as db, db.begin():
+        await store.ensure_room(db, room)
+        stored = await store.set_read(db, room, peer.user_id, seq, rt.now())
+    peer.send(protocol.read_ok(room, stored))
+
+
+async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room = frame.text("room")
+    if room not in peer.subs or peer.rank(room) == GroupRole.NONE:
+        fail(peer, frame, "not_subscribed", "Subscribe to the room first.")
+        return
+    if not rt.typing_limits.take(f"{peer.user_id}\x00{room}").allowed:
+        return  # typing notices are best-effort: drop extras quietly
+    rt.send_to_room(room, protocol.typing(room, peer.person(room)), skip_user=peer.user_id)
+
+
+async def on_ping(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    peer.send(protocol.pong(frame.ref))
+
+
+# --- rules, sessions, settings -------------------------------------------------------
+
+
+async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    room, version = frame.text("room"), frame.text("version")
+    rank = await access(rt, peer, frame, room)
+    if rank is None:
+        return
+    async with rt.sessions() as db, db.begin():
+        info = await store.room_info(db, room, peer.user_id)
+        if info is None:
+            fail(peer, frame, "not_found", NOT_FOUND)
+            return
+        current = store.rules_version(info.group.ground_rules)
+        if version != current:
+            fail(peer, frame, "rules_changed", "The ground rules have changed; read them again.")
+            return
+        await store.accept_rules(db, room, peer.user_id, version, rt.now())
+    for mine in rt.hub.peers_of(peer.user_id):
+        mine.rules_ok[room] = True
+    peer.send(protocol.rules_accepted(room, version))
+
+
+async def _system(
+    rt: Realtime,
+    peer: Peer,
+    frame: Frame,
+    room: str,
+    data: dict[str, object],
+    changes: dict[str, object],
+) -> None:
+    result = await rt.writer.write(
+        store.Command(
+            room=room,
+            client_id=store.system_client_id(),
+            kind="system",
+            sender_id=peer.user_id,
+            sender_name=peer.pseudonym,
+            session_id=peer.session_id,
+            min_rank=GroupRole.MODERATOR,
+            data=dict(data),
+            room_changes=dict(changes),
+        )
+    )
+    if result.refused is not None:
+        fail(peer, frame, result.refused.code, result.refused.message)
+        if result.refused.close:
+            peer.close(CLOSE_POLICY, result.refused.message)
+        return
+    rt.refresh_room(room)
+
+
+async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
+    room = frame.text("room")
+    rank = await access(rt, peer, frame, room)
+    if rank is None:
+        return None
+    if rank < GroupRole.MODERATOR:
+        fail(peer, frame, "forbidden", "Only the group's moderators can do that.")
+        return None
+    async with rt.sessions() as db, db.begin():
+        info = await store.room_info(db, room, peer.user_id)
+    if info is None:
+        fail(peer, frame, "not_found", NOT_FOUND)
+        return None
+    rt.remember_room(room, info)
+    return room, info.room.session_open
+
+
+async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    found = await _moderator(rt, peer, frame)
+    if found is None:
+        return
+    room, is_open = found
+    if is_open:
+        fail(peer, frame, "already_open", "A session is already open.")
+        return
+    now = rt.now()
+    await _system(
+        rt,
+        peer,
+        frame,
+        room,
+        {"event": "session.opened"},
+        {"session_open": True, "opened_at": now, "opened_by": peer.user_id},
+    )
+
+
+async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    found = await _moderator(rt, peer, frame)
+    if found is None:
+        return
+    room, is_open = found
+    if not is_open:
+        fail(peer, frame, "already_closed", "No session is open.")
+        return
+    await _system(
+        rt,
+        peer,
+        frame,
+        room,
+        {"event": "session.closed"},
+        {"session_open": False, "opened_at": None, "opened_by": None},
+    )
+
+
+async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    found = await _moderator(rt, peer, frame)
+    if found is None:
+        return
+    room, _ = found
+    flag = frame.flag("moderator_only")
+    await _system(
+        rt,
+        peer,
+        frame,
+        room,
+        {"event": "room.settings", "moderator_only": flag},
+        {"moderator_only": flag},
+    )
+
+
+# --- extensions ------------------------------------------------------------------------
+
+
+async def extension(rt: Realtime, peer: Peer, frame: Frame) -> None:
+    entry = rt.registry.handlers[frame.type]
+    room = frame.room if entry.room else None
+    rank = GroupRole.NONE
+    if room is not None:
+        found = await access(rt, peer, frame, room)
+        if found is None:
+            return
+        if found < entry.min_rank:
+            fail(peer, frame, "forbidden", "You cannot do that in this group.")
+            return
+        rank = found
+    await entry.handler(FrameContext(api=rt, socket=peer, frame=frame, room_id=room, rank=rank))
+
+
+HANDLERS: dict[str, Handler] = {
+    "ping": on_ping,
+    "subscribe": on_subscribe,
+    "resume": on_resume,
+    "unsubscribe": on_unsubscribe,
+    "send": on_send,
+    "history": on_history,
+    "typing": on_typing,
+    "read": on_read,
+    "rules.accept": on_rules_accept,
+    "session.open": on_session_open,
+    "session.close": on_session_close,
+    "room.settings": on_room_settings,
+}

@@ -1,0 +1,62 @@
+"""The three calls the rest of PeerHub makes into the real-time rooms.
+
+Each takes the Starlette application (``request.app``), or anything whose
+``state.realtime`` is the running :class:`~peerhub.realtime.service.Realtime`, or
+the service itself. They publish a control event on the bus, so the sockets are
+closed in every process, and they return once this process has acted. Without a
+running service (a test app, a command-line tool) they do nothing.
+
+Call them AFTER the change is committed, so a socket that reconnects at once
+finds the change already in the database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported lazily: peerhub.models imports this package's models
+    from peerhub.realtime.service import Realtime
+
+
+def _service(target: Any) -> Realtime | None:
+    from peerhub.realtime.service import Realtime
+
+    if isinstance(target, Realtime):
+        return target
+    state = getattr(target, "state", None)
+    service = getattr(state, "realtime", None) if state is not None else None
+    return service if isinstance(service, Realtime) else None
+
+
+async def disconnect_user(
+    target: Any,
+    user_id: str,
+    *,
+    reason: str = "Your session has ended.",
+    session_id: str | None = None,
+    code: int = 1008,
+) -> None:
+    """Close the person's live sockets (only those of ``session_id`` if given)."""
+    service = _service(target)
+    if service is not None:
+        await service.disconnect_user(user_id, reason=reason, session_id=session_id, code=code)
+
+
+async def revoke_membership(
+    target: Any, room_id: str, user_id: str, *, reason: str = "You are no longer in this group."
+) -> None:
+    """The person left, was removed or was banned from the group whose id is ``room_id``.
+
+    Their sockets subscribed to the room are closed with 1008; their other
+    sockets forget their rank in it.
+    """
+    service = _service(target)
+    if service is not None:
+        await service.revoke_membership(room_id, user_id, reason=reason)
+
+
+async def member_changed(target: Any, room_id: str, user_id: str) -> None:
+    """The person's rank in the group changed (made or unmade a moderator)."""
+    service = _service(target)
+    if service is not None:
+        await service.member_changed(room_id, user_id)

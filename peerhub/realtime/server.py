@@ -1,0 +1,255 @@
+"""The WebSocket endpoint: the ``websockets`` library's own asyncio server.
+
+Not Starlette/uvicorn: measured on the same machine, the bare library delivers
+two to three times as many frames per CPU-second (docs/performance.md). It runs
+in uvicorn's event loop on its own port (``peerhub serve --ws-port``).
+
+The handshake is refused with an HTTP status before any upgrade when:
+
+- the path is not ``/ws`` (404);
+- ``Origin`` is missing or not exactly one of ``PEERHUB_ALLOWED_ORIGINS`` (403) —
+  a sibling subdomain is same-site, so SameSite cookies alone would let it in;
+- there is no session cookie, or its session is unknown, expired or its account
+  disabled (403);
+- the person already has ``sockets_per_user`` sockets here (429), or the process
+  is full (503).
+
+Frames over 64 KiB close the socket (1009); permessage-deflate is off (no
+compression side channel, less CPU); websockets' pings are the heartbeat. Logs
+carry the user id, origin and address, never tokens or message text.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+from websockets.asyncio.server import Server, ServerConnection
+from websockets.asyncio.server import serve as ws_serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Origin
+
+from peerhub.realtime import handlers, protocol
+from peerhub.realtime.hub import CLOSE_POLICY, Peer
+from peerhub.realtime.protocol import ProtocolError
+from peerhub.security import sessions as login_sessions
+from peerhub.security.clientip import client_ip
+
+if TYPE_CHECKING:
+    from peerhub.realtime.service import Realtime
+
+log = logging.getLogger("peerhub.realtime.ws")
+
+
+class _NoDebug(logging.Filter):
+    """websockets logs headers (the session cookie) and frames (people's words) at
+    DEBUG. Those records never leave this logger, whatever the log level is set to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# The library's own INFO lines repeat ours ("socket opened/closed"): warnings only.
+_library_log = logging.getLogger("peerhub.realtime.websockets")
+_library_log.setLevel(logging.WARNING)
+_library_log.addFilter(_NoDebug())
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    session_id: str
+    user_id: str
+    pseudonym: str
+    origin: str
+    ip: str
+
+
+class PeerConnection(ServerConnection):
+    """A connection that carries who it is from the handshake to the handler."""
+
+    handshake_info: Handshake | None = None
+
+
+def _cookie(request: Request, name: str) -> str | None:
+    header = "; ".join(request.headers.get_all("Cookie"))
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+async def serve(rt: Realtime) -> Server:
+    settings = rt.ctx.settings
+    config = rt.config
+    allowed = frozenset(settings.allowed_origins)
+
+    async def process_request(conn: ServerConnection, request: Request) -> Response | None:
+        peer_ip = conn.remote_address[0] if conn.remote_address else None
+        ip = client_ip(peer_ip, request.headers, settings.trusted_proxies)
+        if request.path.split("?", 1)[0] != "/ws":
+            return conn.respond(http.HTTPStatus.NOT_FOUND, "Not found.\n")
+        origin = request.headers.get("Origin")
+        if origin is None or origin not in allowed:
+            log.info("handshake refused: origin not allowed (ip=%s)", ip)
+            return conn.respond(http.HTTPStatus.FORBIDDEN, "Origin not allowed.\n")
+        token = _cookie(request, settings.session_cookie_name)
+        if token is None or len(token) > 256:
+            log.info("handshake refused: no session (ip=%s)", ip)
+            return conn.respond(http.HTTPStatus.FORBIDDEN, "Sign in first.\n")
+        if len(rt.hub.peers) >= config.max_sockets:
+            return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Too busy; try again.\n")
+        try:
+            async with rt.ctx.sessions() as db, db.begin():
+                found = await login_sessions.resolve(db, settings, token, rt.ctx.clock())
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.warning("handshake refused: database unavailable")
+            return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Try again shortly.\n")
+        if found is None:
+            log.info("handshake refused: session unknown or ended (ip=%s)", ip)
+            return conn.respond(http.HTTPStatus.FORBIDDEN, "Sign in first.\n")
+        session, user = found
+        if rt.hub.count_user(user.id) >= config.sockets_per_user:
+            log.info("handshake refused: too many sockets (user=%s)", user.id)
+            return conn.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many connections.\n")
+        assert isinstance(conn, PeerConnection)  # noqa: S101 - create_connection below
+        conn.handshake_info = Handshake(session.id, user.id, user.pseudonym, origin, ip)
+        return None
+
+    async def handler(conn: ServerConnection) -> None:
+        assert isinstance(conn, PeerConnection)  # noqa: S101
+        info = conn.handshake_info
+        if info is None:  # pragma: no cover - process_request always sets it
+            await conn.close(CLOSE_POLICY, "Not signed in.")
+            return
+        await run_connection(rt, conn, info)
+
+    return await ws_serve(
+        handler,
+        config.host,
+        config.port,
+        origins=[Origin(o) for o in sorted(allowed)],
+        compression=None,
+        process_request=process_request,
+        server_header=None,
+        max_size=config.max_frame,
+        max_queue=16,
+        write_limit=config.write_limit,
+        ping_interval=config.ping_interval,
+        ping_timeout=config.ping_timeout,
+        close_timeout=5,
+        open_timeout=10,
+        create_connection=PeerConnection,
+        logger=_library_log,
+    )
+
+
+async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) -> None:
+    config = rt.config
+
+    def closer(peer: Peer, code: int, reason: str) -> None:
+        rt.spawn(conn.close(code, reason[:120]))
+
+    peer = Peer(
+        conn,
+        config,
+        socket_id=uuid.uuid4().hex,
+        user_id=info.user_id,
+        pseudonym=info.pseudonym,
+        session_id=info.session_id,
+        closer=closer,
+    )
+    rt.hub.add_peer(peer)
+    log.info("socket opened user=%s origin=%s ip=%s", info.user_id, info.origin, info.ip)
+    frames = _Bucket(config.frame_rate, config.frame_burst)
+    errors = 0
+    extra = rt.registry.specs
+    peer.send(
+        protocol.welcome(
+            protocol.Person(info.user_id, info.pseudonym),
+            {
+                "max_frame": config.max_frame,
+                "max_body": protocol.MAX_BODY,
+                "history_page": protocol.HISTORY_PAGE_MAX,
+                "resume_max": config.resume_max,
+                "send_rate": config.send_rate,
+                "send_burst": config.send_burst,
+            },
+        )
+    )
+    try:
+        async for raw in conn:
+            if peer.closing:
+                break  # a frame racing a close is never acted on
+            if not frames.take():
+                peer.close(CLOSE_POLICY, "Too many frames.")
+                break
+            try:
+                frame = protocol.decode(raw, extra)
+            except ProtocolError as exc:
+                errors += 1
+                peer.send(protocol.error(exc.code, exc.message, ref=exc.ref))
+                if errors > config.error_burst:
+                    peer.close(CLOSE_POLICY, "Too many malformed frames.")
+                    break
+                continue
+            handler = handlers.HANDLERS.get(frame.type)
+            try:
+                if handler is not None:
+                    await handler(rt, peer, frame)
+                else:
+                    await handlers.extension(rt, peer, frame)
+            except ConnectionClosed:
+                raise
+            except Exception as exc:
+                log.exception("frame %s failed", frame.type)
+                if isinstance(exc, (SQLAlchemyError, OSError, TimeoutError)):
+                    message = "The database is not answering; try again shortly."
+                else:
+                    message = "Something went wrong; nothing was changed."
+                peer.send(protocol.error("internal", message, ref=frame.ref, room=frame.room))
+        if peer.close_code is not None:
+            # Closed by us: say why before the library closes with 1000.
+            await conn.close(peer.close_code, peer.close_reason[:120])
+    except ConnectionClosed:
+        pass
+    finally:
+        peer.closing = True
+        peer.outbox.closed = True
+        rt.leave_all(peer)
+        rt.hub.remove_peer(peer)
+        code = conn.close_code
+        log.info("socket closed user=%s code=%s", info.user_id, code)
+
+
+class _Bucket:
+    """A token bucket for one socket's frames (smaller than a TokenBuckets table)."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+__all__ = ["Handshake", "PeerConnection", "serve"]

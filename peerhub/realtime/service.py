@@ -1,0 +1,706 @@
+"""The real-time service of one process: writer, hub, presence, bus, WebSocket server.
+
+It is created and started in the application's lifespan (peerhub/app.py), in the
+same event loop as uvicorn, and implements :class:`~peerhub.realtime.policy.RealtimeAPI`
+for extensions. Data flows one way:
+
+    socket frame -> handlers (validate, check) -> Writer (commit) -> on_commit:
+        ack to the sender, event to the local hub, event to the bus -> other processes' hubs
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+import uuid
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from peerhub.config import Settings
+from peerhub.context import AppContext
+from peerhub.models import GroupRole
+from peerhub.realtime import protocol, store
+from peerhub.realtime.bus import Bus, make_bus
+from peerhub.realtime.config import RealtimeConfig
+from peerhub.realtime.config import public_url as make_public_url
+from peerhub.realtime.events import (
+    CONTROL_CHANNEL,
+    ROOMS_CHANNEL,
+    Event,
+    event_from,
+    event_header,
+    pack,
+    unpack,
+)
+from peerhub.realtime.hub import CLOSE_POLICY, Hub, Peer
+from peerhub.realtime.policy import Classification, Registry, SendContext
+from peerhub.realtime.presence import Presence
+from peerhub.realtime.protocol import MessageView, Person, RoomState
+from peerhub.schedule import ScheduleError, occurrences
+from peerhub.security.ratelimit import TokenBuckets
+
+log = logging.getLogger("peerhub.realtime")
+
+CRISIS_MESSAGE = (
+    "It sounds like things might be really hard right now. You are not alone, and "
+    "you do not have to wait for the group: you can talk to someone now."
+)
+
+
+@dataclass(slots=True)
+class RoomSnapshot:
+    """What the process keeps about a room with sockets here."""
+
+    slug: str
+    name: str
+    rules_text: str
+    session_open: bool
+    opened_at: datetime | None
+    moderator_only: bool
+    dtstart_local: str
+    rrule: str
+    time_zone: str
+    exdates: list[str]
+    duration_minutes: int
+
+
+@dataclass(slots=True)
+class SendOrigin:
+    """What the writer hands back with a person's message."""
+
+    peer: Peer
+    ctx: SendContext
+    classification: Classification
+
+
+def session_text(start: datetime, end: datetime) -> str:
+    return f"{start:%A} {start.day} {start:%B}, {start:%H:%M} to {end:%H:%M} {start.tzname() or ''}"
+
+
+class Realtime:
+    def __init__(
+        self,
+        ctx: AppContext,
+        config: RealtimeConfig,
+        registry: Registry | None = None,
+        bus: Bus | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.registry = registry or Registry()
+        self.policy = self.registry.policy()
+        self.node = uuid.uuid4().hex[:12]
+        self.bus: Bus = bus if bus is not None else make_bus(ctx.settings.redis_url)
+        self.hub = Hub(config, self._fetch_events, self._tail)
+        self.presence = Presence(config.presence_ttl)
+        self.writer = store.Writer(
+            ctx.engine,
+            ctx.settings,
+            ctx.clock,
+            on_commit=self._on_commit,
+            gate=self._gate,
+            max_queue=config.write_queue,
+            max_batch=config.write_batch,
+            concurrency=1 if ctx.settings.is_sqlite else config.pg_writers,
+        )
+        self.rooms: dict[str, RoomSnapshot] = {}
+        self._mod_shown: dict[str, bool] = {}
+        self.send_limits = TokenBuckets(config.send_rate, config.send_burst, time.monotonic)
+        self.typing_limits = TokenBuckets(config.typing_rate, config.typing_burst, time.monotonic)
+        self.read_limits = TokenBuckets(config.read_rate, config.read_burst, time.monotonic)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._spawned: set[asyncio.Task[Any]] = set()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.server: Any = None
+        self.port: int | None = None
+        self.started = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.writer.start()
+        await self.bus.start([ROOMS_CHANNEL, CONTROL_CHANNEL], self._on_bus, self._on_bus_reconnect)
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(
+                self._every(self.config.tail_check_every, self.tail_check), name="rt-tail"
+            ),
+            loop.create_task(
+                self._every(self.config.presence_every, self._refresh_presence), name="rt-presence"
+            ),
+            loop.create_task(
+                self._every(self.config.revalidate_every, self.revalidate), name="rt-revalidate"
+            ),
+        ]
+        if self.config.port is not None:
+            from peerhub.realtime.server import serve
+
+            if self.config.freeze_gc:
+                # Everything alive now (modules, the app) lives as long as the
+                # process: take it out of the collector's full passes, which grow
+                # long enough with thousands of sockets to show in the latency tail
+                # (each socket is ~90 tracked objects, mostly the library's). A
+                # larger young generation lets a message's short-lived objects die
+                # before a collection promotes them (docs/performance.md).
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(*self.config.gc_thresholds)
+
+            self.server = await serve(self)
+            self.port = self.server.sockets[0].getsockname()[1]
+            log.info("real-time server listening on %s:%s", self.config.host, self.port)
+        self.started = True
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 10)
+            self.server = None
+        # Tell other processes to forget who was here.
+        self.bus.publish(ROOMS_CHANNEL, pack({"t": "g", "n": self.node}))
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        for task in [*self._tasks, *self._spawned]:
+            task.cancel()
+        for task in [*self._tasks, *self._spawned]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.writer.stop()
+        self.hub.stop()
+        await self.bus.stop()
+        self.started = False
+
+    @property
+    def url(self) -> str | None:
+        return make_public_url(self.ctx.settings, self.config, self.port)
+
+    async def _every(self, seconds: float, job: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic real-time job failed")
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a coroutine in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._spawned.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._spawned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background real-time task failed", exc_info=task.exception())
+
+    # --- RealtimeAPI --------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.ctx.sessions
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    def now(self) -> datetime:
+        return self.ctx.clock()
+
+    async def append_event(
+        self,
+        room_id: str,
+        data: dict[str, Any],
+        *,
+        sender_id: str | None = None,
+        body: str = "",
+        room_changes: dict[str, Any] | None = None,
+    ) -> int:
+        async with self.ctx.sessions() as db, db.begin():
+            await store.ensure_room(db, room_id)
+        result = await self.writer.write(
+            store.Command(
+                room=room_id,
+                client_id=store.system_client_id(),
+                body=body,
+                kind="system",
+                sender_id=None,
+                data={**data, **({"by": sender_id} if sender_id else {})},
+                room_changes=room_changes,
+            )
+        )
+        if result.refused is not None:
+            raise LookupError(result.refused.message)
+        if room_changes:
+            self.refresh_room(room_id)
+        return result.seq
+
+    def send_private(self, user_id: str, frame: bytes) -> None:
+        for peer in self.hub.peers_of(user_id):
+            peer.send(frame)
+        self._control("core.private", {"user": user_id}, frame, local=False)
+
+    def send_to_moderators(self, room_id: str, frame: bytes) -> None:
+        feed = self.hub.feeds.get(room_id)
+        if feed is not None:
+            feed.send_ephemeral(frame, moderators_only=True)
+        self.bus.publish(
+            ROOMS_CHANNEL, pack({"t": "e", "n": self.node, "r": room_id, "mo": True}, frame)
+        )
+
+    def send_to_room(self, room_id: str, frame: bytes, *, skip_user: str | None = None) -> None:
+        feed = self.hub.feeds.get(room_id)
+        if feed is not None:
+            feed.send_ephemeral(frame, skip_user=skip_user)
+        self.bus.publish(
+            ROOMS_CHANNEL, pack({"t": "e", "n": self.node, "r": room_id, "u": skip_user}, frame)
+        )
+
+    def publish_control(self, op: str, payload: dict[str, Any]) -> None:
+        self._control(op, payload)
+
+    async def disconnect_user(
+        self, user_id: str, *, reason: str, session_id: str | None = None, code: int = 1008
+    ) -> None:
+        self._control(
+            "core.close_user",
+            {"user": user_id, "session": session_id, "code": code, "reason": reason[:120]},
+        )
+
+    async def revoke_membership(self, room_id: str, user_id: str, *, reason: str) -> None:
+        self._control("core.revoke", {"room": room_id, "user": user_id, "reason": reason[:120]})
+
+    async def member_changed(self, room_id: str, user_id: str) -> None:
+        self._control("core.member", {"room": room_id, "user": user_id})
+
+    def refresh_room(self, room_id: str) -> None:
+        self.spawn(self._reload_room(room_id))
+        self.bus.publish(ROOMS_CHANNEL, pack({"t": "s", "n": self.node, "r": room_id}))
+
+    # --- control events -----------------------------------------------------------------
+
+    def _control(
+        self, op: str, payload: dict[str, Any], frame: bytes = b"", *, local: bool = True
+    ) -> None:
+        header = {"t": "c", "n": self.node, "op": op, "p": payload}
+        if local:
+            self._apply_control(op, payload, frame)
+        self.bus.publish(CONTROL_CHANNEL, pack(header, frame))
+
+    def _apply_control(self, op: str, payload: dict[str, Any], frame: bytes) -> None:
+        user = payload.get("user")
+        room = payload.get("room")
+        if op == "core.close_user" and isinstance(user, str):
+            session = payload.get("session")
+            code = payload.get("code")
+            for peer in self.hub.peers_of(user):
+                if session is None or peer.session_id == session:
+                    peer.close(
+                        code if isinstance(code, int) else CLOSE_POLICY,
+                        str(payload.get("reason") or "Your session has ended."),
+                    )
+        elif op == "core.revoke" and isinstance(user, str) and isinstance(room, str):
+            for peer in self.hub.peers_of(user):
+                peer.ranks.pop(room, None)
+                if room in peer.subs:
+                    peer.close(CLOSE_POLICY, str(payload.get("reason") or "Removed from the room."))
+        elif op == "core.member" and isinstance(user, str) and isinstance(room, str):
+            peers = [p for p in self.hub.peers_of(user) if room in p.subs or room in p.ranks]
+            if peers:
+                self.spawn(self._recheck_rank(room, user, peers))
+        elif op == "core.private" and isinstance(user, str):
+            for peer in self.hub.peers_of(user):
+                peer.send(frame)
+        else:
+            for handler in self.registry.controls.get(op, []):
+                try:
+                    outcome = handler(payload)
+                    if asyncio.iscoroutine(outcome):
+                        self.spawn(outcome)
+                except Exception:
+                    log.exception("control handler for %s failed", op)
+
+    async def _recheck_rank(self, room: str, user: str, peers: list[Peer]) -> None:
+        async with self.ctx.sessions() as db:
+            rank = (await store.ranks(db, [(room, user)]))[room, user]
+        for peer in peers:
+            if rank == GroupRole.NONE:
+                peer.ranks.pop(room, None)
+                if room in peer.subs:
+                    peer.close(CLOSE_POLICY, "You are no longer in this group.")
+                continue
+            self.set_rank(peer, room, rank)
+
+    def set_rank(self, peer: Peer, room: str, rank: GroupRole) -> None:
+        old = peer.rank(room)
+        peer.ranks[room] = rank
+        sub = peer.subs.get(room)
+        if sub is None or old == rank:
+            return
+        sub.moderator = rank >= GroupRole.MODERATOR
+        if rank >= GroupRole.MODERATOR:
+            peer.rules_ok[room] = True
+        self.presence.remove(room, peer.user_id)
+        self.presence.add(room, peer.person(room))
+        self.schedule_flush()
+        peer.send(protocol.room_state(room, self.state_for(room, rank)))
+
+    # --- the bus ------------------------------------------------------------------------
+
+    def _on_bus(self, channel: str, data: bytes) -> None:
+        try:
+            header, payload = unpack(data)
+        except (ValueError, UnicodeDecodeError):
+            log.warning("unreadable bus message dropped")
+            return
+        node = header.get("n")
+        if node == self.node:
+            return
+        kind = header.get("t")
+        room = header.get("r")
+        try:
+            if kind == "m":
+                self.hub.on_event(event_from(header, payload))
+            elif kind == "e" and isinstance(room, str):
+                feed = self.hub.feeds.get(room)
+                if feed is not None:
+                    skip = header.get("u")
+                    feed.send_ephemeral(
+                        payload,
+                        skip_user=skip if isinstance(skip, str) else None,
+                        moderators_only=bool(header.get("mo")),
+                    )
+            elif kind == "p" and isinstance(room, str) and isinstance(node, str):
+                people = [
+                    Person(str(p[0]), str(p[1]), str(p[2]))
+                    for p in header.get("p", [])
+                    if isinstance(p, list) and len(p) == 3
+                ]
+                self.presence.on_remote(node, room, people)
+                self.schedule_flush()
+            elif kind == "q" and isinstance(room, str):
+                if self.presence.snapshot(room):
+                    self._publish_presence(room)
+            elif kind == "g" and isinstance(node, str):
+                self.presence.forget_node(node)
+                self.schedule_flush()
+            elif kind == "s" and isinstance(room, str):
+                if room in self.hub.feeds:
+                    self.spawn(self._reload_room(room))
+            elif kind == "c":
+                op, payload_dict = header.get("op"), header.get("p")
+                if isinstance(op, str) and isinstance(payload_dict, dict):
+                    self._apply_control(op, payload_dict, payload)
+        except (KeyError, TypeError, ValueError):
+            log.warning("malformed bus message dropped")
+
+    def _on_bus_reconnect(self) -> None:
+        # Events may have been missed while the bus was away: read the log's tails.
+        self.spawn(self.tail_check())
+        for room in self.hub.rooms():
+            self._publish_presence(room)
+            self.bus.publish(ROOMS_CHANNEL, pack({"t": "q", "n": self.node, "r": room}))
+
+    # --- the log ------------------------------------------------------------------------
+
+    def event_of(self, view: MessageView) -> Event:
+        return Event(
+            view.room, view.seq, protocol.message(view), view.status, view.sender_id, view.kind
+        )
+
+    async def _fetch_events(self, room: str, after: int, upto: int, limit: int) -> list[Event]:
+        async with self.ctx.sessions() as db:
+            views = await store.fetch_after(db, room, after, upto, limit)
+        return [self.event_of(v) for v in views]
+
+    async def _tail(self, room: str) -> int:
+        async with self.ctx.sessions() as db:
+            return await store.latest_seq(db, room)
+
+    async def tail_check(self) -> None:
+        """Recover events the bus lost: compare each feed with the log's tail."""
+        rooms = [r for r, f in self.hub.feeds.items() if f.last_seq is not None]
+        if not rooms:
+            return
+        async with self.ctx.sessions() as db:
+            tails = await store.tails(db, rooms)
+        for room, tail in tails.items():
+            feed = self.hub.feeds.get(room)
+            if feed is not None:
+                feed.request_fill(tail)
+
+    def _on_commit(self, pairs: list[tuple[store.Command, store.Result]]) -> None:
+        """Runs in the writer after each commit, in seq order: ack, then fan out."""
+        for command, result in pairs:
+            origin = command.context if isinstance(command.context, SendOrigin) else None
+            if origin is not None:
+                origin.peer.inflight = max(0, origin.peer.inflight - 1)
+            if result.refused is not None:
+                if origin is not None:
+                    refusal = result.refused
+                    origin.peer.send(
+                        protocol.error(
+                            refusal.code,
+                            refusal.message,
+                            room=command.room,
+                            client_id=command.client_id,
+                            next_session=self.next_session_iso(command.room)
+                            if refusal.code == "room_closed"
+                            else None,
+                        )
+                    )
+                    if refusal.close:
+                        origin.peer.close(CLOSE_POLICY, refusal.message)
+                continue
+            if origin is not None:
+                assert result.at is not None  # noqa: S101 - set for every committed command
+                origin.peer.send(
+                    protocol.ack(
+                        command.room,
+                        command.client_id,
+                        result.seq,
+                        result.status,
+                        result.at,
+                        duplicate=result.duplicate,
+                    )
+                )
+            if result.duplicate or result.view is None:
+                continue
+            event = self.event_of(result.view)
+            self.hub.on_event(event)
+            self.bus.publish(ROOMS_CHANNEL, pack(event_header(self.node, event), event.frame))
+            if origin is not None:
+                self._after_send(origin, result.view)
+
+    def _after_send(self, origin: SendOrigin, view: MessageView) -> None:
+        if origin.classification.crisis:
+            contacts = [
+                {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
+                for c in self.ctx.settings.crisis_contacts
+            ]
+            origin.peer.send(
+                protocol.support(
+                    view.room, view.seq, origin.classification.note or CRISIS_MESSAGE, contacts
+                )
+            )
+            self.send_to_moderators(
+                view.room,
+                protocol.alert(
+                    view.room,
+                    "crisis",
+                    view.seq,
+                    Person(origin.peer.user_id, origin.peer.pseudonym),
+                ),
+            )
+        self.spawn(self.policy.on_committed(origin.ctx, view))
+
+    # --- rooms ----------------------------------------------------------------------------
+
+    def remember_room(self, room: str, info: store.RoomInfo) -> RoomSnapshot:
+        group, row = info.group, info.room
+        snap = RoomSnapshot(
+            slug=group.slug,
+            name=group.name,
+            rules_text=group.ground_rules,
+            session_open=row.session_open,
+            opened_at=row.opened_at,
+            moderator_only=row.moderator_only,
+            dtstart_local=group.dtstart_local,
+            rrule=group.rrule,
+            time_zone=group.time_zone,
+            exdates=list(group.exdates or []),
+            duration_minutes=group.duration_minutes,
+        )
+        self.rooms[room] = snap
+        return snap
+
+    async def _reload_room(self, room: str) -> None:
+        if room not in self.hub.feeds:
+            return
+        async with self.ctx.sessions() as db, db.begin():
+            info = await store.room_info(db, room, "")
+        if info is None:
+            return
+        self.remember_room(room, info)
+        self.push_room_state(room)
+
+    def push_room_state(self, room: str) -> None:
+        feed = self.hub.feeds.get(room)
+        if feed is None:
+            return
+        # What sockets were last told about a moderator being here: the presence
+        # flush pushes the state again only when that changes.
+        self._mod_shown[room] = self.presence.moderator_present(room)
+        frames: dict[GroupRole, bytes] = {}
+        for sub in feed.subs.values():
+            rank = sub.peer.rank(room)
+            if rank not in frames:
+                frames[rank] = protocol.room_state(room, self.state_for(room, rank))
+            sub.peer.send(frames[rank])
+
+    def next_session(self, room: str) -> tuple[datetime, datetime] | None:
+        snap = self.rooms.get(room)
+        if snap is None:
+            return None
+        try:
+            found = occurrences(
+                snap.dtstart_local,
+                snap.rrule,
+                snap.time_zone,
+                after=self.ctx.clock(),
+                count=1,
+                duration_minutes=snap.duration_minutes,
+                exdates=snap.exdates,
+            )
+        except (ScheduleError, ValueError):
+            return None
+        return (found[0].start, found[0].end) if found else None
+
+    def next_session_iso(self, room: str) -> str | None:
+        found = self.next_session(room)
+        return protocol.iso(found[0]) if found else None
+
+    def closed_text(self, room: str) -> str:
+        snap = self.rooms.get(room)
+        if snap is not None and snap.session_open:
+            return (
+                "The session is open, but no moderator is here right now. "
+                "You can read; you can write again when a moderator joins."
+            )
+        found = self.next_session(room)
+        if found is None:
+            return "This room is open during sessions, while a moderator is here."
+        return (
+            "This room is open during sessions, while a moderator is here. "
+            f"The next session is {session_text(*found)}."
+        )
+
+    def state_for(self, room: str, rank: GroupRole) -> RoomState:
+        snap = self.rooms.get(room)
+        present = self.presence.moderator_present(room)
+        found = self.next_session(room)
+        if snap is None:
+            return RoomState(False, None, False, present, False, "Unavailable.", None, None)
+        refusal = self._gate(room, snap.session_open, snap.moderator_only, rank)
+        return RoomState(
+            session_open=snap.session_open,
+            opened_at=snap.opened_at,
+            moderator_only=snap.moderator_only,
+            moderator_present=present,
+            writable=refusal is None,
+            reason=refusal.message if refusal is not None else None,
+            next_session=found[0] if found else None,
+            next_session_text=session_text(*found) if found else None,
+        )
+
+    def _gate(
+        self, room: str, session_open: bool, moderator_only: bool, rank: GroupRole
+    ) -> store.Refusal | None:
+        """A moderator-only room takes members' messages only in a session, with a moderator."""
+        if rank >= GroupRole.MODERATOR or not moderator_only:
+            return None
+        if session_open and self.presence.moderator_present(room):
+            return None
+        return store.Refusal("room_closed", self.closed_text(room))
+
+    # --- presence -------------------------------------------------------------------------
+
+    def schedule_flush(self) -> None:
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(
+                self.config.presence_flush, self._flush_presence
+            )
+
+    def _publish_presence(self, room: str) -> None:
+        people = [[p.id, p.name, p.role] for p in self.presence.snapshot(room)]
+        self.bus.publish(ROOMS_CHANNEL, pack({"t": "p", "n": self.node, "r": room, "p": people}))
+
+    def _flush_presence(self) -> None:
+        self._flush_handle = None
+        for room in list(self.presence.changed):
+            self._publish_presence(room)
+        self.presence.changed.clear()
+        for room in list(self.presence.dirty):
+            feed = self.hub.feeds.get(room)
+            if feed is None:
+                self.presence.drop_room(room)
+                self._mod_shown.pop(room, None)
+                continue
+            joined, left = self.presence.diff(room)
+            if joined or left:
+                feed.send_ephemeral(protocol.presence(room, joined, left))
+            moderator = self.presence.moderator_present(room)
+            if self._mod_shown.get(room) != moderator:
+                self._mod_shown[room] = moderator
+                self.push_room_state(room)
+        self.presence.dirty.clear()
+
+    async def _refresh_presence(self) -> None:
+        self.presence.expire()
+        for room in self.hub.rooms():
+            if self.presence.snapshot(room):
+                self._publish_presence(room)
+        self._flush_presence()
+
+    # --- subscriptions ----------------------------------------------------------------------
+
+    def leave(self, peer: Peer, room: str) -> None:
+        sub = peer.subs.pop(room, None)
+        if sub is None:
+            return
+        feed = self.hub.feeds.get(room)
+        if feed is not None:
+            feed.leave(peer)
+        self.presence.remove(room, peer.user_id)
+        self.schedule_flush()
+        self.hub.drop_if_empty(room)
+
+    def leave_all(self, peer: Peer) -> None:
+        for room in list(peer.subs):
+            self.leave(peer, room)
+
+    # --- re-checks ----------------------------------------------------------------------------
+
+    async def revalidate(self) -> None:
+        """Close sockets whose login session ended, or whose person left a room's group."""
+        peers = list(self.hub.peers.values())
+        if not peers:
+            return
+        now = self.ctx.clock()
+        async with self.ctx.sessions() as db, db.begin():
+            live = await store.live_sessions(
+                db, self.ctx.settings, (p.session_id for p in peers), now
+            )
+            pairs = {(room, p.user_id) for p in peers for room in p.subs}
+            rank_of = await store.ranks(db, pairs)
+            active = [p.session_id for p in peers if p.active and p.session_id in live]
+            if active:
+                await store.touch_sessions(db, set(active), now, timedelta(seconds=60))
+        for peer in peers:
+            peer.active = False
+            if live.get(peer.session_id) != peer.user_id:
+                peer.close(CLOSE_POLICY, "Your session has ended. Sign in again.")
+                continue
+            for room in list(peer.subs):
+                rank = rank_of.get((room, peer.user_id))
+                if rank is None:
+                    continue  # subscribed while this check was running: checked then
+                if rank == GroupRole.NONE:
+                    peer.close(CLOSE_POLICY, "You are no longer in this group.")
+                    break
+                if rank != peer.rank(room):
+                    self.set_rank(peer, room, rank)
+
+    def peers(self) -> Iterable[Peer]:
+        return self.hub.peers.values()

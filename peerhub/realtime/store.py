@@ -1,0 +1,819 @@
+"""The room log in the database: reads, and the one writer that gives out ``seq``.
+
+Writes that take a ``seq`` (people's messages and system events) go through
+:class:`Writer`: one task per process that takes every command waiting and
+commits them in ONE transaction (group commit). In that transaction it
+
+1. locks the rooms' counter rows, in id order (``SELECT ... FOR UPDATE`` on
+   PostgreSQL; on SQLite a no-op ``UPDATE`` first, which takes the database's
+   single write lock through the busy timeout instead of failing on upgrade);
+2. re-checks, in the database, that each sender's login session is still live,
+   that their account is not disabled, and their rank in the group — so a frame
+   that races a logout, a removal or a ban is refused, whatever any cache says;
+3. finds retries: an existing ``(room, sender, client_id)`` gets the ORIGINAL
+   ``seq`` back and nothing is written;
+4. adds the number of new messages to each room's ``next_seq`` (``UPDATE ...
+   RETURNING``) and inserts the rows.
+
+Only after the commit are the results handed on (acknowledgements, then fan-out),
+in ``seq`` order. A failed transaction acknowledges nothing; the client retries
+with the same ``client_id``. Because a room's counter row stays locked until
+commit, ``seq`` order is commit order and a rollback leaves no hole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    String,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from peerhub.config import Settings
+from peerhub.context import Clock
+from peerhub.models import (
+    AuthSession,
+    Group,
+    GroupMember,
+    GroupRole,
+    OrganisationOrganiser,
+    User,
+)
+from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.realtime.protocol import MessageView
+
+log = logging.getLogger("peerhub.realtime.store")
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def rules_version(text: str) -> str:
+    """A short digest of the rules' text: editing the rules makes a new version."""
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+def role_name(rank: GroupRole) -> str:
+    return {
+        GroupRole.ORGANISER: "organiser",
+        GroupRole.MODERATOR: "moderator",
+    }.get(rank, "member")
+
+
+# The reads below work on an ORM session or on a bare connection (the writer's).
+Db = AsyncSession | AsyncConnection
+
+
+def _dialect(db: Db) -> str:
+    if isinstance(db, AsyncConnection):
+        return db.dialect.name
+    bind = db.bind
+    assert bind is not None  # noqa: S101 - sessions come from a bound sessionmaker
+    return bind.dialect.name
+
+
+def _among(db: Db, column: Any, values: Iterable[str]) -> Any:
+    """``column IN values``. On PostgreSQL as ``= ANY($1)`` with one array parameter:
+    the SQL text is then the same for any number of values, so asyncpg's prepared
+    statement is reused instead of a new one planned for every batch size."""
+    items = list(values)
+    if _dialect(db) == "postgresql":
+        return column == any_(bindparam(None, items, type_=ARRAY(String()), unique=True))
+    return column.in_(items)
+
+
+class _Pg:
+    """The writer's and the re-checks' statements for PostgreSQL, built once.
+
+    Each takes arrays (``= ANY``, ``unnest``), so one prepared statement serves
+    every batch, and SQLAlchemy does not rebuild and re-key a statement per batch
+    (that was most of a small batch's CPU)."""
+
+    def __init__(self) -> None:
+        ids = ARRAY(String())
+        when = AuthSession.expires_at.type
+        self.lock = (
+            select(Room.id, Room.session_open, Room.moderator_only)
+            .where(Room.id == any_(bindparam("rooms", type_=ids)))
+            .order_by(Room.id)
+            .with_for_update()
+        )
+        self.sessions = (
+            select(AuthSession.id, AuthSession.user_id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(
+                AuthSession.id == any_(bindparam("ids", type_=ids)),
+                AuthSession.expires_at > bindparam("now", type_=when),
+                AuthSession.last_seen_at > bindparam("idle", type_=when),
+                User.disabled_at.is_(None),
+            )
+        )
+        groups, users = bindparam("groups", type_=ids), bindparam("users", type_=ids)
+        self.ranks = union_all(
+            select(GroupMember.group_id, GroupMember.user_id, GroupMember.role).where(
+                GroupMember.group_id == any_(groups),
+                GroupMember.user_id == any_(users),
+                GroupMember.status == "active",
+            ),
+            select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
+            .join(
+                OrganisationOrganiser,
+                OrganisationOrganiser.organisation_id == Group.organisation_id,
+            )
+            .where(Group.id == any_(groups), OrganisationOrganiser.user_id == any_(users)),
+        )
+        keys = select(
+            func.unnest(bindparam("r", type_=ids)).label("r"),
+            func.unnest(bindparam("s", type_=ids)).label("s"),
+            func.unnest(bindparam("c", type_=ids)).label("c"),
+        ).subquery("k")
+        self.existing = select(
+            RoomMessage.room_id,
+            RoomMessage.sender_id,
+            RoomMessage.client_id,
+            RoomMessage.seq,
+            RoomMessage.status,
+            RoomMessage.created_at,
+        ).join(
+            keys,
+            (RoomMessage.room_id == keys.c.r)
+            & (RoomMessage.sender_id == keys.c.s)
+            & (RoomMessage.client_id == keys.c.c),
+        )
+        counts = select(
+            func.unnest(bindparam("ids", type_=ids)).label("id"),
+            func.unnest(bindparam("ns", type_=ARRAY(Integer()))).label("n"),
+        ).subquery("v")
+        self.take = (
+            update(Room)
+            .where(Room.id == counts.c.id)
+            .values(next_seq=Room.next_seq + counts.c.n)
+            .returning(Room.id, Room.next_seq)
+        )
+        self.insert = insert(RoomMessage)
+
+
+_PG = _Pg()
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+async def live_sessions(
+    db: Db, settings: Settings, session_ids: Iterable[str], now: datetime
+) -> dict[str, str]:
+    """Of these login sessions, the ones still live, mapped to their user's id."""
+    ids = list(set(session_ids))
+    if not ids:
+        return {}
+    idle = now - timedelta(seconds=settings.session_idle_timeout)
+    out: dict[str, str] = {}
+    if _dialect(db) == "postgresql":
+        for start in range(0, len(ids), 500):
+            params = {"ids": ids[start : start + 500], "now": now, "idle": idle}
+            out.update({sid: uid for sid, uid in await db.execute(_PG.sessions, params)})
+        return out
+    for start in range(0, len(ids), 500):
+        rows = await db.execute(
+            select(AuthSession.id, AuthSession.user_id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(
+                _among(db, AuthSession.id, ids[start : start + 500]),
+                AuthSession.expires_at > now,
+                AuthSession.last_seen_at > idle,
+                User.disabled_at.is_(None),
+            )
+        )
+        out.update({sid: uid for sid, uid in rows})
+    return out
+
+
+async def ranks(db: Db, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], GroupRole]:
+    """Each (group id, user id) pair's rank, as :func:`peerhub.security.permissions.group_rank`."""
+    wanted = set(pairs)
+    out = dict.fromkeys(wanted, GroupRole.NONE)
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 500):
+        out.update(await _ranks_of(db, set(ordered[start : start + 500])))
+    return out
+
+
+async def _ranks_of(db: Db, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], GroupRole]:
+    out = dict.fromkeys(wanted, GroupRole.NONE)
+    if not wanted:
+        return out
+    groups = sorted({g for g, _ in wanted})
+    users = sorted({u for _, u in wanted})
+    if _dialect(db) == "postgresql":
+        rows = await db.execute(_PG.ranks, {"groups": groups, "users": users})
+        return _rank_rows(out, rows)
+    # One round trip: active memberships and organiserships of these people here.
+    members = select(GroupMember.group_id, GroupMember.user_id, GroupMember.role).where(
+        _among(db, GroupMember.group_id, groups),
+        _among(db, GroupMember.user_id, users),
+        GroupMember.status == "active",
+    )
+    organisers = (
+        select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
+        .join(
+            OrganisationOrganiser,
+            OrganisationOrganiser.organisation_id == Group.organisation_id,
+        )
+        .where(_among(db, Group.id, groups), _among(db, OrganisationOrganiser.user_id, users))
+    )
+    return _rank_rows(out, await db.execute(union_all(members, organisers)))
+
+
+def _rank_rows(
+    out: dict[tuple[str, str], GroupRole], rows: Iterable[Any]
+) -> dict[tuple[str, str], GroupRole]:
+    for gid, uid, role in rows:
+        if (gid, uid) not in out:
+            continue
+        rank = _RANKS.get(role, GroupRole.MEMBER)
+        if rank > out[gid, uid]:
+            out[gid, uid] = rank
+    return out
+
+
+_RANKS = {
+    "organiser": GroupRole.ORGANISER,
+    "moderator": GroupRole.MODERATOR,
+    "member": GroupRole.MEMBER,
+}
+
+
+async def check_access(
+    db: AsyncSession,
+    settings: Settings,
+    session_id: str,
+    user_id: str,
+    room_id: str,
+    now: datetime,
+) -> GroupRole | None:
+    """None when the login session has ended; else the person's rank in the group."""
+    live = await live_sessions(db, settings, [session_id], now)
+    if live.get(session_id) != user_id:
+        return None
+    return (await ranks(db, [(room_id, user_id)]))[room_id, user_id]
+
+
+async def ensure_room(db: AsyncSession, room_id: str) -> None:
+    """Make the group's room row if it has none (safe when two processes race)."""
+    if _dialect(db) == "postgresql":
+        await db.execute(pg_insert(Room).values(id=room_id).on_conflict_do_nothing())
+    else:
+        await db.execute(sqlite_insert(Room).values(id=room_id).on_conflict_do_nothing())
+
+
+@dataclass(slots=True)
+class RoomInfo:
+    group: Group
+    room: Room
+    rules_accepted: bool
+    last_read: int
+
+
+async def room_info(db: AsyncSession, room_id: str, user_id: str) -> RoomInfo | None:
+    """The group, its room (made on first use), and this person's rules and read position."""
+    row = (
+        await db.execute(
+            select(Group, Room, RoomReadPosition.last_read_seq)
+            .outerjoin(Room, Room.id == Group.id)
+            .outerjoin(
+                RoomReadPosition,
+                (RoomReadPosition.room_id == Group.id) & (RoomReadPosition.user_id == user_id),
+            )
+            .where(Group.id == room_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        return None
+    group, room, last_read = row
+    if room is None:
+        await ensure_room(db, room_id)
+        room = await db.get(Room, room_id, populate_existing=True)
+        if room is None:  # pragma: no cover - just made
+            return None
+    versions = set(
+        await db.scalars(
+            select(RoomRulesAcceptance.version).where(
+                RoomRulesAcceptance.room_id == room_id, RoomRulesAcceptance.user_id == user_id
+            )
+        )
+    )
+    return RoomInfo(group, room, rules_version(group.ground_rules) in versions, int(last_read or 0))
+
+
+async def latest_seq(db: AsyncSession, room_id: str) -> int:
+    value = await db.scalar(select(Room.next_seq).where(Room.id == room_id))
+    return int(value) - 1 if value is not None else 0
+
+
+async def tails(db: AsyncSession, room_ids: Sequence[str]) -> dict[str, int]:
+    """The last committed seq of each room."""
+    out: dict[str, int] = {}
+    for start in range(0, len(room_ids), 500):
+        rows = await db.execute(
+            select(Room.id, Room.next_seq).where(_among(db, Room.id, room_ids[start : start + 500]))
+        )
+        out.update({rid: int(nxt) - 1 for rid, nxt in rows})
+    return out
+
+
+_VIEW_COLUMNS = (
+    RoomMessage.room_id,
+    RoomMessage.seq,
+    RoomMessage.kind,
+    RoomMessage.sender_id,
+    User.pseudonym,
+    RoomMessage.client_id,
+    RoomMessage.body,
+    RoomMessage.status,
+    RoomMessage.created_at,
+    RoomMessage.data,
+    RoomMessage.redaction_reason,
+)
+
+
+def _views(rows: Iterable[Any]) -> list[MessageView]:
+    return [
+        MessageView(
+            room=r[0],
+            seq=r[1],
+            kind=r[2],
+            sender_id=r[3],
+            sender_name=r[4],
+            client_id=r[5],
+            body=r[6],
+            status=r[7],
+            at=r[8],
+            data=r[9],
+            redaction_reason=r[10],
+        )
+        for r in rows
+    ]
+
+
+async def fetch_after(
+    db: AsyncSession, room_id: str, after: int, upto: int, limit: int
+) -> list[MessageView]:
+    """Messages with ``after < seq <= upto``, oldest first, at most ``limit``."""
+    rows = await db.execute(
+        select(*_VIEW_COLUMNS)
+        .outerjoin(User, User.id == RoomMessage.sender_id)
+        .where(RoomMessage.room_id == room_id, RoomMessage.seq > after, RoomMessage.seq <= upto)
+        .order_by(RoomMessage.seq)
+        .limit(limit)
+    )
+    return _views(rows)
+
+
+async def fetch_before(
+    db: AsyncSession, room_id: str, before: int, limit: int
+) -> list[MessageView]:
+    """The ``limit`` messages just before ``before``, oldest first."""
+    rows = await db.execute(
+        select(*_VIEW_COLUMNS)
+        .outerjoin(User, User.id == RoomMessage.sender_id)
+        .where(RoomMessage.room_id == room_id, RoomMessage.seq < before)
+        .order_by(RoomMessage.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed(_views(rows)))
+
+
+async def set_read(db: AsyncSession, room_id: str, user_id: str, seq: int, now: datetime) -> int:
+    """Move the read position forward (never back); returns the stored position."""
+    row = await db.get(RoomReadPosition, (room_id, user_id), with_for_update=True)
+    if row is None:
+        db.add(
+            RoomReadPosition(room_id=room_id, user_id=user_id, last_read_seq=seq, updated_at=now)
+        )
+        return seq
+    if seq > row.last_read_seq:
+        row.last_read_seq = seq
+        row.updated_at = now
+    return row.last_read_seq
+
+
+async def accept_rules(
+    db: AsyncSession, room_id: str, user_id: str, version: str, now: datetime
+) -> None:
+    values = {"room_id": room_id, "user_id": user_id, "version": version, "accepted_at": now}
+    if _dialect(db) == "postgresql":
+        await db.execute(pg_insert(RoomRulesAcceptance).values(**values).on_conflict_do_nothing())
+    else:
+        await db.execute(
+            sqlite_insert(RoomRulesAcceptance).values(**values).on_conflict_do_nothing()
+        )
+
+
+async def touch_sessions(
+    db: AsyncSession, session_ids: Iterable[str], now: datetime, every: timedelta
+) -> None:
+    """Chatting counts as activity: keep the login session from idling out."""
+    ids = list(session_ids)
+    for start in range(0, len(ids), 500):
+        await db.execute(
+            update(AuthSession)
+            .where(
+                _among(db, AuthSession.id, ids[start : start + 500]),
+                AuthSession.last_seen_at < now - every,
+            )
+            .values(last_seen_at=now)
+        )
+
+
+# --- the writer ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Refusal:
+    code: str
+    message: str
+    close: bool = False  # the socket must be closed (1008): the session or place is gone
+
+
+@dataclass(slots=True)
+class Command:
+    """Something that takes a seq: a person's message, or a system event."""
+
+    room: str
+    client_id: str
+    body: str = ""
+    kind: str = "text"
+    status: str = "visible"
+    sender_id: str | None = None
+    sender_name: str | None = None
+    # The login session to re-check in the transaction (None: a server-side event).
+    session_id: str | None = None
+    min_rank: GroupRole = GroupRole.MEMBER
+    data: dict[str, Any] | None = None
+    # Columns of the room row to set in the same transaction (session open/close...).
+    room_changes: dict[str, Any] | None = None
+    # Apply the room's gate (moderator-only rooms outside a session).
+    gated: bool = False
+    # Anything the caller wants back with the result (the socket, the policy context).
+    context: Any = None
+    future: asyncio.Future[Result] | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    seq: int = 0
+    status: str = "visible"
+    at: datetime | None = None
+    duplicate: bool = False
+    refused: Refusal | None = None
+    view: MessageView | None = None
+    rank: GroupRole = GroupRole.NONE
+
+
+# gate(room row, rank) -> a refusal, or None to let the message through.
+Gate = Callable[[str, bool, bool, GroupRole], Refusal | None]
+OnCommit = Callable[[list[tuple[Command, Result]]], None]
+
+
+class Busy(Exception):
+    """The writer's queue is full: tell the client to retry shortly."""
+
+
+@dataclass
+class Writer:
+    engine: AsyncEngine
+    settings: Settings
+    clock: Clock
+    on_commit: OnCommit
+    gate: Gate
+    max_queue: int = 10_000
+    max_batch: int = 256
+    _queue: asyncio.Queue[Command] = field(init=False)
+    # Concurrent transactions. PostgreSQL: several (a room's counter row lock keeps
+    # its writers in order, and rooms are locked in id order, so no deadlocks);
+    # SQLite has one writer at a time anyway.
+    concurrency: int = 1
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _conns: dict[int, AsyncConnection] = field(default_factory=dict, init=False)
+    batches: int = field(default=0, init=False)
+    written: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._queue = asyncio.Queue(self.max_queue)
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._run(), name=f"rt-writer-{i}") for i in range(self.concurrency)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        for conn in self._conns.values():
+            with contextlib.suppress(Exception):
+                await conn.close()
+        self._conns.clear()
+        while not self._queue.empty():
+            command = self._queue.get_nowait()
+            if command.future is not None and not command.future.done():
+                command.future.set_exception(Busy())
+
+    def submit(self, command: Command) -> None:
+        """Queue a command; raises :class:`Busy` when the queue is full."""
+        try:
+            self._queue.put_nowait(command)
+        except asyncio.QueueFull:
+            raise Busy() from None
+
+    async def write(self, command: Command) -> Result:
+        """Queue a command and wait for its result."""
+        command.future = asyncio.get_running_loop().create_future()
+        self.submit(command)
+        return await command.future
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            results: list[Result] | None = None
+            for attempt in range(4):
+                try:
+                    results = await self._commit(batch)
+                    break
+                except (IntegrityError, DBAPIError) as exc:
+                    # A retry racing its original in another process (unique
+                    # violation), or a deadlock/serialization failure: the next
+                    # attempt sees the other transaction's rows.
+                    log.warning(
+                        "write batch of %d failed (attempt %d): %s",
+                        len(batch),
+                        attempt + 1,
+                        exc.__class__.__name__,
+                    )
+                except asyncio.CancelledError:
+                    for command in batch:
+                        if command.future is not None and not command.future.done():
+                            command.future.set_exception(Busy())
+                    raise
+                except Exception:
+                    log.exception("write batch of %d failed", len(batch))
+                    break
+            if results is None:
+                for command in batch:
+                    if command.future is not None and not command.future.done():
+                        command.future.set_exception(Busy())
+                self.on_commit(
+                    [
+                        (c, Result(refused=Refusal("internal", "Not saved; try again.")))
+                        for c in batch
+                    ]
+                )
+                continue
+            self.batches += 1
+            # Deliver from the event loop's queue, so the next transaction's round
+            # trips overlap this batch's fan-out. Callbacks run in the order they
+            # were scheduled, so batches are still delivered in commit order.
+            asyncio.get_running_loop().call_soon(
+                self._deliver, list(zip(batch, results, strict=True))
+            )
+
+    def _deliver(self, pairs: list[tuple[Command, Result]]) -> None:
+        try:
+            self.on_commit(pairs)
+        except Exception:  # never let a delivery bug stop the writer
+            log.exception("delivering a committed batch failed")
+        for command, result in pairs:
+            if command.future is not None and not command.future.done():
+                command.future.set_result(result)
+
+    async def _commit(self, batch: list[Command]) -> list[Result]:
+        # Each writer task keeps its own connection: no pool checkout (and no
+        # pre-ping round trip) and no ORM session per batch.
+        conn = self._conns.get(id(asyncio.current_task()))
+        if conn is None or conn.closed or conn.invalidated:
+            conn = await self.engine.connect()
+            self._conns[id(asyncio.current_task())] = conn
+        try:
+            return await self._transaction(conn, batch)
+        except BaseException:
+            self._conns.pop(id(asyncio.current_task()), None)
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+
+    async def _transaction(self, db: AsyncConnection, batch: list[Command]) -> list[Result]:
+        now = self.clock()
+        room_ids = sorted({c.room for c in batch})
+        results: list[Result] = [Result() for _ in batch]
+        async with db.begin():
+            if _dialect(db) == "sqlite":
+                # Take SQLite's write lock first (waits on the busy timeout).
+                await db.execute(
+                    update(Room).where(Room.id.in_(room_ids)).values(next_seq=Room.next_seq)
+                )
+            if _dialect(db) == "postgresql":
+                locked = await db.execute(_PG.lock, {"rooms": room_ids})
+            else:
+                locked = await db.execute(
+                    select(Room.id, Room.session_open, Room.moderator_only)
+                    .where(Room.id.in_(room_ids))
+                    .order_by(Room.id)
+                )
+            rooms = {rid: (bool(so), bool(mo)) for rid, so, mo in locked}
+            session_ids = {c.session_id for c in batch if c.session_id is not None}
+            live = await live_sessions(db, self.settings, session_ids, now)
+            pairs = {(c.room, c.sender_id) for c in batch if c.sender_id is not None}
+            rank_of = await ranks(db, [(r, u) for r, u in pairs if u is not None])
+            existing = await self._existing(db, batch)
+
+            new: list[tuple[int, Command]] = []
+            first_in_batch: dict[tuple[str, str | None, str], int] = {}
+            for i, command in enumerate(batch):
+                result = results[i]
+                key = (command.room, command.sender_id, command.client_id)
+                if command.sender_id is not None:
+                    result.rank = rank_of.get((command.room, command.sender_id), GroupRole.NONE)
+                if key in existing:
+                    seq, status, at = existing[key]
+                    results[i] = Result(seq, status, at, duplicate=True, rank=result.rank)
+                    continue
+                if key in first_in_batch:
+                    continue  # answered below, once the first copy has its seq
+                refusal = self._refusal(command, rooms, live, result.rank)
+                if refusal is not None:
+                    result.refused = refusal
+                    continue
+                first_in_batch[key] = i
+                new.append((i, command))
+
+            if new:
+                counts = Counter(c.room for _, c in new)
+                next_of = await self._take_seqs(db, counts)
+                rows: list[dict[str, Any]] = []
+                for i, command in new:
+                    seq = next_of[command.room]
+                    next_of[command.room] = seq + 1
+                    results[i].seq, results[i].status, results[i].at = seq, command.status, now
+                    results[i].view = MessageView(
+                        room=command.room,
+                        seq=seq,
+                        kind=command.kind,
+                        sender_id=command.sender_id,
+                        sender_name=command.sender_name,
+                        client_id=command.client_id,
+                        body=command.body,
+                        status=command.status,
+                        at=now,
+                        data=command.data,
+                    )
+                    rows.append(
+                        {
+                            "room_id": command.room,
+                            "seq": seq,
+                            "kind": command.kind,
+                            "sender_id": command.sender_id,
+                            "client_id": command.client_id,
+                            "body": command.body,
+                            "data": command.data,
+                            "status": command.status,
+                            "created_at": now,
+                        }
+                    )
+                await db.execute(_PG.insert, rows)
+                for _, command in new:
+                    if command.room_changes:
+                        await db.execute(
+                            update(Room)
+                            .where(Room.id == command.room)
+                            .values(**command.room_changes)
+                        )
+            # Copies of a message sent twice in one batch get the first one's ack.
+            for i, command in enumerate(batch):
+                key = (command.room, command.sender_id, command.client_id)
+                first = first_in_batch.get(key)
+                if first is not None and first != i:
+                    original = results[first]
+                    results[i] = Result(
+                        original.seq,
+                        original.status,
+                        original.at,
+                        duplicate=True,
+                        rank=results[i].rank,
+                    )
+        self.written += len(new)
+        return results
+
+    async def _take_seqs(self, db: Db, counts: Counter[str]) -> dict[str, int]:
+        """Add each room's count to its counter; the first new seq of each room."""
+        if _dialect(db) == "postgresql":
+            # unnest() of two arrays: one statement whatever the batch holds.
+            params = {"ids": list(counts), "ns": list(counts.values())}
+            returned = await db.execute(_PG.take, params)
+            return {rid: int(nxt) - counts[rid] for rid, nxt in returned}
+        statement = (
+            update(Room)
+            .where(Room.id.in_(list(counts)))
+            .values(next_seq=Room.next_seq + case(dict(counts), value=Room.id))
+            .returning(Room.id, Room.next_seq)
+        )
+        returned = await db.execute(statement)
+        return {rid: int(nxt) - counts[rid] for rid, nxt in returned}
+
+    def _refusal(
+        self,
+        command: Command,
+        rooms: dict[str, tuple[bool, bool]],
+        live: dict[str, str],
+        rank: GroupRole,
+    ) -> Refusal | None:
+        if command.room not in rooms:
+            return Refusal("not_found", "There is no such room, or you are not in it.")
+        if command.session_id is not None and live.get(command.session_id) != command.sender_id:
+            return Refusal("session_ended", "Your session has ended. Sign in again.", close=True)
+        if command.sender_id is not None and rank < command.min_rank:
+            if rank == GroupRole.NONE:
+                return Refusal(
+                    "not_found", "There is no such room, or you are not in it.", close=True
+                )
+            return Refusal("forbidden", "Only the group's moderators can do that.")
+        if command.gated:
+            session_open, moderator_only = rooms[command.room]
+            return self.gate(command.room, session_open, moderator_only, rank)
+        return None
+
+    async def _existing(
+        self, db: Db, batch: list[Command]
+    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+        keyed = [c for c in batch if c.sender_id is not None]
+        if not keyed:
+            return {}
+        wanted = sorted({(c.room, c.sender_id or "", c.client_id) for c in keyed})
+        columns = (
+            RoomMessage.room_id,
+            RoomMessage.sender_id,
+            RoomMessage.client_id,
+            RoomMessage.seq,
+            RoomMessage.status,
+            RoomMessage.created_at,
+        )
+        if _dialect(db) == "postgresql":
+            # Join the unique index with the exact triples (unnest of three arrays):
+            # one probe per message. (Three "= ANY" lists would make PostgreSQL
+            # probe their whole cross product.)
+            params = {
+                "r": [w[0] for w in wanted],
+                "s": [w[1] for w in wanted],
+                "c": [w[2] for w in wanted],
+            }
+            rows = await db.execute(_PG.existing, params)
+        else:
+            rows = await db.execute(
+                select(*columns).where(
+                    tuple_(RoomMessage.room_id, RoomMessage.sender_id, RoomMessage.client_id).in_(
+                        wanted
+                    )
+                )
+            )
+        found: dict[tuple[str, str | None, str], tuple[int, str, datetime]] = {}
+        for rid, sid, cid, seq, status, at in rows:
+            found[rid, sid, cid] = (seq, status, at)
+        return found
+
+
+def system_client_id() -> str:
+    return "sys-" + uuid.uuid4().hex

@@ -1,0 +1,93 @@
+"""HTTP routes of the rooms: ``GET /api/realtime`` and the room page.
+
+The room page works out, on the server, whether the person can be in the room:
+people who are not signed in, and people who are not in the group, get a clear
+page saying what to do, not a socket that fails. Members get the page and the
+chat client (web/static/js/room.js), which reads the WebSocket URL from
+``/api/realtime``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from peerhub.models import Group, GroupRole
+from peerhub.realtime.service import Realtime
+from peerhub.realtime.store import role_name
+from peerhub.security.permissions import group_rank
+from peerhub.web.render import auth, ctx, error, render
+
+NOT_FOUND = "We could not find that page. It may have moved, or the address may be wrong."
+
+
+def service(request: Request) -> Realtime | None:
+    found = getattr(request.app.state, "realtime", None)
+    return found if isinstance(found, Realtime) else None
+
+
+async def realtime_info(request: Request) -> Response:
+    """Where the browser opens its WebSocket."""
+    rt = service(request)
+    url = rt.url if rt is not None else None
+    if url is None:
+        return JSONResponse({"error": "Real-time rooms are not running."}, status_code=503)
+    return JSONResponse({"url": url, "version": 1})
+
+
+def _csp(request: Request, ws_url: str | None) -> str:
+    """The site's policy, with the WebSocket's own origin added to connect-src."""
+    settings = ctx(request).settings
+    sources = ["'self'"] + [o.replace("http", "ws", 1) for o in settings.allowed_origins]
+    if ws_url:
+        parts = urlsplit(ws_url)
+        sources.append(f"{parts.scheme}://{parts.netloc}")
+    connect = " ".join(dict.fromkeys(sources))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+async def room_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    user = auth(request).user
+    async with ctx(request).sessions() as db:
+        group = await db.scalar(select(Group).where(Group.slug == slug))
+        rank = await group_rank(db, user, group.id) if group is not None else GroupRole.NONE
+    if group is None:
+        return error(request, 404, NOT_FOUND)
+    rt = service(request)
+    here = f"/groups/{group.slug}/room"
+    if user is None:
+        state, status = "signed_out", 200
+    elif rank == GroupRole.NONE:
+        state, status = "not_member", 403
+    elif rt is None or rt.url is None:
+        state, status = "unavailable", 503
+    else:
+        state, status = "member", 200
+    return render(
+        request,
+        "rooms/room.html",
+        {
+            "group": group,
+            "state": state,
+            "role": role_name(rank),
+            "here": here,
+            "next": quote(here, safe=""),
+        },
+        status=status,
+        headers={"Content-Security-Policy": _csp(request, rt.url if rt else None)},
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/api/realtime", realtime_info, methods=["GET"]),
+    Route("/groups/{slug}/room", room_page, methods=["GET"]),
+]

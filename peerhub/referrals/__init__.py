@@ -1,0 +1,1 @@
+"""Consented, closed-loop referrals from professionals into groups."""

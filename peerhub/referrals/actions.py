@@ -1,0 +1,420 @@
+"""Consented, closed-loop referrals: check, write; the caller commits.
+
+States (each change recorded with its time, who made it and why)::
+
+    sent ──▶ accepted ──▶ joined ──▶ closed (with an outcome)
+      │  ╲        ╲──────────────────▶ closed
+      │   ╲──▶ declined (with a reason)
+      ╰─────▶ redirected (to another group) ──▶ accepted / declined / redirected
+    any open state ──▶ withdrawn (by the person)
+
+The group's organisers and moderators accept, decline, redirect and close. The
+person withdraws. "joined" is recorded when the person becomes a member of the group.
+The referring professional sees whether the person joined, and any outcome, only if
+the person chose to share that (``share_progress``); it can be changed at any time.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub import audit
+from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.models import (
+    Consent,
+    Group,
+    GroupMember,
+    GroupRole,
+    OrganisationOrganiser,
+    Referral,
+    ReferralEvent,
+    User,
+)
+from peerhub.security.permissions import group_rank
+from peerhub.security.tokens import digest
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "sent": frozenset({"accepted", "declined", "redirected", "withdrawn", "joined"}),
+    "redirected": frozenset({"accepted", "declined", "redirected", "withdrawn", "joined"}),
+    "accepted": frozenset({"joined", "closed", "withdrawn"}),
+    "joined": frozenset({"closed", "withdrawn"}),
+    "declined": frozenset(),
+    "closed": frozenset(),
+    "withdrawn": frozenset(),
+}
+GROUP_DECISIONS = frozenset({"accepted", "declined", "redirected", "closed"})
+OPEN_STATES = frozenset({"sent", "redirected", "accepted", "joined"})
+# What the professional may always see; later states need the person's permission.
+ALWAYS_VISIBLE = frozenset({"sent", "accepted", "declined", "redirected", "withdrawn"})
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud safely
+CODE_LENGTH = 12  # 60 bits
+CONSENT_VERSION = "1"
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_code(code: str) -> str:
+    raw = re.sub(r"[^A-Za-z0-9]", "", code).upper()
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == CODE_LENGTH else raw
+
+
+@dataclass(frozen=True, slots=True)
+class NewReferral:
+    referral: Referral
+    code: str  # shown once
+
+
+async def _group(db: AsyncSession, slug: str) -> Group:
+    group = await db.scalar(select(Group).where(Group.slug == slug))
+    if group is None:
+        raise NotFound(slug)
+    return group
+
+
+def _event(
+    db: AsyncSession,
+    referral: Referral,
+    state: str,
+    actor_id: str | None,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    db.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            at=now,
+            state=state,
+            actor_id=actor_id,
+            group_id=referral.group_id,
+            reason=reason,
+        )
+    )
+
+
+async def create_referral(
+    db: AsyncSession,
+    professional: User,
+    slug: str,
+    now: datetime,
+    *,
+    person_name: str,
+    contact_method: str,
+    contact_value: str,
+    note: str,
+    consent: bool,
+) -> NewReferral:
+    if not professional.is_professional:
+        raise Forbidden("Only verified professionals can refer someone.")
+    group = await _group(db, slug)
+    if group.status != "active":
+        raise FieldError("group", "This group is not taking referrals right now.")
+    name = " ".join(person_name.split())
+    if not 1 <= len(name) <= 60:
+        raise FieldError(
+            "person_name",
+            "Give the person's first name or their name on PeerHub (up to 60 characters).",
+        )
+    contact = contact_value.strip()
+    if contact_method == "email":
+        if not EMAIL_RE.fullmatch(contact) or len(contact) > 254:
+            raise FieldError("contact_value", "Give the person's e-mail address.")
+    elif contact_method == "phone":
+        if not PHONE_RE.fullmatch(contact):
+            raise FieldError("contact_value", "Give the person's phone number.")
+    elif contact_method == "code":
+        contact = ""
+    else:
+        raise FieldError("contact_method", "Choose how the person wants to be contacted.")
+    note = note.strip()
+    if len(note) > 1000:
+        raise FieldError("note", "Keep the note under 1000 characters.")
+    if not consent:
+        raise FieldError("consent", "You can only refer someone who has agreed to it.")
+    code = new_code()
+    referral = Referral(
+        code_hash=digest(code),
+        group_id=group.id,
+        professional_id=professional.id,
+        person_name=name,
+        contact_method=contact_method,
+        contact_value=contact or None,
+        note=note,
+        consent_confirmed_at=now,
+        state="sent",
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(referral)
+    await db.flush()
+    _event(db, referral, "sent", professional.id, now)
+    audit.record(
+        db,
+        now,
+        "referral.created",
+        actor_id=professional.id,
+        subject_id=referral.id,
+        group_id=group.id,
+    )
+    return NewReferral(referral, code)
+
+
+async def by_code(db: AsyncSession, code: str) -> Referral:
+    referral = await db.scalar(
+        select(Referral).where(Referral.code_hash == digest(normalise_code(code)))
+    )
+    if referral is None:
+        raise NotFound("referral")
+    return referral
+
+
+async def claim(db: AsyncSession, user: User, code: str, now: datetime) -> Referral:
+    """The referred person takes up the referral with its code (once; only they can)."""
+    referral = await by_code(db, code)
+    if referral.person_user_id not in (None, user.id) or referral.state not in OPEN_STATES:
+        raise NotFound("referral")
+    if referral.person_user_id is None:
+        referral.person_user_id = user.id
+        referral.updated_at = now
+        db.add(
+            Consent(
+                user_id=user.id,
+                kind="referral.take_up",
+                subject_id=referral.id,
+                granted=True,
+                version=CONSENT_VERSION,
+                at=now,
+            )
+        )
+        audit.record(db, now, "referral.claimed", actor_id=user.id, subject_id=referral.id)
+    membership = await db.get(GroupMember, (referral.group_id, user.id))
+    if membership is not None and membership.status == "active":
+        _move(db, referral, "joined", user.id, now)
+    return referral
+
+
+def _move(
+    db: AsyncSession,
+    referral: Referral,
+    state: str,
+    actor_id: str | None,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    if state not in TRANSITIONS[referral.state]:
+        raise FieldError("state", f"A referral that is {referral.state} cannot become {state}.")
+    referral.state = state
+    referral.updated_at = now
+    _event(db, referral, state, actor_id, now, reason)
+
+
+async def load(db: AsyncSession, referral_id: str) -> Referral:
+    referral = await db.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(referral_id)
+    return referral
+
+
+async def decide(
+    db: AsyncSession,
+    actor: User,
+    referral_id: str,
+    state: str,
+    now: datetime,
+    *,
+    reason: str = "",
+    redirect_to: str = "",
+    outcome: str = "",
+) -> Referral:
+    """A group's organiser or moderator answers a referral."""
+    referral = await load(db, referral_id)
+    rank = await group_rank(db, actor, referral.group_id)
+    if rank < GroupRole.MODERATOR:
+        raise NotFound(referral_id)  # not theirs: the same answer as no such referral
+    if state not in GROUP_DECISIONS:
+        raise FieldError("state", "Choose accept, decline, redirect or close.")
+    reason = reason.strip()[:1000]
+    if state == "declined" and not reason:
+        raise FieldError("reason", "Say why, kindly: the person and their referrer will see it.")
+    if state == "redirected":
+        target = await _group(db, redirect_to.strip())
+        if target.id == referral.group_id or target.status != "active":
+            raise FieldError("redirect_to", "Choose another active group.")
+        # The event records the group it now belongs to; the old group's inbox drops it.
+        referral.group_id = target.id
+        _move(db, referral, state, actor.id, now, reason or f"suggested {target.name} instead")
+    elif state == "closed":
+        text = outcome.strip()[:1000]
+        if not text:
+            raise FieldError("outcome", "Record the outcome before closing.")
+        _move(db, referral, state, actor.id, now, reason or None)
+        referral.outcome = text
+    else:
+        _move(db, referral, state, actor.id, now, reason or None)
+    audit.record(db, now, f"referral.{state}", actor_id=actor.id, subject_id=referral.id)
+    return referral
+
+
+async def withdraw(db: AsyncSession, user: User, referral_id: str, now: datetime) -> Referral:
+    referral = await load(db, referral_id)
+    if referral.person_user_id != user.id:
+        raise NotFound(referral_id)
+    _move(db, referral, "withdrawn", user.id, now)
+    db.add(
+        Consent(
+            user_id=user.id,
+            kind="referral.take_up",
+            subject_id=referral.id,
+            granted=False,
+            version=CONSENT_VERSION,
+            at=now,
+        )
+    )
+    audit.record(db, now, "referral.withdrawn", actor_id=user.id, subject_id=referral.id)
+    return referral
+
+
+async def set_sharing(
+    db: AsyncSession, user: User, referral_id: str, share: bool, now: datetime
+) -> Referral:
+    """The person decides whether the referrer may see that they joined, and the outcome."""
+    referral = await load(db, referral_id)
+    if referral.person_user_id != user.id:
+        raise NotFound(referral_id)
+    referral.share_progress = share
+    referral.updated_at = now
+    db.add(
+        Consent(
+            user_id=user.id,
+            kind="referral.share_progress",
+            subject_id=referral.id,
+            granted=share,
+            version=CONSENT_VERSION,
+            at=now,
+        )
+    )
+    audit.record(
+        db, now, "referral.sharing_changed", actor_id=user.id, subject_id=referral.id, share=share
+    )
+    return referral
+
+
+async def note_joined(db: AsyncSession, user_id: str, group_id: str, now: datetime) -> int:
+    """Called when someone becomes an active member: their open referrals there are joined."""
+    rows = (
+        await db.scalars(
+            select(Referral).where(
+                Referral.person_user_id == user_id,
+                Referral.group_id == group_id,
+                Referral.state.in_(("sent", "redirected", "accepted")),
+            )
+        )
+    ).all()
+    for referral in rows:
+        _move(db, referral, "joined", None, now)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfessionalView:
+    """What the referring professional may see of one referral."""
+
+    referral: Referral
+    group: Group
+    state: str
+    outcome: str | None
+    events: list[ReferralEvent]
+    progress_hidden: bool
+
+
+def professional_view(
+    referral: Referral, group: Group, events: list[ReferralEvent]
+) -> ProfessionalView:
+    if referral.share_progress:
+        return ProfessionalView(referral, group, referral.state, referral.outcome, events, False)
+    hidden = referral.state not in ALWAYS_VISIBLE
+    shown = "accepted" if hidden else referral.state
+    visible = [e for e in events if e.state in ALWAYS_VISIBLE]
+    return ProfessionalView(referral, group, shown, None, visible, hidden)
+
+
+async def events_of(db: AsyncSession, referral_ids: list[str]) -> dict[str, list[ReferralEvent]]:
+    out: dict[str, list[ReferralEvent]] = {rid: [] for rid in referral_ids}
+    if not referral_ids:
+        return out
+    rows = (
+        await db.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id.in_(referral_ids))
+            .order_by(ReferralEvent.id)
+        )
+    ).all()
+    for event in rows:
+        out[event.referral_id].append(event)
+    return out
+
+
+async def sent_by(db: AsyncSession, professional: User) -> list[ProfessionalView]:
+    rows = (
+        await db.execute(
+            select(Referral, Group)
+            .join(Group, Group.id == Referral.group_id)
+            .where(Referral.professional_id == professional.id)
+            .order_by(Referral.created_at.desc())
+        )
+    ).all()
+    events = await events_of(db, [r.id for r, _ in rows])
+    return [professional_view(r, g, events[r.id]) for r, g in rows]
+
+
+async def for_person(db: AsyncSession, user: User) -> list[tuple[Referral, Group]]:
+    rows = (
+        await db.execute(
+            select(Referral, Group)
+            .join(Group, Group.id == Referral.group_id)
+            .where(Referral.person_user_id == user.id)
+            .order_by(Referral.created_at.desc())
+        )
+    ).all()
+    return [(r, g) for r, g in rows]
+
+
+async def moderated_group_ids(db: AsyncSession, user: User) -> list[str]:
+    """Groups this person moderates, or organises through their organisation."""
+    moderated = select(GroupMember.group_id).where(
+        GroupMember.user_id == user.id,
+        GroupMember.role == "moderator",
+        GroupMember.status == "active",
+    )
+    organised = (
+        select(Group.id)
+        .join(OrganisationOrganiser, OrganisationOrganiser.organisation_id == Group.organisation_id)
+        .where(OrganisationOrganiser.user_id == user.id)
+    )
+    return list((await db.scalars(moderated.union(organised))).all())
+
+
+async def inbox(db: AsyncSession, user: User) -> list[tuple[Referral, Group]]:
+    """Referrals to the groups this person moderates or organises."""
+    group_ids = await moderated_group_ids(db, user)
+    if not group_ids:
+        return []
+    rows = (
+        await db.execute(
+            select(Referral, Group)
+            .join(Group, Group.id == Referral.group_id)
+            .where(Referral.group_id.in_(group_ids))
+            .order_by(Referral.created_at.desc())
+        )
+    ).all()
+    return [(r, g) for r, g in rows]

@@ -1,0 +1,297 @@
+"""Referral pages: refer someone, take up a referral, the inbox, and who sees what."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTasks
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from peerhub import notify
+from peerhub.accounts.routes import require_user
+from peerhub.db import transaction
+from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.models import Group, Referral, User
+from peerhub.referrals import actions
+from peerhub.security.tokens import keyed
+from peerhub.web.render import ctx, error, form_text, ip, render
+
+
+async def _group_or_404(request: Request) -> Group | Response:
+    app = ctx(request)
+    async with app.sessions() as db:
+        group = await db.scalar(select(Group).where(Group.slug == request.path_params["slug"]))
+    if group is None:
+        return error(request, 404, "We could not find that group.")
+    return group
+
+
+async def refer_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    group = await _group_or_404(request)
+    if isinstance(group, Response):
+        return group
+    return render(request, "referrals/refer.html", {"group": group, "values": {}})
+
+
+async def refer(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    values = {
+        k: form_text(form, k, 1000)
+        for k in ("person_name", "contact_method", "contact_value", "note")
+    }
+    group = await _group_or_404(request)
+    if isinstance(group, Response):
+        return group
+    try:
+        async with transaction(app.sessions) as db:
+            made = await actions.create_referral(
+                db,
+                user,
+                group.slug,
+                app.clock(),
+                person_name=values["person_name"],
+                contact_method=values["contact_method"],
+                contact_value=values["contact_value"],
+                note=values["note"],
+                consent=form.get("consent") == "yes",
+            )
+    except Forbidden:
+        return error(
+            request,
+            403,
+            "Only verified professionals can refer someone. Anyone can "
+            "join a group themselves, without a referral.",
+        )
+    except FieldError as exc:
+        return render(
+            request,
+            "referrals/refer.html",
+            {"group": group, "values": values, "errors": {exc.field: exc.message}},
+            status=422,
+        )
+    base = app.settings.base_url
+    return render(
+        request,
+        "referrals/created.html",
+        {
+            "group": group,
+            "code": made.code,
+            "link": f"{base}/r/{made.code}",
+            "referral": made.referral,
+        },
+    )
+
+
+async def landing(request: Request) -> Response:
+    """What a referred person sees when they open their link or type their code."""
+    app = ctx(request)
+    if not ip_allowed(request):
+        return error(
+            request, 429, "Too many tries. Please wait a minute.", headers={"Retry-After": "60"}
+        )
+    code = request.path_params.get("code") or request.query_params.get("code", "")
+    async with app.sessions() as db:
+        try:
+            referral = await actions.by_code(db, code)
+        except NotFound:
+            return render(
+                request, "referrals/landing.html", {"missing": True, "code": code}, status=404
+            )
+        group = await db.get(Group, referral.group_id)
+        professional = (
+            await db.get(User, referral.professional_id) if referral.professional_id else None
+        )
+    return render(
+        request,
+        "referrals/landing.html",
+        {
+            "referral": referral,
+            "group": group,
+            "professional": professional,
+            "code": actions.normalise_code(code),
+        },
+    )
+
+
+def ip_allowed(request: Request) -> bool:
+    allowed: bool = request.app.state.code_limits.take(ip(request)).allowed
+    return allowed
+
+
+async def take_up(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    if not ip_allowed(request):
+        return error(
+            request, 429, "Too many tries. Please wait a minute.", headers={"Retry-After": "60"}
+        )
+    app = ctx(request)
+    try:
+        async with transaction(app.sessions) as db:
+            referral = await actions.claim(db, user, request.path_params["code"], app.clock())
+            group = await db.get(Group, referral.group_id)
+    except NotFound:
+        return error(request, 404, "That referral code is not valid, or it has been used.")
+    assert group is not None  # noqa: S101 - a referral's group is a foreign key
+    return RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
+
+
+async def mine(request: Request) -> Response:
+    """Referrals I made (as a professional) and referrals for me (as the person)."""
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        made = await actions.sent_by(db, user) if user.is_professional else []
+        for_me = await actions.for_person(db, user)
+    return render(request, "referrals/mine.html", {"made": made, "for_me": for_me})
+
+
+async def person_action(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    what = form_text(form, "action", 20)
+    referral_id = request.path_params["referral_id"]
+    try:
+        async with transaction(app.sessions) as db:
+            if what == "share":
+                await actions.set_sharing(db, user, referral_id, True, app.clock())
+            elif what == "unshare":
+                await actions.set_sharing(db, user, referral_id, False, app.clock())
+            elif what == "withdraw":
+                await actions.withdraw(db, user, referral_id, app.clock())
+            else:
+                raise FieldError("action", "Unknown action.")
+    except NotFound:
+        return error(request, 404, "We could not find that referral.")
+    except FieldError as exc:
+        return error(request, 422, exc.message, field=exc.field)
+    return RedirectResponse("/referrals?saved=1", status_code=303)
+
+
+async def inbox_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        rows = await actions.inbox(db, user)
+        events = await actions.events_of(db, [r.id for r, _ in rows])
+        if not rows and not await actions.moderated_group_ids(db, user):
+            return error(
+                request, 403, "Only a group's organisers and moderators can see its referrals."
+            )
+    return render(request, "referrals/inbox.html", {"rows": rows, "events": events})
+
+
+async def inbox_action(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    state = form_text(form, "state", 20)
+    reason = form_text(form, "reason", 1000)
+    try:
+        async with transaction(app.sessions) as db:
+            referral = await actions.decide(
+                db,
+                user,
+                request.path_params["referral_id"],
+                state,
+                app.clock(),
+                reason=reason,
+                redirect_to=form_text(form, "redirect_to", 100),
+                outcome=form_text(form, "outcome", 1000),
+            )
+            letters = await _answer_letters(request, db, referral, state, reason)
+    except NotFound:
+        return error(request, 404, "We could not find that referral.")
+    except FieldError as exc:
+        return error(request, 422, exc.message, field=exc.field)
+    response = RedirectResponse("/organise/referrals?saved=1", status_code=303)
+    if letters:
+        # After the commit, in the background: a mail problem never undoes the answer.
+        sender = notify.sender_of(request.app.state, _log_key(request))
+        tasks = BackgroundTasks()
+        for to, subject, body in letters:
+            tasks.add_task(notify.deliver, sender, to, subject, body, log_key=_log_key(request))
+        response.background = tasks
+    return response
+
+
+def _log_key(request: Request) -> str:
+    return keyed(ctx(request).settings.secret_key, "notify-log", "")
+
+
+async def _answer_letters(
+    request: Request, db: AsyncSession, referral: Referral, state: str, reason: str
+) -> list[tuple[str, str, str]]:
+    """E-mails for an accepted or declined referral: the person and the referrer."""
+    if state not in ("accepted", "declined"):
+        return []
+    settings = ctx(request).settings
+    group = await db.get(Group, referral.group_id)
+    contacts = settings.crisis_contacts
+    help_line = f"{contacts[0].name}, {contacts[0].how}" if contacts else ""
+    letters: list[tuple[str, str, str]] = []
+    person = await db.get(User, referral.person_user_id) if referral.person_user_id else None
+    person_to = (
+        person.email
+        if person and person.email
+        else referral.contact_value
+        if referral.contact_method == "email"
+        else None
+    )
+    if person_to and group is not None:
+        subject, body = notify.referral_answer_message(
+            greeting_name=person.pseudonym if person else referral.person_name,
+            group_name=group.name,
+            accepted=state == "accepted",
+            reason=reason,
+            for_professional=False,
+            page_url=f"{settings.base_url}/referrals",
+            help_line=help_line,
+        )
+        letters.append((person_to, subject, body))
+    professional = (
+        await db.get(User, referral.professional_id) if referral.professional_id else None
+    )
+    if professional is not None and professional.email and group is not None:
+        subject, body = notify.referral_answer_message(
+            greeting_name=professional.pseudonym,
+            group_name=group.name,
+            accepted=state == "accepted",
+            reason=reason,
+            for_professional=True,
+            page_url=f"{settings.base_url}/referrals",
+        )
+        letters.append((professional.email, subject, body))
+    return letters
+
+
+routes: list[BaseRoute] = [
+    Route("/groups/{slug}/refer", refer_page, methods=["GET"]),
+    Route("/groups/{slug}/refer", refer, methods=["POST"]),
+    Route("/r", landing, methods=["GET"]),
+    Route("/r/{code}", landing, methods=["GET"]),
+    Route("/r/{code}", take_up, methods=["POST"]),
+    Route("/referrals", mine, methods=["GET"]),
+    Route("/referrals/{referral_id}", person_action, methods=["POST"]),
+    Route("/organise/referrals", inbox_page, methods=["GET"]),
+    Route("/organise/referrals/{referral_id}", inbox_action, methods=["POST"]),
+]

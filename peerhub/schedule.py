@@ -1,0 +1,159 @@
+"""Group sessions from RFC 5545 recurrence rules, in the group's own time zone.
+
+A group meets at a wall-clock time ("Tuesdays at 18:00, Europe/London"). The rule is
+expanded on naive local times and each occurrence is then placed in the zone, so a
+session stays at 18:00 local time on both sides of a clock change. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
+
+from peerhub.taxonomy import DAY_NAMES
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+_PART = re.compile(r"^[A-Z]+=[A-Z0-9,+\-:]+$")
+_BYDAY = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+_ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+
+
+class ScheduleError(ValueError):
+    """A recurrence, time or zone that cannot be used; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    start: datetime  # aware, in the group's zone
+    end: datetime
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError("time_zone", f"Unknown time zone {name!r}.") from exc
+
+
+def parse_local(value: str, field: str = "dtstart") -> datetime:
+    try:
+        parsed = datetime.strptime(value, LOCAL_FORMAT)  # noqa: DTZ007 - wall-clock by design
+    except ValueError as exc:
+        raise ScheduleError(field, f"Use the form YYYY-MM-DDTHH:MM:SS, not {value!r}.") from exc
+    return parsed
+
+
+def validate_rrule(rule: str) -> str:
+    """Normalise an RRULE (without the ``RRULE:`` prefix) or raise ScheduleError('rrule')."""
+    text = rule.strip().upper()
+    if text.startswith("RRULE:"):
+        text = text[6:]
+    if not text or len(text) > 300:
+        raise ScheduleError("rrule", "Give a recurrence rule, such as FREQ=WEEKLY;BYDAY=TU.")
+    parts = text.split(";")
+    if not all(_PART.match(p) for p in parts):
+        raise ScheduleError("rrule", f"{rule!r} is not an RFC 5545 RRULE.")
+    keys = [p.split("=", 1)[0] for p in parts]
+    if len(keys) != len(set(keys)):
+        raise ScheduleError("rrule", "A rule part is given twice.")
+    freq = dict(p.split("=", 1) for p in parts).get("FREQ")
+    if freq not in ALLOWED_FREQ:
+        raise ScheduleError("rrule", "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY.")
+    try:
+        rrulestr(text, dtstart=datetime(2026, 1, 5, 18, 0))  # noqa: DTZ001 - wall clock
+    except (ValueError, TypeError) as exc:
+        raise ScheduleError("rrule", f"{rule!r} is not a valid RRULE: {exc}") from exc
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _rule(text: str, dtstart: datetime) -> rrule:
+    parsed = rrulestr(text, dtstart=dtstart)
+    assert isinstance(parsed, rrule)  # noqa: S101 - a single RRULE, never a set
+    return parsed
+
+
+def occurrences(
+    dtstart_local: str,
+    rule: str,
+    time_zone: str,
+    *,
+    after: datetime,
+    count: int = 5,
+    duration_minutes: int = 90,
+    exdates: tuple[str, ...] | list[str] = (),
+    horizon_days: int = 400,
+) -> list[Occurrence]:
+    """The next ``count`` sessions that have not ended by ``after`` (an aware datetime)."""
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    tz = zone(time_zone)
+    start = parse_local(dtstart_local)
+    duration = timedelta(minutes=duration_minutes)
+    skipped = {parse_local(x, "exdates") for x in exdates}
+    # A session still in progress counts as "next": look back by its length.
+    local_after = (after.astimezone(tz) - duration).replace(tzinfo=None)
+    limit = local_after + timedelta(days=horizon_days)
+    found: list[Occurrence] = []
+    cursor = local_after
+    rule_obj = _rule(validate_rrule(rule), start)
+    while len(found) < count:
+        nxt = rule_obj.after(cursor, inc=False)
+        if nxt is None or nxt > limit:
+            break
+        cursor = nxt
+        if nxt in skipped:
+            continue
+        # Attach the zone, then round-trip through UTC so a time in the spring-forward
+        # gap lands on a real instant.
+        begin = nxt.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+        found.append(Occurrence(begin, (begin.astimezone(UTC) + duration).astimezone(tz)))
+    return found
+
+
+def describe(dtstart_local: str, rule: str) -> str:
+    """Plain words for common rules: "Every Tuesday at 18:00"; otherwise a safe fallback."""
+    start = parse_local(dtstart_local)
+    text = validate_rrule(rule)
+    parts = dict(p.split("=", 1) for p in text.split(";"))
+    at = start.strftime("%H:%M")
+    interval = int(parts.get("INTERVAL", "1"))
+    byday = parts.get("BYDAY")
+    freq = {"DAILY": DAILY, "WEEKLY": WEEKLY, "MONTHLY": MONTHLY, "YEARLY": YEARLY}[parts["FREQ"]]
+    if freq == WEEKLY:
+        days = (
+            [DAY_NAMES[_BYDAY[d]] for d in byday.split(",") if d in _BYDAY]
+            if byday
+            else [DAY_NAMES[start.weekday()]]
+        )
+        names = " and ".join(days)
+        if interval == 1:
+            return f"Every {names} at {at}"
+        if interval == 2:
+            return f"Every other {names} at {at}"
+        return f"Every {interval} weeks on {names} at {at}"
+    if freq == MONTHLY and byday:
+        match = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", byday)
+        if match and match.group(1) and int(match.group(1)) in _ORDINAL:
+            which = _ORDINAL[int(match.group(1))]
+            every = "month" if interval == 1 else f"{interval} months"
+            return f"The {which} {DAY_NAMES[_BYDAY[match.group(2)]]} of every {every} at {at}"
+    if freq == DAILY and interval == 1:
+        return f"Every day at {at}"
+    if freq == MONTHLY and interval == 1:
+        return f"Monthly on day {start.day} at {at}"
+    return f"Regularly, starting {start.strftime('%-d %B %Y')} at {at}"

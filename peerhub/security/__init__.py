@@ -1,0 +1,1 @@
+"""Passwords, sessions, CSRF, Origin checks, throttling and response headers."""

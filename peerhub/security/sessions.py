@@ -1,0 +1,143 @@
+"""Server-side login sessions.
+
+The browser holds a random token; the database holds only its SHA-256, the user, a
+per-session CSRF token and the times that bound its life (idle and absolute).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub.config import Settings
+from peerhub.models import AuthSession, User
+from peerhub.security.tokens import digest, new_token
+
+# Writing last_seen on every request would turn every page view into a write;
+# a minute's slack on the idle time-out is harmless.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Who is making this request."""
+
+    user: User | None
+    session_id: str | None
+    csrf_token: str
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    row: AuthSession
+
+
+async def start_session(
+    db: AsyncSession, settings: Settings, user: User, now: datetime, user_agent: str = ""
+) -> NewSession:
+    token = new_token()
+    row = AuthSession(
+        user_id=user.id,
+        token_hash=digest(token),
+        csrf_token=new_token(),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+        user_agent=user_agent[:200],
+    )
+    db.add(row)
+    await db.flush()
+    return NewSession(token, row)
+
+
+async def resolve(
+    db: AsyncSession, settings: Settings, token: str, now: datetime
+) -> tuple[AuthSession, User] | None:
+    """The live session and user for a cookie token, or None (expired ones are deleted)."""
+    row = (
+        await db.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == digest(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    session, user = row
+    idle_limit = session.last_seen_at + timedelta(seconds=settings.session_idle_timeout)
+    if user.disabled_at is not None or now >= session.expires_at or now >= idle_limit:
+        await db.delete(session)
+        return None
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        session.last_seen_at = now
+    return session, user
+
+
+async def end_session(db: AsyncSession, session_id: str) -> None:
+    await db.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+
+async def end_all_sessions(db: AsyncSession, user_id: str) -> int:
+    result = await db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def list_sessions(db: AsyncSession, user_id: str) -> list[AuthSession]:
+    rows = await db.scalars(
+        select(AuthSession)
+        .where(AuthSession.user_id == user_id)
+        .order_by(AuthSession.last_seen_at.desc())
+    )
+    return list(rows.all())
+
+
+async def end_own_session(db: AsyncSession, user_id: str, session_id: str) -> bool:
+    """End one of the person's own sessions; another person's id changes nothing."""
+    result = await db.execute(
+        delete(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def describe_device(user_agent: str) -> str:
+    """A plain name for a browser and system, from its User-Agent (best effort)."""
+    ua = user_agent or ""
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("Edg/", "Edge"),
+                ("OPR/", "Opera"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Safari/", "Safari"),
+            )
+            if key in ua
+        ),
+        "A browser",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("Android", "Android"),
+                ("iPhone", "iPhone"),
+                ("iPad", "iPad"),
+                ("Windows", "Windows"),
+                ("Mac OS X", "Mac"),
+                ("CrOS", "ChromeOS"),
+                ("Linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "",
+    )
+    return f"{browser} on {system}" if system else browser

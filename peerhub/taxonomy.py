@@ -1,0 +1,284 @@
+"""PeerHub's own controlled vocabulary.
+
+One place names every stage, culture or community, topic and access feature that
+groups, matching, the directory and the HSDS ``/taxonomies`` endpoint talk about.
+Codes are stable identifiers (they appear in URLs, the API and the database);
+labels are what people read. Term ids are UUIDv5 of ``taxonomy:code`` so that they
+never change between deployments.
+
+This module is pure: no I/O, no framework imports.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+_NAMESPACE: Final = uuid.UUID("6f3b7a52-3c1e-4c8e-9a57-1e2f0c7d9b10")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    taxonomy: str
+    code: str
+    label: str
+    description: str
+
+    @property
+    def id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, f"{self.taxonomy}:{self.code}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    code: str
+    name: str
+    description: str
+    terms: tuple[Term, ...]
+
+    @property
+    def id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, f"taxonomy:{self.code}"))
+
+    def codes(self) -> frozenset[str]:
+        return frozenset(t.code for t in self.terms)
+
+    def label(self, code: str) -> str:
+        for term in self.terms:
+            if term.code == code:
+                return term.label
+        raise KeyError(code)
+
+
+def _terms(taxonomy: str, rows: list[tuple[str, str, str]]) -> tuple[Term, ...]:
+    return tuple(Term(taxonomy, code, label, desc) for code, label, desc in rows)
+
+
+STAGES: Final = Taxonomy(
+    "stage",
+    "Stage",
+    "Where a person is in their own mental health journey.",
+    _terms(
+        "stage",
+        [
+            (
+                "approaching_crisis",
+                "Approaching crisis",
+                "Things are getting harder and a crisis may be coming.",
+            ),
+            ("recovery", "Recovery", "Getting better after a hard time."),
+            ("staying_well", "Staying well", "Keeping well and managing ups and downs."),
+        ],
+    ),
+)
+
+COMMUNITIES: Final = Taxonomy(
+    "community",
+    "Culture or community",
+    "Cultures and communities that a group is run by and for.",
+    _terms(
+        "community",
+        [
+            (
+                "black_african_caribbean",
+                "Black African and Caribbean",
+                "People of Black African and Caribbean heritage.",
+            ),
+            (
+                "south_asian",
+                "South Asian",
+                "People with roots in Pakistan, India, Bangladesh and Sri Lanka.",
+            ),
+            (
+                "east_asian",
+                "East and South East Asian",
+                "People with roots in China, Hong Kong, Vietnam and nearby.",
+            ),
+            (
+                "middle_eastern_north_african",
+                "Middle Eastern and North African",
+                "People with roots in the Middle East and North Africa.",
+            ),
+            ("somali", "Somali", "The Somali community."),
+            (
+                "eastern_european",
+                "Eastern European",
+                "People from Poland, Romania, the Baltic states and nearby.",
+            ),
+            (
+                "gypsy_roma_traveller",
+                "Gypsy, Roma and Traveller",
+                "Gypsy, Roma, Irish Traveller and other Traveller communities.",
+            ),
+            ("lgbtq", "LGBTQ+", "Lesbian, gay, bisexual, trans, queer and questioning people."),
+            ("deaf", "Deaf", "Deaf people and the signing community."),
+            ("autistic", "Autistic", "Autistic people, led by autistic people."),
+            (
+                "learning_disability",
+                "People with a learning disability",
+                "Run by and for people with a learning disability.",
+            ),
+            ("faith_muslim", "Muslim faith", "Peer support grounded in the Muslim faith."),
+            ("faith_christian", "Christian faith", "Peer support grounded in the Christian faith."),
+            ("faith_sikh", "Sikh faith", "Peer support grounded in the Sikh faith."),
+            ("young_adults", "Young adults", "People aged roughly 18 to 25."),
+            ("older_people", "Older people", "People aged roughly 60 and over."),
+            ("women", "Women", "A group for women."),
+            ("men", "Men", "A group for men."),
+            (
+                "refugees_asylum",
+                "Refugees and people seeking asylum",
+                "People who have come to the UK seeking safety.",
+            ),
+            ("carers", "Carers", "People who care for someone else."),
+            ("veterans", "Veterans", "People who have served in the armed forces."),
+            ("welsh_speaking", "Welsh-speaking", "Welsh-speaking communities."),
+        ],
+    ),
+)
+
+TOPICS: Final = Taxonomy(
+    "topic",
+    "Topic",
+    "What a group talks about.",
+    _terms(
+        "topic",
+        [
+            ("anxiety", "Anxiety", "Worry, panic and fear."),
+            ("depression", "Depression", "Low mood and depression."),
+            ("psychosis", "Psychosis", "Psychosis and unusual experiences."),
+            ("hearing_voices", "Hearing voices", "Hearing voices and other sensory experiences."),
+            ("bipolar", "Bipolar", "Bipolar and mood swings."),
+            ("autism", "Autism", "Life as an autistic person."),
+            ("adhd", "ADHD", "ADHD and neurodivergence."),
+            ("bereavement", "Bereavement", "Grief and loss, including loss by suicide."),
+            ("self_harm", "Self-harm", "Self-harm, in a safe and supportive space."),
+            ("suicidal_feelings", "Suicidal feelings", "Living with suicidal thoughts."),
+            ("eating_difficulties", "Eating difficulties", "Eating problems and body image."),
+            ("trauma", "Trauma", "Living after trauma, including PTSD."),
+            (
+                "personality_disorder",
+                "Personality disorder",
+                "Emotionally unstable personality disorder and complex emotional needs.",
+            ),
+            ("perinatal", "Perinatal", "Mental health in pregnancy and early parenthood."),
+            ("carers", "Caring for someone", "Supporting a family member or friend."),
+            ("substance_use", "Alcohol and drugs", "Recovery from alcohol and drug use."),
+            ("loneliness", "Loneliness", "Isolation and making connections."),
+            ("ocd", "OCD", "Obsessive-compulsive disorder."),
+            ("wellbeing", "Wellbeing", "Staying well day to day."),
+            ("employment", "Work and money", "Work, benefits and money worries."),
+        ],
+    ),
+)
+
+ACCESS: Final = Taxonomy(
+    "access",
+    "Access feature",
+    "What a group offers so that everyone can take part.",
+    _terms(
+        "access",
+        [
+            ("step_free", "Step-free access", "The venue can be reached without steps."),
+            ("accessible_toilet", "Accessible toilet", "An accessible toilet at the venue."),
+            ("hearing_loop", "Hearing loop", "An induction loop in the meeting room."),
+            ("bsl_interpreter", "BSL interpreter", "A British Sign Language interpreter."),
+            ("captions", "Captions", "Live captions in online sessions."),
+            ("quiet_room", "Quiet room", "A quiet space to take a break."),
+            ("easy_read", "Easy Read materials", "Information in Easy Read."),
+            ("large_print", "Large print", "Information in large print."),
+            ("camera_optional", "Camera optional", "Online: no need to switch a camera on."),
+            ("text_chat", "Text chat", "Take part by typing instead of speaking."),
+            ("sensory_friendly", "Sensory-friendly", "Low light and low noise."),
+            (
+                "childcare",
+                "Childcare or children welcome",
+                "Children welcome, or childcare offered.",
+            ),
+            ("travel_support", "Travel support", "Help with bus fares or finding the venue."),
+        ],
+    ),
+)
+
+PEER_LED: Final = Taxonomy(
+    "peer_led",
+    "Peer-led",
+    "Whether a group is run by people with lived experience.",
+    _terms("peer_led", [("peer_led", "Peer-led", "Run by people with lived experience.")]),
+)
+
+ALL_TAXONOMIES: Final[tuple[Taxonomy, ...]] = (STAGES, COMMUNITIES, TOPICS, ACCESS, PEER_LED)
+
+STAGE_CODES: Final = STAGES.codes()
+COMMUNITY_CODES: Final = COMMUNITIES.codes()
+TOPIC_CODES: Final = TOPICS.codes()
+ACCESS_CODES: Final = ACCESS.codes()
+
+# BCP 47 tags PeerHub knows a plain name for. Other well-formed tags are accepted
+# and shown as the tag itself. Sign languages are first-class languages here.
+LANGUAGE_NAMES: Final[dict[str, str]] = {
+    "en": "English",
+    "cy": "Welsh",
+    "gd": "Scottish Gaelic",
+    "ga": "Irish",
+    "bfi": "British Sign Language",
+    "ise": "Irish Sign Language",
+    "ase": "American Sign Language",
+    "ur": "Urdu",
+    "pa": "Punjabi",
+    "pa-Guru": "Punjabi (Gurmukhi)",
+    "pa-Arab": "Punjabi (Shahmukhi)",
+    "hi": "Hindi",
+    "bn": "Bengali",
+    "syl": "Sylheti",
+    "gu": "Gujarati",
+    "ta": "Tamil",
+    "pl": "Polish",
+    "ro": "Romanian",
+    "lt": "Lithuanian",
+    "so": "Somali",
+    "ar": "Arabic",
+    "ku": "Kurdish",
+    "fa": "Persian (Farsi)",
+    "ps": "Pashto",
+    "ti": "Tigrinya",
+    "am": "Amharic",
+    "yue": "Cantonese",
+    "zh": "Chinese",
+    "cmn": "Mandarin",
+    "vi": "Vietnamese",
+    "tr": "Turkish",
+    "pt": "Portuguese",
+    "es": "Spanish",
+    "fr": "French",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+    "rom": "Romani",
+    "yo": "Yoruba",
+    "tw": "Twi",
+}
+
+SIGN_LANGUAGES: Final = frozenset({"bfi", "ise", "ase"})
+
+# Names for dates in plain words (English; locale-independent, unlike strftime).
+DAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def language_name(tag: str) -> str:
+    """A person-readable name for a BCP 47 tag (the tag itself when unknown)."""
+    return LANGUAGE_NAMES.get(tag, tag)

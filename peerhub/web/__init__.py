@@ -1,0 +1,1 @@
+"""Page rendering and the pages that belong to no single domain."""

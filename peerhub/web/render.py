@@ -1,0 +1,117 @@
+"""Jinja2 rendering with what every page needs: crisis contacts, who is signed in, CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from peerhub.config import Settings
+from peerhub.context import AppContext
+from peerhub.security.clientip import client_ip
+from peerhub.security.middleware import auth_of, wants_json
+from peerhub.security.sessions import Auth
+from peerhub.taxonomy import language_name
+
+
+def make_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(settings.web_dir / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        enable_async=False,
+    )
+    env.globals["crisis_contacts"] = settings.crisis_contacts
+    env.globals["language_name"] = language_name
+    return env
+
+
+def ctx(request: Request) -> AppContext:
+    value: AppContext = request.app.state.ctx
+    return value
+
+
+def auth(request: Request) -> Auth:
+    return auth_of(request)
+
+
+def ip(request: Request) -> str:
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers, ctx(request).settings.trusted_proxies)
+
+
+def form_text(form: FormData, name: str, limit: int = 2048) -> str:
+    """A form field as text, cut to ``limit`` characters ("" when absent or a file)."""
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    env: Environment = request.app.state.jinja
+    who = auth(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "auth": who,
+        "user": who.user,
+        "csrf_token": who.csrf_token,
+        "db_ok": request.scope.get("state", {}).get("db_ok", True),
+        "path": request.url.path,
+    }
+    if context:
+        values.update(context)
+    html = env.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+
+
+def error(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    title: str | None = None,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A 4xx/5xx as JSON for API callers and as a page (with the crisis route) for people."""
+    if request.url.path.startswith("/api/") or wants_json(request.headers):
+        body: dict[str, Any] = {"error": message}
+        if field:
+            body["field"] = field
+        return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return render(
+        request,
+        "error.html",
+        {
+            "title": title or _TITLES.get(status, "Something went wrong"),
+            "message": message,
+            "status": status,
+        },
+        status=status,
+        headers=headers,
+    )
+
+
+_TITLES = {
+    400: "That request did not make sense",
+    401: "Please sign in",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "That is not allowed here",
+    413: "That was too large",
+    422: "Please check what you entered",
+    429: "Please wait a moment",
+    500: "Something went wrong on our side",
+    503: "PeerHub is having trouble right now",
+}

@@ -1,0 +1,340 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is taken from ``PEERHUB_TEST_POSTGRES_URL`` (default: the local server's
+``test`` database). Each test session creates its own database there and drops it
+at the end. When PostgreSQL cannot be reached its tests are skipped, unless
+``PEERHUB_TEST_REQUIRE_POSTGRES=1`` (as in CI), which makes them fail instead.
+
+Each test starts from an empty, fully migrated schema: tables are emptied before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from peerhub import migrate
+from peerhub.app import create_app
+from peerhub.config import DEFAULT_CRISIS_CONTACTS, Settings
+from peerhub.db import make_engine, make_sessionmaker
+from peerhub.models import Base
+from peerhub.security.passwords import Passwords
+
+REPO = Path(__file__).resolve().parents[1]
+CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BASE = "http://testserver"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("PEERHUB_TEST_DB", "sqlite,postgres"),
+        help="comma-separated database backends to run on (sqlite, postgres)",
+    )
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") in ("1", "true", "yes")
+
+
+def _pg_required() -> bool:
+    # An explicitly given PostgreSQL must work; the default local one may be absent.
+    return _flag("PEERHUB_TEST_REQUIRE_POSTGRES") or "PEERHUB_TEST_POSTGRES_URL" in os.environ
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT", poolclass=None)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str | None = None
+    error: str | None = None
+    cleanup: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def backends(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Backend]]:
+    """Create and migrate one database per backend for the whole test session."""
+    wanted = {b.strip() for b in request.config.getoption("--db").split(",") if b.strip()}
+    found: dict[str, Backend] = {}
+    if "sqlite" in wanted:
+        path = tmp_path_factory.mktemp("sqlite") / "peerhub-test.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        asyncio.run(migrate.upgrade(url))
+        found["sqlite"] = Backend("sqlite", url)
+    pg_admin_url = os.environ.get("PEERHUB_TEST_POSTGRES_URL", DEFAULT_PG)
+    if "postgres" in wanted:
+        name = f"peerhub_test_{os.getpid()}_{secrets.token_hex(3)}"
+        try:
+            asyncio.run(_pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
+            url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+            asyncio.run(migrate.upgrade(url))
+            found["postgres"] = Backend("postgres", url, cleanup=[name])
+        except Exception as exc:
+            found["postgres"] = Backend("postgres", error=f"{type(exc).__name__}: {exc}")
+    yield found
+    for backend in found.values():
+        for db_name in backend.cleanup:
+            asyncio.run(
+                _pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        wanted = [b.strip() for b in metafunc.config.getoption("--db").split(",") if b.strip()]
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            wanted = [b for b in wanted if b == "postgres"]
+        metafunc.parametrize("backend_name", wanted, scope="session")
+
+
+async def _empty_all_tables(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+            if url.startswith("postgresql"):
+                names = ", ".join(f'"{t}"' for t in tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - fixed names
+    finally:
+        await engine.dispose()
+
+
+def run_sync(coro_fn: Any, *args: Any) -> Any:
+    """Run a coroutine to completion on a fresh loop in a worker thread.
+
+    Works whether or not this thread already runs a loop (pytest-asyncio's, or the
+    one Playwright's sync API keeps in the test thread).
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro_fn(*args))
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+@pytest.fixture
+def db_url(backends: dict[str, Backend], backend_name: str) -> str:
+    backend = backends.get(backend_name)
+    if backend is None or backend.url is None:
+        reason = backend.error if backend else "not requested"
+        if backend_name == "postgres" and _pg_required():
+            pytest.fail(f"PostgreSQL is required but unavailable: {reason}")
+        pytest.skip(f"{backend_name} unavailable: {reason}")
+    run_sync(_empty_all_tables, backend.url)
+    return backend.url
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(db_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis (database 15 by default), or skip; CI requires it."""
+    url = os.environ.get("PEERHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+    async def ping() -> None:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url, socket_connect_timeout=2)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        run_sync(ping)
+    except Exception as exc:
+        if _flag("PEERHUB_TEST_REQUIRE_REDIS"):
+            pytest.fail(f"Redis is required but unreachable at {url}: {exc}")
+        pytest.skip(f"Redis unreachable at {url}")
+    return url
+
+
+@pytest.fixture
+def passwords() -> Passwords:
+    return Passwords(CHEAP_ARGON2)
+
+
+class FakeClock:
+    """A clock that tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_settings(db: str, data_dir: Path, base_url: str = BASE, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db,
+        "secret_key": "test-secret-key-" + "x" * 40,
+        "base_url": base_url,
+        "allowed_origins": (base_url,),
+        "data_dir": data_dir,
+        "web_dir": REPO / "web",
+        "crisis_contacts": DEFAULT_CRISIS_CONTACTS,
+        "argon2_params": CHEAP_ARGON2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@contextlib.asynccontextmanager
+async def app_client(
+    settings: Settings, clock: Any = None, base_url: str = BASE
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for a fresh app (lifespan entered) built from ``settings``."""
+    application = create_app(settings, **({"clock": clock} if clock else {}))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as c:
+            yield c
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
+        yield c
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/") -> str:
+    """The CSRF token a page would put in its forms, for this client's cookies."""
+    page = await client.get(path)
+    match = CSRF_META.search(page.text)
+    assert match, f"no csrf meta tag on {path}"
+    return match.group(1)
+
+
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, str], *, token: str | None = None
+) -> httpx.Response:
+    form = dict(data)
+    form["csrf_token"] = token if token is not None else await csrf_token(client)
+    return await client.post(path, data=form, headers={"Origin": BASE})
+
+
+async def sign_up(
+    client: httpx.AsyncClient, pseudonym: str, password: str = "a long test password"
+) -> httpx.Response:
+    response = await post_form(client, "/signup", {"pseudonym": pseudonym, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """uvicorn serving a PeerHub app on a free loopback port, in a background thread."""
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        import uvicorn
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws_per_message_deflate=False,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while not self.server.started:
+            if not self.thread.is_alive() or datetime.now(UTC) > deadline:
+                raise RuntimeError("uvicorn did not start")
+            self.thread.join(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = make_settings(db_url, tmp_path, base_url=f"http://127.0.0.1:{port}")
+    with LiveServer(settings, port) as server:
+        yield server

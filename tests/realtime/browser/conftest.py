@@ -1,0 +1,93 @@
+"""Chromium for the room's browser tests, in a package of its own.
+
+Playwright's sync API keeps an event loop running in this thread while it lives,
+so the browser is package-scoped and closed when this package is done, before any
+async test elsewhere runs. Everything here is synchronous; database set-up runs
+on a loop of its own (``run_sync``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peerhub.config import Settings
+from peerhub.db import make_engine, make_sessionmaker
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import make_settings, run_sync
+from tests.realtime.conftest import RTServer, World, make_world
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("PEERHUB_TEST_REQUIRE_BROWSER") in ("1", "true"):
+            pytest.fail(f"Chromium is required but missing at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def room_settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+def room_world(db_url: str, room_settings: Settings) -> World:
+    async def build() -> World:
+        engine = make_engine(db_url)
+        try:
+            return await make_world(make_sessionmaker(engine), room_settings, datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    world: World = run_sync(build)
+    return world
+
+
+@pytest.fixture
+def room_server(room_settings: Settings, room_world: World) -> Iterator[RTServer]:
+    with RTServer(room_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[Any]:
+    """A function that opens a signed-in page as one of the world's people."""
+    contexts: list[Any] = []
+
+    def open_as(name: str, width: int = 1024) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+        context.add_cookies(
+            [
+                {
+                    "name": room_server.settings.session_cookie_name,
+                    "value": room_world.tokens[name],
+                    "url": room_server.base,
+                }
+            ]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -1,0 +1,241 @@
+"""Point 6: permissions on every frame; logout, disabling, removal and bans cut live sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from peerhub import realtime
+from peerhub.models import AuthSession, GroupMember, User
+from peerhub.realtime import store
+from peerhub.realtime.models import RoomMessage
+from tests.conftest import FakeClock
+from tests.realtime.conftest import RTServer, World, in_server
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def count_rows(sessions: Sessions, room: str) -> int:
+    async with sessions() as db:
+        return int(
+            await db.scalar(
+                select(func.count()).select_from(RoomMessage).where(RoomMessage.room_id == room)
+            )
+            or 0
+        )
+
+
+async def test_a_room_the_person_is_not_in_looks_like_no_room(
+    connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    out = await connect_as("out")
+    await out.send("subscribe", room=world.group_id)
+    assert (await out.expect("error", room=world.group_id))["code"] == "not_found"
+    await out.send("subscribe", room="no-such-room")
+    assert (await out.expect("error", room="no-such-room"))["code"] == "not_found"
+    await out.send("send", room=world.group_id, client_id="sneak-000001", body="hello?")
+    assert (await out.expect("error", client_id="sneak-000001"))["code"] == "not_found"
+    await out.send("history", room=world.group_id, before_seq=100)
+    assert (await out.expect("error", room=world.group_id))["code"] == "not_found"
+    await out.send("read", room=world.group_id, seq=1)
+    assert (await out.expect("error", room=world.group_id))["code"] == "not_found"
+    # The connection stays usable for the person's own room.
+    await out.join(world.other_group_id)
+    assert await count_rows(sessions, world.group_id) == 0
+
+
+async def test_disconnect_user_closes_every_socket_of_the_person_with_1008(
+    server: RTServer, connect_as: Any, world: World
+) -> None:
+    ana1, ana2, ben = await connect_as("ana"), await connect_as("ana"), await connect_as("ben")
+    await ana1.join(world.group_id)
+    await in_server(server, lambda: realtime.disconnect_user(server.app, world.users["ana"]))
+    assert (await ana1.closed())[0] == 1008
+    assert (await ana2.closed())[0] == 1008
+    await ben.send("ping", ref="still-here")
+    await ben.expect("pong", ref="still-here")
+
+
+async def test_logout_ends_the_session_and_the_next_frame_is_refused(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ana, ben = await connect_as("ana"), await connect_as("ben")
+    await ana.join(world.group_id)
+    await ben.join(world.group_id)
+    async with sessions() as db:
+        csrf = await db.scalar(
+            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["ana"])
+        )
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        response = await http.post(
+            "/logout", headers={"X-CSRF-Token": str(csrf), "Origin": server.base}
+        )
+    assert response.status_code in (200, 303)
+    # Even before any control event reaches the socket, its next message is refused
+    # in the transaction that would have written it, and the socket is closed.
+    await ana.send("send", room=world.group_id, client_id="after-logout1", body="still me?")
+    error = await ana.expect("error", client_id="after-logout1")
+    assert error["code"] == "session_ended"
+    assert (await ana.closed())[0] == 1008
+    assert await count_rows(sessions, world.group_id) == 0
+    assert not [f for f in ben.seen if f["type"] == "message"]
+
+
+async def test_a_frame_racing_the_close_is_never_acted_on(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ana = await connect_as("ana")
+    await ana.join(world.group_id)
+    async with sessions() as db, db.begin():  # logout commits first...
+        await db.execute(delete(AuthSession).where(AuthSession.user_id == world.users["ana"]))
+    frames = [
+        ana.send("send", room=world.group_id, client_id=f"race-{i:07d}", body="racing")
+        for i in range(20)
+    ]
+    # ...then the control event and a burst of frames race each other.
+    await asyncio.gather(
+        in_server(server, lambda: realtime.disconnect_user(server, world.users["ana"])),
+        *frames,
+        return_exceptions=True,
+    )
+    assert (await ana.closed())[0] == 1008
+    assert await count_rows(sessions, world.group_id) == 0
+    assert not [f for f in ana.seen if f["type"] == "ack"]
+
+
+async def test_a_disabled_account_cannot_send_and_is_closed(
+    connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ben = await connect_as("ben")
+    await ben.join(world.group_id)
+    async with sessions() as db, db.begin():
+        await db.execute(
+            update(User)
+            .where(User.id == world.users["ben"])
+            .values(disabled_at=datetime(2026, 11, 3, tzinfo=UTC))
+        )
+    await ben.send("send", room=world.group_id, client_id="disabled-0001", body="hi")
+    assert (await ben.expect("error", client_id="disabled-0001"))["code"] == "session_ended"
+    assert (await ben.closed())[0] == 1008
+    assert await count_rows(sessions, world.group_id) == 0
+
+
+async def test_removal_closes_the_socket_and_stops_delivery_at_once(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ana, ben = await connect_as("ana"), await connect_as("ben")
+    await ana.join(world.group_id)
+    await ben.join(world.group_id)
+    async with sessions() as db, db.begin():
+        await db.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == world.group_id, GroupMember.user_id == world.users["ben"]
+            )
+        )
+    await in_server(
+        server,
+        lambda: realtime.revoke_membership(server.app, world.group_id, world.users["ben"]),
+    )
+    assert (await ben.closed())[0] == 1008
+    await ana.say(world.group_id, "after Ben left", "removed-0001")
+    assert not [f for f in ben.seen if f["type"] == "message"]
+    # Reconnecting does not get Ben back in.
+    ben2 = await connect_as("ben")
+    await ben2.send("subscribe", room=world.group_id)
+    assert (await ben2.expect("error", room=world.group_id))["code"] == "not_found"
+
+
+async def test_a_removal_without_the_control_event_is_still_enforced(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    """A ban written straight to the database: the next send is refused in the
+    transaction and the socket closed; the periodic re-check closes idle sockets."""
+    ben, cat = await connect_as("ben"), await connect_as("cat")
+    await ben.join(world.group_id)
+    await cat.join(world.group_id)
+    async with sessions() as db, db.begin():
+        await db.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == world.group_id,
+                GroupMember.user_id.in_([world.users["ben"], world.users["cat"]]),
+            )
+        )
+    await ben.send("send", room=world.group_id, client_id="banned-00001", body="hello")
+    assert (await ben.expect("error", client_id="banned-00001"))["code"] == "not_found"
+    assert (await ben.closed())[0] == 1008
+    await in_server(server, server.rt.revalidate)
+    assert (await cat.closed())[0] == 1008
+    assert await count_rows(sessions, world.group_id) == 0
+
+
+async def test_an_expired_session_is_closed_by_the_periodic_check(
+    server: RTServer, connect_as: Any, world: World, rt_clock: FakeClock
+) -> None:
+    ana = await connect_as("ana")
+    await ana.join(world.group_id)
+    rt_clock.advance(hours=3)  # past the idle time-out
+    await in_server(server, server.rt.revalidate)
+    assert (await ana.closed())[0] == 1008
+
+
+async def test_chatting_keeps_the_session_alive(
+    server: RTServer, connect_as: Any, world: World, rt_clock: FakeClock, sessions: Sessions
+) -> None:
+    ana = await connect_as("ana")
+    await ana.join(world.group_id)
+    rt_clock.advance(minutes=90)
+    await ana.say(world.group_id, "still here", "alive-000001")
+    await in_server(server, server.rt.revalidate)  # touches the session
+    rt_clock.advance(minutes=90)  # 3 hours since sign-in, 90 minutes since chatting
+    await in_server(server, server.rt.revalidate)
+    await ana.send("ping", ref="alive")
+    await ana.expect("pong", ref="alive")
+
+
+async def test_a_new_moderator_gets_moderator_rights_at_once(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ben = await connect_as("ben")
+    sub = await ben.join(world.group_id)
+    assert sub["role"] == "member"
+    await ben.send("session.open", room=world.group_id)
+    assert (await ben.expect("error", room=world.group_id))["code"] == "forbidden"
+    async with sessions() as db, db.begin():
+        await db.execute(
+            update(GroupMember)
+            .where(
+                GroupMember.group_id == world.group_id, GroupMember.user_id == world.users["ben"]
+            )
+            .values(role="moderator")
+        )
+    await in_server(
+        server, lambda: realtime.member_changed(server.app, world.group_id, world.users["ben"])
+    )
+    await ben.expect("room", room=world.group_id)
+    await ben.send("session.open", room=world.group_id)
+    opened = await ben.expect("message", room=world.group_id, kind="system")
+    assert opened["data"]["event"] == "session.opened"
+
+
+async def test_the_periodic_check_leaves_alone_a_subscription_it_did_not_check(
+    server: RTServer, connect_as: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A socket that subscribes while the re-check awaits the database is not closed
+    for lack of an answer (it was checked when it subscribed)."""
+    ana = await connect_as("ana")
+    await ana.join(world.group_id)
+
+    async def nothing_known(db: Any, pairs: Any) -> dict[Any, Any]:
+        return {}
+
+    monkeypatch.setattr(store, "ranks", nothing_known)
+    await in_server(server, server.rt.revalidate)
+    await ana.send("ping", ref="still-open")
+    await ana.expect("pong", ref="still-open")

@@ -1,0 +1,77 @@
+"""The room page and its front end: a clear page for everyone, and safe code."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from peerhub.config import Settings
+from tests.conftest import REPO, FakeClock, app_client
+from tests.realtime.conftest import RTServer, World
+
+JS = sorted((REPO / "web" / "static" / "js").glob("*.js"))
+
+
+async def page(server: RTServer, path: str, token: str | None = None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        if token is not None:
+            http.cookies.set(server.settings.session_cookie_name, token)
+        return await http.get(path)
+
+
+async def test_members_get_the_room(server: RTServer, world: World) -> None:
+    response = await page(server, "/groups/tuesday-talk/room", world.tokens["ana"])
+    assert response.status_code == 200
+    assert f'data-room="{world.group_id}"' in response.text
+    assert '<script type="module" src="/static/js/room.js">' in response.text
+    assert 'role="log"' in response.text and "Need help now?" in response.text
+    csp = response.headers["content-security-policy"]
+    assert f"ws://127.0.0.1:{server.ws_port}" in csp
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+    assert "session-toggle" not in response.text  # members see no moderator tools
+    moderator = await page(server, "/groups/tuesday-talk/room", world.tokens["mo"])
+    assert "session-toggle" in moderator.text
+
+
+async def test_people_outside_the_group_get_a_clear_page(server: RTServer, world: World) -> None:
+    signed_out = await page(server, "/groups/tuesday-talk/room")
+    assert signed_out.status_code == 200
+    assert "/login?next=%2Fgroups%2Ftuesday-talk%2Froom" in signed_out.text
+    assert "room.js" not in signed_out.text
+    outsider = await page(server, "/groups/tuesday-talk/room", world.tokens["out"])
+    assert outsider.status_code == 403
+    assert "/groups/tuesday-talk/join" in outsider.text and "room.js" not in outsider.text
+    missing = await page(server, "/groups/no-such-group/room", world.tokens["ana"])
+    assert missing.status_code == 404
+
+
+async def test_without_a_websocket_server_the_page_says_so(
+    rt_settings: Settings, world: World, rt_clock: FakeClock
+) -> None:
+    async with app_client(rt_settings, clock=rt_clock) as client:
+        client.cookies.set(rt_settings.session_cookie_name, world.tokens["ana"])
+        response = await client.get("/groups/tuesday-talk/room")
+    assert response.status_code == 503 and "not available right now" in response.text
+
+
+def test_the_front_end_never_writes_html() -> None:
+    assert JS, "the chat client exists"
+    banned = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function"
+    )
+    for path in JS:
+        assert not banned.search(path.read_text(encoding="utf-8")), path.name
+
+
+def test_the_front_end_keeps_nothing_in_browser_storage() -> None:
+    for path in JS:
+        text = path.read_text(encoding="utf-8")
+        assert "localStorage" not in text and "sessionStorage" not in text, path.name
+
+
+def test_templates_have_no_inline_script() -> None:
+    for path in (REPO / "web" / "templates" / "rooms").glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path.name
+        assert not re.search(r"\son[a-z]+=", text), path.name

@@ -1,0 +1,317 @@
+"""The closed referral loop: who may refer, the state machine, consent-gated visibility."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from peerhub.models import Consent, GroupMember, ProfessionalStatus, Referral, User
+from peerhub.referrals import actions
+from tests.conftest import BASE, post_form, sign_up
+from tests.finding.conftest import add_group, add_user
+
+CODE = re.compile(r'<strong class="code">([A-Z0-9-]+)</strong>')
+
+
+async def _as(client: httpx.AsyncClient, name: str, sessions, **flags: object) -> User:
+    await sign_up(client, name, "correct horse battery staple")
+    async with sessions() as db, db.begin():
+        user = await db.scalar(select(User).where(User.pseudonym == name))
+        assert user is not None
+        for key, value in flags.items():
+            setattr(user, key, value)
+    return user
+
+
+def other(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=client._transport, base_url=BASE)
+
+
+async def _refer(client: httpx.AsyncClient, slug: str, **overrides: str) -> httpx.Response:
+    data = {
+        "person_name": "Sam",
+        "contact_method": "code",
+        "contact_value": "",
+        "note": "Would like a Welsh-speaking group",
+        "consent": "yes",
+    }
+    data.update(overrides)
+    return await post_form(client, f"/groups/{slug}/refer", data)
+
+
+async def test_only_verified_professionals_can_refer(client: httpx.AsyncClient, sessions) -> None:
+    await add_group(sessions, "Welsh Circle")
+    anon = await client.get("/groups/welsh-circle/refer")
+    assert anon.status_code == 303 and "/login" in anon.headers["location"]
+    await _as(client, "Pending Pro", sessions, professional_status=ProfessionalStatus.PENDING.value)
+    assert "Only professionals" in (await client.get("/groups/welsh-circle/refer")).text
+    assert (await _refer(client, "welsh-circle")).status_code == 403
+    async with sessions() as db:
+        assert (await db.scalars(select(Referral))).first() is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"consent": ""}, "consent"),
+        ({"person_name": ""}, "person_name"),
+        ({"contact_method": "email", "contact_value": "not an address"}, "contact_value"),
+        ({"contact_method": "phone", "contact_value": "call me"}, "contact_value"),
+        ({"contact_method": "pigeon"}, "contact_method"),
+    ],
+)
+async def test_referral_form_errors_name_the_field(
+    client: httpx.AsyncClient, sessions, overrides: dict, field: str
+) -> None:
+    await add_group(sessions, "Welsh Circle")
+    await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
+    r = await _refer(client, "welsh-circle", **overrides)
+    assert r.status_code == 422
+    assert f'id="{field}' in r.text
+    unknown = await _refer(client, "no-such-group")
+    assert unknown.status_code == 404
+
+
+async def test_the_whole_loop_with_consent_gated_progress(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    moderator = await add_user(sessions, "Group Mod")
+    group = await add_group(sessions, "Welsh Circle", moderators=(moderator.id,))
+    await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
+    made = await _refer(client, "welsh-circle")
+    assert made.status_code == 200
+    code = CODE.search(made.text).group(1)  # type: ignore[union-attr]
+    async with sessions() as db:
+        stored = (await db.scalars(select(Referral))).one()
+    assert stored.code_hash != code and code not in str(stored.__dict__)
+
+    person = other(client)
+    async with person:
+        landing = await person.get(f"/r/{code}")
+        assert "You have been referred to Welsh Circle" in landing.text
+        assert "A GP" in landing.text
+        await sign_up(person, "Sam Here", "another long password")
+        r = await post_form(person, f"/r/{code}", {})
+        assert r.status_code == 303 and r.headers["location"].startswith(
+            "/groups/welsh-circle/join"
+        )
+        me = (await person.get("/api/me")).json()["id"]
+        # The person joins the group: the referral is joined...
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group.id, user_id=me, role="member"))
+            assert await actions.note_joined(db, me, group.id, stored.created_at) == 1
+        # ...but the professional sees only "accepted"-or-earlier until the person allows it.
+        page = (await client.get("/referrals")).text
+        assert "joined" not in page.split("Referrals you made")[1]
+        assert "has not chosen to share" in page
+        referral_id = stored.id
+        r = await post_form(person, f"/referrals/{referral_id}", {"action": "share"})
+        assert r.status_code == 303
+        page = (await client.get("/referrals")).text
+        assert "joined" in page.split("Referrals you made")[1]
+        # Changing their mind takes effect at once.
+        await post_form(person, f"/referrals/{referral_id}", {"action": "unshare"})
+        assert "joined" not in (await client.get("/referrals")).text.split("Referrals you made")[1]
+        async with sessions() as db:
+            consents = (
+                await db.scalars(select(Consent).where(Consent.user_id == me).order_by(Consent.id))
+            ).all()
+        assert [(c.kind, c.granted) for c in consents] == [
+            ("referral.take_up", True),
+            ("referral.share_progress", True),
+            ("referral.share_progress", False),
+        ]
+        # Someone else cannot take up the same code.
+        third = other(client)
+        async with third:
+            await sign_up(third, "Somebody Else", "yet another long password")
+            assert (await post_form(third, f"/r/{code}", {})).status_code == 404
+
+
+async def test_inbox_is_for_the_groups_organisers_and_moderators_only(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    await add_group(sessions, "Welsh Circle")
+    await _as(client, "Dr Pro", sessions, professional_status="verified")
+    await _refer(client, "welsh-circle")
+    async with sessions() as db:
+        referral = (await db.scalars(select(Referral))).one()
+    # The professional is not a moderator of the group.
+    assert (await client.get("/organise/referrals")).status_code == 403
+    r = await post_form(client, f"/organise/referrals/{referral.id}", {"state": "accepted"})
+    assert r.status_code == 404
+    mod_client = other(client)
+    async with mod_client:
+        mod = await _as(mod_client, "The Moderator", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=referral.group_id, user_id=mod.id, role="moderator"))
+        inbox = await mod_client.get("/organise/referrals")
+        assert inbox.status_code == 200 and "Sam" in inbox.text
+        assert "please don't reach out" in inbox.text
+        r = await post_form(mod_client, f"/organise/referrals/{referral.id}", {"state": "accepted"})
+        assert r.status_code == 303
+
+
+async def test_state_machine_refuses_impossible_transitions(sessions, clock) -> None:
+    mod = await add_user(sessions, "mod")
+    group = await add_group(sessions, "Group A", moderators=(mod.id,))
+    await add_group(sessions, "Group B")
+    async with sessions() as db, db.begin():
+        pro = User(
+            pseudonym="pro", pseudonym_key="pro", password_hash="!", professional_status="verified"
+        )
+        db.add(pro)
+        await db.flush()
+        made = await actions.create_referral(
+            db,
+            pro,
+            "group-a",
+            clock(),
+            person_name="Ada",
+            contact_method="email",
+            contact_value="ada@example.org",
+            note="",
+            consent=True,
+        )
+        rid = made.referral.id
+    async with sessions() as db, db.begin():
+        moderator = await db.get(User, mod.id)
+        assert moderator is not None
+        with pytest.raises(Exception, match="cannot become closed"):
+            await actions.decide(db, moderator, rid, "closed", clock(), outcome="x")
+    async with sessions() as db, db.begin():
+        moderator = await db.get(User, mod.id)
+        with pytest.raises(Exception, match="Say why"):
+            await actions.decide(db, moderator, rid, "declined", clock())
+    async with sessions() as db, db.begin():
+        moderator = await db.get(User, mod.id)
+        await actions.decide(db, moderator, rid, "redirected", clock(), redirect_to="group-b")
+    async with sessions() as db:
+        referral = await db.get(Referral, rid)
+        assert referral is not None and referral.group_id != group.id
+        # The old group's moderator no longer sees or decides it.
+        moderator = await db.get(User, mod.id)
+        with pytest.raises(Exception, match=rid):
+            await actions.decide(db, moderator, rid, "accepted", clock())
+    async with sessions() as db:
+        from peerhub.models import ReferralEvent
+
+        states = [
+            e.state
+            for e in (
+                await db.scalars(
+                    select(ReferralEvent)
+                    .where(ReferralEvent.referral_id == rid)
+                    .order_by(ReferralEvent.id)
+                )
+            ).all()
+        ]
+    assert states == ["sent", "redirected"]
+
+
+def test_transition_table_is_closed() -> None:
+    for state, targets in actions.TRANSITIONS.items():
+        assert targets <= set(actions.TRANSITIONS), state
+    for final in ("declined", "closed", "withdrawn"):
+        assert actions.TRANSITIONS[final] == frozenset()
+    assert (
+        "withdrawn" in actions.TRANSITIONS["sent"] and "withdrawn" in actions.TRANSITIONS["joined"]
+    )
+
+
+async def test_code_guessing_is_rate_limited(client: httpx.AsyncClient) -> None:
+    statuses = [(await client.get(f"/r/AAAA-BBBB-{i:04d}")).status_code for i in range(11)]
+    assert statuses[:10] == [404] * 10
+    assert statuses[10] == 429
+
+
+async def test_referred_person_joins_through_the_join_page(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    await add_group(sessions, "Open Circle", join_policy="open")
+    await _as(client, "Dr Pro", sessions, professional_status="verified")
+    code = CODE.search((await _refer(client, "open-circle")).text).group(1)  # type: ignore[union-attr]
+    person = other(client)
+    async with person:
+        await sign_up(person, "Referred Person", "another long password")
+        claimed = await post_form(person, f"/r/{code}", {})
+        join_page = claimed.headers["location"]
+        assert join_page.startswith("/groups/open-circle/join")
+        joined = await post_form(person, "/groups/open-circle/join", {})
+        assert joined.status_code == 303
+    async with sessions() as db:
+        referral = (await db.scalars(select(Referral))).one()
+    assert referral.state == "joined"
+    assert "has not chosen to share" in (await client.get("/referrals")).text
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append((to, subject, body))
+
+
+@pytest.mark.parametrize("state", ["accepted", "declined"])
+async def test_answers_are_e_mailed_to_the_person_and_the_referrer(
+    client: httpx.AsyncClient, sessions, app, state: str
+) -> None:
+    outbox = Outbox()
+    app.state.sender = outbox
+    await add_group(sessions, "Mail Circle")
+    pro = await _as(
+        client, "Dr Mail", sessions, professional_status="verified", email="dr.mail@example.org"
+    )
+    made = await _refer(
+        client, "mail-circle", contact_method="email", contact_value="person@example.net"
+    )
+    assert made.status_code == 200
+    async with sessions() as db:
+        referral = (await db.scalars(select(Referral))).one()
+    mod_client = other(client)
+    async with mod_client:
+        mod = await _as(mod_client, "Mail Mod", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=referral.group_id, user_id=mod.id, role="moderator"))
+        form = {
+            "state": state,
+            "reason": "The group is for carers only" if state == "declined" else "",
+        }
+        r = await post_form(mod_client, f"/organise/referrals/{referral.id}", form)
+        assert r.status_code == 303
+    recipients = sorted(to for to, _, _ in outbox.sent)
+    assert recipients == ["dr.mail@example.org", "person@example.net"]
+    assert pro.email == "dr.mail@example.org"
+    for _to, subject, body in outbox.sent:
+        assert "Mail Circle" not in subject  # subjects may be logged: nothing personal
+        assert "Mail Circle" in body
+    if state == "declined":
+        person_body = next(b for to, _, b in outbox.sent if to == "person@example.net")
+        assert "carers only" in person_body and "not a judgement" in person_body
+
+
+async def test_no_e_mail_when_nobody_gave_an_address(
+    client: httpx.AsyncClient, sessions, app
+) -> None:
+    outbox = Outbox()
+    app.state.sender = outbox
+    await add_group(sessions, "Quiet Circle")
+    await _as(client, "Dr Quiet", sessions, professional_status="verified")
+    await _refer(client, "quiet-circle")  # "I will use the code", and no e-mail anywhere
+    async with sessions() as db:
+        referral = (await db.scalars(select(Referral))).one()
+    mod_client = other(client)
+    async with mod_client:
+        mod = await _as(mod_client, "Quiet Mod", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=referral.group_id, user_id=mod.id, role="moderator"))
+        r = await post_form(mod_client, f"/organise/referrals/{referral.id}", {"state": "accepted"})
+        assert r.status_code == 303
+    async with sessions() as db:
+        refreshed = await db.get(Referral, referral.id)
+        assert refreshed is not None and refreshed.state == "accepted"
+    assert outbox.sent == []

@@ -1,0 +1,196 @@
+// The PeerHub real-time connection: one WebSocket, reconnection with backoff, resume
+// from the last seq of each room, and re-sending of unacknowledged messages with
+// their original client_id (the server answers a retry with the first ack).
+// Protocol: docs/protocol.md. Nothing is written to browser storage.
+
+const PROTOCOL_VERSION = 1;
+const PING_EVERY_MS = 25000;
+const SILENT_LIMIT_MS = 60000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 30000;
+
+// Close codes after which reconnecting would not help (session ended, removed).
+const FINAL_CLOSE_CODES = new Set([1008]);
+
+export function newClientId() {
+  if (globalThis.crypto && typeof crypto.randomUUID === "function") {
+    return crypto.randomUUID().replaceAll("-", "");
+  }
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Events dispatched (each a CustomEvent whose detail is the frame or a status):
+//   "frame"   every server frame (batches unpacked), detail = frame
+//   "status"  detail = { state: "connecting" | "open" | "waiting" | "closed", code, reason, retryIn }
+export class RealtimeClient extends EventTarget {
+  constructor({ infoUrl = "/api/realtime" } = {}) {
+    super();
+    this.infoUrl = infoUrl;
+    this.socket = null;
+    this.rooms = new Map(); // room id -> last seq seen (null: never synced)
+    this.pending = new Map(); // client id -> { room, body } awaiting an ack
+    this.attempt = 0;
+    this.stopped = false;
+    this.timer = null;
+    this.pinger = null;
+    this.lastFrameAt = 0;
+    this.user = null;
+  }
+
+  // Follow a room; after a reconnect it is resumed from its last seq.
+  follow(room, lastSeq = null) {
+    if (!this.rooms.has(room)) this.rooms.set(room, lastSeq);
+    if (this.isOpen()) this.sendFrame({ type: "subscribe", room, ...(lastSeq === null ? {} : { after: lastSeq }) });
+  }
+
+  isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  async start() {
+    this.stopped = false;
+    await this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pinger);
+    if (this.socket) this.socket.close(1000, "bye");
+  }
+
+  status(state, extra = {}) {
+    this.dispatchEvent(new CustomEvent("status", { detail: { state, ...extra } }));
+  }
+
+  async connect() {
+    clearTimeout(this.timer);
+    this.status("connecting");
+    let url;
+    try {
+      const response = await fetch(this.infoUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      url = (await response.json()).url;
+    } catch (err) {
+      this.retryLater();
+      return;
+    }
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch (err) {
+      this.retryLater();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.lastFrameAt = Date.now();
+      this.status("open");
+      this.resume();
+      clearInterval(this.pinger);
+      this.pinger = setInterval(() => this.heartbeat(), PING_EVERY_MS);
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", (event) => {
+      clearInterval(this.pinger);
+      if (this.socket === socket) this.socket = null;
+      if (this.stopped) return;
+      if (FINAL_CLOSE_CODES.has(event.code)) {
+        this.status("closed", { code: event.code, reason: event.reason });
+        return;
+      }
+      this.retryLater(event.code === 1013 ? 0 : undefined);
+    });
+  }
+
+  retryLater(delay) {
+    if (this.stopped) return;
+    this.attempt += 1;
+    // Full jitter: between 0 and the exponential bound, so a crowd spreads out.
+    const bound = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(this.attempt, 10));
+    const wait = delay !== undefined ? delay + Math.random() * 250 : Math.random() * bound;
+    this.status("waiting", { retryIn: wait, attempt: this.attempt });
+    this.timer = setTimeout(() => this.connect(), wait);
+  }
+
+  heartbeat() {
+    if (!this.isOpen()) return;
+    if (Date.now() - this.lastFrameAt > SILENT_LIMIT_MS) {
+      this.socket.close(4000, "no answer"); // then reconnect through "close"
+      return;
+    }
+    this.sendFrame({ type: "ping" });
+  }
+
+  resume() {
+    const rooms = {};
+    for (const [room, seq] of this.rooms) rooms[room] = seq;
+    if (Object.keys(rooms).length) this.sendFrame({ type: "resume", rooms });
+  }
+
+  sendFrame(frame) {
+    if (!this.isOpen()) return false;
+    this.socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }));
+    return true;
+  }
+
+  // Send a message; it is re-sent (same client id) after a reconnect until acked.
+  sendMessage(room, body, clientId = newClientId()) {
+    this.pending.set(clientId, { room, body });
+    this.sendFrame({ type: "send", room, client_id: clientId, body });
+    return clientId;
+  }
+
+  forget(clientId) {
+    this.pending.delete(clientId);
+  }
+
+  receive(data) {
+    this.lastFrameAt = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch (err) {
+      return;
+    }
+    const frames = frame.type === "batch" ? frame.frames : [frame];
+    for (const one of frames) this.handle(one);
+  }
+
+  handle(frame) {
+    switch (frame.type) {
+      case "welcome":
+        this.user = frame.user;
+        break;
+      case "message": {
+        const last = this.rooms.get(frame.room);
+        if (last !== undefined && last !== null && frame.seq <= last) return; // seen already
+        if (this.rooms.has(frame.room)) this.rooms.set(frame.room, frame.seq);
+        break;
+      }
+      case "synced": {
+        const last = this.rooms.get(frame.room);
+        if (last === null || last === undefined || frame.seq > last) this.rooms.set(frame.room, frame.seq);
+        // Caught up: re-send what was never acknowledged (the server de-duplicates).
+        for (const [clientId, item] of this.pending) {
+          if (item.room === frame.room) {
+            this.sendFrame({ type: "send", room: item.room, client_id: clientId, body: item.body });
+          }
+        }
+        break;
+      }
+      case "ack":
+        this.pending.delete(frame.client_id);
+        break;
+      case "error":
+        if (frame.client_id) this.pending.delete(frame.client_id);
+        break;
+      default:
+        break;
+    }
+    this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
+  }
+}
