@@ -442,3 +442,4 @@ class Consent(Base):
 # The real-time rooms keep their models in their own package; importing them here
 # puts their tables in Base.metadata for Alembic and the test fixtures.
 import peerhub.realtime.models  # noqa: E402, F401
+import peerhub.moderation.models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""The moderation toolkit for the real-time rooms (see docs/moderation.md)."""
