@@ -439,7 +439,7 @@ class Consent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# The real-time rooms keep their models in their own package; importing them here
-# puts their tables in Base.metadata for Alembic and the test fixtures.
+# The real-time rooms and their moderation keep their models in their own packages;
+# importing them here puts their tables in Base.metadata for Alembic and the tests.
+import peerhub.moderation.models  # noqa: E402
 import peerhub.realtime.models  # noqa: E402, F401
-import peerhub.moderation.models  # noqa: E402, F401

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import audit
+from peerhub import audit, realtime
 from peerhub.accounts import actions
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -166,6 +166,8 @@ async def logout(request: Request) -> Response:
     if who.user is not None:
         async with transaction(app.sessions) as db:
             await actions.logout(db, who.user.id, app.clock(), ip(request))
+        # Every session ended: close the person's live room sockets too (1008).
+        await realtime.disconnect_user(request.app, who.user.id)
     settings = app.settings
     response = RedirectResponse("/?signed_out=1", status_code=303)
     response.headers.append(
@@ -321,6 +323,8 @@ async def admin_action(request: Request) -> Response:
         return error(request, 404, "No such account or organisation.")
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
+    if what == "disable":
+        await realtime.disconnect_user(request.app, user_id, reason="This account is disabled.")
     return RedirectResponse("/admin?done=1", status_code=303)
 
 
@@ -365,6 +369,7 @@ async def sessions_end(request: Request) -> Response:
             )
     if not ended:
         return error(request, 404, "That session has already ended.")
+    await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     if session_id == auth(request).session_id:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account/sessions?ended=1", status_code=303)

@@ -489,6 +489,11 @@ async def decide_join_request(
     return Decision(person, group, answer)
 
 
+async def group_id_of(db: AsyncSession, slug: str) -> str | None:
+    found: str | None = await db.scalar(select(Group.id).where(Group.slug == slug))
+    return found
+
+
 async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) -> bool:
     """Leave whenever you like: membership, request and waiting-list place all go.
 

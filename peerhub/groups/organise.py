@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import notify
+from peerhub import notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -379,11 +379,12 @@ async def moderators(request: Request) -> Response:
             if what not in ("appoint", "remove"):
                 await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
                 raise FieldError("pseudonym", "Choose to appoint or remove a moderator.")
-            await actions.set_moderator(
+            target = await actions.set_moderator(
                 db, user, group_id, pseudonym, app.clock(), appoint=what == "appoint"
             )
     except FieldError as exc:
         return await _group_page_error(request, user, group_id, exc, {"pseudonym": pseudonym})
+    await realtime.member_changed(request.app, group_id, target.id)
     return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
 
 

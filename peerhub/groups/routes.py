@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from peerhub import realtime
 from peerhub.accounts.routes import require_user, safe_next
 from peerhub.db import transaction
 from peerhub.groups import actions, answers, organise
@@ -102,6 +103,11 @@ async def leave(request: Request) -> Response:
     nxt = safe_next(field(await request.form(), "next", 300), "/account")
     async with transaction(app.sessions) as db:
         left = await actions.leave_group(db, user, slug, app.clock())
+        group_id = await actions.group_id_of(db, slug) if left else None
+    if group_id is not None:
+        await realtime.revoke_membership(
+            request.app, group_id, user.id, reason="You left the group."
+        )
     if wants_json(request.headers):
         return JSONResponse({"left": left})
     sep = "&" if "?" in nxt else "?"
