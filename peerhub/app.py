@@ -22,6 +22,7 @@ from peerhub.finding import routes as finding
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import routes as groups
 from peerhub.health import healthz, readyz
+from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
 from peerhub.realtime import web as realtime_web
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     app.state.settings = settings
     # Extensions of the real-time rooms (moderation) register here before start-up.
     app.state.realtime_registry = RealtimeRegistry()
+    Moderation().setup(app.state.realtime_registry)
     # /api/match and /find: a burst of 30, then one search a second per address.
     app.state.match_limits = TokenBuckets(rate=1.0, burst=30, clock=time.monotonic)
     # Referral codes: 10 tries, then one every 6 seconds per address (no guessing).

@@ -374,6 +374,7 @@ JoinOutcome = Literal[
     "already_waiting",
     "organiser",
     "not_open",
+    "banned",
 ]
 
 
@@ -381,6 +382,12 @@ JoinOutcome = Literal[
 class JoinResult:
     outcome: JoinOutcome
     group: Group
+
+
+async def is_banned(db: AsyncSession, group_id: str, user_id: str) -> bool:
+    from peerhub.moderation.extension import active_ban
+
+    return await active_ban(db, group_id, user_id) is not None
 
 
 async def join_group(
@@ -401,6 +408,8 @@ async def join_group(
         return JoinResult(outcome, group)
     if await db.get(WaitlistEntry, (group.id, user.id)) is not None:
         return JoinResult("already_waiting", group)
+    if await is_banned(db, group.id, user.id):
+        return JoinResult("banned", group)
     if group.status != "active":
         return JoinResult("not_open", group)
     if await places_left(db, group) == 0:

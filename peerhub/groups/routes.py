@@ -44,6 +44,8 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
                 state = "requested"
             elif waiting is not None:
                 state = "waiting"
+            elif await actions.is_banned(db, group.id, user.id):
+                state = "banned"
             else:
                 state = "can_join"
                 last = (await answers.latest(db, user.id)).get(group.id)

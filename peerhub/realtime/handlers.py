@@ -372,6 +372,11 @@ async def _system(
             peer.close(CLOSE_POLICY, result.refused.message)
         return
     rt.refresh_room(room)
+    for listener in rt.registry.event_listeners:
+        try:
+            await listener(room, peer.user_id, dict(data))
+        except Exception:
+            log.exception("event listener failed")
 
 
 async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool] | None:

@@ -326,6 +326,10 @@ class Feed:
 
     def _deliver(self, event: Event) -> None:
         self.last_seq = event.seq
+        if event.kind == "system":
+            # A system event may amend earlier messages (a redaction, an approval):
+            # their frames in the ring are stale, so catch-ups read the log instead.
+            self.ring.clear()
         self.ring.append((event.seq, event.frame, event.status, event.sender_id, event.kind))
         self.delivered += 1
         frame = event.frame

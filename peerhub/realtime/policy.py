@@ -133,6 +133,10 @@ class RealtimeAPI(Protocol):
     def refresh_room(self, room_id: str) -> None:
         """The room's state changed: every process re-reads it and tells its sockets."""
 
+    def sockets_of(self, user_id: str) -> list[SocketView]:
+        """The person's live sockets in this process."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
@@ -192,6 +196,10 @@ class AllowAll:
 
 FrameHandler = Callable[[FrameContext], Awaitable[None]]
 ControlHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
+# (room, actor id, event data): a core event (session opened or closed, room settings)
+# a moderator just committed.
+EventListener = Callable[[str, str | None, dict[str, Any]], Awaitable[None]]
+StartHook = Callable[[RealtimeAPI], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +217,8 @@ class Registry:
         self.policies: list[RoomPolicy] = []
         self.handlers: dict[str, HandlerEntry] = {}
         self.controls: dict[str, list[ControlHandler]] = {}
+        self.event_listeners: list[EventListener] = []
+        self.start_hooks: list[StartHook] = []
 
     def register_policy(self, policy: RoomPolicy) -> None:
         self.policies.append(policy)
@@ -242,6 +252,14 @@ class Registry:
         if op.startswith("core."):
             raise ValueError("control ops starting 'core.' are the core's")
         self.controls.setdefault(op, []).append(handler)
+
+    def register_event_listener(self, listener: EventListener) -> None:
+        """Told of each core event a moderator commits (to audit it)."""
+        self.event_listeners.append(listener)
+
+    def register_start(self, hook: StartHook) -> None:
+        """Called with the running service's :class:`RealtimeAPI` when it starts."""
+        self.start_hooks.append(hook)
 
     @property
     def specs(self) -> Mapping[str, Spec]:

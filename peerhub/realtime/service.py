@@ -40,7 +40,7 @@ from peerhub.realtime.events import (
     unpack,
 )
 from peerhub.realtime.hub import CLOSE_POLICY, Hub, Peer
-from peerhub.realtime.policy import Classification, Registry, SendContext
+from peerhub.realtime.policy import Classification, Registry, SendContext, SocketView
 from peerhub.realtime.presence import Presence
 from peerhub.realtime.protocol import MessageView, Person, RoomState
 from peerhub.schedule import ScheduleError, occurrences
@@ -127,6 +127,8 @@ class Realtime:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        for hook in self.registry.start_hooks:
+            hook(self)
         self.writer.start()
         await self.bus.start([ROOMS_CHANNEL, CONTROL_CHANNEL], self._on_bus, self._on_bus_reconnect)
         loop = asyncio.get_running_loop()
@@ -283,6 +285,9 @@ class Realtime:
 
     async def member_changed(self, room_id: str, user_id: str) -> None:
         self._control("core.member", {"room": room_id, "user": user_id})
+
+    def sockets_of(self, user_id: str) -> list[SocketView]:
+        return list(self.hub.peers_of(user_id))
 
     def refresh_room(self, room_id: str) -> None:
         self.spawn(self._reload_room(room_id))

@@ -34,6 +34,7 @@ from peerhub.models import (
     OrganisationOrganiser,
     User,
 )
+from peerhub.moderation.frames import SCHEMAS as MODERATION_SCHEMAS
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.policy import Extension
 from peerhub.realtime.protocol import SERVER_SCHEMAS
@@ -161,7 +162,10 @@ async def make_world(
     return world
 
 
-VALIDATORS = {name: jsonschema.Draft202012Validator(s) for name, s in SERVER_SCHEMAS.items()}
+VALIDATORS = {
+    name: jsonschema.Draft202012Validator(s)
+    for name, s in {**SERVER_SCHEMAS, **MODERATION_SCHEMAS}.items()
+}
 
 
 def check_frame(frame: dict[str, Any]) -> None:

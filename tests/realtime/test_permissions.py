@@ -62,7 +62,7 @@ async def test_disconnect_user_closes_every_socket_of_the_person_with_1008(
     await ben.expect("pong", ref="still-here")
 
 
-async def test_logout_ends_the_session_and_the_next_frame_is_refused(
+async def test_logout_closes_the_live_sockets_at_once(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     ana, ben = await connect_as("ana"), await connect_as("ben")
@@ -78,8 +78,24 @@ async def test_logout_ends_the_session_and_the_next_frame_is_refused(
             "/logout", headers={"X-CSRF-Token": str(csrf), "Origin": server.base}
         )
     assert response.status_code in (200, 303)
-    # Even before any control event reaches the socket, its next message is refused
-    # in the transaction that would have written it, and the socket is closed.
+    code, reason = await ana.closed()
+    assert code == 1008 and reason == "Your session has ended."
+    # Only that person's sockets: Ben's stays open and answers.
+    await ben.send("ping")
+    await ben.expect("pong")
+
+
+async def test_an_ended_session_is_refused_by_the_writer_even_without_a_control_event(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ana, ben = await connect_as("ana"), await connect_as("ben")
+    await ana.join(world.group_id)
+    await ben.join(world.group_id)
+    # The session ends in the database only (as on another process whose control
+    # event was lost): the next message is refused in the transaction that would
+    # have written it, and the socket is closed.
+    async with sessions() as db, db.begin():
+        await db.execute(delete(AuthSession).where(AuthSession.id == world.session_ids["ana"]))
     await ana.send("send", room=world.group_id, client_id="after-logout1", body="still me?")
     error = await ana.expect("error", client_id="after-logout1")
     assert error["code"] == "session_ended"
