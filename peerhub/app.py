@@ -22,6 +22,7 @@ from peerhub.finding import routes as finding
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import routes as groups
 from peerhub.health import healthz, readyz
+from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *directory.routes,
         *finding.routes,
         *referrals.routes,
+        *moderation_pages.routes,  # GET /organise/groups/{id}/moderation
         *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
         Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
     ]

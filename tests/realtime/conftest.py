@@ -237,12 +237,13 @@ class Client:
 
     async def expect(
         self,
-        frame_type: str,
+        frame_type: str | tuple[str, ...],
         within: float = 5.0,
         where: Callable[[dict[str, Any]], bool] | None = None,
         **match: Any,
     ) -> dict[str, Any]:
-        """The first frame of this type (and these field values), skipping others."""
+        """The first frame of this type (or types, and these field values), skipping others."""
+        types = (frame_type,) if isinstance(frame_type, str) else frame_type
         deadline = time.monotonic() + within
         kept: list[dict[str, Any]] = []
         try:
@@ -257,7 +258,7 @@ class Client:
                         f"no {frame_type} {match} frame; saw {self.summary()}"
                     ) from None
                 if (
-                    frame["type"] == frame_type
+                    frame["type"] in types
                     and all(frame.get(k) == v for k, v in match.items())
                     and (where is None or where(frame))
                 ):

@@ -16,7 +16,7 @@ from peerhub.models import AuthSession, GroupMember, User
 from peerhub.realtime import store
 from peerhub.realtime.models import RoomMessage
 from tests.conftest import FakeClock
-from tests.realtime.conftest import RTServer, World, in_server
+from tests.realtime.conftest import Client, RTServer, World, in_server
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -255,3 +255,77 @@ async def test_the_periodic_check_leaves_alone_a_subscription_it_did_not_check(
     await in_server(server, server.rt.revalidate)
     await ana.send("ping", ref="still-open")
     await ana.expect("pong", ref="still-open")
+
+
+async def _post_as(
+    server: RTServer, sessions: Sessions, world: World, name: str, path: str, data: dict[str, str]
+) -> httpx.Response:
+    async with sessions() as db:
+        csrf = await db.scalar(
+            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids[name])
+        )
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        http.cookies.set(server.settings.session_cookie_name, world.tokens[name])
+        return await http.post(
+            path, data=data, headers={"X-CSRF-Token": str(csrf), "Origin": server.base}
+        )
+
+
+async def test_leaving_the_group_closes_its_room_at_once(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    cat = await connect_as("cat")
+    await cat.join(world.group_id)
+    response = await _post_as(server, sessions, world, "cat", f"/groups/{world.slug}/leave", {})
+    assert response.status_code == 303
+    code, reason = await cat.closed()
+    assert code == 1008 and reason == "You left the group."
+
+
+async def test_disabling_an_account_closes_its_sockets_at_once(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    async with sessions() as db, db.begin():
+        await db.execute(update(User).where(User.id == world.users["olga"]).values(is_admin=True))
+    ben = await connect_as("ben")
+    await ben.join(world.group_id)
+    response = await _post_as(
+        server,
+        sessions,
+        world,
+        "olga",
+        "/admin",
+        {"user_id": world.users["ben"], "action": "disable"},
+    )
+    assert response.status_code == 303, response.text
+    code, reason = await ben.closed()
+    assert code == 1008 and reason == "This account is disabled."
+
+
+async def test_ending_one_session_closes_only_its_sockets(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    ana = await connect_as("ana")
+    await ana.join(world.group_id)
+    # Ana signs in a second time (another device) and ends the first session from it.
+    async with sessions() as db, db.begin():
+        from peerhub.security.sessions import start_session
+
+        user = await db.get(User, world.users["ana"])
+        assert user is not None
+        second = await start_session(db, server.settings, user, server.app.state.ctx.clock())
+    other = await Client.open(server, second.token)
+    await other.join(world.group_id)
+    csrf = second.row.csrf_token
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        http.cookies.set(server.settings.session_cookie_name, second.token)
+        response = await http.post(
+            "/account/sessions",
+            data={"session_id": world.session_ids["ana"]},
+            headers={"X-CSRF-Token": str(csrf), "Origin": server.base},
+        )
+    assert response.status_code == 303, response.text
+    assert (await ana.closed())[0] == 1008
+    await other.send("ping")
+    await other.expect("pong")
+    await other.close()
