@@ -20,7 +20,30 @@ from peerhub.realtime.models import RoomMessage
 from tests.conftest import run_sync
 from tests.realtime.conftest import Client, RTServer, World
 
-KEYS = ["v", "type", "room", "client_id", "body", "seq", "after", "before_seq", "rooms", "ref", "x"]
+KEYS = [
+    "v",
+    "type",
+    "room",
+    "client_id",
+    "body",
+    "seq",
+    "after",
+    "before_seq",
+    "rooms",
+    "ref",
+    "x",
+    # moderation frames
+    "user",
+    "minutes",
+    "reason",
+    "category",
+    "words",
+    "kind",
+    "value",
+    "locked",
+    "outcome",
+    "report",
+]
 TYPES = [
     "send",
     "subscribe",
@@ -35,6 +58,13 @@ TYPES = [
     "session.close",
     "room.settings",
     "mod.ban",
+    "mod.timeout",
+    "mod.redact",
+    "mod.queue",
+    "report.create",
+    "me.mute",
+    "me.block",
+    "me.controls",
     "",
 ]
 json_values = st.recursive(
@@ -62,6 +92,15 @@ def frames(draw: st.DrawFn, rooms: tuple[str, str]) -> str | bytes:
             fields["before_seq"] = draw(st.integers(1, 50))
         if frame_type == "read":
             fields["seq"] = draw(st.integers(0, 50))
+        if frame_type in ("mod.redact", "report.create"):
+            fields["seq"] = draw(st.integers(1, 50))
+            fields["category"] = draw(st.sampled_from(["unkind", "spam", "nope"]))
+        if frame_type in ("mod.timeout", "mod.ban", "me.block"):
+            fields["user"] = draw(st.sampled_from(["ben", "x" * 36, "../../etc"]))
+            fields["minutes"] = draw(st.integers(-5, 20000))
+        if frame_type == "me.mute":
+            fields["kind"] = draw(st.sampled_from(["word", "person", "colour"]))
+            fields["value"] = draw(st.text(max_size=90))
         if frame_type == "resume":
             fields = {"v": 1, "type": "resume", "rooms": {room: draw(st.integers(0, 20))}}
         return json.dumps(fields)
