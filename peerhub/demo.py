@@ -27,10 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import audit
 from peerhub.accounts import actions
+from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.db import transaction
 from peerhub.demo_data import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
     GROUPS,
     ORGANISATIONS,
     DemoAccount,
@@ -49,6 +51,7 @@ from peerhub.security.passwords import Passwords
 
 __all__ = [
     "DEMO_PASSWORD",
+    "DEMO_TOTP_SECRET",
     "DemoSummary",
     "Tally",
     "group_id",
@@ -102,6 +105,7 @@ class DemoSummary:
     groups: Tally
     tags: Tally
     memberships: Tally
+    two_factor: Tally = Tally()
     # Why something was left out, in words for the operator.
     skipped: tuple[str, ...] = ()
 
@@ -113,6 +117,7 @@ class DemoSummary:
             "groups": self.groups,
             "group tags": self.tags,
             "group memberships": self.memberships,
+            "two-step sign-in set up": self.two_factor,
         }
 
     @property
@@ -146,6 +151,7 @@ class _Loader:
     groups: _Count = field(default_factory=_Count)
     tags: _Count = field(default_factory=_Count)
     memberships: _Count = field(default_factory=_Count)
+    two_factor: _Count = field(default_factory=_Count)
     skipped: list[str] = field(default_factory=list)
     # Every demo account, found or made, by pseudonym; and whether this run may give
     # each one a role (see _grantee).
@@ -160,6 +166,7 @@ class _Loader:
             groups=self.groups.freeze(),
             tags=self.tags.freeze(),
             memberships=self.memberships.freeze(),
+            two_factor=self.two_factor.freeze(),
             skipped=tuple(self.skipped),
         )
 
@@ -170,6 +177,7 @@ class _Loader:
         groups = await self._groups(db, orgs)
         await self._tags(db, groups)
         await self._memberships(db, groups)
+        await self._two_factor(db)
         summary = self.summary()
         if summary.created:
             audit.record(
@@ -393,6 +401,36 @@ class _Loader:
                     continue
                 db.add(GroupTag(group_id=gid, kind=kind.value, value=value, position=position))
                 self.tags.created += 1
+        await db.flush()
+
+    async def _two_factor(self, db: AsyncSession) -> None:
+        """Set up two-step sign-in, with the published demo key, for every demo account
+        whose role needs it, so that the demo works for everyone who runs it (a key one
+        visitor chose would lock the others out). An account that already has two-step
+        sign-in, or is not ours (see _grantee), is left alone."""
+        wanted = [a.pseudonym for a in DEMO_ACCOUNTS if a.role != "member"]
+        ids = {p: self.users[p].id for p in wanted if p in self.users}
+        have = set(
+            await db.scalars(select(TwoFactor.user_id).where(TwoFactor.user_id.in_(ids.values())))
+        )
+        for pseudonym in wanted:
+            if pseudonym not in ids:
+                continue
+            if ids[pseudonym] in have:
+                self.two_factor.present += 1
+                continue
+            user = await self._grantee(pseudonym)
+            if user is None:
+                continue  # noted in the summary by _grantee
+            db.add(
+                TwoFactor(
+                    user_id=user.id,
+                    secret=DEMO_TOTP_SECRET,
+                    confirmed_at=self.now,
+                    updated_at=self.now,
+                )
+            )
+            self.two_factor.created += 1
         await db.flush()
 
     async def _memberships(self, db: AsyncSession, groups: dict[str, str]) -> None:

@@ -32,6 +32,11 @@ from peerhub.taxonomy import (
 
 # Every demo account uses it. Public on purpose: the README tells people to log in with it.
 DEMO_PASSWORD: Final = "peerhub-demo-2026"  # noqa: S105 - a published demo password
+# The two-step sign-in key of every demo account whose role needs it (admin,
+# professional, organisers, moderators). Public on purpose, like the password: add it
+# to an authenticator app once, or run `peerhub demo-code`. Base32 of
+# "peerhub demo 2fa key".
+DEMO_TOTP_SECRET: Final = "OBSWK4TIOVRCAZDFNVXSAMTGMEQGWZLZ"  # noqa: S105 - published, demo only
 
 Role = Literal["admin", "professional", "organiser", "moderator", "member"]
 Format = Literal["online", "in_person", "hybrid"]

@@ -291,6 +291,47 @@ async def sign_up(
     return response
 
 
+# A fixed key for tests (base32 of "12345678901234567890", RFC 6238's SHA-1 test key).
+TEST_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+def totp_code(at: datetime, secret: str = TEST_TOTP_SECRET) -> str:
+    """The authenticator app's code for ``secret`` at ``at``."""
+    from peerhub.security import totp
+
+    return totp.totp(totp.decode_secret(secret), at)
+
+
+async def enrol_2fa(target: Any, user_id: str, *, secret: str = TEST_TOTP_SECRET) -> str:
+    """Set up two-step sign-in for a person straight in the database, as if they had
+    confirmed it, so that tests can act as admins, organisers, moderators and verified
+    professionals (whose roles need it). ``target`` is an app, an httpx client of an
+    in-process app, or a session factory. Returns the secret."""
+    from peerhub.accounts.models_2fa import TwoFactor
+
+    app = getattr(getattr(target, "_transport", None), "app", target)
+    maker = app.state.ctx.sessions if hasattr(app, "state") else app
+    async with maker() as db, db.begin():
+        row = await db.get(TwoFactor, user_id)
+        if row is None:
+            row = TwoFactor(user_id=user_id)
+            db.add(row)
+        row.secret = secret
+        row.confirmed_at = datetime(2026, 1, 1, tzinfo=UTC)
+        row.pending_secret = None
+        row.last_step = None
+    return secret
+
+
+async def enrol_me(client: httpx.AsyncClient) -> str:
+    """Set up two-step sign-in for whoever ``client`` is signed in as; their user id."""
+    me = await client.get("/api/me")
+    assert me.status_code == 200, me.text
+    user_id: str = me.json()["id"]
+    await enrol_2fa(client, user_id)
+    return user_id
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from peerhub.models import AuditEvent, AuthSession, User
 from peerhub.security import throttle
-from tests.conftest import BASE, FakeClock, csrf_token, post_form, sign_up
+from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa, post_form, sign_up
 
 
 async def _user(app: object, pseudonym: str) -> User:
@@ -259,6 +259,7 @@ async def test_disabled_account_loses_every_session_and_cannot_sign_in(
         admin = await db.scalar(select(User).where(User.pseudonym == "Admin One"))
         assert admin is not None
         admin.is_admin = True
+    await enrol_2fa(app, admin.id)
     other = httpx.AsyncClient(transport=client._transport, base_url=BASE)
     async with other:
         await sign_up(other, "Troubled", "another long password")
@@ -321,6 +322,7 @@ async def test_professional_verification_by_admin(client: httpx.AsyncClient, app
             a = await db.scalar(select(User).where(User.pseudonym == "The Admin"))
             assert a is not None
             a.is_admin = True
+        await enrol_2fa(app, a.id)
         page = await admin.get("/admin")
         assert "Dr Jones" in page.text and "Example Surgery" in page.text
         r = await post_form(admin, "/admin", {"user_id": pro.id, "action": "verify"})

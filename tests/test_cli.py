@@ -105,3 +105,18 @@ def test_bad_smtp_settings_stop_start_up(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("peerhub: error: PEERHUB_SMTP_FROM:")
+
+
+def test_demo_code_prints_the_demo_accounts_current_code(tmp_path: Path) -> None:
+    import time
+
+    from peerhub.demo_data import DEMO_TOTP_SECRET
+    from peerhub.security import totp
+
+    before = time.time()
+    result = run(["demo-code"], tmp_path)
+    after = time.time()
+    assert result.returncode == 0, result.stderr
+    key = totp.decode_secret(DEMO_TOTP_SECRET)
+    assert result.stdout.strip() in {totp.totp(key, before), totp.totp(key, after)}
+    assert "changes in" in result.stderr

@@ -14,9 +14,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import taxonomy
-from peerhub.accounts import actions
+from peerhub.accounts import actions, twofactor
+from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.db import transaction
-from peerhub.demo import DEMO_PASSWORD, group_id, group_tags, load_demo, organisation_id
+from peerhub.demo import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    Tally,
+    group_id,
+    group_tags,
+    load_demo,
+    organisation_id,
+)
 from peerhub.demo_data import (
     DEMO_ACCOUNTS,
     GROUPS,
@@ -35,6 +44,7 @@ from peerhub.models import (
     TagKind,
     User,
 )
+from peerhub.security import totp
 from peerhub.security.passwords import Passwords
 
 NOW = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
@@ -496,6 +506,30 @@ async def test_demo_passwords_log_in(
         assert wrong.user is None
 
 
+async def test_accounts_whose_role_needs_it_have_the_published_two_step_key(
+    sessions: async_sessionmaker[AsyncSession], passwords: Passwords
+) -> None:
+    """Everyone running the demo can sign in as every role: no visitor's own key locks
+    the others out. Members keep it optional (and off)."""
+    summary = await load_demo(sessions, passwords, NOW)
+    privileged = [a for a in DEMO_ACCOUNTS if a.role != "member"]
+    assert summary.two_factor.created == len(privileged)
+    async with sessions() as db:
+        for account in DEMO_ACCOUNTS:
+            user = await _user(db, account.pseudonym)
+            row = await db.get(TwoFactor, user.id)
+            if account.role == "member":
+                assert row is None, account.pseudonym
+            else:
+                assert row is not None and row.enrolled, account.pseudonym
+                assert row.secret == DEMO_TOTP_SECRET
+                standing = await twofactor.standing(db, user)
+                assert standing.required and not standing.must_enrol, account.pseudonym
+    assert totp.decode_secret(DEMO_TOTP_SECRET) == b"peerhub demo 2fa key"
+    again = await load_demo(sessions, passwords, NOW)
+    assert again.two_factor == Tally(0, len(privileged))
+
+
 async def test_someone_elses_account_is_never_given_a_demo_role(
     sessions: async_sessionmaker[AsyncSession], passwords: Passwords
 ) -> None:
@@ -525,6 +559,9 @@ async def test_someone_elses_account_is_never_given_a_demo_role(
         gp = await _user(db, "demo-gp")
         assert gp.professional_status == "pending"
         assert await _count(db, Group) == len(GROUPS)
+        # Nor is someone else's account given the published two-step key.
+        taken = await _user(db, "demo-admin")
+        assert await db.get(TwoFactor, taken.id) is None
 
     again = await load_demo(sessions, passwords, NOW)
     assert again.created == 0

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from peerhub import logs
 from peerhub.models import User
-from tests.conftest import BASE, post_form
+from tests.conftest import BASE, enrol_2fa, post_form
 from tests.finding.conftest import add_group
 
 PASSWORD = "Secret-Words-Nobody-Logs-42"
@@ -40,6 +40,7 @@ async def test_secrets_and_bodies_never_reach_the_logs(
         me = await db.scalar(select(User).where(User.pseudonym == "Log Tester"))
         assert me is not None
         me.professional_status = "verified"
+    await enrol_2fa(sessions, me.id)  # verified professionals need two-step sign-in
     made = await post_form(
         client,
         "/groups/logged-group/refer",

@@ -7,10 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
+from peerhub.accounts import twofactor
+from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
 from peerhub.errors import FieldError, NotFound
 from peerhub.models import ProfessionalStatus, User
@@ -92,6 +94,9 @@ async def signup(
 class LoginResult:
     user: User | None
     retry_after: int = 0
+    # The password was right, but the person has set up two-step sign-in: no session
+    # until the code is given too (see accounts/twofactor.py).
+    second_factor: bool = False
 
     @property
     def throttled(self) -> bool:
@@ -136,10 +141,16 @@ async def authenticate(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash(password)
         audit.record(db, now, "password.rehashed", actor_id=user.id, subject_id=user.id)
+    second_factor = await twofactor.is_enrolled(db, user.id)
     audit.record(
-        db, now, "login.succeeded", actor_id=user.id, subject_id=user.id, client_ip=client_ip
+        db,
+        now,
+        "login.password_ok" if second_factor else "login.succeeded",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
     )
-    return LoginResult(user)
+    return LoginResult(user, second_factor=second_factor)
 
 
 async def login(
@@ -237,4 +248,18 @@ async def set_disabled(
         subject_id=user.id,
         sessions_ended=ended,
     )
+    return user
+
+
+async def reset_two_factor(db: AsyncSession, admin: User, user_id: str, now: datetime) -> User:
+    """For someone who lost both their phone and their recovery codes: an administrator
+    removes their two-step sign-in and ends their sessions. If their role needs it,
+    they are asked to set it up again as soon as they next sign in."""
+    user = await _target(db, user_id)
+    if user.id == admin.id:
+        raise FieldError("user", "Use your own two-step sign-in page to change yours.")
+    await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    await db.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
+    ended = await sessions.end_all_sessions(db, user.id)
+    audit.record(db, now, "2fa.reset", actor_id=admin.id, subject_id=user.id, sessions_ended=ended)
     return user

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from peerhub import audit, realtime
-from peerhub.accounts import actions
+from peerhub.accounts import actions, twofactor
+from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.models import ProfessionalStatus, User
@@ -119,7 +120,7 @@ async def login(request: Request) -> Response:
             client_ip=ip(request),
         )
         new = None
-        if result.user is not None:
+        if result.user is not None and not result.second_factor:
             new = await actions.login(
                 db,
                 app.settings,
@@ -144,6 +145,10 @@ async def login(request: Request) -> Response:
             status=429,
             headers={"Retry-After": str(result.retry_after)},
         )
+    if result.user is not None and result.second_factor:
+        from peerhub.accounts.twofactor_routes import start_second_step
+
+        return start_second_step(request, result.user, nxt)
     if new is None:
         return render(
             request,
@@ -185,10 +190,12 @@ async def _account_context(request: Request, user: User) -> dict[str, Any]:
     async with app.sessions() as db:
         my_groups = await group_queries.my_groups(db, user.id)
         organisations = await group_queries.my_organisations(db, user.id)
+        two_factor = await twofactor.standing(db, user)
     return {
         "my_groups": my_groups,
         "my_organisations": organisations,
         "organiser_of": len(organisations),
+        "two_factor": two_factor,
     }
 
 
@@ -282,12 +289,21 @@ async def admin_page(request: Request) -> Response:
                     )
                 ).all()
             )
+        two_factor_ids = set(
+            await db.scalars(
+                select(TwoFactor.user_id).where(
+                    TwoFactor.user_id.in_([u.id for u in found]),
+                    TwoFactor.confirmed_at.is_not(None),
+                )
+            )
+        )
     return render(
         request,
         "admin.html",
         {
             "pending": pending,
             "found": found,
+            "two_factor_ids": two_factor_ids,
             "q": query,
             "unverified_organisations": unverified,
             "verified_organisations": verified,
@@ -313,6 +329,8 @@ async def admin_action(request: Request) -> Response:
                 await actions.decide_professional(db, admin, user_id, now, verify=what == "verify")
             elif what in ("disable", "enable"):
                 await actions.set_disabled(db, admin, user_id, now, disabled=what == "disable")
+            elif what == "reset_2fa":
+                await actions.reset_two_factor(db, admin, user_id, now)
             elif what in ("verify_org", "unverify_org"):
                 await group_actions.verify_organisation(
                     db, admin, organisation_id, now, verified=what == "verify_org"
@@ -325,6 +343,8 @@ async def admin_action(request: Request) -> Response:
         return error(request, 422, exc.message, field=exc.field)
     if what == "disable":
         await realtime.disconnect_user(request.app, user_id, reason="This account is disabled.")
+    elif what == "reset_2fa":
+        await realtime.disconnect_user(request.app, user_id)
     return RedirectResponse("/admin?done=1", status_code=303)
 
 

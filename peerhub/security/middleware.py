@@ -1,6 +1,6 @@
-"""Pure ASGI middleware: security headers, authentication and CSRF.
+"""Pure ASGI middleware: security headers, authentication, the two-factor gate and CSRF.
 
-Order (outermost first): headers -> authentication -> CSRF -> routes.
+Order (outermost first): headers -> authentication -> two-factor gate -> CSRF -> routes.
 Starlette has no CSRF protection and no Origin check of its own, so both are here.
 """
 
@@ -11,13 +11,14 @@ import secrets
 from collections.abc import Iterable
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from peerhub.accounts import twofactor
 from peerhub.context import AppContext
 from peerhub.security import sessions
 from peerhub.security.tokens import keyed, same
@@ -113,7 +114,13 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"].startswith("/static/"):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/static/"):
+            # Static files need nobody: no session look-up. Error pages (a missing file,
+            # a wrong method) still render, as for someone signed out.
+            scope.setdefault("state", {})["auth"] = sessions.Auth(None, None, "")
             await self.app(scope, receive, send)
             return
         ctx = ctx_of(scope)
@@ -128,9 +135,12 @@ class AuthMiddleware:
             try:
                 async with ctx.sessions() as db, db.begin():
                     found = await sessions.resolve(db, settings, token, ctx.clock())
-                if found is not None:
+                    standing = await twofactor.standing(db, found[1]) if found else None
+                if found is not None and standing is not None:
                     row, user = found
-                    auth = sessions.Auth(user, row.id, row.csrf_token)
+                    auth = sessions.Auth(
+                        user, row.id, row.csrf_token, must_enrol_2fa=standing.must_enrol
+                    )
                 else:
                     stale_cookie = True
             except (SQLAlchemyError, OSError, TimeoutError):
@@ -172,6 +182,68 @@ class AuthMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookies)
+
+
+ENROL_PATH = "/account/2fa"
+# What someone who must set up two-step sign-in, and has not, can still reach.
+TWO_FACTOR_OPEN = frozenset(
+    {
+        "/",
+        "/crisis",
+        "/api/crisis-contacts",
+        "/healthz",
+        "/readyz",
+        "/signup",
+        "/login",
+        "/login/2fa",
+        "/logout",
+        ENROL_PATH,
+        "/account/sessions",
+        "/api/me",
+    }
+)
+
+
+class TwoFactorGate:
+    """Sends people whose role needs two-step sign-in, and who have not set it up, to do so.
+
+    Deny by default: until they have, such a person reaches only the paths in
+    :data:`TWO_FACTOR_OPEN` (the crisis route, signing in and out, setting up two-step
+    sign-in, their sessions). Every other page redirects to the set-up page (and back
+    afterwards); APIs answer 403 in JSON. A privileged page added later is covered
+    without anyone remembering to add a check. Everyone else passes straight through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        auth = scope.get("state", {}).get("auth") if scope["type"] != "lifespan" else None
+        if (
+            not isinstance(auth, sessions.Auth)
+            or not auth.must_enrol_2fa
+            or scope["path"] in TWO_FACTOR_OPEN
+            or scope["path"].startswith("/static/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        headers = Headers(scope=scope)
+        response: Response
+        if scope["path"].startswith("/api/") or wants_json(headers):
+            response = JSONResponse(
+                {"error": "Set up two-step sign-in first.", "enrol": ENROL_PATH}, status_code=403
+            )
+        else:
+            target = ENROL_PATH
+            if scope["method"] in ("GET", "HEAD"):
+                query = scope.get("query_string", b"").decode("latin-1")
+                here = scope["path"] + (f"?{query}" if query else "")
+                target += "?next=" + quote(here, safe="")
+            response = RedirectResponse(target, status_code=303)
+        await response(scope, receive, send)
 
 
 def _origin(url: str) -> str | None:

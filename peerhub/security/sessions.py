@@ -28,6 +28,9 @@ class Auth:
     user: User | None
     session_id: str | None
     csrf_token: str
+    # Signed in, but their role needs two-step sign-in and they have not set it up:
+    # the two-factor gate (security/middleware.py) sends them to /account/2fa.
+    must_enrol_2fa: bool = False
 
     @property
     def signed_in(self) -> bool:
@@ -83,6 +86,17 @@ async def resolve(
 
 async def end_session(db: AsyncSession, session_id: str) -> None:
     await db.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+
+async def end_other_sessions(db: AsyncSession, user_id: str, keep: str | None) -> list[str]:
+    """End every session of the person but ``keep``; the ids of those ended."""
+    query = select(AuthSession.id).where(AuthSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    ids = list((await db.scalars(query)).all())
+    if ids:
+        await db.execute(delete(AuthSession).where(AuthSession.id.in_(ids)))
+    return ids
 
 
 async def end_all_sessions(db: AsyncSession, user_id: str) -> int:

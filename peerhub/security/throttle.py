@@ -39,6 +39,15 @@ def address_key(ip: str) -> str:
     return f"ip:{ip}"
 
 
+def second_factor_key(user_id: str) -> str:
+    """Wrong two-step codes (and re-entered passwords on the two-step page) count here.
+
+    Apart from the password counter on purpose: a correct password clears that one,
+    so someone who knows the password could otherwise reset the count between guesses.
+    """
+    return f"2fa:{user_id}"
+
+
 async def check(db: AsyncSession, keys: list[str], now: datetime) -> Verdict:
     rows = (await db.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))).scalars()
     wait = 0.0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from peerhub.demo import load_demo
 from peerhub.models import DemandRecord, GroupMember, SavedNeeds, User, WaitlistEntry
-from tests.conftest import FakeClock, post_form, sign_up
+from tests.conftest import FakeClock, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group, add_user
 
 
@@ -136,6 +136,7 @@ async def test_demand_report_suppresses_small_numbers(
         me = await db.scalar(select(User).where(User.pseudonym == "Just A Member"))
         assert me is not None
         me.is_admin = True
+    await enrol_2fa(sessions, me.id)
     page = await client.get("/organise/demand")
     assert page.status_code == 200
     assert "Somali" in page.text and "<td>6</td>" in page.text
@@ -212,5 +213,6 @@ async def test_admin_allocates_from_the_page(client: httpx.AsyncClient, sessions
         me = await db.scalar(select(User).where(User.pseudonym == "Alloc Admin"))
         assert me is not None
         me.is_admin = True
+    await enrol_2fa(sessions, me.id)
     r = await post_form(client, "/admin/allocate", {})
     assert r.status_code == 303 and r.headers["location"] == "/waiting-lists?offered=0"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import Group, Organisation, User
-from tests.conftest import BASE, csrf_token, post_form, sign_up
+from tests.conftest import BASE, csrf_token, enrol_me, post_form, sign_up
 
 
 @dataclass
@@ -111,6 +111,8 @@ async def register_org(client: httpx.AsyncClient, name: str = "Calder Peer Netwo
         {"name": name, "description": "Peer groups.", "lived_experience_led": "yes"},
     )
     assert response.status_code == 303, response.text
+    # Organisers need two-step sign-in before they can use anything else.
+    await enrol_me(client)
     return response.headers["location"].split("/")[3].split("?")[0]
 
 

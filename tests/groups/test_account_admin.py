@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from peerhub.models import User
-from tests.conftest import sign_up
+from tests.conftest import enrol_2fa, enrol_me, sign_up
 from tests.groups.helpers import create_group, org_row, person, post, register_org
 
 
@@ -16,6 +16,7 @@ async def _make_admin(app: Any, pseudonym: str) -> None:
     async with app.state.ctx.sessions() as db, db.begin():
         user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
         user.is_admin = True
+    await enrol_2fa(app, user.id)
 
 
 async def test_the_account_page_shows_every_group_with_role_and_status(
@@ -43,6 +44,7 @@ async def test_the_account_page_shows_every_group_with_role_and_status(
             f"/organise/groups/{group_id}/moderators",
             {"pseudonym": "Sky", "action": "appoint"},
         )
+        await enrol_me(sky)  # moderators need two-step sign-in
         account = await sky.get("/account")
         text = account.text
         # Ordered: places held, then requests, then waiting lists; each linked.

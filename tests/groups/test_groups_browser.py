@@ -12,7 +12,7 @@ from sqlalchemy import select
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import User
 from tests.browser.conftest import assert_accessible, assert_fits_narrow_screen
-from tests.conftest import LiveServer, run_sync
+from tests.conftest import LiveServer, enrol_2fa, run_sync
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a calm walk by the river"
@@ -34,14 +34,20 @@ def sign_up(page: Any, base: str, pseudonym: str) -> None:
     page.wait_for_url(base + "/account")
 
 
-def make_admin(db_url: str, pseudonym: str) -> None:
+def make_admin(db_url: str, pseudonym: str, *, admin: bool = True) -> None:
+    """Make the person an admin (or not) and set up their two-step sign-in, which
+    admins and organisers need (tests/browser/test_two_factor_browser.py covers
+    setting it up through the pages)."""
+
     async def promote() -> None:
         engine = make_engine(db_url)
         try:
-            async with make_sessionmaker(engine)() as db, db.begin():
+            maker = make_sessionmaker(engine)
+            async with maker() as db, db.begin():
                 user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
                 assert user is not None
-                user.is_admin = True
+                user.is_admin = admin
+            await enrol_2fa(maker, user.id)
         finally:
             await engine.dispose()
 
@@ -60,7 +66,7 @@ def test_organiser_creates_a_group_and_a_person_joins_it(
         org_page, member, admin = (c.new_page() for c in contexts)
         for p in (org_page, member, admin):
             p.set_default_timeout(10_000)
-        _organiser_registers_and_creates(org_page, base)
+        _organiser_registers_and_creates(org_page, base, db_url)
         slug = org_page.get_by_role("link", name="See the public page").get_attribute("href")
         assert slug and slug.startswith("/groups/")
         _person_asks_to_join(member, base, slug)
@@ -79,8 +85,9 @@ def test_organiser_creates_a_group_and_a_person_joins_it(
             c.close()
 
 
-def _organiser_registers_and_creates(page: Any, base: str) -> None:
+def _organiser_registers_and_creates(page: Any, base: str, db_url: str) -> None:
     sign_up(page, base, "Olu")
+    make_admin(db_url, "Olu", admin=False)  # two-step sign-in, for organisers
     page.get_by_role("link", name="Register your organisation").click()
     page.wait_for_url(base + "/organise")
     check(page, "organise home, empty")

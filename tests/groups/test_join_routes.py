@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from tests.conftest import BASE, post_form, sign_up
+from tests.conftest import BASE, enrol_me, post_form, sign_up
 from tests.groups.helpers import (
     RecordingSender,
     anonymous,
@@ -145,6 +145,7 @@ async def test_declining_needs_a_kind_message_and_sends_nothing_without_email(
             f"/organise/groups/{group_id}/moderators",
             {"pseudonym": "Moss", "action": "appoint"},
         )
+        await enrol_me(moss)  # moderators need two-step sign-in
         await post(sky, f"/groups/{SLUG}/join", {})
         sky_id = (await user_row(app.state.ctx.sessions, "Sky")).id
         path = f"/organise/groups/{group_id}/requests"

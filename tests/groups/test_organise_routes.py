@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from peerhub.models import AuditEvent, GroupMember, Organisation, User
-from tests.conftest import FakeClock, sign_up
+from tests.conftest import FakeClock, enrol_2fa, enrol_me, sign_up
 from tests.groups.helpers import (
     anonymous,
     create_group,
@@ -40,6 +40,7 @@ async def _make_admin(app: Any, pseudonym: str) -> None:
     async with app.state.ctx.sessions() as db, db.begin():
         user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
         user.is_admin = True
+    await enrol_2fa(app, user.id)
 
 
 async def test_registering_and_editing_an_organisation(
@@ -104,6 +105,7 @@ async def test_adding_an_organiser_by_name(client: httpx.AsyncClient, app: Any) 
             client, f"/organise/organisations/{org_id}/organisers", {"pseudonym": "priya"}
         )
         assert added.status_code == 303
+        await enrol_me(priya)
         page = await priya.get(f"/organise/organisations/{org_id}")
         assert page.status_code == 200 and "Priya (you)" in page.text and "Olu" in page.text
         twice = await post(
@@ -284,6 +286,7 @@ async def test_appointing_and_removing_moderators(client: httpx.AsyncClient, app
         assert nobody.status_code == 422 and errors_in(nobody) == ["pseudonym"]
         ok = await post(client, path, {"pseudonym": "moss", "action": "appoint"})
         assert ok.status_code == 303
+        await enrol_me(mo)
         page = await mo.get(f"/organise/groups/{group_id}")
         assert page.status_code == 200
         assert "Appoint a moderator" not in page.text  # organisers only

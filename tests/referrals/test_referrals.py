@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from peerhub.models import Consent, GroupMember, ProfessionalStatus, Referral, User
 from peerhub.referrals import actions
-from tests.conftest import BASE, post_form, sign_up
+from tests.conftest import BASE, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group, add_user
 
 CODE = re.compile(r'<strong class="code">([A-Z0-9-]+)</strong>')
@@ -23,6 +23,9 @@ async def _as(client: httpx.AsyncClient, name: str, sessions, **flags: object) -
         assert user is not None
         for key, value in flags.items():
             setattr(user, key, value)
+    # Verified professionals and moderators need two-step sign-in; set it up for everyone
+    # here (these tests are about referrals, not about signing in).
+    await enrol_2fa(sessions, user.id)
     return user
 
 
