@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest browser bench clean
+.PHONY: run test lint typecheck audit lock pytest browser bench clean
 
 $(BIN)/peerhub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ run: $(BIN)/peerhub
 	$(BIN)/peerhub demo
 	$(BIN)/peerhub serve --host $(HOST) --port $(PORT)
 
-## Every check: lint, types, tests on SQLite and PostgreSQL, browser tests.
-test: lint typecheck pytest
+## Every check: lint, types, known vulnerabilities, tests on SQLite and PostgreSQL, browser tests.
+test: lint typecheck audit pytest
 
 lint: $(BIN)/peerhub
 	$(BIN)/ruff check .
@@ -27,6 +27,17 @@ lint: $(BIN)/peerhub
 
 typecheck: $(BIN)/peerhub
 	$(BIN)/mypy
+
+## pip-audit of requirements.lock. Skips with one line saying so ONLY when no
+## vulnerability service can be reached (PEERHUB_AUDIT_REQUIRED=1: fail instead);
+## see docs/security.md, "Dependency audit".
+audit: $(BIN)/peerhub
+	$(BIN)/python tools/audit.py requirements.lock
+
+## Re-pin requirements.lock from the virtual environment (after changing pyproject.toml).
+lock: $(BIN)/peerhub
+	@echo "# Pinned from .venv by \`make lock\` (pip freeze --exclude-editable); audited by \`make audit\`." > requirements.lock
+	$(BIN)/pip freeze --exclude-editable >> requirements.lock
 
 pytest: $(BIN)/peerhub
 	$(BIN)/pytest

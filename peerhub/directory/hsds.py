@@ -28,6 +28,7 @@ from peerhub.directory import hsds_map as m
 from peerhub.directory import query
 from peerhub.directory.params import (
     HSDS_MAX_PER_PAGE,
+    MAX_PAGE,
     Invalid,
     parse_api,
     parse_api_list,
@@ -360,7 +361,11 @@ def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 
 _PAGE: Final = [
-    _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    _param(
+        "page",
+        f"Page number, 1 to {MAX_PAGE}.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    ),
     _param(
         "per_page",
         f"Items per page, 1 to {HSDS_MAX_PER_PAGE}.",

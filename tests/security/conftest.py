@@ -1,0 +1,70 @@
+"""Module-scoped fixtures for the security tests: one app and one world per module.
+
+The tests here walk every route for every role, so building the people once per
+module (not once per test) keeps them fast. Modules that use these fixtures run
+their tests on the module's event loop (``pytestmark = pytest.mark.asyncio(
+loop_scope="module")``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+
+from peerhub.app import create_app
+from tests.conftest import (
+    BASE,
+    Backend,
+    FakeClock,
+    _empty_all_tables,
+    _pg_required,
+    make_settings,
+    run_sync,
+)
+from tests.security.support import World, build_world
+
+
+@pytest.fixture(scope="module")
+def module_db(backends: dict[str, Backend], backend_name: str) -> str:
+    """The backend's database, emptied once for this module (cf. ``db_url``)."""
+    backend = backends.get(backend_name)
+    if backend is None or backend.url is None:
+        reason = backend.error if backend else "not requested"
+        if backend_name == "postgres" and _pg_required():
+            pytest.fail(f"PostgreSQL is required but unavailable: {reason}")
+        pytest.skip(f"{backend_name} unavailable: {reason}")
+    run_sync(_empty_all_tables, backend.url)
+    return backend.url
+
+
+@contextlib.asynccontextmanager
+async def running_app(db: str, data_dir: Path, base: str) -> AsyncIterator[Starlette]:
+    # A WebSocket listener on a free loopback port, so that the room page and
+    # /api/realtime answer as they do in production (not 503).
+    extra = {"ws_port": 0, "ws_host": "127.0.0.1"}
+    settings = make_settings(db, data_dir, base_url=base, extra=extra)
+    app = create_app(settings, clock=FakeClock())
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def world_on(db: str, data_dir: Path, base: str, tag: str) -> AsyncIterator[World]:
+    async with running_app(db, data_dir, base) as app:
+        world = await build_world(app, base, tag)
+        try:
+            yield world
+        finally:
+            await world.aclose()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """An app on plain http with a person in every role of the matrix."""
+    async with world_on(module_db, tmp_path_factory.mktemp("world"), BASE, "Sec") as built:
+        yield built
