@@ -1,4 +1,4 @@
-"""The ``peerhub`` command: serve, migrate, demo, create-admin, allocate."""
+"""The ``peerhub`` command: serve, migrate, demo, create-admin, allocate, retention."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from peerhub.context import system_clock
     from peerhub.db import make_engine, make_sessionmaker
-    from peerhub.demo import DEMO_PASSWORD, load_demo
+    from peerhub.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
+    from peerhub.security import totp
     from peerhub.security.passwords import Passwords
 
     _migrate(settings)
@@ -114,6 +115,27 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         f"Demo accounts (password: {DEMO_PASSWORD}): demo-admin, demo-organiser, "
         "demo-moderator, demo-gp, demo-member"
     )
+    print(
+        "Two-step sign-in: every demo account but demo-member also asks for a code. "
+        f"Add this key to an authenticator app: {totp.grouped(DEMO_TOTP_SECRET)}\n"
+        "  (or open "
+        f"{totp.provisioning_uri(DEMO_TOTP_SECRET, 'demo accounts', 'PeerHub demo')}),\n"
+        "  or run `peerhub demo-code` for the current code."
+    )
+    return 0
+
+
+def cmd_demo_code(settings: Settings, args: argparse.Namespace) -> int:
+    """The demo accounts' current sign-in code (their key is public: demo only)."""
+    import time
+
+    from peerhub.demo import DEMO_TOTP_SECRET
+    from peerhub.security import totp
+
+    now = time.time()
+    left = totp.STEP - int(now) % totp.STEP
+    print(totp.totp(totp.decode_secret(DEMO_TOTP_SECRET), now))
+    print(f"(the code for the demo accounts; it changes in {left} seconds)", file=sys.stderr)
     return 0
 
 
@@ -185,6 +207,40 @@ def cmd_allocate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    from peerhub.context import system_clock
+    from peerhub.db import make_engine, make_sessionmaker
+    from peerhub.privacy.retention import Purged, purge
+
+    if args.batch_size < 1:
+        raise CommandError("--batch-size must be at least 1")
+
+    async def run() -> list[Purged]:
+        engine = make_engine(settings.database_url)
+        try:
+            return await purge(
+                make_sessionmaker(engine), system_clock(), batch_size=args.batch_size
+            )
+        finally:
+            await engine.dispose()
+
+    results = asyncio.run(run())
+    for r in results:
+        print(
+            f"{r.slug}: {r.messages} message{'s' if r.messages != 1 else ''} older than "
+            f"{r.days} day{'s' if r.days != 1 else ''} deleted, {r.reports} resolved "
+            f"report{'s' if r.reports != 1 else ''}, {r.alerts} handled crisis "
+            f"alert{'s' if r.alerts != 1 else ''}"
+        )
+    total = sum(r.messages for r in results)
+    groups = len(results)
+    print(
+        f"{total} message{'s' if total != 1 else ''} deleted in {groups} "
+        f"group{'s' if groups != 1 else ''} with a retention setting"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerhub",
@@ -225,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
 
+    demo_code = sub.add_parser(
+        "demo-code",
+        help="print the demo accounts' current two-step sign-in code",
+        description="Print the 6-digit code that the demo accounts' published key gives "
+        "now, for signing in to a demo without an authenticator app.",
+    )
+    demo_code.set_defaults(func=cmd_demo_code)
+
     admin = sub.add_parser(
         "create-admin",
         help="create an administrator account",
@@ -248,6 +312,21 @@ def build_parser() -> argparse.ArgumentParser:
         "assignment (how well the group fits, plus time waited). Offers last 7 days.",
     )
     alloc.set_defaults(func=cmd_allocate)
+
+    keep = sub.add_parser(
+        "retention",
+        help="delete room messages older than each group's retention setting",
+        description="For each group whose organisers set how many days its room keeps "
+        "messages, delete older messages (and resolved reports and handled crisis "
+        "alerts), in batches. Run it daily. Groups without a setting keep everything.",
+    )
+    keep.add_argument(
+        "--batch-size",
+        type=int,
+        default=500,
+        help="rows deleted per transaction (default 500)",
+    )
+    keep.set_defaults(func=cmd_retention)
     return parser
 
 

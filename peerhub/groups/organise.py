@@ -29,6 +29,7 @@ from peerhub.groups.validation import (
 )
 from peerhub.groups.web import day, field, form_values, guarded, invalid, when
 from peerhub.models import Group, GroupRole, Organisation, User
+from peerhub.privacy import retention
 from peerhub.schedule import describe
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
@@ -273,6 +274,7 @@ async def create_group(request: Request) -> Response:
         return invalid(request, "organise/group_form.html", context, exc)
     async with transaction(app.sessions) as db:
         group = await actions.create_group(db, user, org_id, data, app.clock())
+        await retention.set_retention(db, user, group.id, data.message_retention_days, app.clock())
     if wants_json(request.headers):
         return JSONResponse({"id": group.id, "slug": group.slug}, status_code=201)
     return _see_other(f"/organise/groups/{group.id}?done=created")
@@ -287,7 +289,9 @@ async def edit_group_page(request: Request) -> Response:
         group, _ = await actions.group_for(
             db, user, request.path_params["group_id"], GroupRole.ORGANISER
         )
+        days = await retention.retention_days(db, group.id)
     values, lists = _group_values(group)
+    values["message_retention_days"] = "" if days is None else str(days)
     return render(
         request,
         "organise/group_form.html",
@@ -312,6 +316,7 @@ async def update_group(request: Request) -> Response:
         return invalid(request, "organise/group_form.html", context, exc)
     async with transaction(app.sessions) as db:
         await actions.update_group(db, user, group_id, data, app.clock())
+        await retention.set_retention(db, user, group_id, data.message_retention_days, app.clock())
     return _see_other(f"/organise/groups/{group_id}?done=saved")
 
 

@@ -21,6 +21,7 @@ from peerhub import geo
 from peerhub.accounts.actions import clean_email
 from peerhub.errors import FieldError
 from peerhub.groups.languages import language_list
+from peerhub.privacy.models import MAX_RETENTION_DAYS
 from peerhub.schedule import LOCAL_FORMAT, ScheduleError, parse_local, validate_rrule, zone
 from peerhub.taxonomy import ACCESS_CODES, COMMUNITY_CODES, STAGE_CODES, TOPIC_CODES
 
@@ -280,6 +281,8 @@ class GroupInput:
     dtstart_local: str = ""
     rrule: str = ""
     duration_minutes: int = 90
+    # Days the group's room keeps messages; None keeps them (peerhub/privacy/retention.py).
+    message_retention_days: int | None = None
 
 
 def _first_session(values: Mapping[str, str]) -> datetime:
@@ -405,6 +408,12 @@ def parse_group(values: Mapping[str, str], lists: Mapping[str, list[str]]) -> Gr
         lambda: whole_number(values, "duration_minutes", 15, 12 * 60, label="The length"), None
     )
     group.duration_minutes = duration or 90
+    group.message_retention_days = c.check(
+        lambda: whole_number(
+            values, "message_retention_days", 1, MAX_RETENTION_DAYS, label="The number of days"
+        ),
+        None,
+    )
     c.raise_if_any()
     return group
 

@@ -1,0 +1,608 @@
+"""Everything PeerHub holds about a person, as one JSON document.
+
+The export is the person's right of access and portability (UK GDPR articles 15 and
+20). It is built from the database at the moment it is asked for; nothing is cached.
+
+Every column in the schema that can hold a person's id is listed either in
+:data:`COVERED` (the export section that carries it) or in :data:`EXCLUDED` (why it is
+left out). ``tests/privacy/test_export.py`` walks ``Base.metadata`` and fails when a new
+column holding a person's id is in neither, so a new table cannot silently escape the
+export (or the erasure, whose checks read the same lists).
+
+Never exported: the password hash, session token hashes and CSRF tokens, two-step
+secrets and recovery-code hashes (:data:`SECRET_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Table, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
+from peerhub.models import (
+    AuditEvent,
+    AuthSession,
+    Base,
+    Block,
+    Consent,
+    Group,
+    GroupMember,
+    JoinAnswer,
+    Organisation,
+    OrganisationOrganiser,
+    Referral,
+    ReferralEvent,
+    SavedNeeds,
+    User,
+    WaitlistEntry,
+)
+from peerhub.moderation.models import CrisisAlert, PersonalMute, Report, RoomModeration, Sanction
+from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.security.sessions import describe_device
+
+EXPORT_FORMAT = "peerhub-personal-data"
+EXPORT_VERSION = 1
+
+# Column names that hold a person's id even where they are not foreign keys.
+PERSON_COLUMN_NAMES = frozenset(
+    {
+        "user_id",
+        "sender_id",
+        "reporter_id",
+        "actor_id",
+        "subject_id",
+        "professional_id",
+        "person_user_id",
+        "blocked_user_id",
+    }
+)
+
+# "table.column" -> the export section that carries it.
+COVERED: dict[str, str] = {
+    "auth_sessions.user_id": "sign_in_sessions",
+    "two_factor.user_id": "two_step_sign_in",
+    "recovery_codes.user_id": "two_step_sign_in",
+    "organisation_organisers.user_id": "organisations",
+    "group_members.user_id": "group_memberships, join_requests",
+    "join_answers.user_id": "join_answers",
+    "waitlist_entries.user_id": "waiting_lists",
+    "saved_needs.user_id": "saved_needs",
+    "referrals.person_user_id": "referrals_about_you",
+    "referrals.professional_id": "referrals_you_made",
+    "consents.user_id": "consents",
+    "blocks.user_id": "blocks",
+    "personal_mutes.user_id": "personal_mutes",
+    "reports.reporter_id": "reports_you_made",
+    "crisis_alerts.user_id": "crisis_alerts",
+    "sanctions.user_id": "sanctions",
+    "room_messages.sender_id": "room_messages",
+    "room_read_positions.user_id": "room_read_positions",
+    "room_rules_acceptances.user_id": "room_rules_acceptances",
+    "room_moderation.pinned_by": "pinned_announcements",
+    "audit_events.actor_id": "security_events",
+    "audit_events.subject_id": "security_events",
+    # The person's own details and choices (peerhub/sharing), exported whole.
+    "person_profiles.user_id": "profile",
+    "sharing_choices.user_id": "sharing_choices",
+    "crisis_plans.user_id": "crisis_plan",
+}
+
+# "table.column" -> why the export leaves it out. Shown in the export itself.
+EXCLUDED: dict[str, str] = {
+    "blocks.blocked_user_id": (
+        "Who has blocked you: a block is the other person's private safety choice, and "
+        "telling you could put them at risk."
+    ),
+    "reports.subject_id": (
+        "Reports other people made about you: they would identify who reported you, and "
+        "people must be safe to report. Any action taken against you is under 'sanctions'."
+    ),
+    "reports.resolved_by": "Which moderator handled a report: moderators' work, about others.",
+    "crisis_alerts.handled_by": (
+        "Which moderator saw to a crisis alert: moderators' work. The export says whether "
+        "and when a moderator saw each alert about your messages, not who."
+    ),
+    "sanctions.created_by": (
+        "Which moderator timed out or banned someone: moderators' work. The reason given "
+        "to you is exported under 'sanctions'."
+    ),
+    "sanctions.lifted_by": "Which moderator lifted a sanction: moderators' work.",
+    "join_answers.answered_by": (
+        "Answers you gave, as a moderator, to other people's requests to join: records "
+        "about those people."
+    ),
+    "moderation_events.actor_id": (
+        "The group's moderation log (who did what, as a moderator): a record of the "
+        "group's moderators' decisions, kept for accountability. What was done to you is "
+        "under 'sanctions'."
+    ),
+    "moderation_events.subject_id": (
+        "The group's moderation log entries about you: the same facts as 'sanctions', "
+        "with the moderators who acted, which are not yours to receive."
+    ),
+    "referral_events.actor_id": (
+        "Who changed a referral's state: each referral about you is exported with its "
+        "history (when and why), without the group member who made each change."
+    ),
+    "rooms.opened_by": (
+        "Which moderator opened a room's current session: room state, not about you. "
+        "Sessions you opened are events in the room's log."
+    ),
+    "consents.subject_id": (
+        "Not a person: the thing a consent is about (a referral, a group); exported with "
+        "each consent."
+    ),
+}
+
+# Never part of any export (or of anything else shown to anyone).
+SECRET_COLUMNS = frozenset(
+    {
+        "users.password_hash",
+        "auth_sessions.token_hash",
+        "auth_sessions.csrf_token",
+        "two_factor.secret",
+        "two_factor.pending_secret",
+        "two_factor.last_step",
+        "recovery_codes.code_hash",
+        "referrals.code_hash",
+    }
+)
+
+# Tables that are only the person's own rows, exported whole (but for secrets).
+OWNED_TABLES: dict[str, str] = {
+    "person_profiles": "profile",
+    "sharing_choices": "sharing_choices",
+    "crisis_plans": "crisis_plan",
+}
+SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan"})
+
+
+def person_columns() -> list[Column[Any]]:
+    """Every column of the schema that can hold a person's id."""
+    found: list[Column[Any]] = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            to_users = any(fk.column.table.name == "users" for fk in column.foreign_keys)
+            by_name = column.name in PERSON_COLUMN_NAMES or column.name.endswith("_by")
+            if table.name != "users" and (to_users or by_name):
+                found.append(column)
+    return found
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def _row(table: Table, values: Any) -> dict[str, Any]:
+    """A row of an owned table, minus its owner's id and any secret."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name == "user_id" or f"{table.name}.{column.name}" in SECRET_COLUMNS:
+            continue
+        out[column.name] = _plain(values[column.name])
+    return out
+
+
+async def _names(db: AsyncSession, ids: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = await db.execute(select(User.id, User.pseudonym).where(User.id.in_(wanted)))
+    return {uid: name for uid, name in rows}
+
+
+async def _groups(db: AsyncSession, ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await db.execute(select(Group.id, Group.name, Group.slug).where(Group.id.in_(wanted)))
+    return {gid: {"id": gid, "name": name, "slug": slug} for gid, name, slug in rows}
+
+
+def _not_included() -> list[dict[str, str]]:
+    return [{"what": key, "why": why} for key, why in sorted(EXCLUDED.items())]
+
+
+async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str, Any]:
+    """Everything PeerHub holds about ``user``, as plain JSON-ready values."""
+    uid = user.id
+    out: dict[str, Any] = {
+        "about": {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "exported_at": iso(now),
+            "explanation": (
+                "Everything PeerHub holds about you. Times are UTC. Your password, "
+                "sign-in tokens and two-step secrets are never included: PeerHub keeps "
+                "only one-way hashes of them. 'not_included' lists what is left out on "
+                "purpose, and why."
+            ),
+            "not_included": _not_included(),
+        },
+        "account": {
+            "id": uid,
+            "pseudonym": user.pseudonym,
+            "email": user.email,
+            "is_admin": user.is_admin,
+            "professional_status": user.professional_status,
+            "professional_role": user.professional_role,
+            "professional_organisation": user.professional_organisation,
+            "disabled_at": iso(user.disabled_at),
+            "created_at": iso(user.created_at),
+            "updated_at": iso(user.updated_at),
+        },
+    }
+    out["sign_in_sessions"] = [
+        {
+            "device": describe_device(s.user_agent),
+            "user_agent": s.user_agent,
+            "started_at": iso(s.created_at),
+            "last_used_at": iso(s.last_seen_at),
+            "ends_at": iso(s.expires_at),
+        }
+        for s in await db.scalars(
+            select(AuthSession).where(AuthSession.user_id == uid).order_by(AuthSession.created_at)
+        )
+    ]
+    out["two_step_sign_in"] = await _two_factor(db, uid)
+    out["organisations"] = [
+        {"id": org.id, "name": org.name, "slug": org.slug, "organiser_since": iso(added)}
+        for org, added in await db.execute(
+            select(Organisation, OrganisationOrganiser.added_at)
+            .join(OrganisationOrganiser, OrganisationOrganiser.organisation_id == Organisation.id)
+            .where(OrganisationOrganiser.user_id == uid)
+            .order_by(Organisation.name)
+        )
+    ]
+    await _groups_part(db, uid, out)
+    out["saved_needs"] = await _saved_needs(db, uid)
+    out["referrals_about_you"] = await _referrals_about(db, uid)
+    out["referrals_you_made"] = await _referrals_made(db, user)
+    out["consents"] = [
+        {
+            "kind": c.kind,
+            "about": c.subject_id,
+            "granted": c.granted,
+            "version": c.version,
+            "at": iso(c.at),
+        }
+        for c in await db.scalars(
+            select(Consent).where(Consent.user_id == uid).order_by(Consent.id)
+        )
+    ]
+    await _personal_controls(db, uid, out)
+    await _moderation_part(db, uid, out)
+    await _rooms_part(db, uid, out)
+    out["security_events"] = await _security_events(db, uid)
+    for table_name, section in OWNED_TABLES.items():
+        table = Base.metadata.tables.get(table_name)
+        if table is None:
+            continue
+        found = await db.execute(table.select().where(table.c.user_id == uid))
+        rows = [_row(table, r) for r in found.mappings()]
+        out[section] = (rows[0] if rows else None) if section in SINGLE_ROW_SECTIONS else rows
+    return out
+
+
+async def _two_factor(db: AsyncSession, uid: str) -> dict[str, Any]:
+    row = await db.get(TwoFactor, uid)
+    codes = list(await db.scalars(select(RecoveryCode).where(RecoveryCode.user_id == uid)))
+    return {
+        "enabled": bool(row is not None and row.enrolled),
+        "set_up_at": iso(row.confirmed_at) if row is not None else None,
+        "recovery_codes": {
+            "issued": len(codes),
+            "used": sorted(iso(c.used_at) or "" for c in codes if c.used_at is not None),
+        },
+    }
+
+
+async def _groups_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
+    members = list(
+        await db.scalars(
+            select(GroupMember).where(GroupMember.user_id == uid).order_by(GroupMember.joined_at)
+        )
+    )
+    answers = list(
+        await db.scalars(
+            select(JoinAnswer).where(JoinAnswer.user_id == uid).order_by(JoinAnswer.answered_at)
+        )
+    )
+    waiting = list(
+        await db.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.user_id == uid)
+            .order_by(WaitlistEntry.created_at)
+        )
+    )
+    groups = await _groups(
+        db,
+        [m.group_id for m in members]
+        + [a.group_id for a in answers]
+        + [w.group_id for w in waiting],
+    )
+    out["group_memberships"] = [
+        {"group": groups.get(m.group_id), "role": m.role, "since": iso(m.joined_at)}
+        for m in members
+        if m.status == "active"
+    ]
+    out["join_requests"] = [
+        {"group": groups.get(m.group_id), "asked_at": iso(m.joined_at)}
+        for m in members
+        if m.status == "requested"
+    ]
+    out["join_answers"] = [
+        {
+            "group": groups.get(a.group_id),
+            "accepted": a.accepted,
+            "message": a.message,
+            "answered_at": iso(a.answered_at),
+        }
+        for a in answers
+    ]
+    out["waiting_lists"] = [
+        {
+            "group": groups.get(w.group_id),
+            "status": w.status,
+            "fit": w.fit,
+            "since": iso(w.created_at),
+            "offered_at": iso(w.offered_at),
+        }
+        for w in waiting
+    ]
+
+
+async def _saved_needs(db: AsyncSession, uid: str) -> dict[str, Any] | None:
+    saved = await db.get(SavedNeeds, uid)
+    if saved is None:
+        return None
+    return {
+        "needs": saved.needs,
+        "tell_me_about_new_groups": saved.notify_new_groups,
+        "updated_at": iso(saved.updated_at),
+    }
+
+
+async def _referral_events(db: AsyncSession, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in ids}
+    if not ids:
+        return out
+    for event in await db.scalars(
+        select(ReferralEvent).where(ReferralEvent.referral_id.in_(ids)).order_by(ReferralEvent.id)
+    ):
+        out[event.referral_id].append(
+            {"at": iso(event.at), "state": event.state, "reason": event.reason}
+        )
+    return out
+
+
+async def _referrals_about(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    rows = (
+        await db.execute(
+            select(Referral, Group, User.professional_role, User.professional_organisation)
+            .join(Group, Group.id == Referral.group_id)
+            .outerjoin(User, User.id == Referral.professional_id)
+            .where(Referral.person_user_id == uid)
+            .order_by(Referral.created_at)
+        )
+    ).all()
+    events = await _referral_events(db, [r.id for r, *_ in rows])
+    return [
+        {
+            "id": r.id,
+            "group": {"id": g.id, "name": g.name, "slug": g.slug},
+            # The referrer as the person sees them on the referral's page: role and
+            # organisation, never more.
+            "referred_by": {"role": role, "organisation": organisation},
+            "name_given": r.person_name,
+            "contact_method": r.contact_method,
+            "contact": r.contact_value,
+            "note_for_the_group": r.note,
+            "consent_confirmed_by_referrer_at": iso(r.consent_confirmed_at),
+            "state": r.state,
+            "outcome": r.outcome,
+            "referrer_may_see_progress": r.share_progress,
+            "created_at": iso(r.created_at),
+            "history": events[r.id],
+        }
+        for r, g, role, organisation in rows
+    ]
+
+
+async def _referrals_made(db: AsyncSession, user: User) -> list[dict[str, Any]]:
+    from peerhub.referrals.actions import sent_by
+
+    # Exactly what the professional's own page shows: progress only where the person
+    # chose to share it (hazard H6), so the export cannot leak more than the page.
+    return [
+        {
+            "id": view.referral.id,
+            "group": {"id": view.group.id, "name": view.group.name, "slug": view.group.slug},
+            "person_name": view.referral.person_name,
+            "contact_method": view.referral.contact_method,
+            "contact": view.referral.contact_value,
+            "note_for_the_group": view.referral.note,
+            "state": view.state,
+            "outcome": view.outcome,
+            "progress_hidden_by_the_person": view.progress_hidden,
+            "created_at": iso(view.referral.created_at),
+            "history": [
+                {"at": iso(e.at), "state": e.state, "reason": e.reason} for e in view.events
+            ],
+        }
+        for view in await sent_by(db, user)
+    ]
+
+
+async def _personal_controls(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
+    blocks = list(
+        await db.scalars(select(Block).where(Block.user_id == uid).order_by(Block.created_at))
+    )
+    mutes = list(
+        await db.scalars(
+            select(PersonalMute)
+            .where(PersonalMute.user_id == uid)
+            .order_by(PersonalMute.created_at)
+        )
+    )
+    names = await _names(
+        db, [b.blocked_user_id for b in blocks] + [m.value for m in mutes if m.kind == "person"]
+    )
+    out["blocks"] = [
+        {
+            "person": {"id": b.blocked_user_id, "name": names.get(b.blocked_user_id)},
+            "at": iso(b.created_at),
+        }
+        for b in blocks
+    ]
+    out["personal_mutes"] = [
+        {"word": m.value, "at": iso(m.created_at)}
+        if m.kind == "word"
+        else {"person": {"id": m.value, "name": names.get(m.value)}, "at": iso(m.created_at)}
+        for m in mutes
+    ]
+
+
+async def _moderation_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
+    reports = list(
+        await db.scalars(
+            select(Report).where(Report.reporter_id == uid).order_by(Report.created_at)
+        )
+    )
+    alerts = list(
+        await db.scalars(
+            select(CrisisAlert).where(CrisisAlert.user_id == uid).order_by(CrisisAlert.created_at)
+        )
+    )
+    sanctions = list(
+        await db.scalars(
+            select(Sanction).where(Sanction.user_id == uid).order_by(Sanction.created_at)
+        )
+    )
+    pinned = list(await db.scalars(select(RoomModeration).where(RoomModeration.pinned_by == uid)))
+    groups = await _groups(
+        db,
+        [r.group_id for r in reports]
+        + [a.group_id for a in alerts]
+        + [s.group_id for s in sanctions]
+        + [p.room_id for p in pinned],
+    )
+    names = await _names(db, [r.subject_id for r in reports])
+    # Reports you made: what you said and what became of it. Not the moderators'
+    # notes, and not who handled it.
+    out["reports_you_made"] = [
+        {
+            "group": groups.get(r.group_id),
+            "about_message_seq": r.message_seq,
+            "about_person": names.get(r.subject_id or ""),
+            "category": r.category,
+            "your_words": r.words,
+            "status": r.status,
+            "outcome": r.outcome,
+            "made_at": iso(r.created_at),
+            "resolved_at": iso(r.resolved_at),
+            "you_were_told_at": iso(r.reporter_told_at),
+        }
+        for r in reports
+    ]
+    # A crisis alert is about you: that it exists, for which message, and whether a
+    # moderator saw to it. Never who, and never anything a moderator wrote.
+    out["crisis_alerts"] = [
+        {
+            "group": groups.get(a.group_id),
+            "message_seq": a.message_seq,
+            "raised_at": iso(a.created_at),
+            "seen_by_a_moderator": a.handled_at is not None,
+            "seen_at": iso(a.handled_at),
+        }
+        for a in alerts
+    ]
+    out["sanctions"] = [
+        {
+            "group": groups.get(s.group_id),
+            "kind": s.kind,
+            "until": iso(s.until),
+            "reason_given": s.reason,
+            "at": iso(s.created_at),
+            "lifted_at": iso(s.lifted_at),
+        }
+        for s in sanctions
+    ]
+    out["pinned_announcements"] = [
+        {"group": groups.get(p.room_id), "text": p.pinned_text, "pinned_at": iso(p.pinned_at)}
+        for p in pinned
+    ]
+
+
+async def _rooms_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
+    reads = list(await db.scalars(select(RoomReadPosition).where(RoomReadPosition.user_id == uid)))
+    rules = list(
+        await db.scalars(
+            select(RoomRulesAcceptance)
+            .where(RoomRulesAcceptance.user_id == uid)
+            .order_by(RoomRulesAcceptance.accepted_at)
+        )
+    )
+    # Only the person's own messages: the rest of each conversation is other people's.
+    messages = list(
+        await db.scalars(
+            select(RoomMessage)
+            .where(RoomMessage.sender_id == uid)
+            .order_by(RoomMessage.room_id, RoomMessage.seq)
+        )
+    )
+    groups = await _groups(
+        db,
+        [r.room_id for r in reads] + [r.room_id for r in rules] + [m.room_id for m in messages],
+    )
+    out["room_read_positions"] = [
+        {"group": groups.get(r.room_id), "last_read_seq": r.last_read_seq, "at": iso(r.updated_at)}
+        for r in reads
+    ]
+    out["room_rules_acceptances"] = [
+        {"group": groups.get(r.room_id), "rules_version": r.version, "at": iso(r.accepted_at)}
+        for r in rules
+    ]
+    out["room_messages"] = [
+        {
+            "group": groups.get(m.room_id),
+            "room": m.room_id,
+            "seq": m.seq,
+            "kind": m.kind,
+            "at": iso(m.created_at),
+            # A redacted message's text is gone for everyone, its writer included.
+            "body": "" if m.status == "redacted" else m.body,
+            "status": m.status,
+            "redaction_reason": m.redaction_reason,
+        }
+        for m in messages
+    ]
+
+
+async def _security_events(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    rows = await db.scalars(
+        select(AuditEvent)
+        .where(or_(AuditEvent.actor_id == uid, AuditEvent.subject_id == uid))
+        .order_by(AuditEvent.id)
+    )
+    # The address is included only for what the person did themselves: a failed
+    # sign-in "about" them may come from somebody else's address.
+    return [
+        {
+            "at": iso(e.at),
+            "action": e.action,
+            "by_you": e.actor_id == uid,
+            "address": e.client_ip if e.actor_id == uid else None,
+        }
+        for e in rows
+    ]
