@@ -25,6 +25,7 @@ from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.groups import answers, sessions
 from peerhub.groups.validation import GroupInput, OrganisationInput, slugify
 from peerhub.models import (
+    Consent,
     Group,
     GroupMember,
     GroupRole,
@@ -426,6 +427,20 @@ async def join_group(
             joined_at=now,
         )
     )
+    from peerhub.realtime.store import rules_version
+
+    # Joining (or asking to) is a consent to the group's terms as they stand now:
+    # recorded with the version of its ground rules, like the room's acceptance.
+    db.add(
+        Consent(
+            user_id=user.id,
+            kind="group.join",
+            subject_id=group.id,
+            granted=True,
+            version=rules_version(group.ground_rules),
+            at=now,
+        )
+    )
     audit.record(
         db,
         now,
@@ -522,5 +537,15 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
     )
     left = bool(getattr(removed, "rowcount", 0) or getattr(waiting, "rowcount", 0))
     if left:
+        db.add(
+            Consent(
+                user_id=user.id,
+                kind="group.join",
+                subject_id=group_id,
+                granted=False,
+                version="-",
+                at=now,
+            )
+        )
         audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
     return left

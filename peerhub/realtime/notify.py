@@ -60,3 +60,10 @@ async def member_changed(target: Any, room_id: str, user_id: str) -> None:
     service = _service(target)
     if service is not None:
         await service.member_changed(room_id, user_id)
+
+
+async def notify_moderators(target: Any, room_id: str, frame: bytes) -> None:
+    """An ephemeral frame to the room's moderators and organisers, in every process."""
+    service = _service(target)
+    if service is not None:
+        service.send_to_moderators(room_id, frame)

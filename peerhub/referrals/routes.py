@@ -16,6 +16,7 @@ from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.models import Group, Referral, User
 from peerhub.referrals import actions
 from peerhub.security.tokens import keyed
+from peerhub.sharing.rules import referrer_views
 from peerhub.web.render import ctx, error, form_text, ip, render
 
 
@@ -155,7 +156,11 @@ async def mine(request: Request) -> Response:
     async with app.sessions() as db:
         made = await actions.sent_by(db, user) if user.is_professional else []
         for_me = await actions.for_person(db, user)
-    return render(request, "referrals/mine.html", {"made": made, "for_me": for_me})
+        # What each referred person chose to share with the professional who referred them.
+        shared = await referrer_views(db, user) if made else {}
+    return render(
+        request, "referrals/mine.html", {"made": made, "for_me": for_me, "shared": shared}
+    )
 
 
 async def person_action(request: Request) -> Response:
