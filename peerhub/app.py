@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from peerhub.accounts import routes as accounts
+from peerhub.accounts import twofactor_routes as two_factor
 from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
@@ -25,14 +26,21 @@ from peerhub.health import healthz, readyz
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
+from peerhub.privacy import routes as privacy
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
 from peerhub.realtime import web as realtime_web
 from peerhub.realtime.policy import Registry as RealtimeRegistry
 from peerhub.realtime.service import Realtime
 from peerhub.referrals import routes as referrals
-from peerhub.security.middleware import AuthMiddleware, CSRFMiddleware, SecurityHeadersMiddleware
+from peerhub.security.middleware import (
+    AuthMiddleware,
+    CSRFMiddleware,
+    SecurityHeadersMiddleware,
+    TwoFactorGate,
+)
 from peerhub.security.passwords import Passwords
 from peerhub.security.ratelimit import TokenBuckets
+from peerhub.sharing import routes as sharing
 from peerhub.web import pages
 from peerhub.web.render import make_environment
 
@@ -81,11 +89,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *accounts.routes,
+        *two_factor.routes,
         *groups.routes,
         *directory.routes,
         *finding.routes,
         *referrals.routes,
         *moderation_pages.routes,  # GET /organise/groups/{id}/moderation
+        *privacy.routes,  # /account/export, /account/erase (data rights)
+        *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
         Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
     ]
@@ -94,6 +105,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(AuthMiddleware),
+            Middleware(TwoFactorGate),
             Middleware(CSRFMiddleware, exempt=CSRF_EXEMPT),
         ],
         exception_handlers={

@@ -441,5 +441,8 @@ class Consent(Base):
 
 # The real-time rooms and their moderation keep their models in their own packages;
 # importing them here puts their tables in Base.metadata for Alembic and the tests.
+import peerhub.accounts.models_2fa  # noqa: E402
 import peerhub.moderation.models  # noqa: E402
-import peerhub.realtime.models  # noqa: E402, F401
+import peerhub.privacy.models  # noqa: E402
+import peerhub.realtime.models  # noqa: E402
+import peerhub.sharing.models  # noqa: E402, F401
