@@ -23,6 +23,11 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_settings, run_sync
 from tests.realtime.conftest import RTServer, World, make_world
 
+try:  # two-step sign-in, which moderators' and organisers' pages need, when it exists
+    from tests.conftest import enrol_2fa
+except ImportError:  # pragma: no cover - before two-step sign-in
+    enrol_2fa = None  # type: ignore[assignment]
+
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
@@ -50,7 +55,13 @@ def room_world(db_url: str, room_settings: Settings) -> World:
     async def build() -> World:
         engine = make_engine(db_url)
         try:
-            return await make_world(make_sessionmaker(engine), room_settings, datetime.now(UTC))
+            sessions = make_sessionmaker(engine)
+            world = await make_world(sessions, room_settings, datetime.now(UTC))
+            if enrol_2fa is not None:
+                # Their roles need two-step sign-in before the pages let them in.
+                for name in ("mo", "olga"):
+                    await enrol_2fa(sessions, world.users[name])
+            return world
         finally:
             await engine.dispose()
 
@@ -68,6 +79,7 @@ def room_server(room_settings: Settings, room_world: World) -> Iterator[RTServer
 def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[Any]:
     """A function that opens a signed-in page as one of the world's people."""
     contexts: list[Any] = []
+    pages: list[Any] = []
 
     def open_as(name: str, width: int = 1024) -> Any:
         context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
@@ -86,8 +98,15 @@ def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[A
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.dialogs = dialogs  # type: ignore[attr-defined]
+        # Script errors on the page (an uncaught exception in a module) fail the test.
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"{name}: {exc}"))
+        page.js_errors = errors  # type: ignore[attr-defined]
+        pages.append(page)
         return page
 
     yield open_as
     for context in contexts:
         context.close()
+    script_errors = [e for page in pages for e in page.js_errors]
+    assert not script_errors, "script errors in the page:\n" + "\n".join(script_errors)

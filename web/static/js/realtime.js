@@ -9,8 +9,19 @@ const SILENT_LIMIT_MS = 60000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30000;
 
+const REQUEST_TIMEOUT_MS = 15000;
+
 // Close codes after which reconnecting would not help (session ended, removed).
 const FINAL_CLOSE_CODES = new Set([1008]);
+
+// A refusal of a request() (an `error` frame with its ref), or no answer at all.
+export class RequestError extends Error {
+  constructor(code, message, frame = null) {
+    super(message);
+    this.code = code;
+    this.frame = frame;
+  }
+}
 
 export function newClientId() {
   if (globalThis.crypto && typeof crypto.randomUUID === "function") {
@@ -37,6 +48,8 @@ export class RealtimeClient extends EventTarget {
     this.pinger = null;
     this.lastFrameAt = 0;
     this.user = null;
+    this.refs = 0;
+    this.waiting = new Map(); // ref -> { resolve, reject, timer }
   }
 
   // Follow a room; after a reconnect it is resumed from its last seq.
@@ -97,6 +110,7 @@ export class RealtimeClient extends EventTarget {
     socket.addEventListener("close", (event) => {
       clearInterval(this.pinger);
       if (this.socket === socket) this.socket = null;
+      this.failWaiting();
       if (this.stopped) return;
       if (FINAL_CLOSE_CODES.has(event.code)) {
         this.status("closed", { code: event.code, reason: event.reason });
@@ -142,6 +156,34 @@ export class RealtimeClient extends EventTarget {
     this.pending.set(clientId, { room, body });
     this.sendFrame({ type: "send", room, client_id: clientId, body });
     return clientId;
+  }
+
+  // Send a frame with a fresh ref; resolves with the frame that answers it (`done`,
+  // `report.received`...) and rejects with a RequestError on its `error`, on a
+  // dropped connection or when no answer comes. The frame still reaches listeners.
+  request(frame, timeoutMs = REQUEST_TIMEOUT_MS) {
+    return new Promise((resolve, reject) => {
+      if (!this.isOpen()) {
+        reject(new RequestError("not_connected", "You are not connected right now. Please try again in a moment."));
+        return;
+      }
+      this.refs += 1;
+      const ref = `q${this.refs}`;
+      const timer = setTimeout(() => {
+        this.waiting.delete(ref);
+        reject(new RequestError("no_answer", "No answer came from PeerHub. Please check and try again."));
+      }, timeoutMs);
+      this.waiting.set(ref, { resolve, reject, timer });
+      this.sendFrame({ ...frame, ref });
+    });
+  }
+
+  failWaiting() {
+    for (const [ref, waiter] of this.waiting) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new RequestError("disconnected", "The connection dropped before PeerHub answered. Please check and try again."));
+      this.waiting.delete(ref);
+    }
   }
 
   forget(clientId) {
@@ -190,6 +232,13 @@ export class RealtimeClient extends EventTarget {
         break;
       default:
         break;
+    }
+    const waiter = typeof frame.ref === "string" ? this.waiting.get(frame.ref) : undefined;
+    if (waiter) {
+      this.waiting.delete(frame.ref);
+      clearTimeout(waiter.timer);
+      if (frame.type === "error") waiter.reject(new RequestError(frame.code, frame.message, frame));
+      else waiter.resolve(frame);
     }
     this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
   }

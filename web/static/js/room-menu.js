@@ -1,15 +1,22 @@
-// The per-message menu: where report, mute and block hang.
+// The per-message menu: where report, mute and block hang, and the moderators'
+// redact, time out, approve and reject.
 //
-// MODERATION SEAM: the moderation work registers its actions here, for example
+// MODERATION SEAM: an action is registered as
 //   registerMessageAction({
 //     id: "report",
-//     label: (message) => `Report this message from ${message.sender.name}`,
-//     shows: (message, me) => message.kind === "text" && message.sender?.id !== me.id,
-//     run: (message, api) => api.send({ type: "report.create", room: message.room, seq: message.seq, ... }),
+//     label: (message) => "Report this message",
+//     shows: (message, viewer) => message.kind === "text" && message.sender?.id !== viewer.id,
+//     run: (message, api) => ...,
 //   });
-// and the room page shows each action that applies in every message's menu. `api`
-// gives `send(frame)` (a frame to the server), `notify(text)` (a polite announcement)
-// and `hideSender(userId)` (stop showing that person's messages on this page).
+// and the room page shows each action that applies in every message's menu (the
+// menu is filled when it opens, so it reflects the latest mutes and ranks).
+// `viewer` is the person looking: {id, name, role, moderator, roleOf(id),
+// isMuted(id), isBlocked(id)}. `api` gives `room`, `root`, `send(frame)`,
+// `request(frame)` (a Promise of the answer, rejected with the server's refusal),
+// `notify(text)` (a polite announcement), `hideSender(userId)`, `whenText(iso)` and
+// `fallbackFocus()`.
+
+import { act, blockDialog, redactDialog, rejectDialog, reportDialog, timeoutDialog } from "./dialogs.js";
 
 const actions = [];
 
@@ -21,8 +28,26 @@ export function registerMessageAction(action) {
   actions.push(action);
 }
 
-export function actionsFor(message, me) {
-  return actions.filter((a) => (typeof a.shows === "function" ? a.shows(message, me) : true));
+export function actionsFor(message, viewer) {
+  return actions.filter((a) => (typeof a.shows === "function" ? a.shows(message, viewer) : true));
+}
+
+const STAFF = new Set(["moderator", "organiser"]);
+const RANK = { member: 1, moderator: 2, organiser: 3 };
+
+function isText(message) {
+  return message.kind === "text" && Boolean(message.sender) && Boolean(message.seq);
+}
+
+function fromOther(message, viewer) {
+  return isText(message) && message.sender.id !== viewer.id;
+}
+
+// Whether the viewer outranks the writer (unknown ranks count as members; the
+// server checks again in any case).
+function outranks(viewer, userId) {
+  const theirs = RANK[viewer.roleOf ? viewer.roleOf(userId) : "member"] || RANK.member;
+  return (RANK[viewer.role] || 0) > theirs;
 }
 
 // Always there: copying a message's text (people quote each other, or keep words
@@ -39,4 +64,70 @@ registerMessageAction({
       api.notify("Copying is not allowed here.");
     }
   },
+});
+
+registerMessageAction({
+  id: "report",
+  label: () => "Report this message",
+  shows: (message, viewer) => fromOther(message, viewer) && message.status !== "redacted",
+  run: (message, api) => reportDialog(message, api),
+});
+
+// Muting or blocking a moderator would also hide their notices (time-outs,
+// redactions) from this person, so it is not offered for them.
+registerMessageAction({
+  id: "mute",
+  label: (message) => `Mute ${message.sender.name}`,
+  shows: (message, viewer) =>
+    fromOther(message, viewer) &&
+    !STAFF.has(viewer.roleOf(message.sender.id)) &&
+    !viewer.isMuted(message.sender.id) &&
+    !viewer.isBlocked(message.sender.id),
+  run: (message, api) =>
+    act(
+      api,
+      { type: "me.mute", kind: "person", value: message.sender.id },
+      `${message.sender.name} is muted: their messages are hidden for you. You can unmute them under “Your mutes and blocks”.`,
+    ),
+});
+
+registerMessageAction({
+  id: "block",
+  label: (message) => `Block ${message.sender.name}`,
+  shows: (message, viewer) =>
+    fromOther(message, viewer) && !STAFF.has(viewer.roleOf(message.sender.id)) && !viewer.isBlocked(message.sender.id),
+  run: (message, api) => blockDialog(message.sender, api),
+});
+
+registerMessageAction({
+  id: "approve",
+  label: () => "Approve this message",
+  shows: (message, viewer) => viewer.moderator && isText(message) && message.status === "held",
+  run: (message, api) =>
+    act(api, { type: "mod.approve", room: api.room, seq: message.seq }, `Approved: everyone can now see ${message.sender.name}’s message.`),
+});
+
+registerMessageAction({
+  id: "reject",
+  label: () => "Reject this message",
+  shows: (message, viewer) => viewer.moderator && isText(message) && message.status === "held",
+  run: (message, api) => rejectDialog(message, api),
+});
+
+registerMessageAction({
+  id: "redact",
+  label: () => "Redact this message",
+  shows: (message, viewer) =>
+    viewer.moderator &&
+    isText(message) &&
+    (message.status === "visible" || message.status === "held") &&
+    (message.sender.id === viewer.id || outranks(viewer, message.sender.id)),
+  run: (message, api) => redactDialog(message, api),
+});
+
+registerMessageAction({
+  id: "timeout",
+  label: (message) => `Time out ${message.sender.name}`,
+  shows: (message, viewer) => viewer.moderator && fromOther(message, viewer) && outranks(viewer, message.sender.id),
+  run: (message, api) => timeoutDialog(message.sender, api),
 });

@@ -1,54 +1,34 @@
 // The room page: messages in a live region, a composer that sends on Enter, each
 // of your own messages marked sending / sent / not sent (with a retry that reuses
-// its client id), who is here, typing notices, ground rules, session controls.
+// its client id), who is here, typing notices, ground rules, session controls; and
+// the moderation a member sees: redactions in place, time-outs, slow mode, a locked
+// room, a pinned announcement, reports and their outcome, personal mutes and blocks.
+// The moderators' console is moderator.js.
 // Everything people write is put on the page with textContent, never as HTML.
 
 import { RealtimeClient } from "./realtime.js";
 import { actionsFor } from "./room-menu.js";
+import { el, focusSafely, plural, slowText, timeEl, timeOf, whenText } from "./dom.js";
+import { setupPersonal } from "./personal.js";
+import { startConsole } from "./moderator.js";
 
 const MAX_BODY = 4000;
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
 const READ_DELAY_MS = 1500;
 const HISTORY_PAGE = 50;
+const STAFF = new Set(["moderator", "organiser"]);
+const DEFAULT_REDACTION = "Removed by a moderator.";
+
+const HELD_OWN = "Waiting for a moderator to look at it. Only you and the moderators can see it.";
+const REJECTED_OWN = "A moderator decided not to post this. Only you can see it.";
 
 const root = document.getElementById("room");
 if (root) start(root);
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "className") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-function timeOf(iso) {
-  const when = new Date(iso);
-  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function systemText(message) {
-  const data = message.data || {};
-  const who = message.sender ? message.sender.name : "A moderator";
-  switch (data.event) {
-    case "session.opened":
-      return `${who} opened the session.`;
-    case "session.closed":
-      return `${who} closed the session.`;
-    case "room.settings":
-      return data.moderator_only
-        ? "The room now opens only during sessions, while a moderator is here."
-        : "The room is now open at any time.";
-    default:
-      return typeof data.text === "string" ? data.text : "Something changed in the room.";
-  }
+function redactionText(reason) {
+  const why = typeof reason === "string" ? reason.trim() : "";
+  return why && why !== DEFAULT_REDACTION ? `Removed by a moderator: ${why}` : DEFAULT_REDACTION;
 }
 
 function start(rootEl) {
@@ -60,33 +40,54 @@ function start(rootEl) {
   const rulesText = $("rules-text");
   const rulesButton = $("rules-accept");
   const list = $("messages");
+  const logEl = list.parentElement;
   const olderButton = $("older");
   const typingEl = $("typing");
   const form = $("composer");
   const input = $("message-input");
   const sendButton = $("send-button");
   const counter = $("composer-count");
+  const composerError = $("composer-error");
   const presentEl = $("present");
   const announcer = $("room-announcer");
   const supportEl = $("support");
   const sessionButton = $("session-toggle");
   const modOnlyBox = $("moderator-only");
-  const alertsEl = $("moderator-alerts");
+  const pinnedEl = $("pinned");
+  const pinnedText = $("pinned-text");
+  const timeoutNotice = $("timeout-notice");
+  const lockNotice = $("lock-notice");
+  const slowNotice = $("slow-notice");
+  const reportNotices = $("report-notices");
+  const hiddenCount = $("hidden-count");
 
   const client = new RealtimeClient();
   const bySeq = new Map(); // seq -> <li>
+  const known = new Map(); // seq -> the message as last shown
   const byClient = new Map(); // client id -> <li> (your own messages)
+  const drafts = new Map(); // client id -> your message before it has a seq
   const present = new Map(); // user id -> person
+  const roles = new Map(); // user id -> role, as far as this page knows
+  const names = new Map(); // user id -> name (system events name the moderator by id)
   const typing = new Map(); // user id -> { name, timer }
-  const hidden = new Set(); // senders hidden on this page (menu action)
+  const hidden = new Set(); // senders hidden on this page (menu api)
+  const revealed = new Set(); // seqs of muted messages the person chose to see
   let me = null;
+  let role = rootEl.dataset.role || "member";
   let state = null;
   let rules = null;
   let minSeq = null;
   let latestSeq = 0;
+  let applied = 0; // the highest seq whose room event has been applied
   let readSent = 0;
   let readTimer = null;
   let lastTyping = 0;
+  // What moderators have set, as this page knows it.
+  const mod = { slow: 0, locked: false, pinned: null, timedOutUntil: null, timeoutReason: "" };
+  let timeoutTimer = null;
+  let nextSendAt = 0; // slow mode: not before (ms since epoch)
+
+  const isStaff = () => STAFF.has(role);
 
   function announce(text) {
     announcer.textContent = "";
@@ -96,16 +97,144 @@ function start(rootEl) {
     }, 50);
   }
 
-  const menuApi = {
+  // What the menu's actions, the dialogs and the console use.
+  const page = {
+    room,
+    root: rootEl,
+    client,
     send: (frame) => client.sendFrame(frame),
+    request: (frame) => client.request(frame),
     notify: announce,
+    whenText,
     hideSender: (userId) => {
       hidden.add(userId);
-      for (const item of list.querySelectorAll("li.message")) {
-        if (item.dataset.sender === userId) item.hidden = true;
+      refilter();
+    },
+    fallbackFocus: () => logEl,
+    me: () => me,
+    role: () => role,
+    roleOf: (userId) => roles.get(userId) || "member",
+    setRoles(people) {
+      for (const p of people) {
+        if (p.id && p.role) roles.set(p.id, p.role);
+        if (p.id && p.name) names.set(p.id, p.name);
       }
     },
+    message: (seq) => known.get(seq),
   };
+
+  const personal = setupPersonal(page, () => refilter());
+
+  function viewer() {
+    return {
+      ...(me || {}),
+      role,
+      moderator: isStaff(),
+      roleOf: page.roleOf,
+      isMuted: personal.isMuted,
+      isBlocked: personal.isBlocked,
+    };
+  }
+
+  // --- system events ------------------------------------------------------------------
+
+  function nameAt(seq) {
+    const message = known.get(seq);
+    return message && message.sender ? message.sender.name : null;
+  }
+
+  // The line a system event shows in the log; null for none (an approval or a
+  // rejection means nothing to those who never saw the held message).
+  function systemText(message) {
+    const data = message.data || {};
+    const who = message.sender ? message.sender.name : (data.by && names.get(data.by)) || "A moderator";
+    const whom = data.user && data.user.name ? data.user.name : "someone";
+    switch (data.event) {
+      case "session.opened":
+        return `${who} opened the session.`;
+      case "session.closed":
+        return `${who} closed the session.`;
+      case "room.settings":
+        return data.moderator_only
+          ? "The room now opens only during sessions, while a moderator is here."
+          : "The room is now open at any time.";
+      case "message.redacted": {
+        const writer = nameAt(data.seq);
+        return `${who} removed a message${writer ? ` from ${writer}` : ""}.`;
+      }
+      case "message.approved": {
+        if (!isStaff()) return null;
+        const writer = data.sender ? data.sender.name : null;
+        return `${who} approved a held message${writer ? ` from ${writer}` : ""}.`;
+      }
+      case "message.rejected":
+        return isStaff() ? `${who} rejected a held message${nameAt(data.seq) ? ` from ${nameAt(data.seq)}` : ""}.` : null;
+      case "member.timed_out":
+        return `${who} timed out ${whom}${data.until ? ` until ${whenText(data.until)}` : ""}.`;
+      case "member.timeout_lifted":
+        return `${who} lifted ${whom}’s time-out.`;
+      case "member.removed":
+        return `${who} removed ${whom} from the group.`;
+      case "member.banned":
+        return `${who} banned ${whom} from the group.`;
+      case "room.slow_mode":
+        return data.seconds ? `${who} turned on slow mode: ${slowText(data.seconds)}.` : `${who} turned slow mode off.`;
+      case "room.locked":
+        return data.locked ? `${who} locked the room: members can read but not write for now.` : `${who} unlocked the room.`;
+      case "room.pinned":
+        return `${who} pinned an announcement.`;
+      case "room.unpinned":
+        return `${who} took down the pinned announcement.`;
+      default:
+        return typeof data.text === "string" ? data.text : "Something changed in the room.";
+    }
+  }
+
+  // A room event changes what is on the page (once, in seq order).
+  function applyEvent(message) {
+    const data = message.data || {};
+    const mine = (user) => Boolean(me && user && user.id === me.id);
+    switch (data.event) {
+      case "message.redacted":
+        updateMessage(data.seq, (old) => ({ ...old, status: "redacted", body: null, reason: data.reason }));
+        break;
+      case "message.approved": {
+        // The event names the message; its text comes by history, which the server
+        // leaves out for people who muted or blocked its writer.
+        const had = known.get(data.seq);
+        if (!bySeq.has(data.seq) || (had && had.status === "held")) {
+          approvalFetches.add(data.seq + 1);
+          client.sendFrame({ type: "history", room, before_seq: data.seq + 1, limit: 1 });
+        }
+        break;
+      }
+      case "message.rejected":
+        updateMessage(data.seq, (old) => ({ ...old, status: "rejected" }));
+        break;
+      case "member.timed_out":
+        if (mine(data.user)) setTimedOut(data.until, null);
+        break;
+      case "member.timeout_lifted":
+        if (mine(data.user)) setTimedOut(null, null);
+        break;
+      case "room.slow_mode":
+        mod.slow = Number(data.seconds) || 0;
+        if (!mod.slow) nextSendAt = 0;
+        break;
+      case "room.locked":
+        mod.locked = Boolean(data.locked);
+        break;
+      case "room.pinned":
+        mod.pinned = { text: data.text, at: message.at };
+        break;
+      case "room.unpinned":
+        mod.pinned = null;
+        break;
+      default:
+        return;
+    }
+    renderModeration();
+  }
 
   // --- messages --------------------------------------------------------------------
 
@@ -136,7 +265,14 @@ function start(rootEl) {
         className: "button button-secondary button-small message-retry",
         text: "Try again",
         onclick: () => {
+          const why = refusal();
+          if (why) {
+            ownState(item, `Not sent. ${why}`, true);
+            announce(why);
+            return;
+          }
           client.sendMessage(room, item.dataset.body, item.dataset.clientId);
+          noteSent();
           ownState(item, "Sending…");
           input.focus();
         },
@@ -145,41 +281,73 @@ function start(rootEl) {
     }
   }
 
-  function menuFor(message) {
-    const shown = actionsFor(message, me || {});
-    if (!shown.length) return null;
-    const name = message.sender ? message.sender.name : "PeerHub";
-    // MODERATION: report, mute and block are registered in room-menu.js and appear here.
-    return el(
-      "details",
-      { className: "message-menu" },
-      el("summary", { "aria-label": `Options for the message from ${name}` }, el("span", { "aria-hidden": "true", text: "⋯" })),
-      el(
-        "ul",
-        {},
-        ...shown.map((action) =>
-          el(
-            "li",
-            {},
-            el("button", {
-              type: "button",
-              className: "link-button",
-              text: action.label(message),
-              onclick: (event) => {
-                event.target.closest("details").open = false;
-                action.run(message, menuApi);
-              },
-            }),
-          ),
+  function fillMenu(menu, message) {
+    const listEl = menu.querySelector("ul");
+    const shown = actionsFor(known.get(message.seq) || message, viewer());
+    listEl.replaceChildren(
+      ...shown.map((action) =>
+        el(
+          "li",
+          {},
+          el("button", {
+            type: "button",
+            className: "link-button",
+            text: action.label(message),
+            onclick: () => {
+              const summary = menu.querySelector("summary");
+              menu.open = false;
+              summary.focus();
+              action.run(known.get(message.seq) || message, page);
+            },
+          }),
         ),
       ),
     );
+    if (!shown.length) listEl.append(el("li", { className: "hint", text: "Nothing to do here." }));
+  }
+
+  function menuFor(message) {
+    if (!actionsFor(message, viewer()).length) return null;
+    const name = message.sender ? message.sender.name : "PeerHub";
+    // Report, mute, block and the moderators' actions are registered in room-menu.js;
+    // the list is filled each time the menu opens, so it follows mutes and ranks.
+    const menu = el(
+      "details",
+      { className: "message-menu" },
+      el("summary", { "aria-label": `Options for the message from ${name}` }, el("span", { "aria-hidden": "true", text: "⋯" })),
+      el("ul", {}),
+    );
+    menu.addEventListener("toggle", () => {
+      if (!menu.open) return;
+      fillMenu(menu, message);
+      // The log scrolls: bring the whole menu into view inside it.
+      menu.querySelector("ul").scrollIntoView({ block: "nearest" });
+    });
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    return menu;
+  }
+
+  function isMine(message) {
+    return Boolean(me && message.sender && message.sender.id === me.id);
   }
 
   function render(message, { own = false, pending = false } = {}) {
     const system = message.kind === "system";
+    const status = message.status || "visible";
     const item = el("li", {
-      className: ["message", own && "message-own", system && "message-system", message.status === "held" && "message-held"]
+      className: [
+        "message",
+        own && "message-own",
+        system && "message-system",
+        status === "held" && "message-held",
+        status === "redacted" && "message-redacted",
+        status === "rejected" && "message-rejected",
+      ]
         .filter(Boolean)
         .join(" "),
       dataset: {
@@ -200,42 +368,153 @@ function start(rootEl) {
     }
     let bodyText;
     if (system) bodyText = systemText(message);
-    else if (message.status === "redacted") bodyText = `This message was removed by a moderator${message.reason ? `: ${message.reason}` : "."}`;
+    else if (status === "redacted") bodyText = redactionText(message.reason);
     else bodyText = message.body;
-    item.append(el("p", { className: system ? "message-body message-notice" : "message-body", text: bodyText }));
-    if (message.status === "held" && !own) {
-      item.append(el("p", { className: "message-note", text: "Waiting for review: only you and the moderators can see it." }));
+    const notice = system || status === "redacted";
+    item.append(el("p", { className: notice ? "message-body message-notice" : "message-body", text: bodyText }));
+    if (!own && status === "held") {
+      item.append(el("p", { className: "message-note", text: "Held for review: only its writer and the moderators can see it." }));
+    }
+    if (!own && status === "rejected") {
+      item.append(el("p", { className: "message-note", text: "Rejected: it was not posted." }));
     }
     if (own) {
       item.dataset.body = message.body || "";
-      item.append(el("p", { className: "message-state", "aria-live": "off", text: pending ? "Sending…" : "Sent" }));
-      if (message.status === "held") ownState(item, "Waiting for a moderator to look at it.");
+      let text = pending ? "Sending…" : "Sent";
+      if (status === "held") text = HELD_OWN;
+      if (status === "rejected") text = REJECTED_OWN;
+      if (status !== "redacted") item.append(el("p", { className: "message-state", "aria-live": "off", text }));
     }
-    const menu = system ? null : menuFor(message);
+    const menu = system || status === "redacted" ? null : menuFor(message);
     if (menu) item.append(menu);
-    if (message.sender && hidden.has(message.sender.id)) item.hidden = true;
+    if (!pending) applyFilter(item, message);
     return item;
   }
 
-  function showMessage(message) {
-    if (bySeq.has(message.seq)) {
-      // A newer copy (redacted, approved): replace the old one in place.
-      const old = bySeq.get(message.seq);
-      if (old.dataset.clientId && byClient.get(old.dataset.clientId) === old) {
-        ownState(old, message.status === "held" ? "Waiting for a moderator to look at it." : "Sent");
-        return;
-      }
-      const fresh = render(message, { own: me && message.sender && message.sender.id === me.id });
-      old.replaceWith(fresh);
-      bySeq.set(message.seq, fresh);
+  // --- what mutes and blocks hide --------------------------------------------------------
+
+  function reasonFor(message) {
+    if (message.sender && hidden.has(message.sender.id) && !isMine(message)) return "blocked";
+    if (message.status === "redacted") return null;
+    return personal.hiddenReason(message, me ? me.id : null);
+  }
+
+  function applyFilter(item, message) {
+    const old = item.querySelector(".message-placeholder");
+    if (old) old.remove();
+    item.classList.remove("message-muted");
+    item.hidden = false;
+    const why = reasonFor(message);
+    if (why === "blocked") {
+      item.hidden = true; // never shown again on this page
       return;
     }
-    const mine = me && message.sender && message.sender.id === me.id;
+    if (!why || revealed.has(message.seq)) return;
+    item.classList.add("message-muted");
+    const text = why === "word" ? "Hidden: it has a word you muted." : "Hidden: it is from someone you muted.";
+    item.prepend(
+      el(
+        "p",
+        { className: "message-placeholder" },
+        el("span", { text }),
+        " ",
+        el(
+          "button",
+          {
+            type: "button",
+            className: "button button-secondary button-small",
+            onclick: () => {
+              revealed.add(message.seq);
+              applyFilter(item, known.get(message.seq) || message);
+              updateHiddenCount();
+              focusSafely(item);
+            },
+          },
+          "Show it",
+          message.at ? el("span", { className: "visually-hidden", text: ` (the message at ${timeOf(message.at)})` }) : null,
+        ),
+      ),
+    );
+  }
+
+  function updateHiddenCount() {
+    const count = list.querySelectorAll("li.message-muted").length;
+    hiddenCount.hidden = count === 0;
+    hiddenCount.textContent = count ? `${plural(count, "hidden message")}. Use “Show it” in a message’s place to see it.` : "";
+  }
+
+  function refilter() {
+    for (const [seq, item] of bySeq) {
+      const message = known.get(seq);
+      if (message && !item.classList.contains("message-own")) applyFilter(item, message);
+    }
+    updateHiddenCount();
+  }
+
+  // --- showing and updating messages ----------------------------------------------------
+
+  function replaceItem(seq, message) {
+    const old = bySeq.get(seq);
+    const own = isMine(message);
+    const fresh = render(message, { own });
+    const hadFocus = old.contains(document.activeElement);
+    old.replaceWith(fresh);
+    bySeq.set(seq, fresh);
+    if (own && message.client_id) byClient.set(message.client_id, fresh);
+    if (hadFocus) focusSafely(fresh);
+    updateHiddenCount();
+  }
+
+  function updateMessage(seq, change) {
+    const old = known.get(seq);
+    if (!old || !bySeq.has(seq)) return;
+    const next = change(old);
+    known.set(seq, next);
+    replaceItem(seq, next);
+  }
+
+  // A message that may be new, or a newer copy of one shown (approved, redacted).
+  // History requests for messages a moderator approved (keyed by before_seq).
+  const approvalFetches = new Set();
+
+  function upsert(message) {
+    if (bySeq.has(message.seq)) {
+      known.set(message.seq, message);
+      replaceItem(message.seq, message);
+      return;
+    }
+    showMessage(message);
+  }
+
+  function showMessage(message) {
+    const newest = message.seq > applied;
+    if (newest) applied = message.seq;
+    if (message.kind === "system" && newest) applyEvent(message);
+    if (bySeq.has(message.seq)) {
+      const old = bySeq.get(message.seq);
+      const before = known.get(message.seq);
+      known.set(message.seq, message);
+      if (old.classList.contains("message-own") && before && before.status === message.status) {
+        ownState(old, message.status === "held" ? HELD_OWN : "Sent");
+        return;
+      }
+      replaceItem(message.seq, message);
+      return;
+    }
+    if (message.kind === "system" && systemText(message) === null) {
+      track(message.seq);
+      return;
+    }
+    known.set(message.seq, message);
+    if (message.sender && message.kind === "text") names.set(message.sender.id, message.sender.name);
+    const mine = isMine(message);
     let item = mine ? byClient.get(message.client_id) : null;
     if (item) {
+      drafts.delete(message.client_id);
       item.dataset.seq = String(message.seq);
       stamp(item, message.at);
-      ownState(item, message.status === "held" ? "Waiting for a moderator to look at it." : "Sent");
+      if (message.status === "held") item.classList.add("message-held");
+      ownState(item, message.status === "held" ? HELD_OWN : "Sent");
       place(item, message.seq);
     } else {
       item = render(message, { own: mine });
@@ -244,6 +523,7 @@ function start(rootEl) {
     }
     bySeq.set(message.seq, item);
     track(message.seq);
+    if (item.classList.contains("message-muted")) updateHiddenCount();
   }
 
   function track(seq) {
@@ -265,7 +545,9 @@ function start(rootEl) {
       if (node.dataset.seq) node.remove();
     }
     bySeq.clear();
+    known.clear();
     minSeq = null;
+    updateHiddenCount();
   }
 
   function scheduleRead() {
@@ -276,6 +558,118 @@ function start(rootEl) {
     }, READ_DELAY_MS);
   }
   document.addEventListener("visibilitychange", scheduleRead);
+
+  // --- moderation state: pinned, locked, slow mode, your time-out -----------------------------
+
+  function timedOut() {
+    return mod.timedOutUntil !== null && Date.parse(mod.timedOutUntil) > Date.now();
+  }
+
+  // until: ISO time or null; reason: text, or null to keep the one known for this until.
+  function setTimedOut(until, reason) {
+    clearTimeout(timeoutTimer);
+    if (!until || Date.parse(until) <= Date.now()) {
+      mod.timedOutUntil = null;
+      mod.timeoutReason = "";
+      return;
+    }
+    if (reason !== null) mod.timeoutReason = reason;
+    else if (until !== mod.timedOutUntil) mod.timeoutReason = "";
+    mod.timedOutUntil = until;
+    // A day is the longest choice; setTimeout itself stops at about 24.8 days.
+    const wait = Math.min(Date.parse(until) - Date.now() + 250, 2 ** 31 - 1);
+    timeoutTimer = setTimeout(() => {
+      mod.timedOutUntil = null;
+      mod.timeoutReason = "";
+      renderModeration();
+      announce("Your time-out has ended. You can write again.");
+    }, wait);
+  }
+
+  function renderModeration() {
+    pinnedEl.hidden = !mod.pinned;
+    pinnedText.textContent = mod.pinned ? mod.pinned.text : "";
+
+    const staff = isStaff();
+    slowNotice.hidden = !mod.slow;
+    slowNotice.textContent = mod.slow
+      ? staff
+        ? `Slow mode is on for members: ${slowText(mod.slow)}.`
+        : `Slow mode is on: you can send ${slowText(mod.slow)}.`
+      : "";
+    lockNotice.hidden = !mod.locked;
+    lockNotice.textContent = mod.locked
+      ? staff
+        ? "The room is locked: members can read but not write for now."
+        : "A moderator has locked the room for now: you can read but not write."
+      : "";
+    if (!staff && timedOut()) {
+      timeoutNotice.replaceChildren(
+        "A moderator has paused your messages until ",
+        timeEl(mod.timedOutUntil),
+        ". You can still read.",
+        mod.timeoutReason ? ` Reason: ${mod.timeoutReason}` : "",
+      );
+      timeoutNotice.hidden = false;
+    } else {
+      timeoutNotice.replaceChildren();
+      timeoutNotice.hidden = true;
+    }
+    if (!refusal()) clearComposerError();
+  }
+
+  // Why the composer will not send now (moderators are never held back), or null.
+  function refusal() {
+    if (isStaff()) return null;
+    if (timedOut()) return `A moderator has paused your messages until ${whenText(mod.timedOutUntil)}.`;
+    if (mod.locked) return "A moderator has locked the room for now: you can read but not write.";
+    const wait = nextSendAt - Date.now();
+    if (mod.slow && wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return `Slow mode is on: you can send again in ${plural(seconds, "second")}.`;
+    }
+    return null;
+  }
+
+  function noteSent() {
+    if (mod.slow && !isStaff()) nextSendAt = Date.now() + mod.slow * 1000;
+  }
+
+  function showComposerError(text) {
+    composerError.textContent = `Not sent. ${text}`;
+    composerError.hidden = false;
+    announce(`Not sent. ${text}`);
+  }
+
+  function clearComposerError() {
+    composerError.textContent = "";
+    composerError.hidden = true;
+  }
+
+  function reportHandled(item) {
+    const text =
+      item.outcome === "action"
+        ? "Your report was handled: a moderator looked at it and took action. Thank you for telling us."
+        : "Your report was handled: a moderator looked at it and decided no action was needed. Thank you for telling us.";
+    const entry = el(
+      "li",
+      { className: "notice notice-ok report-notice" },
+      el("p", {}, text, item.at ? " (" : "", item.at ? timeEl(item.at) : null, item.at ? ")" : ""),
+      el("button", {
+        type: "button",
+        className: "button button-secondary button-small",
+        text: "Dismiss",
+        onclick: () => {
+          entry.remove();
+          reportNotices.hidden = reportNotices.children.length === 0;
+          input.focus();
+        },
+      }),
+    );
+    reportNotices.append(entry);
+    reportNotices.hidden = false;
+    return text;
+  }
 
   // --- state, rules, presence ----------------------------------------------------------
 
@@ -333,6 +727,20 @@ function start(rootEl) {
     else typingEl.textContent = "Several people are typing…";
   }
 
+  function subscribedExtra(extra) {
+    if (!extra) return;
+    const m = extra.moderation;
+    if (m) {
+      mod.slow = Number(m.slow_mode_seconds) || 0;
+      mod.locked = Boolean(m.locked);
+      mod.pinned = m.pinned && m.pinned.text ? m.pinned : null;
+      setTimedOut(m.timed_out_until || null, null);
+    }
+    if (extra.personal) personal.update(extra.personal);
+    for (const item of extra.reports_handled || []) reportHandled(item);
+    renderModeration();
+  }
+
   // --- frames ------------------------------------------------------------------------------
 
   client.addEventListener("frame", (event) => {
@@ -344,20 +752,28 @@ function start(rootEl) {
         break;
       case "subscribed":
         if (frame.limited) clearMessages();
+        if (frame.role) role = frame.role;
         showRules(frame.rules);
         showState(frame.state);
         present.clear();
         for (const p of frame.present) present.set(p.id, p);
+        page.setRoles(frame.present);
         renderPresence();
+        subscribedExtra(frame.extra);
         break;
       case "synced":
         statusEl.textContent = "Connected.";
         refreshComposer();
         break;
       case "message":
+        // System lines (time-outs, redactions...) are read out by the log itself.
         showMessage(frame);
         break;
       case "history":
+        if (approvalFetches.delete(frame.before_seq)) {
+          for (const message of frame.messages) upsert(message);
+          break;
+        }
         for (const message of frame.messages) showMessage(message);
         olderButton.hidden = !frame.more;
         olderButton.disabled = false;
@@ -369,15 +785,29 @@ function start(rootEl) {
             item.dataset.seq = String(frame.seq);
             place(item, frame.seq);
             bySeq.set(frame.seq, item);
+            const draft = drafts.get(frame.client_id);
+            if (draft) known.set(frame.seq, { ...draft, seq: frame.seq, at: frame.at, status: frame.status });
+            drafts.delete(frame.client_id);
             track(frame.seq);
           }
           stamp(item, frame.at);
-          ownState(item, frame.status === "held" ? "Waiting for a moderator to look at it." : "Sent");
+          if (frame.status === "held") item.classList.add("message-held");
+          ownState(item, frame.status === "held" ? HELD_OWN : "Sent");
         }
         break;
       }
       case "error": {
+        if (frame.ref) break; // answers a request(): whoever asked shows it
         const item = frame.client_id ? byClient.get(frame.client_id) : null;
+        if (frame.code === "timed_out" && typeof frame.retry_after === "number") {
+          if (!timedOut()) setTimedOut(new Date(Date.now() + frame.retry_after * 1000).toISOString(), null);
+          renderModeration();
+        } else if (frame.code === "locked") {
+          mod.locked = true;
+          renderModeration();
+        } else if (frame.code === "slow_mode" && typeof frame.retry_after === "number") {
+          nextSendAt = Date.now() + frame.retry_after * 1000;
+        }
         if (item) {
           ownState(item, `Not sent. ${frame.message}`, true);
           announce(`Your message was not sent. ${frame.message}`);
@@ -398,11 +828,12 @@ function start(rootEl) {
       case "presence":
         for (const p of frame.joined) present.set(p.id, p);
         for (const id of frame.left) present.delete(id);
+        page.setRoles(frame.joined);
         renderPresence();
         break;
       case "typing": {
-        const known = typing.get(frame.user.id);
-        if (known) clearTimeout(known.timer);
+        const before = typing.get(frame.user.id);
+        if (before) clearTimeout(before.timer);
         const timer = setTimeout(() => {
           typing.delete(frame.user.id);
           renderTyping();
@@ -414,13 +845,22 @@ function start(rootEl) {
       case "support":
         showSupport(frame);
         break;
-      case "alert":
-        if (alertsEl) {
-          alertsEl.prepend(
-            el("li", { text: `${frame.sender.name} may need support (message ${frame.seq}).` }),
-          );
-          announce(`${frame.sender.name} may need support.`);
+      case "sanction":
+        if (frame.kind === "timeout") {
+          setTimedOut(frame.until, frame.reason || "");
+          renderModeration();
+          announce(`A moderator has paused your messages until ${whenText(frame.until)}.${frame.reason ? ` Reason: ${frame.reason}` : ""}`);
+        } else if (frame.kind === "lifted") {
+          setTimedOut(null, null);
+          renderModeration();
+          announce("A moderator lifted your time-out. You can write again.");
         }
+        break;
+      case "me.controls":
+        personal.update(frame);
+        break;
+      case "report.handled":
+        announce(reportHandled(frame));
         break;
       default:
         break;
@@ -428,15 +868,18 @@ function start(rootEl) {
   });
 
   client.addEventListener("status", (event) => {
-    const { state: connection, code, retryIn } = event.detail;
+    const { state: connection, code, reason, retryIn } = event.detail;
     if (connection === "connecting") statusEl.textContent = "Connecting…";
-    else if (connection === "open") statusEl.textContent = "Connected.";
+    // "Connected." once the room is synced (its state known), not when the socket opens.
+    else if (connection === "open") statusEl.textContent = "Joining the room…";
     else if (connection === "waiting") {
       const seconds = Math.max(1, Math.round(retryIn / 1000));
       statusEl.textContent = `Connection lost. Trying again in ${seconds} second${seconds === 1 ? "" : "s"}…`;
     } else if (connection === "closed") {
       statusEl.textContent =
-        code === 1008 ? "You are no longer connected to this room. Your session may have ended: reload the page or sign in again." : "Disconnected.";
+        code === 1008
+          ? `You are no longer connected to this room.${reason ? ` ${reason}` : " Your session may have ended: reload the page or sign in again."}`
+          : "Disconnected.";
     }
     refreshComposer();
   });
@@ -483,10 +926,11 @@ function start(rootEl) {
   });
 
   input.addEventListener("input", () => {
+    if (!composerError.hidden) clearComposerError();
     const left = MAX_BODY - input.value.length;
     counter.textContent = left < 200 ? `${left} characters left` : "";
     const now = Date.now();
-    if (input.value && now - lastTyping > TYPING_EVERY_MS) {
+    if (input.value && now - lastTyping > TYPING_EVERY_MS && !refusal()) {
       lastTyping = now;
       client.sendFrame({ type: "typing", room });
     }
@@ -500,11 +944,18 @@ function start(rootEl) {
       announce(`Messages can be up to ${MAX_BODY} characters.`);
       return;
     }
+    const why = refusal();
+    if (why) {
+      // What was typed stays in the box.
+      showComposerError(why);
+      return;
+    }
+    clearComposerError();
     const clientId = client.sendMessage(room, body);
-    const item = render(
-      { room, kind: "text", body, client_id: clientId, sender: me, status: "visible" },
-      { own: true, pending: true },
-    );
+    noteSent();
+    const draft = { room, kind: "text", body, client_id: clientId, sender: me, status: "visible" };
+    drafts.set(clientId, draft);
+    const item = render(draft, { own: true, pending: true });
     byClient.set(clientId, item);
     list.append(item);
     input.value = "";
@@ -533,6 +984,9 @@ function start(rootEl) {
       client.sendFrame({ type: "room.settings", room, moderator_only: modOnlyBox.checked });
     });
   }
+
+  // The moderators' console, only on their page (its markup is only there).
+  if (document.getElementById("mod-console")) startConsole(page);
 
   refreshComposer();
   client.follow(room, null);

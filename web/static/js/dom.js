@@ -1,0 +1,71 @@
+// Small DOM helpers shared by the room's modules. Text always goes in as text
+// (textContent or text nodes), never as HTML; no inline styles (the CSP blocks them).
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "className") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+let counter = 0;
+// A unique id for elements made on the fly (labels need them).
+export function uid(prefix) {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}
+
+export function timeOf(iso) {
+  const when = new Date(iso);
+  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// "18:40" today, "18:40 on 4 November" another day.
+export function whenText(iso) {
+  const when = new Date(iso);
+  const now = new Date();
+  const time = timeOf(iso);
+  if (when.toDateString() === now.toDateString()) return time;
+  return `${time} on ${when.toLocaleDateString([], { day: "numeric", month: "long" })}`;
+}
+
+// A <time> element showing whenText.
+export function timeEl(iso, text = whenText(iso)) {
+  return el("time", { datetime: iso, text });
+}
+
+export function plural(count, one, many = `${one}s`) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+// Keep at most `limit` characters of a text, cut at a word where possible.
+export function excerpt(text, limit = 160) {
+  if (typeof text !== "string") return "";
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= limit) return flat;
+  const cut = flat.slice(0, limit);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > limit / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+// Put focus somewhere sensible when the element that had it is about to go.
+export function focusSafely(target) {
+  if (!target || !target.isConnected) return;
+  if (!target.matches("a[href], button, input, select, textarea, summary, [tabindex]")) {
+    target.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+}
+
+// Slow mode's pace in words: "one message every 30 seconds", "one message a minute".
+export function slowText(seconds) {
+  if (seconds % 60 === 0) return seconds === 60 ? "one message a minute" : `one message every ${seconds / 60} minutes`;
+  return `one message every ${seconds} seconds`;
+}
