@@ -406,7 +406,8 @@ class Moderation:
         room = self._room(ctx)
         self._api = ctx.api
         async with ctx.api.sessions() as db:
-            body = await queue_of(db, room, ctx.api.now())
+            audience = "organisers" if ctx.rank >= GroupRole.ORGANISER else "moderators"
+            body = await queue_of(db, room, ctx.api.now(), audience=audience)
         ctx.reply(frames.queue(room, body))
 
     # --- sanctions ----------------------------------------------------------------------
@@ -583,21 +584,15 @@ class Moderation:
                 seq=seq,
                 reason=reason,
             )
-            view = MessageView(
-                room=room,
-                seq=seq,
-                kind="text",
-                sender_id=message.sender_id,
-                sender_name=sender.pseudonym if sender else None,
-                client_id=message.client_id,
-                body=message.body,
-                status=message.status,
-                at=message.created_at,
-            )
-        data: dict[str, Any] = {"event": "message.approved" if approve else "message.rejected"}
-        data["seq"] = seq
-        if approve:
-            data["message"] = view.as_dict()
+            writer = {"id": sender.id, "name": sender.pseudonym} if sender is not None else None
+        # The event names the message, not its text: clients read it with ``history``,
+        # which leaves it out for people who muted or blocked its writer.
+        data: dict[str, Any] = {
+            "event": "message.approved" if approve else "message.rejected",
+            "seq": seq,
+        }
+        if writer is not None:
+            data["sender"] = writer
         await ctx.api.append_event(room, data, sender_id=ctx.socket.user_id)
         self._done(ctx, seq=seq)
 
@@ -719,7 +714,7 @@ class Moderation:
         outcome = ctx.frame.text("outcome")
         if outcome not in ("action", "no_action"):
             raise Refused("bad_outcome", "Say whether you took action or no action.")
-        note = self._reason(ctx)
+        note = " ".join(str(ctx.frame.fields.get("note") or "").split())
         async with ctx.api.sessions() as db, db.begin():
             report = await db.get(Report, ctx.frame.text("report"), with_for_update=True)
             if report is None or report.group_id != room:
@@ -740,8 +735,11 @@ class Moderation:
                 report=report.id,
             )
             reporter = report.reporter_id
+            # Told live if they are in the room on this process; otherwise also on their
+            # next visit (a reporter on another process may be told twice, never not at all).
+            if reporter is not None and any(s.in_room(room) for s in ctx.api.sockets_of(reporter)):
+                report.reporter_told_at = now
         if reporter is not None:
-            # Live if they are here; otherwise on their next visit (reporter_told_at).
             ctx.api.send_private(
                 reporter, frames.report_handled(room, report.id, outcome, iso(now))
             )
@@ -894,8 +892,17 @@ async def _names(db: AsyncSession, ids: list[str]) -> dict[str, str]:
     return {uid: name for uid, name in rows}
 
 
-async def queue_of(db: AsyncSession, room: str, now: datetime) -> dict[str, Any]:
-    """Everything the moderator console shows for a room."""
+async def queue_of(
+    db: AsyncSession, room: str, now: datetime, *, audience: str = "moderators"
+) -> dict[str, Any]:
+    """Everything the moderator console shows for a room.
+
+    A crisis alert carries the person's crisis plan only if they shared it with this
+    audience (the group's moderators, or its organisers), read now: withdrawing the
+    choice hides it from the next read.
+    """
+    from peerhub.sharing.rules import view_for
+
     reports = list(
         (
             await db.execute(
@@ -979,6 +986,13 @@ async def queue_of(db: AsyncSession, room: str, now: datetime) -> dict[str, Any]
     def who(uid: str | None) -> dict[str, str] | None:
         return {"id": uid, "name": names.get(uid, "Someone")} if uid else None
 
+    plans: dict[str, dict[str, str] | None] = {}
+    for a in alerts:
+        if a.user_id and a.user_id not in plans:
+            person = await db.get(User, a.user_id)
+            view = await view_for(db, person, audience) if person is not None else {}
+            plans[a.user_id] = view.get("crisis_plan")
+
     def excerpt(seq: int | None) -> dict[str, Any] | None:
         if seq is None or seq not in bodies:
             return None
@@ -1013,6 +1027,7 @@ async def queue_of(db: AsyncSession, room: str, now: datetime) -> dict[str, Any]
                 "id": a.id,
                 "person": who(a.user_id),
                 "message": excerpt(a.message_seq),
+                "crisis_plan": plans.get(a.user_id or ""),
                 "at": iso(a.created_at),
             }
             for a in alerts

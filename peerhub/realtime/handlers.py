@@ -379,6 +379,20 @@ async def _system(
             log.exception("event listener failed")
 
 
+async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
+    """A moderator's action from someone whose role now needs two-step sign-in that
+    they have not set up (made a moderator after this socket opened): refused."""
+    from peerhub.accounts.twofactor import standing
+    from peerhub.models import User
+
+    async with rt.sessions() as db:
+        user = await db.get(User, peer.user_id)
+        missing = user is None or (await standing(db, user)).must_enrol
+    if missing:
+        fail(peer, frame, "two_step_required", "Set up two-step sign-in to moderate.")
+    return missing
+
+
 async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
     room = frame.text("room")
     rank = await access(rt, peer, frame, room)
@@ -386,6 +400,8 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
         return None
     if rank < GroupRole.MODERATOR:
         fail(peer, frame, "forbidden", "Only the group's moderators can do that.")
+        return None
+    if await _needs_two_step(rt, peer, frame):
         return None
     async with rt.sessions() as db, db.begin():
         info = await store.room_info(db, room, peer.user_id)
@@ -462,6 +478,8 @@ async def extension(rt: Realtime, peer: Peer, frame: Frame) -> None:
             return
         if found < entry.min_rank:
             fail(peer, frame, "forbidden", "You cannot do that in this group.")
+            return
+        if entry.min_rank >= GroupRole.MODERATOR and await _needs_two_step(rt, peer, frame):
             return
         rank = found
     await entry.handler(FrameContext(api=rt, socket=peer, frame=frame, room_id=room, rank=rank))

@@ -170,6 +170,9 @@ class Peer:
     def rank(self, room_id: str) -> GroupRole:
         return self.ranks.get(room_id, GroupRole.NONE)
 
+    def in_room(self, room_id: str) -> bool:
+        return room_id in self.subs
+
     def send(self, frame: bytes) -> None:
         self.outbox.push(frame)
 

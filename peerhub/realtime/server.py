@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
+from peerhub.accounts.twofactor import standing
 from peerhub.realtime import handlers, protocol
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.protocol import ProtocolError
@@ -113,6 +114,9 @@ async def serve(rt: Realtime) -> Server:
         try:
             async with rt.ctx.sessions() as db, db.begin():
                 found = await login_sessions.resolve(db, settings, token, rt.ctx.clock())
+                # A role that needs two-step sign-in (docs/two-factor.md) gets no socket
+                # until it is set up, as it gets no page.
+                unenrolled = found is not None and (await standing(db, found[1])).must_enrol
         except (SQLAlchemyError, OSError, TimeoutError):
             log.warning("handshake refused: database unavailable")
             return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Try again shortly.\n")
@@ -120,6 +124,9 @@ async def serve(rt: Realtime) -> Server:
             log.info("handshake refused: session unknown or ended (ip=%s)", ip)
             return conn.respond(http.HTTPStatus.FORBIDDEN, "Sign in first.\n")
         session, user = found
+        if unenrolled:
+            log.info("handshake refused: two-step sign-in not set up (user=%s)", user.id)
+            return conn.respond(http.HTTPStatus.FORBIDDEN, "Set up two-step sign-in first.\n")
         if rt.hub.count_user(user.id) >= config.sockets_per_user:
             log.info("handshake refused: too many sockets (user=%s)", user.id)
             return conn.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many connections.\n")

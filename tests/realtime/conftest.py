@@ -24,6 +24,7 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
+from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.app import create_app
 from peerhub.config import Settings
 from peerhub.context import Clock
@@ -40,7 +41,7 @@ from peerhub.realtime.policy import Extension
 from peerhub.realtime.protocol import SERVER_SCHEMAS
 from peerhub.realtime.service import Realtime
 from peerhub.security.sessions import start_session
-from tests.conftest import FakeClock, free_port, make_settings
+from tests.conftest import TEST_TOTP_SECRET, FakeClock, free_port, make_settings
 
 # Generous limits for tests that are not about limits.
 TEST_CONFIG = RealtimeConfig(
@@ -159,6 +160,9 @@ async def make_world(
         db.add(GroupMember(group_id=group.id, user_id=world.users["mo"], role="moderator"))
         db.add(GroupMember(group_id=other.id, user_id=world.users["out"], role="member"))
         db.add(OrganisationOrganiser(organisation_id=org.id, user_id=world.users["olga"]))
+        # Their roles need two-step sign-in (docs/two-factor.md): set up, as in life.
+        for name in ("mo", "olga"):
+            db.add(TwoFactor(user_id=world.users[name], secret=TEST_TOTP_SECRET, confirmed_at=now))
     return world
 
 

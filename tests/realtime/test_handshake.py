@@ -19,7 +19,7 @@ from peerhub.config import Settings
 from peerhub.models import User
 from peerhub.realtime.config import RealtimeConfig, load, public_url
 from tests.conftest import FakeClock, app_client, make_settings
-from tests.realtime.conftest import TEST_CONFIG, Client, RTServer, World
+from tests.realtime.conftest import TEST_CONFIG, Client, RTServer, World, in_server
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -179,3 +179,43 @@ async def test_logs_record_connections_but_never_tokens_or_text(
     assert secret_text not in logged
     for token in world.tokens.values():
         assert token not in logged
+
+
+async def test_a_moderator_without_two_step_sign_in_gets_no_socket(
+    server: RTServer, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy import delete
+
+    from peerhub.accounts.models_2fa import TwoFactor
+
+    async with sessions() as db, db.begin():
+        await db.execute(delete(TwoFactor).where(TwoFactor.user_id == world.users["mo"]))
+    mo = cookie(server, world.tokens["mo"])
+    assert await refused(server, origin=server.base, cookie=mo) == 403
+    # Members never need it.
+    ana = await Client.open(server, world.tokens["ana"])
+    await ana.close()
+
+
+async def test_a_member_made_moderator_mid_socket_must_set_up_two_step_to_moderate(
+    server: RTServer, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from peerhub import realtime
+    from peerhub.models import GroupMember
+
+    ana = await Client.open(server, world.tokens["ana"])
+    await ana.join(world.group_id)
+    async with sessions() as db, db.begin():
+        await db.execute(
+            update(GroupMember)
+            .where(GroupMember.user_id == world.users["ana"])
+            .values(role="moderator")
+        )
+    await in_server(
+        server, lambda: realtime.member_changed(server.rt, world.group_id, world.users["ana"])
+    )
+    await ana.send("session.open", room=world.group_id, ref="open")
+    assert (await ana.expect("error", ref="open"))["code"] == "two_step_required"
+    await ana.send("mod.slow", room=world.group_id, seconds=10, ref="slow")
+    assert (await ana.expect("error", ref="slow"))["code"] == "two_step_required"
+    await ana.close()

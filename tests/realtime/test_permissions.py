@@ -12,13 +12,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import realtime
+from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.models import AuthSession, GroupMember, User
 from peerhub.realtime import store
 from peerhub.realtime.models import RoomMessage
-from tests.conftest import FakeClock
+from tests.conftest import TEST_TOTP_SECRET, FakeClock
 from tests.realtime.conftest import Client, RTServer, World, in_server
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
 
 
 async def count_rows(sessions: Sessions, room: str) -> int:
@@ -230,6 +235,10 @@ async def test_a_new_moderator_gets_moderator_rights_at_once(
                 GroupMember.group_id == world.group_id, GroupMember.user_id == world.users["ben"]
             )
             .values(role="moderator")
+        )
+        # A moderator's role needs two-step sign-in, which Ben has set up.
+        db.add(
+            TwoFactor(user_id=world.users["ben"], secret=TEST_TOTP_SECRET, confirmed_at=now_utc())
         )
     await in_server(
         server, lambda: realtime.member_changed(server.app, world.group_id, world.users["ben"])
