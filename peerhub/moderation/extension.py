@@ -99,6 +99,8 @@ class Moderation:
         self.rules: dict[str, RoomRules] = {}
         # (room, user) -> when their last message was accepted (slow mode), this process.
         self.last_sent: dict[tuple[str, str], datetime] = {}
+        # (room, sender, client id) of messages classify() flagged as a possible crisis.
+        self._flagged: set[tuple[str, str, str]] = set()
 
     # --- set-up --------------------------------------------------------------------
 
@@ -252,6 +254,11 @@ class Moderation:
 
     async def classify(self, ctx: SendContext, body: str) -> Classification:
         crisis = self.crisis.search(body) is not None
+        if crisis:
+            # Remembered for on_committed, so an ordinary message is searched once.
+            if len(self._flagged) > 10_000:
+                self._flagged.clear()
+            self._flagged.add((ctx.room_id, ctx.socket.user_id, ctx.client_id))
         if ctx.rank < GroupRole.MODERATOR:
             rules = await self.room_rules(ctx.api, ctx.room_id)
             if rules.hold and rules.hold.search(body) is not None:
@@ -261,7 +268,9 @@ class Moderation:
     async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
         if message.status == "held":
             ctx.api.send_to_moderators(ctx.room_id, frames.changed(ctx.room_id, "held"))
-        if message.sender_id is not None and self.crisis.search(message.body) is not None:
+        key = (ctx.room_id, message.sender_id or "", message.client_id)
+        if key in self._flagged:
+            self._flagged.discard(key)
             # Stored, so the alert waits in the console if no moderator is online.
             async with ctx.api.sessions() as db, db.begin():
                 db.add(

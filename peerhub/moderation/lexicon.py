@@ -61,8 +61,13 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _WORD = r"[\w']"
 
 
+_TOKEN = re.compile(r"[\w']+")
+
+
 def normalise(text: str) -> str:
     """Lower case, compatibility-folded, straight apostrophes."""
+    if text.isascii():  # ASCII is already NFKC, and casefold is lower for it
+        return (text.replace("`", "'") if "`" in text else text).lower()
     return unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
 
 
@@ -93,12 +98,33 @@ def _pattern(phrase: str) -> str:
 
 
 class Matcher:
-    """Finds any of a list of phrases in a text, on word boundaries."""
+    """Finds any of a list of phrases in a text, on word boundaries.
+
+    Every message is checked, so the common case (no phrase) is made cheap: the text's
+    words are looked up in the set of the phrases' first words (and first-word
+    prefixes) before the regular expression runs at all (about 3 µs against 60 µs for
+    an ordinary message, measured in docs/performance.md).
+    """
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = clean_phrases(phrases, limit=10_000)
         parts = [p for p in (_pattern(x) for x in self.phrases) if p]
         self._regex = re.compile("|".join(parts)) if parts else None
+        # The prefilter: a match needs the phrase's first token among the text's tokens
+        # (or, for "word*", a token starting with it). Without a first token, no filter.
+        self._firsts: set[str] | None = set()
+        prefixes: list[str] = []
+        for phrase in self.phrases:
+            norm = normalise(phrase).strip()
+            tokens = _TOKEN.findall(norm.rstrip("*"))
+            if not tokens:
+                self._firsts = None
+                break
+            if norm.endswith("*") and len(tokens) == 1:
+                prefixes.append(tokens[0])
+            else:
+                self._firsts.add(tokens[0])
+        self._prefixes = tuple(prefixes)
 
     def __bool__(self) -> bool:
         return self._regex is not None
@@ -107,7 +133,14 @@ class Matcher:
         """The first phrase found (as it appears in the text), or None."""
         if self._regex is None:
             return None
-        found = self._regex.search(normalise(text))
+        norm = normalise(text)
+        if (
+            self._firsts is not None
+            and self._firsts.isdisjoint(_TOKEN.findall(norm))
+            and not any(p in norm for p in self._prefixes)
+        ):
+            return None
+        found = self._regex.search(norm)
         return found.group(0) if found else None
 
 
