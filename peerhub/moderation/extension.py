@@ -17,7 +17,9 @@ query. Stored expiries make a time-out survive a restart.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -99,6 +101,9 @@ class Moderation:
         self.rules: dict[str, RoomRules] = {}
         # (room, user) -> when their last message was accepted (slow mode), this process.
         self.last_sent: dict[tuple[str, str], datetime] = {}
+        self._reloading: set[str] = set()
+        self._generation: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         # (room, sender, client id) of messages classify() flagged as a possible crisis.
         self._flagged: set[tuple[str, str, str]] = set()
 
@@ -162,6 +167,7 @@ class Moderation:
     def _forget_room(self, payload: dict[str, Any]) -> None:
         room = payload.get("room")
         if isinstance(room, str):
+            self._generation[room] = self._generation.get(room, 0) + 1
             self.rules.pop(room, None)
 
     def _hide(self, payload: dict[str, Any]) -> None:
@@ -180,10 +186,31 @@ class Moderation:
     _api: RealtimeAPI | None = None
 
     async def room_rules(self, api: RealtimeAPI, room: str) -> RoomRules:
+        """The room's cached rules. A room never read (or changed: ``mod.room``) is read
+        now; one whose copy is only old is served as it is while a fresh copy is read
+        in the background, so no message waits on the database for it (with a thousand
+        rooms, their copies would otherwise all expire together, mid-conversation)."""
         self._api = api
         found = self.rules.get(room)
-        if found is not None and time.monotonic() - found.loaded < CACHE_SECONDS:
-            return found
+        if found is None:
+            return await self._load_rules(api, room)
+        if time.monotonic() - found.loaded >= CACHE_SECONDS and room not in self._reloading:
+            self._reloading.add(room)
+            task = asyncio.get_running_loop().create_task(self._reload_rules(api, room))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return found
+
+    async def _reload_rules(self, api: RealtimeAPI, room: str) -> None:
+        try:
+            await self._load_rules(api, room)
+        except Exception:  # the copy stays; the next message after the age asks again
+            log.warning("moderation: could not re-read a room's rules")
+        finally:
+            self._reloading.discard(room)
+
+    async def _load_rules(self, api: RealtimeAPI, room: str) -> RoomRules:
+        generation = self._generation.get(room, 0)
         now = api.now()
         async with api.sessions() as db:
             row = await db.get(RoomModeration, room)
@@ -197,7 +224,8 @@ class Moderation:
                     )
                 )
             ).all()
-        rules = RoomRules(loaded=time.monotonic())
+        # Jittered, so rooms read together do not all age together.
+        rules = RoomRules(loaded=time.monotonic() - random.uniform(0, CACHE_SECONDS / 3))  # noqa: S311
         if row is not None:
             rules.slow = row.slow_mode_seconds
             rules.locked = row.locked
@@ -211,10 +239,13 @@ class Moderation:
         for uid, until in timeouts:
             if until is not None and (uid not in rules.timeouts or until > rules.timeouts[uid]):
                 rules.timeouts[uid] = until
-        self.rules[room] = rules
+        # A change while this was being read wins: keep this copy only if none came.
+        if self._generation.get(room, 0) == generation:
+            self.rules[room] = rules
         return rules
 
     def _changed(self, api: RealtimeAPI, room: str) -> None:
+        self._generation[room] = self._generation.get(room, 0) + 1
         self.rules.pop(room, None)
         api.publish_control("mod.room", {"room": room})
 
