@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.models import Block, GroupMember, GroupRole, User, WaitlistEntry
@@ -326,29 +326,19 @@ class Moderation:
         if until is not None and until > ctx.api.now():
             moderation["timed_out_until"] = iso(until)
         ctx.extra["moderation"] = moderation
-        async with ctx.api.sessions() as db, db.begin():
-            mine = await _controls(db, user)
-            handled = (
-                await db.execute(
-                    select(Report.id, Report.outcome, Report.resolved_at).where(
-                        Report.group_id == ctx.room_id,
-                        Report.reporter_id == user,
-                        Report.status == "resolved",
-                        Report.reporter_told_at.is_(None),
-                    )
-                )
-            ).all()
+        async with ctx.api.sessions() as db:
+            rows = await db.execute(_controls_query(user, ctx.room_id))
+            mine, handled = _split_controls(rows)
             if handled:
                 await db.execute(
                     update(Report)
-                    .where(Report.id.in_([r[0] for r in handled]))
+                    .where(Report.id.in_([h["report"] for h in handled]))
                     .values(reporter_told_at=ctx.api.now())
                 )
+                await db.commit()
         ctx.extra["personal"] = mine
         if handled:
-            ctx.extra["reports_handled"] = [
-                {"report": rid, "outcome": outcome, "at": iso(at)} for rid, outcome, at in handled
-            ]
+            ctx.extra["reports_handled"] = handled
         ctx.socket.hidden_senders.update(p["id"] for p in mine["muted_people"])
         ctx.socket.hidden_senders.update(p["id"] for p in mine["blocked"])
 
@@ -904,24 +894,53 @@ async def active_ban(db: AsyncSession, group_id: str, user_id: str) -> Sanction 
     return found
 
 
-async def _controls(db: AsyncSession, user_id: str) -> dict[str, Any]:
+def _controls_query(user_id: str, room_for_reports: str | None = None) -> Any:
+    """One round trip: the person's mutes and blocks (with names) and, for a room, the
+    resolved reports they have not yet been told about. Rows: (kind, value, name, at)."""
     mutes = (
-        await db.execute(
-            select(PersonalMute.kind, PersonalMute.value)
-            .where(PersonalMute.user_id == user_id)
-            .order_by(PersonalMute.created_at)
-        )
-    ).all()
-    blocked_ids = list(
-        (await db.execute(select(Block.blocked_user_id).where(Block.user_id == user_id))).scalars()
+        select(PersonalMute.kind, PersonalMute.value, User.pseudonym, PersonalMute.created_at)
+        .outerjoin(User, and_(PersonalMute.kind == "person", User.id == PersonalMute.value))
+        .where(PersonalMute.user_id == user_id)
     )
-    person_ids = [v for k, v in mutes if k == "person"]
-    names = await _names(db, [*person_ids, *blocked_ids])
-    return {
-        "muted_words": [v for k, v in mutes if k == "word"],
-        "muted_people": [{"id": uid, "name": names.get(uid, "Someone")} for uid in person_ids],
-        "blocked": [{"id": uid, "name": names.get(uid, "Someone")} for uid in blocked_ids],
-    }
+    blocks = (
+        select(literal("block"), Block.blocked_user_id, User.pseudonym, Block.created_at)
+        .join(User, User.id == Block.blocked_user_id)
+        .where(Block.user_id == user_id)
+    )
+    parts: list[Any] = [mutes, blocks]
+    if room_for_reports is not None:
+        parts.append(
+            select(literal("report"), Report.id, Report.outcome, Report.resolved_at).where(
+                Report.group_id == room_for_reports,
+                Report.reporter_id == user_id,
+                Report.status == "resolved",
+                Report.reporter_told_at.is_(None),
+            )
+        )
+    union = union_all(*parts).subquery()
+    return select(union).order_by(union.c[3])
+
+
+def _split_controls(rows: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    words: list[str] = []
+    muted: list[dict[str, str]] = []
+    blocked: list[dict[str, str]] = []
+    handled: list[dict[str, Any]] = []
+    for kind, value, name, at in rows:
+        if kind == "word":
+            words.append(value)
+        elif kind == "person":
+            muted.append({"id": value, "name": name or "Someone"})
+        elif kind == "block":
+            blocked.append({"id": value, "name": name or "Someone"})
+        elif kind == "report":
+            handled.append({"report": value, "outcome": name, "at": iso(at)})
+    return {"muted_words": words, "muted_people": muted, "blocked": blocked}, handled
+
+
+async def _controls(db: AsyncSession, user_id: str) -> dict[str, Any]:
+    mine, _ = _split_controls(await db.execute(_controls_query(user_id)))
+    return mine
 
 
 async def _names(db: AsyncSession, ids: list[str]) -> dict[str, str]:
