@@ -4,6 +4,7 @@ card as another member, moderator or organiser of a group may see it."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -33,18 +34,17 @@ def _wanted(form: FormData) -> set[tuple[str, str]]:
     return out
 
 
-async def _tell_consoles(request: Request, user: User) -> None:
-    """Choices apply at once: open moderator consoles of the person's groups re-read."""
-    async with ctx(request).sessions() as db:
-        rooms = list(
-            (
-                await db.execute(
-                    select(GroupMember.group_id).where(
-                        GroupMember.user_id == user.id, GroupMember.status == "active"
-                    )
-                )
-            ).scalars()
+async def _my_rooms(db: AsyncSession, user: User) -> list[str]:
+    found = await db.execute(
+        select(GroupMember.group_id).where(
+            GroupMember.user_id == user.id, GroupMember.status == "active"
         )
+    )
+    return list(found.scalars())
+
+
+async def _tell_consoles(request: Request, rooms: list[str]) -> None:
+    """Choices apply at once: open moderator consoles of the person's groups re-read."""
     for room in rooms:
         await notify_moderators(request.app, room, changed(room, "sharing"))
 
@@ -102,7 +102,8 @@ async def sharing_save(request: Request) -> Response:
         # The crisis plan's audiences are chosen on its own page too; this form covers
         # every item, so it is the whole truth.
         await rules.set_choices(db, user, wanted, now)
-    await _tell_consoles(request, user)
+        rooms = await _my_rooms(db, user)
+    await _tell_consoles(request, rooms)
     if wants_json(request.headers):
         return JSONResponse({"saved": True, "shared": sorted(f"{a}:{i}" for a, i in wanted)})
     return RedirectResponse("/account/sharing?saved=1", status_code=303)
@@ -159,6 +160,8 @@ async def plan_save(request: Request) -> Response:
         await rules.set_choices(db, user, wanted, now)
         # Never the plan's words in the audit trail: only that it changed.
         audit.record(db, now, "crisis_plan.saved", actor_id=user.id, subject_id=user.id)
+        rooms = await _my_rooms(db, user)
+    await _tell_consoles(request, rooms)
     if wants_json(request.headers):
         return JSONResponse(
             {"saved": True, "shared_with": sorted(audiences & set(rules.AUDIENCES))}

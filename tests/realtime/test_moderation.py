@@ -27,6 +27,14 @@ async def act(client: Client, frame_type: str, **fields: Any) -> dict[str, Any]:
     return await client.expect(("done", "error"), ref=ref)
 
 
+async def joined(connect_as: Any, room: str, *names: str) -> list[Client]:
+    """Sockets for these people, each subscribed to the room (rules accepted)."""
+    clients = [await connect_as(name) for name in names]
+    for client in clients:
+        await client.join(room)
+    return clients
+
+
 async def audit(sessions: Sessions, room: str) -> list[tuple[str, str | None, str]]:
     async with sessions() as db:
         rows = await db.execute(
@@ -47,9 +55,7 @@ def event(name: str) -> Any:
 async def test_nobody_acts_on_an_equal_or_higher_rank(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
-    ana, mo, olga = await connect_as("ana"), await connect_as("mo"), await connect_as("olga")
-    for client in (ana, mo, olga):
-        await client.join(world.group_id)
+    ana, mo, olga = await joined(connect_as, world.group_id, "ana", "mo", "olga")
     room, users = world.group_id, world.users
 
     refused = await act(ana, "mod.timeout", room=room, user=users["ben"], minutes=5, reason="x")
@@ -111,9 +117,7 @@ async def test_a_time_out_refuses_messages_until_it_ends_and_survives_a_restart(
 
 
 async def test_a_time_out_can_be_lifted(connect_as: Any, world: World, sessions: Sessions) -> None:
-    ana, mo = await connect_as("ana"), await connect_as("mo")
-    await ana.join(world.group_id)
-    await mo.join(world.group_id)
+    ana, mo = await joined(connect_as, world.group_id, "ana", "mo")
     room, who = world.group_id, world.users["ana"]
     await act(mo, "mod.timeout", room=room, user=who, minutes=60)
     await ana.expect("sanction", kind="timeout")
@@ -132,9 +136,7 @@ async def test_a_time_out_can_be_lifted(connect_as: Any, world: World, sessions:
 async def test_removal_closes_the_socket_and_takes_the_place(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
-    ben, mo = await connect_as("ben"), await connect_as("mo")
-    await ben.join(world.group_id)
-    await mo.join(world.group_id)
+    ben, mo = await joined(connect_as, world.group_id, "ben", "mo")
     done = await act(mo, "mod.remove", room=world.group_id, user=world.users["ben"], reason="r")
     assert done["type"] == "done"
     code, reason = await ben.closed()
@@ -153,9 +155,7 @@ async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
 
     from peerhub.models import AuthSession
 
-    cat, mo = await connect_as("cat"), await connect_as("mo")
-    await cat.join(world.group_id)
-    await mo.join(world.group_id)
+    cat, mo = await joined(connect_as, world.group_id, "cat", "mo")
     await act(mo, "mod.ban", room=world.group_id, user=world.users["cat"], reason="Abuse")
     code, reason = await cat.closed()
     assert code == 1008 and "banned" in str(reason)
@@ -171,7 +171,7 @@ async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
         )
     async with httpx.AsyncClient(base_url=server.base) as http:
         http.cookies.set(server.settings.session_cookie_name, world.tokens["cat"])
-        joined = await http.post(
+        asked = await http.post(
             f"/groups/{world.slug}/join",
             headers={
                 "X-CSRF-Token": str(csrf),
@@ -179,7 +179,7 @@ async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
                 "Accept": "application/json",
             },
         )
-        assert joined.json()["outcome"] == "banned"
+        assert asked.json()["outcome"] == "banned"
         page = await http.get(f"/groups/{world.slug}/join")
         assert "closed this group to you" in page.text
 
@@ -202,9 +202,7 @@ async def test_redaction_removes_the_text_for_everyone_live_on_resume_and_in_his
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, ben, mo = await connect_as("ana"), await connect_as("ben"), await connect_as("mo")
-    for client in (ana, ben, mo):
-        await client.join(room)
+    ana, ben, mo = await joined(connect_as, room, "ana", "ben", "mo")
     ack = await ana.say(room, "my phone number is 07700 900123", "redact-0001")
     await ben.expect("message", client_id="redact-0001")
     done = await act(mo, "mod.redact", room=room, seq=ack["seq"], reason="Personal details")
@@ -237,9 +235,7 @@ async def test_redaction_removes_the_text_for_everyone_live_on_resume_and_in_his
 async def test_a_moderator_cannot_redact_an_organisers_message(
     connect_as: Any, world: World
 ) -> None:
-    olga, mo = await connect_as("olga"), await connect_as("mo")
-    await olga.join(world.group_id)
-    await mo.join(world.group_id)
+    olga, mo = await joined(connect_as, world.group_id, "olga", "mo")
     ack = await olga.say(world.group_id, "welcome all", "olga-000001")
     refused = await act(mo, "mod.redact", room=world.group_id, seq=ack["seq"])
     assert refused["code"] == "forbidden"
@@ -252,9 +248,7 @@ async def test_slow_mode_spaces_out_members_but_not_moderators(
     connect_as: Any, world: World, rt_clock: FakeClock
 ) -> None:
     room = world.group_id
-    ana, mo = await connect_as("ana"), await connect_as("mo")
-    await ana.join(room)
-    await mo.join(room)
+    ana, mo = await joined(connect_as, room, "ana", "mo")
     assert (await act(mo, "mod.slow", room=room, seconds=30))["seconds"] == 30
     await ana.expect("message", where=event("room.slow_mode"))
     await ana.say(room, "one", "slow-000001")
@@ -274,9 +268,7 @@ async def test_a_locked_room_is_read_only_for_members(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, mo = await connect_as("ana"), await connect_as("mo")
-    await ana.join(room)
-    await mo.join(room)
+    ana, mo = await joined(connect_as, room, "ana", "mo")
     await act(mo, "mod.lock", room=room, locked=True, reason="Taking a break")
     await ana.expect("message", where=lambda f: f["kind"] == "system" and f["data"].get("locked"))
     await ana.send("send", room=room, client_id="locked-0001", body="can I?")
@@ -296,9 +288,7 @@ async def test_a_pinned_announcement_reaches_everyone_and_every_new_socket(
     connect_as: Any, world: World
 ) -> None:
     room = world.group_id
-    ben, mo = await connect_as("ben"), await connect_as("mo")
-    await ben.join(room)
-    await mo.join(room)
+    ben, mo = await joined(connect_as, room, "ben", "mo")
     await act(mo, "mod.pin", room=room, text="Tonight: sleep and rest.")
     pinned = await ben.expect("message", where=event("room.pinned"))
     assert pinned["data"]["text"] == "Tonight: sleep and rest."
@@ -317,9 +307,7 @@ async def test_held_messages_wait_for_a_moderator(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, ben, mo = await connect_as("ana"), await connect_as("ben"), await connect_as("mo")
-    for client in (ana, ben, mo):
-        await client.join(room)
+    ana, ben, mo = await joined(connect_as, room, "ana", "ben", "mo")
     done = await act(mo, "mod.hold_words", room=room, words="car boot\n\nCASH  app\ncar boot")
     assert done["count"] == 2
     held = await ana.say(room, "Selling at the car-boot sale", "held-000001")
@@ -369,9 +357,7 @@ async def test_a_report_reaches_the_moderators_and_the_reporter_hears_back(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, ben, mo = await connect_as("ana"), await connect_as("ben"), await connect_as("mo")
-    for client in (ana, ben, mo):
-        await client.join(room)
+    ana, ben, mo = await joined(connect_as, room, "ana", "ben", "mo")
     ack = await ana.say(room, "you are useless", "report-0001")
     await ben.send(
         "report.create", ref="rep1", room=room, seq=ack["seq"], category="unkind", words="Hurtful"
@@ -458,9 +444,7 @@ async def test_a_crisis_message_is_posted_and_routed_to_a_human(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, ben, mo = await connect_as("ana"), await connect_as("ben"), await connect_as("mo")
-    for client in (ana, ben, mo):
-        await client.join(room)
+    ana, ben, mo = await joined(connect_as, room, "ana", "ben", "mo")
     ack = await ana.say(room, "Honestly I can’t go on like this", "crisis-0001")
     assert ack["status"] == "visible"
     support = await ana.expect("support")
@@ -509,9 +493,7 @@ async def test_muting_and_blocking_hide_a_person_for_me_only(
     connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     room = world.group_id
-    ana, ben, cat = await connect_as("ana"), await connect_as("ben"), await connect_as("cat")
-    for client in (ana, ben, cat):
-        await client.join(room)
+    ana, ben, cat = await joined(connect_as, room, "ana", "ben", "cat")
     await act(ben, "me.mute", kind="person", value=world.users["ana"])
     controls = await ben.expect("me.controls")
     assert controls["muted_people"] == [{"id": world.users["ana"], "name": "Ana"}]
@@ -563,9 +545,7 @@ async def test_the_audit_log_records_sessions_and_actions_and_organisers_can_rea
     import httpx
 
     room = world.group_id
-    ana, mo = await connect_as("ana"), await connect_as("mo")
-    await ana.join(room)
-    await mo.join(room)
+    ana, mo = await joined(connect_as, room, "ana", "mo")
     await mo.send("session.open", room=room)
     await ana.expect("message", where=event("session.opened"))
     await act(mo, "mod.timeout", room=room, user=world.users["ana"], minutes=15, reason="Pause")
@@ -598,3 +578,27 @@ async def test_bad_moderation_frames_are_refused_by_name(
     # The socket stays usable.
     await mo.send("me.controls")
     assert (await mo.expect("me.controls"))["muted_words"] == []
+
+
+@pytest.mark.parametrize("page", ["/account/sharing", "/account/crisis-plan"])
+async def test_changing_what_i_share_tells_open_consoles_at_once(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions, page: str
+) -> None:
+    import httpx
+
+    from peerhub.models import AuthSession
+
+    (mo,) = await joined(connect_as, world.group_id, "mo")
+    async with sessions() as db:
+        csrf = await db.scalar(
+            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["ana"])
+        )
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        saved = await http.post(
+            page,
+            data={"csrf_token": str(csrf)},
+            headers={"Origin": server.base},
+        )
+    assert saved.status_code == 303, saved.text
+    await mo.expect("mod.changed", what="sharing")
