@@ -62,11 +62,6 @@ log = logging.getLogger("peerhub.moderation")
 CACHE_SECONDS = 30.0
 HELD_NOTE = "Your message is waiting for a moderator to look at it before others see it."
 RANK_NAMES = {"member": GroupRole.MEMBER, "moderator": GroupRole.MODERATOR}
-ROLE_NAMES = {
-    GroupRole.MEMBER: "member",
-    GroupRole.MODERATOR: "moderator",
-    GroupRole.ORGANISER: "organiser",
-}
 
 
 class Refused(Exception):
@@ -99,6 +94,8 @@ class Moderation:
     def __init__(self, crisis: Matcher | None = None) -> None:
         self.crisis = crisis if crisis is not None else load_crisis_lexicon()
         self.rules: dict[str, RoomRules] = {}
+        # The running service, given at start-up (control handlers reach sockets by it).
+        self._api: RealtimeAPI | None = None
         # (room, user) -> when their last message was accepted (slow mode), this process.
         self.last_sent: dict[tuple[str, str], datetime] = {}
         self._reloading: set[str] = set()
@@ -183,14 +180,11 @@ class Moderation:
             else:
                 socket.hidden_senders.discard(other)
 
-    _api: RealtimeAPI | None = None
-
     async def room_rules(self, api: RealtimeAPI, room: str) -> RoomRules:
         """The room's cached rules. A room never read (or changed: ``mod.room``) is read
         now; one whose copy is only old is served as it is while a fresh copy is read
         in the background, so no message waits on the database for it (with a thousand
         rooms, their copies would otherwise all expire together, mid-conversation)."""
-        self._api = api
         found = self.rules.get(room)
         if found is None:
             return await self._load_rules(api, room)
@@ -434,7 +428,6 @@ class Moderation:
 
     async def on_queue(self, ctx: FrameContext) -> None:
         room = self._room(ctx)
-        self._api = ctx.api
         async with ctx.api.sessions() as db:
             audience = "organisers" if ctx.rank >= GroupRole.ORGANISER else "moderators"
             body = await queue_of(db, room, ctx.api.now(), audience=audience)
@@ -794,7 +787,6 @@ class Moderation:
         ctx.api.send_private(ctx.socket.user_id, frames.controls(mine))
 
     async def on_controls(self, ctx: FrameContext) -> None:
-        self._api = ctx.api
         async with ctx.api.sessions() as db:
             ctx.reply(frames.controls(await _controls(db, ctx.socket.user_id)))
 
@@ -807,7 +799,6 @@ class Moderation:
         return other
 
     async def on_mute(self, ctx: FrameContext) -> None:
-        self._api = ctx.api
         kind, value = ctx.frame.text("kind"), " ".join(ctx.frame.text("value").split())
         if kind not in ("word", "person") or not value:
             raise Refused("bad_frame", "Mute a word or a person.")
@@ -834,7 +825,6 @@ class Moderation:
         self._done(ctx)
 
     async def on_unmute(self, ctx: FrameContext) -> None:
-        self._api = ctx.api
         kind, value = ctx.frame.text("kind"), " ".join(ctx.frame.text("value").split())
         user = ctx.socket.user_id
         async with ctx.api.sessions() as db, db.begin():
@@ -853,7 +843,6 @@ class Moderation:
         self._done(ctx)
 
     async def on_block(self, ctx: FrameContext) -> None:
-        self._api = ctx.api
         user = ctx.socket.user_id
         async with ctx.api.sessions() as db, db.begin():
             other = await self._other(db, ctx, ctx.frame.text("user"))
@@ -865,7 +854,6 @@ class Moderation:
         self._done(ctx, user=other.id)
 
     async def on_unblock(self, ctx: FrameContext) -> None:
-        self._api = ctx.api
         user, other = ctx.socket.user_id, ctx.frame.text("user")
         async with ctx.api.sessions() as db, db.begin():
             await db.execute(

@@ -13,7 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from peerhub.models import GroupRole
+from peerhub.accounts.twofactor import standing
+from peerhub.models import GroupRole, User
 from peerhub.realtime import protocol, store
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
@@ -382,9 +383,6 @@ async def _system(
 async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
     """A moderator's action from someone whose role now needs two-step sign-in that
     they have not set up (made a moderator after this socket opened): refused."""
-    from peerhub.accounts.twofactor import standing
-    from peerhub.models import User
-
     async with rt.sessions() as db:
         user = await db.get(User, peer.user_id)
         missing = user is None or (await standing(db, user)).must_enrol
