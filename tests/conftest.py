@@ -151,8 +151,9 @@ def run_sync(coro_fn: Any, *args: Any) -> Any:
     return box.get("value")
 
 
-@pytest.fixture
-def db_url(backends: dict[str, Backend], backend_name: str) -> str:
+def emptied_backend(backends: dict[str, Backend], backend_name: str) -> str:
+    """The backend's database URL with every table emptied; skip (or fail, when
+    PostgreSQL is required) if that backend is not available."""
     backend = backends.get(backend_name)
     if backend is None or backend.url is None:
         reason = backend.error if backend else "not requested"
@@ -161,6 +162,11 @@ def db_url(backends: dict[str, Backend], backend_name: str) -> str:
         pytest.skip(f"{backend_name} unavailable: {reason}")
     run_sync(_empty_all_tables, backend.url)
     return backend.url
+
+
+@pytest.fixture
+def db_url(backends: dict[str, Backend], backend_name: str) -> str:
+    return emptied_backend(backends, backend_name)
 
 
 @pytest.fixture

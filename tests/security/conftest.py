@@ -21,10 +21,8 @@ from tests.conftest import (
     BASE,
     Backend,
     FakeClock,
-    _empty_all_tables,
-    _pg_required,
+    emptied_backend,
     make_settings,
-    run_sync,
 )
 from tests.security.support import World, build_world
 
@@ -32,14 +30,7 @@ from tests.security.support import World, build_world
 @pytest.fixture(scope="module")
 def module_db(backends: dict[str, Backend], backend_name: str) -> str:
     """The backend's database, emptied once for this module (cf. ``db_url``)."""
-    backend = backends.get(backend_name)
-    if backend is None or backend.url is None:
-        reason = backend.error if backend else "not requested"
-        if backend_name == "postgres" and _pg_required():
-            pytest.fail(f"PostgreSQL is required but unavailable: {reason}")
-        pytest.skip(f"{backend_name} unavailable: {reason}")
-    run_sync(_empty_all_tables, backend.url)
-    return backend.url
+    return emptied_backend(backends, backend_name)
 
 
 @contextlib.asynccontextmanager
