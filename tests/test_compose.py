@@ -2,7 +2,7 @@
 
 There is no Docker engine in CI, so these tests prove what can be proved without
 one: the compose files are valid against the Compose Specification's JSON Schema
-(kept in shared/standards beside the repository), and the promises
+(vendored in tests/standards/compose with its licence), and the promises
 docs/deployment.md makes about topology, health checks, volumes and
 configuration hold.
 """
@@ -26,7 +26,7 @@ import yaml
 from jsonschema.validators import validator_for
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA_PATH = REPO.parent / "shared" / "standards" / "compose" / "compose-spec.json"
+SCHEMA_PATH = REPO / "tests" / "standards" / "compose" / "compose-spec.json"
 COMPOSE_PATH = REPO / "docker-compose.yml"
 HTTPS_OVERRIDE_PATH = REPO / "deploy" / "compose.https.yml"
 CADDYFILE_PATH = REPO / "deploy" / "Caddyfile"
@@ -164,8 +164,8 @@ def _validator_class(schema: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    # CI clones the repository with shared/ beside it: a missing schema is a
-    # broken checkout, and must fail rather than skip the validation.
+    # The schema is vendored in the repository: a missing copy is a broken
+    # checkout, and must fail rather than skip the validation.
     if not SCHEMA_PATH.is_file():
         pytest.fail(f"Compose Specification schema not found at {SCHEMA_PATH}")
     loaded = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

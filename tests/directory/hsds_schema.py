@@ -1,8 +1,8 @@
 """Validation against the official Open Referral HSDS 3.0 schemas, made strict.
 
-The schemas live beside the repository (``../shared/standards/hsds-3.0``, as CI
-clones it); a missing copy FAILS the test rather than skipping it. Two things are
-added to what the official files check:
+The schemas are vendored in ``tests/standards/hsds-3.0`` with their licence (see
+``tests/standards/README.md``); a missing copy FAILS the test rather than skipping it.
+Two things are added to what the official files check:
 
 - ``additionalProperties: false`` on every object, so a misspelt or invented field
   fails (the official files allow anything extra);
@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "hsds-3.0"
+STANDARDS = Path(__file__).resolve().parents[1] / "standards" / "hsds-3.0"
 BASE = "https://schemas.test/hsds/"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")

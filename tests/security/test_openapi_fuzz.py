@@ -2,7 +2,7 @@
 
 The description is fetched from the running app (peerhub/openapi.py serves it). Its
 HSDS responses point at the Open Referral schemas on the web; they are replaced by
-the same files from ``../shared/standards/hsds-3.0`` (as tests/directory uses), so
+the same files vendored in ``tests/standards/hsds-3.0`` (as tests/directory uses), so
 nothing leaves this process. Each operation gets a bounded, derandomised run of
 valid and of invalid inputs (``EXAMPLES`` each), against a small seeded directory.
 """
