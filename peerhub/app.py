@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
 
     routes = [
         Route("/", pages.home, methods=["GET"]),
+        Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Route("/crisis", pages.crisis, methods=["GET"]),
         Route("/api/crisis-contacts", pages.crisis_json, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from peerhub.config import ConfigError, Settings, load_settings
 
@@ -67,10 +68,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     if settings.is_sqlite:
         revision = _migrate(settings)
-        log.info("embedded database at revision %s", revision)
+        log.debug("embedded database at revision %s", revision)
     app = create_app(settings)
-    print(f"PeerHub is running at http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
-    uvicorn.run(
+    debug = os.environ.get("PEERHUB_LOG_LEVEL", "INFO").upper() == "DEBUG"
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -82,8 +83,38 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
-        log_level=os.environ.get("PEERHUB_LOG_LEVEL", "info").lower(),
+        # uvicorn's start-up chatter gives way to the one line startup_line() makes;
+        # its warnings and errors still show.
+        log_level="debug" if debug else "warning",
     )
+    _announcing_server(config).run()
+    return 0
+
+
+def _announcing_server(config: Any) -> Any:
+    """uvicorn's server, saying in one line where PeerHub listens once it does."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.should_exit:
+                return  # the port was taken: uvicorn has said so
+            print(startup_line(self.config.host, self.config.port, self.config.app), flush=True)
+
+    return Server(config)
+
+
+def startup_line(host: str, port: int, app: Any) -> str:
+    """'PeerHub serves pages at … and its WebSocket at …' for the running app."""
+    shown = f"[{host}]" if ":" in host else host
+    line = f"PeerHub serves pages at http://{shown}:{port}"
+    realtime = getattr(app.state, "realtime", None)
+    ws_port = getattr(realtime, "port", None)
+    if ws_port is not None:
+        line += f" and its WebSocket at ws://{shown}:{ws_port}/ws"
+    return line + "  (Ctrl+C to stop)"
+
     return 0
 
 

@@ -24,13 +24,22 @@ QUIET = (
 )
 
 
-def quiet_third_party() -> None:
+# Loggers that only narrate routine work ("Running upgrade 0008 -> 0009"); they
+# speak again when PeerHub runs at DEBUG.
+CHATTY = ("alembic",)
+
+
+def quiet_third_party(level: str = "INFO") -> None:
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+        )
 
 
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    quiet_third_party()
+    quiet_third_party(level)

@@ -120,3 +120,45 @@ def test_demo_code_prints_the_demo_accounts_current_code(tmp_path: Path) -> None
     key = totp.decode_secret(DEMO_TOTP_SECRET)
     assert result.stdout.strip() in {totp.totp(key, before), totp.totp(key, after)}
     assert "changes in" in result.stderr
+
+
+def test_serve_says_in_one_line_where_pages_and_the_websocket_listen(tmp_path: Path) -> None:
+    """At the default log level, start-up prints one line, not uvicorn's and Alembic's chatter."""
+    import selectors
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    port, ws_port = free_port(), free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PEERHUB_")}
+    environment["PEERHUB_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "peerhub", "serve", "--port", str(port), "--ws-port", str(ws_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 60
+        line = ""
+        while not line and time.monotonic() < deadline and process.poll() is None:
+            if selector.select(timeout=0.5):
+                line = process.stdout.readline()
+        assert line.strip() == (
+            f"PeerHub serves pages at http://127.0.0.1:{port} and its WebSocket at "
+            f"ws://127.0.0.1:{ws_port}/ws  (Ctrl+C to stop)"
+        )
+        # Printed once both listen: the page answers at once.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert out == "", "nothing after the one line"
+    assert err == "", f"start-up and shut-down print nothing more at INFO: {err!r}"

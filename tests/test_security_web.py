@@ -171,3 +171,18 @@ async def test_unknown_page_is_a_404_page_with_crisis_route(client: httpx.AsyncC
     assert "Page not found" in r.text and "Need help now?" in r.text
     api = await client.get("/api/nothing", headers={"Accept": "application/json"})
     assert api.status_code == 404 and "error" in api.json()
+
+
+async def test_every_page_names_an_icon_that_is_served(client: httpx.AsyncClient) -> None:
+    import re
+
+    page = (await client.get("/")).text
+    icons = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', page)
+    assert "/favicon.ico" in icons and len(icons) >= 2
+    for href in icons:
+        answer = await client.get(href)
+        assert answer.status_code == 200, href
+        assert answer.headers["content-type"].startswith("image/"), href
+        assert "max-age" in answer.headers["cache-control"], href
+    ico = await client.get("/favicon.ico")
+    assert ico.content[:4] == b"\x00\x00\x01\x00", "a real ICO file"

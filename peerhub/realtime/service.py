@@ -159,7 +159,7 @@ class Realtime:
 
             self.server = await serve(self)
             self.port = self.server.sockets[0].getsockname()[1]
-            log.info("real-time server listening on %s:%s", self.config.host, self.port)
+            log.debug("real-time server listening on %s:%s", self.config.host, self.port)
         self.started = True
 
     async def stop(self) -> None:

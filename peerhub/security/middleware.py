@@ -57,6 +57,14 @@ def read_cookies(headers: Headers) -> dict[str, str]:
     return {k: v.value for k, v in jar.items()}
 
 
+# Files that are the same for everyone: cacheable, and served without a session.
+STATIC_PATHS = ("/favicon.ico",)
+
+
+def is_static(path: str) -> bool:
+    return path.startswith("/static/") or path in STATIC_PATHS
+
+
 class SecurityHeadersMiddleware:
     """CSP without inline script, framing refused, no-store on everything but static files."""
 
@@ -76,7 +84,7 @@ class SecurityHeadersMiddleware:
             f"connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'none'; "
             "frame-ancestors 'none'; form-action 'self'"
         )
-        static = scope["path"].startswith("/static/")
+        static = is_static(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -223,7 +231,7 @@ class TwoFactorGate:
             not isinstance(auth, sessions.Auth)
             or not auth.must_enrol_2fa
             or scope["path"] in TWO_FACTOR_OPEN
-            or scope["path"].startswith("/static/")
+            or is_static(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

@@ -6,7 +6,7 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from peerhub.web.render import ctx, error, render
 
@@ -15,6 +15,12 @@ log = logging.getLogger("peerhub.web")
 
 async def home(request: Request) -> Response:
     return render(request, "home.html")
+
+
+async def favicon(request: Request) -> Response:
+    """/favicon.ico, which browsers ask for whatever the page's <link rel="icon"> says."""
+    path = request.app.state.settings.web_dir / "static" / "favicon.ico"
+    return FileResponse(path, media_type="image/vnd.microsoft.icon")
 
 
 async def crisis(request: Request) -> Response:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from peerhub.security.middleware import is_static
 from tests.security.conftest import world_on
 from tests.security.support import PASSWORD, Endpoint, World, endpoints
 
@@ -54,7 +55,7 @@ def problems(response: httpx.Response, *, signed_in: bool, https: bool) -> list[
     found: list[str] = []
     headers = response.headers
     path = response.request.url.path
-    static = path.startswith("/static/")
+    static = is_static(path)
     html = headers.get("content-type", "").startswith("text/html")
     csp = policy(response)
     if not csp:
