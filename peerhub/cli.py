@@ -132,6 +132,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from peerhub.security.passwords import Passwords
 
     _migrate(settings)
+    if os.environ.get("PEERHUB_LOG_LEVEL", "INFO").upper() != "DEBUG":
+        # The demo's 40 accounts are in the audit trail; echoing each one here would
+        # bury the summary below (and `make run`'s start-up line) in noise.
+        logging.getLogger("peerhub.audit").setLevel(logging.WARNING)
 
     async def run() -> object:
         engine = make_engine(settings.database_url)

@@ -162,3 +162,10 @@ def test_serve_says_in_one_line_where_pages_and_the_websocket_listen(tmp_path: P
         out, err = process.communicate(timeout=30)
     assert out == "", "nothing after the one line"
     assert err == "", f"start-up and shut-down print nothing more at INFO: {err!r}"
+
+
+def test_demo_prints_its_summary_without_log_noise(tmp_path: Path) -> None:
+    result = run(["demo"], tmp_path, PEERHUB_LOG_LEVEL="INFO")
+    assert result.returncode == 0, result.stderr
+    assert "Demo data loaded." in result.stdout
+    assert result.stderr == "", "no audit or migration lines at the default level"
