@@ -41,7 +41,7 @@ from peerhub.security.middleware import (
 from peerhub.security.passwords import Passwords
 from peerhub.security.ratelimit import TokenBuckets
 from peerhub.sharing import routes as sharing
-from peerhub.web import pages
+from peerhub.web import pages, work
 from peerhub.web.render import make_environment
 
 # Public JSON APIs that change nothing a person owns; they still get the Origin check.
@@ -99,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *privacy.routes,  # /account/export, /account/erase (data rights)
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
+        *work.routes,  # each role's own work: /account/groups, /moderate
         Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
     ]
     app = Starlette(

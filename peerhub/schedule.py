@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
-from peerhub.taxonomy import DAY_NAMES
+from peerhub.taxonomy import DAY_NAMES, MONTH_NAMES
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -157,3 +157,28 @@ def describe(dtstart_local: str, rule: str) -> str:
     if freq == MONTHLY and interval == 1:
         return f"Monthly on day {start.day} at {at}"
     return f"Regularly, starting {start.strftime('%-d %B %Y')} at {at}"
+
+
+def session_words(start: datetime, end: datetime, now: datetime) -> str:
+    """A session in plain words, as seen at ``now``, in the session's own zone.
+
+    "on now, until 19:30 GMT", "today, 18:00 to 19:30 GMT", "tomorrow, …", or
+    "Thursday 5 November, 18:00 to 19:30 GMT" (with the year when it is not this one).
+    Names come from PeerHub's own lists, not the locale, so they never change with it.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    here = now.astimezone(start.tzinfo)
+    zone_name = start.tzname() or ""
+    if start <= now < end:
+        return f"on now, until {end:%H:%M} {zone_name}".rstrip()
+    hours = f"{start:%H:%M} to {end:%H:%M} {zone_name}".rstrip()
+    days = (start.date() - here.date()).days
+    if days == 0:
+        return f"today, {hours}"
+    if days == 1:
+        return f"tomorrow, {hours}"
+    day = f"{DAY_NAMES[start.weekday()]} {start.day} {MONTH_NAMES[start.month - 1]}"
+    if start.year != here.year:
+        day += f" {start.year}"
+    return f"{day}, {hours}"

@@ -408,7 +408,8 @@ async def test_a_member_turns_it_off_with_password_and_code(
     assert "2fa.disabled" in [e.action for e in await _actions(app)]
     client.cookies.clear()
     back = await _password_step(client, "Quitter")
-    assert back.headers["location"] == "/account"
+    # No code asked any more: straight to a member's landing page, "Your groups".
+    assert back.headers["location"] == "/account/groups"
 
 
 async def test_moving_to_a_new_phone_keeps_the_old_one_until_the_new_one_works(
@@ -457,7 +458,9 @@ async def test_an_admin_resets_it_for_someone_who_lost_everything(
         assert await db.get(TwoFactor, lost.id) is None
     reset = [e for e in await _actions(app) if e.action == "2fa.reset"]
     assert len(reset) == 1 and reset[0].actor_id == helper.id
-    assert (await _password_step(client, "Lost Phone")).headers["location"] == "/account"
+    # No code asked any more: straight to a member's landing page, "Your groups".
+    back = await _password_step(client, "Lost Phone")
+    assert back.headers["location"] == "/account/groups"
 
 
 async def test_secrets_and_codes_never_reach_the_logs_or_the_audit_trail(

@@ -18,6 +18,7 @@ from peerhub.errors import FieldError, NotFound
 from peerhub.models import ProfessionalStatus, User
 from peerhub.security import sessions
 from peerhub.security.middleware import cookie_header
+from peerhub.web import landing
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 
@@ -99,16 +100,18 @@ async def signup(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    if auth(request).signed_in:
-        return RedirectResponse("/account", status_code=303)
-    return render(request, "login.html", {"next": safe_next(request.query_params.get("next"))})
+    who = auth(request)
+    if who.signed_in:
+        return RedirectResponse(landing.landing(who.roles), status_code=303)
+    # No next= given: after sign-in the person lands on their role's work.
+    return render(request, "login.html", {"next": safe_next(request.query_params.get("next"), "")})
 
 
 async def login(request: Request) -> Response:
     app = ctx(request)
     form = await request.form()
     pseudonym = form_text(form, "pseudonym", 200)
-    nxt = safe_next(form_text(form, "next"))
+    nxt = safe_next(form_text(form, "next"), "")
     now = app.clock()
     async with transaction(app.sessions) as db:
         result = await actions.authenticate(
@@ -129,6 +132,7 @@ async def login(request: Request) -> Response:
                 old_session_id=auth(request).session_id,
                 user_agent=request.headers.get("user-agent", ""),
             )
+            nxt = await landing.after_sign_in(db, result.user, nxt)
     if result.throttled:
         minutes = max(1, (result.retry_after + 59) // 60)
         return render(
@@ -185,14 +189,15 @@ async def logout(request: Request) -> Response:
 
 async def _account_context(request: Request, user: User) -> dict[str, Any]:
     from peerhub.groups import queries as group_queries
+    from peerhub.web import work
 
     app = ctx(request)
     async with app.sessions() as db:
-        my_groups = await group_queries.my_groups(db, user.id)
+        places = await work.my_places(db, user.id, app.clock(), work.presence_of(request))
         organisations = await group_queries.my_organisations(db, user.id)
         two_factor = await twofactor.standing(db, user)
     return {
-        "my_groups": my_groups,
+        "places": places,
         "my_organisations": organisations,
         "organiser_of": len(organisations),
         "two_factor": two_factor,

@@ -49,6 +49,10 @@ class Standing:
     enrolled: bool
     # The person's roles that need two-step sign-in, in words ("an administrator").
     reasons: tuple[str, ...] = ()
+    # The same roles as codes ("admin", "professional", "organiser", "moderator"):
+    # read on every signed-in request anyway, so the menu and the page a person lands
+    # on after sign-in (peerhub/web/landing.py) cost no query of their own.
+    roles: frozenset[str] = frozenset()
 
     @property
     def required(self) -> bool:
@@ -69,17 +73,19 @@ async def standing(db: AsyncSession, user: User) -> Standing:
     organiser = exists().where(OrganisationOrganiser.user_id == user.id)
     moderator = exists().where(GroupMember.user_id == user.id, GroupMember.role == "moderator")
     row = (await db.execute(select(enrolled, organiser, moderator))).one()
-    reasons = [
-        label
-        for label, applies in (
-            ("an administrator", user.is_admin),
-            ("a verified professional", user.is_professional),
-            ("an organiser", bool(row[1])),
-            ("a moderator", bool(row[2])),
+    held = [
+        (code, label)
+        for code, label, applies in (
+            ("admin", "an administrator", user.is_admin),
+            ("professional", "a verified professional", user.is_professional),
+            ("organiser", "an organiser", bool(row[1])),
+            ("moderator", "a moderator", bool(row[2])),
         )
         if applies
     ]
-    return Standing(bool(row[0]), tuple(reasons))
+    return Standing(
+        bool(row[0]), tuple(label for _, label in held), frozenset(code for code, _ in held)
+    )
 
 
 async def settings_of(db: AsyncSession, user_id: str) -> TwoFactor | None:

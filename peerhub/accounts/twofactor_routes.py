@@ -26,6 +26,7 @@ from peerhub.db import transaction
 from peerhub.models import User
 from peerhub.security import sessions, totp
 from peerhub.security.middleware import cookie_header
+from peerhub.web import landing
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 WRONG_CODE = "That code did not work. Check the newest code in your app and try again."
@@ -53,7 +54,7 @@ def start_second_step(request: Request, user: User, nxt: str) -> Response:
     app = ctx(request)
     settings = app.settings
     value = twofactor.pending_login_value(settings, user, app.clock())
-    target = "/login/2fa" if nxt == "/account" else f"/login/2fa?next={quote(nxt, safe='')}"
+    target = f"/login/2fa?next={quote(nxt, safe='')}" if nxt else "/login/2fa"
     response = RedirectResponse(target, status_code=303)
     response.headers.append(
         "Set-Cookie",
@@ -89,7 +90,8 @@ def _expired(request: Request) -> Response:
 async def second_step_page(request: Request) -> Response:
     if await _pending_user(request) is None:
         return _expired(request)
-    return render(request, "login_2fa.html", {"next": safe_next(request.query_params.get("next"))})
+    next_ = safe_next(request.query_params.get("next"), "")
+    return render(request, "login_2fa.html", {"next": next_})
 
 
 async def second_step(request: Request) -> Response:
@@ -97,7 +99,7 @@ async def second_step(request: Request) -> Response:
     form = await request.form()
     code = form_text(form, "code", 40)
     recovery = form_text(form, "recovery_code", 60)
-    nxt = safe_next(form_text(form, "next"))
+    nxt = safe_next(form_text(form, "next"), "")  # none: the role's work (web/landing.py)
     field = "code" if code.strip() or not recovery.strip() else "recovery_code"
     context: dict[str, Any] = {"next": nxt}
     if field == "code" and totp.clean_code(code) is None:
@@ -150,6 +152,7 @@ async def second_step(request: Request) -> Response:
                     old_session_id=auth(request).session_id,
                     user_agent=request.headers.get("user-agent", ""),
                 )
+                nxt = await landing.after_sign_in(db, user, nxt)
     if wait:
         context["errors"] = {field: _wait_message(wait)}
         return render(

@@ -22,8 +22,6 @@ from starlette.responses import RedirectResponse, Response
 from peerhub import taxonomy
 from peerhub.directory import ical, jsonld, query
 from peerhub.directory.params import (
-    DAY_NAMES,
-    MILE_CHOICES,
     WEB_PER_PAGE,
     InvalidForm,
     WebQuery,
@@ -31,7 +29,8 @@ from peerhub.directory.params import (
 )
 from peerhub.directory.present import GroupView, Session, view_of
 from peerhub.models import Group, Organisation
-from peerhub.web.render import ctx, error, render
+from peerhub.web import questions, work
+from peerhub.web.render import auth, ctx, error, render
 
 GROUP_SESSIONS: Final = 5
 FEED_SESSIONS: Final = 26  # about six months of a weekly group
@@ -57,12 +56,13 @@ def _choices() -> dict[str, Any]:
     return {
         "languages": languages,
         "communities": [(t.code, t.label) for t in taxonomy.COMMUNITIES.terms],
-        "stages": [(t.code, t.label) for t in taxonomy.STAGES.terms],
+        # The words /find uses for the same questions (peerhub/web/questions.py).
+        "stages": list(questions.STAGE_OPTIONS),
         "topics": [(t.code, t.label) for t in taxonomy.TOPICS.terms],
         "access": [(t.code, t.label) for t in taxonomy.ACCESS.terms],
-        "formats": [("online", "Online"), ("in_person", "In person"), ("hybrid", "Hybrid only")],
-        "days": [(name, name.title()) for name in DAY_NAMES],
-        "miles": MILE_CHOICES,
+        "formats": [*questions.FORMAT_OPTIONS, questions.HYBRID_ONLY],
+        "days": list(questions.DAY_OPTIONS),
+        "miles": list(questions.MILE_OPTIONS),
     }
 
 
@@ -169,12 +169,19 @@ def _page_url(request: Request, slug: str) -> str:
 async def group_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     app = ctx(request)
+    now = app.clock()
+    user = auth(request).user
     async with app.sessions() as db:
         group = await query.public_group(db, slug=slug)
         taken = await query.places_taken(db, [group.id]) if group else {}
+        # A member's way into the room, with its next session and whether it is open.
+        place = (
+            await work.place_in(db, user, group.id, now, work.presence_of(request))
+            if group is not None and user is not None
+            else None
+        )
     if group is None:
         return error(request, 404, "We could not find that group. It may have moved or closed.")
-    now = app.clock()
     view = view_of(
         group,
         now,
@@ -189,7 +196,7 @@ async def group_page(request: Request) -> Response:
     return render(
         request,
         "directory/group.html",
-        {"view": view, "jsonld": jsonld.script_json(events) if events else None},
+        {"view": view, "jsonld": jsonld.script_json(events) if events else None, "place": place},
     )
 
 

@@ -15,12 +15,13 @@ from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.finding import actions
-from peerhub.finding.needs import DAYS, PARTS_OF_DAY, Search, from_form, from_json, to_saved
+from peerhub.finding.needs import PARTS_OF_DAY, Search, from_form, from_json, to_saved
 from peerhub.finding.profiles import MatchIndex
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
 from peerhub.security.ratelimit import Decision
 from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.web import questions
 from peerhub.web.render import auth, ctx, error, ip, render
 
 # Languages offered as check boxes; any other BCP 47 tag can be typed.
@@ -137,12 +138,14 @@ def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[s
         "values": values,
         "lists": lists,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in COMMON_LANGUAGES],
-        "communities": COMMUNITIES.terms,
-        "stages": STAGES.terms,
-        "topics": TOPICS.terms,
+        "communities": [(t.code, t.label) for t in COMMUNITIES.terms],
+        "stages": questions.STAGE_OPTIONS,
+        "topics": [(t.code, t.label) for t in TOPICS.terms],
         "access": ACCESS.terms,
-        "days": DAYS,
-        "parts_of_day": list(PARTS_OF_DAY),
+        "formats": questions.FORMAT_OPTIONS,
+        "distances": questions.KM_OPTIONS,
+        "days": questions.DAY_OPTIONS,
+        "parts_of_day": [(part, part.capitalize()) for part in PARTS_OF_DAY],
     }
 
 

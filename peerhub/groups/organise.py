@@ -56,10 +56,16 @@ async def home(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         organisations = await queries.my_organisations(db, user.id)
         moderated = await queries.moderated_groups(db, user.id)
+    # Each tool is linked only for those it answers (no link may lead to a refusal):
+    # referrals for a group's organisers and moderators, demand for organisers and admins.
+    tools = {
+        "referrals": bool(moderated) or any(org.groups for org in organisations),
+        "demand": bool(organisations) or user.is_admin,
+    }
     return render(
         request,
         "organise/index.html",
-        {"organisations": organisations, "moderated": moderated, "day": day},
+        {"organisations": organisations, "moderated": moderated, "day": day, "tools": tools},
     )
 
 

@@ -22,6 +22,7 @@ from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.schedule import describe, occurrences
 from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
+from peerhub.web import work
 from peerhub.web.render import auth, ctx, render
 
 
@@ -30,6 +31,7 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
     user = auth(request).user
     state = "signed_out"
     answer = None
+    place = None
     async with app.sessions() as db:
         group = await actions.group_by_slug(db, slug)
         left = await actions.places_left(db, group)
@@ -50,6 +52,12 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
                 state = "can_join"
                 last = (await answers.latest(db, user.id)).get(group.id)
                 answer = last if last is not None and not last.accepted else None
+        # Right after joining, and whenever they come back: the way into the room.
+        place = (
+            await work.place_in(db, user, group.id, app.clock(), work.presence_of(request))
+            if state in ("member", "moderator", "organiser")
+            else None
+        )
     if state in ("signed_out", "can_join") and group.status != "active":
         state = "not_open"
     upcoming = occurrences(
@@ -67,6 +75,7 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
         "state": state,
         "full": left == 0,
         "answer": answer,
+        "place": place,
         "sessions": upcoming,
         "pattern": describe(group.dtstart_local, group.rrule),
         "when": when,

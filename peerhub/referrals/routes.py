@@ -95,11 +95,14 @@ async def refer(request: Request) -> Response:
 async def landing(request: Request) -> Response:
     """What a referred person sees when they open their link or type their code."""
     app = ctx(request)
+    code = request.path_params.get("code") or request.query_params.get("code", "")
+    if not code.strip():
+        # The form to type a code in: a page that works, so 200 (and no guess to count).
+        return render(request, "referrals/landing.html", {"missing": True, "code": ""})
     if not ip_allowed(request):
         return error(
             request, 429, "Too many tries. Please wait a minute.", headers={"Retry-After": "60"}
         )
-    code = request.path_params.get("code") or request.query_params.get("code", "")
     async with app.sessions() as db:
         try:
             referral = await actions.by_code(db, code)

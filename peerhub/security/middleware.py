@@ -147,7 +147,11 @@ class AuthMiddleware:
                 if found is not None and standing is not None:
                     row, user = found
                     auth = sessions.Auth(
-                        user, row.id, row.csrf_token, must_enrol_2fa=standing.must_enrol
+                        user,
+                        row.id,
+                        row.csrf_token,
+                        must_enrol_2fa=standing.must_enrol,
+                        roles=standing.roles,
                     )
                 else:
                     stale_cookie = True

@@ -31,6 +31,9 @@ class Auth:
     # Signed in, but their role needs two-step sign-in and they have not set it up:
     # the two-factor gate (security/middleware.py) sends them to /account/2fa.
     must_enrol_2fa: bool = False
+    # Roles beyond member ("admin", "professional", "organiser", "moderator"), read
+    # with the session: the menu shows each role's entry (peerhub/web/landing.py).
+    roles: frozenset[str] = frozenset()
 
     @property
     def signed_in(self) -> bool:

@@ -16,6 +16,7 @@ from peerhub.security.clientip import client_ip
 from peerhub.security.middleware import auth_of, wants_json
 from peerhub.security.sessions import Auth
 from peerhub.taxonomy import language_name
+from peerhub.web import landing, questions
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -28,6 +29,8 @@ def make_environment(settings: Settings) -> Environment:
     )
     env.globals["crisis_contacts"] = settings.crisis_contacts
     env.globals["language_name"] = language_name
+    env.globals["work_menu"] = landing.menu  # each role's entry in base.html's menu
+    env.globals["ask"] = questions.ASK  # the words /find and /groups share
     return env
 
 

@@ -1,0 +1,149 @@
+"""Whether a group's room is open now, and when its next session is, in plain words.
+
+For the pages that link to rooms ("Your groups", "Your rooms"). The room itself
+decides who may write in the same way (``Realtime._gate`` in service.py, and
+docs/realtime.md, "Sessions of a group"):
+
+- a room that is not *moderator-only* is open to its members at any time; a session
+  there only marks the time together;
+- a moderator-only room takes members' messages only while a session is open **and**
+  a moderator or organiser is in the room.
+
+Whether a session is open is read from the database (the room row, written in the
+same transaction as the session's system event). Whether a moderator is in the room
+is presence, which lives in the real-time service: it knows every room that has a
+socket in this process, and hears the other processes' snapshots for those rooms. A
+room nobody here is in is reported without a moderator, which for a moderator-only
+room with an open session says "you can read, and write once a moderator joins":
+never more open than it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub.models import Group, Organisation
+from peerhub.realtime.models import Room
+from peerhub.schedule import ScheduleError, occurrences, session_words
+
+# Whether a moderator or organiser is in a room now, by room id.
+Presence = Callable[[str], bool]
+# A room's row is made on first use; until then it has the column defaults.
+_UNUSED_ROOM_MODERATOR_ONLY: Final = False
+
+
+def nobody_present(room: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    group_id: str
+    session_open: bool
+    moderator_only: bool
+    moderator_present: bool
+    # Pages link to a room only once PeerHub has checked the group's organisation
+    # (unchecked organisations run no rooms: docs/groups.md).
+    organisation_verified: bool
+    # The next session (or the one on now), in plain words, and when it starts.
+    next_session: str | None
+    next_start: datetime | None
+
+    @property
+    def open_now(self) -> bool:
+        """Members can write in the room now."""
+        return not self.moderator_only or (self.session_open and self.moderator_present)
+
+    @property
+    def label(self) -> str:
+        """Two or three words for a tag: "Open now", "Read only now", "Closed now"."""
+        if self.open_now:
+            return "Open now"
+        return "Read only now" if self.session_open else "Closed now"
+
+    @property
+    def words(self) -> str:
+        """What the person can do in the room now, in a sentence or two."""
+        if not self.moderator_only:
+            if self.session_open:
+                return "A session is on now. You can also write in the room at any time."
+            return "You can read and write in the room at any time."
+        if self.open_now:
+            return "A session is on now, with a moderator."
+        if self.session_open:
+            return (
+                "A session is on, but no moderator is in the room yet. You can read, "
+                "and write once a moderator joins."
+            )
+        return (
+            "You can read what was said. You can write during sessions, while a moderator is there."
+        )
+
+    @property
+    def for_moderators(self) -> str:
+        """The same, as a moderator needs it: what members can do now."""
+        if not self.moderator_only:
+            return "Members can write in this room at any time."
+        if self.open_now:
+            return "A moderator is in the room: members can write."
+        if self.session_open:
+            return "No moderator is in the room, so members can only read until one joins."
+        return "Members can write only during a session, while a moderator is there."
+
+
+def _next(group: Group, now: datetime) -> tuple[str | None, datetime | None]:
+    try:
+        found = occurrences(
+            group.dtstart_local,
+            group.rrule,
+            group.time_zone,
+            after=now,
+            count=1,
+            duration_minutes=group.duration_minutes,
+            exdates=tuple(group.exdates or ()),
+        )
+    except (ScheduleError, ValueError):
+        return None, None
+    if not found:
+        return None, None
+    return session_words(found[0].start, found[0].end, now), found[0].start
+
+
+async def doors(
+    db: AsyncSession,
+    group_ids: Collection[str],
+    now: datetime,
+    moderator_present: Presence = nobody_present,
+) -> dict[str, Door]:
+    """The door of each group's room, by group id (unknown ids are left out)."""
+    if not group_ids:
+        return {}
+    rows = (
+        await db.execute(
+            select(Group, Organisation.verified_at, Room.session_open, Room.moderator_only)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .outerjoin(Room, Room.id == Group.id)
+            .where(Group.id.in_(sorted(group_ids)))
+        )
+    ).all()
+    out: dict[str, Door] = {}
+    for group, verified_at, session_open, moderator_only in rows:
+        words, start = _next(group, now)
+        out[group.id] = Door(
+            group_id=group.id,
+            session_open=bool(session_open),
+            moderator_only=(
+                _UNUSED_ROOM_MODERATOR_ONLY if moderator_only is None else bool(moderator_only)
+            ),
+            moderator_present=moderator_present(group.id),
+            organisation_verified=verified_at is not None,
+            next_session=words,
+            next_start=start,
+        )
+    return out
