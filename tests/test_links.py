@@ -245,6 +245,8 @@ async def test_no_link_leads_to_a_refusal(demo_app: tuple[Starlette, FakeClock])
     shapes = route_shapes(app)
     problems: list[str] = []
     counts: dict[str, int] = {}
+    visited: dict[str, set[str]] = {}
+    landings: dict[str, str] = {}
     for _, role, client in _clients(app):
         async with client:
             pseudonym = ROLES[role]
@@ -254,11 +256,26 @@ async def test_no_link_leads_to_a_refusal(demo_app: tuple[Starlette, FakeClock])
             crawl = Crawl(role, client, shapes, signed_in=pseudonym is not None)
             await crawl.run(landed, "/")
             counts[role] = len(crawl.visited)
-            print(role, crawl.visited)
+            visited[role] = set(crawl.visited)
+            landings[role] = landed
             if crawl.failures:
                 problems.append(crawl.report())
-    print(counts)
     assert not problems, "links that lead to a refusal:\n" + "\n".join(problems)
     # Each role really walked the site (not stuck on the home page).
     assert all(n >= 15 for n in counts.values()), counts
+    # Each role landed on its own work, and the ways in the issue found missing exist:
+    # the directory from the menu for everyone, and a member's rooms by links alone.
+    assert landings == {
+        "anonymous": "/",
+        "member": "/account/groups",
+        "moderator": "/moderate",
+        "organiser": "/organise",
+        "professional": "/referrals",
+        "admin": "/admin",
+    }
+    for role, pages in visited.items():
+        assert "/groups" in pages, role
+    for role in ("member", "moderator"):
+        rooms = [p for p in visited[role] if p.startswith("/groups/") and p.endswith("/room")]
+        assert rooms, f"the {role} reached no room by following links"
     assert time.monotonic() - began < 45, f"the crawl took too long: {counts}"

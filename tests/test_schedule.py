@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -141,3 +142,30 @@ def test_bad_zone_and_start_are_refused() -> None:
 )
 def test_describe(start: str, rule: str, words: str) -> None:
     assert describe(start, rule) == words
+
+
+def test_session_words_from_the_point_of_view_of_now() -> None:
+    from peerhub.schedule import session_words
+
+    london = ZoneInfo("Europe/London")
+    start = datetime(2026, 11, 3, 18, 0, tzinfo=london)
+    end = datetime(2026, 11, 3, 19, 30, tzinfo=london)
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert session_words(start, end, monday) == "tomorrow, 18:00 to 19:30 GMT"
+    assert session_words(start, end, monday + timedelta(hours=24)) == "today, 18:00 to 19:30 GMT"
+    during = datetime(2026, 11, 3, 18, 45, tzinfo=UTC)
+    assert session_words(start, end, during) == "on now, until 19:30 GMT"
+    earlier = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)
+    assert session_words(start, end, earlier) == "Tuesday 3 November, 18:00 to 19:30 GMT"
+    summer = datetime(2027, 6, 1, 18, 0, tzinfo=london)
+    assert (
+        session_words(summer, summer + timedelta(hours=1), monday)
+        == "Tuesday 1 June 2027, 18:00 to 19:00 BST"
+    )
+    # "Today" is the group's day: 23:30 UTC on Monday is already Tuesday in Auckland.
+    auckland = ZoneInfo("Pacific/Auckland")
+    early = datetime(2026, 11, 3, 13, 0, tzinfo=auckland)
+    late_monday = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)
+    assert session_words(early, early + timedelta(hours=1), late_monday).startswith("today, 13:00")
+    with pytest.raises(ValueError, match="aware"):
+        session_words(start, end, datetime(2026, 11, 2, 9, 0))  # noqa: DTZ001 - naive on purpose
