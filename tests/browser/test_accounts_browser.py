@@ -52,6 +52,7 @@ def test_sign_up_sign_out_sign_in(live_server: LiveServer, page: Any) -> None:
     page.get_by_label("Your name on PeerHub").fill("nadia")
     page.get_by_label("Password").fill("a calm walk by the river")
     page.get_by_role("button", name="Sign in").click()
+    # Sent to sign in from /account (next=/account): a safe next wins over the landing page.
     page.wait_for_url(base + "/account")
     assert "Nadia" in page.get_by_role("main").inner_text()
 

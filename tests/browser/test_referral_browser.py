@@ -18,12 +18,13 @@ def _sign_in(page: Any, base: str, name: str, password: str) -> None:
     page.get_by_label("Your name on PeerHub").fill(name)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    # Demo accounts whose role needs it have two-step sign-in with the published key.
-    page.wait_for_url(lambda url: url in (base + "/account", base + "/login/2fa"))
+    # Demo accounts whose role needs it have two-step sign-in with the published key;
+    # then each lands on its own work (peerhub/web/landing.py), not on /login.
+    page.wait_for_url(lambda url: url != base + "/login")
     if page.url == base + "/login/2fa":
         page.get_by_label("6-digit code").fill(totp_code(datetime.now(UTC), DEMO_TOTP_SECRET))
         page.get_by_role("button", name="Sign in", exact=True).click()
-        page.wait_for_url(base + "/account")
+        page.wait_for_url(lambda url: not url.startswith(base + "/login"))
 
 
 def test_professional_refers_and_sees_progress_only_with_consent(

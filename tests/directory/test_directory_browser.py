@@ -47,7 +47,7 @@ def test_find_a_group_and_read_its_page(live_server: LiveServer, page: Any, db_u
     base = live_server.url
 
     page.goto(base + "/groups")
-    assert page.get_by_role("heading", level=1).inner_text() == "Find a peer support group"
+    assert page.get_by_role("heading", level=1).inner_text() == "All peer support groups"
     _check(page, "directory")
 
     # Search with the form: a GET, so the result has a shareable address.
@@ -61,7 +61,7 @@ def test_find_a_group_and_read_its_page(live_server: LiveServer, page: Any, db_u
     _check(page, "search results")
 
     # The access needs open without JavaScript (a details element).
-    page.get_by_text("Access needs").click()
+    page.locator("summary", has_text="Anything that helps you take part?").click()
     assert page.get_by_label("Hearing loop").is_visible()
 
     # A mistake: the summary links to the field, which says what is wrong.
