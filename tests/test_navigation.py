@@ -146,6 +146,10 @@ async def test_each_role_lands_on_its_own_work_after_sign_in(
         # Signed in already: the sign-in page sends them to their work too.
         again = await c.get("/login")
         assert again.status_code == 303 and again.headers["location"] == LANDINGS[role]
+        going = await c.get("/login?next=/find")
+        assert going.headers["location"] == "/find"
+        elsewhere = await c.get("/login?next=https://evil.example/")
+        assert elsewhere.headers["location"] == LANDINGS[role]
 
 
 @pytest.mark.parametrize("role", ["member", "admin"])

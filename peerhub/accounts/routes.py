@@ -101,10 +101,11 @@ async def signup(request: Request) -> Response:
 
 async def login_page(request: Request) -> Response:
     who = auth(request)
-    if who.signed_in:
-        return RedirectResponse(landing.landing(who.roles), status_code=303)
+    nxt = safe_next(request.query_params.get("next"), "")
+    if who.signed_in:  # already in: where they were going, or their own work
+        return RedirectResponse(nxt or landing.landing(who.roles), status_code=303)
     # No next= given: after sign-in the person lands on their role's work.
-    return render(request, "login.html", {"next": safe_next(request.query_params.get("next"), "")})
+    return render(request, "login.html", {"next": nxt})
 
 
 async def login(request: Request) -> Response:
