@@ -442,6 +442,7 @@ class Consent(Base):
 # The real-time rooms and their moderation keep their models in their own packages;
 # importing them here puts their tables in Base.metadata for Alembic and the tests.
 import peerhub.accounts.models_2fa  # noqa: E402
+import peerhub.accounts.models_recovery  # noqa: E402
 import peerhub.moderation.models  # noqa: E402
 import peerhub.privacy.models  # noqa: E402
 import peerhub.realtime.models  # noqa: E402

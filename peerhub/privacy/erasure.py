@@ -24,6 +24,7 @@ from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
+from peerhub.accounts.recovery import throttle_key as recovery_throttle_key
 from peerhub.errors import NotFound
 from peerhub.models import (
     AuditEvent,
@@ -135,6 +136,7 @@ async def erase_account(
                     throttle.account_key(user.pseudonym_key),
                     throttle.second_factor_key(user_id),
                     erase_throttle_key(user_id),
+                    recovery_throttle_key(user.pseudonym_key),
                 ]
             )
         )

@@ -10,7 +10,8 @@ column holding a person's id is in neither, so a new table cannot silently escap
 export (or the erasure, whose checks read the same lists).
 
 Never exported: the password hash, session token hashes and CSRF tokens, two-step
-secrets and recovery-code hashes (:data:`SECRET_COLUMNS`).
+secrets, recovery-code and recovery-word hashes, and reset-code hashes
+(:data:`SECRET_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import Column, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
+from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.models import (
     AuditEvent,
     AuthSession,
@@ -66,6 +68,8 @@ COVERED: dict[str, str] = {
     "auth_sessions.user_id": "sign_in_sessions",
     "two_factor.user_id": "two_step_sign_in",
     "recovery_codes.user_id": "two_step_sign_in",
+    "recovery_words.user_id": "password_recovery",
+    "password_resets.user_id": "password_recovery",
     "organisation_organisers.user_id": "organisations",
     "group_members.user_id": "group_memberships, join_requests",
     "join_answers.user_id": "join_answers",
@@ -132,6 +136,10 @@ EXCLUDED: dict[str, str] = {
         "Which moderator opened a room's current session: room state, not about you. "
         "Sessions you opened are events in the room's log."
     ),
+    "password_resets.issued_by": (
+        "Reset codes you gave other people, as an organiser or administrator: records "
+        "about those people. Who gave you a code is in your security events."
+    ),
     "consents.subject_id": (
         "Not a person: the thing a consent is about (a referral, a group); exported with "
         "each consent."
@@ -148,6 +156,8 @@ SECRET_COLUMNS = frozenset(
         "two_factor.pending_secret",
         "two_factor.last_step",
         "recovery_codes.code_hash",
+        "recovery_words.words_hash",
+        "password_resets.secret_hash",
         "referrals.code_hash",
     }
 )
@@ -255,6 +265,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
         )
     ]
     out["two_step_sign_in"] = await _two_factor(db, uid)
+    out["password_recovery"] = await _recovery(db, uid)
     out["organisations"] = [
         {"id": org.id, "name": org.name, "slug": org.slug, "organiser_since": iso(added)}
         for org, added in await db.execute(
@@ -304,6 +315,25 @@ async def _two_factor(db: AsyncSession, uid: str) -> dict[str, Any]:
             "issued": len(codes),
             "used": sorted(iso(c.used_at) or "" for c in codes if c.used_at is not None),
         },
+    }
+
+
+async def _recovery(db: AsyncSession, uid: str) -> dict[str, Any]:
+    words = await db.scalar(select(RecoveryWords).where(RecoveryWords.user_id == uid))
+    resets = await db.scalars(
+        select(PasswordReset).where(PasswordReset.user_id == uid).order_by(PasswordReset.created_at)
+    )
+    return {
+        "recovery_words_made_at": iso(words.created_at) if words is not None else None,
+        "reset_links_and_codes": [
+            {
+                "kind": r.kind,
+                "created_at": iso(r.created_at),
+                "expires_at": iso(r.expires_at),
+                "used_at": iso(r.used_at),
+            }
+            for r in resets
+        ],
     }
 
 

@@ -1,0 +1,838 @@
+"""Changing a password, and getting back into an account without it.
+
+Actions check and write; the caller commits. No web objects here. Secrets (passwords,
+recovery words, codes, link tokens) never reach the audit trail or the logs: events
+say what happened, to whom and how, never with what.
+
+Four ways back in, each ending in the same step (:func:`complete_reset`):
+
+- **Recovery words**: :data:`WORD_COUNT` words drawn with :mod:`secrets` from a
+  list shipped in ``peerhub/data`` (see RECOVERY-WORDS-LICENCE.md there), shown once,
+  stored only as an argon2id hash (through :class:`~peerhub.security.passwords.Passwords`,
+  in a worker thread), used once.
+- **An e-mailed link**, when the account has an e-mail address: a 256-bit token,
+  stored only as a keyed hash, valid for :data:`EMAIL_LINK` and once.
+- **A code handed over in person** by an organiser of one of the person's groups,
+  refused for people whose role needs two-step sign-in and limited to
+  :data:`ORGANISER_DAILY_LIMIT` a day per organiser.
+- **The same kind of code from an administrator**, who also resets the person's
+  two-step sign-in: the way back for those the organisers may not help.
+
+Proving one of these gives a short-lived *reset ticket* (:func:`ticket_value`), signed
+with the server's key and bound to the proof and to the current password hash; the
+proof is spent only when the new password is set, so someone who closes the page half
+way keeps their words. Every reset ends all the person's sessions (the caller closes
+their sockets) and is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Final
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub import audit
+from peerhub.accounts import twofactor
+from peerhub.accounts.actions import clean_email, pseudonym_key, reset_two_factor
+from peerhub.accounts.models_2fa import TwoFactor
+from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
+from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.models import GroupMember, GroupRole, User
+from peerhub.security import sessions, throttle
+from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
+from peerhub.security.permissions import require_rank
+from peerhub.security.tokens import keyed, same
+
+WORD_COUNT: Final = 6
+# Between proving who you are and choosing the new password.
+RESET_TICKET: Final = timedelta(minutes=15)
+EMAIL_LINK: Final = timedelta(minutes=30)
+EMAIL_LINKS_PER_HOUR: Final = 3
+CODE_LIFE: Final = timedelta(hours=24)
+ORGANISER_DAILY_LIMIT: Final = 3
+ORGANISER_WINDOW: Final = timedelta(hours=24)
+# Read aloud and off paper: no 0/O, 1/I/L. 10 of 31 characters is about 49 bits,
+# behind a throttle, for at most a day, and stored only as an HMAC.
+CODE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH: Final = 10
+METHODS: Final = ("words", "email", "organiser", "admin")
+
+
+class Throttled(Exception):
+    """Too many wrong tries: wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Why a code was not issued; the message is safe to show. Returned, not raised,
+    so that the refusal's audit record is committed with it."""
+
+    message: str
+    status: int = 403
+    retry_after: int = 0
+
+
+# --- Recovery words --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def word_list() -> tuple[str, ...]:
+    text = resources.files("peerhub.data").joinpath("recovery-words.txt").read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
+def _word_set() -> frozenset[str]:
+    return frozenset(word_list())
+
+
+def new_words() -> list[str]:
+    words = word_list()
+    return [secrets.choice(words) for _ in range(WORD_COUNT)]
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+def split_words(raw: str) -> list[str]:
+    """The words as typed, whatever the case, spaces, commas, numbers or line breaks."""
+    folded = unicodedata.normalize("NFKC", raw[:2000]).casefold()
+    return [w for w in _NOT_LETTERS.split(folded) if w]
+
+
+def check_words(raw: str) -> list[str]:
+    """The words, or a FieldError saying kindly what is wrong (nothing about the account)."""
+    words = split_words(raw)
+    if not words:
+        raise FieldError("words", f"Type your {WORD_COUNT} recovery words.")
+    unknown = [w for w in words if w not in _word_set()]
+    if unknown:
+        shown = ", ".join(f"“{w[:20]}”" for w in unknown[:3])
+        raise FieldError(
+            "words",
+            f"{shown} {'is' if len(unknown) == 1 else 'are'} not on PeerHub's word list. "
+            "Check the spelling against your saved words.",
+        )
+    if len(words) != WORD_COUNT:
+        raise FieldError(
+            "words", f"Your recovery words are {WORD_COUNT} words. You typed {len(words)}."
+        )
+    return words
+
+
+def _words_secret(words: list[str]) -> str:
+    return " ".join(words)
+
+
+async def words_of(db: AsyncSession, user_id: str) -> RecoveryWords | None:
+    return await db.scalar(select(RecoveryWords).where(RecoveryWords.user_id == user_id))
+
+
+async def make_words(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: User,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+) -> list[str]:
+    """A new set of words for the person (to show once); any old set stops working."""
+    words = new_words()
+    hashed = await passwords.hash(_words_secret(words))
+    # One set per person: lock the person's row so two tabs cannot both insert.
+    await db.get(User, user.id, with_for_update=True)
+    replaced = await db.execute(delete(RecoveryWords).where(RecoveryWords.user_id == user.id))
+    db.add(RecoveryWords(user_id=user.id, words_hash=hashed, created_at=now))
+    await db.flush()
+    audit.record(
+        db,
+        now,
+        "recovery_words.made",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        replaced=bool(getattr(replaced, "rowcount", 0)),
+    )
+    return words
+
+
+# --- The throttle ----------------------------------------------------------------------------
+#
+# Through security/throttle.py's public functions only (check, record_failure,
+# record_success), so a change to how it counts applies here too. Wrong recovery
+# words, codes and current passwords count on a counter of their own per account name
+# (so they never hold back signing in) and on the shared per-address counter.
+
+
+def throttle_key(key: str) -> str:
+    """The recovery counter of an account name (case-folded pseudonym)."""
+    return f"recover:{key}"
+
+
+async def wait_seconds(db: AsyncSession, key: str, client_ip: str, now: datetime) -> int:
+    """Seconds to wait before another try (0: go ahead)."""
+    verdict = await throttle.check(db, [throttle_key(key), throttle.address_key(client_ip)], now)
+    return 0 if verdict.allowed else verdict.retry_after
+
+
+async def count_failure(
+    db: AsyncSession, key: str, client_ip: str, now: datetime, user: User | None, method: str
+) -> None:
+    subject = user.id if user is not None else None
+    if await throttle.record_failure(db, throttle_key(key), throttle.address_key(client_ip), now):
+        audit.record(
+            db, now, "recovery.locked", subject_id=subject, client_ip=client_ip, method=method
+        )
+    audit.record(db, now, "recovery.failed", subject_id=subject, client_ip=client_ip, method=method)
+
+
+async def _clear_failures(db: AsyncSession, key: str) -> None:
+    await throttle.record_success(db, throttle_key(key))
+
+
+# --- Changing the password -------------------------------------------------------------------
+
+
+def _policy(password: str, pseudonym: str, field: str) -> None:
+    try:
+        check_policy(password, pseudonym)
+    except PasswordPolicyError as exc:
+        raise FieldError(field, str(exc)) from exc
+
+
+async def check_password(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: User,
+    password: str,
+    now: datetime,
+    *,
+    client_ip: str,
+    purpose: str,
+) -> bool:
+    """The person's own password, typed again, under the recovery throttle.
+
+    False (counted as a wrong try, to be committed) when it is wrong; raises
+    :class:`Throttled` before checking when there were too many wrong tries.
+    """
+    wait = await wait_seconds(db, user.pseudonym_key, client_ip, now)
+    if wait:
+        raise Throttled(wait)
+    if not await passwords.verify(user.password_hash, password[:1024]):
+        await count_failure(db, user.pseudonym_key, client_ip, now, user, purpose)
+        return False
+    await _clear_failures(db, user.pseudonym_key)
+    return True
+
+
+async def email_change_problem(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: User,
+    raw_email: str | None,
+    password: str,
+    now: datetime,
+    *,
+    client_ip: str,
+) -> str | None:
+    """None when the e-mail address may change as asked; otherwise what to tell the person.
+
+    An address is a way to reset the password, so setting or changing one needs the
+    password (someone with a borrowed session must not be able to add a way back in
+    for later); removing it does not. A wrong password is counted like any other.
+    """
+    mail = clean_email(raw_email)
+    if mail is None or _same_address(user.email, mail):
+        return None
+    if not password:
+        return "Enter your password to add or change your e-mail address."
+    try:
+        ok = await check_password(
+            db, passwords, user, password, now, client_ip=client_ip, purpose="email"
+        )
+    except Throttled as exc:
+        minutes = max(1, (exc.retry_after + 59) // 60)
+        return f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+    return None if ok else "That is not your password."
+
+
+async def change_password(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: User,
+    now: datetime,
+    *,
+    current: str,
+    new: str,
+    keep_session: str | None,
+    client_ip: str,
+) -> list[str] | None:
+    """Check the current password, set the new one, and end every other session.
+
+    ``user`` must belong to ``db``. Returns the ids of the sessions ended, so the
+    caller can close their sockets after the commit, or None when the current password
+    is wrong (counted, and to be committed like any failed sign-in).
+    """
+    _policy(new, user.pseudonym, "new_password")
+    if not await check_password(
+        db, passwords, user, current, now, client_ip=client_ip, purpose="change"
+    ):
+        return None
+    user.password_hash = await passwords.hash(new)
+    user.updated_at = now
+    ended = await sessions.end_other_sessions(db, user.id, keep_session)
+    audit.record(
+        db,
+        now,
+        "password.changed",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        sessions_ended=len(ended),
+    )
+    return ended
+
+
+# --- Proving who you are ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What a person proved: the account, how, and the row that proof spends."""
+
+    user: User
+    method: str
+    ref: str
+    expires_at: datetime
+
+
+async def _user_by_name(db: AsyncSession, pseudonym: str) -> tuple[str, User | None]:
+    key = pseudonym_key(pseudonym)[:80]
+    return key, await db.scalar(select(User).where(User.pseudonym_key == key))
+
+
+async def prove_with_words(
+    db: AsyncSession,
+    passwords: Passwords,
+    now: datetime,
+    *,
+    pseudonym: str,
+    words: list[str],
+    client_ip: str,
+) -> Proof | None:
+    """Check a name and its recovery words under the throttle; None if they do not match.
+
+    An unknown name, a person without words and wrong words take the same path and the
+    same time (one argon2 verification each) and give the same answer.
+    """
+    key, user = await _user_by_name(db, pseudonym)
+    wait = await wait_seconds(db, key, client_ip, now)
+    if wait:
+        raise Throttled(wait)
+    # The same query whether or not the name exists.
+    row = await words_of(db, user.id if user is not None else "")
+    ok = await passwords.verify(row.words_hash if row else None, _words_secret(words))
+    if not ok or user is None or row is None or user.disabled_at is not None:
+        await count_failure(db, key, client_ip, now, user, "words")
+        return None
+    await _clear_failures(db, key)
+    audit.record(
+        db,
+        now,
+        "recovery.proved",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        method="words",
+    )
+    return Proof(user, "words", row.id, now + RESET_TICKET)
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    half = CODE_LENGTH // 2
+    return f"{raw[:half]}-{raw[half:]}"
+
+
+def clean_code(raw: str) -> str | None:
+    """The code as stored (upper case, no spaces or hyphens), or None if it cannot be one."""
+    text = "".join(raw[:100].split()).replace("-", "").upper()
+    if len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
+        return None
+    return text
+
+
+def _secret_hash(secret_key: str, purpose: str, value: str) -> str:
+    return keyed(secret_key, f"password-reset-{purpose}", value)
+
+
+async def prove_with_code(
+    db: AsyncSession,
+    secret_key: str,
+    now: datetime,
+    *,
+    pseudonym: str,
+    code: str,
+    client_ip: str,
+) -> Proof | None:
+    """Check a name and a reset code from an organiser or an administrator."""
+    key, user = await _user_by_name(db, pseudonym)
+    wait = await wait_seconds(db, key, client_ip, now)
+    if wait:
+        raise Throttled(wait)
+    cleaned = clean_code(code) or ""
+    # The same query whether or not the name exists.
+    row = await db.scalar(
+        select(PasswordReset).where(
+            PasswordReset.user_id == (user.id if user is not None else ""),
+            PasswordReset.kind.in_(("organiser", "admin")),
+            PasswordReset.secret_hash == _secret_hash(secret_key, "code", cleaned),
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+    )
+    if row is None or user is None or user.disabled_at is not None:
+        await count_failure(db, key, client_ip, now, user, "code")
+        return None
+    await _clear_failures(db, key)
+    audit.record(
+        db,
+        now,
+        "recovery.proved",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        method=row.kind,
+    )
+    return Proof(user, row.kind, row.id, min(now + RESET_TICKET, row.expires_at))
+
+
+# --- E-mailed links --------------------------------------------------------------------------
+
+
+def _same_address(a: str | None, b: str) -> bool:
+    if not a:
+        return False
+    return same(a.strip().casefold(), b.strip().casefold())
+
+
+async def request_email_link(
+    db: AsyncSession,
+    secret_key: str,
+    now: datetime,
+    *,
+    pseudonym: str,
+    email: str,
+    client_ip: str,
+) -> tuple[User, str] | None:
+    """A new link token for the account, if the name and address match it; else None.
+
+    The caller answers the same either way (and before this runs). A mismatch counts
+    as a wrong try; a match beyond :data:`EMAIL_LINKS_PER_HOUR` sends nothing, so no one
+    can fill a person's inbox. Only one link is live at a time.
+    """
+    key, user = await _user_by_name(db, pseudonym)
+    if user is None or user.disabled_at is not None or not _same_address(user.email, email):
+        await count_failure(db, key, client_ip, now, user, "email")
+        return None
+    recent = await db.scalar(
+        select(func.count())
+        .select_from(PasswordReset)
+        .where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.kind == "email",
+            PasswordReset.created_at > now - timedelta(hours=1),
+        )
+    )
+    if int(recent or 0) >= EMAIL_LINKS_PER_HOUR:
+        audit.record(db, now, "recovery.email_limited", subject_id=user.id, client_ip=client_ip)
+        return None
+    await _expire_live(db, user.id, now, kinds=("email",))
+    token = secrets.token_urlsafe(32)
+    db.add(
+        PasswordReset(
+            user_id=user.id,
+            kind="email",
+            secret_hash=_secret_hash(secret_key, "link", token),
+            created_at=now,
+            expires_at=now + EMAIL_LINK,
+        )
+    )
+    await db.flush()
+    audit.record(
+        db,
+        now,
+        "password.reset_link_sent",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+    )
+    return user, token
+
+
+async def prove_with_link(
+    db: AsyncSession, secret_key: str, now: datetime, token: str
+) -> Proof | None:
+    """The proof an e-mailed link gives, while it is live (opening it spends nothing)."""
+    if not token or len(token) > 100:
+        return None
+    row = await db.scalar(
+        select(PasswordReset).where(
+            PasswordReset.secret_hash == _secret_hash(secret_key, "link", token),
+            PasswordReset.kind == "email",
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+    )
+    if row is None:
+        return None
+    user = await db.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    return Proof(user, "email", row.id, min(now + RESET_TICKET, row.expires_at))
+
+
+# --- Codes handed over in person -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    code: str
+    person: User
+    expires_at: datetime
+
+
+async def _expire_live(
+    db: AsyncSession, user_id: str, now: datetime, *, kinds: tuple[str, ...] = METHODS
+) -> None:
+    await db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user_id,
+            PasswordReset.kind.in_(kinds),
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _issue_code(
+    db: AsyncSession, secret_key: str, person: User, kind: str, issuer: User, now: datetime
+) -> IssuedCode:
+    # One live code per person: a new one replaces any other not yet used.
+    await _expire_live(db, person.id, now, kinds=("organiser", "admin"))
+    code = new_code()
+    cleaned = clean_code(code)
+    assert cleaned is not None  # noqa: S101 - new_code makes valid codes
+    expires = now + CODE_LIFE
+    db.add(
+        PasswordReset(
+            user_id=person.id,
+            kind=kind,
+            secret_hash=_secret_hash(secret_key, "code", cleaned),
+            created_at=now,
+            expires_at=expires,
+            issued_by=issuer.id,
+        )
+    )
+    await db.flush()
+    return IssuedCode(code, person, expires)
+
+
+async def issue_organiser_code(
+    db: AsyncSession,
+    secret_key: str,
+    organiser: User,
+    group_id: str,
+    person_id: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+) -> IssuedCode | Refused:
+    """A one-time reset code for a member of the organiser's group, to hand over in person.
+
+    NotFound for someone who is not an organiser of the group (require_rank) or a
+    person who is not an active member of it; a :class:`Refused` for people whose role
+    needs two-step sign-in (an administrator helps them), for a disabled account, and
+    past the organiser's daily limit.
+    """
+    await require_rank(db, organiser, group_id, GroupRole.ORGANISER)
+    member = await db.get(GroupMember, (group_id, person_id))
+    person = await db.get(User, person_id) if member is not None else None
+    if member is None or member.status != "active" or person is None:
+        raise NotFound(person_id)
+    if person.id == organiser.id:
+        return Refused(
+            "You cannot give yourself a reset code. Change your password on your account page."
+        )
+    if person.disabled_at is not None:
+        return Refused("This account is disabled, so its password cannot be reset.")
+    standing = await twofactor.standing(db, person)
+    if standing.required:
+        audit.record(
+            db,
+            now,
+            "password.reset_code_refused",
+            actor_id=organiser.id,
+            subject_id=person.id,
+            client_ip=client_ip,
+            group_id=group_id,
+            reason="two_step_required",
+        )
+        return Refused(
+            f"{person.pseudonym} is {' and '.join(standing.reasons)}, so they must use two-step "
+            "sign-in. Only a PeerHub administrator can reset their password: please ask them "
+            "to contact one."
+        )
+    # Held in the database, so the limit holds across server processes and restarts.
+    since = now - ORGANISER_WINDOW
+    issued = list(
+        await db.scalars(
+            select(PasswordReset.created_at)
+            .where(
+                PasswordReset.issued_by == organiser.id,
+                PasswordReset.kind == "organiser",
+                PasswordReset.created_at > since,
+            )
+            .order_by(PasswordReset.created_at)
+        )
+    )
+    if len(issued) >= ORGANISER_DAILY_LIMIT:
+        audit.record(
+            db,
+            now,
+            "password.reset_code_limited",
+            actor_id=organiser.id,
+            subject_id=person.id,
+            client_ip=client_ip,
+            group_id=group_id,
+        )
+        wait = int((issued[0] + ORGANISER_WINDOW - now).total_seconds()) + 1
+        return Refused(
+            f"You have given {ORGANISER_DAILY_LIMIT} reset codes in the last 24 hours, which "
+            "is the most one organiser can. Please try again later, or ask a PeerHub "
+            "administrator.",
+            status=429,
+            retry_after=max(1, wait),
+        )
+    issued_code = await _issue_code(db, secret_key, person, "organiser", organiser, now)
+    audit.record(
+        db,
+        now,
+        "password.reset_code_issued",
+        actor_id=organiser.id,
+        subject_id=person.id,
+        client_ip=client_ip,
+        group_id=group_id,
+        kind="organiser",
+    )
+    return issued_code
+
+
+async def issue_admin_code(
+    db: AsyncSession,
+    secret_key: str,
+    admin: User,
+    person_id: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+) -> IssuedCode | Refused:
+    """An administrator's reset code; the person's two-step sign-in is reset too."""
+    if not admin.is_admin:
+        raise Forbidden(person_id)
+    person = await db.get(User, person_id)
+    if person is None:
+        raise NotFound(person_id)
+    if person.id == admin.id:
+        return Refused("Change your own password on your account page.")
+    if person.disabled_at is not None:
+        return Refused("This account is disabled. Enable it first if they should have it back.")
+    second_factor = await db.get(TwoFactor, person.id) is not None
+    if second_factor:
+        # They may have lost the phone with the password: the code must be enough to
+        # get back in; a role that needs two-step sign-in sets it up again at once.
+        await reset_two_factor(db, admin, person.id, now)
+    issued_code = await _issue_code(db, secret_key, person, "admin", admin, now)
+    audit.record(
+        db,
+        now,
+        "password.reset_code_issued",
+        actor_id=admin.id,
+        subject_id=person.id,
+        client_ip=client_ip,
+        kind="admin",
+        second_factor_reset=second_factor,
+    )
+    return issued_code
+
+
+# --- The reset ticket ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    user_id: str
+    method: str
+    ref: str
+    expires: int
+    nonce: str
+    mac: str
+
+
+def _ticket_mac(secret_key: str, t: Ticket, password_hash: str) -> str:
+    # The password hash is in the MAC, never in the cookie: once the new password is
+    # set, the ticket (and any copy of it) is dead.
+    return keyed(
+        secret_key,
+        "password-reset-ticket",
+        f"{t.user_id}|{t.method}|{t.ref}|{t.expires}|{t.nonce}|{password_hash}",
+    )
+
+
+def ticket_value(secret_key: str, proof: Proof) -> str:
+    t = Ticket(
+        proof.user.id,
+        proof.method,
+        proof.ref,
+        int(proof.expires_at.timestamp()),
+        secrets.token_urlsafe(12),
+        "",
+    )
+    mac = _ticket_mac(secret_key, t, proof.user.password_hash)
+    return f"{t.user_id}.{t.method}.{t.ref}.{t.expires}.{t.nonce}.{mac}"
+
+
+def read_ticket(value: str | None) -> Ticket | None:
+    """The ticket a cookie holds (not yet checked: see :func:`ticket_valid`)."""
+    parts = (value or "").split(".")
+    if len(parts) != 6 or len(value or "") > 300:
+        return None
+    user_id, method, ref, expires, nonce, mac = parts
+    if method not in METHODS or not expires.isdigit():
+        return None
+    return Ticket(user_id, method, ref, int(expires), nonce, mac)
+
+
+def ticket_valid(secret_key: str, ticket: Ticket, user: User, now: datetime) -> bool:
+    if ticket.user_id != user.id or user.disabled_at is not None:
+        return False
+    if now.timestamp() >= ticket.expires:
+        return False
+    return same(ticket.mac, _ticket_mac(secret_key, ticket, user.password_hash))
+
+
+async def ticket_user(
+    db: AsyncSession, secret_key: str, value: str | None, now: datetime
+) -> tuple[Ticket, User] | None:
+    ticket = read_ticket(value)
+    if ticket is None:
+        return None
+    user = await db.get(User, ticket.user_id)
+    if user is None or not ticket_valid(secret_key, ticket, user, now):
+        return None
+    return ticket, user
+
+
+# --- Setting the new password ----------------------------------------------------------------
+
+
+class Spent(Exception):
+    """The proof was used, replaced or expired meanwhile."""
+
+
+async def _spend(db: AsyncSession, ticket: Ticket, now: datetime) -> str | None:
+    """Use up the proof (conditionally: of two racing requests one wins); its issuer."""
+    if ticket.method == "words":
+        result = await db.execute(
+            delete(RecoveryWords).where(
+                RecoveryWords.id == ticket.ref, RecoveryWords.user_id == ticket.user_id
+            )
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Spent(ticket.ref)
+        return None
+    issued_by = await db.scalar(
+        select(PasswordReset.issued_by).where(PasswordReset.id == ticket.ref)
+    )
+    result = await db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.id == ticket.ref,
+            PasswordReset.user_id == ticket.user_id,
+            PasswordReset.kind == ticket.method,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Spent(ticket.ref)
+    return issued_by
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    sessions_ended: int
+    # Shown once on the page that follows, when the person has no words left.
+    new_words: list[str] | None
+
+
+async def complete_reset(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: User,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    new_password: str,
+    client_ip: str,
+) -> Reset:
+    """Set the new password: spend the proof, end every session, clear the sign-in
+    counter of the account, and give new recovery words if none are left.
+
+    ``user`` must belong to ``db``; raises FieldError for a password the policy refuses
+    and :class:`Spent` when the proof was used meanwhile. The caller closes the
+    person's sockets after the commit.
+    """
+    _policy(new_password, user.pseudonym, "new_password")
+    await db.get(User, user.id, with_for_update=True)
+    issued_by = await _spend(db, ticket, now)
+    user.password_hash = await passwords.hash(new_password)
+    user.updated_at = now
+    # Every other way back that was waiting dies with this reset.
+    await _expire_live(db, user.id, now)
+    ended = await sessions.end_all_sessions(db, user.id)
+    # Strangers who locked the account by guessing should not keep its owner out now.
+    await throttle.record_success(db, throttle.account_key(user.pseudonym_key))
+    await _clear_failures(db, user.pseudonym_key)
+    audit.record(
+        db,
+        now,
+        "password.reset",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        method=ticket.method,
+        issued_by=issued_by,
+        sessions_ended=ended,
+    )
+    words = None
+    if await words_of(db, user.id) is None:
+        words = await make_words(db, passwords, user, now, client_ip=client_ip)
+    return Reset(ended, words)
