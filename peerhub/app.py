@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from peerhub.accounts import recovery_routes as recovery
 from peerhub.accounts import routes as accounts
 from peerhub.accounts import twofactor_routes as two_factor
 from peerhub.config import Settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         *accounts.routes,
         *two_factor.routes,
+        *recovery.routes,  # changing and resetting passwords, recovery words
         *groups.routes,
         *directory.routes,
         *finding.routes,

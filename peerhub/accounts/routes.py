@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from peerhub import audit, realtime
-from peerhub.accounts import actions, twofactor
+from peerhub.accounts import actions, recovery, twofactor
 from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -94,7 +94,10 @@ async def signup(request: Request) -> Response:
             {"errors": {exc.field: exc.message}, "values": values, "next": nxt},
             status=422,
         )
-    response = RedirectResponse(nxt, status_code=303)
+    from peerhub.accounts.recovery_routes import after_signup
+
+    # First the offer of recovery words (a spare key to the account), then onwards.
+    response = RedirectResponse(after_signup(nxt), status_code=303)
     response.headers.append("Set-Cookie", _session_cookie(request, new.token))
     return response
 
@@ -197,11 +200,13 @@ async def _account_context(request: Request, user: User) -> dict[str, Any]:
         places = await work.my_places(db, user.id, app.clock(), work.presence_of(request))
         organisations = await group_queries.my_organisations(db, user.id)
         two_factor = await twofactor.standing(db, user)
+        words = await recovery.words_of(db, user.id)
     return {
         "places": places,
         "my_organisations": organisations,
         "organiser_of": len(organisations),
         "two_factor": two_factor,
+        "has_recovery_words": words.created_at if words is not None else None,
     }
 
 
@@ -220,13 +225,25 @@ async def account_update(request: Request) -> Response:
     form = await request.form()
     what = form_text(form, "action", 40)
     values = {k: form_text(form, k, 300) for k in ("email", "role", "organisation")}
+    problem = None
     try:
         async with transaction(app.sessions) as db:
             me = await db.get(User, user.id)
             if me is None:
                 raise NotFound(user.id)
             if what == "email":
-                await actions.update_email(db, me, values["email"], app.clock())
+                # An address can reset the password: adding or changing one needs it.
+                problem = await recovery.email_change_problem(
+                    db,
+                    app.passwords,
+                    me,
+                    values["email"],
+                    form_text(form, "email_password", 4096),
+                    app.clock(),
+                    client_ip=ip(request),
+                )
+                if problem is None:
+                    await actions.update_email(db, me, values["email"], app.clock())
             elif what == "professional":
                 await actions.request_professional(
                     db, me, app.clock(), role=values["role"], organisation=values["organisation"]
@@ -234,8 +251,13 @@ async def account_update(request: Request) -> Response:
             else:
                 raise FieldError("action", "Unknown change.")
     except FieldError as exc:
+        problem_at: dict[str, str] = {exc.field: exc.message}
+    else:
+        # Committed: a wrong password is counted like a failed sign-in.
+        problem_at = {"email_password": problem} if problem else {}
+    if problem_at:
         context = await _account_context(request, user)
-        context.update(errors={exc.field: exc.message}, values=values)
+        context.update(errors=problem_at, values=values)
         return render(request, "account.html", context, status=422)
     return RedirectResponse("/account?saved=1", status_code=303)
 
