@@ -23,7 +23,8 @@ async def _user(app: object, pseudonym: str) -> User:
 
 async def test_signup_needs_only_a_pseudonym_and_password(client: httpx.AsyncClient, app) -> None:
     response = await sign_up(client, "River")
-    assert response.headers["location"] == "/account"
+    # First the offer of recovery words (tests/test_recovery.py), then the account.
+    assert response.headers["location"] == "/account/recovery?welcome=1"
     assert "peerhub_session=" in response.headers["set-cookie"]
     account = await client.get("/account")
     assert account.status_code == 200
@@ -346,7 +347,7 @@ async def test_safe_next_refuses_open_redirects(client: httpx.AsyncClient) -> No
             },
         )
         assert r.status_code == 303
-        assert r.headers["location"] == "/account"
+        assert r.headers["location"] == "/account/recovery?welcome=1"
         client.cookies.clear()
 
 

@@ -71,7 +71,11 @@ async def test_token_in_header_works_for_scripts(client: httpx.AsyncClient) -> N
     token = (await client.get("/api/me")).json()["csrf_token"]
     r = await client.post(
         "/account",
-        data={"action": "email", "email": "s@example.org"},
+        data={
+            "action": "email",
+            "email": "s@example.org",
+            "email_password": "correct horse battery staple",
+        },
         headers={"X-CSRF-Token": token, "Origin": BASE},
     )
     assert r.status_code == 303

@@ -53,7 +53,10 @@ async def test_signed_out_people_see_the_rules_and_come_back_after_signing_up(
                 "next": f"/groups/{SLUG}/join",
             },
         )
-        assert joined.headers["location"] == f"/groups/{SLUG}/join"
+        # The offer of recovery words comes first, then back to the group.
+        assert unquote(joined.headers["location"]) == (
+            f"/account/recovery?welcome=1&next=/groups/{SLUG}/join"
+        )
         page = await anon.get(f"/groups/{SLUG}/join")
         assert "This group is open: you can join straight away." in page.text
         assert ">Join this group</button>" in page.text

@@ -83,7 +83,9 @@ async def test_a_whole_visit_leaves_no_secret_in_the_logs(
     secrets["second session cookie"] = client.cookies["peerhub_session"]
     secrets["second session CSRF token"] = (await client.get("/api/me")).json()["csrf_token"]
 
-    r = await post_form(client, "/account", {"action": "email", "email": NEW_EMAIL})
+    r = await post_form(
+        client, "/account", {"action": "email", "email": NEW_EMAIL, "email_password": PASSWORD}
+    )
     assert r.status_code == 303, r.text[:300]
     r = await post_form(client, "/groups/quiet-harbour-group/join", {})
     assert r.status_code == 303 and "done=joined" in r.headers["location"]
