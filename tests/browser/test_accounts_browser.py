@@ -31,6 +31,9 @@ def test_sign_up_sign_out_sign_in(live_server: LiveServer, page: Any) -> None:
 
     page.get_by_label("Password").fill("a calm walk by the river")
     page.get_by_role("button", name="Join PeerHub").click()
+    # First the offer of recovery words (tests/browser/test_recovery_browser.py).
+    page.wait_for_url(base + "/account/recovery?welcome=1")
+    page.get_by_role("link", name="Not now, carry on").click()
     page.wait_for_url(base + "/account")
     assert "Nadia" in page.get_by_role("main").inner_text()
     assert_accessible(page, "account")

@@ -63,6 +63,8 @@ def test_professional_refers_and_sees_progress_only_with_consent(
         person.get_by_label("Your name on PeerHub").fill("Rhys W")
         person.get_by_label("Password").fill("bara brith on a sunday")
         person.get_by_role("button", name="Join PeerHub").click()
+        # First the offer of recovery words (tests/browser/test_recovery_browser.py).
+        person.get_by_role("link", name="Not now, carry on").click()
         person.wait_for_url(f"{base}/r/{code}")
         person.get_by_role("button", name="Continue to the group").click()
         person.wait_for_url(re.compile(r"/groups/cylch-sgwrs-caerdydd/join"))

@@ -31,6 +31,8 @@ def sign_up(page: Any, base: str, pseudonym: str) -> None:
     page.get_by_label("Your name on PeerHub").fill(pseudonym)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Join PeerHub").click()
+    # First the offer of recovery words (tests/browser/test_recovery_browser.py).
+    page.get_by_role("link", name="Not now, carry on").click()
     page.wait_for_url(base + "/account")
 
 
@@ -163,6 +165,8 @@ def _person_asks_to_join(page: Any, base: str, group_path: str) -> None:
     page.get_by_label("Your name on PeerHub").fill("River")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Join PeerHub").click()
+    # First the offer of recovery words (tests/browser/test_recovery_browser.py).
+    page.get_by_role("link", name="Not now, carry on").click()
     page.wait_for_url(base + group_path + "/join")
     check(page, "join page, signed in")
     # By keyboard alone: focus the button and press Enter.

@@ -22,6 +22,8 @@ def test_download_data_then_delete_the_account(live_server: LiveServer, page: An
     page.get_by_label("Your name on PeerHub").fill("Wren Ashdown")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Join PeerHub").click()
+    # First the offer of recovery words (tests/browser/test_recovery_browser.py).
+    page.get_by_role("link", name="Not now, carry on").click()
     page.wait_for_url(base + "/account")
 
     with page.expect_download() as download_info:
