@@ -95,7 +95,8 @@ def test_forget_the_password_and_recover_with_the_words(live_server: LiveServer,
     page.get_by_label("Your name on PeerHub").fill(NAME)
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/account")
+    page.wait_for_url(base + "/account/groups")  # a member lands on their groups
+    page.goto(base + "/account")
     assert NAME in page.get_by_role("main").inner_text()
 
 
