@@ -29,6 +29,8 @@ from peerhub.groups.validation import (
 )
 from peerhub.groups.web import day, field, form_values, guarded, invalid, when
 from peerhub.models import Group, GroupRole, Organisation, User
+from peerhub.moderation import newcomers
+from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
 from peerhub.privacy import retention
 from peerhub.schedule import describe
 from peerhub.security.middleware import wants_json
@@ -194,6 +196,8 @@ def _new_group_values() -> tuple[dict[str, str], dict[str, list[str]]]:
         "time_zone": DEFAULT_TIME_ZONE,
         "repeat": "weekly",
         "duration_minutes": "90",
+        "newcomer_review": "auto",
+        "newcomer_messages": str(DEFAULT_NEWCOMER_MESSAGES),
     }
     return values, {"languages": ["en"]}
 
@@ -281,6 +285,9 @@ async def create_group(request: Request) -> Response:
     async with transaction(app.sessions) as db:
         group = await actions.create_group(db, user, org_id, data, app.clock())
         await retention.set_retention(db, user, group.id, data.message_retention_days, app.clock())
+        await newcomers.set_review(
+            db, user, group.id, data.newcomer_review, data.newcomer_messages, app.clock()
+        )
     if wants_json(request.headers):
         return JSONResponse({"id": group.id, "slug": group.slug}, status_code=201)
     return _see_other(f"/organise/groups/{group.id}?done=created")
@@ -296,8 +303,11 @@ async def edit_group_page(request: Request) -> Response:
             db, user, request.path_params["group_id"], GroupRole.ORGANISER
         )
         days = await retention.retention_days(db, group.id)
+        review = await newcomers.review_of(db, group.id)
     values, lists = _group_values(group)
     values["message_retention_days"] = "" if days is None else str(days)
+    values["newcomer_review"] = review.mode
+    values["newcomer_messages"] = str(review.messages)
     return render(
         request,
         "organise/group_form.html",
@@ -323,6 +333,11 @@ async def update_group(request: Request) -> Response:
     async with transaction(app.sessions) as db:
         await actions.update_group(db, user, group_id, data, app.clock())
         await retention.set_retention(db, user, group_id, data.message_retention_days, app.clock())
+        await newcomers.set_review(
+            db, user, group_id, data.newcomer_review, data.newcomer_messages, app.clock()
+        )
+    # Every process re-reads the room: its stages and hold for new members may have changed.
+    await realtime.room_changed(request.app, group_id)
     return _see_other(f"/organise/groups/{group_id}?done=saved")
 
 

@@ -21,6 +21,11 @@ from peerhub import geo
 from peerhub.accounts.actions import clean_email
 from peerhub.errors import FieldError
 from peerhub.groups.languages import language_list
+from peerhub.moderation.models import (
+    DEFAULT_NEWCOMER_MESSAGES,
+    MAX_NEWCOMER_MESSAGES,
+    NEWCOMER_MODES,
+)
 from peerhub.privacy.models import MAX_RETENTION_DAYS
 from peerhub.schedule import LOCAL_FORMAT, ScheduleError, parse_local, validate_rrule, zone
 from peerhub.taxonomy import ACCESS_CODES, COMMUNITY_CODES, STAGE_CODES, TOPIC_CODES
@@ -283,6 +288,10 @@ class GroupInput:
     duration_minutes: int = 90
     # Days the group's room keeps messages; None keeps them (peerhub/privacy/retention.py).
     message_retention_days: int | None = None
+    # A new member's first messages wait for a moderator: auto (when the group welcomes
+    # people approaching crisis), on or off; and how many (peerhub/moderation/newcomers.py).
+    newcomer_review: str = "auto"
+    newcomer_messages: int = DEFAULT_NEWCOMER_MESSAGES
 
 
 def _first_session(values: Mapping[str, str]) -> datetime:
@@ -413,6 +422,22 @@ def parse_group(values: Mapping[str, str], lists: Mapping[str, list[str]]) -> Gr
             values, "message_retention_days", 1, MAX_RETENTION_DAYS, label="The number of days"
         ),
         None,
+    )
+    group.newcomer_review = c.check(
+        lambda: choice(values, "newcomer_review", NEWCOMER_MODES, "auto"), "auto"
+    )
+    group.newcomer_messages = (
+        c.check(
+            lambda: whole_number(
+                values,
+                "newcomer_messages",
+                1,
+                MAX_NEWCOMER_MESSAGES,
+                label="The number of messages",
+            ),
+            None,
+        )
+        or DEFAULT_NEWCOMER_MESSAGES
     )
     c.raise_if_any()
     return group

@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.models import Block, GroupMember, GroupRole, User, WaitlistEntry
-from peerhub.moderation import frames
+from peerhub.moderation import frames, newcomers
 from peerhub.moderation.lexicon import Matcher, clean_phrases, load_crisis_lexicon
 from peerhub.moderation.models import (
     MAX_MUTES,
@@ -81,6 +81,10 @@ class RoomRules:
     hold: Matcher = field(default_factory=lambda: Matcher(()))
     hold_words: list[str] = field(default_factory=list)
     timeouts: dict[str, datetime] = field(default_factory=dict)
+    # How many of a new member's first messages are held (0: the group does not hold
+    # them), and the members this process has seen pass that number (counts only grow).
+    newcomer_messages: int = 0
+    cleared: set[str] = field(default_factory=set)
     loaded: float = 0.0
 
 
@@ -141,6 +145,8 @@ class Moderation:
                 min_rank=RANK_NAMES[rank],
             )
         registry.register_control("mod.room", self._forget_room)
+        # The group's form changed a setting the toolkit caches (new members' holds).
+        registry.register_control("room.changed", self._forget_room)
         registry.register_control("mod.hide", self._hide)
         registry.register_event_listener(self.on_core_event)
         registry.register_start(self._bind)
@@ -208,6 +214,7 @@ class Moderation:
         now = api.now()
         async with api.sessions() as db:
             row = await db.get(RoomModeration, room)
+            review = await newcomers.review_of(db, room)
             timeouts = (
                 await db.execute(
                     select(Sanction.user_id, Sanction.until).where(
@@ -219,7 +226,10 @@ class Moderation:
                 )
             ).all()
         # Jittered, so rooms read together do not all age together.
-        rules = RoomRules(loaded=time.monotonic() - random.uniform(0, CACHE_SECONDS / 3))  # noqa: S311
+        rules = RoomRules(
+            newcomer_messages=review.held_messages,
+            loaded=time.monotonic() - random.uniform(0, CACHE_SECONDS / 3),  # noqa: S311
+        )
         if row is not None:
             rules.slow = row.slow_mode_seconds
             rules.locked = row.locked
@@ -286,9 +296,27 @@ class Moderation:
             self._flagged.add((ctx.room_id, ctx.socket.user_id, ctx.client_id))
         if ctx.rank < GroupRole.MODERATOR:
             rules = await self.room_rules(ctx.api, ctx.room_id)
+            if await self._still_new(ctx.api, ctx.room_id, ctx.socket.user_id, rules) is not None:
+                return Classification("held", crisis, newcomers.note(rules.newcomer_messages))
             if rules.hold and rules.hold.search(body) is not None:
                 return Classification("held", crisis, HELD_NOTE)
         return Classification("visible", crisis) if crisis else Classification()
+
+    async def _still_new(
+        self, api: RealtimeAPI, room: str, user: str, rules: RoomRules
+    ) -> int | None:
+        """The member's count if their messages are still held as a newcomer's, else None.
+        A member seen to have passed is remembered (until the room's rules are re-read)."""
+        if not rules.newcomer_messages or user in rules.cleared:
+            return None
+        async with api.sessions() as db:
+            count = await newcomers.seen_count(db, room, user)
+        if count >= rules.newcomer_messages:
+            if len(rules.cleared) > 100_000:
+                rules.cleared.clear()
+            rules.cleared.add(user)
+            return None
+        return count
 
     async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
         if message.status == "held":
@@ -319,6 +347,15 @@ class Moderation:
         until = rules.timeouts.get(user)
         if until is not None and until > ctx.api.now():
             moderation["timed_out_until"] = iso(until)
+        if ctx.rank < GroupRole.MODERATOR:
+            count = await self._still_new(ctx.api, ctx.room_id, user, rules)
+            if count is not None:
+                # The page says so before the first message, so the hold is no surprise.
+                moderation["newcomer"] = {
+                    "messages": rules.newcomer_messages,
+                    "seen": count,
+                    "note": newcomers.note(rules.newcomer_messages),
+                }
         ctx.extra["moderation"] = moderation
         async with ctx.api.sessions() as db:
             rows = await db.execute(_controls_query(user, ctx.room_id))
@@ -598,6 +635,9 @@ class Moderation:
                 raise Refused("not_held", "That message is not waiting for review.")
             sender = await db.get(User, message.sender_id) if message.sender_id else None
             message.status = "visible" if approve else "rejected"
+            if approve and sender is not None:
+                # Approvals count towards a new member's first messages (durably).
+                await newcomers.note_approved(db, room, sender.id, ctx.api.now())
             self._audit(
                 db,
                 ctx,
@@ -1023,6 +1063,7 @@ async def queue_of(
         ).scalars()
     )
     settings = await db.get(RoomModeration, room)
+    review = await newcomers.review_of(db, room)
     people = {uid for uid, _, _ in members}
     people |= {r.reporter_id or "" for r in reports} | {r.subject_id or "" for r in reports}
     people |= {m.sender_id or "" for m in held} | {a.user_id or "" for a in alerts}
@@ -1094,6 +1135,8 @@ async def queue_of(
             "locked": bool(settings and settings.locked),
             "pinned": settings.pinned_text if settings else None,
             "hold_words": list(settings.hold_phrases or []) if settings else [],
+            # Set on the group's form; shown in the console so a hold is never a mystery.
+            "newcomer_messages": review.held_messages,
         },
         "audit": [audit_row(e, names) for e in events],
     }

@@ -10,6 +10,8 @@
 - :class:`ModerationEvent`: the append-only log of every moderation action, with
   who, what, when and why. The application only ever inserts into it.
 - :class:`PersonalMute`: a word or a person one member has muted for themselves.
+- :class:`NewcomerReview` and :class:`NewcomerProgress`: a group's choice to hold a new
+  member's first messages for review, and how far each member has come.
 
 Blocks are :class:`peerhub.models.Block` (matching reads them too).
 """
@@ -179,3 +181,56 @@ class PersonalMute(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint("kind in ('word', 'person')", name="kind"),)
+
+
+# --- new members' first messages -------------------------------------------------------
+
+# auto: on when the group welcomes people approaching crisis (its stage tags say so);
+# on / off: the organisers' choice, whatever the stages.
+NEWCOMER_MODES = ("auto", "on", "off")
+DEFAULT_NEWCOMER_MESSAGES = 3
+MAX_NEWCOMER_MESSAGES = 20
+
+
+class NewcomerReview(Base):
+    """A group's choice about holding a new member's first messages for review.
+
+    No row means the defaults: ``auto``, three messages. Organisers set it on the
+    group's form (peerhub/moderation/newcomers.py).
+    """
+
+    __tablename__ = "newcomer_review"
+
+    group_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(String(8), default="auto")
+    messages: Mapped[int] = mapped_column(Integer, default=DEFAULT_NEWCOMER_MESSAGES)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("mode in ('auto', 'on', 'off')", name="mode"),
+        CheckConstraint(f"messages >= 1 AND messages <= {MAX_NEWCOMER_MESSAGES}", name="messages"),
+    )
+
+
+class NewcomerProgress(Base):
+    """How many of a member's held messages in a group a moderator has approved, counted
+    up to :data:`MAX_NEWCOMER_MESSAGES`. Written in the approval's transaction, so every
+    process and every restart agree; messages posted without a hold are counted from the
+    room's log instead (peerhub/moderation/newcomers.py says why both)."""
+
+    __tablename__ = "newcomer_progress"
+
+    group_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(f"approved >= 0 AND approved <= {MAX_NEWCOMER_MESSAGES}", name="approved"),
+    )

@@ -62,6 +62,15 @@ async def member_changed(target: Any, room_id: str, user_id: str) -> None:
         await service.member_changed(room_id, user_id)
 
 
+async def room_changed(target: Any, room_id: str) -> None:
+    """The group's room settings changed outside the room (the group's form): every
+    process re-reads the room's state and drops what extensions cached about it."""
+    service = _service(target)
+    if service is not None and service.started:
+        service.refresh_room(room_id)
+        service.publish_control("room.changed", {"room": room_id})
+
+
 async def notify_moderators(target: Any, room_id: str, frame: bytes) -> None:
     """An ephemeral frame to the room's moderators and organisers, in every process."""
     service = _service(target)

@@ -327,8 +327,16 @@ def error(
 
 
 def ack(
-    room: str, client_id: str, seq: int, status: str, at: datetime, *, duplicate: bool
+    room: str,
+    client_id: str,
+    seq: int,
+    status: str,
+    at: datetime,
+    *,
+    duplicate: bool,
+    note: str | None = None,
 ) -> bytes:
+    """``note``: for a held message, why it waits, in words for its writer only."""
     return dumps(
         _frame(
             "ack",
@@ -338,6 +346,7 @@ def ack(
             status=status,
             at=iso(at),
             duplicate=duplicate,
+            **({"note": note} if note else {}),
         )
     )
 
@@ -552,6 +561,7 @@ SERVER_SCHEMAS: dict[str, dict[str, Any]] = {
             "status": {"enum": ["visible", "held", "rejected", "redacted"]},
             "at": _STR,
             "duplicate": {"type": "boolean"},
+            "note": {"type": "string", "maxLength": 300},
         },
         ["room", "client_id", "seq", "status", "at", "duplicate"],
     ),

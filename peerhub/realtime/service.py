@@ -470,6 +470,7 @@ class Realtime:
                 continue
             if origin is not None:
                 assert result.at is not None  # noqa: S101 - set for every committed command
+                note = origin.classification.note if result.status == "held" else None
                 origin.peer.send(
                     protocol.ack(
                         command.room,
@@ -478,6 +479,7 @@ class Realtime:
                         result.status,
                         result.at,
                         duplicate=result.duplicate,
+                        note=note,
                     )
                 )
             if result.duplicate or result.view is None:
@@ -494,10 +496,11 @@ class Realtime:
                 {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
                 for c in self.ctx.settings.crisis_contacts
             ]
+            # A held message's note (why it waits) went with its ack; the support
+            # frame always speaks to how the person may be feeling.
+            note = origin.classification.note if view.status != "held" else None
             origin.peer.send(
-                protocol.support(
-                    view.room, view.seq, origin.classification.note or CRISIS_MESSAGE, contacts
-                )
+                protocol.support(view.room, view.seq, note or CRISIS_MESSAGE, contacts)
             )
             self.send_to_moderators(
                 view.room,
