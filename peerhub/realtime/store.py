@@ -61,6 +61,7 @@ from peerhub.models import (
     Group,
     GroupMember,
     GroupRole,
+    GroupTag,
     OrganisationOrganiser,
     User,
 )
@@ -282,12 +283,31 @@ async def check_access(
     return (await ranks(db, [(room_id, user_id)]))[room_id, user_id]
 
 
+# A group that welcomes people at this stage gets a room that opens only while a
+# moderator is present, unless its moderators choose otherwise (docs/realtime.md).
+CRISIS_STAGE = "approaching_crisis"
+
+
 async def ensure_room(db: AsyncSession, room_id: str) -> None:
-    """Make the group's room row if it has none (safe when two processes race)."""
+    """Make the group's room row if it has none (safe when two processes race).
+
+    A new room of a group that welcomes people approaching crisis starts "open only
+    while a moderator is present"; its moderators may change that in the room.
+    """
+    crisis = (
+        select(GroupTag.group_id)
+        .where(
+            GroupTag.group_id == room_id,
+            GroupTag.kind == "stage",
+            GroupTag.value == CRISIS_STAGE,
+        )
+        .exists()
+    )
+    values = {"id": room_id, "moderator_only": crisis}
     if _dialect(db) == "postgresql":
-        await db.execute(pg_insert(Room).values(id=room_id).on_conflict_do_nothing())
+        await db.execute(pg_insert(Room).values(values).on_conflict_do_nothing())
     else:
-        await db.execute(sqlite_insert(Room).values(id=room_id).on_conflict_do_nothing())
+        await db.execute(sqlite_insert(Room).values(values).on_conflict_do_nothing())
 
 
 @dataclass(slots=True)
