@@ -60,7 +60,7 @@ from peerhub.realtime.protocol import MessageView, iso
 log = logging.getLogger("peerhub.moderation")
 
 CACHE_SECONDS = 30.0
-HELD_NOTE = "Your message is waiting for a moderator to look at it before others see it."
+HELD_NOTE = "Waiting for a moderator to look at it. Only you and the moderators can see it."
 RANK_NAMES = {"member": GroupRole.MEMBER, "moderator": GroupRole.MODERATOR}
 
 

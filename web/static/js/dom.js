@@ -22,9 +22,21 @@ export function uid(prefix) {
   return `${prefix}-${counter}`;
 }
 
+// Times follow the page's language (<html lang>, "en-GB": 24-hour), not the browser's
+// own default, which is often US English whatever the person chose on PeerHub.
+function formatter(options) {
+  const lang = document.documentElement.lang || "en-GB";
+  try {
+    return new Intl.DateTimeFormat(lang, options);
+  } catch (err) {
+    return new Intl.DateTimeFormat("en-GB", options); // an unknown tag: the site's own
+  }
+}
+const TIME = formatter({ hour: "2-digit", minute: "2-digit" });
+const DAY = formatter({ day: "numeric", month: "long" });
+
 export function timeOf(iso) {
-  const when = new Date(iso);
-  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return TIME.format(new Date(iso));
 }
 
 // "18:40" today, "18:40 on 4 November" another day.
@@ -33,7 +45,7 @@ export function whenText(iso) {
   const now = new Date();
   const time = timeOf(iso);
   if (when.toDateString() === now.toDateString()) return time;
-  return `${time} on ${when.toLocaleDateString([], { day: "numeric", month: "long" })}`;
+  return `${time} on ${DAY.format(when)}`;
 }
 
 // A <time> element showing whenText.

@@ -343,6 +343,16 @@ export function startConsole(page) {
     unpinButton.hidden = !pinned;
 
     if (!holdDirty && document.activeElement !== holdWords) holdWords.value = (settings.hold_words || []).join("\n");
+
+    // Why members' first messages appear here (the group's form sets it).
+    const firstOnes = Number(settings.newcomer_messages) || 0;
+    const newcomers = $("held-newcomers");
+    newcomers.hidden = !firstOnes;
+    newcomers.textContent = firstOnes
+      ? firstOnes === 1
+        ? "A new member’s first message waits here too, until a moderator has read it (the group’s setting)."
+        : `A new member’s first ${firstOnes} messages wait here too, until a moderator has read them (the group’s setting).`
+      : "";
   }
 
   function showAudit(entries) {

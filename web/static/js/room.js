@@ -4,6 +4,12 @@
 // the moderation a member sees: redactions in place, time-outs, slow mode, a locked
 // room, a pinned announcement, reports and their outcome, personal mutes and blocks.
 // The moderators' console is moderator.js.
+// The room fills the screen and only the messages scroll. It opens at the newest
+// message, or at the first one the person has not read (with a "New messages" line):
+// what they have read is the server's read position (room_read_positions), so it
+// survives a reload and follows them to another device. A message counts as read once
+// it has been on screen in the list. When no moderator is here, the top of the room
+// says so, with the next session and the crisis contacts.
 // Everything people write is put on the page with textContent, never as HTML.
 
 import { RealtimeClient } from "./realtime.js";
@@ -15,8 +21,12 @@ import { startConsole } from "./moderator.js";
 const MAX_BODY = 4000;
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
-const READ_DELAY_MS = 1500;
+const READ_DELAY_MS = 1000;
 const HISTORY_PAGE = 50;
+// Opening at the first unread message reads back at most this many pages of 100.
+const UNREAD_PAGES = 4;
+// Within this many pixels of the end, the list is "at the newest" and follows new ones.
+const NEAR_END_PX = 48;
 const STAFF = new Set(["moderator", "organiser"]);
 const DEFAULT_REDACTION = "Removed by a moderator.";
 
@@ -60,6 +70,15 @@ function start(rootEl) {
   const slowNotice = $("slow-notice");
   const reportNotices = $("report-notices");
   const hiddenCount = $("hidden-count");
+  const noModerator = $("no-moderator");
+  const noModeratorText = $("no-moderator-text");
+  const noModeratorHelp = $("no-moderator-help");
+  const noModeratorToggle = $("no-moderator-toggle");
+  const emptyEl = $("room-empty");
+  const newcomerNotice = $("newcomer-notice");
+  const jumpButton = $("jump-newest");
+  const panelToggle = $("panel-toggle");
+  const sidePanel = $("room-side");
 
   const client = new RealtimeClient();
   const bySeq = new Map(); // seq -> <li>
@@ -86,6 +105,17 @@ function start(rootEl) {
   const mod = { slow: 0, locked: false, pinned: null, timedOutUntil: null, timeoutReason: "" };
   let timeoutTimer = null;
   let nextSendAt = 0; // slow mode: not before (ms since epoch)
+  // Where the room opens: at the first message after lastReadAtOpen, else the newest.
+  let opened = false;
+  let lastReadAtOpen = 0;
+  let unreadPages = 0;
+  let marker = null;
+  let following = true; // the list shows its newest message and follows new ones
+  let followFrame = 0;
+  // A new member's first messages wait for a moderator: {messages, seen, note} or null.
+  let newcomer = null;
+  let newcomerToldOnce = false;
+  const notes = new Map(); // client id -> why your held message waits (from its ack)
 
   const isStaff = () => STAFF.has(role);
 
@@ -199,6 +229,10 @@ function start(rootEl) {
         updateMessage(data.seq, (old) => ({ ...old, status: "redacted", body: null, reason: data.reason }));
         break;
       case "message.approved": {
+        if (newcomer && mine(data.sender)) {
+          newcomer.seen += 1;
+          renderNewcomer();
+        }
         // The event names the message; its text comes by history, which the server
         // leaves out for people who muted or blocked its writer.
         const had = known.get(data.seq);
@@ -381,7 +415,7 @@ function start(rootEl) {
     if (own) {
       item.dataset.body = message.body || "";
       let text = pending ? "Sending…" : "Sent";
-      if (status === "held") text = HELD_OWN;
+      if (status === "held") text = heldText(message.client_id);
       if (status === "rejected") text = REJECTED_OWN;
       if (status !== "redacted") item.append(el("p", { className: "message-state", "aria-live": "off", text }));
     }
@@ -495,7 +529,7 @@ function start(rootEl) {
       const before = known.get(message.seq);
       known.set(message.seq, message);
       if (old.classList.contains("message-own") && before && before.status === message.status) {
-        ownState(old, message.status === "held" ? HELD_OWN : "Sent");
+        ownState(old, message.status === "held" ? heldText(message.client_id) : "Sent");
         return;
       }
       replaceItem(message.seq, message);
@@ -514,7 +548,7 @@ function start(rootEl) {
       item.dataset.seq = String(message.seq);
       stamp(item, message.at);
       if (message.status === "held") item.classList.add("message-held");
-      ownState(item, message.status === "held" ? HELD_OWN : "Sent");
+      ownState(item, message.status === "held" ? heldText(message.client_id) : "Sent");
       place(item, message.seq);
     } else {
       item = render(message, { own: mine });
@@ -526,12 +560,114 @@ function start(rootEl) {
     if (item.classList.contains("message-muted")) updateHiddenCount();
   }
 
+  function renderEmpty() {
+    emptyEl.hidden = !opened || list.querySelector("li.message") !== null;
+  }
+
   function track(seq) {
+    renderEmpty();
     latestSeq = Math.max(latestSeq, seq);
     if (minSeq === null || seq < minSeq) minSeq = seq;
     olderButton.hidden = !(minSeq > 1);
+    keepFollowing();
     scheduleRead();
   }
+
+  function heldText(clientId) {
+    return (clientId && notes.get(clientId)) || HELD_OWN;
+  }
+
+  // --- where the list is scrolled: the newest, or the first unread ----------------------
+
+  function nearEnd() {
+    return logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < NEAR_END_PX;
+  }
+
+  function toNewest() {
+    logEl.scrollTop = logEl.scrollHeight;
+    following = true;
+    jumpButton.hidden = true;
+  }
+
+  // After something was added: stay at the newest if the list was there (once a frame,
+  // however many messages came); otherwise offer a way down.
+  function keepFollowing() {
+    if (!opened) return;
+    if (following) {
+      if (!followFrame) {
+        followFrame = requestAnimationFrame(() => {
+          followFrame = 0;
+          if (following) toNewest();
+          scheduleRead();
+        });
+      }
+    } else if (!nearEnd()) {
+      jumpButton.hidden = false;
+    }
+  }
+
+  // The first message after the read position that someone else wrote.
+  function firstUnread() {
+    for (const node of list.children) {
+      const seq = Number(node.dataset.seq);
+      if (!node.dataset.seq || !(seq > lastReadAtOpen) || node === marker || node.hidden) continue;
+      if (node.classList.contains("message-own") || node.classList.contains("message-system")) continue;
+      return node;
+    }
+    return null;
+  }
+
+  // Once, when the room has first caught up: open at the first unread message (reading
+  // back a few pages if it is older than the latest page), else at the newest.
+  function openAtTheRightPlace() {
+    if (opened) return;
+    if (lastReadAtOpen > 0 && minSeq !== null && minSeq > lastReadAtOpen + 1 && unreadPages < UNREAD_PAGES) {
+      unreadPages += 1;
+      client.sendFrame({ type: "history", room, before_seq: minSeq, limit: 100 });
+      return; // the history frame comes back here
+    }
+    opened = true;
+    renderEmpty();
+    const first = lastReadAtOpen > 0 ? firstUnread() : null;
+    if (first) {
+      marker = el("li", { className: "unread-marker", dataset: { seq: String(lastReadAtOpen + 0.5) } }, el("span", { text: "New messages" }));
+      first.before(marker);
+      logEl.scrollTop = Math.max(0, marker.offsetTop - 8);
+      following = nearEnd();
+      jumpButton.hidden = following;
+    } else {
+      toNewest();
+    }
+    scheduleRead();
+  }
+
+  // The highest seq the person has had on screen: every message whose end is inside
+  // the visible part of the list (and, at the newest, everything up to the latest seq).
+  function readUpTo() {
+    if (nearEnd()) return latestSeq;
+    const limit = logEl.scrollTop + logEl.clientHeight;
+    for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
+      if (!node.dataset.seq || node === marker || node.hidden) continue;
+      if (node.offsetTop + node.offsetHeight <= limit + 2) return Math.floor(Number(node.dataset.seq));
+    }
+    return 0;
+  }
+
+  logEl.addEventListener(
+    "scroll",
+    () => {
+      if (!opened) return;
+      following = nearEnd();
+      jumpButton.hidden = following;
+      scheduleRead();
+    },
+    { passive: true },
+  );
+
+  jumpButton.addEventListener("click", () => {
+    toNewest();
+    logEl.focus();
+  });
 
   function stamp(item, at) {
     const head = item.querySelector(".message-head");
@@ -544,6 +680,7 @@ function start(rootEl) {
     for (const node of [...list.children]) {
       if (node.dataset.seq) node.remove();
     }
+    marker = null;
     bySeq.clear();
     known.clear();
     minSeq = null;
@@ -551,10 +688,13 @@ function start(rootEl) {
   }
 
   function scheduleRead() {
-    if (document.visibilityState !== "visible" || latestSeq <= readSent) return;
+    if (!opened || document.visibilityState !== "visible" || latestSeq <= readSent) return;
+    // Not while the list is hidden behind the side panel on a narrow screen.
+    if (!logEl.offsetParent) return;
     clearTimeout(readTimer);
     readTimer = setTimeout(() => {
-      if (latestSeq > readSent && client.sendFrame({ type: "read", room, seq: latestSeq })) readSent = latestSeq;
+      const upTo = readUpTo();
+      if (upTo > readSent && client.sendFrame({ type: "read", room, seq: upTo })) readSent = upTo;
     }, READ_DELAY_MS);
   }
   document.addEventListener("visibilitychange", scheduleRead);
@@ -687,8 +827,10 @@ function start(rootEl) {
   function showState(next) {
     state = next;
     const lines = [];
-    if (!state.writable && state.reason) lines.push(state.reason);
-    else if (state.session_open) lines.push("A session is open.");
+    if (!state.writable) {
+      // With no moderator here, the banner at the top already says why and until when.
+      if (state.reason && state.moderator_present) lines.push(state.reason);
+    } else if (state.session_open) lines.push("A session is open.");
     stateEl.textContent = lines.join(" ");
     stateEl.hidden = lines.length === 0;
     stateEl.classList.toggle("notice-warning", !state.writable);
@@ -697,7 +839,43 @@ function start(rootEl) {
       sessionButton.disabled = false;
     }
     if (modOnlyBox) modOnlyBox.checked = Boolean(state.moderator_only);
+    renderNoModerator();
     refreshComposer();
+  }
+
+  // "No moderator is here right now", at the top, for as long as that is true.
+  function renderNoModerator() {
+    const absent = Boolean(state) && !state.moderator_present;
+    const wasShown = !noModerator.hidden;
+    noModerator.hidden = !absent;
+    if (!absent) {
+      if (wasShown) announce("A moderator is here now.");
+      return;
+    }
+    if (!wasShown) showBannerDetails(true); // each time it appears, in full
+    const lines = [];
+    if (state.session_open) lines.push("A session is open, but no moderator is in the room at the moment.");
+    else if (state.next_session_text) lines.push(`The next session is ${state.next_session_text}.`);
+    else lines.push("No sessions are planned at the moment.");
+    if (state.moderator_only) lines.push("You can read now, and write when a moderator is here.");
+    else lines.push("You can still talk with the others here.");
+    noModeratorText.textContent = lines.join(" ");
+  }
+
+  function showBannerDetails(shown) {
+    noModeratorText.hidden = !shown;
+    noModeratorHelp.hidden = !shown;
+    noModeratorToggle.setAttribute("aria-expanded", shown ? "true" : "false");
+    noModeratorToggle.textContent = shown ? "Hide" : "Show more";
+  }
+  noModeratorToggle.addEventListener("click", () => showBannerDetails(noModeratorHelp.hidden));
+
+  function renderNewcomer() {
+    const show = Boolean(newcomer) && !isStaff() && newcomer.seen < newcomer.messages;
+    newcomerNotice.hidden = !show;
+    newcomerNotice.textContent = show
+      ? `Welcome. Because you are new here, a moderator reads your first ${plural(newcomer.messages, "message")} before everyone sees them.`
+      : "";
   }
 
   function showRules(next) {
@@ -735,6 +913,8 @@ function start(rootEl) {
       mod.locked = Boolean(m.locked);
       mod.pinned = m.pinned && m.pinned.text ? m.pinned : null;
       setTimedOut(m.timed_out_until || null, null);
+      newcomer = m.newcomer ? { messages: Number(m.newcomer.messages) || 0, seen: Number(m.newcomer.seen) || 0 } : null;
+      renderNewcomer();
     }
     if (extra.personal) personal.update(extra.personal);
     for (const item of extra.reports_handled || []) reportHandled(item);
@@ -752,6 +932,10 @@ function start(rootEl) {
         break;
       case "subscribed":
         if (frame.limited) clearMessages();
+        if (!opened) {
+          lastReadAtOpen = frame.last_read || 0;
+          readSent = Math.max(readSent, lastReadAtOpen);
+        }
         if (frame.role) role = frame.role;
         showRules(frame.rules);
         showState(frame.state);
@@ -764,6 +948,8 @@ function start(rootEl) {
       case "synced":
         statusEl.textContent = "Connected.";
         refreshComposer();
+        openAtTheRightPlace();
+        keepFollowing();
         break;
       case "message":
         // System lines (time-outs, redactions...) are read out by the log itself.
@@ -774,9 +960,16 @@ function start(rootEl) {
           for (const message of frame.messages) upsert(message);
           break;
         }
-        for (const message of frame.messages) showMessage(message);
+        {
+          // Earlier messages go above: keep what the person is reading where it is.
+          const fromEnd = logEl.scrollHeight - logEl.scrollTop;
+          for (const message of frame.messages) showMessage(message);
+          if (opened) logEl.scrollTop = logEl.scrollHeight - fromEnd;
+        }
         olderButton.hidden = !frame.more;
         olderButton.disabled = false;
+        if (!frame.more) unreadPages = UNREAD_PAGES; // nothing earlier to read back
+        if (!opened) openAtTheRightPlace();
         break;
       case "ack": {
         const item = byClient.get(frame.client_id);
@@ -792,7 +985,16 @@ function start(rootEl) {
           }
           stamp(item, frame.at);
           if (frame.status === "held") item.classList.add("message-held");
-          ownState(item, frame.status === "held" ? HELD_OWN : "Sent");
+          if (frame.status === "held" && frame.note) {
+            notes.set(frame.client_id, frame.note);
+            // Said aloud once; after that the words stay under each waiting message.
+            if (!newcomerToldOnce) {
+              newcomerToldOnce = true;
+              announce(frame.note);
+            }
+          }
+          ownState(item, frame.status === "held" ? heldText(frame.client_id) : "Sent");
+          keepFollowing();
         }
         break;
       }
@@ -925,7 +1127,14 @@ function start(rootEl) {
     }
   });
 
+  // The box grows with what is typed, up to a few lines (then it scrolls itself).
+  function fitInput() {
+    input.style.height = "auto";
+    if (input.value) input.style.height = `${Math.min(input.scrollHeight + 4, 160)}px`;
+  }
+
   input.addEventListener("input", () => {
+    fitInput();
     if (!composerError.hidden) clearComposerError();
     const left = MAX_BODY - input.value.length;
     counter.textContent = left < 200 ? `${left} characters left` : "";
@@ -958,7 +1167,10 @@ function start(rootEl) {
     const item = render(draft, { own: true, pending: true });
     byClient.set(clientId, item);
     list.append(item);
+    renderEmpty();
+    toNewest();
     input.value = "";
+    fitInput();
     counter.textContent = "";
     lastTyping = 0;
   });
@@ -984,6 +1196,40 @@ function start(rootEl) {
       client.sendFrame({ type: "room.settings", room, moderator_only: modOnlyBox.checked });
     });
   }
+
+  // --- a narrow screen: the side panel in place of the messages ---------------------------
+
+  const panelClosedText = panelToggle.textContent;
+  function showPanel(side) {
+    rootEl.dataset.panel = side ? "side" : "messages";
+    panelToggle.setAttribute("aria-expanded", side ? "true" : "false");
+    panelToggle.textContent = side ? panelToggle.dataset.openText : panelClosedText;
+  }
+  panelToggle.addEventListener("click", () => {
+    const opening = rootEl.dataset.panel !== "side";
+    showPanel(opening);
+    if (opening) sidePanel.focus();
+    else {
+      if (following) toNewest();
+      logEl.focus();
+    }
+  });
+  // A link into the side panel (the console, from a notice) opens it first.
+  window.addEventListener("hashchange", () => {
+    const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (target && sidePanel.contains(target) && rootEl.dataset.panel !== "side") showPanel(true);
+    // The crisis panel opens over the room from the header's link: take focus there.
+    if (location.hash === "#need-help-now") {
+      const title = document.getElementById("crisis-panel-title");
+      if (title) {
+        title.setAttribute("tabindex", "-1");
+        title.focus();
+      }
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && location.hash === "#need-help-now") location.hash = "#room-title";
+  });
 
   // The moderators' console, only on their page (its markup is only there).
   if (document.getElementById("mod-console")) startConsole(page);
