@@ -42,7 +42,14 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
-from peerhub.moderation.models import CrisisAlert, PersonalMute, Report, RoomModeration, Sanction
+from peerhub.moderation.models import (
+    CrisisAlert,
+    NewcomerProgress,
+    PersonalMute,
+    Report,
+    RoomModeration,
+    Sanction,
+)
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.security.sessions import describe_device
 
@@ -86,6 +93,7 @@ COVERED: dict[str, str] = {
     "room_messages.sender_id": "room_messages",
     "room_read_positions.user_id": "room_read_positions",
     "room_rules_acceptances.user_id": "room_rules_acceptances",
+    "newcomer_progress.user_id": "first_messages_approved",
     "room_moderation.pinned_by": "pinned_announcements",
     "audit_events.actor_id": "security_events",
     "audit_events.subject_id": "security_events",
@@ -583,6 +591,9 @@ async def _rooms_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
             .order_by(RoomRulesAcceptance.accepted_at)
         )
     )
+    approved = list(
+        await db.scalars(select(NewcomerProgress).where(NewcomerProgress.user_id == uid))
+    )
     # Only the person's own messages: the rest of each conversation is other people's.
     messages = list(
         await db.scalars(
@@ -593,8 +604,16 @@ async def _rooms_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
     )
     groups = await _groups(
         db,
-        [r.room_id for r in reads] + [r.room_id for r in rules] + [m.room_id for m in messages],
+        [r.room_id for r in reads]
+        + [r.room_id for r in rules]
+        + [m.room_id for m in messages]
+        + [a.group_id for a in approved],
     )
+    # How many of their first messages in a group moderators approved (docs/moderation.md).
+    out["first_messages_approved"] = [
+        {"group": groups.get(a.group_id), "approved": a.approved, "at": iso(a.updated_at)}
+        for a in approved
+    ]
     out["room_read_positions"] = [
         {"group": groups.get(r.room_id), "last_read_seq": r.last_read_seq, "at": iso(r.updated_at)}
         for r in reads

@@ -33,6 +33,7 @@ from peerhub.models import (
 from peerhub.moderation.models import (
     CrisisAlert,
     ModerationEvent,
+    NewcomerProgress,
     PersonalMute,
     Report,
     RoomModeration,
@@ -255,6 +256,7 @@ async def seed(
         db.add_all(
             [
                 RoomReadPosition(room_id=talk.id, user_id=sam, last_read_seq=6),
+                NewcomerProgress(group_id=talk.id, user_id=sam, approved=2),
                 RoomRulesAcceptance(room_id=talk.id, user_id=sam, version="abc"),
                 RoomModeration(room_id=talk.id, pinned_text="Welcome, all.", pinned_by=sam),
                 Report(group_id=talk.id, reporter_id=sam, subject_id=ben, category="unkind"),
