@@ -116,21 +116,24 @@ def enter(page: Any, base: str, *, accept_rules: bool = True) -> None:
         page.get_by_role("button", name="I accept the ground rules").wait_for(state="hidden")
 
 
+IN_VIEW = """(sel) => {
+    const node = document.querySelector(sel);
+    const list = document.getElementById('message-log');
+    if (!node) return false;
+    const r = node.getBoundingClientRect(), l = list.getBoundingClientRect();
+    return r.top >= l.top - 1 && r.bottom <= l.bottom + 1
+        && r.top >= 0 && r.bottom <= window.innerHeight;
+}"""
+
+
 def in_view(page: Any, selector: str) -> bool:
-    """The element is inside the window and inside the message list's visible part."""
-    return bool(
-        page.evaluate(
-            """(sel) => {
-                const node = document.querySelector(sel);
-                const list = document.getElementById('message-log');
-                if (!node) return false;
-                const r = node.getBoundingClientRect(), l = list.getBoundingClientRect();
-                return r.top >= l.top - 1 && r.bottom <= l.bottom + 1
-                    && r.top >= 0 && r.bottom <= window.innerHeight;
-            }""",
-            selector,
-        )
-    )
+    """The element is inside the window and inside the message list's visible part now."""
+    return bool(page.evaluate(IN_VIEW, selector))
+
+
+def comes_into_view(page: Any, selector: str) -> None:
+    """Wait (with Playwright's deadline) until the element is in view."""
+    page.wait_for_function(IN_VIEW, arg=selector, timeout=5_000)
 
 
 def scroll_state(page: Any) -> dict[str, float]:
@@ -185,7 +188,7 @@ def test_the_room_fills_the_screen_with_one_scroll_area(
     assert state["docScroll"] <= 0 and state["winY"] == 0, state
     assert state["listScroll"] > 200, state  # the list has far more than fits
     # A first visit opens at the newest message.
-    assert in_view(ana, f'#messages li[data-seq="{seq_of(ana, "m70")}"]')
+    comes_into_view(ana, f'#messages li[data-seq="{seq_of(ana, "m70")}"]')
     composer, crisis = ana.get_by_label("Your message"), ana.locator(".crisis-link")
     assert fully_visible(ana, composer) and fully_visible(ana, crisis)
     assert fully_visible(ana, ana.get_by_role("button", name="Send"))
@@ -210,7 +213,7 @@ def test_the_room_fills_the_screen_with_one_scroll_area(
     ana.keyboard.type("Hello from the docked composer")
     ana.keyboard.press("Enter")
     ana.locator("li.message-own .message-state", has_text="Sent").wait_for()
-    assert in_view(ana, "li.message-own")
+    comes_into_view(ana, "li.message-own")
     assert scroll_state(ana)["winY"] == 0
     assert_accessible(ana, f"room at {width}x{height}")
     shot(ana, f"member-{width}")
@@ -312,7 +315,7 @@ def test_reopening_opens_at_the_first_unread_with_a_marker_kept_on_the_server(
     # The line sits just before the first unread message, and that is what is on screen.
     after = marker.locator("xpath=following-sibling::li[1]")
     expect(after.locator(".message-body")).to_have_text(re.compile("^m31 "))
-    assert in_view(ana, "#messages li.unread-marker")
+    comes_into_view(ana, "#messages li.unread-marker")
     assert not in_view(ana, f'#messages li[data-seq="{seq_of(ana, "m70")}"]')
     shot(ana, "unread-marker-1280")
     # Nothing below was on screen, so nothing below is marked read.
@@ -325,10 +328,11 @@ def test_reopening_opens_at_the_first_unread_with_a_marker_kept_on_the_server(
     ana.get_by_text("Connected.").wait_for()
     ana.locator("#messages .message-body", has_text="m70").wait_for()
     expect(ana.locator("#messages li.unread-marker")).to_have_count(0)
-    assert in_view(ana, f'#messages li[data-seq="{seq_of(ana, "m70")}"]')
+    comes_into_view(ana, f'#messages li[data-seq="{seq_of(ana, "m70")}"]')
 
-    # Ben writes while Ana is away; on another device (a fresh browser, no shared
-    # storage) Ana's room opens at Ben's message.
+    # Ben writes while Ana is away (her page closed first, so it reads nothing); on
+    # another device (a fresh browser, no shared storage) her room opens at his message.
+    ana.close()
     ben = person("ben")
     enter(ben, room_server.base)
     for text in ("are you there?", "I wanted to say thanks"):
@@ -336,14 +340,13 @@ def test_reopening_opens_at_the_first_unread_with_a_marker_kept_on_the_server(
         box.fill(text)
         box.press("Enter")
         ben.locator("li.message-own .message-state", has_text="Sent").last.wait_for()
-    ana.close()
     phone = person("ana", width=360)
     phone.set_viewport_size({"width": 360, "height": 640})
     phone.goto(room_server.base + ROOM)
     phone.get_by_text("Connected.").wait_for()
     marker = phone.locator("#messages li.unread-marker")
     expect(marker.locator("xpath=following-sibling::li[1]")).to_contain_text("are you there?")
-    assert in_view(phone, "#messages li.unread-marker")
+    comes_into_view(phone, "#messages li.unread-marker")
 
 
 def test_the_first_unread_message_older_than_the_latest_page_is_found(
@@ -354,7 +357,7 @@ def test_the_first_unread_message_older_than_the_latest_page_is_found(
     enter(ana, room_server.base)
     marker = ana.locator("#messages li.unread-marker")
     expect(marker.locator("xpath=following-sibling::li[1]")).to_contain_text("m11 ")
-    assert in_view(ana, "#messages li.unread-marker")
+    comes_into_view(ana, "#messages li.unread-marker")
     assert ana.locator("#messages li.message").count() == 70
 
 
@@ -380,13 +383,21 @@ def test_the_room_says_when_no_moderator_is_here_and_changes_live(
     ana.set_viewport_size({"width": 1280, "height": 800})
     shot(ana, "no-moderator-1280")
 
-    # A moderator arrives: the banner goes, live; they leave: it comes back.
+    # The person may fold it down to its first line.
+    banner.get_by_role("button", name=re.compile("^Hide")).click()
+    expect(banner.locator("#no-moderator-help")).to_be_hidden()
+    expect(banner.get_by_role("button", name=re.compile("^Show more"))).to_have_attribute(
+        "aria-expanded", "false"
+    )
+
+    # A moderator arrives: the banner goes, live; they leave: it comes back, in full.
     mo = person("mo")
     enter(mo, room_server.base, accept_rules=False)
     expect(banner).to_be_hidden()
     expect(mo.locator("#no-moderator")).to_be_hidden()
     mo.close()
     expect(banner).to_be_visible()
+    expect(banner.locator("#no-moderator-help")).to_contain_text("116 123")
 
 
 def test_a_crisis_stage_room_says_members_can_write_when_a_moderator_is_here(

@@ -866,7 +866,10 @@ function start(rootEl) {
     noModeratorText.hidden = !shown;
     noModeratorHelp.hidden = !shown;
     noModeratorToggle.setAttribute("aria-expanded", shown ? "true" : "false");
-    noModeratorToggle.textContent = shown ? "Hide" : "Show more";
+    noModeratorToggle.replaceChildren(
+      shown ? "Hide" : "Show more",
+      el("span", { className: "visually-hidden", text: " about the next session and who to contact now" }),
+    );
   }
   noModeratorToggle.addEventListener("click", () => showBannerDetails(noModeratorHelp.hidden));
 
