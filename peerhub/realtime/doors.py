@@ -23,19 +23,17 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub.models import Group, Organisation
+from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
+from peerhub.realtime.store import CRISIS_STAGE
 from peerhub.schedule import ScheduleError, occurrences, session_words
 
 # Whether a moderator or organiser is in a room now, by room id.
 Presence = Callable[[str], bool]
-# A room's row is made on first use; until then it has the column defaults.
-_UNUSED_ROOM_MODERATOR_ONLY: Final = False
 
 
 def nobody_present(room: str) -> bool:
@@ -126,21 +124,34 @@ async def doors(
         return {}
     rows = (
         await db.execute(
-            select(Group, Organisation.verified_at, Room.session_open, Room.moderator_only)
+            select(
+                Group,
+                Organisation.verified_at,
+                Room.session_open,
+                Room.moderator_only,
+                # A room's row is made on first use (store.ensure_room); until then it
+                # would open as ensure_room will make it: moderator-only for groups
+                # that welcome people approaching crisis.
+                select(GroupTag.group_id)
+                .where(
+                    GroupTag.group_id == Group.id,
+                    GroupTag.kind == "stage",
+                    GroupTag.value == CRISIS_STAGE,
+                )
+                .exists(),
+            )
             .join(Organisation, Organisation.id == Group.organisation_id)
             .outerjoin(Room, Room.id == Group.id)
             .where(Group.id.in_(sorted(group_ids)))
         )
     ).all()
     out: dict[str, Door] = {}
-    for group, verified_at, session_open, moderator_only in rows:
+    for group, verified_at, session_open, moderator_only, crisis_stage in rows:
         words, start = _next(group, now)
         out[group.id] = Door(
             group_id=group.id,
             session_open=bool(session_open),
-            moderator_only=(
-                _UNUSED_ROOM_MODERATOR_ONLY if moderator_only is None else bool(moderator_only)
-            ),
+            moderator_only=bool(crisis_stage if moderator_only is None else moderator_only),
             moderator_present=moderator_present(group.id),
             organisation_verified=verified_at is not None,
             next_session=words,
