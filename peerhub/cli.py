@@ -245,21 +245,25 @@ def cmd_allocate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     from peerhub.context import system_clock
     from peerhub.db import make_engine, make_sessionmaker
-    from peerhub.privacy.retention import Purged, purge
+    from peerhub.privacy.retention import Purged, Reclaimed, purge, reclaim
 
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
 
-    async def run() -> list[Purged]:
+    async def run() -> tuple[list[Purged], Reclaimed]:
         engine = make_engine(settings.database_url)
         try:
-            return await purge(
-                make_sessionmaker(engine), system_clock(), batch_size=args.batch_size
+            sessions = make_sessionmaker(engine)
+            purged = await purge(sessions, system_clock(), batch_size=args.batch_size)
+            # Then make the files forget what was deleted (and what erasures deleted).
+            reclaimed = await reclaim(
+                engine, sessions, purged, system_clock(), full=args.vacuum_full
             )
+            return purged, reclaimed
         finally:
             await engine.dispose()
 
-    results = asyncio.run(run())
+    results, reclaimed = asyncio.run(run())
     for r in results:
         print(
             f"{r.slug}: {r.messages} message{'s' if r.messages != 1 else ''} older than "
@@ -273,6 +277,14 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
         f"{total} message{'s' if total != 1 else ''} deleted in {groups} "
         f"group{'s' if groups != 1 else ''} with a retention setting"
     )
+    if reclaimed.vacuumed:
+        print(f"VACUUM: {', '.join(reclaimed.vacuumed)}")
+    if reclaimed.checkpointed is not None:
+        print(
+            "SQLite write-ahead log emptied"
+            if reclaimed.checkpointed
+            else "SQLite write-ahead log busy: it will be emptied on the next run"
+        )
     return 0
 
 
@@ -353,13 +365,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete room messages older than each group's retention setting",
         description="For each group whose organisers set how many days its room keeps "
         "messages, delete older messages (and resolved reports and handled crisis "
-        "alerts), in batches. Run it daily. Groups without a setting keep everything.",
+        "alerts), in batches. Then make the database files forget what was deleted, "
+        "and what account erasures deleted since the last run: on SQLite the "
+        "write-ahead log is emptied; on PostgreSQL those tables are vacuumed. Run it "
+        "daily. Groups without a setting keep everything.",
     )
     keep.add_argument(
         "--batch-size",
         type=int,
         default=500,
         help="rows deleted per transaction (default 500)",
+    )
+    keep.add_argument(
+        "--vacuum-full",
+        action="store_true",
+        help="PostgreSQL: VACUUM FULL instead of VACUUM, which also removes the deleted "
+        "bytes from the tables' files but locks each table while it is rewritten",
     )
     keep.set_defaults(func=cmd_retention)
     return parser

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+_TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -28,6 +31,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed, not left in free space on
+            # the page: erased text must not be readable from the file
+            # (docs/privacy.md, "What remains on disk"). Per connection, so here.
+            cur.execute("PRAGMA secure_delete=ON")
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -51,3 +58,50 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
     """A session whose transaction commits on success and rolls back on error."""
     async with maker() as session, session.begin():
         yield session
+
+
+# --- after deleting personal data ---------------------------------------------------------
+
+
+async def checkpoint(engine: AsyncEngine) -> bool | None:
+    """SQLite: copy the write-ahead log into the database file and empty the log file.
+
+    In WAL mode a page's old versions stay in the ``-wal`` file until a checkpoint
+    resets it; with ``secure_delete`` the new versions carry zeros where the deleted
+    text was, and ``TRUNCATE`` cuts the log to nothing, so no copy of the text stays
+    in either file. True when the checkpoint completed, False when a reader still
+    holds an old snapshot (call it again later), None on other databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+    # (busy, frames in the log, frames checkpointed); busy=1 means it could not finish.
+    return row is not None and int(row[0]) == 0
+
+
+async def vacuum(engine: AsyncEngine, tables: Iterable[str], *, full: bool = False) -> list[str]:
+    """PostgreSQL: VACUUM each table, outside any transaction.
+
+    A plain VACUUM prunes the dead row versions that hold deleted text and makes
+    their space reusable, without blocking anyone; the bytes stay in the page's free
+    space until a new row is written there. ``full`` runs VACUUM FULL, which rewrites
+    each table into a new file (the old file is deleted), so no copy is left in the
+    database's files; it locks each table while it runs. What neither reaches (WAL
+    segments, backups) is in docs/privacy.md. Returns the tables vacuumed; on SQLite
+    (where :func:`checkpoint` is the answer) nothing.
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    done = []
+    command = "VACUUM FULL" if full else "VACUUM"
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in sorted(set(tables)):
+            if not _TABLE_NAME.fullmatch(table):
+                raise ValueError(f"not a table name: {table!r}")
+            # Names come from the models' metadata, never from input (checked above).
+            await autocommit.exec_driver_sql(f'{command} "{table}"')
+            done.append(table)
+    return done

@@ -341,6 +341,7 @@ async def admin_page(request: Request) -> Response:
 
 async def admin_action(request: Request) -> Response:
     from peerhub.groups import actions as group_actions
+    from peerhub.groups import queries as group_queries
 
     admin = require_admin(request)
     if isinstance(admin, Response):
@@ -351,6 +352,7 @@ async def admin_action(request: Request) -> Response:
     organisation_id = form_text(form, "organisation_id", 36)
     what = form_text(form, "action", 20)
     now = app.clock()
+    closing: list[tuple[str, str]] = []
     try:
         async with transaction(app.sessions) as db:
             if what in ("verify", "decline"):
@@ -363,6 +365,8 @@ async def admin_action(request: Request) -> Response:
                 await group_actions.verify_organisation(
                     db, admin, organisation_id, now, verified=what == "verify_org"
                 )
+                if what == "unverify_org":
+                    closing = await group_queries.people_in_rooms(db, organisation_id)
             else:
                 raise FieldError("action", "Unknown action.")
     except NotFound:
@@ -373,6 +377,15 @@ async def admin_action(request: Request) -> Response:
         await realtime.disconnect_user(request.app, user_id, reason="This account is disabled.")
     elif what == "reset_2fa":
         await realtime.disconnect_user(request.app, user_id)
+    # No longer verified: its rooms close at once, in every process (the socket's
+    # rank checks refuse them from now on; these close what is already open).
+    for group_id, person_id in closing:
+        await realtime.revoke_membership(
+            request.app,
+            group_id,
+            person_id,
+            reason="This room is closed while PeerHub checks the group’s organisation.",
+        )
     return RedirectResponse("/admin?done=1", status_code=303)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,14 +28,19 @@ from peerhub.matching import WaitlistEntry as Listing
 from peerhub.matching import allocate as allocate_offers
 from peerhub.models import (
     Block,
+    Consent,
     DemandRecord,
     Group,
     GroupMember,
+    Organisation,
     SavedNeeds,
     User,
     WaitlistEntry,
 )
+from peerhub.realtime.store import rules_version
 from peerhub.referrals import actions as referrals
+from peerhub.security.permissions import organisation_checked
+from peerhub.sharing import rules as sharing
 
 OFFER_LIFETIME = timedelta(days=7)
 DEMAND_WINDOW = timedelta(days=365)
@@ -185,10 +191,16 @@ async def free_places(db: AsyncSession) -> dict[str, int]:
             )
         ).all()
     }
+    # Only groups of organisations PeerHub has verified: no one is offered a place in
+    # a group that could not take them (and no one waiting there is told of one).
     groups = (
         await db.execute(
-            select(Group.id, Group.capacity).where(
-                Group.status == "active", Group.capacity.is_not(None)
+            select(Group.id, Group.capacity)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(
+                Group.status == "active",
+                Group.capacity.is_not(None),
+                Organisation.verified_at.is_not(None),
             )
         )
     ).all()
@@ -240,8 +252,17 @@ async def allocate_places(
 
 
 async def answer_offer(
-    db: AsyncSession, user: User, group_id: str, now: datetime, *, accept: bool
+    db: AsyncSession,
+    user: User,
+    group_id: str,
+    now: datetime,
+    *,
+    accept: bool,
+    share: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> Group:
+    """Take or decline an offered place. Taking it is joining: the ground rules are
+    agreed to (a ``group.join`` consent) and ``share`` is what the person chose to let
+    the group see, as at any joining (nothing by default)."""
     entry = await db.get(WaitlistEntry, (group_id, user.id))
     group = await db.get(Group, group_id)
     if entry is None or group is None or entry.status != "offered":
@@ -250,6 +271,12 @@ async def answer_offer(
         entry.status = "expired"
         raise FieldError("offer", "This offer has expired. You are still welcome to ask again.")
     if accept:
+        if not await organisation_checked(db, group_id):
+            raise FieldError(
+                "offer",
+                "This group cannot take anyone at the moment, because PeerHub has not "
+                "checked the organisation that runs it. You keep your place on the list.",
+            )
         await db.delete(entry)
         membership = await db.get(GroupMember, (group_id, user.id))
         if membership is None:
@@ -264,6 +291,18 @@ async def answer_offer(
             )
         else:
             membership.status = "active"
+        db.add(
+            Consent(
+                user_id=user.id,
+                kind="group.join",
+                subject_id=group_id,
+                granted=True,
+                version=rules_version(group.ground_rules),
+                at=now,
+            )
+        )
+        await db.flush()
+        await sharing.set_group_choices(db, user, group_id, set(share), now, at_joining=True)
         await referrals.note_joined(db, user.id, group_id, now)
     else:
         entry.status = "declined"

@@ -20,6 +20,7 @@ from peerhub.finding.profiles import MatchIndex
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
 from peerhub.security.ratelimit import Decision
+from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
 from peerhub.web import questions
 from peerhub.web.render import auth, ctx, error, ip, render
@@ -271,6 +272,8 @@ async def waiting_page(request: Request) -> Response:
             "offer_days": actions.OFFER_LIFETIME.days,
             "free_groups": sum(1 for n in places.values() if n > 0),
             "waiting_total": waiting_total,
+            "share_items": sharing.ITEMS,
+            "share_audiences": sharing.GROUP_AUDIENCES,
         },
     )
 
@@ -287,7 +290,15 @@ async def answer_offer(request: Request) -> Response:
     try:
         async with transaction(app.sessions) as db:
             group = await actions.answer_offer(
-                db, user, request.path_params["group_id"], app.clock(), accept=choice == "accept"
+                db,
+                user,
+                request.path_params["group_id"],
+                app.clock(),
+                accept=choice == "accept",
+                share=sharing.parse_choices(
+                    [v for v in form.getlist("share") if isinstance(v, str)],
+                    sharing.GROUP_AUDIENCES,
+                ),
             )
     except NotFound:
         return error(request, 404, "There is no offer of a place in that group for you.")

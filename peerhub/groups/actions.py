@@ -11,6 +11,7 @@ needs to tell them *after* the commit; nothing here sends anything.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -39,6 +40,7 @@ from peerhub.models import (
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
 from peerhub.security.permissions import group_rank, require_rank
+from peerhub.sharing import rules as sharing
 
 # -- organisations ---------------------------------------------------------------------
 
@@ -391,14 +393,41 @@ async def is_banned(db: AsyncSession, group_id: str, user_id: str) -> bool:
     return await active_ban(db, group_id, user_id) is not None
 
 
+def is_checked(group: Group) -> bool:
+    """PeerHub has verified the group's organisation (``group.organisation`` loaded).
+
+    Until then the group takes no one, by any path: see
+    :func:`peerhub.security.permissions.organisation_checked`.
+    """
+    return group.organisation.verified_at is not None
+
+
+NOT_CHECKED = (
+    "PeerHub has not checked this group’s organisation yet, so nobody can join the "
+    "group until it has."
+)
+
+
 async def join_group(
-    db: AsyncSession, user: User, slug: str, now: datetime, *, fit: float = 0.0
+    db: AsyncSession,
+    user: User,
+    slug: str,
+    now: datetime,
+    *,
+    fit: float = 0.0,
+    share: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> JoinResult:
     """Join an open group, ask to join a by-request one, or go on a full one's list.
 
-    Asking twice changes nothing and says so. A paused or closed group takes no one.
+    Asking twice changes nothing and says so. A paused or closed group takes no one,
+    and a group of an organisation PeerHub has not verified does not exist for
+    joining (NotFound, like its public page). ``share`` is what the person chose, at
+    joining, to let this group's members, moderators and organisers see (nothing by
+    default); it is recorded as consent with the place (or the request).
     """
     group = await group_by_slug(db, slug, for_update=True)
+    if not is_checked(group):
+        raise NotFound(slug)
     if await group_rank(db, user, group.id) == GroupRole.ORGANISER:
         return JoinResult("organiser", group)
     membership = await db.get(GroupMember, (group.id, user.id))
@@ -441,6 +470,8 @@ async def join_group(
             at=now,
         )
     )
+    await db.flush()
+    await sharing.set_group_choices(db, user, group.id, set(share), now, at_joining=True)
     audit.record(
         db,
         now,
@@ -491,6 +522,8 @@ async def decide_join_request(
             field, "Write a short, kind message saying why, so they are not left wondering."
         )
     if accept:
+        if not is_checked(group):
+            raise FieldError(field, NOT_CHECKED)
         if await places_left(db, group) == 0:
             raise FieldError(
                 field,
@@ -527,6 +560,9 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
     group_id = await db.scalar(select(Group.id).where(Group.slug == slug))
     if group_id is None:
         raise NotFound(slug)
+    if await db.get(GroupMember, (group_id, user.id)) is not None:
+        # What they shared with the group is withdrawn with the place, on record.
+        await sharing.forget_group_choices(db, user, group_id, now)
     removed = await db.execute(
         delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user.id)
     )

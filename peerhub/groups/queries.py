@@ -238,3 +238,28 @@ async def verified_organisations(db: AsyncSession, limit: int = 100) -> list[Org
             )
         ).all()
     )
+
+
+async def people_in_rooms(db: AsyncSession, organisation_id: str) -> list[tuple[str, str]]:
+    """(group id, user id) for everyone who could be in a room of the organisation's
+    groups: active members and moderators, and the organisers. Used to close their
+    live sockets when PeerHub withdraws the organisation's verification."""
+    groups = select(Group.id).where(Group.organisation_id == organisation_id)
+    members = (
+        await db.execute(
+            select(GroupMember.group_id, GroupMember.user_id).where(
+                GroupMember.group_id.in_(groups), GroupMember.status == "active"
+            )
+        )
+    ).all()
+    organisers = (
+        await db.execute(
+            select(Group.id, OrganisationOrganiser.user_id)
+            .join(
+                OrganisationOrganiser,
+                OrganisationOrganiser.organisation_id == Group.organisation_id,
+            )
+            .where(Group.organisation_id == organisation_id)
+        )
+    ).all()
+    return sorted({(g, u) for g, u in [*members, *organisers]})

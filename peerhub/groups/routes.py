@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from peerhub import realtime
 from peerhub.accounts.routes import require_user, safe_next
 from peerhub.db import transaction
+from peerhub.errors import NotFound
 from peerhub.groups import actions, answers, organise
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
@@ -23,6 +24,7 @@ from peerhub.schedule import describe, occurrences
 from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
 from peerhub.web import work
+from peerhub.sharing import rules as sharing
 from peerhub.web.render import auth, ctx, render
 
 
@@ -34,6 +36,10 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
     place = None
     async with app.sessions() as db:
         group = await actions.group_by_slug(db, slug)
+        if not actions.is_checked(group):
+            # Not open to anyone until PeerHub has checked its organisation: the
+            # same 404 as its public page, so no PeerHub page vouches for it.
+            raise NotFound(slug)
         left = await actions.places_left(db, group)
         if user is not None:
             membership = await db.get(GroupMember, (group.id, user.id))
@@ -81,6 +87,8 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
         "when": when,
         "here": here,
         "done": request.query_params.get("done", ""),
+        "share_items": sharing.ITEMS,
+        "share_audiences": sharing.GROUP_AUDIENCES,
     }
 
 
@@ -97,8 +105,13 @@ async def join(request: Request) -> Response:
         return user
     app = ctx(request)
     slug = request.path_params["slug"]
+    form = await request.form()
+    # What the person chose to let this group see (nothing unless they ticked it).
+    share = sharing.parse_choices(
+        [v for v in form.getlist("share") if isinstance(v, str)], sharing.GROUP_AUDIENCES
+    )
     async with transaction(app.sessions) as db:
-        result = await actions.join_group(db, user, slug, app.clock())
+        result = await actions.join_group(db, user, slug, app.clock(), share=share)
     if wants_json(request.headers):
         return JSONResponse({"outcome": result.outcome, "group": result.group.slug})
     return RedirectResponse(f"/groups/{result.group.slug}/join?done={result.outcome}", 303)

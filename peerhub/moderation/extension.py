@@ -985,8 +985,9 @@ async def queue_of(
     """Everything the moderator console shows for a room.
 
     A crisis alert carries the person's crisis plan only if they shared it with this
-    audience (the group's moderators, or its organisers), read now: withdrawing the
-    choice hides it from the next read.
+    audience (the moderators, or the organisers) *of this group*, read now:
+    withdrawing the choice hides it from the next read, and what they shared with
+    another group's moderators never shows here (peerhub/sharing/rules.py).
     """
     from peerhub.sharing.rules import view_for
 
@@ -1078,7 +1079,7 @@ async def queue_of(
     for a in alerts:
         if a.user_id and a.user_id not in plans:
             person = await db.get(User, a.user_id)
-            view = await view_for(db, person, audience) if person is not None else {}
+            view = await view_for(db, person, audience, room) if person is not None else {}
             plans[a.user_id] = view.get("crisis_plan")
 
     def excerpt(seq: int | None) -> dict[str, Any] | None:

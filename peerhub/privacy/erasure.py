@@ -61,6 +61,17 @@ PLAIN_ID_COLUMNS: dict[str, str] = {
 }
 
 
+def erased_tables() -> set[str]:
+    """Every table an erasure can delete from or overwrite: where dead copies of the
+    person's data can linger until PostgreSQL vacuums them (docs/privacy.md).
+
+    ``peerhub retention`` vacuums these after any erasure since its last run: the
+    erasure itself runs in a web request's transaction, where VACUUM cannot."""
+    from peerhub.privacy.export import person_columns
+
+    return {c.table.name for c in person_columns()} | {"users", "login_throttle"}
+
+
 class MessageChoice(enum.StrEnum):
     REMOVE = "remove"  # bodies emptied, status redacted: the log keeps its seqs
     KEEP = "keep"  # bodies stay; the sender becomes nobody (sender_id NULL)

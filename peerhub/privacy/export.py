@@ -100,6 +100,7 @@ COVERED: dict[str, str] = {
     # The person's own details and choices (peerhub/sharing), exported whole.
     "person_profiles.user_id": "profile",
     "sharing_choices.user_id": "sharing_choices",
+    "group_sharing_choices.user_id": "group_sharing_choices",
     "crisis_plans.user_id": "crisis_plan",
 }
 
@@ -174,6 +175,7 @@ SECRET_COLUMNS = frozenset(
 OWNED_TABLES: dict[str, str] = {
     "person_profiles": "profile",
     "sharing_choices": "sharing_choices",
+    "group_sharing_choices": "group_sharing_choices",
     "crisis_plans": "crisis_plan",
 }
 SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan"})
@@ -461,7 +463,9 @@ async def _referrals_made(db: AsyncSession, user: User) -> list[dict[str, Any]]:
     from peerhub.referrals.actions import sent_by
 
     # Exactly what the professional's own page shows: progress only where the person
-    # chose to share it (hazard H6), so the export cannot leak more than the page.
+    # chose to share it (hazard H6), so the export cannot leak more than the page. A
+    # hidden "joined" or "closed" reads as "accepted", with an "accepted" history, and
+    # nothing says that anything is hidden (docs/referrals.md).
     return [
         {
             "id": view.referral.id,
@@ -472,7 +476,6 @@ async def _referrals_made(db: AsyncSession, user: User) -> list[dict[str, Any]]:
             "note_for_the_group": view.referral.note,
             "state": view.state,
             "outcome": view.outcome,
-            "progress_hidden_by_the_person": view.progress_hidden,
             "created_at": iso(view.referral.created_at),
             "history": [
                 {"at": iso(e.at), "state": e.state, "reason": e.reason} for e in view.events

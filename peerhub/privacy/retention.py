@@ -12,6 +12,16 @@ group; open ones are kept whatever their age, so nothing waiting for a moderator
 ever lost (hazards H3, H8). The moderation log is kept: it holds no message text and
 it is the record of what moderators did.
 
+Deleting a row is not the end of its text on disk. Afterwards :func:`reclaim` makes
+the storage forget it too: on SQLite (``secure_delete`` is on, so deleted content is
+zeroed) a ``TRUNCATE`` checkpoint empties the write-ahead log; on PostgreSQL each
+table deleted from is vacuumed, outside any transaction, together with every table
+an account erasure touched since the last run (erasures are noted in the audit
+trail as ``account.erased``; VACUUM cannot run inside the erasure's own request).
+``--vacuum-full`` makes that VACUUM FULL, which also removes the bytes from the
+table's files (plain VACUUM leaves them in free space until it is reused).
+What still remains, and for how long, is in docs/privacy.md.
+
 Live rooms keep a small ring of recent frames in memory. When the deleted messages
 could still be in a ring (they were among the newest :data:`RING_REACH` of the room),
 a system event is appended to the room's log; every process's feed drops its ring when
@@ -25,11 +35,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from peerhub import audit
-from peerhub.models import Group, User
+from peerhub.db import checkpoint, vacuum
+from peerhub.models import AuditEvent, Group, User
 from peerhub.moderation.models import CrisisAlert, Report
 from peerhub.privacy.models import MAX_RETENTION_DAYS, GroupRetention
 from peerhub.realtime.config import RealtimeConfig
@@ -219,3 +230,65 @@ async def _mark_if_cached(
     except _NotNeeded:
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimed:
+    """What :func:`reclaim` did to the storage."""
+
+    erasures: int  # account erasures since the last run, now covered
+    vacuumed: tuple[str, ...]  # PostgreSQL: the tables vacuumed
+    checkpointed: bool | None  # SQLite: the write-ahead log emptied (None elsewhere)
+
+
+async def reclaim(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    purged: list[Purged],
+    now: datetime,
+    *,
+    full: bool = False,
+) -> Reclaimed:
+    """After deleting: make the database files forget what was deleted (see above).
+
+    ``full``: on PostgreSQL, VACUUM FULL (each table rewritten, locked meanwhile)."""
+    from peerhub.privacy.erasure import erased_tables
+
+    async with sessions() as db:
+        last = await db.scalar(
+            select(func.max(AuditEvent.id)).where(AuditEvent.action == "storage.reclaimed")
+        )
+        erasures = int(
+            await db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "account.erased", AuditEvent.id > (last or 0))
+            )
+            or 0
+        )
+    tables: set[str] = set()
+    if any(p.messages for p in purged):
+        tables.add(RoomMessage.__tablename__)
+    if any(p.reports for p in purged):
+        tables.add(Report.__tablename__)
+    if any(p.alerts for p in purged):
+        tables.add(CrisisAlert.__tablename__)
+    if erasures:
+        tables |= erased_tables()
+    vacuumed = await vacuum(engine, tables, full=full)
+    done = await checkpoint(engine)
+    if tables or erasures or done is not None:
+        async with sessions() as db, db.begin():
+            audit.record(
+                db,
+                now,
+                "storage.reclaimed",
+                erasures=erasures,
+                vacuumed=len(vacuumed),
+                full=full,
+                checkpointed=done,
+            )
+        # The audit row itself went through the log: empty it again (no deleted text
+        # is in it, but a file that is empty after every run is easy to check).
+        await checkpoint(engine)
+    return Reclaimed(erasures, tuple(vacuumed), done)

@@ -62,6 +62,7 @@ from peerhub.models import (
     GroupMember,
     GroupRole,
     GroupTag,
+    Organisation,
     OrganisationOrganiser,
     User,
 )
@@ -135,17 +136,26 @@ class _Pg:
         )
         groups, users = bindparam("groups", type_=ids), bindparam("users", type_=ids)
         self.ranks = union_all(
-            select(GroupMember.group_id, GroupMember.user_id, GroupMember.role).where(
+            select(GroupMember.group_id, GroupMember.user_id, GroupMember.role)
+            .join(Group, Group.id == GroupMember.group_id)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(
                 GroupMember.group_id == any_(groups),
                 GroupMember.user_id == any_(users),
                 GroupMember.status == "active",
+                Organisation.verified_at.is_not(None),
             ),
             select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
             .join(
                 OrganisationOrganiser,
                 OrganisationOrganiser.organisation_id == Group.organisation_id,
             )
-            .where(Group.id == any_(groups), OrganisationOrganiser.user_id == any_(users)),
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(
+                Group.id == any_(groups),
+                OrganisationOrganiser.user_id == any_(users),
+                Organisation.verified_at.is_not(None),
+            ),
         )
         keys = select(
             func.unnest(bindparam("r", type_=ids)).label("r"),
@@ -214,7 +224,13 @@ async def live_sessions(
 
 
 async def ranks(db: Db, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], GroupRole]:
-    """Each (group id, user id) pair's rank, as :func:`peerhub.security.permissions.group_rank`."""
+    """Each (group id, user id) pair's rank in the group's room.
+
+    As :func:`peerhub.security.permissions.group_rank`, except that nobody has a
+    rank in the room of a group whose organisation PeerHub has not verified: such a
+    room is closed to everyone, its organisers included, so subscribing, sending
+    and every moderation frame there are refused (docs/groups.md, "Verification").
+    """
     wanted = set(pairs)
     out = dict.fromkeys(wanted, GroupRole.NONE)
     ordered = sorted(wanted)
@@ -232,11 +248,18 @@ async def _ranks_of(db: Db, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
     if _dialect(db) == "postgresql":
         rows = await db.execute(_PG.ranks, {"groups": groups, "users": users})
         return _rank_rows(out, rows)
-    # One round trip: active memberships and organiserships of these people here.
-    members = select(GroupMember.group_id, GroupMember.user_id, GroupMember.role).where(
-        _among(db, GroupMember.group_id, groups),
-        _among(db, GroupMember.user_id, users),
-        GroupMember.status == "active",
+    # One round trip: active memberships and organiserships of these people here, in
+    # groups of verified organisations only.
+    members = (
+        select(GroupMember.group_id, GroupMember.user_id, GroupMember.role)
+        .join(Group, Group.id == GroupMember.group_id)
+        .join(Organisation, Organisation.id == Group.organisation_id)
+        .where(
+            _among(db, GroupMember.group_id, groups),
+            _among(db, GroupMember.user_id, users),
+            GroupMember.status == "active",
+            Organisation.verified_at.is_not(None),
+        )
     )
     organisers = (
         select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
@@ -244,7 +267,12 @@ async def _ranks_of(db: Db, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
             OrganisationOrganiser,
             OrganisationOrganiser.organisation_id == Group.organisation_id,
         )
-        .where(_among(db, Group.id, groups), _among(db, OrganisationOrganiser.user_id, users))
+        .join(Organisation, Organisation.id == Group.organisation_id)
+        .where(
+            _among(db, Group.id, groups),
+            _among(db, OrganisationOrganiser.user_id, users),
+            Organisation.verified_at.is_not(None),
+        )
     )
     return _rank_rows(out, await db.execute(union_all(members, organisers)))
 

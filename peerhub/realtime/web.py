@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from peerhub.models import Group, GroupRole
 from peerhub.realtime.service import Realtime
 from peerhub.realtime.store import role_name
-from peerhub.security.permissions import group_rank
+from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.web.render import auth, ctx, error, render
 
 NOT_FOUND = "We could not find that page. It may have moved, or the address may be wrong."
@@ -60,11 +60,18 @@ async def room_page(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         group = await db.scalar(select(Group).where(Group.slug == slug))
         rank = await group_rank(db, user, group.id) if group is not None else GroupRole.NONE
-    if group is None:
+        checked = group is not None and await organisation_checked(db, group.id)
+    if group is None or (not checked and rank == GroupRole.NONE):
+        # A group of an organisation PeerHub has not verified is not public: to
+        # everyone outside it, its room does not exist, like its page.
         return error(request, 404, NOT_FOUND)
     rt = service(request)
     here = f"/groups/{group.slug}/room"
-    if user is None:
+    if not checked:
+        # Closed to everyone (the socket refuses it too), organisers included, until
+        # PeerHub has checked the organisation; they are told why.
+        state, status = "not_checked", 403
+    elif user is None:
         state, status = "signed_out", 200
     elif rank == GroupRole.NONE:
         state, status = "not_member", 403

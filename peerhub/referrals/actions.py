@@ -31,12 +31,13 @@ from peerhub.models import (
     Group,
     GroupMember,
     GroupRole,
+    Organisation,
     OrganisationOrganiser,
     Referral,
     ReferralEvent,
     User,
 )
-from peerhub.security.permissions import group_rank
+from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.security.tokens import digest
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -50,13 +51,15 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 GROUP_DECISIONS = frozenset({"accepted", "declined", "redirected", "closed"})
 OPEN_STATES = frozenset({"sent", "redirected", "accepted", "joined"})
-# What the professional may always see; later states need the person's permission.
-ALWAYS_VISIBLE = frozenset({"sent", "accepted", "declined", "redirected", "withdrawn"})
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud safely
 CODE_LENGTH = 12  # 60 bits
 CONSENT_VERSION = "1"
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+NOT_TAKING = (
+    "This group cannot take anyone at the moment. You can still find another group, "
+    "with or without a referral."
+)
 
 
 def new_code() -> str:
@@ -78,6 +81,19 @@ class NewReferral:
 async def _group(db: AsyncSession, slug: str) -> Group:
     group = await db.scalar(select(Group).where(Group.slug == slug))
     if group is None:
+        raise NotFound(slug)
+    return group
+
+
+async def _checked_group(db: AsyncSession, slug: str) -> Group:
+    """A group people may be referred to: its organisation is verified by PeerHub.
+
+    Anything else is NotFound, the same as no such group: a referral (with the
+    person's contact details and the professional's note) must never reach
+    organisers PeerHub has not checked.
+    """
+    group = await _group(db, slug)
+    if not await organisation_checked(db, group.id):
         raise NotFound(slug)
     return group
 
@@ -116,7 +132,7 @@ async def create_referral(
 ) -> NewReferral:
     if not professional.is_professional:
         raise Forbidden("Only verified professionals can refer someone.")
-    group = await _group(db, slug)
+    group = await _checked_group(db, slug)
     if group.status != "active":
         raise FieldError("group", "This group is not taking referrals right now.")
     name = " ".join(person_name.split())
@@ -183,6 +199,10 @@ async def claim(db: AsyncSession, user: User, code: str, now: datetime) -> Refer
     referral = await by_code(db, code)
     if referral.person_user_id not in (None, user.id) or referral.state not in OPEN_STATES:
         raise NotFound("referral")
+    if not await organisation_checked(db, referral.group_id):
+        # Made while the organisation was verified, and it no longer is: nobody can
+        # join the group, so the referral cannot be taken up (the landing page says so).
+        raise FieldError("code", NOT_TAKING)
     if referral.person_user_id is None:
         referral.person_user_id = user.id
         referral.updated_at = now
@@ -239,17 +259,26 @@ async def decide(
     """A group's organiser or moderator answers a referral."""
     referral = await load(db, referral_id)
     rank = await group_rank(db, actor, referral.group_id)
-    if rank < GroupRole.MODERATOR:
-        raise NotFound(referral_id)  # not theirs: the same answer as no such referral
+    if rank < GroupRole.MODERATOR or not await organisation_checked(db, referral.group_id):
+        # Not theirs, or their organisation is not (or no longer) verified: the same
+        # answer as no such referral.
+        raise NotFound(referral_id)
     if state not in GROUP_DECISIONS:
         raise FieldError("state", "Choose accept, decline, redirect or close.")
     reason = reason.strip()[:1000]
     if state == "declined" and not reason:
         raise FieldError("reason", "Say why, kindly: the person and their referrer will see it.")
     if state == "redirected":
-        target = await _group(db, redirect_to.strip())
-        if target.id == referral.group_id or target.status != "active":
-            raise FieldError("redirect_to", "Choose another active group.")
+        try:
+            target = await _checked_group(db, redirect_to.strip())
+        except NotFound:
+            target = None
+        if target is None or target.id == referral.group_id or target.status != "active":
+            # Only to an active group of a verified organisation: a referral carries
+            # the person's contact details and the professional's note.
+            raise FieldError(
+                "redirect_to", "Choose another active group from PeerHub’s directory."
+            ) from None
         # The event records the group it now belongs to; the old group's inbox drops it.
         referral.group_id = target.id
         _move(db, referral, state, actor.id, now, reason or f"suggested {target.name} instead")
@@ -326,6 +355,15 @@ async def note_joined(db: AsyncSession, user_id: str, group_id: str, now: dateti
 
 
 @dataclass(frozen=True, slots=True)
+class ShownEvent:
+    """One step of a referral's history as the referring professional sees it."""
+
+    at: datetime
+    state: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ProfessionalView:
     """What the referring professional may see of one referral."""
 
@@ -333,19 +371,48 @@ class ProfessionalView:
     group: Group
     state: str
     outcome: str | None
-    events: list[ReferralEvent]
-    progress_hidden: bool
+    events: list[ShownEvent]
+
+
+# What a hidden step looks like to the professional: exactly an acceptance.
+HIDDEN_STATES = frozenset({"joined", "closed"})
 
 
 def professional_view(
     referral: Referral, group: Group, events: list[ReferralEvent]
 ) -> ProfessionalView:
+    """The referral as its professional may see it.
+
+    Until the person shares their progress, "joined" and "closed" must not be told
+    apart from "accepted", in the state, the history or the times. So the history is
+    rewritten as if the group had accepted: the first step into accepted, joined or
+    closed is shown as "accepted" at the time it happened (a real acceptance keeps
+    its own time and reason; a join that came first is shown as the acceptance, at
+    the join's time, with no reason, as an acceptance without a message is), and
+    later hidden steps are left out. Every later view of the same referral
+    is a continuation of the same story (a withdrawal after joining shows as
+    "accepted, then withdrawn"), so no change of view gives the join away.
+    """
+    shown = [ShownEvent(e.at, e.state, e.reason) for e in events]
     if referral.share_progress:
-        return ProfessionalView(referral, group, referral.state, referral.outcome, events, False)
-    hidden = referral.state not in ALWAYS_VISIBLE
-    shown = "accepted" if hidden else referral.state
-    visible = [e for e in events if e.state in ALWAYS_VISIBLE]
-    return ProfessionalView(referral, group, shown, None, visible, hidden)
+        return ProfessionalView(referral, group, referral.state, referral.outcome, shown)
+    out: list[ShownEvent] = []
+    accepted = False
+    for event in shown:
+        if event.state in HIDDEN_STATES:
+            if not accepted:
+                out.append(ShownEvent(event.at, "accepted", None))
+                accepted = True
+            continue
+        if event.state == "accepted":
+            if accepted:
+                continue
+            accepted = True
+        out.append(event)
+    state = referral.state
+    if state in HIDDEN_STATES:
+        state = "accepted"
+    return ProfessionalView(referral, group, state, None, out)
 
 
 async def events_of(db: AsyncSession, referral_ids: list[str]) -> dict[str, list[ReferralEvent]]:
@@ -405,7 +472,11 @@ async def moderated_group_ids(db: AsyncSession, user: User) -> list[str]:
 
 
 async def inbox(db: AsyncSession, user: User) -> list[tuple[Referral, Group]]:
-    """Referrals to the groups this person moderates or organises."""
+    """Referrals to the groups this person moderates or organises.
+
+    Only groups of verified organisations: if PeerHub withdraws an organisation's
+    verification, its referrals (contact details, notes) leave its inbox at once.
+    """
     group_ids = await moderated_group_ids(db, user)
     if not group_ids:
         return []
@@ -413,7 +484,8 @@ async def inbox(db: AsyncSession, user: User) -> list[tuple[Referral, Group]]:
         await db.execute(
             select(Referral, Group)
             .join(Group, Group.id == Referral.group_id)
-            .where(Referral.group_id.in_(group_ids))
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(Referral.group_id.in_(group_ids), Organisation.verified_at.is_not(None))
             .order_by(Referral.created_at.desc())
         )
     ).all()

@@ -15,16 +15,20 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.models import Group, Referral, User
 from peerhub.referrals import actions
+from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.rules import referrer_views
 from peerhub.web.render import ctx, error, form_text, ip, render
 
 
 async def _group_or_404(request: Request) -> Group | Response:
+    """The group, if people may be referred to it (its organisation is verified);
+    otherwise the same 404 as its public page."""
     app = ctx(request)
     async with app.sessions() as db:
         group = await db.scalar(select(Group).where(Group.slug == request.path_params["slug"]))
-    if group is None:
+        checked = group is not None and await organisation_checked(db, group.id)
+    if group is None or not checked:
         return error(request, 404, "We could not find that group.")
     return group
 
@@ -65,6 +69,8 @@ async def refer(request: Request) -> Response:
                 note=values["note"],
                 consent=form.get("consent") == "yes",
             )
+    except NotFound:
+        return error(request, 404, "We could not find that group.")
     except Forbidden:
         return error(
             request,
@@ -114,6 +120,7 @@ async def landing(request: Request) -> Response:
         professional = (
             await db.get(User, referral.professional_id) if referral.professional_id else None
         )
+        taking = await organisation_checked(db, referral.group_id)
     return render(
         request,
         "referrals/landing.html",
@@ -122,6 +129,9 @@ async def landing(request: Request) -> Response:
             "group": group,
             "professional": professional,
             "code": actions.normalise_code(code),
+            # False when PeerHub withdrew the organisation's verification after the
+            # referral was made: nobody can join the group, so it cannot be taken up.
+            "taking": taking,
         },
     )
 
@@ -146,6 +156,8 @@ async def take_up(request: Request) -> Response:
             group = await db.get(Group, referral.group_id)
     except NotFound:
         return error(request, 404, "That referral code is not valid, or it has been used.")
+    except FieldError as exc:
+        return error(request, 409, exc.message, field=exc.field)
     assert group is not None  # noqa: S101 - a referral's group is a foreign key
     return RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
 

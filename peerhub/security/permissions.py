@@ -4,6 +4,11 @@ Site-wide roles: everyone is a member; a professional is verified by an admin; a
 admin runs the site. Within a group, ranks are organiser > moderator > member
 (:class:`~peerhub.models.GroupRole`); organisers are the organisers of the group's
 organisation. Nobody may act on someone of equal or higher rank.
+
+A group whose organisation PeerHub has not verified (checked) is not open to people:
+nobody can join it, be offered a place in it, be referred to it or be in its room,
+and its organisers and moderators see nothing anyone shared beyond their pseudonym.
+:func:`organisation_checked` is the one question every one of those places asks.
 """
 
 from __future__ import annotations
@@ -12,7 +17,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.errors import Forbidden, NotFound
-from peerhub.models import Group, GroupMember, GroupRole, OrganisationOrganiser, User
+from peerhub.models import (
+    Group,
+    GroupMember,
+    GroupRole,
+    Organisation,
+    OrganisationOrganiser,
+    User,
+)
+
+
+async def organisation_checked(db: AsyncSession, group_id: str) -> bool:
+    """Has PeerHub verified the organisation that runs this group? (False if no group.)"""
+    verified = await db.scalar(
+        select(Organisation.verified_at)
+        .join(Group, Group.organisation_id == Organisation.id)
+        .where(Group.id == group_id)
+    )
+    return verified is not None
 
 
 async def group_rank(db: AsyncSession, user: User | None, group_id: str) -> GroupRole:

@@ -1,17 +1,20 @@
 """What a person tells PeerHub about themselves, who may see each part, and their
 personal crisis plan.
 
-A :class:`SharingChoice` row means "this audience may see this item"; no row means it
-may not, so the default shares the least. Every change is also recorded as a
-:class:`peerhub.models.Consent` (kind ``share.<audience>.<item>``) with its version and
-time.
+A choice row means "this audience may see this item"; no row means it may not, so the
+default shares the least. The audiences inside a group (its members, moderators and
+organisers) are chosen **per group** (:class:`GroupSharingChoice`), so joining a new
+group never widens what anyone sees; the one audience outside groups (a professional
+who referred the person) is chosen once (:class:`SharingChoice`). Every change is also
+recorded as a :class:`peerhub.models.Consent` (kind ``share.<audience>.<item>``, with
+the group as its subject for group audiences) with its version and time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peerhub.models import Base, utcnow
@@ -34,7 +37,11 @@ class PersonProfile(Base):
 
 
 class SharingChoice(Base):
-    """The audience may see the item (no row: it may not)."""
+    """A professional who referred the person may see the item (no row: they may not).
+
+    Only the ``referrer`` audience lives here; the group audiences are per group
+    (:class:`GroupSharingChoice`; migration 0012 moved them there).
+    """
 
     __tablename__ = "sharing_choices"
 
@@ -45,10 +52,38 @@ class SharingChoice(Base):
     item: Mapped[str] = mapped_column(String(30), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    __table_args__ = (CheckConstraint("audience in ('referrer')", name="audience"),)
+
+
+class GroupSharingChoice(Base):
+    """In this group, this audience (its members, moderators or organisers) may see the
+    item. No row: they may not.
+
+    The choice belongs to the person's place in the group: the composite foreign key
+    to ``group_members`` deletes it when the place goes (leaving, a declined request,
+    a ban), so a choice can never outlive the membership it was made for.
+    """
+
+    __tablename__ = "group_sharing_choices"
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    item: Mapped[str] = mapped_column(String(30), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
     __table_args__ = (
-        CheckConstraint(
-            "audience in ('members', 'moderators', 'organisers', 'referrer')", name="audience"
+        ForeignKeyConstraint(
+            ["group_id", "user_id"],
+            ["group_members.group_id", "group_members.user_id"],
+            ondelete="CASCADE",
+            name="fk_group_sharing_choices_membership",
         ),
+        CheckConstraint("audience in ('members', 'moderators', 'organisers')", name="audience"),
     )
 
 

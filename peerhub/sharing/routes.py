@@ -3,6 +3,8 @@ card as another member, moderator or organiser of a group may see it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -16,7 +18,7 @@ from peerhub.db import transaction
 from peerhub.errors import NotFound
 from peerhub.groups import actions as group_actions
 from peerhub.groups.web import guarded
-from peerhub.models import GroupMember, User
+from peerhub.models import Group, GroupMember, User
 from peerhub.moderation.frames import changed
 from peerhub.realtime.notify import notify_moderators
 from peerhub.security.middleware import wants_json
@@ -25,13 +27,8 @@ from peerhub.sharing.models import PLAN_FIELD_LIMIT, CrisisPlan, PersonProfile
 from peerhub.web.render import ctx, error, form_text, render
 
 
-def _wanted(form: FormData) -> set[tuple[str, str]]:
-    out = set()
-    for value in form.getlist("share"):
-        if isinstance(value, str) and ":" in value:
-            audience, _, item = value.partition(":")
-            out.add((audience, item))
-    return out
+def _wanted(form: FormData, audiences: tuple[str, ...] | dict[str, str]) -> rules.Choices:
+    return rules.parse_choices([v for v in form.getlist("share") if isinstance(v, str)], audiences)
 
 
 async def _my_rooms(db: AsyncSession, user: User) -> list[str]:
@@ -49,6 +46,24 @@ async def _tell_consoles(request: Request, rooms: list[str]) -> None:
         await notify_moderators(request.app, room, changed(room, "sharing"))
 
 
+def summary(view: dict[str, Any]) -> str:
+    """What an audience sees, in a few words ("only your name" when nothing more)."""
+    parts = [
+        label
+        for key, label in (
+            ("first_name", "your first name"),
+            ("pronouns", "your pronouns"),
+            ("languages", "your languages"),
+            ("communities", "your communities"),
+            ("stage", "your stage"),
+            ("contact", "your contact details"),
+            ("crisis_plan", "your crisis plan"),
+        )
+        if view.get(key)
+    ]
+    return "Your name on PeerHub, " + ", ".join(parts) if parts else "Only your name on PeerHub"
+
+
 async def sharing_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -56,15 +71,25 @@ async def sharing_page(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         chosen = await rules.choices(db, user.id)
         profile = await db.get(PersonProfile, user.id)
-        previews = {a: await rules.view_for(db, user, a) for a in rules.AUDIENCES}
+        referrer = await rules.view_for(db, user, "referrer")
+        groups = await rules.my_groups(db, user.id)
+        previews = {
+            g.group.id: {
+                a: summary(await rules.view_for(db, user, a, g.group.id))
+                for a in rules.GROUP_AUDIENCES
+            }
+            for g in groups
+        }
     return render(
         request,
         "sharing/sharing.html",
         {
-            "audiences": rules.AUDIENCES,
             "items": rules.ITEMS,
+            "group_audiences": rules.GROUP_AUDIENCES,
             "chosen": chosen,
             "profile": profile,
+            "referrer": referrer,
+            "groups": groups,
             "previews": previews,
             "saved": request.query_params.get("saved") == "1",
         },
@@ -72,6 +97,11 @@ async def sharing_page(request: Request) -> Response:
 
 
 async def sharing_save(request: Request) -> Response:
+    """The person's details, and what a professional who referred them may see.
+
+    Group audiences are chosen per group (:func:`group_sharing_save`); an
+    ``audience:item`` for a group audience posted here is ignored.
+    """
     user = require_user(request)
     if isinstance(user, Response):
         return user
@@ -98,15 +128,70 @@ async def sharing_save(request: Request) -> Response:
             db.add(profile)
         profile.first_name, profile.pronouns, profile.phone = first_name, pronouns, phone
         profile.updated_at = now
-        wanted = _wanted(form)
+        wanted = _wanted(form, rules.PERSON_AUDIENCES)
         # The crisis plan's audiences are chosen on its own page too; this form covers
-        # every item, so it is the whole truth.
+        # every item for the referrer, so it is the whole truth for that audience.
         await rules.set_choices(db, user, wanted, now)
         rooms = await _my_rooms(db, user)
+    # A changed detail (a phone number, say) changes what the groups see too.
     await _tell_consoles(request, rooms)
     if wants_json(request.headers):
         return JSONResponse({"saved": True, "shared": sorted(f"{a}:{i}" for a, i in wanted)})
     return RedirectResponse("/account/sharing?saved=1", status_code=303)
+
+
+async def _my_place(db: AsyncSession, user: User, slug: str) -> Group:
+    """The group, if the person has a place in it (or asked for one); NotFound otherwise."""
+    group = await group_actions.group_by_slug(db, slug)
+    if await db.get(GroupMember, (group.id, user.id)) is None:
+        raise NotFound(slug)
+    return group
+
+
+@guarded
+async def group_sharing_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    async with ctx(request).sessions() as db:
+        group = await _my_place(db, user, request.path_params["slug"])
+        chosen = await rules.group_choices(db, user.id, group.id)
+        previews = {
+            a: summary(await rules.view_for(db, user, a, group.id)) for a in rules.GROUP_AUDIENCES
+        }
+    return render(
+        request,
+        "sharing/group.html",
+        {
+            "group": group,
+            "verified": group.organisation.verified_at is not None,
+            "items": rules.ITEMS,
+            "group_audiences": rules.GROUP_AUDIENCES,
+            "chosen": chosen,
+            "previews": previews,
+            "saved": request.query_params.get("saved") == "1",
+        },
+    )
+
+
+@guarded
+async def group_sharing_save(request: Request) -> Response:
+    """What this one group's members, moderators and organisers may see: the whole truth."""
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    wanted = _wanted(form, rules.GROUP_AUDIENCES)
+    async with transaction(app.sessions) as db:
+        group = await _my_place(db, user, request.path_params["slug"])
+        await rules.set_group_choices(db, user, group.id, wanted, app.clock())
+    await _tell_consoles(request, [group.id])
+    if wants_json(request.headers):
+        return JSONResponse(
+            {"saved": True, "group": group.slug, "shared": sorted(f"{a}:{i}" for a, i in wanted)}
+        )
+    return RedirectResponse(f"/account/sharing/groups/{group.slug}?saved=1", status_code=303)
 
 
 async def plan_page(request: Request) -> Response:
@@ -116,17 +201,32 @@ async def plan_page(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         plan = await db.get(CrisisPlan, user.id)
         chosen = await rules.choices(db, user.id)
+        groups = await rules.my_groups(db, user.id)
     return render(
         request,
         "sharing/crisis_plan.html",
         {
             "plan": plan,
             "fields": rules.PLAN_FIELDS,
-            "audiences": rules.AUDIENCES,
-            "shared_with": {a for a, i in chosen if i == "crisis_plan"},
+            "group_audiences": rules.GROUP_AUDIENCES,
+            "referrer_text": rules.AUDIENCES["referrer"],
+            "referrer_shared": ("referrer", "crisis_plan") in chosen,
+            "groups": groups,
             "saved": request.query_params.get("saved") == "1",
         },
     )
+
+
+def _plan_audiences(form: FormData) -> tuple[bool, dict[str, set[str]]]:
+    """The referrer box, and each group's boxes (``<group id>:<audience>``)."""
+    referrer = "referrer" in form.getlist("plan_audience")
+    per_group: dict[str, set[str]] = {}
+    for value in form.getlist("plan_group"):
+        if isinstance(value, str):
+            group_id, _, audience = value.partition(":")
+            if audience in rules.GROUP_AUDIENCES:
+                per_group.setdefault(group_id, set()).add(audience)
+    return referrer, per_group
 
 
 async def plan_save(request: Request) -> Response:
@@ -144,8 +244,9 @@ async def plan_save(request: Request) -> Response:
                 f"Please keep “{rules.PLAN_FIELDS[name]}” under {PLAN_FIELD_LIMIT} characters.",
                 field=name,
             )
-    audiences = {a for a in form.getlist("plan_audience") if isinstance(a, str)}
+    referrer, per_group = _plan_audiences(form)
     now = app.clock()
+    shared_with: list[str] = []
     async with transaction(app.sessions) as db:
         plan = await db.get(CrisisPlan, user.id)
         if plan is None:
@@ -156,16 +257,25 @@ async def plan_save(request: Request) -> Response:
         plan.updated_at = now
         chosen = await rules.choices(db, user.id)
         wanted = {c for c in chosen if c[1] != "crisis_plan"}
-        wanted |= {(a, "crisis_plan") for a in audiences if a in rules.AUDIENCES}
+        if referrer:
+            wanted.add(("referrer", "crisis_plan"))
+            shared_with.append("referrer")
         await rules.set_choices(db, user, wanted, now)
+        # Every group the person is in: the form shows a box per audience for each,
+        # so an unticked box withdraws. Ids of groups they are not in are ignored.
+        for mine in await rules.my_groups(db, user.id):
+            gid = mine.group.id
+            keep = {c for c in mine.chosen if c[1] != "crisis_plan"}
+            audiences = per_group.get(gid, set())
+            keep |= {(a, "crisis_plan") for a in audiences}
+            await rules.set_group_choices(db, user, gid, keep, now)
+            shared_with += sorted(f"{mine.group.slug}:{a}" for a in audiences)
         # Never the plan's words in the audit trail: only that it changed.
         audit.record(db, now, "crisis_plan.saved", actor_id=user.id, subject_id=user.id)
         rooms = await _my_rooms(db, user)
     await _tell_consoles(request, rooms)
     if wants_json(request.headers):
-        return JSONResponse(
-            {"saved": True, "shared_with": sorted(audiences & set(rules.AUDIENCES))}
-        )
+        return JSONResponse({"saved": True, "shared_with": shared_with})
     return RedirectResponse("/account/crisis-plan?saved=1", status_code=303)
 
 
@@ -183,7 +293,9 @@ async def person_card(request: Request) -> Response:
         audience = await rules.audience_in_group(db, viewer, subject.id, group.id)
         if audience is None:
             raise NotFound(subject_id)
-        view = await rules.view_for(db, subject, "members" if audience == "self" else audience)
+        view = await rules.view_for(
+            db, subject, "members" if audience == "self" else audience, group.id
+        )
     if wants_json(request.headers):
         return JSONResponse({"group": group.slug, "audience": audience, "person": view})
     return render(
@@ -202,6 +314,8 @@ async def person_card(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/account/sharing", sharing_page, methods=["GET"]),
     Route("/account/sharing", sharing_save, methods=["POST"]),
+    Route("/account/sharing/groups/{slug}", group_sharing_page, methods=["GET"]),
+    Route("/account/sharing/groups/{slug}", group_sharing_save, methods=["POST"]),
     Route("/account/crisis-plan", plan_page, methods=["GET"]),
     Route("/account/crisis-plan", plan_save, methods=["POST"]),
     Route("/groups/{slug}/people/{user_id}", person_card, methods=["GET"]),

@@ -2,12 +2,21 @@
 
 Audiences are relative to the person: the members of a group they are in, that
 group's moderators, its organisers, and a professional who referred them. Items are
-what PeerHub may know about them. The pseudonym is always shown; everything else only
-when the person chose to share it with that audience (no choice = not shared).
+what PeerHub may know about them. The pseudonym is always shown to a group audience;
+everything else only when the person chose to share it with that audience (no choice
+= not shared).
+
+**Group audiences are per group.** What the organisers of group A may see is what the
+person chose for group A, never what they chose for another group: joining a new
+group (or being made a moderator in one) starts from sharing nothing there, and the
+person is asked at joining. A group whose organisation PeerHub has not verified gets
+nothing beyond the pseudonym, whatever was chosen (its organisers are not known to be
+who they say they are).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +24,22 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
-from peerhub.models import Consent, GroupMember, GroupRole, Referral, SavedNeeds, User
-from peerhub.security.permissions import group_rank
-from peerhub.sharing.models import CrisisPlan, PersonProfile, SharingChoice
+from peerhub.models import (
+    Consent,
+    Group,
+    GroupMember,
+    GroupRole,
+    Organisation,
+    Referral,
+    SavedNeeds,
+    User,
+)
+from peerhub.security.permissions import group_rank, organisation_checked
+from peerhub.sharing.models import CrisisPlan, GroupSharingChoice, PersonProfile, SharingChoice
 from peerhub.taxonomy import COMMUNITIES, STAGES, language_name
 
-SHARING_VERSION = "1"
+# Version 2: group audiences became per group (migration 0012).
+SHARING_VERSION = "2"
 
 AUDIENCES: dict[str, str] = {
     "members": "Members of your groups",
@@ -28,6 +47,14 @@ AUDIENCES: dict[str, str] = {
     "organisers": "Your groups’ organisers",
     "referrer": "A professional who referred you",
 }
+# Chosen for each group separately.
+GROUP_AUDIENCES: dict[str, str] = {
+    "members": "Its members",
+    "moderators": "Its moderators",
+    "organisers": "Its organisers",
+}
+# Chosen once, for the person.
+PERSON_AUDIENCES = ("referrer",)
 
 ITEMS: dict[str, str] = {
     "first_name": "Your first name",
@@ -54,19 +81,63 @@ ROLE_AUDIENCE = {
     GroupRole.ORGANISER: "organisers",
 }
 
+Choices = set[tuple[str, str]]
 
-async def choices(db: AsyncSession, user_id: str) -> set[tuple[str, str]]:
+
+def parse_choices(values: list[str], audiences: tuple[str, ...] | dict[str, str]) -> Choices:
+    """``audience:item`` form values, keeping only known audiences and items."""
+    out: Choices = set()
+    for value in values:
+        audience, _, item = value.partition(":")
+        if audience in audiences and item in ITEMS:
+            out.add((audience, item))
+    return out
+
+
+async def choices(db: AsyncSession, user_id: str) -> Choices:
+    """What the person shares with a professional who referred them."""
     rows = await db.execute(
         select(SharingChoice.audience, SharingChoice.item).where(SharingChoice.user_id == user_id)
     )
     return {(audience, item) for audience, item in rows}
 
 
-async def set_choices(
-    db: AsyncSession, user: User, wanted: set[tuple[str, str]], now: datetime
-) -> int:
-    """Make the person's choices exactly ``wanted``; each change is a consent record."""
-    wanted = {(a, i) for a, i in wanted if a in AUDIENCES and i in ITEMS}
+async def group_choices(db: AsyncSession, user_id: str, group_id: str) -> Choices:
+    """What the person shares with this group's members, moderators and organisers."""
+    rows = await db.execute(
+        select(GroupSharingChoice.audience, GroupSharingChoice.item).where(
+            GroupSharingChoice.user_id == user_id, GroupSharingChoice.group_id == group_id
+        )
+    )
+    return {(audience, item) for audience, item in rows}
+
+
+def _consents(
+    db: AsyncSession,
+    user: User,
+    granted: Choices,
+    withdrawn: Choices,
+    now: datetime,
+    subject_id: str | None,
+) -> None:
+    for (audience, item), given in [(c, True) for c in sorted(granted)] + [
+        (c, False) for c in sorted(withdrawn)
+    ]:
+        db.add(
+            Consent(
+                user_id=user.id,
+                kind=f"share.{audience}.{item}",
+                subject_id=subject_id,
+                granted=given,
+                version=SHARING_VERSION,
+                at=now,
+            )
+        )
+
+
+async def set_choices(db: AsyncSession, user: User, wanted: Choices, now: datetime) -> int:
+    """Make what the referrer may see exactly ``wanted``; each change is a consent."""
+    wanted = {(a, i) for a, i in wanted if a in PERSON_AUDIENCES and i in ITEMS}
     current = await choices(db, user.id)
     granted, withdrawn = wanted - current, current - wanted
     for audience, item in sorted(withdrawn):
@@ -79,18 +150,7 @@ async def set_choices(
         )
     for audience, item in sorted(granted):
         db.add(SharingChoice(user_id=user.id, audience=audience, item=item, at=now))
-    for (audience, item), given in [(c, True) for c in sorted(granted)] + [
-        (c, False) for c in sorted(withdrawn)
-    ]:
-        db.add(
-            Consent(
-                user_id=user.id,
-                kind=f"share.{audience}.{item}",
-                granted=given,
-                version=SHARING_VERSION,
-                at=now,
-            )
-        )
+    _consents(db, user, granted, withdrawn, now, None)
     if granted or withdrawn:
         audit.record(
             db,
@@ -104,15 +164,104 @@ async def set_choices(
     return len(granted) + len(withdrawn)
 
 
+async def set_group_choices(
+    db: AsyncSession,
+    user: User,
+    group_id: str,
+    wanted: Choices,
+    now: datetime,
+    *,
+    at_joining: bool = False,
+) -> int:
+    """Make what this group's audiences may see exactly ``wanted``.
+
+    The person must have a place in the group (a membership or a request): the
+    choice belongs to that place. Each change is a consent record with the group as
+    its subject; at joining, a ``share.group`` record says the choice was offered and
+    whether anything beyond the pseudonym was chosen, so "nothing" is on record too.
+    """
+    wanted = {(a, i) for a, i in wanted if a in GROUP_AUDIENCES and i in ITEMS}
+    if await db.get(GroupMember, (group_id, user.id)) is None:
+        raise LookupError(group_id)
+    current = await group_choices(db, user.id, group_id)
+    granted, withdrawn = wanted - current, current - wanted
+    for audience, item in sorted(withdrawn):
+        await db.execute(
+            delete(GroupSharingChoice).where(
+                GroupSharingChoice.group_id == group_id,
+                GroupSharingChoice.user_id == user.id,
+                GroupSharingChoice.audience == audience,
+                GroupSharingChoice.item == item,
+            )
+        )
+    for audience, item in sorted(granted):
+        db.add(
+            GroupSharingChoice(
+                group_id=group_id, user_id=user.id, audience=audience, item=item, at=now
+            )
+        )
+    if at_joining:
+        db.add(
+            Consent(
+                user_id=user.id,
+                kind="share.group",
+                subject_id=group_id,
+                granted=bool(wanted),
+                version=SHARING_VERSION,
+                at=now,
+            )
+        )
+    _consents(db, user, granted, withdrawn, now, group_id)
+    if granted or withdrawn:
+        audit.record(
+            db,
+            now,
+            "sharing.changed",
+            actor_id=user.id,
+            subject_id=user.id,
+            group_id=group_id,
+            granted=len(granted),
+            withdrawn=len(withdrawn),
+        )
+    return len(granted) + len(withdrawn)
+
+
+async def forget_group_choices(db: AsyncSession, user: User, group_id: str, now: datetime) -> None:
+    """The person is leaving the group: their choices for it are withdrawn, on record.
+
+    (The rows would go with the membership anyway; this writes the consents.)
+    """
+    await set_group_choices(db, user, group_id, set(), now)
+
+
 def plan_dict(plan: CrisisPlan | None) -> dict[str, str] | None:
     if plan is None or not any(getattr(plan, f) for f in PLAN_FIELDS):
         return None
     return {f: getattr(plan, f) for f in PLAN_FIELDS}
 
 
-async def view_for(db: AsyncSession, subject: User, audience: str) -> dict[str, Any]:
-    """What this audience may see of the person: always the pseudonym, then their choices."""
-    shared = {item for a, item in await choices(db, subject.id) if a == audience}
+async def view_for(
+    db: AsyncSession, subject: User, audience: str, group_id: str | None = None
+) -> dict[str, Any]:
+    """What this audience may see of the person: always the pseudonym, then their choices.
+
+    A group audience needs the group (``group_id``): only the choices made for it
+    count, and none at all while its organisation is not verified.
+    """
+    shared: set[str]
+    if audience in GROUP_AUDIENCES:
+        if group_id is None:
+            raise ValueError("a group audience needs the group")
+        if await organisation_checked(db, group_id):
+            shared = {i for a, i in await group_choices(db, subject.id, group_id) if a == audience}
+        else:
+            shared = set()
+    else:
+        shared = {item for a, item in await choices(db, subject.id) if a == audience}
+    return await _view(db, subject, shared)
+
+
+async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": subject.id, "pseudonym": subject.pseudonym}
     if not shared:
         return out
@@ -186,3 +335,37 @@ async def referrer_views(db: AsyncSession, professional: User) -> dict[str, dict
             if view:
                 out[referral_id] = view
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class MyGroupSharing:
+    """One of the person's groups, and what each of its audiences may see."""
+
+    group: Group
+    verified: bool
+    status: str  # active | requested
+    chosen: Choices
+
+
+async def my_groups(db: AsyncSession, user_id: str) -> list[MyGroupSharing]:
+    """Every group the person has a place in (or asked for), with their choices there."""
+    rows = (
+        await db.execute(
+            select(Group, GroupMember.status, Organisation.verified_at)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(GroupMember.user_id == user_id)
+            .order_by(Group.name)
+        )
+    ).all()
+    chosen: dict[str, Choices] = {}
+    for group_id, audience, item in await db.execute(
+        select(
+            GroupSharingChoice.group_id, GroupSharingChoice.audience, GroupSharingChoice.item
+        ).where(GroupSharingChoice.user_id == user_id)
+    ):
+        chosen.setdefault(group_id, set()).add((audience, item))
+    return [
+        MyGroupSharing(group, verified is not None, status, chosen.get(group.id, set()))
+        for group, status, verified in rows
+    ]

@@ -116,6 +116,18 @@ async def register_org(client: httpx.AsyncClient, name: str = "Calder Peer Netwo
     return response.headers["location"].split("/")[3].split("?")[0]
 
 
+async def verify_org(client: httpx.AsyncClient, org_id: str) -> None:
+    """Mark the organisation as checked by PeerHub, as an administrator would: until
+    then nobody can join its groups (docs/groups.md, "Verification")."""
+    from datetime import UTC, datetime
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.ctx.sessions() as db, db.begin():
+        org = await db.get(Organisation, org_id)
+        assert org is not None
+        org.verified_at = datetime(2026, 10, 1, tzinfo=UTC)
+
+
 async def create_group(client: httpx.AsyncClient, org_id: str, **overrides: Any) -> str:
     response = await post(
         client, f"/organise/organisations/{org_id}/groups/new", group_form(**overrides)

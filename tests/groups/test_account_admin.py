@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from peerhub.models import User
 from tests.conftest import enrol_2fa, enrol_me, sign_up
-from tests.groups.helpers import create_group, org_row, person, post, register_org
+from tests.groups.helpers import create_group, org_row, person, post, register_org, verify_org
 
 
 async def _make_admin(app: Any, pseudonym: str) -> None:
@@ -24,6 +24,7 @@ async def test_the_account_page_shows_every_group_with_role_and_status(
 ) -> None:
     await sign_up(client, "Olu")
     org_id = await register_org(client)
+    await verify_org(client, org_id)
     group_id = await create_group(client, org_id)
     await create_group(client, org_id, name="By Request", join_policy="request")
     await create_group(client, org_id, name="Tiny Group", capacity="0")

@@ -55,9 +55,12 @@ async def _world(sessions: Maker) -> tuple[dict[str, User], str, str]:
     people = await _people(sessions, "Olu", "Mo", "Mia", "Oth", "Ann", "Out", "Sam", admin="Ann")
     async with sessions() as db, db.begin():
         org = await actions.register_organisation(db, people["Olu"], NOW, ORG)
+        assert org.verified_at is None
         other = await actions.register_organisation(db, people["Oth"], NOW, ORG)
         assert other.slug == "calder-peer-network-2"
         group = await actions.create_group(db, people["Olu"], org.id, _input(), NOW)
+        # Checked by PeerHub, so people can join its groups.
+        await actions.verify_organisation(db, people["Ann"], org.id, NOW, verified=True)
         await actions.set_moderator(db, people["Olu"], group.id, "mo", NOW, appoint=True)
         await actions.join_group(db, people["Mia"], group.slug, NOW)
     return people, org.id, group.id
@@ -67,7 +70,7 @@ async def test_registering_makes_the_person_an_organiser(sessions: Maker) -> Non
     people, org_id, group_id = await _world(sessions)
     async with sessions() as db:
         org = await actions.organisation_for_organiser(db, people["Olu"], org_id)
-        assert org.lived_experience_led and org.verified_at is None
+        assert org.lived_experience_led and org.verified_at == NOW
         for outsider in ("Oth", "Ann", "Mo"):
             with pytest.raises(NotFound):
                 await actions.organisation_for_organiser(db, people[outsider], org_id)
@@ -105,6 +108,8 @@ async def test_updating_and_adding_organisers(sessions: Maker) -> None:
 
 async def test_only_admins_verify_organisations(sessions: Maker) -> None:
     people, org_id, _ = await _world(sessions)
+    async with sessions() as db, db.begin():
+        await actions.verify_organisation(db, people["Ann"], org_id, NOW, verified=False)
     async with sessions() as db, db.begin():
         with pytest.raises(Forbidden):
             await actions.verify_organisation(db, people["Olu"], org_id, NOW, verified=True)

@@ -18,6 +18,7 @@ from tests.groups.helpers import (
     post,
     register_org,
     user_row,
+    verify_org,
 )
 
 SLUG = "tuesday-talk"
@@ -25,7 +26,9 @@ SLUG = "tuesday-talk"
 
 async def _organiser_with_group(client: httpx.AsyncClient, **overrides: Any) -> str:
     await sign_up(client, "Olu")
-    return await create_group(client, await register_org(client), **overrides)
+    org_id = await register_org(client)
+    await verify_org(client, org_id)
+    return await create_group(client, org_id, **overrides)
 
 
 async def test_signed_out_people_see_the_rules_and_come_back_after_signing_up(

@@ -20,6 +20,7 @@ from tests.groups.helpers import (
     person,
     post,
     register_org,
+    verify_org,
 )
 
 MAIN = re.compile(r"<main.*?</main>", re.S)
@@ -305,6 +306,7 @@ async def test_who_may_open_and_change_what(
     clock.now = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)
     await sign_up(client, "Olu")
     org_id = await register_org(client)
+    await verify_org(client, org_id)
     group_id = await create_group(client, org_id)
     slug = "tuesday-talk"
     unknown_page = await client.get("/no-such-page")

@@ -77,13 +77,19 @@ def _group(org: Organisation, slug: str, name: str, **extra: Any) -> Group:
     )
 
 
-def _sharing(db: AsyncSession, user_id: str) -> None:
+def _sharing(db: AsyncSession, user_id: str, group_id: str) -> None:
     """The person's own details (peerhub/sharing), if that package is installed."""
     classes = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
     if "person_profiles" in classes:
         db.add(classes["person_profiles"](user_id=user_id, first_name=FIRST_NAME))
     if "sharing_choices" in classes:
-        db.add(classes["sharing_choices"](user_id=user_id, audience="members", item="first_name"))
+        db.add(classes["sharing_choices"](user_id=user_id, audience="referrer", item="first_name"))
+    if "group_sharing_choices" in classes:
+        db.add(
+            classes["group_sharing_choices"](
+                group_id=group_id, user_id=user_id, audience="members", item="first_name"
+            )
+        )
     if "crisis_plans" in classes:
         db.add(classes["crisis_plans"](user_id=user_id, what_helps="Quiet music"))
 
@@ -289,7 +295,7 @@ async def seed(
                 ),
             ]
         )
-        _sharing(db, sam)
+        _sharing(db, sam, talk.id)
     return Seeded(
         sam=sam,
         token=tokens["sam"],

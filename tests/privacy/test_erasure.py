@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -268,6 +270,90 @@ async def test_erasure_closes_the_persons_live_sockets_at_once(
     async with sessions() as db:
         row = await db.get(RoomMessage, (world.group_id, said["seq"]))
     assert row is not None and row.body == "" and row.status == "redacted" and row.sender_id is None
+
+
+# --- Issue 9, point 14: what remains on disk ---------------------------------------------
+
+PLAN_WORDS = "Zebra orchard at midnight helps me breathe"
+
+
+def _files(db_url: str) -> dict[str, bytes]:
+    """The SQLite database file and its write-ahead log, as bytes."""
+    path = Path(db_url.split("///", 1)[1])
+    return {
+        name: (path.parent / name).read_bytes()
+        for name in (path.name, f"{path.name}-wal")
+        if (path.parent / name).exists()
+    }
+
+
+async def _relation_bytes(sessions: Any, table: str) -> bytes | None:
+    """PostgreSQL: the table's heap file (the test server's user may read it), or None."""
+    from sqlalchemy import text
+
+    try:
+        async with sessions() as db:
+            await db.execute(text("CHECKPOINT"))
+            path = await db.scalar(text(f"SELECT pg_relation_filepath('{table}')"))
+            data: bytes = await db.scalar(text("SELECT pg_read_binary_file(:p)"), {"p": path})
+    except Exception:  # not a superuser: the bytes cannot be checked from here
+        return None
+    return data
+
+
+async def _vacuums(sessions: Any, table: str) -> int:
+    from sqlalchemy import text
+
+    async with sessions() as db:
+        found = await db.scalar(
+            text("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = :t"),
+            {"t": table},
+        )
+    return int(found or 0)
+
+
+async def test_erased_text_is_not_left_in_the_database_files(
+    app: Any, settings: Settings, seeded: Seeded, db_url: str
+) -> None:
+    """After erasure the crisis plan and the messages are not readable from disk:
+    SQLite zeroes deleted content (secure_delete) and the erasure empties the
+    write-ahead log; on PostgreSQL `peerhub retention` vacuums what the erasure
+    touched (VACUUM FULL removes the bytes from the tables' files)."""
+    from peerhub.privacy.retention import reclaim
+
+    sessions = app.state.ctx.sessions
+    async with signed_in(app, settings, seeded.token) as sam:
+        saved = await post_form(sam, "/account/crisis-plan", {"what_helps": PLAN_WORDS})
+        assert saved.status_code == 303
+    secrets = [PLAN_WORDS.encode(), *(w.encode() for w in SAM_WORDS)]
+    if db_url.startswith("sqlite"):
+        before = b"".join(_files(db_url).values())
+        assert [s for s in secrets if s in before], "the text is on disk before erasure"
+    async with signed_in(app, settings, seeded.token) as sam:
+        assert (await erase(sam, "remove")).status_code == 303
+    if db_url.startswith("sqlite"):
+        for name, data in _files(db_url).items():
+            found = [s.decode() for s in secrets if s in data]
+            assert not found, f"{name} still holds {found}"
+        return
+    engine = app.state.ctx.engine
+    before_count = await _vacuums(sessions, "crisis_plans")
+    done = await reclaim(engine, sessions, [], datetime.now(UTC))
+    assert done.erasures == 1 and done.checkpointed is None
+    assert {"crisis_plans", "room_messages", "users", "person_profiles"} <= set(done.vacuumed)
+    assert await _vacuums(sessions, "crisis_plans") > before_count
+    # Noted as done: the next run has no erasure left to cover.
+    again = await reclaim(engine, sessions, [], datetime.now(UTC))
+    assert again.erasures == 0 and again.vacuumed == ()
+    # VACUUM FULL (`peerhub retention --vacuum-full`) leaves no copy in the files.
+    async with signed_in(app, settings, seeded.tokens["ana"]) as ana:
+        await post_form(ana, "/account/crisis-plan", {"what_helps": "Ana's own plan"})
+        assert (await erase(ana, "remove")).status_code == 303
+    await reclaim(engine, sessions, [], datetime.now(UTC), full=True)
+    for table in ("crisis_plans", "room_messages"):
+        data = await _relation_bytes(sessions, table)
+        if data is not None:
+            assert not [s for s in secrets if s in data], table
 
 
 def test_every_reference_to_an_account_lets_go_when_the_account_is_deleted() -> None:

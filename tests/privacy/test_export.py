@@ -156,14 +156,17 @@ async def test_a_professionals_export_shows_progress_only_with_the_persons_conse
     async with signed_in(app, settings, seeded.tokens["gp"]) as gp:
         made = (await _export(gp))["referrals_you_made"]
     assert len(made) == 1
-    # The referral has reached "joined", but Sam has not chosen to share progress.
-    assert made[0]["state"] == "accepted" and made[0]["progress_hidden_by_the_person"] is True
-    assert "joined" not in {e["state"] for e in made[0]["history"]}
+    # The referral has reached "joined", but Sam has not chosen to share progress: it
+    # reads exactly as an accepted one, and nothing says that anything is hidden.
+    assert made[0]["state"] == "accepted"
+    assert [e["state"] for e in made[0]["history"]] == ["sent", "accepted"]
+    assert not [k for k in made[0] if "hidden" in k or "progress" in k]
     async with app.state.ctx.sessions() as db, db.begin():
         await db.execute(update(Referral).values(share_progress=True))
     async with signed_in(app, settings, seeded.tokens["gp"]) as gp:
         made = (await _export(gp))["referrals_you_made"]
-    assert made[0]["state"] == "joined" and made[0]["progress_hidden_by_the_person"] is False
+    assert made[0]["state"] == "joined"
+    assert [e["state"] for e in made[0]["history"]] == ["sent", "joined"]
 
 
 async def test_someone_elses_session_cannot_export_sams_data(

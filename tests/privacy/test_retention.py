@@ -17,7 +17,7 @@ from peerhub.privacy.retention import purge
 from peerhub.realtime.models import Room, RoomMessage
 from tests.conftest import FakeClock
 from tests.groups.helpers import group_form, post
-from tests.privacy.helpers import Seeded, signed_in
+from tests.privacy.helpers import SAM_WORDS, Seeded, signed_in
 from tests.realtime.conftest import Client, RTServer, World
 from tests.test_cli import run
 
@@ -209,6 +209,16 @@ async def test_the_retention_command_prints_what_it_deleted(
     assert "tuesday-talk: 7 messages older than 5 days deleted" in result.stdout
     assert "7 messages deleted in 1 group with a retention setting" in result.stdout
     assert await _log(sessions, talk) == [8]
+    # Then the storage forgets them too (docs/privacy.md, "What remains on disk").
+    if db_url.startswith("sqlite"):
+        assert "SQLite write-ahead log emptied" in result.stdout
+        path = Path(db_url.split("///", 1)[1])
+        for name in (path.name, f"{path.name}-wal"):
+            if (path.parent / name).exists():
+                data = (path.parent / name).read_bytes()
+                assert not [w for w in SAM_WORDS if w.encode() in data], name
+    else:
+        assert "VACUUM: room_messages" in result.stdout
     assert run(["retention", "--help"], tmp_path).returncode == 0
     bad = run(["retention", "--batch-size", "0"], tmp_path, PEERHUB_DATABASE_URL=db_url)
     assert bad.returncode == 1 and "batch-size" in bad.stderr

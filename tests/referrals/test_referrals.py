@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -109,7 +110,8 @@ async def test_the_whole_loop_with_consent_gated_progress(
         # ...but the professional sees only "accepted"-or-earlier until the person allows it.
         page = (await client.get("/referrals")).text
         assert "joined" not in page.split("Referrals you made")[1]
-        assert "has not chosen to share" in page
+        assert "accepted" in page.split("Referrals you made")[1]
+        assert "has not chosen to share" not in page
         referral_id = stored.id
         r = await post_form(person, f"/referrals/{referral_id}", {"action": "share"})
         assert r.status_code == 303
@@ -248,7 +250,8 @@ async def test_referred_person_joins_through_the_join_page(
     async with sessions() as db:
         referral = (await db.scalars(select(Referral))).one()
     assert referral.state == "joined"
-    assert "has not chosen to share" in (await client.get("/referrals")).text
+    made = (await client.get("/referrals")).text.split("Referrals you made")[1]
+    assert "joined" not in made and "accepted" in made and "has not chosen" not in made
 
 
 class Outbox:
@@ -318,3 +321,163 @@ async def test_no_e_mail_when_nobody_gave_an_address(
         refreshed = await db.get(Referral, referral.id)
         assert refreshed is not None and refreshed.state == "accepted"
     assert outbox.sent == []
+
+
+# --- Issue 9, point 13: a hidden "joined" or "closed" reads exactly as "accepted" --------
+
+ROW = re.compile(r"<tr>\s*<td>.*?</tr>", re.S)
+
+
+def _someone(client: httpx.AsyncClient, n: int) -> httpx.AsyncClient:
+    """Another person's browser, from their own address."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app, client=(f"203.0.113.{60 + n}", 50000))
+    return httpx.AsyncClient(transport=transport, base_url=BASE)
+
+
+async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
+    client: httpx.AsyncClient, sessions, clock
+) -> None:
+    """Four referrals, made at the same moment, of the same name, to the same group:
+    A is truly accepted; B's person joined; C's person joined and the group closed it;
+    D was accepted, joined and closed. Nobody chose to share their progress, so the
+    professional's page and their export must not tell them apart (ids aside)."""
+    group = await add_group(sessions, "Open Circle", join_policy="open")
+    await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
+    codes = [CODE.search((await _refer(client, "open-circle")).text).group(1) for _ in range(4)]  # type: ignore[union-attr]
+    people = [_someone(client, n) for n in range(5)]
+    moderator = people[4]
+    try:
+        mod = await _as(moderator, "The Moderator", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group.id, user_id=mod.id, role="moderator"))
+        ids = []
+        for n, (person, code) in enumerate(zip(people, codes, strict=False)):
+            await sign_up(person, f"Referred {n}", "another long password")
+            assert (await post_form(person, f"/r/{code}", {})).status_code == 303
+        async with sessions() as db:
+            for code in codes:
+                ids.append((await actions.by_code(db, code)).id)
+        a, b, c, d = ids
+
+        async def decide(referral_id: str, state: str, **extra: str) -> None:
+            r = await post_form(
+                moderator, f"/organise/referrals/{referral_id}", {"state": state, **extra}
+            )
+            assert r.status_code == 303, r.text
+
+        async def join(person: httpx.AsyncClient) -> None:
+            r = await post_form(person, "/groups/open-circle/join", {})
+            assert r.status_code == 303 and "done=joined" in r.headers["location"]
+
+        # (Steps within the two-hour idle time-out, so everyone stays signed in.)
+        clock.advance(minutes=30)
+        await decide(a, "accepted")
+        await join(people[1])
+        await join(people[2])
+        await decide(d, "accepted")
+        clock.advance(minutes=30)
+        await join(people[3])
+        clock.advance(minutes=30)
+        await decide(c, "closed", outcome="Came every week, now co-facilitating.")
+        await decide(d, "closed", outcome="Moved away.")
+    finally:
+        for person in people:
+            await person.aclose()
+    async with sessions() as db:
+        states = {r.id: r.state for r in (await db.scalars(select(Referral))).all()}
+    assert [states[x] for x in (a, b, c, d)] == ["accepted", "joined", "closed", "closed"]
+
+    page = await client.get("/referrals")
+    made = page.text.split("Referrals you made")[1]
+    rows = ROW.findall(made)
+    assert len(rows) == 4
+    assert len(set(rows)) == 1, "\n\n".join(rows)
+    # ...and each reads as sent, then accepted half an hour later.
+    assert "accepted" in rows[0] and "joined" not in made and "closed" not in made
+    assert "not chosen" not in made and "Moved away" not in made
+    times = re.findall(r"(\d+ \w+ \d{4} \d\d:\d\d) UTC: (\w+)", rows[0])
+    assert [s for _, s in times] == ["sent", "accepted"]
+    assert times[0][0] != times[1][0]
+
+    export = await client.get("/account/export")
+    mine = export.json()["referrals_you_made"]
+    assert len(mine) == 4
+    shown = [json.dumps({k: v for k, v in r.items() if k != "id"}, sort_keys=True) for r in mine]
+    assert len(set(shown)) == 1, shown
+    assert [e["state"] for e in mine[0]["history"]] == ["sent", "accepted"]
+
+    # Once the person chooses to share, the truth shows (for theirs only).
+    async with sessions() as db, db.begin():
+        referral = await db.get(Referral, c)
+        referral.share_progress = True
+    made = (await client.get("/referrals")).text.split("Referrals you made")[1]
+    assert "closed: Came every week" in made and made.count("joined") == 1
+
+
+# --- Issue 9, point 12: no referral into a group of an unchecked organisation ------------
+
+
+async def test_no_referral_reaches_an_organisation_peerhub_has_not_checked(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    from peerhub.models import Organisation
+
+    moderator = await add_user(sessions, "Group Mod")
+    checked = await add_group(sessions, "Checked Circle", moderators=(moderator.id,))
+    unchecked = await add_group(sessions, "Shady Circle")
+    async with sessions() as db, db.begin():
+        org = await db.get(Organisation, unchecked.organisation_id)
+        assert org is not None
+        org.verified_at = None
+    await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
+    # Neither the page nor the form: the same 404 as the group's public page.
+    assert (await client.get("/groups/shady-circle/refer")).status_code == 404
+    assert (await _refer(client, "shady-circle")).status_code == 404
+    async with sessions() as db:
+        assert (await db.scalars(select(Referral))).all() == []
+    # A referral to a checked group cannot be redirected to it either.
+    code = CODE.search((await _refer(client, "checked-circle")).text).group(1)  # type: ignore[union-attr]
+    async with sessions() as db:
+        referral = (await db.scalars(select(Referral))).one()
+    mod_client = other(client)
+    async with mod_client:
+        await sign_up(mod_client, "Group Mod Two", "yet another long password")
+        me = (await mod_client.get("/api/me")).json()["id"]
+        await enrol_2fa(sessions, me)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=checked.id, user_id=me, role="moderator"))
+        moved = await post_form(
+            mod_client,
+            f"/organise/referrals/{referral.id}",
+            {"state": "redirected", "redirect_to": "shady-circle"},
+        )
+        assert moved.status_code == 422 and "directory" in moved.text
+        async with sessions() as db:
+            again = await db.get(Referral, referral.id)
+            assert again is not None and again.group_id == checked.id and again.state == "sent"
+
+        # PeerHub withdraws the checked group's verification: its referral (with the
+        # person's contact and the professional's note) leaves the inbox, cannot be
+        # answered, and cannot be taken up.
+        async with sessions() as db, db.begin():
+            org = await db.get(Organisation, checked.organisation_id)
+            assert org is not None
+            org.verified_at = None
+        inbox = await mod_client.get("/organise/referrals")
+        assert inbox.status_code == 200 and "Welsh-speaking" not in inbox.text
+        answer = await post_form(
+            mod_client, f"/organise/referrals/{referral.id}", {"state": "accepted"}
+        )
+        assert answer.status_code == 404
+    person = other(client)
+    async with person:
+        await sign_up(person, "Sam Here", "another long password")
+        landing = await person.get(f"/r/{code}")
+        assert landing.status_code == 200 and "cannot take anyone" in landing.text
+        assert f'action="/r/{code}"' not in landing.text
+        taken = await post_form(person, f"/r/{code}", {})
+        assert taken.status_code == 409
+    async with sessions() as db:
+        still = await db.get(Referral, referral.id)
+        assert still is not None and still.person_user_id is None and still.state == "sent"
