@@ -45,5 +45,6 @@ def test_required_hazards_are_logged() -> None:
         "identified through the directory",
         "report is lost",
         "erased account still appears",
+        "private data reaching an unchecked organisation",
     ):
         assert hazard in text, hazard

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import User
 from tests.browser.conftest import assert_accessible, assert_fits_narrow_screen
+from tests.browser.test_sharing_browser import shot
 from tests.conftest import LiveServer, enrol_2fa, run_sync
 
 pytestmark = pytest.mark.browser
@@ -69,11 +70,13 @@ def test_organiser_creates_a_group_and_a_person_joins_it(
         for p in (org_page, member, admin):
             p.set_default_timeout(10_000)
         _organiser_registers_and_creates(org_page, base, db_url)
-        slug = org_page.get_by_role("link", name="See the public page").get_attribute("href")
-        assert slug and slug.startswith("/groups/")
-        _person_asks_to_join(member, base, slug)
-        _organiser_answers(org_page)
-        _person_sees_the_answer(member, base)
+        # Not checked yet: the organiser is told the truth, and there is no public
+        # page or room to link to (issue 9, point 11).
+        main = org_page.get_by_role("main").inner_text()
+        assert "Not visible or joinable yet" in main and "What happens next" in main
+        assert "People can find it" not in main
+        assert org_page.get_by_role("link", name="See the public page").count() == 0
+        shot(org_page, "organiser-group-not-checked")
         sign_up(admin, base, "Ada Admin")
         make_admin(db_url, "Ada Admin")
         admin.goto(base + "/admin")
@@ -82,6 +85,13 @@ def test_organiser_creates_a_group_and_a_person_joins_it(
         admin.get_by_role("button", name="Verify Hebden Peer Circle").click()
         admin.wait_for_url(base + "/admin?done=1")
         assert "No organisation is waiting." in admin.get_by_role("main").inner_text()
+        org_page.reload()
+        assert "Not visible or joinable yet" not in org_page.get_by_role("main").inner_text()
+        slug = org_page.get_by_role("link", name="See the public page").get_attribute("href")
+        assert slug and slug.startswith("/groups/")
+        _person_asks_to_join(member, base, slug)
+        _organiser_answers(org_page)
+        _person_sees_the_answer(member, base)
     finally:
         for c in contexts:
             c.close()
