@@ -19,6 +19,8 @@ from peerhub.finding.needs import PARTS_OF_DAY, Search, from_form, from_json, to
 from peerhub.finding.profiles import MatchIndex
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
+from peerhub.referrals import notices
+from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
@@ -306,7 +308,9 @@ async def answer_offer(request: Request) -> Response:
         return error(request, 409, exc.message, field=exc.field)
     match_index(request).invalidate()
     if choice == "accept":
-        return RedirectResponse(f"/groups/{group.slug}?joined=1", status_code=303)
+        response = RedirectResponse(f"/groups/{group.slug}?joined=1", status_code=303)
+        response.background = await notices.acceptance_letters(request, answered_by_joining(db))
+        return response
     return RedirectResponse("/waiting-lists?declined=1", status_code=303)
 
 

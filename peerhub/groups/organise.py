@@ -32,6 +32,8 @@ from peerhub.models import Group, GroupRole, Organisation, User
 from peerhub.moderation import newcomers
 from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
 from peerhub.privacy import retention
+from peerhub.referrals import notices
+from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
@@ -466,10 +468,12 @@ async def answer_request(request: Request) -> Response:
         async with app.sessions() as db:
             await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
         return _see_other(f"/organise/groups/{group_id}?done=gone#requests-title")
-    # After the commit: tell the person, if they chose to give an e-mail address.
-    background = None
+    # After the commit: tell the person, if they chose to give an e-mail address, and
+    # the professional of a referral this answered (peerhub/referrals/notices.py).
+    background = await notices.acceptance_letters(request, answered_by_joining(db))
     if decision.person.email:
-        background = _answer_email(request, decision)
+        email = _answer_email(request, decision)
+        background.add_task(email.func, *email.args, **email.kwargs)
     response = _see_other(f"/organise/groups/{group_id}?done={what}ed#requests-title")
     response.background = background
     return response

@@ -20,6 +20,8 @@ from peerhub.errors import NotFound
 from peerhub.groups import actions, answers, organise
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
+from peerhub.referrals import notices
+from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe, occurrences
 from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
@@ -112,9 +114,16 @@ async def join(request: Request) -> Response:
     )
     async with transaction(app.sessions) as db:
         result = await actions.join_group(db, user, slug, app.clock(), share=share)
+    # A referral this join answered before the group did: its professional gets the
+    # same e-mail as for an acceptance (peerhub/referrals/notices.py).
+    letters = await notices.acceptance_letters(request, answered_by_joining(db))
+    response: Response
     if wants_json(request.headers):
-        return JSONResponse({"outcome": result.outcome, "group": result.group.slug})
-    return RedirectResponse(f"/groups/{result.group.slug}/join?done={result.outcome}", 303)
+        response = JSONResponse({"outcome": result.outcome, "group": result.group.slug})
+    else:
+        response = RedirectResponse(f"/groups/{result.group.slug}/join?done={result.outcome}", 303)
+    response.background = letters
+    return response
 
 
 @guarded

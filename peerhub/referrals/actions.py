@@ -218,7 +218,8 @@ async def claim(db: AsyncSession, user: User, code: str, now: datetime) -> Refer
         )
         audit.record(db, now, "referral.claimed", actor_id=user.id, subject_id=referral.id)
     membership = await db.get(GroupMember, (referral.group_id, user.id))
-    if membership is not None and membership.status == "active":
+    if membership is not None and membership.status == "active" and referral.state != "joined":
+        _answered_by_joining(db, referral)
         _move(db, referral, "joined", user.id, now)
     return referral
 
@@ -338,6 +339,24 @@ async def set_sharing(
     return referral
 
 
+# Where, on the session, the referrals a join answered before the group did are noted
+# (``Session.info`` is SQLAlchemy's dictionary for exactly this kind of thing).
+ANSWERED_BY_JOINING = "peerhub.referrals.answered_by_joining"
+
+
+def _answered_by_joining(db: AsyncSession, referral: Referral) -> None:
+    """The person joined before the group answered: to the professional this must look
+    like an acceptance (professional_view), so they get its e-mail too, after the commit
+    (:func:`answered_by_joining`, peerhub/referrals/notices.py)."""
+    if referral.state in ("sent", "redirected"):
+        db.info.setdefault(ANSWERED_BY_JOINING, []).append(referral.id)
+
+
+def answered_by_joining(db: AsyncSession) -> list[str]:
+    """Referrals this session moved straight to "joined" (read after the commit)."""
+    return list(db.info.get(ANSWERED_BY_JOINING, []))
+
+
 async def note_joined(db: AsyncSession, user_id: str, group_id: str, now: datetime) -> int:
     """Called when someone becomes an active member: their open referrals there are joined."""
     rows = (
@@ -350,6 +369,7 @@ async def note_joined(db: AsyncSession, user_id: str, group_id: str, now: dateti
         )
     ).all()
     for referral in rows:
+        _answered_by_joining(db, referral)
         _move(db, referral, "joined", None, now)
     return len(rows)
 

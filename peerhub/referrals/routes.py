@@ -14,7 +14,7 @@ from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.models import Group, Referral, User
-from peerhub.referrals import actions
+from peerhub.referrals import actions, notices
 from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.rules import referrer_views
@@ -159,7 +159,11 @@ async def take_up(request: Request) -> Response:
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
     assert group is not None  # noqa: S101 - a referral's group is a foreign key
-    return RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
+    response = RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
+    # Already in the group: the referral became "joined" now, which its professional
+    # must see (and be e-mailed) as an acceptance.
+    response.background = await notices.acceptance_letters(request, actions.answered_by_joining(db))
+    return response
 
 
 async def mine(request: Request) -> Response:

@@ -72,11 +72,13 @@ def test_professional_refers_and_sees_progress_only_with_consent(
         person.get_by_role("button", name="Join this group").click()
         person.wait_for_url(re.compile(r"/groups/cylch-sgwrs-caerdydd"))
 
-        # The GP does not see "joined" yet...
+        # The GP does not see "joined" yet: it reads exactly as an acceptance, with
+        # nothing saying that anything is hidden...
         gp.goto(base + "/referrals")
         made = gp.locator("section", has=gp.get_by_role("heading", name="Referrals you made"))
         assert "joined" not in made.inner_text()
-        assert "has not chosen to share" in made.inner_text()
+        assert "accepted" in made.inner_text()
+        assert "has not chosen to share" not in made.inner_text()
         assert_accessible(gp, "referrals (professional)")
 
         # ...until the person allows it.

@@ -319,8 +319,6 @@ async def test_erased_text_is_not_left_in_the_database_files(
     SQLite zeroes deleted content (secure_delete) and the erasure empties the
     write-ahead log; on PostgreSQL `peerhub retention` vacuums what the erasure
     touched (VACUUM FULL removes the bytes from the tables' files)."""
-    from peerhub.privacy.retention import reclaim
-
     sessions = app.state.ctx.sessions
     async with signed_in(app, settings, seeded.token) as sam:
         saved = await post_form(sam, "/account/crisis-plan", {"what_helps": PLAN_WORDS})
@@ -336,6 +334,8 @@ async def test_erased_text_is_not_left_in_the_database_files(
             found = [s.decode() for s in secrets if s in data]
             assert not found, f"{name} still holds {found}"
         return
+    from peerhub.privacy.retention import reclaim
+
     engine = app.state.ctx.engine
     before_count = await _vacuums(sessions, "crisis_plans")
     done = await reclaim(engine, sessions, [], datetime.now(UTC))

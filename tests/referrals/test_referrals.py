@@ -481,3 +481,45 @@ async def test_no_referral_reaches_an_organisation_peerhub_has_not_checked(
     async with sessions() as db:
         still = await db.get(Referral, referral.id)
         assert still is not None and still.person_user_id is None and still.state == "sent"
+
+
+async def test_a_join_before_any_answer_e_mails_the_professional_as_an_acceptance(
+    client: httpx.AsyncClient, sessions, app
+) -> None:
+    """The page says "accepted" for a join; the professional's e-mail must say the same,
+    or a missing "accepted" e-mail would give the join away."""
+    outbox = Outbox()
+    app.state.sender = outbox
+    group = await add_group(sessions, "Mail Circle", join_policy="open")
+    await _as(
+        client, "Dr Mail", sessions, professional_status="verified", email="dr.mail@example.org"
+    )
+    codes = [CODE.search((await _refer(client, "mail-circle")).text).group(1) for _ in range(2)]  # type: ignore[union-attr]
+    people = [_someone(client, n) for n in range(3)]
+    try:
+        moderator = people[2]
+        mod = await _as(moderator, "Mail Mod", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group.id, user_id=mod.id, role="moderator"))
+        for n, code in enumerate(codes):
+            await sign_up(people[n], f"Referred {n}", "another long password")
+            assert (await post_form(people[n], f"/r/{code}", {})).status_code == 303
+        async with sessions() as db:
+            accepted, joined = [(await actions.by_code(db, c)).id for c in codes]
+        r = await post_form(moderator, f"/organise/referrals/{accepted}", {"state": "accepted"})
+        assert r.status_code == 303
+        r = await post_form(people[1], "/groups/mail-circle/join", {})
+        assert r.status_code == 303 and "done=joined" in r.headers["location"]
+        # Someone who joins without a referral, or a second join, sends nothing more.
+        r = await post_form(people[0], "/groups/mail-circle/join", {})
+        assert r.status_code == 303
+    finally:
+        for person in people:
+            await person.aclose()
+    async with sessions() as db:
+        states = {r.id: r.state for r in (await db.scalars(select(Referral))).all()}
+    assert states == {accepted: "joined", joined: "joined"}
+    letters = [(to, subject, body) for to, subject, body in outbox.sent]
+    assert [to for to, _, _ in letters] == ["dr.mail@example.org"] * 2
+    assert letters[0] == letters[1]
+    assert "Mail Circle has accepted your referral." in letters[0][2]

@@ -347,6 +347,14 @@ async def test_what_one_group_is_shown_never_reaches_another_group(cast: Cast) -
     """Issue 9, point 12: sharing with "organisers" once used to reach the organisers
     of every group the person was in, and of every group they joined later."""
     everything = [f"{a}:{i}" for a in GROUP_AUDIENCES for i in ITEMS]
+    # The old way (one choice for "organisers", everywhere) reaches nobody now.
+    await save(
+        cast.clients["rhian"],
+        "/account/sharing",
+        {"phone": "07700 900456", "share": ["organisers:contact", "moderators:contact"]},
+    )
+    for audience, who in (("moderators", "max"), ("organisers", "hal")):
+        assert MARKERS["contact"] not in await seen_by(cast, audience, cast.other, who)
     await rhian_shares(cast, everything)
     for audience in GROUP_AUDIENCES:
         text = await seen_by(cast, audience)
