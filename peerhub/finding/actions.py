@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from peerhub import audit
 from peerhub.errors import FieldError, NotFound
@@ -325,6 +326,8 @@ async def my_waiting_lists(db: AsyncSession, user: User) -> list[tuple[WaitlistE
                 WaitlistEntry.user_id == user.id, WaitlistEntry.status.in_(("waiting", "offered"))
             )
             .order_by(WaitlistEntry.created_at)
+            # The page says when a group cannot take anyone (its organisation unchecked).
+            .options(selectinload(Group.organisation))
         )
     ).all()
     return [(entry, group) for entry, group in rows]

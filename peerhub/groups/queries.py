@@ -6,6 +6,7 @@ functions only gather rows, eagerly, so nothing lazy-loads in a template.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,9 @@ class MyGroup:
     role: str  # organiser | moderator | member | none (only an answer remains)
     status: str  # member | requested | waiting | declined | organiser
     answer: answers.JoinAnswer | None = None
+    # PeerHub has verified the group's organisation: otherwise the group has no public
+    # page to link to, and nobody can join it (docs/groups.md, "Verification").
+    checked: bool = True
 
     @property
     def can_leave(self) -> bool:
@@ -103,6 +107,16 @@ async def my_groups(db: AsyncSession, user_id: str) -> list[MyGroup]:
             if a.group_id in by_id:
                 slug, name = by_id[a.group_id]
                 out[a.group_id] = MyGroup(a.group_id, slug, name, "none", "declined", a)
+    if out:
+        unchecked = set(
+            await db.scalars(
+                select(Group.id)
+                .join(Organisation, Organisation.id == Group.organisation_id)
+                .where(Group.id.in_(list(out)), Organisation.verified_at.is_(None))
+            )
+        )
+        for gid in unchecked:
+            out[gid] = dataclasses.replace(out[gid], checked=False)
     order = {"organiser": 0, "member": 1, "requested": 2, "waiting": 3, "declined": 4}
     return sorted(out.values(), key=lambda g: (order[g.status], g.name.casefold()))
 

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from peerhub import audit
 from peerhub.errors import FieldError, Forbidden, NotFound
@@ -471,6 +472,9 @@ async def for_person(db: AsyncSession, user: User) -> list[tuple[Referral, Group
             .join(Group, Group.id == Referral.group_id)
             .where(Referral.person_user_id == user.id)
             .order_by(Referral.created_at.desc())
+            # The page does not link a group whose organisation is not (or no longer)
+            # verified: its page would not be found.
+            .options(selectinload(Group.organisation))
         )
     ).all()
     return [(r, g) for r, g in rows]

@@ -77,6 +77,9 @@ async def test_organisers_are_told_the_truth_and_nobody_can_join(
         "People can find and join them once PeerHub has checked"
         in (await client.get(f"/organise/organisations/{org_id}?done=registered")).text
     )
+    account = (await client.get("/account")).text  # no link that would answer 404
+    assert "Tuesday Talk" in account and f'href="/groups/{SLUG}"' not in account
+    assert "Not visible or joinable yet" in account
 
     # Point 12: no PeerHub page vouches for it, and nobody gets in, by any door.
     async with anonymous(app) as anon:
@@ -156,12 +159,19 @@ async def test_withdrawn_verification_keeps_places_but_lets_nobody_in(
                 entry = await db.get(WaitlistEntry, (full_id, wren_id))
                 assert entry is not None
                 entry.status, entry.offered_at = "offered", clock()
+            waiting = await wren.get("/waiting-lists")
+            assert "cannot take anyone at the moment" in waiting.text
+            assert 'href="/groups/full-circle"' not in waiting.text
+            assert "Take the place" not in waiting.text
             taken = await post(wren, f"/waiting-lists/{full_id}", {"answer": "accept"})
             assert taken.status_code == 409 and "has not" in taken.text
             assert await _members(app) == before - 1  # only Tal's leaving changed anything
-            # The member keeps the place and can leave whenever they like.
+            # The member keeps the place and can leave whenever they like; their
+            # account page says why the group is not there to visit.
             account = await mia.get("/account")
-            assert 'href="/groups/tuesday-talk"' in account.text
+            assert "Tuesday Talk" in account.text and "Leave group" in account.text
+            assert 'href="/groups/tuesday-talk"' not in account.text
+            assert "Not visible or joinable yet" in account.text
             assert (await post(mia, f"/groups/{SLUG}/leave", {})).status_code == 303
 
             # Checked again: the request can be answered.

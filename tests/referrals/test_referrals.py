@@ -478,6 +478,8 @@ async def test_no_referral_reaches_an_organisation_peerhub_has_not_checked(
         assert f'action="/r/{code}"' not in landing.text
         taken = await post_form(person, f"/r/{code}", {})
         assert taken.status_code == 409
+        mine = await person.get("/referrals")
+        assert mine.status_code == 200 and "Checked Circle" not in mine.text  # not taken up
     async with sessions() as db:
         still = await db.get(Referral, referral.id)
         assert still is not None and still.person_user_id is None and still.state == "sent"
@@ -523,3 +525,26 @@ async def test_a_join_before_any_answer_e_mails_the_professional_as_an_acceptanc
     assert [to for to, _, _ in letters] == ["dr.mail@example.org"] * 2
     assert letters[0] == letters[1]
     assert "Mail Circle has accepted your referral." in letters[0][2]
+
+
+async def test_a_taken_up_referral_to_a_group_no_longer_checked_links_nowhere(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    from peerhub.models import Organisation
+
+    group = await add_group(sessions, "Open Circle", join_policy="open")
+    await _as(client, "Dr Pro", sessions, professional_status="verified")
+    code = CODE.search((await _refer(client, "open-circle")).text).group(1)  # type: ignore[union-attr]
+    person = _someone(client, 1)
+    async with person:
+        await sign_up(person, "Referred Person", "another long password")
+        assert (await post_form(person, f"/r/{code}", {})).status_code == 303
+        assert 'href="/groups/open-circle"' in (await person.get("/referrals")).text
+        async with sessions() as db, db.begin():
+            org = await db.get(Organisation, group.organisation_id)
+            assert org is not None
+            org.verified_at = None
+        page = await person.get("/referrals")
+    assert page.status_code == 200
+    assert 'href="/groups/open-circle"' not in page.text  # its page would not be found
+    assert "Open Circle (this group cannot take anyone at the moment)" in page.text
