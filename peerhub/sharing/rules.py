@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
+from peerhub.errors import NotFound
 from peerhub.models import (
     Consent,
     Group,
@@ -182,7 +183,7 @@ async def set_group_choices(
     """
     wanted = {(a, i) for a, i in wanted if a in GROUP_AUDIENCES and i in ITEMS}
     if await db.get(GroupMember, (group_id, user.id)) is None:
-        raise LookupError(group_id)
+        raise NotFound(group_id)
     current = await group_choices(db, user.id, group_id)
     granted, withdrawn = wanted - current, current - wanted
     for audience, item in sorted(withdrawn):
