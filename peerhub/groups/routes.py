@@ -25,8 +25,8 @@ from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe, occurrences
 from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
-from peerhub.web import work
 from peerhub.sharing import rules as sharing
+from peerhub.web import work
 from peerhub.web.render import auth, ctx, render
 
 

@@ -2,7 +2,7 @@
 organisers is chosen per group
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 10:00:00.000000
 
 Before this revision a choice for "organisers" applied to the organisers of every
@@ -26,7 +26,7 @@ from alembic import op
 import peerhub.models
 
 revision: str = '0012'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

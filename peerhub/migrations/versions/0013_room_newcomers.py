@@ -2,7 +2,7 @@
 open only while a moderator is present
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-24 10:00:00.000000
 
 Two tables (``newcomer_review``, ``newcomer_progress``) and one change of data: the
@@ -24,7 +24,7 @@ import peerhub.models
 
 
 revision: str = '0013'
-down_revision: str | None = '0010'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
