@@ -129,13 +129,15 @@ class AuthSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counters, per account and per client address."""
+    """Decaying failure counters (peerhub/security/throttle.py): per account, per
+    account and address, per known device, per address, per two-step sign-in."""
 
     __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Failures, decayed to ``updated_at`` (they halve every half-life of the key's rules).
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -446,4 +448,5 @@ import peerhub.accounts.models_recovery  # noqa: E402
 import peerhub.moderation.models  # noqa: E402
 import peerhub.privacy.models  # noqa: E402
 import peerhub.realtime.models  # noqa: E402
+import peerhub.security.models  # noqa: E402
 import peerhub.sharing.models  # noqa: E402, F401

@@ -482,28 +482,28 @@ async def test_demo_passwords_log_in(
 ) -> None:
     await load_demo(sessions, passwords, NOW)
     for account in DEMO_ACCOUNTS:
-        async with transaction(sessions) as db:
-            result = await actions.authenticate(
-                db,
-                passwords,
-                NOW,
-                pseudonym=account.pseudonym,
-                password=DEMO_PASSWORD,
-                client_ip="192.0.2.10",
-            )
-            assert result.user is not None, account.pseudonym
-            assert result.user.pseudonym == account.pseudonym
-            assert result.user.is_admin == account.is_admin
-    async with transaction(sessions) as db:
-        wrong = await actions.authenticate(
-            db,
+        result = await actions.authenticate(
+            sessions,
             passwords,
             NOW,
-            pseudonym="demo-admin",
-            password="not the demo password",
-            client_ip="192.0.2.11",
+            pseudonym=account.pseudonym,
+            password=DEMO_PASSWORD,
+            client_ip="192.0.2.10",
+            secret_key="test-secret",
         )
-        assert wrong.user is None
+        assert result.user is not None, account.pseudonym
+        assert result.user.pseudonym == account.pseudonym
+        assert result.user.is_admin == account.is_admin
+    wrong = await actions.authenticate(
+        sessions,
+        passwords,
+        NOW,
+        pseudonym="demo-admin",
+        password="not the demo password",
+        client_ip="192.0.2.11",
+        secret_key="test-secret",
+    )
+    assert wrong.user is None
 
 
 async def test_accounts_whose_role_needs_it_have_the_published_two_step_key(

@@ -4,6 +4,7 @@ or logged."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -243,6 +244,122 @@ async def test_the_step_between_password_and_code_expires_and_cannot_be_forged(
     await _set(app, "Ola", password_hash=await app.state.ctx.passwords.hash("another password"))
     changed = await _code_step(client, code="123456")
     assert changed.headers["location"] == "/login?expired=1"
+
+
+async def test_the_step_between_password_and_code_works_once(
+    client: httpx.AsyncClient, app: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy of the pre-session cookie (left on a shared computer, say) is worthless
+    once its owner has signed in with it, though its five minutes have not passed."""
+    await sign_up(client, "Once", PASSWORD)
+    secret, codes = await _enrol_through_pages(client, clock)
+    client.cookies.clear()
+    await _password_step(client, "Once")
+    pending = client.cookies.get("peerhub_2fa")
+    assert pending
+    clock.advance(seconds=30)
+    ok = await _code_step(client, code=totp_code(clock(), secret))
+    assert ok.status_code == 303 and ok.headers["location"] == "/account"
+
+    async with other(client) as copy:
+        copy.cookies.set("peerhub_2fa", pending)
+        page = await copy.get("/login/2fa")
+        assert page.status_code == 303 and page.headers["location"] == "/login?expired=1"
+        for attempt in (
+            {"code": totp_code(clock() + timedelta(seconds=30), secret)},
+            {"recovery_code": codes[0]},
+        ):
+            copy.cookies.set("peerhub_2fa", pending)
+            replay = await _code_step(copy, **attempt)
+            assert replay.status_code == 303, attempt
+            assert replay.headers["location"] == "/login?expired=1"
+            assert (await copy.get("/api/me")).status_code == 401
+        # Even when the look-up misses it (two requests read before either wrote), the
+        # insert of the spent nonce refuses the second, and undoes its code too.
+        monkeypatch.setattr(twofactor, "pending_spent", _never_spent)
+        copy.cookies.set("peerhub_2fa", pending)
+        raced = await _code_step(copy, recovery_code=codes[1])
+        assert raced.status_code == 303 and raced.headers["location"] == "/login?expired=1"
+        assert (await copy.get("/api/me")).status_code == 401
+    async with app.state.ctx.sessions() as db:
+        assert await twofactor.codes_left(db, (await _user(app, "Once")).id) == 10
+    assert "2fa.replay_refused" in [e.action for e in await _actions(app)]
+
+
+async def _never_spent(db: Any, value: str) -> bool:
+    return False
+
+
+async def test_a_nonce_is_spent_once_whoever_tries_at_the_same_time(
+    app: Any, settings: Any, clock: FakeClock
+) -> None:
+    from peerhub.db import make_engine, make_sessionmaker, transaction
+    from peerhub.security import nonces
+
+    other_engine = make_engine(settings.database_url)
+    makers = [app.state.ctx.sessions, make_sessionmaker(other_engine)]
+    expires = clock() + timedelta(minutes=5)
+
+    async def spend(i: int) -> bool:
+        async with transaction(makers[i % 2]) as db:
+            return await nonces.spend(db, "test", "the-nonce", expires, clock())
+
+    try:
+        results = await asyncio.gather(*(spend(i) for i in range(8)))
+    finally:
+        await other_engine.dispose()
+    assert results.count(True) == 1
+    # Once its value has expired, the row is cleared away by the next spend.
+    clock.advance(minutes=6)
+    async with transaction(app.state.ctx.sessions) as db:
+        assert await nonces.spend(db, "test", "another", clock() + timedelta(minutes=5), clock())
+        assert not await nonces.is_spent(db, "test", "the-nonce")
+
+
+async def test_two_uses_of_one_pre_session_cookie_at_once_let_one_through(
+    client: httpx.AsyncClient, app: Any, settings: Any, clock: FakeClock
+) -> None:
+    """Two server processes get the same cookie at the same moment, each with a
+    different right recovery code: exactly one signs in, and the other's code is not
+    spent either."""
+    from peerhub.app import create_app
+
+    await sign_up(client, "Racer", PASSWORD)
+    _secret, codes = await _enrol_through_pages(client, clock)
+    user = await _user(app, "Racer")
+    client.cookies.clear()
+    await _password_step(client, "Racer")
+    pending = client.cookies.get("peerhub_2fa")
+    assert pending
+    async with app.state.ctx.sessions() as db:
+        before = await db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+        )
+
+    second = create_app(settings, clock=clock)
+    async with second.router.lifespan_context(second):
+
+        async def use(application: Any, recovery_code: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=application, client=("203.0.113.7", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
+                c.cookies.set("peerhub_2fa", pending)
+                return await _code_step(c, recovery_code=recovery_code)
+
+        answers = await asyncio.gather(use(app, codes[0]), use(second, codes[1]))
+    signed_in = [
+        a
+        for a in answers
+        if any(c.startswith("peerhub_session=") for c in a.headers.get_list("set-cookie"))
+    ]
+    assert len(signed_in) == 1, [a.headers.get("location") for a in answers]
+    refused = next(a for a in answers if a is not signed_in[0])
+    assert refused.status_code == 303 and refused.headers["location"] == "/login?expired=1"
+    async with app.state.ctx.sessions() as db:
+        after = await db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+        )
+        assert await twofactor.codes_left(db, user.id) == len(codes) - 1
+    assert after == (before or 0) + 1
 
 
 async def test_recovery_codes_work_once_each(

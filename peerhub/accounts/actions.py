@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import audit
 from peerhub.accounts import twofactor
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
+from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.models import ProfessionalStatus, User
-from peerhub.security import sessions, throttle
+from peerhub.security import buckets, devices, sessions, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
 
 PSEUDONYM_RE = re.compile(r"^[\w][\w .'\-]{1,38}[\w.]$")
@@ -64,13 +65,22 @@ async def signup(
         raise FieldError("password", str(exc)) from exc
     mail = clean_email(email)
     key = pseudonym_key(name)
+    # Accounts made from one address are limited (peerhub/security/buckets.py). Only
+    # accounts actually made take a token; an empty bucket is found before the slow hash.
+    if client_ip is not None:
+        wait = await buckets.waiting(db, buckets.SIGNUP, client_ip, now)
+        if wait:
+            raise buckets.Exhausted(buckets.SIGNUP, wait)
     taken = await db.scalar(select(func.count()).select_from(User).where(User.pseudonym_key == key))
     if taken:
         raise FieldError("pseudonym", "That name is taken. Try another.")
+    password_hash = await passwords.hash(password)
+    if client_ip is not None:
+        await buckets.take(db, buckets.SIGNUP, client_ip, now)
     user = User(
         pseudonym=name,
         pseudonym_key=key,
-        password_hash=await passwords.hash(password),
+        password_hash=password_hash,
         email=mail,
         is_admin=is_admin,
         created_at=now,
@@ -97,6 +107,9 @@ class LoginResult:
     # The password was right, but the person has set up two-step sign-in: no session
     # until the code is given too (see accounts/twofactor.py).
     second_factor: bool = False
+    # Held back by the account-wide counter (strangers guessing from many places):
+    # the person's usual phone or computer can still sign in.
+    account_wide: bool = False
 
     @property
     def throttled(self) -> bool:
@@ -104,53 +117,126 @@ class LoginResult:
 
 
 async def authenticate(
-    db: AsyncSession,
+    sessions_maker: async_sessionmaker[AsyncSession],
     passwords: Passwords,
     now: datetime,
     *,
     pseudonym: str,
     password: str,
     client_ip: str,
+    secret_key: str,
+    device_cookie: str | None = None,
 ) -> LoginResult:
-    """Check a pseudonym and password under the throttle.
+    """Check a pseudonym and password under the throttle (peerhub/security/throttle.py).
 
-    Unknown accounts and wrong passwords take the same path and the same time:
-    both verify one argon2 hash and both count against the throttle.
+    Which counters hold the attempt back depends on where it comes from:
+
+    - a phone or computer this account has signed in on (its ``known device`` cookie,
+      peerhub/security/devices.py): only that device's own strict counter. Strangers
+      elsewhere cannot keep the owner out of their usual device; a wrong password
+      typed on it still counts, on it;
+    - anywhere else: the strict counter of this name from this address, the looser one
+      of the name from everywhere, and the one of the address.
+
+    Unknown names and wrong passwords take the same path and the same time: one user
+    look-up, one device look-up when there is a cookie, the same three counters, one
+    argon2 verification (a dummy hash for an unknown name), the same answer.
+
+    This action runs its own two short transactions instead of leaving the commit to
+    the caller: the attempt is counted, with the counters locked, and committed
+    *before* the slow hash is checked (so no lock is held meanwhile, and guesses sent
+    in parallel queue on the counters and each sees the ones before it), then given
+    back if the password was right.
     """
     key = pseudonym_key(pseudonym)[:80]
-    acct_key, addr_key = throttle.account_key(key), throttle.address_key(client_ip)
-    verdict = await throttle.check(db, [acct_key, addr_key], now)
-    if not verdict.allowed:
-        audit.record(db, now, "login.throttled", client_ip=client_ip)
-        return LoginResult(None, verdict.retry_after)
-    user = await db.scalar(select(User).where(User.pseudonym_key == key))
+    tokens = devices.tokens_in(secret_key, device_cookie)
+    async with transaction(sessions_maker) as db:
+        user = await db.scalar(select(User).where(User.pseudonym_key == key))
+        device = await devices.recognise(db, user, tokens, now)
+        if user is not None and device is not None:
+            keys = [throttle.device_key(user.id, device.id)]
+        else:
+            keys = [
+                throttle.pair_key(key, client_ip, secret_key),
+                throttle.account_key(key),
+                throttle.address_key(client_ip),
+            ]
+        held = await throttle.reserve(db, keys, now)
+        if not held.allowed:
+            audit.record(db, now, "login.throttled", client_ip=client_ip)
+    if not held.allowed:
+        return LoginResult(None, held.verdict.retry_after, account_wide=held.verdict.account_wide)
+
     too_long = len(password) > 1024
     ok = await passwords.verify(
         None if user is None or too_long else user.password_hash, password[:1024]
     )
-    if not ok or user is None or user.disabled_at is not None:
-        if await throttle.record_failure(db, acct_key, addr_key, now):
-            audit.record(
-                db, now, "login.locked", subject_id=user.id if user else None, client_ip=client_ip
-            )
+
+    async with transaction(sessions_maker) as db:
+        if not ok or user is None or user.disabled_at is not None:
+            subject = user.id if user else None
+            if held.blocked:
+                audit.record(db, now, "login.locked", subject_id=subject, client_ip=client_ip)
+            audit.record(db, now, "login.failed", subject_id=subject, client_ip=client_ip)
+            return LoginResult(None)
+        await throttle.refund(db, held, keys, now, forget=keys[:1])
+        me = await db.get(User, user.id)
+        if me is None:  # erased between the two transactions
+            return LoginResult(None)
+        if passwords.needs_rehash(me.password_hash):
+            old_hash = me.password_hash
+            me.password_hash = await passwords.hash(password)
+            await devices.carry_over(db, me.id, old_hash, me.password_hash)
+            audit.record(db, now, "password.rehashed", actor_id=me.id, subject_id=me.id)
+        second_factor = await twofactor.is_enrolled(db, me.id)
         audit.record(
-            db, now, "login.failed", subject_id=user.id if user else None, client_ip=client_ip
+            db,
+            now,
+            "login.password_ok" if second_factor else "login.succeeded",
+            actor_id=me.id,
+            subject_id=me.id,
+            client_ip=client_ip,
+            **({"known_device": True} if device is not None else {}),
         )
-        return LoginResult(None)
-    await throttle.record_success(db, acct_key)
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = await passwords.hash(password)
-        audit.record(db, now, "password.rehashed", actor_id=user.id, subject_id=user.id)
-    second_factor = await twofactor.is_enrolled(db, user.id)
-    audit.record(
-        db,
-        now,
-        "login.password_ok" if second_factor else "login.succeeded",
-        actor_id=user.id,
-        subject_id=user.id,
-        client_ip=client_ip,
-    )
-    return LoginResult(user, second_factor=second_factor)
+        return LoginResult(me, second_factor=second_factor)
+
+
+async def remember_device(
+    db: AsyncSession,
+    settings: Settings,
+    user: User,
+    now: datetime,
+    *,
+    cookie: str | None,
+    user_agent: str,
+    client_ip: str | None,
+) -> str:
+    """After a completed sign-in (or sign-up): this browser becomes, or stays, one of
+    the person's known devices. Returns the device cookie's new value."""
+    value, created = await devices.remember(db, settings.secret_key, user, now, cookie, user_agent)
+    if created:
+        audit.record(
+            db, now, "device.remembered", actor_id=user.id, subject_id=user.id, client_ip=client_ip
+        )
+    return value
+
+
+async def forget_devices(
+    db: AsyncSession, user: User, now: datetime, *, device_id: str | None, client_ip: str | None
+) -> int:
+    """Forget one of the person's known devices, or all of them (``device_id`` None)."""
+    forgotten = await devices.forget(db, user.id, device_id)
+    if forgotten:
+        audit.record(
+            db,
+            now,
+            "device.forgotten",
+            actor_id=user.id,
+            subject_id=user.id,
+            client_ip=client_ip,
+            devices=forgotten,
+        )
+    return forgotten
 
 
 async def login(

@@ -13,12 +13,15 @@ from starlette.routing import Route
 from peerhub import audit, realtime
 from peerhub.accounts import actions, recovery, twofactor
 from peerhub.accounts.models_2fa import TwoFactor
+from peerhub.config import Settings
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.models import ProfessionalStatus, User
-from peerhub.security import sessions
+from peerhub.security import buckets, devices, sessions
 from peerhub.security.middleware import cookie_header
+from peerhub.security.tokens import digest
 from peerhub.web import landing
+from peerhub.web.limits import too_many
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 
@@ -53,6 +56,16 @@ def _session_cookie(request: Request, token: str) -> str:
     return cookie_header(settings.session_cookie_name, token, secure=settings.secure_cookies)
 
 
+def device_cookie_header(settings: Settings, value: str) -> str:
+    """The known-device cookie (peerhub/security/devices.py): long-lived, HttpOnly."""
+    return cookie_header(
+        devices.cookie_name(settings),
+        value,
+        secure=settings.secure_cookies,
+        max_age=int(devices.LIFETIME.total_seconds()),
+    )
+
+
 async def signup_page(request: Request) -> Response:
     if auth(request).signed_in:
         return RedirectResponse("/account", status_code=303)
@@ -67,7 +80,8 @@ async def signup(request: Request) -> Response:
         "email": form_text(form, "email", 300),
     }
     nxt = safe_next(form_text(form, "next"))
-    now = app.clock()
+    now, address = app.clock(), ip(request)
+    user_agent = request.headers.get("user-agent", "")
     try:
         async with transaction(app.sessions) as db:
             user = await actions.signup(
@@ -77,15 +91,19 @@ async def signup(request: Request) -> Response:
                 pseudonym=values["pseudonym"],
                 password=form_text(form, "password", 4096),
                 email=values["email"] or None,
-                client_ip=ip(request),
+                client_ip=address,
             )
             new = await actions.login(
+                db, app.settings, user, now, old_session_id=None, user_agent=user_agent
+            )
+            device = await actions.remember_device(
                 db,
                 app.settings,
                 user,
                 now,
-                old_session_id=None,
-                user_agent=request.headers.get("user-agent", ""),
+                cookie=request.cookies.get(devices.cookie_name(app.settings)),
+                user_agent=user_agent,
+                client_ip=address,
             )
     except FieldError as exc:
         return render(
@@ -94,11 +112,14 @@ async def signup(request: Request) -> Response:
             {"errors": {exc.field: exc.message}, "values": values, "next": nxt},
             status=422,
         )
+    except buckets.Exhausted as exc:
+        return too_many(request, exc)
     from peerhub.accounts.recovery_routes import after_signup
 
     # First the offer of recovery words (a spare key to the account), then onwards.
     response = RedirectResponse(after_signup(nxt), status_code=303)
     response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    response.headers.append("Set-Cookie", device_cookie_header(app.settings, device))
     return response
 
 
@@ -113,43 +134,38 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     app = ctx(request)
+    settings = app.settings
     form = await request.form()
     pseudonym = form_text(form, "pseudonym", 200)
-    nxt = safe_next(form_text(form, "next"), "")
-    now = app.clock()
-    async with transaction(app.sessions) as db:
-        result = await actions.authenticate(
-            db,
-            app.passwords,
-            now,
-            pseudonym=pseudonym,
-            password=form_text(form, "password", 4096),
-            client_ip=ip(request),
-        )
-        new = None
-        if result.user is not None and not result.second_factor:
-            new = await actions.login(
-                db,
-                app.settings,
-                result.user,
-                now,
-                old_session_id=auth(request).session_id,
-                user_agent=request.headers.get("user-agent", ""),
-            )
-            nxt = await landing.after_sign_in(db, result.user, nxt)
+    nxt = safe_next(form_text(form, "next"), "")  # none: the role's work (web/landing.py)
+    now, address = app.clock(), ip(request)
+    user_agent = request.headers.get("user-agent", "")
+    device_cookie = request.cookies.get(devices.cookie_name(settings))
+    result = await actions.authenticate(
+        app.sessions,
+        app.passwords,
+        now,
+        pseudonym=pseudonym,
+        password=form_text(form, "password", 4096),
+        client_ip=address,
+        secret_key=settings.secret_key,
+        device_cookie=device_cookie,
+    )
     if result.throttled:
         minutes = max(1, (result.retry_after + 59) // 60)
+        message = (
+            f"Too many attempts. Please wait {minutes} minute"
+            f"{'s' if minutes > 1 else ''} and try again."
+        )
+        if result.account_wide:
+            message += (
+                " Someone may be trying to guess this account's password. The phone or "
+                "computer you usually sign in on can still sign in now."
+            )
         return render(
             request,
             "login.html",
-            {
-                "errors": {
-                    "form": f"Too many attempts. Please wait {minutes} minute"
-                    f"{'s' if minutes > 1 else ''} and try again."
-                },
-                "values": {"pseudonym": pseudonym},
-                "next": nxt,
-            },
+            {"errors": {"form": message}, "values": {"pseudonym": pseudonym}, "next": nxt},
             status=429,
             headers={"Retry-After": str(result.retry_after)},
         )
@@ -157,7 +173,7 @@ async def login(request: Request) -> Response:
         from peerhub.accounts.twofactor_routes import start_second_step
 
         return start_second_step(request, result.user, nxt)
-    if new is None:
+    if result.user is None:
         return render(
             request,
             "login.html",
@@ -168,8 +184,28 @@ async def login(request: Request) -> Response:
             },
             status=401,
         )
+    async with transaction(app.sessions) as db:
+        new = await actions.login(
+            db,
+            settings,
+            result.user,
+            now,
+            old_session_id=auth(request).session_id,
+            user_agent=user_agent,
+        )
+        device = await actions.remember_device(
+            db,
+            settings,
+            result.user,
+            now,
+            cookie=device_cookie,
+            user_agent=user_agent,
+            client_ip=address,
+        )
+        nxt = await landing.after_sign_in(db, result.user, nxt)
     response = RedirectResponse(nxt, status_code=303)
     response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    response.headers.append("Set-Cookie", device_cookie_header(settings, device))
     return response
 
 
@@ -389,13 +425,13 @@ async def admin_action(request: Request) -> Response:
     return RedirectResponse("/admin?done=1", status_code=303)
 
 
-async def sessions_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
     app = ctx(request)
+    now = app.clock()
     async with app.sessions() as db:
         rows = await sessions.list_sessions(db, user.id)
+        me = await db.get(User, user.id)
+        known = await devices.listed(db, me, now) if me is not None else []
     current = auth(request).session_id
     listed = [
         {
@@ -407,15 +443,49 @@ async def sessions_page(request: Request) -> Response:
         }
         for row in rows
     ]
-    return render(request, "sessions.html", {"listed": listed})
+    here = {
+        digest(token)
+        for token in devices.tokens_in(
+            app.settings.secret_key, request.cookies.get(devices.cookie_name(app.settings))
+        )
+    }
+    remembered = [
+        {
+            "id": row.id,
+            "device": sessions.describe_device(row.user_agent),
+            "created_at": row.created_at,
+            "last_used_at": row.last_used_at,
+            "current": row.token_hash in here,
+        }
+        for row in known
+    ]
+    return {"listed": listed, "remembered": remembered}
+
+
+async def sessions_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    return render(request, "sessions.html", await _sessions_context(request, user))
 
 
 async def sessions_end(request: Request) -> Response:
+    """End one of the person's sessions, or forget one (or all) of their known devices."""
     user = require_user(request)
     if isinstance(user, Response):
         return user
     app = ctx(request)
     form = await request.form()
+    what = form_text(form, "action", 20)
+    if what in ("forget_device", "forget_devices"):
+        device_id = form_text(form, "device_id", 36) if what == "forget_device" else None
+        async with transaction(app.sessions) as db:
+            forgotten = await actions.forget_devices(
+                db, user, app.clock(), device_id=device_id, client_ip=ip(request)
+            )
+        if what == "forget_device" and not forgotten:
+            return error(request, 404, "That device is not remembered any more.")
+        return RedirectResponse("/account/sessions?forgotten=1", status_code=303)
     session_id = form_text(form, "session_id", 36)
     async with transaction(app.sessions) as db:
         ended = await sessions.end_own_session(db, user.id, session_id)

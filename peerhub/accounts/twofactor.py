@@ -12,7 +12,8 @@ never reach the audit trail or the logs: events say what happened, not with what
   digests, each usable once instead of a code from the app.
 - Between the password and the code, the browser holds a signed pre-session cookie
   (:func:`pending_login_value`) that lasts :data:`PENDING_LOGIN`; it is bound to the
-  account's password hash, so it dies if the password changes.
+  account's password hash, so it dies if the password changes, and it is single-use:
+  the sign-in it completes spends its nonce (:func:`spend_pending`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -31,7 +32,7 @@ from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
 from peerhub.errors import Forbidden
 from peerhub.models import GroupMember, OrganisationOrganiser, User
-from peerhub.security import throttle, totp
+from peerhub.security import nonces, throttle, totp
 from peerhub.security.tokens import keyed, same
 
 RECOVERY_CODES: Final = 10
@@ -243,6 +244,40 @@ async def clear_failures(db: AsyncSession, user_id: str) -> None:
     await throttle.record_success(db, throttle.second_factor_key(user_id))
 
 
+def _keys(user_id: str, client_ip: str) -> list[str]:
+    return [throttle.second_factor_key(user_id), throttle.address_key(client_ip)]
+
+
+async def reserve_attempt(
+    db: AsyncSession, user_id: str, client_ip: str, now: datetime
+) -> throttle.Reservation:
+    """Count a code attempt before checking it, with the counters locked until the
+    transaction ends (codes are checked in microseconds), so codes sent in parallel
+    queue and each sees the ones before it. See :func:`settle_attempt`."""
+    return await throttle.reserve(db, _keys(user_id, client_ip), now)
+
+
+async def settle_attempt(
+    db: AsyncSession,
+    held: throttle.Reservation,
+    user_id: str,
+    client_ip: str,
+    now: datetime,
+    *,
+    ok: bool,
+    where: str,
+) -> None:
+    """A right code clears the person's code counter (and gives the address its try
+    back); a wrong one stays counted and is audited."""
+    keys = _keys(user_id, client_ip)
+    if ok:
+        await throttle.refund(db, held, keys, now, forget=keys[:1])
+        return
+    if held.blocked:
+        audit.record(db, now, "2fa.locked", subject_id=user_id, client_ip=client_ip, where=where)
+    audit.record(db, now, "2fa.failed", subject_id=user_id, client_ip=client_ip, where=where)
+
+
 # --- Setting up, moving, turning off ------------------------------------------------------
 
 
@@ -382,3 +417,29 @@ def pending_valid(settings: Settings, value: str, user: User, now: datetime) -> 
     if now.timestamp() >= int(expires):
         return False
     return same(mac, _mac(settings, user, int(expires), nonce))
+
+
+# The cookie is single-use: the sign-in it completes spends its nonce (under the MAC,
+# so it cannot be swapped), and a copy replayed afterwards is refused, in every
+# process (peerhub/security/nonces.py). Kept a minute past the cookie's own expiry,
+# for clocks a little apart between processes.
+_NONCE_PURPOSE: Final = "login-2fa"
+_NONCE_SLACK: Final = timedelta(minutes=1)
+
+
+def _nonce_and_expiry(value: str) -> tuple[str, datetime]:
+    _user_id, expires, nonce, _mac_value = value.split(".")
+    return nonce, datetime.fromtimestamp(int(expires), tz=UTC) + _NONCE_SLACK
+
+
+async def pending_spent(db: AsyncSession, value: str) -> bool:
+    """Whether a (valid) pre-session cookie has already completed a sign-in."""
+    nonce, _expires = _nonce_and_expiry(value)
+    return await nonces.is_spent(db, _NONCE_PURPOSE, nonce)
+
+
+async def spend_pending(db: AsyncSession, value: str, now: datetime) -> bool:
+    """Spend a (valid) pre-session cookie; False if it was spent before. Of two
+    requests racing with the same cookie, exactly one gets True."""
+    nonce, expires = _nonce_and_expiry(value)
+    return await nonces.spend(db, _NONCE_PURPOSE, nonce, expires, now)

@@ -21,10 +21,10 @@ from starlette.routing import Route
 
 from peerhub import audit, realtime
 from peerhub.accounts import actions, twofactor
-from peerhub.accounts.routes import require_user, safe_next
+from peerhub.accounts.routes import device_cookie_header, require_user, safe_next
 from peerhub.db import transaction
 from peerhub.models import User
-from peerhub.security import sessions, totp
+from peerhub.security import devices, sessions, totp
 from peerhub.security.middleware import cookie_header
 from peerhub.web import landing
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
@@ -68,7 +68,8 @@ def start_second_step(request: Request, user: User, nxt: str) -> Response:
     return response
 
 
-async def _pending_user(request: Request) -> User | None:
+async def _pending(request: Request) -> tuple[User, str] | None:
+    """The person a valid, unspent pre-session cookie names, and the cookie."""
     app = ctx(request)
     value = request.cookies.get(twofactor.pending_cookie_name(app.settings))
     user_id = twofactor.pending_user_id(value)
@@ -76,9 +77,15 @@ async def _pending_user(request: Request) -> User | None:
         return None
     async with app.sessions() as db:
         user = await db.get(User, user_id)
-    if user is None or not twofactor.pending_valid(app.settings, value, user, app.clock()):
-        return None
-    return user
+        if user is None or not twofactor.pending_valid(app.settings, value, user, app.clock()):
+            return None
+        if await twofactor.pending_spent(db, value):
+            return None
+    return user, value
+
+
+class _Replayed(Exception):
+    """The pre-session cookie has already completed a sign-in: undo this attempt."""
 
 
 def _expired(request: Request) -> Response:
@@ -88,7 +95,7 @@ def _expired(request: Request) -> Response:
 
 
 async def second_step_page(request: Request) -> Response:
-    if await _pending_user(request) is None:
+    if await _pending(request) is None:
         return _expired(request)
     next_ = safe_next(request.query_params.get("next"), "")
     return render(request, "login_2fa.html", {"next": next_})
@@ -114,27 +121,38 @@ async def second_step(request: Request) -> Response:
         context["errors"] = {"recovery_code": "A recovery code is 12 letters and numbers."}
         return render(request, "login_2fa.html", context, status=422)
 
-    user = await _pending_user(request)
-    if user is None:
+    pending = await _pending(request)
+    if pending is None:
         return _expired(request)
+    user, value = pending
     now, address = app.clock(), ip(request)
+    settings = app.settings
+    device_cookie = request.cookies.get(devices.cookie_name(settings))
     new: sessions.NewSession | None = None
+    device_value = ""
     method: str | None = None
-    async with transaction(app.sessions) as db:
-        wait = await twofactor.wait_seconds(db, user.id, address, now)
-        if not wait:
-            method = await twofactor.use_code(
-                db,
-                user.id,
-                now,
-                code=code if field == "code" else "",
-                recovery_code=recovery if field == "recovery_code" else "",
-                client_ip=address,
-            )
-            if method is None:
-                await twofactor.count_failure(db, user.id, address, now, where="login")
-            else:
-                await twofactor.clear_failures(db, user.id)
+    wait = 0
+    try:
+        async with transaction(app.sessions) as db:
+            held = await twofactor.reserve_attempt(db, user.id, address, now)
+            wait = 0 if held.allowed else held.verdict.retry_after
+            if not wait:
+                method = await twofactor.use_code(
+                    db,
+                    user.id,
+                    now,
+                    code=code if field == "code" else "",
+                    recovery_code=recovery if field == "recovery_code" else "",
+                    client_ip=address,
+                )
+                await twofactor.settle_attempt(
+                    db, held, user.id, address, now, ok=method is not None, where="login"
+                )
+            if method is not None:
+                # Single-use: a copy of this cookie replayed later finds its nonce spent.
+                # If it is spent already, everything above is undone (the code too).
+                if not await twofactor.spend_pending(db, value, now):
+                    raise _Replayed
                 audit.record(
                     db,
                     now,
@@ -146,13 +164,26 @@ async def second_step(request: Request) -> Response:
                 )
                 new = await actions.login(
                     db,
-                    app.settings,
+                    settings,
                     user,
                     now,
                     old_session_id=auth(request).session_id,
                     user_agent=request.headers.get("user-agent", ""),
                 )
+                device_value = await actions.remember_device(
+                    db,
+                    settings,
+                    user,
+                    now,
+                    cookie=device_cookie,
+                    user_agent=request.headers.get("user-agent", ""),
+                    client_ip=address,
+                )
                 nxt = await landing.after_sign_in(db, user, nxt)
+    except _Replayed:
+        async with transaction(app.sessions) as db:
+            audit.record(db, now, "2fa.replay_refused", subject_id=user.id, client_ip=address)
+        return _expired(request)
     if wait:
         context["errors"] = {field: _wait_message(wait)}
         return render(
@@ -165,11 +196,11 @@ async def second_step(request: Request) -> Response:
     # how many codes are left and how to move to a new one.
     target = "/account/2fa?recovered=1" if method == "recovery" else nxt
     response = RedirectResponse(target, status_code=303)
-    settings = app.settings
     response.headers.append(
         "Set-Cookie",
         cookie_header(settings.session_cookie_name, new.token, secure=settings.secure_cookies),
     )
+    response.headers.append("Set-Cookie", device_cookie_header(settings, device_value))
     _clear_pending(request, response)
     return response
 

@@ -39,6 +39,7 @@ from peerhub.models import (
 )
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
+from peerhub.security import buckets
 from peerhub.security.permissions import group_rank, require_rank
 from peerhub.sharing import rules as sharing
 
@@ -70,8 +71,17 @@ async def organisation_for_organiser(
 
 
 async def register_organisation(
-    db: AsyncSession, user: User, now: datetime, data: OrganisationInput
+    db: AsyncSession,
+    user: User,
+    now: datetime,
+    data: OrganisationInput,
+    *,
+    client_ip: str | None = None,
 ) -> Organisation:
+    # Registrations from one address are limited (peerhub/security/buckets.py): raises
+    # buckets.Exhausted, and the caller's transaction rolls back.
+    if client_ip is not None:
+        await buckets.take(db, buckets.ORGANISATIONS, client_ip, now)
     slug = await _unique_slug(db, Organisation, slugify(data.name, 70))
     org = Organisation(
         slug=slug,

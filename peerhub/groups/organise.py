@@ -35,10 +35,12 @@ from peerhub.privacy import retention
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe
+from peerhub.security import buckets
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
 from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
-from peerhub.web.render import ctx, render
+from peerhub.web.limits import too_many
+from peerhub.web.render import ctx, ip, render
 
 log = logging.getLogger("peerhub.groups")
 
@@ -107,10 +109,14 @@ async def create_organisation(request: Request) -> Response:
     try:
         data = parse_organisation(values)
         async with transaction(app.sessions) as db:
-            org = await actions.register_organisation(db, user, app.clock(), data)
+            org = await actions.register_organisation(
+                db, user, app.clock(), data, client_ip=ip(request)
+            )
     except FieldError as exc:
         context = {"org": None, "values": values}
         return invalid(request, "organise/organisation_form.html", context, exc)
+    except buckets.Exhausted as exc:
+        return too_many(request, exc)
     if wants_json(request.headers):
         return JSONResponse({"id": org.id, "slug": org.slug}, status_code=201)
     return _see_other(f"/organise/organisations/{org.id}?done=registered")

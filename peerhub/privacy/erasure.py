@@ -57,7 +57,7 @@ PLAIN_ID_COLUMNS: dict[str, str] = {
     "referral_events.actor_id": "set to NULL where it is the person",
     "consents.subject_id": "not a person (a referral or a group); the consents go with the account",
     "personal_mutes.value": "other people's mutes of the person are deleted",
-    "login_throttle.key": "the person's counters (pseudonym, id) are deleted",
+    "login_throttle.key": "the person's counters (by pseudonym, with an address, by id) go",
 }
 
 
@@ -139,16 +139,14 @@ async def erase_account(
         )
         .values(client_ip=None)
     )
-    # Throttle counters are keyed by the case-folded pseudonym and by the id.
+    # Throttle counters are keyed by the case-folded pseudonym (alone, and with an
+    # address digest) and by the id (two-step codes, known devices, this page, and
+    # recovery attempts).
+    await throttle.forget_person(db, user.pseudonym_key, user_id)
     await db.execute(
         delete(LoginThrottle).where(
             LoginThrottle.key.in_(
-                [
-                    throttle.account_key(user.pseudonym_key),
-                    throttle.second_factor_key(user_id),
-                    erase_throttle_key(user_id),
-                    recovery_throttle_key(user.pseudonym_key),
-                ]
+                [erase_throttle_key(user_id), recovery_throttle_key(user.pseudonym_key)]
             )
         )
     )

@@ -51,6 +51,7 @@ from peerhub.moderation.models import (
     Sanction,
 )
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.security.models import KnownDevice
 from peerhub.security.sessions import describe_device
 
 EXPORT_FORMAT = "peerhub-personal-data"
@@ -73,6 +74,7 @@ PERSON_COLUMN_NAMES = frozenset(
 # "table.column" -> the export section that carries it.
 COVERED: dict[str, str] = {
     "auth_sessions.user_id": "sign_in_sessions",
+    "known_devices.user_id": "known_devices",
     "two_factor.user_id": "two_step_sign_in",
     "recovery_codes.user_id": "two_step_sign_in",
     "recovery_words.user_id": "password_recovery",
@@ -161,6 +163,8 @@ SECRET_COLUMNS = frozenset(
         "users.password_hash",
         "auth_sessions.token_hash",
         "auth_sessions.csrf_token",
+        "known_devices.token_hash",
+        "known_devices.password_mark",
         "two_factor.secret",
         "two_factor.pending_secret",
         "two_factor.last_step",
@@ -272,6 +276,18 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
         }
         for s in await db.scalars(
             select(AuthSession).where(AuthSession.user_id == uid).order_by(AuthSession.created_at)
+        )
+    ]
+    out["known_devices"] = [
+        {
+            "device": describe_device(d.user_agent),
+            "user_agent": d.user_agent,
+            "remembered_at": iso(d.created_at),
+            "last_used_at": iso(d.last_used_at),
+            "forgotten_at": iso(d.expires_at),
+        }
+        for d in await db.scalars(
+            select(KnownDevice).where(KnownDevice.user_id == uid).order_by(KnownDevice.created_at)
         )
     ]
     out["two_step_sign_in"] = await _two_factor(db, uid)

@@ -38,3 +38,20 @@ def client_ip(peer: str | None, headers: Mapping[str, str], proxies: tuple[str, 
             return hop
         addr = hop
     return addr
+
+
+def network_of(addr: str) -> str:
+    """The unit that limits count by: the address, or its /64 for IPv6.
+
+    One IPv6 household or phone is normally given a whole /64 and can pick any
+    address in it, so counting single IPv6 addresses would count nothing.
+    """
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return addr[:64]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)

@@ -31,12 +31,22 @@ def _common_passwords() -> frozenset[str]:
 
 
 def check_policy(password: str, pseudonym: str = "") -> None:
-    """Length only, no composition rules (NIST 800-63B, ASVS 6.2); refuse common ones."""
+    """Length, no composition rules (NIST 800-63B, ASVS 6.2); refuse guessable ones:
+    common passwords, the name, only spaces, one character over and over."""
     length = len(password)
     if length < MIN_LENGTH:
         raise PasswordPolicyError(f"Use at least {MIN_LENGTH} characters.")
     if length > MAX_LENGTH:
         raise PasswordPolicyError(f"Use at most {MAX_LENGTH} characters.")
+    if not password.strip():
+        raise PasswordPolicyError(
+            "Your password cannot be only spaces. Try a few unusual words together."
+        )
+    if len(set(password)) == 1:
+        raise PasswordPolicyError(
+            "Your password cannot be one character typed over and over. "
+            "Try a few unusual words together."
+        )
     folded = password.casefold()
     if folded in _common_passwords():
         raise PasswordPolicyError("That password is too common. Try a few unusual words together.")

@@ -40,6 +40,8 @@ from peerhub.moderation.models import (
     Sanction,
 )
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.security import throttle
+from peerhub.security.models import KnownDevice
 from peerhub.security.passwords import Passwords
 from peerhub.security.sessions import start_session
 from peerhub.security.tokens import digest
@@ -179,7 +181,25 @@ async def seed(
                 PersonalMute(user_id=sam, kind="word", value="weather"),
                 PersonalMute(user_id=sam, kind="person", value=ben),
                 PersonalMute(user_id=ana, kind="person", value=sam),
-                LoginThrottle(key=f"acct:{NAME.casefold()}", failures=1, window_started_at=now),
+                # Every kind of throttle counter that names Sam (by name or by id).
+                *(
+                    LoginThrottle(key=key, score=1.0, updated_at=now)
+                    for key in (
+                        throttle.account_key(NAME.casefold()),
+                        throttle.pair_key(NAME.casefold(), "198.51.100.23", "a secret"),
+                        throttle.device_key(sam, "a-device"),
+                        throttle.second_factor_key(sam),
+                    )
+                ),
+                KnownDevice(
+                    user_id=sam,
+                    token_hash=digest("sam's phone"),
+                    password_mark=digest("sam's password hash"),
+                    user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/126.0 Mobile",
+                    created_at=earlier,
+                    last_used_at=earlier,
+                    expires_at=now + timedelta(days=100),
+                ),
             ]
         )
         referral = Referral(

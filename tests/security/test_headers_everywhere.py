@@ -135,3 +135,9 @@ async def test_behind_https_the_session_cookie_is_host_only_and_secure(tls_world
     assert {"secure", "httponly", "path", "samesite"} <= attributes, session
     assert "domain" not in attributes, session
     assert "samesite=lax" in session[0].lower().replace(" ", "")
+    # The known-device cookie too (docs/security.md, "Sign-in throttling").
+    device = [c for c in cookies if c.startswith("__Host-peerhub_device=")]
+    assert len(device) == 1, cookies
+    attributes = {a.strip().split("=")[0].lower() for a in device[0].split(";")[1:]}
+    assert {"secure", "httponly", "path", "samesite", "max-age"} <= attributes, device
+    assert "domain" not in attributes, device

@@ -82,6 +82,9 @@ async def test_a_whole_visit_leaves_no_secret_in_the_logs(
     assert r.status_code == 303
     secrets["second session cookie"] = client.cookies["peerhub_session"]
     secrets["second session CSRF token"] = (await client.get("/api/me")).json()["csrf_token"]
+    # The known-device cookie, and the random token inside it (before its signature).
+    secrets["known-device cookie"] = client.cookies["peerhub_device"]
+    secrets["known-device token"] = client.cookies["peerhub_device"].split(".")[0]
 
     r = await post_form(
         client, "/account", {"action": "email", "email": NEW_EMAIL, "email_password": PASSWORD}
