@@ -236,3 +236,23 @@ async def test_one_browser_remembers_a_few_accounts(app: Any) -> None:
         assert len(devices.tokens_in(app.state.ctx.settings.secret_key, value)) == 3
         await strangers_guess(app, "ana", addresses=6, each=7)
         assert (await sign_in(shared, "Ana", "Ana has a long password")).status_code == 303
+
+
+async def test_a_rehashed_password_keeps_its_devices_known(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New hashing parameters give the same password a new hash at the next sign-in; the
+    devices remembered under the old hash stay known (only a new password forgets them)."""
+    async with usual_phone(app) as phone:
+        async with app.state.ctx.sessions() as db:
+            before = await db.scalar(select(User.password_hash))
+        passwords = app.state.ctx.passwords
+        monkeypatch.setattr(passwords, "needs_rehash", lambda stored: True)
+        assert (await sign_in(phone, "Moderator Mo", PASSWORD)).status_code == 303
+        monkeypatch.undo()
+        async with app.state.ctx.sessions() as db:
+            after = await db.scalar(select(User.password_hash))
+            marks = set(await db.scalars(select(KnownDevice.password_mark)))
+        assert after != before and marks == {digest(after or "")}
+        await strangers_guess(app, "moderator mo", addresses=6, each=7)
+        assert (await sign_in(phone, "Moderator Mo", PASSWORD)).status_code == 303

@@ -171,6 +171,10 @@ async def authenticate(
     ok = await passwords.verify(
         None if user is None or too_long else user.password_hash, password[:1024]
     )
+    # A hash made with older parameters is replaced; hashed here, outside any transaction.
+    rehashed = None
+    if ok and user is not None and passwords.needs_rehash(user.password_hash):
+        rehashed = await passwords.hash(password)
 
     async with transaction(sessions_maker) as db:
         if not ok or user is None or user.disabled_at is not None:
@@ -183,10 +187,9 @@ async def authenticate(
         me = await db.get(User, user.id)
         if me is None:  # erased between the two transactions
             return LoginResult(None)
-        if passwords.needs_rehash(me.password_hash):
-            old_hash = me.password_hash
-            me.password_hash = await passwords.hash(password)
-            await devices.carry_over(db, me.id, old_hash, me.password_hash)
+        if rehashed is not None and me.password_hash == user.password_hash:
+            me.password_hash = rehashed
+            await devices.carry_over(db, me.id, user.password_hash, rehashed)
             audit.record(db, now, "password.rehashed", actor_id=me.id, subject_id=me.id)
         second_factor = await twofactor.is_enrolled(db, me.id)
         audit.record(
