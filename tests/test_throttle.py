@@ -241,22 +241,19 @@ async def test_a_right_password_gives_its_attempt_back(
 async def test_sign_ins_sent_together_never_wait_for_each_other_in_a_circle(
     client: httpx.AsyncClient,
 ) -> None:
-    """A double-clicked sign-in, and right and wrong passwords for one account at once
-    from one place: one attempt gives its count back while another takes one, on the
-    same counters. Each locks them in the same order, so all are answered."""
+    """A double-clicked sign-in, with a mistyped one from the same place at the same
+    time: one attempt gives its count back while another takes one, on the same
+    counters. Each locks them in the same order, so all are answered (no deadlock)."""
     await sign_up(client, "Target", PASSWORD)
-    client.cookies.clear()
-    token = await csrf_token(client, "/login")
 
-    async def attempt(password: str) -> int:
+    async def attempt(password: str, token: str) -> int:
         form = {"pseudonym": "Target", "password": password, "csrf_token": token}
         r = await client.post("/login", data=form, headers={"Origin": BASE})
         return r.status_code
 
-    passwords = [PASSWORD, PASSWORD, "wrong one", PASSWORD, "wrong two", PASSWORD]
-    statuses = await asyncio.gather(*(attempt(p) for p in passwords))
-    assert [s for s, p in zip(statuses, passwords, strict=True) if p == PASSWORD] == [303] * 4
-    assert sorted(s for s, p in zip(statuses, passwords, strict=True) if p != PASSWORD) == [
-        401,
-        401,
-    ]
+    for _ in range(3):
+        client.cookies.clear()
+        token = await csrf_token(client, "/login")
+        tries = (PASSWORD, PASSWORD, "wrong")
+        statuses = await asyncio.gather(*(attempt(p, token) for p in tries))
+        assert statuses == [303, 303, 401]
