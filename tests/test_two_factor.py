@@ -259,7 +259,7 @@ async def test_the_step_between_password_and_code_works_once(
     assert pending
     clock.advance(seconds=30)
     ok = await _code_step(client, code=totp_code(clock(), secret))
-    assert ok.status_code == 303 and ok.headers["location"] == "/account"
+    assert ok.status_code == 303 and ok.headers["location"] == "/account/groups"
 
     async with other(client) as copy:
         copy.cookies.set("peerhub_2fa", pending)

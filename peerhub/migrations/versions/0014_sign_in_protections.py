@@ -6,8 +6,8 @@ counters (a window of 15 minutes under the old rules), and a failure count canno
 turned into a decaying score honestly; starting from empty forgets at most a few
 minutes of failures.
 
-Revision ID: 0011
-Revises: 0009
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 import peerhub.models
 
 
-revision: str = '0011'
-down_revision: str | None = '0009'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
