@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, Integer, SmallInteger, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from peerhub.inputs import INT64_MAX, INT64_MIN, check_parameter
 
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -40,13 +42,55 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        return engine
+        return _refusing_unstorable(engine)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     # Fail fast when PostgreSQL is unreachable so /readyz and pages answer quickly.
     kwargs.setdefault("connect_args", {"timeout": 5})
-    return create_async_engine(url, **kwargs)
+    return _refusing_unstorable(create_async_engine(url, **kwargs))
+
+
+# The range of each integer type on PostgreSQL (SQLite's are all 64-bit; the same limits
+# are applied there, so both backends answer alike).
+_INT_RANGES: list[tuple[type[Integer], int, int]] = [
+    (BigInteger, INT64_MIN, INT64_MAX),
+    (SmallInteger, -(2**15), 2**15 - 1),
+    (Integer, -(2**31), 2**31 - 1),
+]
+
+
+def _int_range(kind: object) -> tuple[int, int]:
+    for base, low, high in _INT_RANGES:
+        if isinstance(kind, base):
+            return low, high
+    return INT64_MIN, INT64_MAX
+
+
+def _refusing_unstorable(engine: AsyncEngine) -> AsyncEngine:
+    """Refuse, on both backends, values that PostgreSQL cannot take or that SQLite would
+    store wrongly — a NUL in text, an unpaired surrogate, an integer beyond its column's
+    range, NaN — as :class:`~peerhub.errors.BadInput` (a 400) instead of a driver error
+    (a 500) or a silently different row. The input guard refuses such values in
+    requests first; this catches any other way in (docs/security.md, "Bad input").
+
+    The statement's own values are checked as the code gave them (before JSON columns
+    serialise theirs, which would hide a NUL as ``\\u0000``), each integer against its
+    bind's type; then what goes to the driver, for SQL sent as text."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cursor: Any, _sql: str, parameters: Any, context: Any, _many: bool
+    ) -> None:
+        compiled = getattr(context, "compiled", None)
+        for row in getattr(context, "compiled_parameters", None) or ():
+            for name, value in row.items():
+                bind = compiled.binds.get(name) if compiled is not None else None
+                low, high = _int_range(bind.type if bind is not None else None)
+                check_parameter(value, low=low, high=high)
+        check_parameter(parameters)
+
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

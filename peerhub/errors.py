@@ -18,3 +18,13 @@ class NotFound(LookupError):
 
 class Forbidden(PermissionError):
     """Signed in but not allowed (a 403)."""
+
+
+class BadInput(ValueError):
+    """A value no database can store or compare as meant (a NUL character, an unpaired
+    surrogate, an integer beyond 64 bits, a number that is not finite). Becomes a 400.
+
+    The input guard (peerhub/security/inputguard.py) refuses such values in the path,
+    query and form before any route runs; this is raised by the database layer for
+    whatever else carries one there (peerhub/inputs.py, ``check_parameter``).
+    """

@@ -22,6 +22,8 @@ ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _PART = re.compile(r"^[A-Z]+=[A-Z0-9,+\-:]+$")
 _BYDAY = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 _ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# IANA zone names: "Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+1", "UTC".
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 
 
 class ScheduleError(ValueError):
@@ -43,9 +45,14 @@ class Occurrence:
 
 
 def zone(name: str) -> ZoneInfo:
+    # ZoneInfo opens a file named by the key: "Europe" is a directory (IsADirectoryError)
+    # and a long key is "File name too long" (OSError), so anything that is not an IANA
+    # name is refused before it gets there.
+    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        raise ScheduleError("time_zone", f"Unknown time zone {name[:64]!r}.")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ScheduleError("time_zone", f"Unknown time zone {name!r}.") from exc
 
 

@@ -31,6 +31,7 @@ from peerhub import audit
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
 from peerhub.errors import Forbidden
+from peerhub.inputs import ascii_digits
 from peerhub.models import GroupMember, OrganisationOrganiser, User
 from peerhub.security import nonces, throttle, totp
 from peerhub.security.tokens import keyed, same
@@ -412,11 +413,12 @@ def pending_user_id(value: str | None) -> str | None:
 
 def pending_valid(settings: Settings, value: str, user: User, now: datetime) -> bool:
     user_id, expires, nonce, mac = value.split(".")
-    if not expires.isdigit() or user_id != user.id or user.disabled_at is not None:
+    until = ascii_digits(expires, max_digits=12)  # "²".isdigit() is true; int() refuses it
+    if until is None or user_id != user.id or user.disabled_at is not None:
         return False
-    if now.timestamp() >= int(expires):
+    if now.timestamp() >= until:
         return False
-    return same(mac, _mac(settings, user, int(expires), nonce))
+    return same(mac, _mac(settings, user, until, nonce))
 
 
 # The cookie is single-use: the sign-in it completes spends its nonce (under the MAC,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, cast, get_args
 
-from peerhub import geo
+from peerhub import geo, inputs
 from peerhub.errors import FieldError
 from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
 from peerhub.taxonomy import DAY_NAMES
@@ -139,17 +139,8 @@ def _locate(postcode: str | None) -> tuple[str | None, tuple[float, float] | Non
 
 
 def _number(value: object, field: str, *, integer: bool = False) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise FieldError(field, "must be a number")
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise FieldError(field, "must be a number") from exc
-    if integer and number != int(number):
-        raise FieldError(field, "must be a whole number")
-    return number
+    # peerhub/inputs.py: never NaN or infinite, whatever the spelling ("nan", 1e400).
+    return inputs.number(value, field, whole=integer)
 
 
 def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) -> Search:

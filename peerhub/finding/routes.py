@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
 from peerhub.web import questions
-from peerhub.web.render import auth, ctx, error, ip, render
+from peerhub.web.render import auth, ctx, error, ip, read_json, render
 
 # Languages offered as check boxes; any other BCP 47 tag can be typed.
 COMMON_LANGUAGES = ("en", "bfi", "cy", "ur", "pa", "bn", "pl", "so", "ar", "yue", "ro", "ti")
@@ -100,15 +99,8 @@ async def api_match(request: Request) -> Response:
     decision = _limited(request)
     if not decision.allowed:
         return _too_many(request, decision)
-    if "application/json" not in request.headers.get("content-type", ""):
-        return JSONResponse({"error": "Send the request as application/json."}, 415)
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return JSONResponse({"error": "The request is too large."}, 413)
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return JSONResponse({"error": "The body is not valid JSON.", "field": "body"}, 422)
+    # 415, 413 or 422 (JSON) for a body that is not plain, finite, shallow JSON.
+    body = await read_json(request, max_bytes=MAX_BODY)
     app = ctx(request)
     user = auth(request).user
     try:

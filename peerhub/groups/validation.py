@@ -9,6 +9,7 @@ name a field.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -146,6 +147,8 @@ def decimal(values: Mapping[str, str], name: str, low: float, high: float) -> fl
         number = float(raw)
     except ValueError as exc:
         raise FieldError(name, "Use a number, like 53.7997.") from exc
+    if not math.isfinite(number):  # "nan", "inf", "1e400": not a place on a map
+        raise FieldError(name, "Use a number, like 53.7997.")
     if not low <= number <= high:
         raise FieldError(name, f"Use a number from {low} to {high}.")
     return number

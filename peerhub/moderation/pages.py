@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from peerhub.accounts.routes import require_user
 from peerhub.groups import actions
 from peerhub.groups.web import guarded
+from peerhub.inputs import ascii_digits
 from peerhub.models import GroupRole, User
 from peerhub.moderation.extension import audit_row
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report
@@ -48,18 +49,24 @@ ACTIONS = {
 }
 
 
+MAX_EVENT_ID = 2**31 - 1  # moderation_events.id is an INTEGER
+
+
 @guarded
 async def moderation_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
         return user
     group_id = request.path_params["group_id"]
-    before = request.query_params.get("before", "")
+    # ASCII digits only ("²".isdigit() is true), within the id column's 32 bits; else ignored.
+    before = ascii_digits(request.query_params.get("before", ""), max_digits=10)
+    if before is not None and before > MAX_EVENT_ID:
+        before = None
     async with ctx(request).sessions() as db:
         group, rank = await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
         query = select(ModerationEvent).where(ModerationEvent.group_id == group_id)
-        if before.isdigit():
-            query = query.where(ModerationEvent.id < int(before))
+        if before is not None:
+            query = query.where(ModerationEvent.id < before)
         events = list(
             (await db.execute(query.order_by(ModerationEvent.id.desc()).limit(PAGE + 1))).scalars()
         )

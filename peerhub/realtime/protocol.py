@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from peerhub.inputs import JSONProblem, parse_json
 from peerhub.realtime.models import BODY_LIMIT, REASON_LIMIT
 
 VERSION: Final = 1
@@ -187,9 +188,14 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
     if isinstance(raw, bytes):
         raise ProtocolError("bad_frame", "send frames as text, not binary")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ProtocolError("bad_json", "the frame is not valid JSON") from None
+        # The one JSON reader (peerhub/inputs.py): no NaN, no 1e400, no deep nesting, no
+        # NUL or unpaired surrogate anywhere (the writer could not store one).
+        data = parse_json(raw, max_bytes=MAX_FRAME_BYTES, what="the frame")
+    except JSONProblem as exc:
+        if exc.syntax:
+            raise ProtocolError("bad_json", "the frame is not valid JSON") from None
+        code = "too_long" if exc.status == 413 else "bad_frame"
+        raise ProtocolError(code, exc.message) from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_frame", "a frame must be a JSON object")
     ref_raw = data.get("ref")
