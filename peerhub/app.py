@@ -20,10 +20,12 @@ from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.directory import routes as directory
+from peerhub.errors import BadInput
 from peerhub.finding import routes as finding
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import routes as groups
 from peerhub.health import healthz, readyz
+from peerhub.inputs import JSONProblem
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
@@ -33,6 +35,7 @@ from peerhub.realtime import web as realtime_web
 from peerhub.realtime.policy import Registry as RealtimeRegistry
 from peerhub.realtime.service import Realtime
 from peerhub.referrals import routes as referrals
+from peerhub.security.inputguard import HSDS, InputGuard
 from peerhub.security.middleware import (
     AuthMiddleware,
     CSRFMiddleware,
@@ -43,6 +46,7 @@ from peerhub.security.passwords import Passwords
 from peerhub.security.ratelimit import TokenBuckets
 from peerhub.sharing import routes as sharing
 from peerhub.web import pages, work
+from peerhub.web.failsafe import Failsafe
 from peerhub.web.render import make_environment
 
 # Public JSON APIs that change nothing a person owns; they still get the Origin check.
@@ -108,12 +112,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            # An unhandled exception: the 500 page, and the connection kept (failsafe.py).
+            Middleware(Failsafe),
             Middleware(AuthMiddleware),
+            # NUL and control characters refused before any route (inputguard.py).
+            Middleware(InputGuard),
             Middleware(TwoFactorGate),
-            Middleware(CSRFMiddleware, exempt=CSRF_EXEMPT),
+            # The read-only HSDS API answers unsafe methods itself: 405, JSON, CORS.
+            Middleware(CSRFMiddleware, exempt=CSRF_EXEMPT, read_only=(HSDS,)),
         ],
         exception_handlers={
             HTTPException: pages.http_exception,
+            BadInput: pages.bad_input,
+            JSONProblem: pages.json_problem,
             OperationalError: pages.database_unavailable,
             InterfaceError: pages.database_unavailable,
             ConnectionError: pages.database_unavailable,

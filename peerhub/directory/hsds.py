@@ -36,16 +36,18 @@ from peerhub.directory.params import (
     term_by_id,
 )
 from peerhub.directory.present import GroupView, view_of
+from peerhub.errors import BadInput
 from peerhub.web.render import ctx
 
 log = logging.getLogger("peerhub.hsds")
 
 CORS: Final = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",  # = ALLOW
     "Access-Control-Allow-Headers": "Accept, Content-Type",
     "Access-Control-Max-Age": "86400",
 }
+ALLOW: Final = "GET, HEAD, OPTIONS"
 CANCELLED_WINDOW: Final = timedelta(days=90)
 
 
@@ -320,17 +322,28 @@ class HSDSApp:
             await send(message)
 
         if scope["method"] == "OPTIONS":
-            await Response(status_code=204)(scope, receive, send_with_cors)
+            # A CORS preflight (or a plain OPTIONS): what is offered, for any path. A
+            # browser asking to send POST or DELETE sees they are not, and does not.
+            await Response(status_code=204, headers={"Allow": ALLOW})(
+                scope, receive, send_with_cors
+            )
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            # Read-only: every other method, on any path, before any routing or body.
+            response = _problem(
+                405,
+                f"The HSDS API is read-only: {scope['method'][:20]} is not offered. "
+                f"Use GET (allowed: {ALLOW}).",
+            )
+            response.headers["Allow"] = ALLOW
+            await response(scope, receive, send_with_cors)
             return
         try:
             await self.router(scope, receive, send_with_cors)
         except HTTPException as exc:
             if started:
                 raise
-            message = "Only GET is offered." if exc.status_code == 405 else str(exc.detail)
-            headers = {"Allow": "GET, HEAD, OPTIONS"} if exc.status_code == 405 else {}
-            response = _problem(exc.status_code, message)
-            response.headers.update(headers)
+            response = _problem(exc.status_code, str(exc.detail))
             await response(scope, receive, send_with_cors)
         except (OperationalError, InterfaceError, ConnectionError, TimeoutError) as exc:
             if started:
@@ -338,6 +351,17 @@ class HSDSApp:
             log.error("HSDS: database unavailable (%s)", type(exc).__name__)
             response = _problem(503, "The directory's database is not reachable. Try again soon.")
             response.headers["Retry-After"] = "30"
+            await response(scope, receive, send_with_cors)
+        except BadInput as exc:
+            if started:
+                raise
+            await _problem(400, str(exc))(scope, receive, send_with_cors)
+        except Exception as exc:
+            # Still JSON with CORS, as promised for every answer; logged by type only.
+            if started:
+                raise
+            log.error("HSDS: unhandled %s", type(exc).__name__)
+            response = _problem(500, "Something went wrong on our side. Try again soon.")
             await response(scope, receive, send_with_cors)
 
 

@@ -288,15 +288,24 @@ class CSRFMiddleware:
        random pre-session cookie — must arrive in ``X-CSRF-Token`` or as the
        ``csrf_token`` field of a URL-encoded form.
     Paths in ``exempt`` (public, read-only-in-effect APIs such as matching) skip
-    step 2 but not step 1.
+    step 2 but not step 1. Paths under a prefix in ``read_only`` (the HSDS API: no
+    cookie is read there and no handler takes an unsafe method) skip both, so that
+    their own 405, in JSON with CORS headers, answers a POST or DELETE.
     """
 
-    def __init__(self, app: ASGIApp, exempt: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, exempt: Iterable[str] = (), read_only: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.exempt = tuple(exempt)
+        self.read_only = tuple(read_only)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in UNSAFE_METHODS
+            or any(scope["path"] == p or scope["path"].startswith(p + "/") for p in self.read_only)
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -8,6 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from peerhub.errors import BadInput
+from peerhub.inputs import JSONProblem
 from peerhub.web.render import ctx, error, render
 
 log = logging.getLogger("peerhub.web")
@@ -50,9 +52,30 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+def printable(text: str) -> str:
+    """A path for a log line: control characters escaped (no forged lines), cut short."""
+    return text[:200].encode("unicode_escape").decode("ascii")
+
+
+async def bad_input(request: Request, exc: Exception) -> Response:
+    """A value no database can store reached the database layer (peerhub/inputs.py)."""
+    assert isinstance(exc, BadInput)  # noqa: S101 - registered for BadInput only
+    log.info("refused input %s on %s", type(exc).__name__, printable(request.url.path))
+    return error(request, 400, f"{exc} Remove it and try again.")
+
+
+async def json_problem(request: Request, exc: Exception) -> Response:
+    """A JSON body that :func:`peerhub.web.render.read_json` refused: 413, 415 or 422."""
+    assert isinstance(exc, JSONProblem)  # noqa: S101 - registered for JSONProblem only
+    body = {"error": exc.message, "field": "body"}
+    return JSONResponse(body, status_code=exc.status)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     # The exception type only: its text may quote user input.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    log.error(
+        "unhandled %s on %s %s", type(exc).__name__, request.method, printable(request.url.path)
+    )
     return error(
         request,
         500,
@@ -62,7 +85,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    log.error("database unavailable (%s) on %s", type(exc).__name__, request.url.path)
+    log.error("database unavailable (%s) on %s", type(exc).__name__, printable(request.url.path))
     return error(
         request,
         503,
