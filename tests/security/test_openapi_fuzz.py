@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,36 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub.app import create_app
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.directory.hsds import _SCHEMA_BASE
+from peerhub.openapi import document
 from peerhub.security.ratelimit import TokenBuckets
 from tests.conftest import make_settings, run_sync
 from tests.directory.hsds_schema import STANDARDS
 from tests.finding.conftest import add_group
 
 EXAMPLES = 25
+# Path parameter values that no id is, sent to every operation that takes one (on top
+# of schemathesis's own valid and invalid values): control characters (NUL above all),
+# dots and slashes, very long, numbers that are not finite, empty.
+NASTY_PATH_VALUES = (
+    "\x00",
+    "a\x00b",
+    "\x1f",
+    "\n",
+    ".",
+    "..",
+    "a/b",
+    "/",
+    "x" * 5000,
+    "1e400",
+    "NaN",
+    "-1",
+    "",
+    " ",
+    "💥",
+    "00000000-0000-0000-0000-000000000000",
+    "%00",
+)
+PATH_TEMPLATE = re.compile(r"\{(\w+)\}")
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -91,11 +116,16 @@ async def seed(db: str) -> None:
         await engine.dispose()
 
 
-def fuzzer(label: str, strategy: Any, answered: dict[tuple[str, int], int]) -> Any:
+NASTY_EXAMPLES = 3  # per value: the query parameters still vary
+
+
+def fuzzer(
+    label: str, strategy: Any, answered: dict[tuple[str, int], int], examples: int = EXAMPLES
+) -> Any:
     """A bounded, derandomised Hypothesis test of one operation."""
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -151,18 +181,26 @@ def test_the_public_api_answers_as_documented_whatever_it_is_sent(
         assert len(operations) >= 10, [op.label for op in operations]
         known = known_ids(app)
         for operation in operations:
-            runs: list[tuple[GenerationMode, dict[str, str] | None]] = [
-                (GenerationMode.POSITIVE, None),
-                (GenerationMode.NEGATIVE, None),
+            runs: list[tuple[GenerationMode, dict[str, str] | None, str]] = [
+                (GenerationMode.POSITIVE, None, operation.label),
+                (GenerationMode.NEGATIVE, None, operation.label),
             ]
             if operation.path in known:
                 # Random ids only ever find nothing: also ask for one that exists.
-                runs.append((GenerationMode.POSITIVE, {"id": known[operation.path]}))
-            for mode, path_parameters in runs:
+                runs.append(
+                    (GenerationMode.POSITIVE, {"id": known[operation.path]}, operation.label)
+                )
+            # And values no id is: each must still be answered as documented (a 404).
+            names = PATH_TEMPLATE.findall(operation.path)
+            for value in NASTY_PATH_VALUES if names else ():
+                nasty = f"{operation.label} with {{{names[0]}}}={value[:20]!r}"
+                runs.append((GenerationMode.POSITIVE, dict.fromkeys(names, value), nasty))
+            for mode, path_parameters, label in runs:
                 strategy = operation.as_strategy(
                     generation_mode=mode, path_parameters=path_parameters
                 )
-                run = fuzzer(operation.label, strategy, answered)
+                examples = EXAMPLES if label == operation.label else NASTY_EXAMPLES
+                run = fuzzer(label, strategy, answered, examples)
                 try:
                     run()
                 except Unsatisfiable:
@@ -178,4 +216,43 @@ def test_the_public_api_answers_as_documented_whatever_it_is_sent(
     found = {label for (label, status) in answered if status == 200}
     assert {f"GET {path}" for path in known} <= found, sorted(answered)
     assert "POST /api/match" in found
+    # Every operation with path parameters was sent each nasty value, and found nothing.
+    nasty = {label for (label, _) in answered if " with {" in label}
+    assert len(nasty) == len(NASTY_PATH_VALUES) * len(
+        [op for op in operations if PATH_TEMPLATE.search(op.path)]
+    ), sorted(nasty)
+    assert all(status == 404 for (label, status) in answered if label in nasty), sorted(
+        (label, status) for (label, status) in answered if label in nasty and status != 404
+    )
     assert elapsed < 90, f"the fuzzing took {elapsed:.0f} s; keep it under 90 s"
+
+
+def test_every_path_parameter_is_described_and_every_api_route_documented() -> None:
+    """/openapi.json declares each {parameter} of each path (in: path, required, with a
+    schema), and documents every route of the public JSON API that takes one, so that
+    the fuzzing above reaches them."""
+    described = document("http://testserver")["paths"]
+    for path, item in described.items():
+        names = set(PATH_TEMPLATE.findall(path))
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            declared = {
+                p["name"]: p
+                for p in [*item.get("parameters", []), *operation.get("parameters", [])]
+                if p["in"] == "path"
+            }
+            assert set(declared) == names, (path, method, sorted(declared), sorted(names))
+            for name in names:
+                assert declared[name]["required"] is True, (path, name)
+                assert declared[name]["schema"].get("type") == "string", (path, name)
+            assert "404" in operation["responses"] or not names, (path, method)
+    app = create_app(make_settings("sqlite+aiosqlite:///:memory:", Path("/nonexistent")))
+    from tests.security.support import endpoints
+
+    public = {
+        e.path
+        for e in endpoints(app)
+        if e.path.startswith(("/hsds/", "/api/match")) and "{rest:path}" not in e.path
+    }
+    assert public <= set(described), sorted(public - set(described))
