@@ -191,7 +191,10 @@ def datetime_of(raw: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC, which Python lacks
+        raise ValueError("Give a date and time between the years 1 and 9999.") from None
 
 
 def proximity_km(raw: str) -> float:

@@ -40,6 +40,8 @@ DEFAULT_TIME_ZONE: Final = "Europe/London"
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR: Final = 1970  # the years a group's first session may be in
+LAST_YEAR: Final = 2100
 _TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
 
 T = TypeVar("T")
@@ -299,6 +301,17 @@ class GroupInput:
 
 def _first_session(values: Mapping[str, str]) -> datetime:
     """The first session's wall-clock start, from a date and a time field (or ``dtstart``)."""
+    start = _first_session_as_given(values)
+    # Year 1 or 9999 parse, but moving them to UTC or adding a session's length overflows
+    # (a 500 on every page that shows the group): keep to years a group can meet in.
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise FieldError(
+            "first_date", f"Give a date between {FIRST_YEAR} and {LAST_YEAR}, like 2026-11-03."
+        )
+    return start
+
+
+def _first_session_as_given(values: Mapping[str, str]) -> datetime:
     if values.get("dtstart"):
         try:
             return parse_local(values["dtstart"].strip(), "first_date")

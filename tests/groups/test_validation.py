@@ -212,3 +212,23 @@ def test_slugs_are_ascii_and_never_empty() -> None:
     assert slugify("Café Talk: Leeds!") == "cafe-talk-leeds"
     assert slugify("؟؟") == "group"
     assert len(slugify("x" * 300)) == 80
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"first_date": "9999-12-31", "start_time": "23:30"}, "first_date"),
+        ({"first_date": "0001-01-01", "time_zone": "Asia/Tokyo"}, "first_date"),
+        ({"dtstart": "9999-12-31T23:30:00"}, "first_date"),
+        ({"time_zone": "Europe"}, "time_zone"),
+        ({"time_zone": "Europe/" + "a" * 300}, "time_zone"),
+        ({"latitude": "nan", "longitude": "1", "format": "in_person"}, "latitude"),
+        ({"capacity": "1e400"}, "capacity"),
+        ({"age_min": "²"}, "age_min"),
+    ],
+)
+def test_dates_zones_and_numbers_that_would_overflow_are_refused_by_name(
+    overrides: dict[str, str], field: str
+) -> None:
+    """Each was accepted (a 500 on every page showing the group) or raised (a 500 here)."""
+    assert field in _errors(**overrides)

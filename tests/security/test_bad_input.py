@@ -236,6 +236,10 @@ async def test_a_nul_sent_to_the_hsds_api_is_refused_in_json_with_cors(
     query = await client.get("/hsds/services?search=a%00")
     assert query.status_code == 422 and query.headers[CORS_ORIGIN] == "*"
     assert query.json()["field"] == "search" and "search" in query.json()["errors"]
+    for when in ("0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-23:00"):
+        dated = await client.get(f"/hsds/services?modified_after={when}")
+        assert dated.status_code == 422 and dated.headers[CORS_ORIGIN] == "*"
+        assert dated.json()["field"] == "modified_after"
     path = await client.get("/hsds/services/%00")
     assert path.status_code == 404 and path.headers[CORS_ORIGIN] == "*"
     assert "control character" in path.json()["error"]
