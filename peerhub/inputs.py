@@ -89,7 +89,7 @@ def number(
         try:
             return float(value)
         except OverflowError:
-            raise FieldError(field, "must be a finite number") from None
+            raise FieldError(field, "must be a number, like 30") from None
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 40:
@@ -101,7 +101,8 @@ def number(
     else:
         result = value
     if not math.isfinite(result):
-        raise FieldError(field, "must be a finite number")
+        # Plain words for people: "nan" and "infinity" are not numbers anyone means here.
+        raise FieldError(field, "must be a number, like 30")
     if whole and not result.is_integer():
         raise FieldError(field, "must be a whole number")
     if (low is not None and result < low) or (high is not None and result > high):
