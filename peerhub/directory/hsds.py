@@ -41,13 +41,13 @@ from peerhub.web.render import ctx
 
 log = logging.getLogger("peerhub.hsds")
 
+ALLOW: Final = "GET, HEAD, OPTIONS"  # read-only: every other method is a 405
 CORS: Final = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",  # = ALLOW
+    "Access-Control-Allow-Methods": ALLOW,
     "Access-Control-Allow-Headers": "Accept, Content-Type",
     "Access-Control-Max-Age": "86400",
 }
-ALLOW: Final = "GET, HEAD, OPTIONS"
 CANCELLED_WINDOW: Final = timedelta(days=90)
 
 

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peerhub.web.pages import printable, server_error
+from peerhub.web.pages import server_error, where
 
 log = logging.getLogger("peerhub.web")
 
@@ -59,7 +59,7 @@ class Failsafe:
                 "unhandled %s on %s %s after the response %s",
                 type(exc).__name__,
                 scope.get("method"),
-                printable(scope.get("path", "")),
+                where(scope),
                 "was sent" if complete else "had started",
             )
             if not complete:

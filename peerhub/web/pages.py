@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.types import Scope
 
 from peerhub.errors import BadInput
 from peerhub.inputs import JSONProblem
@@ -53,14 +54,24 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 
 def printable(text: str) -> str:
-    """A path for a log line: control characters escaped (no forged lines), cut short."""
+    """Text for a log line: control characters escaped (no forged lines), cut short."""
     return text[:200].encode("unicode_escape").decode("ascii")
+
+
+def where(scope: Scope) -> str:
+    """The route a request reached, for a log line: its template ("/r/{code}"), never the
+    codes, names or bytes its path carries; the path itself (made printable) only when
+    no route matched."""
+    template = getattr(scope.get("route"), "path", None)
+    if isinstance(template, str):
+        return template
+    return printable(str(scope.get("path", "")))
 
 
 async def bad_input(request: Request, exc: Exception) -> Response:
     """A value no database can store reached the database layer (peerhub/inputs.py)."""
     assert isinstance(exc, BadInput)  # noqa: S101 - registered for BadInput only
-    log.info("refused input %s on %s", type(exc).__name__, printable(request.url.path))
+    log.info("refused input %s on %s", type(exc).__name__, where(request.scope))
     return error(request, 400, f"{exc} Remove it and try again.")
 
 
@@ -73,9 +84,7 @@ async def json_problem(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # The exception type only: its text may quote user input.
-    log.error(
-        "unhandled %s on %s %s", type(exc).__name__, request.method, printable(request.url.path)
-    )
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, where(request.scope))
     return error(
         request,
         500,
@@ -85,7 +94,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    log.error("database unavailable (%s) on %s", type(exc).__name__, printable(request.url.path))
+    log.error("database unavailable (%s) on %s", type(exc).__name__, where(request.scope))
     return error(
         request,
         503,
