@@ -44,14 +44,18 @@ def _shot(page: Any, name: str, width: int) -> None:
         page.locator("header.site-header").screenshot(path=f"{folder}/menu-{name}-{width}.png")
 
 
-def at_both_widths(page: Any, label: str, shot: str | None = None) -> None:
+def at_both_widths(page: Any, label: str, shot: str | None = None, folded: bool = False) -> None:
     """axe finds nothing at 360 and at 1280 px; at 360 nothing scrolls sideways and
-    every menu entry is on screen (the menu wraps: no hidden menu, no script)."""
+    every menu entry is on screen (the menu wraps: no hidden menu, no script). In a
+    room (``folded``) the menu is behind "Menu", a disclosure that needs no script."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert_accessible(page, f"{label} at {width} px")
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"{label} is {overflow}px wide at {width}px"
+        if folded:
+            page.locator("summary", has_text="Menu").click()
+            assert_accessible(page, f"{label} at {width} px, the menu open")
         menu = page.get_by_role("navigation", name="Main")
         for link in menu.get_by_role("link").all():
             assert link.is_visible(), f"{link.inner_text()} hidden at {width}px on {label}"
@@ -59,6 +63,9 @@ def at_both_widths(page: Any, label: str, shot: str | None = None) -> None:
             assert box is not None and box["height"] >= 24, f"small target on {label}"
             assert box["x"] >= 0 and box["x"] + box["width"] <= width
         assert page.get_by_role("link", name="Need help now?").first.is_visible()
+        if folded:
+            page.locator("summary", has_text="Menu").click()
+            assert not menu.get_by_role("link", name="Home").is_visible()
         if shot:
             _shot(page, shot, width)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -116,9 +123,10 @@ def test_sign_up_find_join_and_reach_the_room_twice(browser: Any, server: RTServ
         at_both_widths(page, "join confirmation")
         status = _go(page, lambda: page.get_by_role("link", name="Go to the group’s room").click())
         assert status == 200 and page.url == base + f"/groups/{SLUG}/room"
-        at_both_widths(page, "the room")
+        at_both_widths(page, "the room", folded=True)
 
         # "Your groups" from the menu: the group, its next session, and the room again.
+        page.locator("summary", has_text="Menu").click()
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Your groups").click()
         page.wait_for_url(base + "/account/groups")
         mine = page.get_by_role("main")

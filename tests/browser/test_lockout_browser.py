@@ -108,6 +108,7 @@ def test_a_moderator_locked_out_by_strangers_still_gets_in_from_their_usual_devi
         page.get_by_label("Your name on PeerHub").fill("Mo Moderator")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Join PeerHub").click()
+        page.get_by_role("link", name="Not now, carry on").click()  # recovery words
         page.wait_for_url(base + "/account")
         _make_moderator(db_url, "Mo Moderator")
 
@@ -118,7 +119,7 @@ def test_a_moderator_locked_out_by_strangers_still_gets_in_from_their_usual_devi
         page.wait_for_url(base + "/login/2fa")
         page.get_by_label("6-digit code").fill(totp_code(datetime.now(UTC)))
         page.get_by_role("button", name="Sign in", exact=True).click()
-        page.wait_for_url(base + "/account")
+        page.wait_for_url(base + "/moderate")  # a moderator lands on their rooms
         page.goto(base + "/account/sessions")
         main = page.get_by_role("main").inner_text()
         assert "Phones and computers PeerHub remembers" in main and "(this device)" in main
@@ -152,7 +153,8 @@ def test_a_moderator_locked_out_by_strangers_still_gets_in_from_their_usual_devi
         page.wait_for_url(base + "/login/2fa")
         page.get_by_label("6-digit code").fill(totp_code(datetime.now(UTC) + timedelta(seconds=30)))
         page.get_by_role("button", name="Sign in", exact=True).click()
-        page.wait_for_url(base + "/account")
+        page.wait_for_url(base + "/moderate")
+        page.goto(base + "/account")
         assert "Mo Moderator" in page.get_by_role("main").inner_text()
     finally:
         usual.close()
