@@ -36,14 +36,40 @@ CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 FRAME_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 
 
-class ProtocolError(Exception):
-    """A frame that cannot be acted on. ``code`` goes to the client as the error code."""
+# Text no database here can store, whatever field it is in: NUL (PostgreSQL refuses
+# it in text) and lone surrogates. JSON's "\ud800" escape is valid JSON but decodes to
+# half of a surrogate pair, which is not Unicode text and has no UTF-8 form, so
+# neither SQLite nor PostgreSQL can take it. (Invalid UTF-8 in the frame itself never
+# gets this far: the WebSocket layer closes the socket with 1007, as RFC 6455 requires.)
+UNSTORABLE_RE: Final = re.compile("[\x00\ud800-\udfff]")
 
-    def __init__(self, code: str, message: str, *, ref: str | None = None) -> None:
+
+def storable(value: str) -> bool:
+    """Whether the databases can store this text (see :data:`UNSTORABLE_RE`)."""
+    return UNSTORABLE_RE.search(value) is None
+
+
+class ProtocolError(Exception):
+    """A frame that cannot be acted on. ``code`` goes to the client as the error code.
+
+    ``room`` and ``client_id`` are echoed when the refused frame carried valid ones, so
+    a client can tell which of its messages was refused (and stop re-sending it)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        ref: str | None = None,
+        room: str | None = None,
+        client_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.ref = ref
+        self.room = room
+        self.client_id = client_id
 
 
 # --- field specs for incoming frames -------------------------------------------------
@@ -135,13 +161,30 @@ class Frame:
         return value if isinstance(value, str) else None
 
 
-def _check(name: str, spec: FieldSpec, value: Any, ref: str | None) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Echo:
+    """What a refusal of this frame echoes back (its ref, room and client_id)."""
+
+    ref: str | None = None
+    room: str | None = None
+    client_id: str | None = None
+
+    def error(self, code: str, message: str) -> ProtocolError:
+        return ProtocolError(code, message, ref=self.ref, room=self.room, client_id=self.client_id)
+
+
+def _check(name: str, spec: FieldSpec, value: Any, echo: _Echo) -> Any:
     def bad(message: str, code: str = "bad_frame") -> ProtocolError:
-        return ProtocolError(code, message, ref=ref)
+        return echo.error(code, message)
 
     if isinstance(spec, Str):
         if not isinstance(value, str):
             raise bad(f"'{name}' must be a string")
+        # One check for every text field of every frame (extensions' included): text
+        # that cannot be stored is refused here, never by the database inside a batch
+        # of other people's messages.
+        if not storable(value):
+            raise bad(f"'{name}' has a character that cannot be saved (NUL or a lone surrogate)")
         if len(value) > spec.max_len:
             if spec.text:
                 raise bad(f"'{name}' is longer than {spec.max_len} characters", "too_long")
@@ -152,8 +195,6 @@ def _check(name: str, spec: FieldSpec, value: Any, ref: str | None) -> Any:
             raise bad(f"'{name}' is too short")
         if spec.pattern is not None and not spec.pattern.match(value):
             raise bad(f"'{name}' has characters that are not allowed")
-        if spec.text and "\x00" in value:
-            raise bad(f"'{name}' contains a NUL character")
         return value
     if isinstance(spec, Bool):
         if not isinstance(value, bool):
@@ -176,7 +217,7 @@ def _check(name: str, spec: FieldSpec, value: Any, ref: str | None) -> Any:
     for key, seq in value.items():
         if not ID_RE.match(key):
             raise bad(f"'{name}' has a room id that is not valid")
-        checked[key] = _check(f"{name}.{key}", Int(nullable=True), seq, ref)
+        checked[key] = _check(f"{name}.{key}", Int(nullable=True), seq, echo)
     return checked
 
 
@@ -199,9 +240,15 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
     if not isinstance(data, dict):
         raise ProtocolError("bad_frame", "a frame must be a JSON object")
     ref_raw = data.get("ref")
-    ref = ref_raw if isinstance(ref_raw, str) and len(ref_raw) <= REF_MAX else None
+    ref = (
+        ref_raw
+        if isinstance(ref_raw, str) and len(ref_raw) <= REF_MAX and storable(ref_raw)
+        else None
+    )
     if "ref" in data and ref is None:
-        raise ProtocolError("bad_frame", f"'ref' must be a string of at most {REF_MAX}")
+        raise ProtocolError(
+            "bad_frame", f"'ref' must be a string of at most {REF_MAX} characters that can be saved"
+        )
     if data.get("v") != VERSION or isinstance(data.get("v"), bool):
         if "v" not in data:
             raise ProtocolError("bad_frame", "missing field 'v' (the protocol version)", ref=ref)
@@ -215,6 +262,12 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
     if spec is None:
         shown = kind[:40] if FRAME_TYPE_RE.match(kind[:40]) else "?"
         raise ProtocolError("unknown_type", f"unknown frame type '{shown}'", ref=ref)
+    room, client_id = data.get("room"), data.get("client_id")
+    echo = _Echo(
+        ref,
+        room if isinstance(room, str) and ID_RE.match(room) else None,
+        client_id if isinstance(client_id, str) and CLIENT_ID_RE.match(client_id) else None,
+    )
     fields: dict[str, Any] = {}
     for name, value in data.items():
         if name in ("v", "type", "ref"):
@@ -222,11 +275,11 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
         fspec = spec.get(name)
         if fspec is None:
             shown = name[:40] if FRAME_TYPE_RE.match(name[:40]) else "?"
-            raise ProtocolError("bad_frame", f"unexpected field '{shown}'", ref=ref)
-        fields[name] = _check(name, fspec, value, ref)
+            raise echo.error("bad_frame", f"unexpected field '{shown}'")
+        fields[name] = _check(name, fspec, value, echo)
     for name, fspec in spec.items():
         if name not in fields and getattr(fspec, "required", True):
-            raise ProtocolError("bad_frame", f"missing field '{name}'", ref=ref)
+            raise echo.error("bad_frame", f"missing field '{name}'")
     return Frame(kind, fields, ref)
 
 

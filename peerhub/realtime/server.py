@@ -37,7 +37,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from peerhub.accounts.twofactor import standing
-from peerhub.realtime import handlers, protocol
+from peerhub.realtime import handlers, protocol, store
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.protocol import ProtocolError
 from peerhub.security import sessions as login_sessions
@@ -206,7 +206,11 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                 frame = protocol.decode(raw, extra)
             except ProtocolError as exc:
                 errors += 1
-                peer.send(protocol.error(exc.code, exc.message, ref=exc.ref))
+                peer.send(
+                    protocol.error(
+                        exc.code, exc.message, ref=exc.ref, room=exc.room, client_id=exc.client_id
+                    )
+                )
                 if errors > config.error_burst:
                     peer.close(CLOSE_POLICY, "Too many malformed frames.")
                     break
@@ -219,13 +223,10 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                     await handlers.extension(rt, peer, frame)
             except ConnectionClosed:
                 raise
+            except store.WriteRefused as exc:
+                peer.send(protocol.error(exc.code, exc.message, ref=frame.ref, room=frame.room))
             except Exception as exc:
-                log.exception("frame %s failed", frame.type)
-                if isinstance(exc, (SQLAlchemyError, OSError, TimeoutError)):
-                    message = "The database is not answering; try again shortly."
-                else:
-                    message = "Something went wrong; nothing was changed."
-                peer.send(protocol.error("internal", message, ref=frame.ref, room=frame.room))
+                peer.send(_fault(frame, exc))
         if peer.close_code is not None:
             # Closed by us: say why before the library closes with 1000.
             await conn.close(peer.close_code, peer.close_reason[:120])
@@ -238,6 +239,23 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
         rt.hub.remove_peer(peer)
         code = conn.close_code
         log.info("socket closed user=%s code=%s", info.user_id, code)
+
+
+def _fault(frame: protocol.Frame, exc: Exception) -> bytes:
+    """The answer to a frame whose handler failed: ``internal`` only where trying
+    again can succeed (docs/protocol.md, "Error codes")."""
+    if store.data_fault(exc):
+        # The frame's own data was refused by the database: retrying cannot help.
+        log.warning("frame %s refused by the database: %s", frame.type, exc.__class__.__name__)
+        refusal = store.NOT_STORABLE
+        return protocol.error(refusal.code, refusal.message, ref=frame.ref, room=frame.room)
+    if store.passing_fault(exc) or isinstance(exc, (SQLAlchemyError, store.Busy)):
+        log.warning("frame %s failed: %s", frame.type, exc.__class__.__name__)
+        message = "The database is not answering; try again shortly."
+    else:
+        log.exception("frame %s failed", frame.type)
+        message = "Something went wrong; nothing was changed. Try again."
+    return protocol.error("internal", message, ref=frame.ref, room=frame.room)
 
 
 class _Bucket:

@@ -243,7 +243,7 @@ class Realtime:
             )
         )
         if result.refused is not None:
-            raise LookupError(result.refused.message)
+            raise store.WriteRefused(result.refused)
         if room_changes:
             self.refresh_room(room_id)
         return result.seq

@@ -19,6 +19,11 @@ Only after the commit are the results handed on (acknowledgements, then fan-out)
 in ``seq`` order. A failed transaction acknowledges nothing; the client retries
 with the same ``client_id``. Because a room's counter row stays locked until
 commit, ``seq`` order is commit order and a rollback leaves no hole.
+
+One command never fails the others in its batch: when a transaction fails because
+of a command (not because the database is away), the batch is halved and each half
+committed in turn, until the command that fails is alone. It alone is refused
+(``not_storable`` when it can never succeed); the rest commit in queue order.
 """
 
 from __future__ import annotations
@@ -51,7 +56,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
@@ -552,6 +564,62 @@ class Busy(Exception):
     """The writer's queue is full: tell the client to retry shortly."""
 
 
+class WriteRefused(LookupError):
+    """A command the writer refused (an ``append_event`` whose room is gone, or one
+    that can never be stored): ``code`` is the protocol's error code."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.code = refusal.code
+        self.message = refusal.message
+
+
+# --- why a write failed: can a retry succeed? ------------------------------------------
+
+# SQLSTATE classes where the same statement can succeed later: connection exceptions,
+# transaction rollbacks (serialization failure, deadlock), insufficient resources,
+# lock not available / object in use, operator intervention (shutdown, cancel),
+# system errors.
+_PASSING_SQLSTATES = frozenset({"08", "40", "53", "55", "57", "58"})
+# Data exceptions and integrity constraint violations: the command itself is wrong.
+_DATA_SQLSTATES = frozenset({"22", "23"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def passing_fault(exc: BaseException) -> bool:
+    """The database (not the command) failed: unreachable, locked, deadlocked, shutting
+    down. Nothing in the batch could be stored; the same batch can succeed later."""
+    if isinstance(exc, (OSError, TimeoutError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    state = _sqlstate(exc)
+    return state is not None and state[:2] in _PASSING_SQLSTATES
+
+
+def data_fault(exc: BaseException) -> bool:
+    """The command's own data was refused (a constraint, a value the database cannot
+    store): the same command can never succeed."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    state = _sqlstate(exc)
+    if state is not None and state[:2] in _DATA_SQLSTATES:
+        return True
+    cause = exc.orig if isinstance(exc, StatementError) else exc
+    return isinstance(cause, UnicodeError | ValueError | TypeError)
+
+
+NOT_STORABLE = Refusal("not_storable", "This cannot be saved as it is. Change it and try again.")
+NOT_SAVED = Refusal("internal", "Not saved; try again.")
+
+
 @dataclass
 class Writer:
     engine: AsyncEngine
@@ -570,6 +638,12 @@ class Writer:
     _conns: dict[int, AsyncConnection] = field(default_factory=dict, init=False)
     batches: int = field(default=0, init=False)
     written: int = field(default=0, init=False)
+    # Batches split to find the command that made them fail, and commands refused alone.
+    isolations: int = field(default=0, init=False)
+    refused_alone: int = field(default=0, init=False)
+    # Commands (room, sender, client_id) that already failed alone for a reason the
+    # writer could not name: a second such failure is final (bounded, oldest first out).
+    _failed_once: dict[tuple[str, str | None, str], None] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.max_queue)
@@ -618,47 +692,83 @@ class Writer:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            results: list[Result] | None = None
-            for attempt in range(4):
-                try:
-                    results = await self._commit(batch)
-                    break
-                except (IntegrityError, DBAPIError) as exc:
-                    # A retry racing its original in another process (unique
-                    # violation), or a deadlock/serialization failure: the next
-                    # attempt sees the other transaction's rows.
-                    log.warning(
-                        "write batch of %d failed (attempt %d): %s",
-                        len(batch),
-                        attempt + 1,
-                        exc.__class__.__name__,
-                    )
-                except asyncio.CancelledError:
-                    for command in batch:
-                        if command.future is not None and not command.future.done():
-                            command.future.set_exception(Busy())
-                    raise
-                except Exception:
-                    log.exception("write batch of %d failed", len(batch))
-                    break
-            if results is None:
+            await self._write(batch, attempts=4)
+
+    async def _write(self, batch: list[Command], attempts: int) -> None:
+        """Commit ``batch``; if it fails because of one of its commands, that command
+        fails alone and the others commit, in order (their seqs stay contiguous)."""
+        error: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                results = await self._commit(batch)
+            except asyncio.CancelledError:
                 for command in batch:
                     if command.future is not None and not command.future.done():
                         command.future.set_exception(Busy())
-                self.on_commit(
-                    [
-                        (c, Result(refused=Refusal("internal", "Not saved; try again.")))
-                        for c in batch
-                    ]
+                raise
+            except Exception as exc:
+                error = exc
+                # A retry racing its original in another process (unique violation),
+                # a deadlock, a lock or a dropped connection: the next attempt sees the
+                # other transaction's rows, or a new connection.
+                log.warning(
+                    "write batch of %d failed (attempt %d): %s",
+                    len(batch),
+                    attempt + 1,
+                    exc.__class__.__name__,
                 )
-                continue
-            self.batches += 1
-            # Deliver from the event loop's queue, so the next transaction's round
-            # trips overlap this batch's fan-out. Callbacks run in the order they
-            # were scheduled, so batches are still delivered in commit order.
-            asyncio.get_running_loop().call_soon(
-                self._deliver, list(zip(batch, results, strict=True))
-            )
+                if passing_fault(exc) or isinstance(exc, IntegrityError):
+                    continue
+                break
+            else:
+                self.batches += 1
+                # Deliver from the event loop's queue, so the next transaction's round
+                # trips overlap this batch's fan-out. Callbacks run in the order they
+                # were scheduled, so batches are still delivered in commit order.
+                asyncio.get_running_loop().call_soon(
+                    self._deliver, list(zip(batch, results, strict=True))
+                )
+                return
+        assert error is not None  # noqa: S101 - the loop ran and did not return
+        if passing_fault(error):
+            # The database is away, not a command: nothing here can be stored now, and
+            # everything can be later. Splitting would only multiply the failures.
+            self._fail(batch, NOT_SAVED)
+            return
+        if len(batch) > 1:
+            # One command (or a few) made the whole transaction fail. Halve the batch
+            # and commit each half in order: the culprit is found in log2(n) steps and
+            # everyone else's messages commit, still in queue order, with no holes
+            # (a failed half rolls its counter back with its rows).
+            self.isolations += 1
+            half = len(batch) // 2
+            await self._write(batch[:half], attempts=2)
+            await self._write(batch[half:], attempts=2)
+            return
+        self._fail(batch, self._alone(batch[0], error))
+
+    def _alone(self, command: Command, error: Exception) -> Refusal:
+        """The answer for one command that failed on its own."""
+        self.refused_alone += 1
+        log.warning("a %s command failed on its own: %s", command.kind, error.__class__.__name__)
+        if data_fault(error):
+            return NOT_STORABLE
+        # A fault the writer cannot name: "internal" (a retry may succeed) the first
+        # time; if the same command fails alone again, it is the command, and a client
+        # that retries as the protocol says must not loop for ever.
+        key = (command.room, command.sender_id, command.client_id)
+        if key in self._failed_once:
+            return NOT_STORABLE
+        self._failed_once[key] = None
+        while len(self._failed_once) > 1024:
+            del self._failed_once[next(iter(self._failed_once))]
+        return NOT_SAVED
+
+    def _fail(self, batch: list[Command], refusal: Refusal) -> None:
+        """Answer commands that were not stored, after any batch committed before them."""
+        asyncio.get_running_loop().call_soon(
+            self._deliver, [(command, Result(refused=refusal)) for command in batch]
+        )
 
     def _deliver(self, pairs: list[tuple[Command, Result]]) -> None:
         try:
@@ -666,7 +776,12 @@ class Writer:
         except Exception:  # never let a delivery bug stop the writer
             log.exception("delivering a committed batch failed")
         for command, result in pairs:
-            if command.future is not None and not command.future.done():
+            if command.future is None or command.future.done():
+                continue
+            if result.refused is not None and result.refused.code == "internal":
+                # Not stored, for a reason a retry can fix: the caller's "busy".
+                command.future.set_exception(Busy())
+            else:
                 command.future.set_result(result)
 
     async def _commit(self, batch: list[Command]) -> list[Result]:

@@ -23,6 +23,33 @@ export class RequestError extends Error {
   }
 }
 
+// Text the server cannot store is refused (bad_frame): a lone surrogate (half of an
+// emoji, cut by a copy or a truncation) or NUL. Mend it before sending, so nobody's
+// words are refused for a character they cannot see: a lone half becomes U+FFFD.
+export function storableText(text) {
+  const whole = typeof text.toWellFormed === "function" ? text.toWellFormed() : mendSurrogates(text);
+  return whole.replaceAll("\0", "");
+}
+
+function mendSurrogates(text) {
+  let out = "";
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      out += text[i] + text[i + 1];
+      i += 1;
+    } else {
+      out += code >= 0xd800 && code <= 0xdfff ? "\ufffd" : text[i];
+    }
+  }
+  return out;
+}
+
+function storableStrings(key, value) {
+  return typeof value === "string" ? storableText(value) : value;
+}
+
 export function newClientId() {
   if (globalThis.crypto && typeof crypto.randomUUID === "function") {
     return crypto.randomUUID().replaceAll("-", "");
@@ -147,7 +174,7 @@ export class RealtimeClient extends EventTarget {
 
   sendFrame(frame) {
     if (!this.isOpen()) return false;
-    this.socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }));
+    this.socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }, storableStrings));
     return true;
   }
 
