@@ -46,5 +46,6 @@ def test_required_hazards_are_logged() -> None:
         "report is lost",
         "erased account still appears",
         "private data reaching an unchecked organisation",
+        "message makes other people's messages fail",
     ):
         assert hazard in text, hazard

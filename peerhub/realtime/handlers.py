@@ -25,6 +25,7 @@ log = logging.getLogger("peerhub.realtime")
 
 NOT_FOUND = "There is no such room, or you are not in it."
 SESSION_ENDED = "Your session has ended. Sign in again."
+NOT_SUBSCRIBED = "Subscribe to the room first."
 
 Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
 
@@ -102,11 +103,20 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
     if peer.closing or room in peer.subs:
         rt.hub.drop_if_empty(room)
         return
+    # A seq the room has never reached (a restored database, another deployment's
+    # room): the client's view is not this room's. It gets the latest page with
+    # ``limited``, as for a position too old to resume from, and starts again there.
+    unknown = after is not None and after > info.room.next_seq - 1
     rt.presence.add(room, peer.person(room))
-    catch = feed.join(peer, rank >= GroupRole.MODERATOR, after)
+    catch = feed.join(peer, rank >= GroupRole.MODERATOR, None if unknown else after)
+    if unknown:
+        catch.limited = True
     peer.subs[room] = catch.sub
     rt.schedule_flush()
-    present = sorted(rt.presence.union(room).values(), key=lambda p: p.name.casefold())
+    here = rt.presence.union(room)
+    # The next presence frame this socket gets is the change from this list.
+    catch.sub.presence_base = dict(here)
+    present = sorted(here.values(), key=lambda p: p.name.casefold())
     peer.send(
         protocol.subscribed(
             Subscribed(
@@ -206,10 +216,9 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
         )
 
     if room not in peer.subs:
-        if peer.rank(room) > GroupRole.NONE:
-            refuse("not_subscribed", "Subscribe to the room before sending to it.")
-        else:
-            refuse("not_found", NOT_FOUND)
+        # The same answer as typing, whoever asks and whatever the room: it says only
+        # what this socket did (a room that is not theirs answers not_found to subscribe).
+        refuse("not_subscribed", NOT_SUBSCRIBED)
         return
     rank = peer.rank(room)
     decision = rt.send_limits.take(f"{peer.user_id}\x00{room}")
@@ -312,7 +321,7 @@ async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
 async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     if room not in peer.subs or peer.rank(room) == GroupRole.NONE:
-        fail(peer, frame, "not_subscribed", "Subscribe to the room first.")
+        fail(peer, frame, "not_subscribed", NOT_SUBSCRIBED)
         return
     if not rt.typing_limits.take(f"{peer.user_id}\x00{room}").allowed:
         return  # typing notices are best-effort: drop extras quietly

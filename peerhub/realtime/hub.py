@@ -192,7 +192,7 @@ class Peer:
 
 
 class Subscription:
-    __slots__ = ("buffer", "live", "moderator", "peer", "room")
+    __slots__ = ("buffer", "live", "moderator", "peer", "presence_base", "room")
 
     def __init__(self, peer: Peer, room: str, moderator: bool) -> None:
         self.peer = peer
@@ -200,6 +200,9 @@ class Subscription:
         self.moderator = moderator
         self.live = False
         self.buffer: list[Event] = []
+        # Who this socket was told is here (``subscribed.present``) until its first
+        # presence frame; None once it gets the room's shared presence frames.
+        self.presence_base: dict[str, protocol.Person] | None = None
 
 
 Fetch = Callable[[str, int, int, int], Awaitable[list[Event]]]
@@ -370,12 +373,16 @@ class Feed:
         *,
         skip_user: str | None = None,
         moderators_only: bool = False,
+        only: Callable[[Subscription], bool] | None = None,
     ) -> None:
-        """A frame outside the log (typing, presence, room state) to the room's sockets."""
+        """A frame outside the log (typing, presence, room state) to the room's sockets
+        (those ``only`` accepts, when given)."""
         direct: list[ServerConnection] = []
         for sub in self.subs.values():
             peer = sub.peer
             if peer.user_id == skip_user or (moderators_only and not sub.moderator):
+                continue
+            if only is not None and not only(sub):
                 continue
             if skip_user is not None and skip_user in peer.hidden_senders:
                 continue

@@ -188,7 +188,10 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
             {
                 "max_frame": config.max_frame,
                 "max_body": protocol.MAX_BODY,
-                "history_page": protocol.HISTORY_PAGE_MAX,
+                # The latest page (a first visit, a resume too far back) and a
+                # history frame's default; history_max is the most it may ask for.
+                "history_page": config.page_size,
+                "history_max": protocol.HISTORY_PAGE_MAX,
                 "resume_max": config.resume_max,
                 "send_rate": config.send_rate,
                 "send_burst": config.send_burst,

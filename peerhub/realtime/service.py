@@ -39,7 +39,7 @@ from peerhub.realtime.events import (
     pack,
     unpack,
 )
-from peerhub.realtime.hub import CLOSE_POLICY, Hub, Peer
+from peerhub.realtime.hub import CLOSE_POLICY, Feed, Hub, Peer
 from peerhub.realtime.policy import Classification, Registry, SendContext, SocketView
 from peerhub.realtime.presence import Presence
 from peerhub.realtime.protocol import MessageView, Person, RoomState
@@ -646,13 +646,35 @@ class Realtime:
                 self._mod_shown.pop(room, None)
                 continue
             joined, left = self.presence.diff(room)
-            if joined or left:
-                feed.send_ephemeral(protocol.presence(room, joined, left))
+            self._send_presence(room, feed, joined, left)
             moderator = self.presence.moderator_present(room)
             if self._mod_shown.get(room) != moderator:
                 self._mod_shown[room] = moderator
                 self.push_room_state(room)
         self.presence.dirty.clear()
+
+    def _send_presence(self, room: str, feed: Feed, joined: list[Person], left: list[str]) -> None:
+        """Each socket hears what changed since what *it* was last told: the room's
+        shared frame, or, for a socket that subscribed since the last one, the change
+        from its own ``subscribed.present`` (so it is never told of itself arriving)."""
+        fresh = [sub for sub in feed.subs.values() if sub.presence_base is not None]
+        if joined or left:
+            if fresh:
+                feed.send_ephemeral(
+                    protocol.presence(room, joined, left),
+                    only=lambda sub: sub.presence_base is None,
+                )
+            else:
+                feed.send_ephemeral(protocol.presence(room, joined, left))
+        if not fresh:
+            return
+        now = self.presence.union(room)
+        for sub in fresh:
+            base, sub.presence_base = sub.presence_base or {}, None
+            mine = [p for uid, p in now.items() if base.get(uid) != p]
+            gone = [uid for uid in base if uid not in now]
+            if mine or gone:
+                sub.peer.send(protocol.presence(room, mine, gone))
 
     async def _refresh_presence(self) -> None:
         self.presence.expire()

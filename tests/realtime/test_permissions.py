@@ -44,8 +44,10 @@ async def test_a_room_the_person_is_not_in_looks_like_no_room(
     assert (await out.expect("error", room=world.group_id))["code"] == "not_found"
     await out.send("subscribe", room="no-such-room")
     assert (await out.expect("error", room="no-such-room"))["code"] == "not_found"
+    # Sending without subscribing gets the answer anyone gets for any room: it says
+    # nothing about this one (docs/protocol.md, not_subscribed).
     await out.send("send", room=world.group_id, client_id="sneak-000001", body="hello?")
-    assert (await out.expect("error", client_id="sneak-000001"))["code"] == "not_found"
+    assert (await out.expect("error", client_id="sneak-000001"))["code"] == "not_subscribed"
     await out.send("history", room=world.group_id, before_seq=100)
     assert (await out.expect("error", room=world.group_id))["code"] == "not_found"
     await out.send("read", room=world.group_id, seq=1)

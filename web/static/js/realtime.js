@@ -234,6 +234,12 @@ export class RealtimeClient extends EventTarget {
       case "welcome":
         this.user = frame.user;
         break;
+      case "subscribed":
+        // Only the latest page follows (too much was missed, or this client's last seq
+        // is one the room never reached): start counting again from it, or its
+        // messages would be taken for ones already seen.
+        if (frame.limited && this.rooms.has(frame.room)) this.rooms.set(frame.room, null);
+        break;
       case "message": {
         const last = this.rooms.get(frame.room);
         if (last !== undefined && last !== null && frame.seq <= last) return; // seen already
