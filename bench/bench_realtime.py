@@ -416,6 +416,7 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "latency": latency,
         "sent": sum(r["sent"] for r in results),
+        "odd_sent": sum(r["odd_sent"] for r in results),
         "acks": sum(r["acks"] for r in results),
         "unacked": sum(r["unacked"] for r in results),
         "write_failures": sum(r["write_failures"] for r in results),
@@ -559,7 +560,14 @@ def _rooms_scenario(
     world = make_world(rooms, per_room)
     server = start_peerhub(world)
     try:
-        plans = plans_for(members_of(world), [server.ws_url], args.workers, rate, duration)
+        plans = plans_for(
+            members_of(world),
+            [server.ws_url],
+            args.workers,
+            rate,
+            duration,
+            odd_share=args.odd_share,
+        )
         merged = run_load([server], plans)
         tails = asyncio.run(_room_tails(world.url))
     finally:
@@ -572,6 +580,7 @@ def _rooms_scenario(
     out = {
         "target_msgs_per_s": rate,
         "sent": merged["sent"],
+        "odd_sent": merged["odd_sent"],
         "committed": committed,
         "acked": merged["acks"],
         "unacked_at_end": merged["unacked"],
@@ -657,7 +666,15 @@ def scenario_cluster(args: argparse.Namespace) -> dict[str, Any]:
     b = start_peerhub(world, REDIS)
     try:
         members = members_of(world, senders_per_room=2, homes=2)
-        plans = plans_for(members, [a.ws_url, b.ws_url], args.workers, 200, duration, failover=True)
+        plans = plans_for(
+            members,
+            [a.ws_url, b.ws_url],
+            args.workers,
+            200,
+            duration,
+            failover=True,
+            odd_share=args.odd_share,
+        )
         merged = run_load([a, b], plans, kill_after=duration / 2)
         tails = asyncio.run(_room_tails(world.url))
     finally:
@@ -672,6 +689,7 @@ def scenario_cluster(args: argparse.Namespace) -> dict[str, Any]:
     cross = [v[2] * 1000 for v in before if v[2] > 0]
     out = {
         "sent": merged["sent"],
+        "odd_sent": merged["odd_sent"],
         "committed": sum(tails.values()),
         "acked": merged["acks"],
         "unacked_at_end": merged["unacked"],
@@ -710,6 +728,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--rate", type=float, default=2000.0, help="throughput: messages/s")
+    parser.add_argument(
+        "--odd-share",
+        type=float,
+        default=0.0,
+        help="small-rooms, throughput, cluster: share of senders whose every message holds "
+        "text no database can store (a lone surrogate); lost/duplicates must stay 0",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
         "--wait-quiet", action="store_true", help="wait for an idle machine before each scenario"

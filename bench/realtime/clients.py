@@ -182,6 +182,9 @@ class Plan:
     mode: str = "peerhub"  # or "floor"
     failover: bool = False
     body_pad: int = 40
+    # The share of this worker's senders whose every message holds a lone surrogate
+    # (text no database can store): refused at the door, never failing anyone else's.
+    odd_share: float = 0.0
     quiet: float = 1.5
     max_drain: float = 30.0
 
@@ -200,6 +203,7 @@ class Sock:
     synced: asyncio.Event = field(default_factory=asyncio.Event)
     unacked: dict[str, str] = field(default_factory=dict)
     floor_seq: int = 0
+    odd: bool = False
 
 
 class Worker:
@@ -207,6 +211,10 @@ class Worker:
         self.plan = plan
         self.pipe = pipe
         self.socks = [Sock(i, m, m.home) for i, m in enumerate(plan.members)]
+        senders = [s for s in self.socks if s.member.sender]
+        for sock in senders[: round(len(senders) * plan.odd_share)]:
+            sock.odd = True
+        self.odd_sent = 0
         # client id -> [receipts, latest receipt, latest cross-process receipt, sent at]
         self.latency: dict[str, list[float]] = {}
         self.acks = 0
@@ -314,6 +322,9 @@ class Worker:
         cid = f"w{plan.worker}-s{sock.server}-{self.sent:08d}"
         self.sent += 1
         body = f"{time.monotonic():.6f} " + "x" * plan.body_pad
+        if sock.odd:
+            body += " \ud800"  # a lone surrogate: json.dumps sends it as an escape
+            self.odd_sent += 1
         if plan.mode == "peerhub":
             data = json.dumps(
                 {"v": 1, "type": "send", "room": sock.member.room, "client_id": cid, "body": body}
@@ -402,6 +413,7 @@ class Worker:
         return {
             "latency": self.latency,
             "sent": self.sent,
+            "odd_sent": self.odd_sent,
             "acks": self.acks,
             "errors": self.errors,
             "unacked": sum(len(s.unacked) for s in self.socks),
