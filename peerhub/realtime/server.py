@@ -228,6 +228,18 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                 raise
             except store.WriteRefused as exc:
                 peer.send(protocol.error(exc.code, exc.message, ref=frame.ref, room=frame.room))
+            except store.Busy:
+                # The writer's queue is full, or its batch could not be stored for a
+                # passing reason: nothing was changed, and the same frame can succeed.
+                peer.send(
+                    protocol.error(
+                        "busy",
+                        "The server is busy; try again.",
+                        ref=frame.ref,
+                        room=frame.room,
+                        retry_after=1.0,
+                    )
+                )
             except Exception as exc:
                 peer.send(_fault(frame, exc))
         if peer.close_code is not None:
@@ -252,7 +264,7 @@ def _fault(frame: protocol.Frame, exc: Exception) -> bytes:
         log.warning("frame %s refused by the database: %s", frame.type, exc.__class__.__name__)
         refusal = store.NOT_STORABLE
         return protocol.error(refusal.code, refusal.message, ref=frame.ref, room=frame.room)
-    if store.passing_fault(exc) or isinstance(exc, (SQLAlchemyError, store.Busy)):
+    if store.passing_fault(exc) or isinstance(exc, SQLAlchemyError):
         log.warning("frame %s failed: %s", frame.type, exc.__class__.__name__)
         message = "The database is not answering; try again shortly."
     else:

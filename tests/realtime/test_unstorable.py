@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
@@ -32,6 +33,7 @@ from peerhub.realtime import protocol, store
 from peerhub.realtime.models import BODY_LIMIT, Room, RoomMessage
 from peerhub.realtime.policy import Registry
 from peerhub.realtime.protocol import CLIENT_FRAMES, Bool, Int, ProtocolError, SeqMap, Spec, Str
+from peerhub.realtime.server import _fault
 from tests.conftest import FakeClock, run_sync
 from tests.realtime.conftest import TEST_CONFIG, Client, RTServer, World, in_server
 
@@ -533,3 +535,52 @@ async def test_a_database_fault_fails_the_batch_as_internal_without_splitting_it
     assert (await ben.say(room, "two", "ben-00000001"))["seq"] == 2
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(RoomMessage)) == 2
+
+
+# --- which faults a retry can fix ---------------------------------------------------------
+
+
+class _Orig(Exception):
+    """A driver error carrying a SQLSTATE, as asyncpg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _dbapi(kind: type[DBAPIError], sqlstate: str | None = None) -> DBAPIError:
+    orig = _Orig(sqlstate) if sqlstate else Exception("driver")
+    return kind("INSERT ...", {}, orig)
+
+
+def test_faults_are_told_apart_by_whether_a_retry_can_succeed() -> None:
+    passing = [
+        _dbapi(OperationalError),  # SQLite: database is locked
+        _dbapi(DBAPIError, "40P01"),  # deadlock
+        _dbapi(DBAPIError, "40001"),  # serialization failure
+        _dbapi(DBAPIError, "57P01"),  # admin shutdown
+        _dbapi(DBAPIError, "08006"),  # connection failure
+        ConnectionResetError(),
+        TimeoutError(),
+    ]
+    data = [
+        _dbapi(IntegrityError, "23514"),  # check violation
+        _dbapi(DBAPIError, "22021"),  # NUL: character not in repertoire
+        _dbapi(DataError),
+        UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+    ]
+    for exc in passing:
+        assert store.passing_fault(exc) and not store.data_fault(exc), exc
+    for exc in data:
+        assert store.data_fault(exc) and not store.passing_fault(exc), exc
+    unnamed = RuntimeError("something else")
+    assert not store.passing_fault(unnamed) and not store.data_fault(unnamed)
+    frame = protocol.decode('{"v":1,"type":"mod.queue","room":"r1","ref":"q1"}', _all_specs())
+    answers = {
+        "not_storable": _fault(frame, data[0]),
+        "internal": _fault(frame, passing[0]),
+    }
+    for code, raw in answers.items():
+        sent = json.loads(raw)
+        assert sent["code"] == code and sent["ref"] == "q1" and sent["room"] == "r1"
+    assert json.loads(_fault(frame, unnamed))["code"] == "internal"
