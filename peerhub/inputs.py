@@ -168,6 +168,7 @@ def parse_json(
     max_bytes: int = MAX_JSON_BYTES,
     max_depth: int = MAX_JSON_DEPTH,
     what: str = "The body",
+    check_text: bool = True,
 ) -> Any:
     """A JSON document from outside, or :class:`JSONProblem` saying what is wrong.
 
@@ -175,7 +176,9 @@ def parse_json(
     ``max_depth`` (checked before parsing, so the parser never recurses far); the
     ``NaN``, ``Infinity`` and ``-Infinity`` literals; numbers that overflow a float
     (``1e400``) or a 64-bit integer; keys or strings with a NUL or an unpaired
-    surrogate (``"\ud800"``). ``what`` names the document in messages.
+    surrogate (``"\ud800"``), unless ``check_text`` is false: the WebSocket protocol
+    checks each text field itself, so that its refusal can name the frame's room and
+    ``client_id``. ``what`` names the document in messages.
     """
 
     def refuse_constant(name: str) -> Any:
@@ -210,7 +213,7 @@ def parse_json(
         raise
     except (ValueError, RecursionError):
         raise JSONProblem(f"{what} is not valid JSON.", syntax=True) from None
-    problem = _unstorable_in(value)
+    problem = _unstorable_in(value) if check_text else None
     if problem is not None:
         raise JSONProblem(f"{what} contains {problem}, which PeerHub cannot store.")
     return value

@@ -229,9 +229,11 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
     if isinstance(raw, bytes):
         raise ProtocolError("bad_frame", "send frames as text, not binary")
     try:
-        # The one JSON reader (peerhub/inputs.py): no NaN, no 1e400, no deep nesting, no
-        # NUL or unpaired surrogate anywhere (the writer could not store one).
-        data = parse_json(raw, max_bytes=MAX_FRAME_BYTES, what="the frame")
+        # The one JSON reader (peerhub/inputs.py): no NaN, no 1e400, no deep nesting.
+        # Text no database can store (NUL, an unpaired surrogate) is refused field by
+        # field below (_check, storable), so the refusal names the frame's room and
+        # client_id and the client stops re-sending that message.
+        data = parse_json(raw, max_bytes=MAX_FRAME_BYTES, what="the frame", check_text=False)
     except JSONProblem as exc:
         if exc.syntax:
             raise ProtocolError("bad_json", "the frame is not valid JSON") from None

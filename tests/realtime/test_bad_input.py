@@ -35,11 +35,12 @@ CASES: list[tuple[str | bytes, str, str]] = [
         "'client_id'",
     ),
     (b"\x00\x01binary", "bad_frame", "text"),
-    # The one JSON reader (peerhub/inputs.py): nothing a database cannot store, no NaN.
+    # Nothing a database cannot store (the field is named), and, through the one JSON
+    # reader (peerhub/inputs.py), no NaN.
     (
         '{"v": 1, "type": "send", "room": "r", "client_id": "abcdefgh", "body": "hi \\ud800"}',
         "bad_frame",
-        "unpaired surrogate",
+        "'body' has a character that cannot be saved",
     ),
     ('{"v": 1, "type": "history", "room": "r", "before_seq": NaN}', "bad_frame", "NaN"),
     ('{"v": 1, "type": "ping", "x": ' + "[" * 30 + "]" * 30 + "}", "bad_frame", "nested"),
