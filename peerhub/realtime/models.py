@@ -123,3 +123,15 @@ class RoomRulesAcceptance(Base):
     )
     version: Mapped[str] = mapped_column(String(16), primary_key=True)
     accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deployment(Base):
+    """This installation's random id: one row, made by migration 0015 (or, if it is
+    missing, by the first process to start). With the database's own identity it names
+    the deployment's channels on a shared Redis (:mod:`peerhub.realtime.deployment`)."""
+
+    __tablename__ = "deployment"
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,7 +31,12 @@ class Bus(Protocol):
     def publish(self, channel: str, data: bytes) -> None:
         """Send without waiting. Never raises; may drop (counted in ``dropped``)."""
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop within a few seconds, whatever the server is doing."""
+
+    async def subscribers(self, pattern: str) -> list[str] | None:
+        """Channels matching a glob ``pattern`` that someone (any process, any
+        database number) is subscribed to now; None when that cannot be known."""
 
     @property
     def dropped(self) -> int: ...

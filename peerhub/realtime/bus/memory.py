@@ -4,6 +4,7 @@ they run in different threads' event loops (two test servers in one process)."""
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,11 @@ class MemoryBus:
             loop.call_soon_threadsafe(run)
         except RuntimeError:  # that loop has closed
             self._pending -= 1
+
+    async def subscribers(self, pattern: str) -> list[str] | None:
+        with self.broker.lock:
+            channels = {c for member in self.broker.members for c in member._channels}
+        return sorted(fnmatch.filter(channels, pattern))
 
     async def stop(self) -> None:
         with self.broker.lock:

@@ -33,6 +33,7 @@ class RedisBus:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._dropped = 0
+        self._sending = 0  # published in the pipeline now on its way
         self.connected = asyncio.Event()
         self._first_try = asyncio.Event()
         self.reconnects = 0
@@ -121,6 +122,7 @@ class RedisBus:
                     self._wake.clear()
                     await self._wake.wait()
                 items = [self._out.popleft() for _ in range(min(len(self._out), self.pipeline_max))]
+                self._sending = len(items)
                 try:
                     pipe = client.pipeline(transaction=False)
                     for channel, data in items:
@@ -136,20 +138,40 @@ class RedisBus:
                     )
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
+                finally:
+                    self._sending = 0
         finally:
             with contextlib.suppress(Exception):
                 await client.aclose()
 
+    async def subscribers(self, pattern: str) -> list[str] | None:
+        """``PUBSUB CHANNELS pattern``: like pub/sub, it sees every database number."""
+        client = self._client()
+        try:
+            found = await asyncio.wait_for(client.pubsub_channels(pattern), 5)
+        except Exception as exc:  # Redis away, or the command refused (an ACL)
+            log.warning("cannot list the bus's channels: %s", exc.__class__.__name__)
+            return None
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), 2)
+        return sorted(c.decode() if isinstance(c, bytes) else str(c) for c in found)
+
     async def stop(self) -> None:
+        """At most about 2 s, whatever Redis is doing (it may not answer at all)."""
+        loop = asyncio.get_running_loop()
         # Give what is queued (a "this process is going" notice) a moment to leave.
-        deadline = asyncio.get_running_loop().time() + 1.0
-        while self._out and self.connected.is_set():
-            if asyncio.get_running_loop().time() > deadline:
+        deadline = loop.time() + 1.0
+        while (self._out or self._sending) and self.connected.is_set():
+            if loop.time() > deadline:
                 break
             await asyncio.sleep(0.01)
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        if tasks:
+            # Not awaited past this: a connection's clean-up in the client library
+            # can outwait a cancellation (it shields its teardown) when Redis is stuck.
+            _, pending = await asyncio.wait(tasks, timeout=1.0)
+            if pending:
+                log.warning("the bus's connections did not close within 1 s; left behind")
