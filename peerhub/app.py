@@ -33,7 +33,7 @@ from peerhub.privacy import routes as privacy
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
 from peerhub.realtime import web as realtime_web
 from peerhub.realtime.policy import Registry as RealtimeRegistry
-from peerhub.realtime.service import Realtime
+from peerhub.realtime.service import Realtime, bounded
 from peerhub.referrals import routes as referrals
 from peerhub.security.inputguard import HSDS, InputGuard
 from peerhub.security.middleware import (
@@ -72,19 +72,30 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             app.state.redis = Redis.from_url(
                 settings.redis_url, socket_timeout=5, socket_connect_timeout=5
             )
+
+        async def close_clients() -> None:
+            # Bounded: a database or Redis that does not answer must not keep the
+            # process from stopping (docs/realtime.md, "Stopping").
+            if app.state.redis is not None:
+                await bounded(app.state.redis.aclose(), 0.3, "the Redis client")
+            await bounded(engine.dispose(), 0.7, "the database pool")
+
         # Real-time rooms: writer, hub and bus in this process, and the WebSocket
         # server on its own port when one is configured (peerhub serve does).
-        app.state.realtime = Realtime(
-            app.state.ctx, realtime_config.load(settings), app.state.realtime_registry
-        )
-        await app.state.realtime.start()
+        try:
+            app.state.realtime = Realtime(
+                app.state.ctx, realtime_config.load(settings), app.state.realtime_registry
+            )
+            # Refuses (NamespaceInUse) when another deployment uses its Redis channels.
+            await app.state.realtime.start()
+        except BaseException:
+            await close_clients()
+            raise
         try:
             yield
         finally:
-            await app.state.realtime.stop()  # real-time rooms
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
-            await engine.dispose()
+            await app.state.realtime.stop()  # real-time rooms: bounded too
+            await close_clients()
 
     routes = [
         Route("/", pages.home, methods=["GET"]),

@@ -7,7 +7,9 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,6 +71,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.is_sqlite:
         revision = _migrate(settings)
         log.debug("embedded database at revision %s", revision)
+    _check_namespace(settings)
     app = create_app(settings)
     debug = os.environ.get("PEERHUB_LOG_LEVEL", "INFO").upper() == "DEBUG"
     config = uvicorn.Config(
@@ -86,9 +89,99 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # uvicorn's start-up chatter gives way to the one line startup_line() makes;
         # its warnings and errors still show.
         log_level="debug" if debug else "warning",
+        # Stopping: requests still running after this are cancelled, so the whole
+        # stop stays within STOP_BOUND (docs/realtime.md, "Stopping").
+        timeout_graceful_shutdown=2,
     )
-    _announcing_server(config).run()
-    return 0
+    server = _announcing_server(config)
+    # After a clean stop on SIGTERM uvicorn raises the signal again; exit 0 then
+    # rather than die of it (a forced stop exits 1, see _watchdog).
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        server.run()
+    finally:
+        _leave_stuck_threads()
+    return 0 if server.started else 1
+
+
+# Seconds from SIGTERM (or Ctrl+C) to the end of the process, whatever the database
+# and Redis are doing. Every step of the stop has its own smaller limit; this is the
+# last resort, for a library that outwaits them all.
+STOP_BOUND = 10.0
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _watchdog(bound: float) -> None:
+    """End the process ``bound`` seconds from now if it has not ended by itself."""
+    import threading
+
+    def force() -> None:
+        sys.stderr.write(f"peerhub: error: stopping took over {bound:.0f} s; stopped anyway\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(bound, force)
+    timer.daemon = True
+    timer.start()
+
+
+def _leave_stuck_threads(wait: float = 1.0) -> None:
+    """Exit now if a database thread is still busy after the server stopped.
+
+    Each SQLite connection has a thread of its own that the interpreter waits for at
+    exit; one blocked on a lock another program holds (or left by a task the stop
+    gave up on) would hold the process for as long as that lasts. What was
+    acknowledged is committed already; nothing is lost by not waiting.
+    """
+    import threading
+
+    deadline = time.monotonic() + wait
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    if len(stuck) > 1:  # the main thread is always there
+        log.warning("%d database threads still busy after stopping; exiting", len(stuck) - 1)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _check_namespace(settings: Settings) -> None:
+    """Refuse to serve, in one line, when another deployment uses this one's Redis
+    channel namespace (peerhub/realtime/deployment.py). The app checks again as it
+    starts; this is where the refusal reads well. Skipped when the database cannot be
+    reached: the server then joins the bus (and checks) once it can."""
+    from peerhub.realtime import deployment
+
+    configured = deployment.configured_namespace()  # a bad value stops here, too
+    if not settings.redis_url:
+        return
+
+    async def check() -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from peerhub.db import make_engine
+        from peerhub.realtime.bus.redis import RedisBus
+
+        engine = make_engine(settings.database_url)
+        try:
+            identity = await asyncio.wait_for(deployment.resolve(engine, configured), 10)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return
+        finally:
+            await engine.dispose()
+        found = await RedisBus(str(settings.redis_url)).subscribers(identity.marker_pattern)
+        foreign = identity.foreign_markers(found or [])
+        if foreign:
+            raise identity.refusal(foreign)
+
+    asyncio.run(check())
 
 
 def _announcing_server(config: Any) -> Any:
@@ -101,6 +194,11 @@ def _announcing_server(config: Any) -> Any:
             if self.should_exit:
                 return  # the port was taken: uvicorn has said so
             print(startup_line(self.config.host, self.config.port, self.config.app), flush=True)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not self.should_exit:
+                _watchdog(STOP_BOUND)
+            super().handle_exit(sig, frame)
 
     return Server(config)
 

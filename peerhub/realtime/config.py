@@ -10,6 +10,8 @@ address it listens on, ``--ws-port``) through ``Settings.extra``:
 - ``PEERHUB_WS_PUBLIC_URL``: the URL browsers connect to when a reverse proxy
   routes ``/ws`` on the public host (``wss://peerhub.example.org/ws``). Default:
   the scheme and host of ``PEERHUB_BASE_URL`` (ws/wss) with the WebSocket port.
+- ``PEERHUB_REDIS_NAMESPACE``: the prefix of this deployment's Redis channels
+  (default: one of its own, see :mod:`peerhub.realtime.deployment`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class RealtimeConfig:
     host: str = "127.0.0.1"
     port: int | None = None  # None: no WebSocket server in this process
     public_url: str | None = None
+    # The prefix of this deployment's channels on the bus (PEERHUB_REDIS_NAMESPACE);
+    # None: made from the deployment id and the database (peerhub/realtime/deployment.py).
+    namespace: str | None = None
     # Transport limits (bytes, seconds).
     max_frame: int = 64 * 1024
     ping_interval: float = 20.0
@@ -54,10 +59,22 @@ class RealtimeConfig:
     frame_rate: float = 30.0
     frame_burst: int = 120
     error_burst: int = 30
-    # Resume and history.
+    # Resume and history. A catch-up is read from the log this many events at a time
+    # and sent at the pace the socket drains (hub.Feed.catch_up).
     resume_max: int = 500
     page_size: int = 50
     ring_size: int = 128
+    catch_up_page: int = 100
+    # A socket whose send has not left for this long has stopped reading: 1013. (Its
+    # pings cannot pass a full buffer either, so the library's ping timeout never fires.)
+    stall_timeout: float = 20.0
+    # How long a closing socket has to take its close frame (after a 1013: to read what
+    # was before it) before its TCP connection is dropped; the client then sees 1006.
+    close_grace: float = 5.0
+    # Shutdown (docs/realtime.md, "Stopping"): at most this long to commit what is
+    # queued and send its acks, then this long for sockets to take their 1001.
+    stop_flush: float = 2.0
+    stop_close: float = 1.5
     # Writes: commands waiting for the writer, and how many go in one transaction.
     write_queue: int = 10_000
     write_batch: int = 256
@@ -115,7 +132,10 @@ def load(settings: Settings, env: Mapping[str, str] | None = None) -> RealtimeCo
     public = extra.get("ws_public_url") or env.get("PEERHUB_WS_PUBLIC_URL") or config.public_url
     if public:
         public = _public_url(str(public), "PEERHUB_WS_PUBLIC_URL")
-    return replace(config, port=port, host=host, public_url=public)
+    from peerhub.realtime.deployment import configured_namespace
+
+    namespace = configured_namespace(env) or config.namespace
+    return replace(config, port=port, host=host, public_url=public, namespace=namespace)
 
 
 def public_url(settings: Settings, config: RealtimeConfig, bound_port: int | None) -> str | None:

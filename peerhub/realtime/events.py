@@ -5,6 +5,10 @@ sockets) the already-encoded client frame, passed through untouched so no
 process encodes a message twice. The bus is at-most-once: a lost room event is
 noticed as a gap in ``seq`` (or by the periodic tail check) and read back from
 the database.
+
+The channels are the deployment's own (``<namespace>:rooms``, ``<namespace>:control``,
+see :mod:`peerhub.realtime.deployment`), and every header carries the deployment's
+tag (``"d"``): a receiver applies nothing with another tag.
 """
 
 from __future__ import annotations
@@ -12,9 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-
-ROOMS_CHANNEL = "peerhub:rt:rooms"
-CONTROL_CHANNEL = "peerhub:rt:control"
 
 # Statuses that everyone in the room may see.
 PUBLIC_STATUSES = frozenset({"visible", "redacted"})

@@ -137,17 +137,15 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
         )
     )
     try:
-        events = await feed.catch_up_events(catch)
+        # Paced by the socket's drain: a client that reads is never cut off (hub.py).
+        await feed.catch_up(catch)
     except Exception as exc:
         log.warning("catch-up failed: %s", exc.__class__.__name__)
         rt.leave(peer, room)
         fail(peer, frame, "unavailable", "The room cannot be opened right now; try again.")
         return
-    for event in events:
-        if rt.hub.visible(catch.sub, event):
-            peer.send(event.frame)
     peer.send(protocol.synced(room, catch.latest))
-    feed.go_live(catch.sub, catch.latest)
+    await feed.go_live(catch.sub, catch.latest)
 
 
 async def on_subscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:

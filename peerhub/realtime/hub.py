@@ -18,6 +18,12 @@ empty and whose TCP buffer has room are written to directly with
 their :class:`Outbox`, a bounded queue drained by its own writer task that
 coalesces what is waiting into one ``batch`` frame. A queue that overflows means
 a client that cannot keep up: it is closed with 1013 and resumes from its last seq.
+
+**Catching up** is paced by the socket's own drain: what a socket missed is read in
+pages and put in its outbox only while the outbox is less than half full, so a client
+that reads is never closed however much it missed (issue 10). A client that stops
+reading is found by its outbox: a send that has not left for ``stall_timeout``
+seconds, or a queue that overflows, closes it with 1013.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,13 +49,16 @@ log = logging.getLogger("peerhub.realtime.hub")
 
 CLOSE_SLOW = 1013
 CLOSE_POLICY = 1008
+CLOSE_GOING_AWAY = 1001
 MAX_PENDING = 4096
+SLOW_REASON = "Too far behind; reconnect and resume."
 
 
 class Outbox:
     """A socket's bounded send queue, with a writer task only while it is non-empty."""
 
     __slots__ = (
+        "_space",
         "batch_bytes",
         "closed",
         "conn",
@@ -59,6 +68,7 @@ class Outbox:
         "on_overflow",
         "queue",
         "queued_bytes",
+        "sending_since",
         "sent_batches",
         "transport",
         "writer",
@@ -79,6 +89,11 @@ class Outbox:
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
         self.sent_batches = 0
+        # When the send now in progress began (None: none is): a send that has not
+        # left for ``stall_timeout`` seconds is a client that stopped reading.
+        self.sending_since: float | None = None
+        # Set whenever the queue shrinks or the outbox shuts: paced senders wait on it.
+        self._space: asyncio.Event | None = None
 
     def can_write_now(self) -> bool:
         return (
@@ -101,15 +116,50 @@ class Outbox:
         self.queue.append(data)
         self.queued_bytes += len(data)
         if len(self.queue) > self.max_frames or self.queued_bytes > self.max_bytes:
-            self.closed = True
-            self.queue.clear()
-            self.queued_bytes = 0
-            self.on_overflow()
+            self.overflow()
             return
         if self.writer is None:
             self.writer = asyncio.get_running_loop().create_task(self._drain())
 
+    def overflow(self) -> None:
+        """The client cannot keep up: drop what waits and let the peer close (1013)."""
+        if self.closed:
+            return
+        self.shut()
+        self.on_overflow()
+
+    def shut(self) -> None:
+        """Send nothing more; wake anyone waiting for room."""
+        self.closed = True
+        self.queue.clear()
+        self.queued_bytes = 0
+        if self._space is not None:
+            self._space.set()
+
+    def has_room(self, size: int) -> bool:
+        """Room for ``size`` more bytes while staying under half of both bounds:
+        the other half is for what arrives meanwhile (acks, presence, live events)."""
+        return not self.queue or (
+            len(self.queue) < self.max_frames // 2
+            and self.queued_bytes + size <= self.max_bytes // 2
+        )
+
+    async def push_paced(self, data: bytes) -> None:
+        """Push, first waiting while the outbox is half full: the pace of a catch-up is
+        the client's own reading. Returns at once if the outbox is (or gets) shut."""
+        while not self.closed and not self.has_room(len(data)):
+            if self._space is None:
+                self._space = asyncio.Event()
+            self._space.clear()
+            await self._space.wait()
+        self.push(data)
+
+    def stalled(self, now: float, limit: float) -> bool:
+        since = self.sending_since
+        return since is not None and now - since > limit
+
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while self.queue and not self.closed:
                 frames = [self.queue.popleft()]
@@ -124,12 +174,18 @@ class Outbox:
                 else:
                     payload = protocol.batch(frames)
                     self.sent_batches += 1
+                if self._space is not None:
+                    self._space.set()
+                self.sending_since = loop.time()
                 await self.conn.send(payload, text=True)
+                self.sending_since = None
         except ConnectionClosed:
-            self.closed = True
-            self.queue.clear()
+            self.shut()
         finally:
+            self.sending_since = None
             self.writer = None
+            if self._space is not None:
+                self._space.set()
 
 
 class Peer:
@@ -164,7 +220,7 @@ class Peer:
         self.outbox = Outbox(conn, config, self._overflow)
 
     def _overflow(self) -> None:
-        self.close(CLOSE_SLOW, "Too far behind; reconnect and resume.")
+        self.close(CLOSE_SLOW, SLOW_REASON)
 
     # SocketView (peerhub.realtime.policy)
     def rank(self, room_id: str) -> GroupRole:
@@ -182,7 +238,7 @@ class Peer:
             return
         self.closing = True
         self.close_code, self.close_reason = code, reason
-        self.outbox.closed = True
+        self.outbox.shut()
         self._closer(self, code, reason)
 
     def person(self, room_id: str) -> protocol.Person:
@@ -348,7 +404,7 @@ class Feed:
                 sub.buffer.append(event)
                 if len(sub.buffer) > self.hub.config.queue_frames:
                     sub.buffer.clear()
-                    peer.close(CLOSE_SLOW, "Too far behind; reconnect and resume.")
+                    peer.close(CLOSE_SLOW, SLOW_REASON)
                 continue
             if not public and not (sub.moderator or peer.user_id == sender):
                 continue
@@ -412,31 +468,48 @@ class Feed:
             start, limited = after, False
         return CatchUp(sub, latest, limited, start)
 
-    async def catch_up_events(self, catch: CatchUp) -> list[Event]:
-        """Events with ``start < seq <= latest`` from the ring, or else the database."""
+    async def catch_up_pages(self, catch: CatchUp) -> AsyncGenerator[list[Event], None]:
+        """Events with ``start < seq <= latest``, from the ring or else the database,
+        in pages of ``catch_up_page``: memory holds one page, not the whole catch-up."""
         if catch.start >= catch.latest:
-            return []
+            return
         ring = self.ring
         if ring and ring[0][0] <= catch.start + 1 and ring[-1][0] >= catch.latest:
-            return [
+            yield [
                 Event(self.room, *entry) for entry in ring if catch.start < entry[0] <= catch.latest
             ]
-        out: list[Event] = []
+            return
         cursor = catch.start
         while cursor < catch.latest:
-            chunk = await self.hub.fetch(self.room, cursor, catch.latest, 500)
+            chunk = await self.hub.fetch(
+                self.room, cursor, catch.latest, self.hub.config.catch_up_page
+            )
             if not chunk:
                 break
-            out.extend(chunk)
+            yield chunk
             cursor = chunk[-1].seq
-        return out
 
-    def go_live(self, sub: Subscription, latest: int) -> None:
-        """Send what arrived while catching up (all newer than ``latest``), then go live."""
-        for event in sub.buffer:
-            if event.seq > latest and self.hub.visible(sub, event):
-                sub.peer.outbox.push(event.frame)
-        sub.buffer = []
+    async def catch_up(self, catch: CatchUp) -> None:
+        """Send the socket what it missed, paced by its own drain (see the module)."""
+        sub, outbox = catch.sub, catch.sub.peer.outbox
+        async with contextlib.aclosing(self.catch_up_pages(catch)) as pages:
+            async for page in pages:
+                for event in page:
+                    if outbox.closed:
+                        return
+                    if self.hub.visible(sub, event):
+                        await outbox.push_paced(event.frame)
+
+    async def go_live(self, sub: Subscription, latest: int) -> None:
+        """Send what arrived while catching up (all newer than ``latest``), paced, then
+        go live. Events that arrive while this waits join the buffer and are sent too;
+        the switch to live happens with no await after the buffer is found empty."""
+        outbox = sub.peer.outbox
+        while sub.buffer:
+            events, sub.buffer = sub.buffer, []
+            for event in events:
+                if event.seq > latest and self.hub.visible(sub, event):
+                    await outbox.push_paced(event.frame)
         sub.live = True
 
     def leave(self, peer: Peer) -> None:
@@ -472,6 +545,15 @@ class Hub:
             mine.discard(peer)
             if not mine:
                 del self.by_user[peer.user_id]
+
+    def close_stalled(self, now: float) -> int:
+        """Close (1013) sockets whose send has not left for ``stall_timeout`` seconds:
+        they stopped reading, and their queue may fill only slowly in a quiet room."""
+        limit = self.config.stall_timeout
+        stalled = [p for p in self.peers.values() if p.outbox.stalled(now, limit)]
+        for peer in stalled:
+            peer.outbox.overflow()
+        return len(stalled)
 
     def count_user(self, user_id: str) -> int:
         return len(self.by_user.get(user_id, ()))

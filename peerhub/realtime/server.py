@@ -21,6 +21,7 @@ carry the user id, origin and address, never tokens or message text.
 
 from __future__ import annotations
 
+import asyncio
 import http
 import logging
 import time
@@ -166,7 +167,8 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
     config = rt.config
 
     def closer(peer: Peer, code: int, reason: str) -> None:
-        rt.spawn(conn.close(code, reason[:120]))
+        grace = config.stop_close if rt.stopping else config.close_grace
+        rt.spawn(close_within(conn, code, reason, grace))
 
     peer = Peer(
         conn,
@@ -202,6 +204,8 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
         async for raw in conn:
             if peer.closing:
                 break  # a frame racing a close is never acted on
+            if rt.stopping:
+                continue  # not acted on: unacknowledged, so the client sends it again
             if not frames.take():
                 peer.close(CLOSE_POLICY, "Too many frames.")
                 break
@@ -244,12 +248,12 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                 peer.send(_fault(frame, exc))
         if peer.close_code is not None:
             # Closed by us: say why before the library closes with 1000.
-            await conn.close(peer.close_code, peer.close_reason[:120])
+            await close_within(conn, peer.close_code, peer.close_reason, config.close_grace)
     except ConnectionClosed:
         pass
     finally:
         peer.closing = True
-        peer.outbox.closed = True
+        peer.outbox.shut()
         rt.leave_all(peer)
         rt.hub.remove_peer(peer)
         code = conn.close_code
@@ -271,6 +275,27 @@ def _fault(frame: protocol.Frame, exc: Exception) -> bytes:
         log.exception("frame %s failed", frame.type)
         message = "Something went wrong; nothing was changed. Try again."
     return protocol.error("internal", message, ref=frame.ref, room=frame.room)
+
+
+async def close_within(conn: ServerConnection, code: int, reason: str, grace: float) -> None:
+    """Close with ``code``; drop the TCP connection if that takes longer than ``grace``.
+
+    The library's close waits for its close frame to enter a socket buffer that a
+    client which stopped reading never empties (and its close timeout only starts
+    after that), so without this the socket, and its place in the per-person and
+    per-process counts, would be held for as long as the client stays silent. A
+    client that reads again within ``grace`` gets the close frame (1013, 1001...);
+    one that does not sees the connection dropped: 1006 (docs/protocol.md).
+    """
+    task = asyncio.ensure_future(conn.close(code, reason[:120]))
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if task not in done:
+        conn.transport.abort()
+        done, _ = await asyncio.wait({task}, timeout=1.0)
+        if task not in done:  # pragma: no cover - abort ends the close at once
+            task.cancel()
+    elif not task.cancelled():
+        task.exception()  # retrieved: a closing socket's error is not news
 
 
 class _Bucket:

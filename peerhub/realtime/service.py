@@ -11,35 +11,33 @@ for extensions. Data flows one way:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
 from peerhub.context import AppContext
 from peerhub.models import GroupRole
-from peerhub.realtime import protocol, store
+from peerhub.realtime import deployment, protocol, store
 from peerhub.realtime.bus import Bus, make_bus
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.config import public_url as make_public_url
 from peerhub.realtime.events import (
-    CONTROL_CHANNEL,
-    ROOMS_CHANNEL,
     Event,
     event_from,
     event_header,
     pack,
     unpack,
 )
-from peerhub.realtime.hub import CLOSE_POLICY, Feed, Hub, Peer
+from peerhub.realtime.hub import CLOSE_GOING_AWAY, CLOSE_POLICY, Feed, Hub, Peer
 from peerhub.realtime.policy import Classification, Registry, SendContext, SocketView
 from peerhub.realtime.presence import Presence
 from peerhub.realtime.protocol import MessageView, Person, RoomState
@@ -47,6 +45,27 @@ from peerhub.schedule import ScheduleError, occurrences
 from peerhub.security.ratelimit import TokenBuckets
 
 log = logging.getLogger("peerhub.realtime")
+
+
+async def bounded(step: Awaitable[Any] | None, seconds: float, what: str) -> bool:
+    """Await ``step`` for at most ``seconds``; past that, cancel it and leave it behind.
+
+    Not ``asyncio.wait_for``: on a time-out that waits for the cancelled step to end,
+    which a step stuck in a library's clean-up (a connection to a database or Redis
+    that does not answer) may never do.
+    """
+    if step is None:
+        return True
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("stopping %s failed: %s", what, task.exception().__class__.__name__)
+        return True
+    task.cancel()
+    log.warning("stopping %s took over %.1f s; going on without it", what, seconds)
+    return False
+
 
 CRISIS_MESSAGE = (
     "It sounds like things might be really hard right now. You are not alone, and "
@@ -121,18 +140,43 @@ class Realtime:
         self.server: Any = None
         self.port: int | None = None
         self.started = False
+        self.stopping = False
+        # This deployment's channels on the bus; None until known (the database is
+        # away at start-up) or after a clash with another deployment.
+        self.identity: deployment.Identity | None = None
+        self.foreign_dropped = 0  # bus messages of another deployment, never applied
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start the writer, the bus and the periodic work, and listen when configured.
+
+        Raises :class:`~peerhub.realtime.deployment.NamespaceInUse` (and starts nothing)
+        when another deployment uses this one's channel namespace on the same Redis.
+        If the database cannot be reached yet, the bus joins once it can be.
+        """
         self.loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        joining: asyncio.Task[None] | None = None
+        try:
+            identity = await asyncio.wait_for(
+                deployment.resolve(self.ctx.engine, self.config.namespace), 10
+            )
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning(
+                "the deployment id cannot be read from the database (%s): "
+                "the real-time bus joins when it can",
+                exc.__class__.__name__,
+            )
+            joining = loop.create_task(self._join_bus_later(), name="rt-join-bus")
+        else:
+            await self._join_bus(identity)  # may refuse: NamespaceInUse
         for hook in self.registry.start_hooks:
             hook(self)
         self.writer.start()
-        await self.bus.start([ROOMS_CHANNEL, CONTROL_CHANNEL], self._on_bus, self._on_bus_reconnect)
-        loop = asyncio.get_running_loop()
         self._tasks = [
+            *([joining] if joining is not None else []),
             loop.create_task(
                 self._every(self.config.tail_check_every, self.tail_check), name="rt-tail"
             ),
@@ -141,6 +185,9 @@ class Realtime:
             ),
             loop.create_task(
                 self._every(self.config.revalidate_every, self.revalidate), name="rt-revalidate"
+            ),
+            loop.create_task(
+                self._every(self.config.stall_timeout / 4, self._close_stalled), name="rt-stalled"
             ),
         ]
         if self.config.port is not None:
@@ -163,24 +210,133 @@ class Realtime:
         self.started = True
 
     async def stop(self) -> None:
+        """Stop within a bound, whatever the database and Redis are doing.
+
+        In order (docs/realtime.md, "Stopping"): no new sockets, and frames read from
+        now on are not acted on (their senders retry after reconnecting); what the
+        writer has queued is committed and its acks sent (at most ``stop_flush``
+        seconds); every socket is closed with 1001 (at most ``stop_close`` seconds,
+        then dropped); then the periodic tasks, the writer and the bus stop. No step
+        awaits anything without a time limit: a task that does not end in time is
+        left behind, and the process exits anyway.
+        """
+        self.stopping = True
+        loop = asyncio.get_running_loop()
         if self.server is not None:
-            self.server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.server.wait_closed(), 10)
+            self.server.close(close_connections=False)  # stop listening; 503 to handshakes
+        deadline = loop.time() + self.config.stop_flush
+        await self._until(lambda: self._flushed(), deadline)
+        if self.server is not None:
+            await self._close_sockets()
             self.server = None
         # Tell other processes to forget who was here.
-        self.bus.publish(ROOMS_CHANNEL, pack({"t": "g", "n": self.node}))
+        self._publish_room({"t": "g", "n": self.node})
         if self._flush_handle is not None:
             self._flush_handle.cancel()
-        for task in [*self._tasks, *self._spawned]:
+        tasks = [*self._tasks, *self._spawned]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *self._spawned]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await self.writer.stop()
+        if tasks:
+            await asyncio.wait(tasks, timeout=0.3)  # returns at the latest then
+        await bounded(self.writer.stop(), 0.5, "the writer")
         self.hub.stop()
-        await self.bus.stop()
+        await bounded(self.bus.stop(), 1.0, "the bus")
         self.started = False
+
+    def _flushed(self) -> bool:
+        """Nothing waits to be committed, and every socket's acks have left."""
+        if self.writer.pending or any(p.inflight for p in self.hub.peers.values()):
+            return False
+        return all(p.outbox.writer is None or p.closing for p in self.hub.peers.values())
+
+    @staticmethod
+    async def _until(condition: Any, deadline: float) -> bool:
+        loop = asyncio.get_running_loop()
+        while not condition():
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def _close_sockets(self) -> None:
+        """Every socket gets 1001 ("going away": reconnect, to another process, and
+        resume); one that has not closed within ``stop_close`` seconds is dropped."""
+        server = self.server
+        loop = asyncio.get_running_loop()
+        for peer in list(self.hub.peers.values()):
+            peer.close(CLOSE_GOING_AWAY, "PeerHub is restarting. Reconnect and resume.")
+        deadline = loop.time() + self.config.stop_close
+        await self._until(lambda: not self.hub.peers, deadline)
+        # Sockets still open here: mid-handshake, or not taking their close frame.
+        for conn in list(server.connections) if server is not None else []:
+            conn.transport.abort()
+        await self._until(lambda: not self.hub.peers, loop.time() + 0.3)
+
+    # --- the deployment's channels (issue 10) ----------------------------------------
+
+    async def _join_bus(self, identity: deployment.Identity) -> None:
+        """Subscribe to this deployment's channels, then make sure no other deployment
+        uses them (checked after subscribing, so two starting at once both see it)."""
+        self.identity = identity
+        await self.bus.start(
+            [identity.rooms_channel, identity.control_channel, identity.marker_channel],
+            self._on_bus,
+            self._on_bus_reconnect,
+        )
+        foreign = await self._foreign_markers()
+        if foreign:
+            self.identity = None
+            await bounded(self.bus.stop(), 2.0, "the bus")
+            raise identity.refusal(foreign)
+        log.debug("real-time bus namespace %s", identity.namespace)
+
+    async def _join_bus_later(self) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                identity = await deployment.resolve(self.ctx.engine, self.config.namespace)
+            except (SQLAlchemyError, OSError, TimeoutError):
+                delay = min(delay * 2, 30.0)
+                continue
+            try:
+                await self._join_bus(identity)
+            except deployment.NamespaceInUse as exc:
+                log.error("real-time bus not started: %s", exc)
+            else:
+                self._on_bus_reconnect()  # read what was committed meanwhile
+            return
+
+    async def _foreign_markers(self) -> list[str]:
+        identity = self.identity
+        if identity is None:
+            return []
+        found = await self.bus.subscribers(identity.marker_pattern)
+        return identity.foreign_markers(found or [])
+
+    async def _recheck_namespace(self) -> None:
+        """While running: if another deployment has come into this namespace (it
+        started while Redis was away from one of us), stop using the bus rather than
+        let rooms cross; the log still delivers everything, from the tail check."""
+        identity = self.identity
+        foreign = await self._foreign_markers()
+        if identity is None or not foreign:
+            return
+        log.error("real-time bus stopped in this process: %s", identity.refusal(foreign))
+        self.identity = None
+        await bounded(self.bus.stop(), 2.0, "the bus")
+
+    def _publish(self, channel: str, header: dict[str, Any], payload: bytes = b"") -> None:
+        """Put a message on the bus, tagged with this deployment (receivers check it)."""
+        identity = self.identity
+        if identity is None:
+            return  # not on the bus (yet): sockets here still get everything
+        header["d"] = identity.tag
+        self.bus.publish(channel, pack(header, payload))
+
+    def _publish_room(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        if self.identity is not None:
+            self._publish(self.identity.rooms_channel, header, payload)
 
     @property
     def url(self) -> str | None:
@@ -195,6 +351,9 @@ class Realtime:
                 raise
             except Exception:
                 log.exception("periodic real-time job failed")
+
+    async def _close_stalled(self) -> None:
+        self.hub.close_stalled(asyncio.get_running_loop().time())
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine in the background, keeping a reference until it ends."""
@@ -257,17 +416,13 @@ class Realtime:
         feed = self.hub.feeds.get(room_id)
         if feed is not None:
             feed.send_ephemeral(frame, moderators_only=True)
-        self.bus.publish(
-            ROOMS_CHANNEL, pack({"t": "e", "n": self.node, "r": room_id, "mo": True}, frame)
-        )
+        self._publish_room({"t": "e", "n": self.node, "r": room_id, "mo": True}, frame)
 
     def send_to_room(self, room_id: str, frame: bytes, *, skip_user: str | None = None) -> None:
         feed = self.hub.feeds.get(room_id)
         if feed is not None:
             feed.send_ephemeral(frame, skip_user=skip_user)
-        self.bus.publish(
-            ROOMS_CHANNEL, pack({"t": "e", "n": self.node, "r": room_id, "u": skip_user}, frame)
-        )
+        self._publish_room({"t": "e", "n": self.node, "r": room_id, "u": skip_user}, frame)
 
     def publish_control(self, op: str, payload: dict[str, Any]) -> None:
         self._control(op, payload)
@@ -291,7 +446,7 @@ class Realtime:
 
     def refresh_room(self, room_id: str) -> None:
         self.spawn(self._reload_room(room_id))
-        self.bus.publish(ROOMS_CHANNEL, pack({"t": "s", "n": self.node, "r": room_id}))
+        self._publish_room({"t": "s", "n": self.node, "r": room_id})
 
     # --- control events -----------------------------------------------------------------
 
@@ -301,7 +456,8 @@ class Realtime:
         header = {"t": "c", "n": self.node, "op": op, "p": payload}
         if local:
             self._apply_control(op, payload, frame)
-        self.bus.publish(CONTROL_CHANNEL, pack(header, frame))
+        if self.identity is not None:
+            self._publish(self.identity.control_channel, header, frame)
 
     def _apply_control(self, op: str, payload: dict[str, Any], frame: bytes) -> None:
         user = payload.get("user")
@@ -369,6 +525,12 @@ class Realtime:
         except (ValueError, UnicodeDecodeError):
             log.warning("unreadable bus message dropped")
             return
+        identity = self.identity
+        if identity is None or header.get("d") != identity.tag:
+            # Another deployment's (or an older version's) message on our channel:
+            # never applied, whatever it says (issue 10).
+            self.foreign_dropped += 1
+            return
         node = header.get("n")
         if node == self.node:
             return
@@ -413,9 +575,10 @@ class Realtime:
     def _on_bus_reconnect(self) -> None:
         # Events may have been missed while the bus was away: read the log's tails.
         self.spawn(self.tail_check())
+        self.spawn(self._recheck_namespace())
         for room in self.hub.rooms():
             self._publish_presence(room)
-            self.bus.publish(ROOMS_CHANNEL, pack({"t": "q", "n": self.node, "r": room}))
+            self._publish_room({"t": "q", "n": self.node, "r": room})
 
     # --- the log ------------------------------------------------------------------------
 
@@ -486,7 +649,7 @@ class Realtime:
                 continue
             event = self.event_of(result.view)
             self.hub.on_event(event)
-            self.bus.publish(ROOMS_CHANNEL, pack(event_header(self.node, event), event.frame))
+            self._publish_room(event_header(self.node, event), event.frame)
             if origin is not None:
                 self._after_send(origin, result.view)
 
@@ -632,7 +795,7 @@ class Realtime:
 
     def _publish_presence(self, room: str) -> None:
         people = [[p.id, p.name, p.role] for p in self.presence.snapshot(room)]
-        self.bus.publish(ROOMS_CHANNEL, pack({"t": "p", "n": self.node, "r": room, "p": people}))
+        self._publish_room({"t": "p", "n": self.node, "r": room, "p": people})
 
     def _flush_presence(self) -> None:
         self._flush_handle = None
@@ -677,6 +840,8 @@ class Realtime:
                 sub.peer.send(protocol.presence(room, mine, gone))
 
     async def _refresh_presence(self) -> None:
+        if self.identity is not None:
+            self.spawn(self._recheck_namespace())
         self.presence.expire()
         for room in self.hub.rooms():
             if self.presence.snapshot(room):

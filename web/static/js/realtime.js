@@ -13,6 +13,11 @@ const REQUEST_TIMEOUT_MS = 15000;
 
 // Close codes after which reconnecting would not help (session ended, removed).
 const FINAL_CLOSE_CODES = new Set([1008]);
+// Reconnect at once (then back off if that fails) and resume: 1013, this socket fell
+// behind; 1006, the connection dropped with no close frame, which is what a client
+// that had stopped reading (a phone asleep, a busy tab) sees when the server's 1013
+// could not reach it (docs/protocol.md, "Close codes").
+const AT_ONCE_CLOSE_CODES = new Set([1006, 1013]);
 
 // A refusal of a request() (an `error` frame with its ref), or no answer at all.
 export class RequestError extends Error {
@@ -143,17 +148,19 @@ export class RealtimeClient extends EventTarget {
         this.status("closed", { code: event.code, reason: event.reason });
         return;
       }
-      this.retryLater(event.code === 1013 ? 0 : undefined);
+      // Only the first try is at once: a server that is down also gives 1006.
+      const atOnce = AT_ONCE_CLOSE_CODES.has(event.code) && this.attempt === 0;
+      this.retryLater(atOnce ? 0 : undefined, event.code);
     });
   }
 
-  retryLater(delay) {
+  retryLater(delay, code) {
     if (this.stopped) return;
     this.attempt += 1;
     // Full jitter: between 0 and the exponential bound, so a crowd spreads out.
     const bound = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(this.attempt, 10));
     const wait = delay !== undefined ? delay + Math.random() * 250 : Math.random() * bound;
-    this.status("waiting", { retryIn: wait, attempt: this.attempt });
+    this.status("waiting", { retryIn: wait, attempt: this.attempt, code });
     this.timer = setTimeout(() => this.connect(), wait);
   }
 
