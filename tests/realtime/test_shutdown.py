@@ -118,6 +118,7 @@ async def start_serve(db_url: str, redis_url: str, data: Path) -> tuple[Any, int
             "PEERHUB_BASE_URL": f"http://127.0.0.1:{port}",
             "PEERHUB_ALLOWED_ORIGINS": ORIGIN,
             "PEERHUB_DATA_DIR": str(data),
+            "PEERHUB_LOG_LEVEL": "WARNING",
         }
     )
     proc = await asyncio.create_subprocess_exec(
