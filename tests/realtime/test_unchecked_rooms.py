@@ -38,13 +38,15 @@ async def test_an_unchecked_organisations_room_is_closed_to_everyone(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     await _set_verified(sessions, world, False)
-    # The socket: member, moderator and organiser alike are refused, as for no room.
+    # The socket: member, moderator and organiser alike are refused, as for no room;
+    # sending without a subscription is not_subscribed, for every room (docs/protocol.md).
     for name in ("ana", "mo", "olga"):
         client = await connect_as(name)
         await client.send("subscribe", room=world.group_id)
         assert (await client.expect("error", room=world.group_id))["code"] == "not_found"
         await client.send("send", room=world.group_id, client_id=f"{name}-msg-0001", body="hi")
-        assert (await client.expect("error", client_id=f"{name}-msg-0001"))["code"] == "not_found"
+        refused = await client.expect("error", client_id=f"{name}-msg-0001")
+        assert refused["code"] == "not_subscribed"
     # The page: people in the group are told why, without the chat client; to anyone
     # else the room does not exist, like the group's public page.
     for name in ("ana", "mo", "olga"):

@@ -5,7 +5,7 @@ Redis: two deployments on one Redis never hear each other (issue 10; see
 peerhub/realtime/deployment.py and docs/deployment.md).
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-04 16:30:00
 """
 
@@ -20,7 +20,7 @@ import peerhub.models
 
 
 revision: str = '0015'
-down_revision: str | None = '0009'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
