@@ -82,9 +82,15 @@ async def test_only_accounts_made_take_from_the_bucket(app: Any, clock: FakeCloc
     assert (await _join(app, "2001:db8:1:3::1", "Next Door")).status_code == 303
     async with app.state.ctx.sessions() as db:
         keys = set(await db.scalars(select(RateBucket.key)))
-    assert keys == {"signup:2001:db8:1:2::/64", "signup:2001:db8:1:3::/64"}
+    # Each /64 its own bucket; the /56 and /48 around them one each (IPv6 only).
+    assert keys == {
+        "signup:2001:db8:1:2::/64",
+        "signup:2001:db8:1:3::/64",
+        "signup56:2001:db8:1::/56",
+        "signup48:2001:db8:1::/48",
+    }
     # A bucket full again for a while is deleted when someone else takes a token.
-    clock.advance(seconds=buckets.SIGNUP.refill.total_seconds() + 1)
+    clock.advance(seconds=max(b.refill.total_seconds() for b in buckets.SIGNUPS) + 1)
     assert (await _join(app, "192.0.2.1", "Later On")).status_code == 303
     async with app.state.ctx.sessions() as db:
         keys = set(await db.scalars(select(RateBucket.key)))
@@ -167,3 +173,66 @@ def test_waits_are_said_in_plain_words() -> None:
     assert in_words(3600) == "1 hour"
     assert in_words(3900) == "1 hour and 5 minutes"
     assert in_words(7260) == "2 hours and 1 minute"
+
+
+# --- The security review: wider IPv6 buckets, and addresses with a port ----------------------
+
+
+def _six(prefix_48: int, subnet: int, host: int = 1) -> str:
+    """An address in 2001:db8:<prefix_48>::/48, its /64 number ``subnet``."""
+    return f"2001:db8:{prefix_48:x}:{subnet:x}::{host:x}"
+
+
+async def test_one_ipv6_household_is_not_256_households(app: Any) -> None:
+    """With the /64 bucket alone, one /56 (256 /64s, what a household is often given)
+    could make some 5,000 accounts at once. Its /56 has a bucket of its own, and
+    another /56 is not held back."""
+    cap = buckets.SIGNUP_56.burst
+    statuses = [(await _join(app, _six(1, n), f"Six {n:03d}x")).status_code for n in range(cap + 1)]
+    assert statuses == [303] * cap + [429]
+    assert (await _join(app, _six(1, 0x100), "Next Door Six")).status_code == 303
+
+
+async def test_one_ipv6_organisation_is_not_65536_households(app: Any) -> None:
+    cap = buckets.SIGNUP_48.burst
+    statuses = [
+        (await _join(app, _six(2, n * 0x100), f"Wide {n:03d}x")).status_code for n in range(cap + 1)
+    ]
+    assert statuses == [303] * cap + [429]
+    assert (await _join(app, _six(3, 0), "Other Org Six")).status_code == 303
+    # IPv4 addresses are one unit already: no wider bucket for them.
+    assert not buckets.applies(buckets.SIGNUP_56, "198.51.100.7")
+    assert buckets.applies(buckets.SIGNUP_56, "2001:db8::1")
+
+
+def test_addresses_with_a_port_from_a_proxy_count_as_the_address() -> None:
+    from peerhub.security.clientip import client_ip, network_of, parse_address
+
+    proxies = ("10.0.0.0/8",)
+    for forwarded, expected in (
+        ("203.0.113.9:51234", "203.0.113.9"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("203.0.113.9, 10.0.0.2:8080", "203.0.113.9"),
+    ):
+        assert client_ip("10.0.0.1", {"x-forwarded-for": forwarded}, proxies) == expected
+    assert network_of("203.0.113.9:1") == network_of("203.0.113.9:2") == "203.0.113.9"
+    assert network_of("[2001:db8::7]:443") == "2001:db8::/64"
+    assert parse_address("not an address") is None
+    assert parse_address("1.2.3.4:x") is None
+
+
+async def test_sign_ups_through_a_proxy_from_new_ports_are_one_address(
+    settings: Settings, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    proxied = create_app(replace(settings, trusted_proxies=("127.0.0.1",)), clock=clock)
+    async with proxied.router.lifespan_context(proxied):
+        statuses = []
+        for i in range(buckets.SIGNUP.burst + 1):
+            async with browser(proxied, "127.0.0.1") as c:
+                c.headers["X-Forwarded-For"] = f"198.51.100.9:{40000 + i}"
+                r = await post_form(c, "/signup", {"pseudonym": f"Port {i}x", "password": PASSWORD})
+                statuses.append(r.status_code)
+    assert statuses == [303] * buckets.SIGNUP.burst + [429]

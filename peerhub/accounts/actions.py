@@ -68,7 +68,7 @@ async def signup(
     # Accounts made from one address are limited (peerhub/security/buckets.py). Only
     # accounts actually made take a token; an empty bucket is found before the slow hash.
     if client_ip is not None:
-        wait = await buckets.waiting(db, buckets.SIGNUP, client_ip, now)
+        wait = await buckets.waiting(db, buckets.SIGNUPS, client_ip, now)
         if wait:
             raise buckets.Exhausted(buckets.SIGNUP, wait)
     taken = await db.scalar(select(func.count()).select_from(User).where(User.pseudonym_key == key))
@@ -76,7 +76,7 @@ async def signup(
         raise FieldError("pseudonym", "That name is taken. Try another.")
     password_hash = await passwords.hash(password)
     if client_ip is not None:
-        await buckets.take(db, buckets.SIGNUP, client_ip, now)
+        await buckets.take(db, buckets.SIGNUPS, client_ip, now)
     user = User(
         pseudonym=name,
         pseudonym_key=key,

@@ -81,7 +81,7 @@ async def register_organisation(
     # Registrations from one address are limited (peerhub/security/buckets.py): raises
     # buckets.Exhausted, and the caller's transaction rolls back.
     if client_ip is not None:
-        await buckets.take(db, buckets.ORGANISATIONS, client_ip, now)
+        await buckets.take(db, buckets.REGISTRATIONS, client_ip, now)
     slug = await _unique_slug(db, Organisation, slugify(data.name, 70))
     org = Organisation(
         slug=slug,

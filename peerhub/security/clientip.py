@@ -14,12 +14,32 @@ def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def _trusted(addr: str, nets: Iterable[Network]) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_address(text: str) -> Address | None:
+    """The IP address in ``text``, which may carry a port as proxies write it in
+    X-Forwarded-For (``203.0.113.7:51234``, ``[2001:db8::1]:443``), brackets or an
+    IPv6 zone (``fe80::1%eth0``); None when it is not an address at all."""
+    host = text.strip()
+    port = ""
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else rest
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")  # IPv4 with a port (IPv6 has 2+ colons)
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return None
+    host = host.partition("%")[0]
     try:
-        ip = ipaddress.ip_address(addr)
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
-    return any(ip in net for net in nets)
+        return None
+
+
+def _trusted(addr: str, nets: Iterable[Network]) -> bool:
+    ip = parse_address(addr)
+    return ip is not None and any(ip in net for net in nets)
 
 
 def client_ip(peer: str | None, headers: Mapping[str, str], proxies: tuple[str, ...]) -> str:
@@ -35,7 +55,10 @@ def client_ip(peer: str | None, headers: Mapping[str, str], proxies: tuple[str, 
     forwarded = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(forwarded):
         if not _trusted(hop, nets):
-            return hop
+            # The address alone: with its port left on, every connection of one client
+            # would count as a new address for every limit keyed on it.
+            found = parse_address(hop)
+            return str(found) if found is not None else hop[:64]
         addr = hop
     return addr
 
@@ -46,9 +69,8 @@ def network_of(addr: str) -> str:
     One IPv6 household or phone is normally given a whole /64 and can pick any
     address in it, so counting single IPv6 addresses would count nothing.
     """
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
+    ip = parse_address(addr)
+    if ip is None:
         return addr[:64]
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
         return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))

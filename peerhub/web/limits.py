@@ -11,16 +11,16 @@ from peerhub.security.middleware import wants_json
 from peerhub.web.render import render
 
 _WHY = {
-    buckets.SIGNUP.name: (
+    "signup": (
         "A lot of new accounts have been made from this internet connection in a short time."
     ),
-    buckets.ORGANISATIONS.name: (
+    "organisations": (
         "A lot of organisations have been registered from this internet connection in a short time."
     ),
 }
 _BACK = {
-    buckets.SIGNUP.name: ("/signup", "Back to joining PeerHub"),
-    buckets.ORGANISATIONS.name: ("/organise", "Back to organising"),
+    "signup": ("/signup", "Back to joining PeerHub"),
+    "organisations": ("/organise", "Back to organising"),
 }
 
 
@@ -41,14 +41,14 @@ def in_words(seconds: int) -> str:
 def too_many(request: Request, exc: buckets.Exhausted) -> Response:
     wait = in_words(exc.retry_after)
     headers = {"Retry-After": str(exc.retry_after)}
-    why = _WHY.get(exc.bucket.name, "A lot of requests have come from this connection.")
+    why = _WHY.get(exc.bucket.purpose, "A lot of requests have come from this connection.")
     if request.url.path.startswith("/api/") or wants_json(request.headers):
         return JSONResponse(
             {"error": f"{why} Please try again in {wait}.", "retry_after": exc.retry_after},
             status_code=429,
             headers=headers,
         )
-    back, back_text = _BACK.get(exc.bucket.name, ("/", "Go to the home page"))
+    back, back_text = _BACK.get(exc.bucket.purpose, ("/", "Go to the home page"))
     return render(
         request,
         "too_many.html",
@@ -57,7 +57,7 @@ def too_many(request: Request, exc: buckets.Exhausted) -> Response:
             "why": why,
             "back": back,
             "back_text": back_text,
-            "signup": exc.bucket.name == buckets.SIGNUP.name,
+            "signup": exc.bucket.purpose == "signup",
         },
         status=429,
         headers=headers,
