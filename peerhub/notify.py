@@ -30,6 +30,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
 from peerhub.config import ConfigError
+from peerhub.inputs import ascii_digits
 
 log = logging.getLogger("peerhub.notify")
 
@@ -118,7 +119,9 @@ def load_sender(env: Mapping[str, str] | None = None, *, log_key: str = "") -> S
     if not host:
         return LogSender(log_key)
     port_raw = env.get("PEERHUB_SMTP_PORT", "587").strip()
-    if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+    # ASCII digits only: "²".isdigit() is true, and int() then refuses it.
+    port = ascii_digits(port_raw, max_digits=5)
+    if port is None or not 0 < port < 65536:
         raise ConfigError(f"PEERHUB_SMTP_PORT: {port_raw!r} is not a port number")
     sender = env.get("PEERHUB_SMTP_FROM", "").strip()
     if "@" not in sender or any(c in sender for c in "\r\n"):
@@ -132,7 +135,7 @@ def load_sender(env: Mapping[str, str] | None = None, *, log_key: str = "") -> S
         raise ConfigError(
             "PEERHUB_SMTP_STARTTLS: a password is never sent unencrypted to another host"
         )
-    return SmtpSender(SmtpConfig(host, int(port_raw), user, password, sender, starttls))
+    return SmtpSender(SmtpConfig(host, port, user, password, sender, starttls))
 
 
 def sender_of(state: Any, log_key: str = "") -> Sender:

@@ -5,6 +5,7 @@ Over HTTP, on both databases."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -256,3 +257,108 @@ async def test_a_rehashed_password_keeps_its_devices_known(
         assert after != before and marks == {digest(after or "")}
         await strangers_guess(app, "moderator mo", addresses=6, each=7)
         assert (await sign_in(phone, "Moderator Mo", PASSWORD)).status_code == 303
+
+
+# --- The ways back in and the password typed again (security review, items 2 and 5) ---------
+
+
+async def strangers_recover(app: Any, name: str, addresses: int, each: int) -> list[int]:
+    """Strangers at ``addresses`` addresses each try ``each`` wrong sets of recovery words."""
+    statuses: list[int] = []
+    for i in range(addresses):
+        async with device(app, f"198.51.100.{i + 10}") as stranger:
+            token = await csrf_token(stranger, "/recover")
+            for _ in range(each):
+                r = await post_form(
+                    stranger, "/recover", {"pseudonym": name, "words": "apple " * 6}, token=token
+                )
+                statuses.append(r.status_code)
+    return statuses
+
+
+async def test_strangers_cannot_stop_the_owner_changing_their_password(
+    app: Any, clock: FakeClock
+) -> None:
+    """Wrong recovery words for the owner's name, from one address and from many, fill
+    the name's recovery counters; the owner, signed in, still changes their password,
+    makes new recovery words and adds an e-mail address (typing the password again
+    counts on their own device or session, which no stranger can move)."""
+    async with usual_phone(app) as phone:
+        assert (await sign_in(phone, "Moderator Mo", PASSWORD)).status_code == 303
+        statuses = await strangers_recover(app, "Moderator Mo", addresses=8, each=6)
+        assert 429 in statuses  # the strangers are held back...
+        for attempt in range(3):  # ...for as long as they keep going
+            clock.advance(minutes=7)
+            await strangers_recover(app, "Moderator Mo", addresses=8, each=2)
+            words = await post_form(phone, "/account/recovery", {"password": PASSWORD})
+            assert words.status_code == 200, (attempt, words.status_code)
+        email = await post_form(
+            phone,
+            "/account",
+            {"action": "email", "email": "mo@example.org", "email_password": PASSWORD},
+        )
+        assert email.status_code == 303
+        changed = await post_form(
+            phone,
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": "a new calm walk",
+                "confirm_password": "a new calm walk",
+            },
+        )
+        assert changed.status_code == 303, changed.text[:300]
+    async with device(app, "203.0.113.40") as browser:
+        # A signed-in browser that is not a known device counts on its session's counter.
+        await sign_up(browser, "Second Person", PASSWORD)
+        await strangers_recover(app, "Second Person", addresses=8, each=6)
+        r = await post_form(browser, "/account/recovery", {"password": PASSWORD})
+        assert r.status_code == 200
+
+
+async def test_the_owners_usual_device_can_recover_while_strangers_hold_the_name(
+    app: Any,
+) -> None:
+    """Strangers from many addresses fill the name's account-wide recovery counter; the
+    owner's usual phone (a known device) still recovers with the words, as it could
+    still sign in."""
+    async with device(app, "203.0.113.20") as laptop:
+        await sign_up(laptop, "Moderator Mo", PASSWORD)
+        made = await post_form(laptop, "/account/recovery", {})
+        words = " ".join(re.findall(r"Word \d+: </span>([a-z]+)</li>", made.text))
+        assert len(words.split()) == 6
+        await post_form(laptop, "/logout", {})
+        await strangers_recover(app, "Moderator Mo", addresses=12, each=5)
+        async with device(app, "192.0.2.99") as new_phone:
+            held = await post_form(
+                new_phone, "/recover", {"pseudonym": "Moderator Mo", "words": words}
+            )
+            assert held.status_code == 429
+            assert "usual" in held.text  # told their usual device can still do it
+        proved = await post_form(laptop, "/recover", {"pseudonym": "Moderator Mo", "words": words})
+        assert proved.status_code == 303 and proved.headers["location"] == "/recover/password"
+
+
+async def test_changing_the_password_keeps_this_browser_a_known_device(app: Any) -> None:
+    """The new password forgets the other devices, but not the one it was changed on:
+    strangers guessing from many addresses afterwards still cannot keep the owner out."""
+    async with usual_phone(app) as phone:
+        assert (await sign_in(phone, "Moderator Mo", PASSWORD)).status_code == 303
+        changed = await post_form(
+            phone,
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": "a brand new password",
+                "confirm_password": "a brand new password",
+            },
+        )
+        assert changed.status_code == 303
+        assert devices.cookie_name(app.state.ctx.settings) in changed.headers["set-cookie"]
+        async with app.state.ctx.sessions() as db:
+            listed = list(await db.scalars(select(KnownDevice)))
+        assert len(listed) == 1  # the laptop is forgotten with the old password
+        await strangers_guess(app, "moderator mo", addresses=8, each=5)
+        await post_form(phone, "/logout", {})
+        again = await sign_in(phone, "Moderator Mo", "a brand new password")
+        assert again.status_code == 303, again.text[:300]

@@ -9,6 +9,7 @@ tests/browser/test_recovery_browser.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -31,7 +32,7 @@ from peerhub.models import (
     User,
 )
 from peerhub.security import throttle
-from tests.conftest import BASE, FakeClock, enrol_2fa, post_form, sign_up
+from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group
 from tests.security.test_no_secrets_in_logs import everything_in, production_logging
 
@@ -975,3 +976,159 @@ async def test_recovery_leaves_no_secret_in_the_logs(
         text = everything_in(record)
         for secret in secrets:
             assert secret not in text, (secret, record.name, record.getMessage())
+
+
+# --- The security review's findings (items 3, 6, 7 and the low ones) --------------------------
+
+
+async def test_asking_for_a_link_counts_the_same_whatever_the_name_and_address(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """The answers to a stranger's requests (200 until too many, then 429) are the same
+    whether or not the address belongs to the name, so they cannot be used to find it."""
+    app.state.sender = Outbox()
+    await _with_email(app, client, "Alice Example", "alice@example.org")
+    async with other(app) as c:
+        await _with_email(app, c, "Bob Example", "bob@example.org")
+    answers = {}
+    async with other(app, "198.51.100.66") as stranger:
+        for name, guess in (
+            ("Alice Example", "alice@example.org"),
+            ("Bob Example", "robert@example.org"),
+            ("Nobody Here", "nobody@example.org"),
+        ):
+            codes = []
+            for _ in range(8):
+                r = await post_form(stranger, "/recover/email", {"pseudonym": name, "email": guess})
+                codes.append(r.status_code)
+            answers[name] = codes
+    assert len(set(map(tuple, answers.values()))) == 1, answers
+    assert answers["Alice Example"][: throttle.FREE_FAILURES] == [200] * throttle.FREE_FAILURES
+    assert 429 in answers["Alice Example"]
+
+
+async def _parallel(
+    client: httpx.AsyncClient, path: str, forms: list[dict[str, str]], page: str = "/account"
+) -> list[int]:
+    token = await csrf_token(client, page)
+    headers = {"Origin": BASE}
+
+    async def one(form: dict[str, str]) -> int:
+        r = await client.post(path, data={**form, "csrf_token": token}, headers=headers)
+        return r.status_code
+
+    return list(await asyncio.gather(*(one(f) for f in forms)))
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "failed"),
+    [
+        (
+            "/account/password",
+            {"new_password": "thief's new password", "confirm_password": "thief's new password"},
+            "recovery.failed",
+        ),
+        ("/account/recovery", {}, "recovery.failed"),
+        ("/account", {"action": "email", "email": "thief@example.org"}, "recovery.failed"),
+        ("/account/erase", {"messages": "keep"}, "account.erase_refused"),
+        ("/account/2fa", {"action": "confirm", "code": "123456"}, "2fa.failed"),
+    ],
+)
+async def test_passwords_sent_all_at_once_inside_a_session_queue_and_each_counts(
+    client: httpx.AsyncClient, app: Any, path: str, form: dict[str, str], failed: str
+) -> None:
+    """Someone with a borrowed session sends sixty guesses of the password at once: the
+    throttle counts each before checking it, so only the free tries are checked."""
+    await sign_up(client, "Victim Vic")
+    await _make_words(client)  # (so /account/recovery asks for the password)
+    field = {
+        "/account/password": "current_password",
+        "/account": "email_password",
+        "/account/erase": "password",
+    }.get(path, "password")
+    statuses = await _parallel(
+        client, path, [{**form, field: f"guess number {i}"} for i in range(60)]
+    )
+    assert statuses.count(429) == 60 - throttle.FREE_FAILURES, statuses
+    assert len(await _audit(app, failed)) == throttle.FREE_FAILURES
+    assert await _signed_in(client)
+
+
+@pytest.mark.parametrize("path", ["/recover", "/recover/code"])
+async def test_recovery_tries_sent_all_at_once_queue_and_each_counts(
+    client: httpx.AsyncClient, app: Any, path: str
+) -> None:
+    await sign_up(client, "Victim Vic")
+    async with other(app, "198.51.100.70") as thief:
+        secret = {"/recover": "words", "/recover/code": "code"}[path]
+        guesses = [
+            " ".join(recovery.new_words()) if secret == "words" else recovery.new_code()
+            for _ in range(40)
+        ]
+        statuses = await _parallel(
+            thief, path, [{"pseudonym": "Victim Vic", secret: g} for g in guesses], "/recover"
+        )
+    assert statuses.count(401) == throttle.FREE_FAILURES, statuses
+    assert statuses.count(429) == 40 - throttle.FREE_FAILURES
+    assert len(await _audit(app, "recovery.failed")) == throttle.FREE_FAILURES
+
+
+async def test_a_reset_cookie_with_odd_digits_starts_again_instead_of_failing(
+    client: httpx.AsyncClient,
+) -> None:
+    """ "²".isdigit() is true and int() refuses it: the ticket's expiry is read as ASCII
+    digits, so such a cookie is a dead ticket (start again), never a 500."""
+    assert recovery.read_ticket("a.words.b.\u00b2.n.m") is None
+    assert recovery.read_ticket("a.words.b.\u0663\u0660.n.m") is None
+    assert recovery.read_ticket("a.words.b.12.n.m") is not None
+    token = await csrf_token(client, "/recover")
+    jar = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    for value in ("a.words.b.\u00b2.n.m", "a.words.b.\u00b2\u00b3.n.m"):
+        cookie = f"{jar}; peerhub_reset={value}".encode("latin-1")
+        page = await client.get("/recover/password", headers={"cookie": cookie})  # type: ignore[dict-item]
+        assert page.status_code == 303 and page.headers["location"] == "/recover?expired=1"
+        sent = await client.post(
+            "/recover/password",
+            data={"csrf_token": token, "new_password": "abcdefghijk", "confirm_password": "x"},
+            headers={"Origin": BASE, "cookie": cookie},  # type: ignore[dict-item]
+        )
+        assert sent.status_code == 303 and sent.headers["location"] == "/recover?expired=1"
+
+
+async def test_changing_the_password_ends_every_waiting_code_and_link(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    app.state.sender = outbox = Outbox()
+    group_id, ids = await _organised_group(app, client)
+    async with other(app, "203.0.113.31") as mia:
+        assert (await _login(mia, "Mia", PASSWORD)).status_code == 303
+        await post_form(
+            mia,
+            "/account",
+            {"action": "email", "email": "mia@example.org", "email_password": PASSWORD},
+        )
+        # While she is signed in, a code and a link are made in her name...
+        issued = await post_form(
+            client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]}
+        )
+        code = CODE.search(issued.text)
+        assert code is not None
+        await post_form(client, "/recover/email", {"pseudonym": "Mia", "email": "mia@example.org"})
+        link = LINK.search(outbox.sent[-1][2])
+        assert link is not None
+        # ...and she changes her password: both die with the old one.
+        changed = await post_form(
+            mia,
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "confirm_password": NEW_PASSWORD,
+            },
+        )
+        assert changed.status_code == 303, changed.text[:300]
+    async with other(app, "198.51.100.20") as thief:
+        r = await post_form(thief, "/recover/code", {"pseudonym": "Mia", "code": code.group(1)})
+        assert r.status_code == 401
+        opened = await thief.get(f"/recover/link?token={link.group(1)}")
+        assert opened.headers["location"] == "/recover/email?expired=1"

@@ -151,7 +151,7 @@ async def test_failures_decay_instead_of_resetting(
     address = throttle.address_key("198.51.100.7")
     async with transaction(sessions) as db:
         for _ in range(throttle.FREE_FAILURES):
-            await throttle.record_failure(db, key, address, clock())
+            assert (await throttle.reserve(db, [key, address], clock())).allowed
         first = await throttle.check(db, [key, address], clock())
     assert not first.allowed and first.retry_after == 30
     # Fifteen minutes later the old counter started again from zero, with five free
@@ -160,7 +160,7 @@ async def test_failures_decay_instead_of_resetting(
     clock.advance(minutes=15)
     async with transaction(sessions) as db:
         assert (await throttle.check(db, [key, address], clock())).allowed
-        assert await throttle.record_failure(db, key, address, clock())
+        assert (await throttle.reserve(db, [key, address], clock())).blocked
         verdict = await throttle.check(db, [key, address], clock())
         row = await db.get(LoginThrottle, key)
     assert not verdict.allowed and 30 < verdict.retry_after <= 60
@@ -170,14 +170,14 @@ async def test_failures_decay_instead_of_resetting(
     # for a day, the row itself goes at the next attempt anyone makes.
     clock.advance(hours=4)
     async with transaction(sessions) as db:
-        await throttle.record_failure(db, "2fa:someone else", address, clock())
-        await throttle.record_failure(db, key, address, clock())
+        await throttle.reserve(db, ["2fa:someone else", address], clock())
+        await throttle.reserve(db, [key, address], clock())
         row = await db.get(LoginThrottle, key)
         assert row is not None
         assert row.score == pytest.approx((5 * 2 ** (-15 / 120) + 1) / 4 + 1)
     clock.advance(hours=25)
     async with transaction(sessions) as db:
-        await throttle.record_failure(db, "2fa:someone else", address, clock())
+        await throttle.reserve(db, ["2fa:someone else", address], clock())
         keys = set(await db.scalars(select(LoginThrottle.key)))
     assert key not in keys
 

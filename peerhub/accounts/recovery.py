@@ -37,16 +37,18 @@ from importlib import resources
 from typing import Final
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import audit
 from peerhub.accounts import twofactor
 from peerhub.accounts.actions import clean_email, pseudonym_key, reset_two_factor
 from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
+from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.inputs import ascii_digits
 from peerhub.models import GroupMember, GroupRole, User
-from peerhub.security import sessions, throttle
+from peerhub.security import devices, sessions, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
 from peerhub.security.permissions import require_rank
 from peerhub.security.tokens import keyed, same
@@ -67,11 +69,18 @@ METHODS: Final = ("words", "email", "organiser", "admin")
 
 
 class Throttled(Exception):
-    """Too many wrong tries: wait ``retry_after`` seconds."""
+    """Too many wrong tries: wait ``retry_after`` seconds. ``account_wide``: the name's
+    counter from everywhere holds it back (strangers guessing from many places), so the
+    person's usual phone or computer can still go ahead."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, *, account_wide: bool = False) -> None:
         super().__init__(f"retry after {retry_after}s")
         self.retry_after = retry_after
+        self.account_wide = account_wide
+
+    @classmethod
+    def of(cls, verdict: throttle.Verdict) -> Throttled:
+        return cls(verdict.retry_after, account_wide=verdict.account_wide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,36 +179,75 @@ async def make_words(
 
 # --- The throttle ----------------------------------------------------------------------------
 #
-# Through security/throttle.py's public functions only (check, record_failure,
-# record_success), so a change to how it counts applies here too. Wrong recovery
-# words, codes and current passwords count on a counter of their own per account name
-# (so they never hold back signing in) and on the shared per-address counter.
+# Every try at a secret goes through security/throttle.py's reserve(): counted before
+# the secret is checked, with the counters locked, then given back if it was right
+# (refund). Tries sent in parallel therefore queue and each sees the ones before it.
+#
+# Which counters, by where the try comes from (docs/security.md, "Changing and
+# recovering a password"):
+#
+# - the ways back in (words, codes, e-mailed links) follow sign-in's scheme on counters
+#   of their own, so wrong recovery tries never hold back signing in: this name from
+#   this address (strict), this name from everywhere (looser), this address; or, on a
+#   phone or computer the person has signed in on before, that device's own counter
+#   only, which strangers elsewhere cannot move;
+# - the person's own password typed again inside a session (changing it, new recovery
+#   words, a new e-mail address) counts on that known device's counter, or else on the
+#   session's: only whoever holds the session can move it, so strangers who know the
+#   name can never stop the owner changing their password.
 
 
-def throttle_key(key: str) -> str:
-    """The recovery counter of an account name (case-folded pseudonym)."""
-    return f"recover:{key}"
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Where a try comes from: the address, and this browser's known-device cookie and
+    session, when it has them."""
+
+    client_ip: str
+    device_cookie: str | None = None
+    session_id: str | None = None
 
 
-async def wait_seconds(db: AsyncSession, key: str, client_ip: str, now: datetime) -> int:
-    """Seconds to wait before another try (0: go ahead)."""
-    verdict = await throttle.check(db, [throttle_key(key), throttle.address_key(client_ip)], now)
-    return 0 if verdict.allowed else verdict.retry_after
+async def _name_keys(
+    db: AsyncSession, secret_key: str, key: str, user: User | None, asker: Asker, now: datetime
+) -> list[str]:
+    """The counters a try at a way back in for the name ``key`` counts on.
+
+    The device look-up runs whenever the cookie has tokens, whether or not the name
+    exists, so an unknown name takes the same path as a known one on another device.
+    """
+    tokens = devices.tokens_in(secret_key, asker.device_cookie)
+    device = await devices.recognise(db, user, tokens, now)
+    if user is not None and device is not None:
+        return [throttle.recovery_device_key(user.id, device.id)]
+    return [
+        throttle.recovery_pair_key(key, asker.client_ip, secret_key),
+        throttle.recovery_account_key(key),
+        throttle.address_key(asker.client_ip),
+    ]
 
 
-async def count_failure(
-    db: AsyncSession, key: str, client_ip: str, now: datetime, user: User | None, method: str
+def _failed(
+    db: AsyncSession,
+    now: datetime,
+    held: throttle.Reservation,
+    user: User | None,
+    client_ip: str,
+    method: str,
 ) -> None:
+    """A wrong try, already counted by reserve(): on the audit trail."""
     subject = user.id if user is not None else None
-    if await throttle.record_failure(db, throttle_key(key), throttle.address_key(client_ip), now):
+    if held.blocked:
         audit.record(
             db, now, "recovery.locked", subject_id=subject, client_ip=client_ip, method=method
         )
     audit.record(db, now, "recovery.failed", subject_id=subject, client_ip=client_ip, method=method)
 
 
-async def _clear_failures(db: AsyncSession, key: str) -> None:
-    await throttle.record_success(db, throttle_key(key))
+async def _forget_strangers(db: AsyncSession, pseudonym_key: str) -> None:
+    """The person has shown who they are: the account-wide counters, which strangers
+    guessing from many places fill, stop holding them back."""
+    await throttle.record_success(db, throttle.account_key(pseudonym_key))
+    await throttle.record_success(db, throttle.recovery_account_key(pseudonym_key))
 
 
 # --- Changing the password -------------------------------------------------------------------
@@ -212,86 +260,118 @@ def _policy(password: str, pseudonym: str, field: str) -> None:
         raise FieldError(field, str(exc)) from exc
 
 
+def check_new_password(password: str, pseudonym: str, field: str = "new_password") -> None:
+    """A FieldError saying kindly why the policy refuses ``password``."""
+    _policy(password, pseudonym, field)
+
+
 async def check_password(
-    db: AsyncSession,
+    sessions_maker: async_sessionmaker[AsyncSession],
     passwords: Passwords,
+    secret_key: str,
     user: User,
     password: str,
     now: datetime,
     *,
-    client_ip: str,
+    asker: Asker,
     purpose: str,
-) -> bool:
-    """The person's own password, typed again, under the recovery throttle.
+) -> str | None:
+    """The person's own password, typed again inside their session, under the throttle.
 
-    False (counted as a wrong try, to be committed) when it is wrong; raises
-    :class:`Throttled` before checking when there were too many wrong tries.
+    Returns the password hash it matched (the caller changes things only if the hash
+    is still that one), or None when it is wrong (counted and audited). Raises
+    :class:`Throttled` before checking anything when there were too many wrong tries.
+    Runs its own short transactions, like signing in: the try is counted and
+    committed before the slow hash is checked, so no lock is held meanwhile.
     """
-    wait = await wait_seconds(db, user.pseudonym_key, client_ip, now)
-    if wait:
-        raise Throttled(wait)
-    if not await passwords.verify(user.password_hash, password[:1024]):
-        await count_failure(db, user.pseudonym_key, client_ip, now, user, purpose)
-        return False
-    await _clear_failures(db, user.pseudonym_key)
-    return True
+    async with transaction(sessions_maker) as db:
+        me = await db.get(User, user.id)
+        if me is None:
+            raise NotFound(user.id)
+        tokens = devices.tokens_in(secret_key, asker.device_cookie)
+        device = await devices.recognise(db, me, tokens, now)
+        keys = [
+            throttle.device_key(me.id, device.id)
+            if device is not None
+            else throttle.session_key(asker.session_id or me.id)
+        ]
+        held = await throttle.reserve(db, keys, now)
+        stored = me.password_hash
+    if not held.allowed:
+        raise Throttled.of(held.verdict)
+    ok = await passwords.verify(stored, password[:1024])
+    async with transaction(sessions_maker) as db:
+        if ok:
+            await throttle.refund(db, held, keys, now, forget=keys)
+            return stored
+        _failed(db, now, held, me, asker.client_ip, purpose)
+    return None
+
+
+class PasswordMoved(Exception):
+    """The password changed between checking it and acting on it (another tab)."""
 
 
 async def email_change_problem(
-    db: AsyncSession,
+    sessions_maker: async_sessionmaker[AsyncSession],
     passwords: Passwords,
+    secret_key: str,
     user: User,
     raw_email: str | None,
     password: str,
     now: datetime,
     *,
-    client_ip: str,
+    asker: Asker,
 ) -> str | None:
     """None when the e-mail address may change as asked; otherwise what to tell the person.
 
     An address is a way to reset the password, so setting or changing one needs the
     password (someone with a borrowed session must not be able to add a way back in
-    for later); removing it does not. A wrong password is counted like any other.
+    for later); removing it does not. A wrong password is counted like any other, and
+    :class:`Throttled` raised when there were too many.
     """
     mail = clean_email(raw_email)
     if mail is None or _same_address(user.email, mail):
         return None
     if not password:
         return "Enter your password to add or change your e-mail address."
-    try:
-        ok = await check_password(
-            db, passwords, user, password, now, client_ip=client_ip, purpose="email"
-        )
-    except Throttled as exc:
-        minutes = max(1, (exc.retry_after + 59) // 60)
-        return f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+    ok = await check_password(
+        sessions_maker,
+        passwords,
+        secret_key,
+        user,
+        password,
+        now,
+        asker=asker,
+        purpose="email",
+    )
     return None if ok else "That is not your password."
 
 
 async def change_password(
     db: AsyncSession,
-    passwords: Passwords,
     user: User,
     now: datetime,
     *,
-    current: str,
-    new: str,
+    checked_hash: str,
+    new_hash: str,
     keep_session: str | None,
     client_ip: str,
-) -> list[str] | None:
-    """Check the current password, set the new one, and end every other session.
+) -> list[str]:
+    """Set the new password (already hashed) and end every other session.
 
-    ``user`` must belong to ``db``. Returns the ids of the sessions ended, so the
-    caller can close their sockets after the commit, or None when the current password
-    is wrong (counted, and to be committed like any failed sign-in).
+    ``user`` must belong to ``db``; ``checked_hash`` is what :func:`check_password`
+    returned for the current password, and must still be the account's (else
+    :class:`PasswordMoved`). Every reset code or e-mailed link still waiting dies too,
+    like at a reset. Returns the ids of the sessions ended, so the caller can close
+    their sockets after the commit.
     """
-    _policy(new, user.pseudonym, "new_password")
-    if not await check_password(
-        db, passwords, user, current, now, client_ip=client_ip, purpose="change"
-    ):
-        return None
-    user.password_hash = await passwords.hash(new)
+    await db.refresh(user, with_for_update=True)
+    if not same(user.password_hash, checked_hash):
+        raise PasswordMoved(user.id)
+    user.password_hash = new_hash
     user.updated_at = now
+    await expire_live(db, user.id, now)
     ended = await sessions.end_other_sessions(db, user.id, keep_session)
     audit.record(
         db,
@@ -324,39 +404,45 @@ async def _user_by_name(db: AsyncSession, pseudonym: str) -> tuple[str, User | N
 
 
 async def prove_with_words(
-    db: AsyncSession,
+    sessions_maker: async_sessionmaker[AsyncSession],
     passwords: Passwords,
+    secret_key: str,
     now: datetime,
     *,
     pseudonym: str,
     words: list[str],
-    client_ip: str,
+    asker: Asker,
 ) -> Proof | None:
     """Check a name and its recovery words under the throttle; None if they do not match.
 
     An unknown name, a person without words and wrong words take the same path and the
-    same time (one argon2 verification each) and give the same answer.
+    same time (one argon2 verification each) and give the same answer. Like signing
+    in, it runs its own transactions: the try is counted and committed before the slow
+    hash is checked, and given back if the words were right.
     """
-    key, user = await _user_by_name(db, pseudonym)
-    wait = await wait_seconds(db, key, client_ip, now)
-    if wait:
-        raise Throttled(wait)
-    # The same query whether or not the name exists.
-    row = await words_of(db, user.id if user is not None else "")
+    async with transaction(sessions_maker) as db:
+        key, user = await _user_by_name(db, pseudonym)
+        keys = await _name_keys(db, secret_key, key, user, asker, now)
+        held = await throttle.reserve(db, keys, now)
+        # The same query whether or not the name exists.
+        row = await words_of(db, user.id if user is not None else "")
+    if not held.allowed:
+        raise Throttled.of(held.verdict)
     ok = await passwords.verify(row.words_hash if row else None, _words_secret(words))
-    if not ok or user is None or row is None or user.disabled_at is not None:
-        await count_failure(db, key, client_ip, now, user, "words")
-        return None
-    await _clear_failures(db, key)
-    audit.record(
-        db,
-        now,
-        "recovery.proved",
-        actor_id=user.id,
-        subject_id=user.id,
-        client_ip=client_ip,
-        method="words",
-    )
+    async with transaction(sessions_maker) as db:
+        if not ok or user is None or row is None or user.disabled_at is not None:
+            _failed(db, now, held, user, asker.client_ip, "words")
+            return None
+        await throttle.refund(db, held, keys, now, forget=keys[:1])
+        audit.record(
+            db,
+            now,
+            "recovery.proved",
+            actor_id=user.id,
+            subject_id=user.id,
+            client_ip=asker.client_ip,
+            method="words",
+        )
     return Proof(user, "words", row.id, now + RESET_TICKET)
 
 
@@ -385,13 +471,19 @@ async def prove_with_code(
     *,
     pseudonym: str,
     code: str,
-    client_ip: str,
+    asker: Asker,
 ) -> Proof | None:
-    """Check a name and a reset code from an organiser or an administrator."""
+    """Check a name and a reset code from an organiser or an administrator.
+
+    The try is counted first, with the counters locked until the caller commits
+    (checking a code is one indexed look-up, so nothing slow happens meanwhile), and
+    given back if the code was right.
+    """
     key, user = await _user_by_name(db, pseudonym)
-    wait = await wait_seconds(db, key, client_ip, now)
-    if wait:
-        raise Throttled(wait)
+    keys = await _name_keys(db, secret_key, key, user, asker, now)
+    held = await throttle.reserve(db, keys, now)
+    if not held.allowed:
+        raise Throttled.of(held.verdict)
     cleaned = clean_code(code) or ""
     # The same query whether or not the name exists.
     row = await db.scalar(
@@ -404,16 +496,16 @@ async def prove_with_code(
         )
     )
     if row is None or user is None or user.disabled_at is not None:
-        await count_failure(db, key, client_ip, now, user, "code")
+        _failed(db, now, held, user, asker.client_ip, "code")
         return None
-    await _clear_failures(db, key)
+    await throttle.refund(db, held, keys, now, forget=keys[:1])
     audit.record(
         db,
         now,
         "recovery.proved",
         actor_id=user.id,
         subject_id=user.id,
-        client_ip=client_ip,
+        client_ip=asker.client_ip,
         method=row.kind,
     )
     return Proof(user, row.kind, row.id, min(now + RESET_TICKET, row.expires_at))
@@ -439,13 +531,14 @@ async def request_email_link(
 ) -> tuple[User, str] | None:
     """A new link token for the account, if the name and address match it; else None.
 
-    The caller answers the same either way (and before this runs). A mismatch counts
-    as a wrong try; a match beyond :data:`EMAIL_LINKS_PER_HOUR` sends nothing, so no one
-    can fill a person's inbox. Only one link is live at a time.
+    The caller answers the same either way, before this runs, and has already counted
+    the request (:func:`count_email_request`) whatever it matches: counting only
+    mismatches would tell a stranger which address belongs to a name. A match beyond
+    :data:`EMAIL_LINKS_PER_HOUR` sends nothing, so no one can fill a person's inbox.
+    Only one link is live at a time.
     """
-    key, user = await _user_by_name(db, pseudonym)
+    _, user = await _user_by_name(db, pseudonym)
     if user is None or user.disabled_at is not None or not _same_address(user.email, email):
-        await count_failure(db, key, client_ip, now, user, "email")
         return None
     recent = await db.scalar(
         select(func.count())
@@ -459,7 +552,7 @@ async def request_email_link(
     if int(recent or 0) >= EMAIL_LINKS_PER_HOUR:
         audit.record(db, now, "recovery.email_limited", subject_id=user.id, client_ip=client_ip)
         return None
-    await _expire_live(db, user.id, now, kinds=("email",))
+    await expire_live(db, user.id, now, kinds=("email",))
     token = secrets.token_urlsafe(32)
     db.add(
         PasswordReset(
@@ -480,6 +573,19 @@ async def request_email_link(
         client_ip=client_ip,
     )
     return user, token
+
+
+async def count_email_request(
+    db: AsyncSession, secret_key: str, now: datetime, *, pseudonym: str, asker: Asker
+) -> None:
+    """Count a request for a link on the name's recovery counters, whether or not the
+    name and address match (so the answer, 200 or 429, says nothing about them).
+    Raises :class:`Throttled` when there were too many."""
+    key, user = await _user_by_name(db, pseudonym)
+    keys = await _name_keys(db, secret_key, key, user, asker, now)
+    held = await throttle.reserve(db, keys, now)
+    if not held.allowed:
+        raise Throttled.of(held.verdict)
 
 
 async def prove_with_link(
@@ -514,10 +620,12 @@ class IssuedCode:
     expires_at: datetime
 
 
-async def _expire_live(
+async def expire_live(
     db: AsyncSession, user_id: str, now: datetime, *, kinds: tuple[str, ...] = METHODS
-) -> None:
-    await db.execute(
+) -> int:
+    """Every reset code and e-mailed link of the person still waiting stops working.
+    Returns how many did."""
+    result = await db.execute(
         update(PasswordReset)
         .where(
             PasswordReset.user_id == user_id,
@@ -528,13 +636,14 @@ async def _expire_live(
         .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def _issue_code(
     db: AsyncSession, secret_key: str, person: User, kind: str, issuer: User, now: datetime
 ) -> IssuedCode:
     # One live code per person: a new one replaces any other not yet used.
-    await _expire_live(db, person.id, now, kinds=("organiser", "admin"))
+    await expire_live(db, person.id, now, kinds=("organiser", "admin"))
     code = new_code()
     cleaned = clean_code(code)
     assert cleaned is not None  # noqa: S101 - new_code makes valid codes
@@ -723,9 +832,11 @@ def read_ticket(value: str | None) -> Ticket | None:
     if len(parts) != 6 or len(value or "") > 300:
         return None
     user_id, method, ref, expires, nonce, mac = parts
-    if method not in METHODS or not expires.isdigit():
+    # ASCII digits only: "²".isdigit() is true, and int() then refuses it.
+    until = ascii_digits(expires, max_digits=12)
+    if method not in METHODS or until is None:
         return None
-    return Ticket(user_id, method, ref, int(expires), nonce, mac)
+    return Ticket(user_id, method, ref, until, nonce, mac)
 
 
 def ticket_valid(secret_key: str, ticket: Ticket, user: User, now: datetime) -> bool:
@@ -816,11 +927,10 @@ async def complete_reset(
     user.password_hash = await passwords.hash(new_password)
     user.updated_at = now
     # Every other way back that was waiting dies with this reset.
-    await _expire_live(db, user.id, now)
+    await expire_live(db, user.id, now)
     ended = await sessions.end_all_sessions(db, user.id)
     # Strangers who locked the account by guessing should not keep its owner out now.
-    await throttle.record_success(db, throttle.account_key(user.pseudonym_key))
-    await _clear_failures(db, user.pseudonym_key)
+    await _forget_strangers(db, user.pseudonym_key)
     audit.record(
         db,
         now,

@@ -31,12 +31,19 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from peerhub import notify, realtime
-from peerhub.accounts import recovery
-from peerhub.accounts.actions import clean_email, clean_pseudonym, pseudonym_key
-from peerhub.accounts.routes import require_admin, require_user, safe_next
+from peerhub.accounts import actions, recovery
+from peerhub.accounts.actions import clean_email, clean_pseudonym
+from peerhub.accounts.routes import (
+    asker_of,
+    device_cookie_header,
+    require_admin,
+    require_user,
+    safe_next,
+)
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.models import AuthSession, GroupRole, User
+from peerhub.security import devices
 from peerhub.security.middleware import ANON_COOKIE, cookie_header
 from peerhub.security.permissions import require_rank
 from peerhub.security.sessions import Auth
@@ -59,10 +66,16 @@ def after_signup(nxt: str) -> str:
     return "/account/recovery?welcome=1" + ("" if nxt == "/account" else f"&next={quote(nxt)}")
 
 
-def _wait_message(seconds: int) -> str:
+def _wait_message(seconds: int, *, account_wide: bool = False) -> str:
     minutes = max(1, (seconds + 59) // 60)
     plural = "s" if minutes > 1 else ""
-    return f"Too many attempts. Please wait {minutes} minute{plural} and try again."
+    message = f"Too many attempts. Please wait {minutes} minute{plural} and try again."
+    if account_wide:
+        message += (
+            " Someone may be trying to get into this account. The phone or computer you "
+            "usually sign in on can still do this now."
+        )
+    return message
 
 
 def _see_other(url: str) -> Response:
@@ -84,6 +97,7 @@ async def change(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     app = ctx(request)
+    settings = app.settings
     form = await request.form()
     current = form_text(form, CURRENT, 4096)
     new = form_text(form, NEW, 4096)
@@ -95,32 +109,61 @@ async def change(request: Request) -> Response:
         errors[NEW] = "Choose a new password."
     elif new != again:
         errors[AGAIN] = "The two new passwords are not the same. Type it again."
-    ended: list[str] | None = None
-    wait = 0
-    if not errors:
+    else:
         try:
-            async with transaction(app.sessions) as db:
-                me = await db.get(User, user.id)
-                if me is None:
-                    raise NotFound(user.id)
-                ended = await recovery.change_password(
-                    db,
-                    app.passwords,
-                    me,
-                    app.clock(),
-                    current=current,
-                    new=new,
-                    keep_session=auth(request).session_id,
-                    client_ip=ip(request),
-                )
+            recovery.check_new_password(new, user.pseudonym, NEW)
         except FieldError as exc:
             errors[exc.field] = exc.message
+    ended: list[str] = []
+    device = ""
+    wait = 0
+    if not errors:
+        now = app.clock()
+        try:
+            checked = await recovery.check_password(
+                app.sessions,
+                app.passwords,
+                settings.secret_key,
+                user,
+                current,
+                now,
+                asker=asker_of(request),
+                purpose="change",
+            )
+            if checked is None:
+                errors[CURRENT] = "That is not your current password."
+            else:
+                new_hash = await app.passwords.hash(new)
+                async with transaction(app.sessions) as db:
+                    me = await db.get(User, user.id)
+                    if me is None:
+                        raise NotFound(user.id)
+                    ended = await recovery.change_password(
+                        db,
+                        me,
+                        now,
+                        checked_hash=checked,
+                        new_hash=new_hash,
+                        keep_session=auth(request).session_id,
+                        client_ip=ip(request),
+                    )
+                    # This browser stays one of the person's known devices under the
+                    # new password (the others are forgotten with the old one), so
+                    # strangers guessing the name cannot keep them out of it.
+                    device = await actions.remember_device(
+                        db,
+                        settings,
+                        me,
+                        now,
+                        cookie=request.cookies.get(devices.cookie_name(settings)),
+                        user_agent=request.headers.get("user-agent", ""),
+                        client_ip=ip(request),
+                    )
         except recovery.Throttled as exc:
             wait = exc.retry_after
             errors[CURRENT] = _wait_message(wait)
-        else:
-            if ended is None:
-                errors[CURRENT] = "That is not your current password."
+        except recovery.PasswordMoved:
+            errors[CURRENT] = "Your password was changed meanwhile. Type the new one."
     if errors:
         headers = {"Retry-After": str(wait)} if wait else None
         return render(
@@ -131,9 +174,11 @@ async def change(request: Request) -> Response:
             headers=headers,
         )
     # After the commit: the ended sessions' sockets close in every process.
-    for session_id in ended or []:
+    for session_id in ended:
         await realtime.disconnect_user(request.app, user.id, session_id=session_id)
-    return _see_other("/account/password?done=1")
+    response = _see_other("/account/password?done=1")
+    response.headers.append("Set-Cookie", device_cookie_header(settings, device))
+    return response
 
 
 # --- Recovery words on the account -----------------------------------------------------------
@@ -190,25 +235,32 @@ async def make_words(request: Request) -> Response:
     now, address = app.clock(), ip(request)
     problem, wait = "", 0
     words: list[str] | None = None
-    async with transaction(app.sessions) as db:
-        me = await db.get(User, user.id)
-        if me is None:
-            return error(request, 404, "We could not find your account.")
-        if not fresh:
-            # Like changing the password: someone with a borrowed session must not be
-            # able to make a spare key to the account for later.
-            if not password:
-                problem = "Enter your password, to show it is you."
-            else:
-                try:
-                    if not await recovery.check_password(
-                        db, app.passwords, me, password, now, client_ip=address, purpose="words"
-                    ):
-                        problem = "That is not your password."
-                except recovery.Throttled as exc:
-                    wait = exc.retry_after
-                    problem = _wait_message(wait)
-        if not problem:
+    if not fresh:
+        # Like changing the password: someone with a borrowed session must not be
+        # able to make a spare key to the account for later.
+        if not password:
+            problem = "Enter your password, to show it is you."
+        else:
+            try:
+                if not await recovery.check_password(
+                    app.sessions,
+                    app.passwords,
+                    app.settings.secret_key,
+                    user,
+                    password,
+                    now,
+                    asker=asker_of(request),
+                    purpose="words",
+                ):
+                    problem = "That is not your password."
+            except recovery.Throttled as exc:
+                wait = exc.retry_after
+                problem = _wait_message(wait)
+    if not problem:
+        async with transaction(app.sessions) as db:
+            me = await db.get(User, user.id)
+            if me is None:
+                return error(request, 404, "We could not find your account.")
             words = await recovery.make_words(db, app.passwords, me, now, client_ip=address)
     if words is None:
         return render(
@@ -326,20 +378,23 @@ async def forgot(request: Request) -> Response:
             request, "recovery/forgot.html", {"errors": errors, "values": values}, status=422
         )
     try:
-        async with transaction(app.sessions) as db:
-            proof = await recovery.prove_with_words(
-                db,
-                app.passwords,
-                app.clock(),
-                pseudonym=values["pseudonym"],
-                words=words,
-                client_ip=ip(request),
-            )
+        proof = await recovery.prove_with_words(
+            app.sessions,
+            app.passwords,
+            app.settings.secret_key,
+            app.clock(),
+            pseudonym=values["pseudonym"],
+            words=words,
+            asker=asker_of(request),
+        )
     except recovery.Throttled as exc:
         return render(
             request,
             "recovery/forgot.html",
-            {"errors": {"form": _wait_message(exc.retry_after)}, "values": values},
+            {
+                "errors": {"form": _wait_message(exc.retry_after, account_wide=exc.account_wide)},
+                "values": values,
+            },
             status=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
@@ -380,13 +435,16 @@ async def redeem_code(request: Request) -> Response:
                 app.clock(),
                 pseudonym=values["pseudonym"],
                 code=values["code"],
-                client_ip=ip(request),
+                asker=asker_of(request),
             )
     except recovery.Throttled as exc:
         return render(
             request,
             "recovery/code.html",
-            {"errors": {"form": _wait_message(exc.retry_after)}, "values": values},
+            {
+                "errors": {"form": _wait_message(exc.retry_after, account_wide=exc.account_wide)},
+                "values": values,
+            },
             status=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
@@ -490,16 +548,27 @@ async def request_link(request: Request) -> Response:
             request, "recovery/email.html", {"errors": errors, "values": values}, status=422
         )
     address = ip(request)
-    async with app.sessions() as db:
-        key = pseudonym_key(values["pseudonym"])[:80]
-        wait = await recovery.wait_seconds(db, key, address, app.clock())
-    if wait:
+    # Every request counts the same, whatever it matches: the answer (200, or 429 once
+    # there were too many) must not say whether the address belongs to the name.
+    try:
+        async with transaction(app.sessions) as db:
+            await recovery.count_email_request(
+                db,
+                app.settings.secret_key,
+                app.clock(),
+                pseudonym=values["pseudonym"],
+                asker=asker_of(request),
+            )
+    except recovery.Throttled as exc:
         return render(
             request,
             "recovery/email.html",
-            {"errors": {"form": _wait_message(wait)}, "values": values},
+            {
+                "errors": {"form": _wait_message(exc.retry_after, account_wide=exc.account_wide)},
+                "values": values,
+            },
             status=429,
-            headers={"Retry-After": str(wait)},
+            headers={"Retry-After": str(exc.retry_after)},
         )
     response = render(
         request,

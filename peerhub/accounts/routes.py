@@ -51,6 +51,15 @@ def require_user(request: Request) -> User | Response:
     return user
 
 
+def asker_of(request: Request) -> recovery.Asker:
+    """Where a try at a secret comes from (peerhub/accounts/recovery.py, "The throttle")."""
+    return recovery.Asker(
+        client_ip=ip(request),
+        device_cookie=request.cookies.get(devices.cookie_name(ctx(request).settings)),
+        session_id=auth(request).session_id,
+    )
+
+
 def _session_cookie(request: Request, token: str) -> str:
     settings = ctx(request).settings
     return cookie_header(settings.session_cookie_name, token, secure=settings.secure_cookies)
@@ -263,21 +272,24 @@ async def account_update(request: Request) -> Response:
     values = {k: form_text(form, k, 300) for k in ("email", "role", "organisation")}
     problem = None
     try:
+        if what == "email":
+            # An address can reset the password: adding or changing one needs it (a
+            # wrong one is counted, in transactions of its own, like any other).
+            problem = await recovery.email_change_problem(
+                app.sessions,
+                app.passwords,
+                app.settings.secret_key,
+                user,
+                values["email"],
+                form_text(form, "email_password", 4096),
+                app.clock(),
+                asker=asker_of(request),
+            )
         async with transaction(app.sessions) as db:
             me = await db.get(User, user.id)
             if me is None:
                 raise NotFound(user.id)
             if what == "email":
-                # An address can reset the password: adding or changing one needs it.
-                problem = await recovery.email_change_problem(
-                    db,
-                    app.passwords,
-                    me,
-                    values["email"],
-                    form_text(form, "email_password", 4096),
-                    app.clock(),
-                    client_ip=ip(request),
-                )
                 if problem is None:
                     await actions.update_email(db, me, values["email"], app.clock())
             elif what == "professional":
@@ -288,6 +300,15 @@ async def account_update(request: Request) -> Response:
                 raise FieldError("action", "Unknown change.")
     except FieldError as exc:
         problem_at: dict[str, str] = {exc.field: exc.message}
+    except recovery.Throttled as exc:
+        wait = exc.retry_after
+        minutes = max(1, (wait + 59) // 60)
+        context = await _account_context(request, user)
+        message = f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+        context.update(errors={"email_password": message}, values=values)
+        return render(
+            request, "account.html", context, status=429, headers={"Retry-After": str(wait)}
+        )
     else:
         # Committed: a wrong password is counted like a failed sign-in.
         problem_at = {"email_password": problem} if problem else {}

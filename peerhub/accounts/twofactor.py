@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
@@ -223,28 +225,6 @@ async def use_code(
 # --- The throttle --------------------------------------------------------------------
 
 
-async def wait_seconds(db: AsyncSession, user_id: str, client_ip: str, now: datetime) -> int:
-    """Seconds to wait before another try (0: go ahead); shared with the password throttle."""
-    verdict = await throttle.check(
-        db, [throttle.second_factor_key(user_id), throttle.address_key(client_ip)], now
-    )
-    return 0 if verdict.allowed else verdict.retry_after
-
-
-async def count_failure(
-    db: AsyncSession, user_id: str, client_ip: str, now: datetime, *, where: str
-) -> None:
-    if await throttle.record_failure(
-        db, throttle.second_factor_key(user_id), throttle.address_key(client_ip), now
-    ):
-        audit.record(db, now, "2fa.locked", subject_id=user_id, client_ip=client_ip, where=where)
-    audit.record(db, now, "2fa.failed", subject_id=user_id, client_ip=client_ip, where=where)
-
-
-async def clear_failures(db: AsyncSession, user_id: str) -> None:
-    await throttle.record_success(db, throttle.second_factor_key(user_id))
-
-
 def _keys(user_id: str, client_ip: str) -> list[str]:
     return [throttle.second_factor_key(user_id), throttle.address_key(client_ip)]
 
@@ -288,10 +268,20 @@ async def pending_key(db: AsyncSession, user_id: str, now: datetime) -> TwoFacto
     The same key is shown until it is confirmed or the person asks for a new one, so
     reloading the page after adding it to an app does not break the set-up.
     """
-    row = await db.get(TwoFactor, user_id)
-    if row is None:
-        row = TwoFactor(user_id=user_id, updated_at=now)
-        db.add(row)
+    # Made if missing without a race: two tabs opening the page at once for the first
+    # time must not both insert the row (one would fail on its primary key).
+    bind = db.bind
+    insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(TwoFactor).values(user_id=user_id, updated_at=now).on_conflict_do_nothing()
+    )
+    row = await db.scalar(
+        select(TwoFactor)
+        .where(TwoFactor.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None  # noqa: S101 - inserted just above, in this transaction
     if row.pending_secret is None and not row.enrolled:
         row.pending_secret = totp.new_secret()
         row.pending_since = now

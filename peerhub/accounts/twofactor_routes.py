@@ -289,39 +289,47 @@ async def setup_action(request: Request) -> Response:
     if password_field and not password:
         errors[password_field] = "Enter your password."
     if not errors:
+        # The try is counted before the password or code is checked, and committed, so
+        # tries sent in parallel queue on the counters instead of slipping past one
+        # check together; a right answer gives it back (settle_attempt).
         async with transaction(app.sessions) as db:
-            wait = await twofactor.wait_seconds(db, user.id, address, now)
-            if wait:
-                errors[code_field] = _wait_message(wait)
-            elif password_field and not await _check_password(request, user, password):
-                errors[password_field] = MISMATCH_MESSAGE
-            elif what == "confirm":
-                moved = await twofactor.is_enrolled(db, user.id)
-                codes = await twofactor.confirm(db, user, code, now, client_ip=address)
-                if codes is None:
+            held = await twofactor.reserve_attempt(db, user.id, address, now)
+        wait = 0 if held.allowed else held.verdict.retry_after
+        if wait:
+            errors[code_field] = _wait_message(wait)
+        else:
+            password_ok = not password_field or await _check_password(request, user, password)
+            async with transaction(app.sessions) as db:
+                if not password_ok:
+                    errors[password_field or code_field] = MISMATCH_MESSAGE
+                elif what == "confirm":
+                    moved = await twofactor.is_enrolled(db, user.id)
+                    codes = await twofactor.confirm(db, user, code, now, client_ip=address)
+                    if codes is None:
+                        errors[code_field] = WRONG_CODE
+                    else:
+                        # Sessions started elsewhere with the password alone end now.
+                        ended = await sessions.end_other_sessions(
+                            db, user.id, auth(request).session_id
+                        )
+                elif not await twofactor.use_code(
+                    db,
+                    user.id,
+                    now,
+                    code=code,
+                    recovery_code="" if what == "regenerate" else code,
+                    client_ip=address,
+                ):
                     errors[code_field] = WRONG_CODE
+                elif what == "regenerate":
+                    codes = await twofactor.regenerate_codes(db, user, now, client_ip=address)
+                elif what == "move":
+                    await twofactor.new_key(db, user.id, now)
                 else:
-                    # Sessions started elsewhere with the password alone end now.
-                    ended = await sessions.end_other_sessions(db, user.id, auth(request).session_id)
-            elif not await twofactor.use_code(
-                db,
-                user.id,
-                now,
-                code=code,
-                recovery_code="" if what == "regenerate" else code,
-                client_ip=address,
-            ):
-                errors[code_field] = WRONG_CODE
-            elif what == "regenerate":
-                codes = await twofactor.regenerate_codes(db, user, now, client_ip=address)
-            elif what == "move":
-                await twofactor.new_key(db, user.id, now)
-            else:
-                await twofactor.disable(db, user, now, client_ip=address)
-            if errors and not wait:
-                await twofactor.count_failure(db, user.id, address, now, where=what)
-            elif not errors:
-                await twofactor.clear_failures(db, user.id)
+                    await twofactor.disable(db, user, now, client_ip=address)
+                await twofactor.settle_attempt(
+                    db, held, user.id, address, now, ok=not errors, where=what
+                )
     for session_id in ended:
         await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     if errors:

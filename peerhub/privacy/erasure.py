@@ -24,7 +24,6 @@ from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
-from peerhub.accounts.recovery import throttle_key as recovery_throttle_key
 from peerhub.errors import NotFound
 from peerhub.models import (
     AuditEvent,
@@ -140,16 +139,10 @@ async def erase_account(
         .values(client_ip=None)
     )
     # Throttle counters are keyed by the case-folded pseudonym (alone, and with an
-    # address digest) and by the id (two-step codes, known devices, this page, and
-    # recovery attempts).
+    # address digest: sign-in's and recovery's) and by the id (two-step codes, known
+    # devices, this page).
     await throttle.forget_person(db, user.pseudonym_key, user_id)
-    await db.execute(
-        delete(LoginThrottle).where(
-            LoginThrottle.key.in_(
-                [erase_throttle_key(user_id), recovery_throttle_key(user.pseudonym_key)]
-            )
-        )
-    )
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == erase_throttle_key(user_id)))
     done.sessions_ended = await sessions.end_all_sessions(db, user_id)
     # Everything else that is only theirs goes with the row (ON DELETE CASCADE), and
     # every link to them from rows that stay becomes NULL (ON DELETE SET NULL).

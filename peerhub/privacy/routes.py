@@ -111,19 +111,26 @@ async def erase(request: Request) -> Response:
     keys = [erasure.erase_throttle_key(user.id), throttle.address_key(address)]
     done: Erased | None = None
     retry_after = 0
+    # Counted before the password is checked, and committed, so tries sent in parallel
+    # queue on the counters instead of slipping past one check together; a right
+    # password gives its try back.
     async with transaction(app.sessions) as db:
-        verdict = await throttle.check(db, keys, now)
+        held = await throttle.reserve(db, keys, now)
         me = await db.get(User, user.id)
-        if not verdict.allowed:
-            retry_after = verdict.retry_after
-        elif me is not None and await app.passwords.verify(me.password_hash, password[:1024]):
-            done = await erasure.erase_account(db, me.id, now, choice=MessageChoice(choice))
-        else:
-            await throttle.record_failure(db, keys[0], keys[1], now)
-            audit.record(
-                db, now, "account.erase_refused", actor_id=user.id, subject_id=user.id,
-                client_ip=address,
-            )  # fmt: skip
+        stored = me.password_hash if me is not None else None
+    if not held.allowed:
+        retry_after = held.verdict.retry_after
+    else:
+        ok = await app.passwords.verify(stored, password[:1024])
+        async with transaction(app.sessions) as db:
+            if ok and stored is not None:
+                await throttle.refund(db, held, keys, now, forget=keys[:1])
+                done = await erasure.erase_account(db, user.id, now, choice=MessageChoice(choice))
+            else:
+                audit.record(
+                    db, now, "account.erase_refused", actor_id=user.id, subject_id=user.id,
+                    client_ip=address,
+                )  # fmt: skip
     if retry_after:
         minutes = max(1, (retry_after + 59) // 60)
         message = f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."

@@ -19,8 +19,14 @@ Which rules a counter follows depends on its key (:func:`policy_for`):
   not an account has it, so it reveals nothing.
 - ``ip:<address>`` (:func:`address_key`): everything from one address: slows a
   single source trying many accounts.
-- anything else, e.g. ``dev:…`` (a known device, :func:`device_key`), ``2fa:…``
-  (two-step codes), ``erase:…``: strict, like ``pair:``.
+- ``rpair:``, ``racct:``, ``rdev:`` (:func:`recovery_pair_key`,
+  :func:`recovery_account_key`, :func:`recovery_device_key`): the same three for the
+  ways back into an account (recovery words, reset codes, e-mailed links), kept apart
+  from sign-in's so that wrong recovery tries never hold back signing in; ``racct:``
+  is looser like ``acct:``.
+- anything else, e.g. ``dev:…`` (a known device, :func:`device_key`), ``sess:…``
+  (a password typed again inside a session, :func:`session_key`), ``2fa:…`` (two-step
+  codes), ``erase:…``: strict, like ``pair:``.
 
 A phone or computer the person has signed in on before (peerhub/security/devices.py)
 is checked against its own ``dev:`` counter only, so strangers elsewhere cannot keep
@@ -32,8 +38,10 @@ Two ways to use the counters:
   counted *before* the password or code is checked, with the rows locked, and given
   back if it was right. Parallel attempts therefore queue on the rows and each sees
   the ones before it: sending many guesses at once gains nothing.
-- :func:`check`, :func:`record_failure`, :func:`record_success`: read, then write
-  after the check. Simpler, but parallel attempts can slip past one check together.
+- :func:`check` (read only: "would an attempt be held back now?") and
+  :func:`record_success` (forget a counter). Every attempt at a secret goes through
+  :func:`reserve`: counting only after a check would let attempts sent in parallel
+  slip past one check together.
 
 Counters live in the database so every server process shares them, and rows not
 touched for :data:`FORGET_AFTER` are deleted as other attempts come in.
@@ -46,7 +54,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,9 +138,14 @@ def policy_for(key: str) -> Policy:
     kind = key.split(":", 1)[0]
     if kind == "ip":
         return address_policy()
-    if kind == "acct":
+    if kind in ACCOUNT_WIDE:
         return account_policy()
     return strict_policy()
+
+
+# The counters of an account name from every address (sign-in's and recovery's): the
+# ones strangers share with the owner, which a known device skips.
+ACCOUNT_WIDE = frozenset({"acct", "racct"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +188,30 @@ def device_prefix(user_id: str) -> str:
     return f"dev:{user_id}:"
 
 
+def recovery_pair_key(pseudonym_key: str, ip: str, secret: str) -> str:
+    """Like :func:`pair_key`, for recovery words, reset codes and e-mailed links."""
+    digest = keyed(secret, "throttle-address", network_of(ip))[:32]
+    return f"rpair:{pseudonym_key}@{digest}"
+
+
+def recovery_account_key(pseudonym_key: str) -> str:
+    """Like :func:`account_key`, for the ways back into an account."""
+    return f"racct:{pseudonym_key}"
+
+
+def recovery_device_key(user_id: str, device_id: str) -> str:
+    """Like :func:`device_key`, for the ways back in tried on a known device."""
+    return f"rdev:{user_id}:{device_id}"
+
+
+def session_key(session_id: str) -> str:
+    """The person's own password typed again inside a signed-in session (changing it,
+    new recovery words, a new e-mail address) from a browser that is not one of their
+    known devices. Only whoever holds that session can move it, so strangers guessing
+    the name elsewhere never hold the owner back here."""
+    return f"sess:{session_id}"
+
+
 def second_factor_key(user_id: str) -> str:
     """Wrong two-step codes (and re-entered passwords on the two-step page) count here.
 
@@ -193,7 +230,8 @@ def _verdict(rows: Iterable[LoginThrottle], now: datetime) -> Verdict:
         if row.blocked_until is not None and row.blocked_until > now:
             seconds = (row.blocked_until - now).total_seconds()
             if seconds > wait:
-                wait, account_wide = seconds, row.key.startswith("acct:")
+                wait = seconds
+                account_wide = row.key.split(":", 1)[0] in ACCOUNT_WIDE
     if wait > 0:
         return Verdict(False, max(1, math.ceil(wait)), account_wide)
     return Verdict(True)
@@ -321,18 +359,6 @@ async def refund(
     await db.flush()
 
 
-async def record_failure(db: AsyncSession, account: str, address: str, now: datetime) -> bool:
-    """Count a failed attempt on two counters; True when this failure started a delay."""
-    return await record_failures(db, [account, address], now)
-
-
-async def record_failures(db: AsyncSession, keys: Sequence[str], now: datetime) -> bool:
-    blocked = False
-    for row in await _rows(db, keys, now):
-        blocked = _count(row, now) or blocked
-    return blocked
-
-
 async def record_success(db: AsyncSession, key: str) -> None:
     """Forget a counter: the person has shown they know the secret it guards."""
     await db.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
@@ -340,10 +366,23 @@ async def record_success(db: AsyncSession, key: str) -> None:
 
 async def forget_person(db: AsyncSession, pseudonym_key: str, user_id: str) -> None:
     """Delete every counter that names a person (their account is being erased)."""
+    # ("recover:" was the recovery counter of a name before rpair/racct/rdev.)
+    names = [
+        account_key(pseudonym_key),
+        recovery_account_key(pseudonym_key),
+        f"recover:{pseudonym_key}",
+    ]
+    prefixes = [
+        pair_prefix(pseudonym_key),
+        f"r{pair_prefix(pseudonym_key)}",
+        device_prefix(user_id),
+        f"r{device_prefix(user_id)}",
+    ]
     await db.execute(
         delete(LoginThrottle).where(
-            LoginThrottle.key.in_([account_key(pseudonym_key), second_factor_key(user_id)])
-            | LoginThrottle.key.startswith(pair_prefix(pseudonym_key), autoescape=True)
-            | LoginThrottle.key.startswith(device_prefix(user_id), autoescape=True)
+            or_(
+                LoginThrottle.key.in_([*names, second_factor_key(user_id)]),
+                *(LoginThrottle.key.startswith(p, autoescape=True) for p in prefixes),
+            )
         )
     )

@@ -189,6 +189,9 @@ async def seed(
                         throttle.pair_key(NAME.casefold(), "198.51.100.23", "a secret"),
                         throttle.device_key(sam, "a-device"),
                         throttle.second_factor_key(sam),
+                        throttle.recovery_account_key(NAME.casefold()),
+                        throttle.recovery_pair_key(NAME.casefold(), "198.51.100.23", "s"),
+                        throttle.recovery_device_key(sam, "a-device"),
                     )
                 ),
                 KnownDevice(
