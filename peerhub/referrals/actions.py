@@ -195,11 +195,37 @@ async def by_code(db: AsyncSession, code: str) -> Referral:
     return referral
 
 
+def shown_state(referral: Referral, viewer: User | None) -> str:
+    """The referral's state as whoever holds its code may see it (its landing page).
+
+    The person who took it up sees the truth. Anyone else (the referring professional
+    among them: they made the code) sees what the professional's own view shows:
+    "joined" and "closed" look exactly like "accepted" until the person shares their
+    progress (:func:`professional_view`).
+    """
+    if viewer is not None and viewer.id == referral.person_user_id:
+        return referral.state
+    if referral.state in HIDDEN_STATES and not referral.share_progress:
+        return "accepted"
+    return referral.state
+
+
 async def claim(db: AsyncSession, user: User, code: str, now: datetime) -> Referral:
-    """The referred person takes up the referral with its code (once; only they can)."""
+    """The referred person takes up the referral with its code (once; only they can).
+
+    Forbidden for the professional who made it, whatever its state (they hold the
+    code too). For anyone else, a referral someone already took up, or one closed
+    without being shared, is answered as if taken up, and nothing changes: the answer
+    must not tell whoever holds the code (a professional with a second account
+    included) whether the person took it up or how it went.
+    """
     referral = await by_code(db, code)
-    if referral.person_user_id not in (None, user.id) or referral.state not in OPEN_STATES:
+    if referral.professional_id is not None and referral.professional_id == user.id:
+        raise Forbidden("referral")
+    if shown_state(referral, user) not in OPEN_STATES:
         raise NotFound("referral")
+    if referral.person_user_id not in (None, user.id) or referral.state not in OPEN_STATES:
+        return referral
     if not await organisation_checked(db, referral.group_id):
         # Made while the organisation was verified, and it no longer is: nobody can
         # join the group, so the referral cannot be taken up (the landing page says so).

@@ -18,7 +18,7 @@ from peerhub.referrals import actions, notices
 from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.rules import referrer_views
-from peerhub.web.render import ctx, error, form_text, ip, render
+from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 
 async def _group_or_404(request: Request) -> Group | Response:
@@ -121,11 +121,15 @@ async def landing(request: Request) -> Response:
             await db.get(User, referral.professional_id) if referral.professional_id else None
         )
         taking = await organisation_checked(db, referral.group_id)
+    viewer = auth(request).user
     return render(
         request,
         "referrals/landing.html",
         {
             "referral": referral,
+            # Hidden progress reads as "accepted" to anyone but the person who took it up.
+            "state": actions.shown_state(referral, viewer),
+            "made_it": viewer is not None and viewer.id == referral.professional_id,
             "group": group,
             "professional": professional,
             "code": actions.normalise_code(code),
@@ -156,6 +160,12 @@ async def take_up(request: Request) -> Response:
             group = await db.get(Group, referral.group_id)
     except NotFound:
         return error(request, 404, "That referral code is not valid, or it has been used.")
+    except Forbidden:
+        return error(
+            request,
+            403,
+            "You made this referral. The person it is for takes it up with this code.",
+        )
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
     assert group is not None  # noqa: S101 - a referral's group is a foreign key

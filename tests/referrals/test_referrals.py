@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -129,11 +130,14 @@ async def test_the_whole_loop_with_consent_gated_progress(
             ("referral.share_progress", True),
             ("referral.share_progress", False),
         ]
-        # Someone else cannot take up the same code.
+        # Someone else cannot take up the same code (answered as if they had, so the
+        # answer does not say whether the person took it up; nothing changes).
         third = other(client)
         async with third:
             await sign_up(third, "Somebody Else", "yet another long password")
-            assert (await post_form(third, f"/r/{code}", {})).status_code == 404
+            assert (await post_form(third, f"/r/{code}", {})).status_code == 303
+        async with sessions() as db:
+            assert (await db.get(Referral, referral_id)).person_user_id == me  # type: ignore[union-attr]
 
 
 async def test_inbox_is_for_the_groups_organisers_and_moderators_only(
@@ -413,6 +417,94 @@ async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
         referral.share_progress = True
     made = (await client.get("/referrals")).text.split("Referrals you made")[1]
     assert "closed: Came every week" in made and made.count("joined") == 1
+
+
+async def test_the_codes_page_and_taking_it_up_tell_the_professional_nothing_hidden(
+    client: httpx.AsyncClient, sessions, clock
+) -> None:
+    """The security review, item 4: the professional holds every code they made. The
+    landing page showed a hidden "closed" as "no longer open", and posting the code
+    told taken-up (404) from not (and took it up for them). Now the page reads every
+    hidden state like an acceptance, the professional cannot take up their own
+    referral whatever its state, and for anyone else a referral already taken up, or
+    closed unseen, answers like one taken up, changing nothing."""
+    import time
+
+    from peerhub.security.ratelimit import TokenBuckets
+
+    # (This test opens many codes from one address; their rate limit is tested above.)
+    app = client._transport.app  # type: ignore[attr-defined]
+    app.state.code_limits = TokenBuckets(rate=1, burst=1000, clock=time.monotonic)
+    group = await add_group(sessions, "Open Circle", join_policy="open")
+    await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
+    codes = [CODE.search((await _refer(client, "open-circle")).text).group(1) for _ in range(5)]  # type: ignore[union-attr]
+    people = [_someone(client, n) for n in range(5)]
+    try:
+        moderator = people[4]
+        mod = await _as(moderator, "The Moderator", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group.id, user_id=mod.id, role="moderator"))
+        # A, B, C are taken up; D and E are not.
+        for n in range(3):
+            await sign_up(people[n], f"Referred {n}", "another long password")
+            assert (await post_form(people[n], f"/r/{codes[n]}", {})).status_code == 303
+        async with sessions() as db:
+            a, b, c, d, e = [(await actions.by_code(db, code)).id for code in codes]
+
+        async def decide(referral_id: str, state: str, **extra: str) -> None:
+            r = await post_form(
+                moderator, f"/organise/referrals/{referral_id}", {"state": state, **extra}
+            )
+            assert r.status_code == 303, r.text
+
+        await decide(a, "accepted")  # A: truly accepted
+        for person in people[1:3]:  # B joined; C joined and was closed
+            assert (await post_form(person, "/groups/open-circle/join", {})).status_code == 303
+        await decide(c, "closed", outcome="Came every week.")
+        await decide(d, "accepted")  # D: accepted, then closed without the person
+        await decide(d, "closed", outcome="Never came.")
+        await decide(e, "accepted")  # E: accepted, not taken up yet
+    finally:
+        for person in people:
+            await person.aclose()
+
+    def main(html: str, code: str) -> str:
+        return html[html.index("<main") : html.index("</main>")].replace(code, "CODE")
+
+    for viewer in (client, other(client)):
+        async with contextlib.AsyncExitStack() as stack:
+            if viewer is not client:
+                await stack.enter_async_context(viewer)
+            pages = {main((await viewer.get(f"/r/{code}")).text, code) for code in codes}
+            assert len(pages) == 1, pages
+            assert "no longer open" not in pages.pop()
+    assert "You made this referral" in (await client.get(f"/r/{codes[2]}")).text
+    # The professional cannot take up their own referral, whatever became of it.
+    for code in codes:
+        r = await post_form(client, f"/r/{code}", {})
+        assert r.status_code == 403 and "You made this referral" in r.text
+    # Someone else holding the codes: the same answer for those taken up or closed
+    # unseen, and nothing changes.
+    async with other(client) as holder:
+        await sign_up(holder, "Code Holder", "yet another long password")
+        for code in codes[:4]:
+            r = await post_form(holder, f"/r/{code}", {})
+            assert r.status_code == 303 and r.headers["location"].startswith(
+                "/groups/open-circle/join"
+            )
+        holder_id = (await holder.get("/api/me")).json()["id"]
+    async with sessions() as db:
+        rows = {r.id: r for r in (await db.scalars(select(Referral))).all()}
+        assert [rows[x].state for x in (a, b, c, d, e)] == [
+            "accepted",
+            "joined",
+            "closed",
+            "closed",
+            "accepted",
+        ]
+        assert holder_id not in {r.person_user_id for r in rows.values()}
+        assert rows[d].person_user_id is None
+        assert not (await db.scalars(select(Consent).where(Consent.user_id == holder_id))).all()
 
 
 # --- Issue 9, point 12: no referral into a group of an unchecked organisation ------------
