@@ -543,7 +543,8 @@ async def decide_join_request(
         membership.joined_at = now
         await referrals.note_joined(db, user_id, group.id, now)
     else:
-        await db.delete(membership)
+        # The request ends, with what the person chose at asking withdrawn on record.
+        await end_place(db, user_id, group_id, now)
     answer = answers.save(
         db,
         now,
@@ -570,22 +571,38 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
     group_id = await db.scalar(select(Group.id).where(Group.slug == slug))
     if group_id is None:
         raise NotFound(slug)
-    if await db.get(GroupMember, (group_id, user.id)) is not None:
-        # What they shared with the group is withdrawn with the place, on record.
-        await sharing.forget_group_choices(db, user, group_id, now)
+    left = await end_place(db, user.id, group_id, now)
+    if left:
+        audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
+    return left
+
+
+async def end_place(db: AsyncSession, user_id: str, group_id: str, now: datetime) -> bool:
+    """The person's place in the group ends, however it ends: they leave, their request
+    is declined, a moderator removes or bans them. Membership, request and
+    waiting-list place all go, and what they shared with the group and their
+    agreement to its terms are withdrawn on record (consent records, as
+    docs/sharing.md promises). Returns whether there was anything to end; the caller
+    audits who ended it.
+    """
+    if await db.get(GroupMember, (group_id, user_id)) is not None:
+        person = await db.get(User, user_id)
+        if person is not None:
+            # What they shared with the group is withdrawn with the place, on record.
+            await sharing.forget_group_choices(db, person, group_id, now)
     removed = await db.execute(
-        delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user.id)
+        delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
     )
     waiting = await db.execute(
         delete(WaitlistEntry).where(
-            WaitlistEntry.group_id == group_id, WaitlistEntry.user_id == user.id
+            WaitlistEntry.group_id == group_id, WaitlistEntry.user_id == user_id
         )
     )
-    left = bool(getattr(removed, "rowcount", 0) or getattr(waiting, "rowcount", 0))
-    if left:
+    ended = bool(getattr(removed, "rowcount", 0) or getattr(waiting, "rowcount", 0))
+    if ended:
         db.add(
             Consent(
-                user_id=user.id,
+                user_id=user_id,
                 kind="group.join",
                 subject_id=group_id,
                 granted=False,
@@ -593,5 +610,4 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
                 at=now,
             )
         )
-        audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
-    return left
+    return ended

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub.models import Block, GroupMember, GroupRole, User, WaitlistEntry
+from peerhub.models import Block, GroupMember, GroupRole, User
 from peerhub.moderation import frames, newcomers
 from peerhub.moderation.lexicon import Matcher, clean_phrases, load_crisis_lexicon
 from peerhub.moderation.models import (
@@ -544,16 +544,11 @@ class Moderation:
             target, rank = await self._target(db, ctx, room, ctx.frame.text("user"))
             if rank == GroupRole.NONE and not ban:
                 raise Refused("not_member", f"{target.pseudonym} is not in this group.")
-            await db.execute(
-                delete(GroupMember).where(
-                    GroupMember.group_id == room, GroupMember.user_id == target.id
-                )
-            )
-            await db.execute(
-                delete(WaitlistEntry).where(
-                    WaitlistEntry.group_id == room, WaitlistEntry.user_id == target.id
-                )
-            )
+            from peerhub.groups.actions import end_place
+
+            # Their place (or request, or waiting-list place) ends, and what they had
+            # shared with the group is withdrawn on record, as when they leave.
+            await end_place(db, target.id, room, now)
             if ban:
                 if await active_ban(db, room, target.id) is not None:
                     raise Refused("already_banned", f"{target.pseudonym} is already banned.")

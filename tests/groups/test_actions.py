@@ -435,3 +435,36 @@ async def test_my_groups_lists_every_kind_of_place(sessions: Maker) -> None:
             .where(OrganisationOrganiser.organisation_id == org_id)
         )
         assert count == 1
+
+
+async def test_a_declined_request_withdraws_what_the_person_chose_to_share_on_record(
+    sessions: Maker,
+) -> None:
+    """Like leaving: the request (and the choices made when asking) ends, with the
+    withdrawals and the end of the agreement to the group's terms on record."""
+    from peerhub.models import Consent
+
+    people, _, group_id = await _world(sessions)
+    async with sessions() as db, db.begin():
+        await actions.update_group(db, people["Olu"], group_id, _input(join_policy="request"), NOW)
+        share = {("organisers", "contact")}
+        await actions.join_group(db, people["Sam"], "tuesday-talk", NOW, share=share)
+    async with sessions() as db, db.begin():
+        await actions.decide_join_request(
+            db, people["Mo"], group_id, people["Sam"].id, NOW, accept=False, message="Sorry."
+        )
+    async with sessions() as db:
+        rows = (
+            await db.execute(
+                select(Consent.kind, Consent.granted)
+                .where(Consent.user_id == people["Sam"].id, Consent.subject_id == group_id)
+                .order_by(Consent.id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("group.join", True),
+        ("share.group", True),
+        ("share.organisers.contact", True),
+        ("share.organisers.contact", False),
+        ("group.join", False),
+    ]

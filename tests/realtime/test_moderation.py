@@ -148,6 +148,48 @@ async def test_removal_closes_the_socket_and_takes_the_place(
     assert again["code"] == "not_member"
 
 
+async def test_removal_and_a_ban_withdraw_what_the_person_shared_on_record(
+    connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    """Their place ends, and so does what they shared with the group: docs/sharing.md
+    promises a withdrawal on record (as when someone leaves), not a silent cascade."""
+    from datetime import UTC, datetime
+
+    from peerhub.models import Consent, User
+    from peerhub.sharing import rules as sharing
+
+    async with sessions() as db, db.begin():
+        for name in ("ben", "cat"):
+            person = await db.get(User, world.users[name])
+            assert person is not None
+            await sharing.set_group_choices(
+                db, person, world.group_id, {("moderators", "crisis_plan")}, datetime.now(UTC)
+            )
+    (mo,) = await joined(connect_as, world.group_id, "mo")
+    assert (await act(mo, "mod.remove", room=world.group_id, user=world.users["ben"]))["type"] == (
+        "done"
+    )
+    assert (await act(mo, "mod.ban", room=world.group_id, user=world.users["cat"]))["type"] == (
+        "done"
+    )
+    async with sessions() as db:
+        for name in ("ben", "cat"):
+            rows = (
+                await db.execute(
+                    select(Consent.kind, Consent.granted)
+                    .where(
+                        Consent.user_id == world.users[name],
+                        Consent.subject_id == world.group_id,
+                    )
+                    .order_by(Consent.id)
+                )
+            ).all()
+            assert rows[-2:] == [
+                ("share.moderators.crisis_plan", False),
+                ("group.join", False),
+            ], (name, rows)
+
+
 async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
