@@ -307,6 +307,18 @@ async def test_admin_page_is_for_admins_only(client: httpx.AsyncClient) -> None:
 
 async def test_professional_verification_by_admin(client: httpx.AsyncClient, app) -> None:
     await sign_up(client, "Dr Jones", "correct horse battery staple")
+    # Not before they ask: the role brings two-step sign-in, so it is theirs to ask for.
+    async with httpx.AsyncClient(transport=client._transport, base_url=BASE) as early:
+        await sign_up(early, "Early Admin", "another long password")
+        async with app.state.ctx.sessions() as db, db.begin():
+            a = await db.scalar(select(User).where(User.pseudonym == "Early Admin"))
+            assert a is not None
+            a.is_admin = True
+        await enrol_2fa(app, a.id)
+        jones = await _user(app, "Dr Jones")
+        r = await post_form(early, "/admin", {"user_id": jones.id, "action": "verify"})
+        assert r.status_code == 422 and "has not asked" in r.text
+        assert (await _user(app, "Dr Jones")).professional_status == "none"
     r = await post_form(
         client,
         "/account",

@@ -305,6 +305,12 @@ async def decide_professional(
     db: AsyncSession, admin: User, user_id: str, now: datetime, *, verify: bool
 ) -> User:
     user = await _target(db, user_id)
+    if verify and user.professional_status == ProfessionalStatus.NONE.value:
+        # Being a verified professional is a role the person asks for (it brings
+        # two-step sign-in with it): nobody is made one who did not ask.
+        raise FieldError(
+            "user", f"{user.pseudonym} has not asked to be verified as a professional."
+        )
     user.professional_status = (
         ProfessionalStatus.VERIFIED if verify else ProfessionalStatus.NONE
     ).value
