@@ -39,6 +39,7 @@ from peerhub.demo_data import (
     DemoGroup,
 )
 from peerhub.models import (
+    Consent,
     Group,
     GroupMember,
     GroupTag,
@@ -47,6 +48,7 @@ from peerhub.models import (
     TagKind,
     User,
 )
+from peerhub.realtime.store import rules_version
 from peerhub.security.passwords import Passwords
 
 __all__ = [
@@ -462,6 +464,31 @@ class _Loader:
                         group_id=gid, user_id=user.id, role=role, status=status, joined_at=self.now
                     )
                 )
+                # The demo's people took their places themselves (joining, or saying
+                # yes to moderating), and the records say so, as they would for
+                # anyone: an organiser's reset code needs a member's own join
+                # (peerhub/accounts/recovery.py).
+                db.add(
+                    Consent(
+                        user_id=user.id,
+                        kind="group.join",
+                        subject_id=gid,
+                        granted=True,
+                        version=rules_version(group.ground_rules),
+                        at=self.now,
+                    )
+                )
+                if role == "moderator":
+                    db.add(
+                        Consent(
+                            user_id=user.id,
+                            kind="group.moderator",
+                            subject_id=gid,
+                            granted=True,
+                            version="1",
+                            at=self.now,
+                        )
+                    )
                 self.memberships.created += 1
         await db.flush()
 

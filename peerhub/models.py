@@ -445,6 +445,7 @@ class Consent(Base):
 # importing them here puts their tables in Base.metadata for Alembic and the tests.
 import peerhub.accounts.models_2fa  # noqa: E402
 import peerhub.accounts.models_recovery  # noqa: E402
+import peerhub.groups.models  # noqa: E402
 import peerhub.moderation.models  # noqa: E402
 import peerhub.privacy.models  # noqa: E402
 import peerhub.realtime.models  # noqa: E402

@@ -26,8 +26,10 @@ from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.app import create_app
 from peerhub.models import (
     AuditEvent,
+    Group,
     GroupMember,
     LoginThrottle,
+    Organisation,
     OrganisationOrganiser,
     User,
 )
@@ -690,10 +692,13 @@ async def _organised_group(app: Any, client: httpx.AsyncClient) -> tuple[str, di
     """Group "Harbour Circle": Olga organises it (signed in on ``client``); Mia is a member."""
     sessions = app.state.ctx.sessions
     await sign_up(client, "Olga")
+    group = await add_group(sessions, "Harbour Circle")
     async with other(app, "203.0.113.31") as c:
         await sign_up(c, "Mia")
+        # Mia joins the group herself (an organiser's code needs a member's own join).
+        joined = await post_form(c, "/groups/harbour-circle/join", {})
+        assert joined.status_code == 303 and "done=joined" in joined.headers["location"]
     olga, mia = await _user(app, "Olga"), await _user(app, "Mia")
-    group = await add_group(sessions, "Harbour Circle", members=(mia.id,))
     async with sessions() as db, db.begin():
         db.add(OrganisationOrganiser(organisation_id=group.organisation_id, user_id=olga.id))
     await enrol_2fa(app, olga.id)
@@ -750,6 +755,8 @@ async def test_an_organiser_gives_a_member_a_code_in_person_and_it_works_once(
 async def test_codes_are_refused_for_people_who_must_use_two_step_sign_in(
     client: httpx.AsyncClient, app: Any
 ) -> None:
+    """Refused with one message that names no role: the refusal must not tell the
+    organiser that a member moderates elsewhere or is a verified professional."""
     group_id, ids = await _organised_group(app, client)
     async with app.state.ctx.sessions() as db, db.begin():
         member = await db.get(GroupMember, (group_id, ids["mia"]))
@@ -759,11 +766,29 @@ async def test_codes_are_refused_for_people_who_must_use_two_step_sign_in(
         client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]}
     )
     assert refused.status_code == 403
-    assert "must use two-step sign-in" in refused.text and "administrator" in refused.text
+    assert recovery.CANNOT_GIVE.format(name="Mia") in refused.text
+    for role in ("moderator", "organiser", "professional", "administrator is", "two-step"):
+        assert role not in refused.text.split("<main")[1].split("</main>")[0]
     (row,) = await _audit(app, "password.reset_code_refused")
     assert row.detail == {"group_id": group_id, "reason": "two_step_required"}
+    # A verified professional who is a plain member of the group: the same words.
+    async with app.state.ctx.sessions() as db, db.begin():
+        member = await db.get(GroupMember, (group_id, ids["mia"]))
+        person = await db.get(User, ids["mia"])
+        assert member is not None and person is not None
+        member.role = "member"
+        person.professional_status = "verified"
+    again = await post_form(
+        client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]}
+    )
+    assert again.status_code == 403 and "verified professional" not in again.text
+    assert main_text(again) == main_text(refused)
     async with app.state.ctx.sessions() as db:
         assert not await db.scalar(select(func.count()).select_from(PasswordReset))
+
+
+def main_text(response: httpx.Response) -> str:
+    return response.text[response.text.index("<main") : response.text.index("</main>")]
 
 
 async def test_codes_only_from_the_groups_organisers_for_its_members(
@@ -798,14 +823,11 @@ async def test_an_organiser_may_give_three_codes_a_day_across_processes(
     client: httpx.AsyncClient, app: Any, clock: FakeClock, settings: Any
 ) -> None:
     group_id, ids = await _organised_group(app, client)
-    sessions = app.state.ctx.sessions
     for name in ("Nia", "Ola", "Pia"):
         async with other(app, "203.0.113.50") as c:
             await sign_up(c, name)
-        person = await _user(app, name)
-        async with sessions() as db, db.begin():
-            db.add(GroupMember(group_id=group_id, user_id=person.id))
-        ids[name] = person.id
+            await post_form(c, "/groups/harbour-circle/join", {})
+        ids[name] = (await _user(app, name)).id
     for name in ("mia", "Nia", "Ola"):
         r = await post_form(
             client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids[name]}
@@ -1132,3 +1154,94 @@ async def test_changing_the_password_ends_every_waiting_code_and_link(
         assert r.status_code == 401
         opened = await thief.get(f"/recover/link?token={link.group(1)}")
         assert opened.headers["location"] == "/recover/email?expired=1"
+
+
+async def test_nobody_can_make_a_stranger_a_member_and_take_over_their_account(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """The security review's takeover: register an organisation, "appoint" any name as
+    moderator (which made them an active member, without asking), remove them again (a
+    plain member now), give them a reset code and use it. Now nobody gets a role or a
+    place without saying yes, and a code needs a place the person took themselves in
+    an organisation PeerHub has checked."""
+    from tests.groups.helpers import create_group, register_org, verify_org
+
+    await sign_up(client, "Quiet Member")
+    plan = await post_form(client, "/account/crisis-plan", {"early_signs": "VICTIM-SECRET-PLAN"})
+    assert plan.status_code == 303
+    victim = await _user(app, "Quiet Member")
+    async with other(app, "198.51.100.66") as mallory:
+        await sign_up(mallory, "Mallory")
+        org_id = await register_org(mallory, "Totally Real Charity")
+        group_id = await create_group(mallory, org_id)
+        moderators = f"/organise/groups/{group_id}/moderators"
+        for action in ("appoint", "invite", "remove"):
+            r = await post_form(
+                mallory, moderators, {"pseudonym": "Quiet Member", "action": action}
+            )
+            assert r.status_code == 422, (action, r.status_code)
+        await verify_org(mallory, org_id)  # even once PeerHub has checked it
+        for action in ("appoint", "remove"):
+            r = await post_form(
+                mallory, moderators, {"pseudonym": "Quiet Member", "action": action}
+            )
+            assert r.status_code == 422, (action, r.status_code)
+        invited = await post_form(
+            mallory, moderators, {"pseudonym": "Quiet Member", "action": "invite"}
+        )
+        assert invited.status_code == 303
+        async with app.state.ctx.sessions() as db:
+            assert await db.get(GroupMember, (group_id, victim.id)) is None
+        # Invited is not a moderator: the victim is not sent to set up two-step sign-in.
+        for page in ("/account/groups", "/account/crisis-plan", "/groups"):
+            assert (await client.get(page)).status_code == 200, page
+        code = await post_form(
+            mallory, f"/organise/groups/{group_id}/reset-code", {"user_id": victim.id}
+        )
+        assert code.status_code == 404 and CODE.search(code.text) is None
+        # A place someone else made (as the old appointing did) proves nothing either.
+        async with app.state.ctx.sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group_id, user_id=victim.id, role="member"))
+        code = await post_form(
+            mallory, f"/organise/groups/{group_id}/reset-code", {"user_id": victim.id}
+        )
+        assert code.status_code == 403 and CODE.search(code.text) is None
+        (refused,) = await _audit(app, "password.reset_code_refused")
+        assert refused.detail["reason"] == "not_joined_themselves"
+    async with app.state.ctx.sessions() as db:
+        assert not await db.scalar(select(func.count()).select_from(PasswordReset))
+    assert (await client.get("/api/me")).status_code == 200  # still theirs
+
+
+async def test_no_code_from_an_organisation_peerhub_no_longer_vouches_for(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    group_id, ids = await _organised_group(app, client)
+    async with app.state.ctx.sessions() as db, db.begin():
+        group = await db.get(Group, group_id)
+        assert group is not None
+        org = await db.get(Organisation, group.organisation_id)
+        assert org is not None
+        org.verified_at = None
+    r = await post_form(client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]})
+    assert r.status_code == 403 and "once PeerHub has checked" in r.text
+    assert CODE.search(r.text) is None
+
+
+async def test_refusals_count_toward_an_organisers_daily_limit(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """So refusals cannot be used to sort many members into those with a role and those
+    without."""
+    group_id, ids = await _organised_group(app, client)
+    async with app.state.ctx.sessions() as db, db.begin():
+        member = await db.get(GroupMember, (group_id, ids["mia"]))
+        assert member is not None
+        member.role = "moderator"
+    for _ in range(recovery.ORGANISER_DAILY_LIMIT):
+        r = await post_form(
+            client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]}
+        )
+        assert r.status_code == 403
+    r = await post_form(client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]})
+    assert r.status_code == 429

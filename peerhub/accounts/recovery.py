@@ -12,9 +12,10 @@ Four ways back in, each ending in the same step (:func:`complete_reset`):
   in a worker thread), used once.
 - **An e-mailed link**, when the account has an e-mail address: a 256-bit token,
   stored only as a keyed hash, valid for :data:`EMAIL_LINK` and once.
-- **A code handed over in person** by an organiser of one of the person's groups,
-  refused for people whose role needs two-step sign-in and limited to
-  :data:`ORGANISER_DAILY_LIMIT` a day per organiser.
+- **A code handed over in person** by an organiser of one of the person's groups:
+  only for a member who took their place themselves, in an organisation PeerHub has
+  checked; refused (with one message that names no role) for people whose role needs
+  two-step sign-in; limited to :data:`ORGANISER_DAILY_LIMIT` a day per organiser.
 - **The same kind of code from an administrator**, who also resets the person's
   two-step sign-in: the way back for those the organisers may not help.
 
@@ -47,10 +48,10 @@ from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.inputs import ascii_digits
-from peerhub.models import GroupMember, GroupRole, User
+from peerhub.models import AuditEvent, GroupMember, GroupRole, User
 from peerhub.security import devices, sessions, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
-from peerhub.security.permissions import require_rank
+from peerhub.security.permissions import organisation_checked, require_rank
 from peerhub.security.tokens import keyed, same
 
 WORD_COUNT: Final = 6
@@ -662,6 +663,58 @@ async def _issue_code(
     return IssuedCode(code, person, expires)
 
 
+# One answer for every reason a code cannot be given (the audit trail keeps the reason):
+# it names no role, so the refusal tells the organiser nothing about the person.
+CANNOT_GIVE = (
+    "PeerHub cannot give {name} a reset code from here. They can use their recovery "
+    "words or an e-mailed link, or ask a PeerHub administrator for help."
+)
+
+
+async def _why_not(db: AsyncSession, person: User, group_id: str) -> str | None:
+    """Why an organiser of the group may not give this member a code, or None.
+
+    Only for a person who took their place in the group themselves (joining, asking,
+    taking an offered place, accepting an invitation: a ``group.join`` consent record
+    they have not withdrawn). A place someone else made for them proves nothing about
+    who they are to the organiser: before invitations, any pseudonym could be "appointed"
+    and then handed a code, which was a way to take over anyone's account.
+    """
+    from peerhub.groups.invitations import has_joined
+
+    if person.disabled_at is not None:
+        return "disabled"
+    if not await has_joined(db, person.id, group_id):
+        return "not_joined_themselves"
+    if (await twofactor.standing(db, person)).required:
+        return "two_step_required"
+    return None
+
+
+async def _given_today(db: AsyncSession, organiser: User, now: datetime) -> list[datetime]:
+    """When this organiser gave a code or was refused one, in the last day, oldest first.
+
+    Refusals count too, so the refusal cannot be used to sort many members into those
+    who can and cannot be given one.
+    """
+    since = now - ORGANISER_WINDOW
+    issued = await db.scalars(
+        select(PasswordReset.created_at).where(
+            PasswordReset.issued_by == organiser.id,
+            PasswordReset.kind == "organiser",
+            PasswordReset.created_at > since,
+        )
+    )
+    refused = await db.scalars(
+        select(AuditEvent.at).where(
+            AuditEvent.at > since,
+            AuditEvent.actor_id == organiser.id,
+            AuditEvent.action == "password.reset_code_refused",
+        )
+    )
+    return sorted([*issued, *refused])
+
+
 async def issue_organiser_code(
     db: AsyncSession,
     secret_key: str,
@@ -675,9 +728,10 @@ async def issue_organiser_code(
     """A one-time reset code for a member of the organiser's group, to hand over in person.
 
     NotFound for someone who is not an organiser of the group (require_rank) or a
-    person who is not an active member of it; a :class:`Refused` for people whose role
-    needs two-step sign-in (an administrator helps them), for a disabled account, and
-    past the organiser's daily limit.
+    person who is not an active member of it. A :class:`Refused` when PeerHub has not
+    checked the organisation, past the organiser's daily limit, and, with one message
+    that gives no reason, for anyone else who may not have one (:func:`_why_not`:
+    people whose role needs two-step sign-in go to an administrator).
     """
     await require_rank(db, organiser, group_id, GroupRole.ORGANISER)
     member = await db.get(GroupMember, (group_id, person_id))
@@ -688,39 +742,14 @@ async def issue_organiser_code(
         return Refused(
             "You cannot give yourself a reset code. Change your password on your account page."
         )
-    if person.disabled_at is not None:
-        return Refused("This account is disabled, so its password cannot be reset.")
-    standing = await twofactor.standing(db, person)
-    if standing.required:
-        audit.record(
-            db,
-            now,
-            "password.reset_code_refused",
-            actor_id=organiser.id,
-            subject_id=person.id,
-            client_ip=client_ip,
-            group_id=group_id,
-            reason="two_step_required",
-        )
+    if not await organisation_checked(db, group_id):
         return Refused(
-            f"{person.pseudonym} is {' and '.join(standing.reasons)}, so they must use two-step "
-            "sign-in. Only a PeerHub administrator can reset their password: please ask them "
-            "to contact one."
+            "Reset codes can be given once PeerHub has checked your organisation. Until "
+            "then, a PeerHub administrator can help."
         )
     # Held in the database, so the limit holds across server processes and restarts.
-    since = now - ORGANISER_WINDOW
-    issued = list(
-        await db.scalars(
-            select(PasswordReset.created_at)
-            .where(
-                PasswordReset.issued_by == organiser.id,
-                PasswordReset.kind == "organiser",
-                PasswordReset.created_at > since,
-            )
-            .order_by(PasswordReset.created_at)
-        )
-    )
-    if len(issued) >= ORGANISER_DAILY_LIMIT:
+    given = await _given_today(db, organiser, now)
+    if len(given) >= ORGANISER_DAILY_LIMIT:
         audit.record(
             db,
             now,
@@ -730,14 +759,27 @@ async def issue_organiser_code(
             client_ip=client_ip,
             group_id=group_id,
         )
-        wait = int((issued[0] + ORGANISER_WINDOW - now).total_seconds()) + 1
+        wait = int((given[0] + ORGANISER_WINDOW - now).total_seconds()) + 1
         return Refused(
-            f"You have given {ORGANISER_DAILY_LIMIT} reset codes in the last 24 hours, which "
-            "is the most one organiser can. Please try again later, or ask a PeerHub "
-            "administrator.",
+            f"You have given or asked for {ORGANISER_DAILY_LIMIT} reset codes in the last 24 "
+            "hours, which is the most one organiser can. Please try again later, or ask a "
+            "PeerHub administrator.",
             status=429,
             retry_after=max(1, wait),
         )
+    reason = await _why_not(db, person, group_id)
+    if reason is not None:
+        audit.record(
+            db,
+            now,
+            "password.reset_code_refused",
+            actor_id=organiser.id,
+            subject_id=person.id,
+            client_ip=client_ip,
+            group_id=group_id,
+            reason=reason,
+        )
+        return Refused(CANNOT_GIVE.format(name=person.pseudonym))
     issued_code = await _issue_code(db, secret_key, person, "organiser", organiser, now)
     audit.record(
         db,

@@ -237,16 +237,20 @@ async def logout(request: Request) -> Response:
 
 
 async def _account_context(request: Request, user: User) -> dict[str, Any]:
+    from peerhub.groups import invitations
     from peerhub.groups import queries as group_queries
     from peerhub.web import work
 
     app = ctx(request)
+    now = app.clock()
     async with app.sessions() as db:
-        places = await work.my_places(db, user.id, app.clock(), work.presence_of(request))
+        places = await work.my_places(db, user.id, now, work.presence_of(request))
         organisations = await group_queries.my_organisations(db, user.id)
         two_factor = await twofactor.standing(db, user)
         words = await recovery.words_of(db, user.id)
+        waiting = await invitations.waiting_for(db, user.id, now)
     return {
+        "invitations": waiting,
         "places": places,
         "my_organisations": organisations,
         "organiser_of": len(organisations),

@@ -148,25 +148,6 @@ async def _user_by_pseudonym(db: AsyncSession, pseudonym: str, field: str) -> Us
     return user
 
 
-async def add_organiser(
-    db: AsyncSession, actor: User, organisation_id: str, pseudonym: str, now: datetime
-) -> User:
-    await organisation_for_organiser(db, actor, organisation_id)
-    target = await _user_by_pseudonym(db, pseudonym, "pseudonym")
-    if await is_organiser(db, target, organisation_id):
-        raise FieldError("pseudonym", f"{target.pseudonym} is already an organiser.")
-    db.add(OrganisationOrganiser(organisation_id=organisation_id, user_id=target.id, added_at=now))
-    audit.record(
-        db,
-        now,
-        "organisation.organiser_added",
-        actor_id=actor.id,
-        subject_id=target.id,
-        organisation_id=organisation_id,
-    )
-    return target
-
-
 # -- groups ----------------------------------------------------------------------------
 
 
@@ -309,44 +290,25 @@ async def set_session_cancelled(
     return group
 
 
-async def set_moderator(
-    db: AsyncSession, actor: User, group_id: str, pseudonym: str, now: datetime, *, appoint: bool
+async def remove_moderator(
+    db: AsyncSession, actor: User, group_id: str, pseudonym: str, now: datetime
 ) -> User:
-    """Organisers appoint a peer moderator by name, or make a moderator a member again."""
+    """Organisers make a moderator a member again (they keep their place, which they
+    took themselves, by joining or by accepting the invitation to moderate).
+
+    There is no appointing here: a person becomes a moderator only by accepting an
+    organiser's invitation (peerhub/groups/invitations.py).
+    """
     await require_rank(db, actor, group_id, GroupRole.ORGANISER)
     target = await _user_by_pseudonym(db, pseudonym, "pseudonym")
-    if await group_rank(db, target, group_id) == GroupRole.ORGANISER:
-        raise FieldError("pseudonym", f"{target.pseudonym} is an organiser of this group.")
     membership = await db.get(GroupMember, (group_id, target.id))
-    if appoint:
-        if membership is None:
-            db.add(
-                GroupMember(
-                    group_id=group_id,
-                    user_id=target.id,
-                    role="moderator",
-                    status="active",
-                    joined_at=now,
-                )
-            )
-        elif membership.role == "moderator":
-            raise FieldError("pseudonym", f"{target.pseudonym} is already a moderator.")
-        else:
-            membership.role, membership.status = "moderator", "active"
-        # A moderator holds a place by role, not from the waiting list.
-        await db.execute(
-            delete(WaitlistEntry).where(
-                WaitlistEntry.group_id == group_id, WaitlistEntry.user_id == target.id
-            )
-        )
-    else:
-        if membership is None or membership.role != "moderator":
-            raise FieldError("pseudonym", f"{target.pseudonym} is not a moderator here.")
-        membership.role = "member"
+    if membership is None or membership.role != "moderator":
+        raise FieldError("pseudonym", f"{target.pseudonym} is not a moderator here.")
+    membership.role = "member"
     audit.record(
         db,
         now,
-        "group.moderator_appointed" if appoint else "group.moderator_removed",
+        "group.moderator_removed",
         actor_id=actor.id,
         subject_id=target.id,
         group_id=group_id,

@@ -3,7 +3,8 @@
 Every page needs a signed-in person. Organisation pages are for that
 organisation's organisers; a group's page is for its organisers and moderators
 (moderators may cancel sessions and answer requests; only organisers edit the group
-and appoint moderators). Anyone else gets the same 404 as for a page that does not
+and invite or remove moderators: nobody becomes one without saying yes,
+peerhub/groups/invitations.py). Anyone else gets the same 404 as for a page that does not
 exist; a member of the group gets a 403.
 """
 
@@ -20,7 +21,7 @@ from peerhub import notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, queries, sessions
+from peerhub.groups import actions, invitations, queries, sessions
 from peerhub.groups.validation import (
     DEFAULT_TIME_ZONE,
     parse_group,
@@ -123,11 +124,20 @@ async def create_organisation(request: Request) -> Response:
 
 
 async def _organisation_context(user: User, request: Request, org_id: str) -> dict[str, Any]:
-    async with ctx(request).sessions() as db:
+    app = ctx(request)
+    async with app.sessions() as db:
         org = await actions.organisation_for_organiser(db, user, org_id)
         organisers = await queries.organisers_of(db, org_id)
         groups = await queries.groups_of(db, org_id)
-    return {"org": org, "organisers": organisers, "groups": groups, "day": day, "values": {}}
+        invited = await invitations.waiting_in_organisation(db, org_id, app.clock())
+    return {
+        "org": org,
+        "organisers": organisers,
+        "invited": invited,
+        "groups": groups,
+        "day": day,
+        "values": {},
+    }
 
 
 @guarded
@@ -177,20 +187,33 @@ async def update_organisation(request: Request) -> Response:
 
 @guarded
 async def add_organiser(request: Request) -> Response:
+    """Invite a person to organise the organisation too (they accept on their own
+    pages), or withdraw an invitation still waiting (``action=withdraw``)."""
     user = require_user(request)
     if isinstance(user, Response):
         return user
     app = ctx(request)
     org_id = request.path_params["org_id"]
-    pseudonym = field(await request.form(), "pseudonym", 200)
+    form = await request.form()
+    pseudonym = field(form, "pseudonym", 200)
+    what = field(form, "action", 20) or "invite"
     try:
         async with transaction(app.sessions) as db:
-            await actions.add_organiser(db, user, org_id, pseudonym, app.clock())
+            if what == "withdraw":
+                await invitations.withdraw(
+                    db, user, "organiser", org_id, field(form, "user_id", 36), app.clock()
+                )
+            elif what == "invite":
+                await invitations.invite_organiser(db, user, org_id, pseudonym, app.clock())
+            else:
+                await actions.organisation_for_organiser(db, user, org_id)
+                raise FieldError("pseudonym", "Choose to invite an organiser.")
     except FieldError as exc:
         context = await _organisation_context(user, request, org_id)
         context["values"] = {"pseudonym": pseudonym}
         return invalid(request, "organise/organisation.html", context, exc)
-    return _see_other(f"/organise/organisations/{org_id}?done=organiser")
+    done = "organiser_withdrawn" if what == "withdraw" else "organiser"
+    return _see_other(f"/organise/organisations/{org_id}?done={done}")
 
 
 # -- the group form ---------------------------------------------------------------------
@@ -358,6 +381,11 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
         group, rank = await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
         roster = await queries.roster(db, group_id)
         left = await actions.places_left(db, group)
+        invited = (
+            await invitations.waiting_in_group(db, group_id, app.clock())
+            if rank >= GroupRole.ORGANISER
+            else []
+        )
     upcoming = sessions.upcoming(
         group.dtstart_local,
         group.rrule,
@@ -374,6 +402,7 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
         "sessions": upcoming,
         "pattern": describe(group.dtstart_local, group.rrule),
         "roster": roster,
+        "invited": invited,
         "places_left": left,
         "when": when,
         "day": day,
@@ -400,6 +429,8 @@ async def _group_page_error(
 
 @guarded
 async def moderators(request: Request) -> Response:
+    """Invite a person to moderate the group (they become one when they accept, on
+    their own pages), withdraw an invitation, or make a moderator a member again."""
     user = require_user(request)
     if isinstance(user, Response):
         return user
@@ -408,17 +439,24 @@ async def moderators(request: Request) -> Response:
     form = await request.form()
     pseudonym = field(form, "pseudonym", 200)
     what = field(form, "action", 20)
+    removed: User | None = None
     try:
         async with transaction(app.sessions) as db:
-            if what not in ("appoint", "remove"):
+            if what == "invite":
+                await invitations.invite_moderator(db, user, group_id, pseudonym, app.clock())
+            elif what == "withdraw":
+                await invitations.withdraw(
+                    db, user, "moderator", group_id, field(form, "user_id", 36), app.clock()
+                )
+            elif what == "remove":
+                removed = await actions.remove_moderator(db, user, group_id, pseudonym, app.clock())
+            else:
                 await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
-                raise FieldError("pseudonym", "Choose to appoint or remove a moderator.")
-            target = await actions.set_moderator(
-                db, user, group_id, pseudonym, app.clock(), appoint=what == "appoint"
-            )
+                raise FieldError("pseudonym", "Choose to invite or remove a moderator.")
     except FieldError as exc:
         return await _group_page_error(request, user, group_id, exc, {"pseudonym": pseudonym})
-    await realtime.member_changed(request.app, group_id, target.id)
+    if removed is not None:
+        await realtime.member_changed(request.app, group_id, removed.id)
     return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
 
 

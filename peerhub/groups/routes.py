@@ -4,20 +4,25 @@
 an open group, asks to join a by-request group, or puts the person on a full
 group's waiting list. People who are not signed in are asked to sign in or join
 PeerHub and are brought back here. ``POST /groups/{slug}/leave`` leaves at once.
-The public group page itself (``/groups/{slug}``) belongs to the directory.
+``POST /account/invitations`` accepts or declines an invitation to moderate a group
+or organise an organisation. The public group page itself (``/groups/{slug}``)
+belongs to the directory.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import realtime
+from peerhub.accounts import twofactor
 from peerhub.accounts.routes import require_user, safe_next
 from peerhub.db import transaction
-from peerhub.errors import NotFound
-from peerhub.groups import actions, answers, organise
+from peerhub.errors import FieldError, NotFound
+from peerhub.groups import actions, answers, invitations, organise
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.referrals import notices
@@ -27,7 +32,7 @@ from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
 from peerhub.sharing import rules as sharing
 from peerhub.web import work
-from peerhub.web.render import auth, ctx, render
+from peerhub.web.render import auth, ctx, error, render
 
 
 async def _join_context(request: Request, slug: str) -> dict[str, object]:
@@ -147,6 +152,42 @@ async def leave(request: Request) -> Response:
     return RedirectResponse(f"{nxt}{sep}done={'left' if left else 'not_in_group'}", 303)
 
 
+@guarded
+async def answer_invitation(request: Request) -> Response:
+    """The person invited to moderate a group or organise an organisation says yes or
+    no (peerhub/groups/invitations.py). Yes, for a role that needs two-step sign-in
+    they have not set up yet, leads straight to setting it up (they were told)."""
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    form = await request.form()
+    kind = field(form, "kind", 20)
+    place_id = field(form, "place_id", 36)
+    what = field(form, "answer", 20)
+    nxt = safe_next(field(form, "next", 300), "/account/groups")
+    if what not in ("accept", "decline") or kind not in invitations.KINDS or not place_id:
+        return error(
+            request, 422, "Choose an invitation, and whether to accept it.", field="answer"
+        )
+    try:
+        async with transaction(app.sessions) as db:
+            done = await invitations.answer(
+                db, user, kind, place_id, app.clock(), accept=what == "accept"
+            )
+            must_enrol = done.accepted and (await twofactor.standing(db, user)).must_enrol
+    except FieldError as exc:
+        return error(request, 409, exc.message, field=exc.field)
+    if done.group_id is not None:
+        # Every process re-reads the person's rank in the room.
+        await realtime.member_changed(request.app, done.group_id, user.id)
+    sep = "&" if "?" in nxt else "?"
+    target = f"{nxt}{sep}done=invitation_{'accepted' if done.accepted else 'declined'}"
+    if must_enrol:
+        target = f"/account/2fa?next={quote(target)}"
+    return RedirectResponse(target, 303)
+
+
 routes: list[BaseRoute] = [
     Route("/organise", organise.home, methods=["GET"]),
     Route("/organise/organisations/new", organise.new_organisation_page, methods=["GET"]),
@@ -170,4 +211,5 @@ routes: list[BaseRoute] = [
     Route("/groups/{slug}/join", join_page, methods=["GET"]),
     Route("/groups/{slug}/join", join, methods=["POST"]),
     Route("/groups/{slug}/leave", leave, methods=["POST"]),
+    Route("/account/invitations", answer_invitation, methods=["POST"]),
 ]

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub.groups.models import ModeratorInvitation
 from peerhub.models import Block, GroupMember, GroupRole, User
 from peerhub.moderation import frames, newcomers
 from peerhub.moderation.lexicon import Matcher, clean_phrases, load_crisis_lexicon
@@ -549,6 +550,13 @@ class Moderation:
             # Their place (or request, or waiting-list place) ends, and what they had
             # shared with the group is withdrawn on record, as when they leave.
             await end_place(db, target.id, room, now)
+            # An invitation to moderate the group dies with it.
+            await db.execute(
+                delete(ModeratorInvitation).where(
+                    ModeratorInvitation.group_id == room,
+                    ModeratorInvitation.user_id == target.id,
+                )
+            )
             if ban:
                 if await active_ban(db, room, target.id) is not None:
                     raise Refused("already_banned", f"{target.pseudonym} is already banned.")

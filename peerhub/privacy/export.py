@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
+from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
 from peerhub.models import (
     AuditEvent,
     AuthSession,
@@ -80,6 +81,8 @@ COVERED: dict[str, str] = {
     "recovery_words.user_id": "password_recovery",
     "password_resets.user_id": "password_recovery",
     "organisation_organisers.user_id": "organisations",
+    "moderator_invitations.user_id": "invitations",
+    "organiser_invitations.user_id": "invitations",
     "group_members.user_id": "group_memberships, join_requests",
     "join_answers.user_id": "join_answers",
     "waitlist_entries.user_id": "waiting_lists",
@@ -150,6 +153,14 @@ EXCLUDED: dict[str, str] = {
     "password_resets.issued_by": (
         "Reset codes you gave other people, as an organiser or administrator: records "
         "about those people. Who gave you a code is in your security events."
+    ),
+    "moderator_invitations.invited_by": (
+        "Invitations you sent, as an organiser, to moderate a group: records about the "
+        "people you invited. Who invited you is exported with each of your invitations."
+    ),
+    "organiser_invitations.invited_by": (
+        "Invitations you sent, as an organiser, to organise an organisation: records "
+        "about the people you invited. Who invited you is exported with each of yours."
     ),
     "consents.subject_id": (
         "Not a person: the thing a consent is about (a referral, a group); exported with "
@@ -301,6 +312,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
             .order_by(Organisation.name)
         )
     ]
+    out["invitations"] = await _invitations(db, uid)
     await _groups_part(db, uid, out)
     out["saved_needs"] = await _saved_needs(db, uid)
     out["referrals_about_you"] = await _referrals_about(db, uid)
@@ -361,6 +373,44 @@ async def _recovery(db: AsyncSession, uid: str) -> dict[str, Any]:
             for r in resets
         ],
     }
+
+
+async def _invitations(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    """Invitations to moderate a group or organise an organisation, answered or not."""
+    mods = list(
+        await db.scalars(select(ModeratorInvitation).where(ModeratorInvitation.user_id == uid))
+    )
+    orgs = list(
+        await db.scalars(select(OrganiserInvitation).where(OrganiserInvitation.user_id == uid))
+    )
+    names = await _names(db, [i.invited_by for i in mods] + [i.invited_by for i in orgs])
+    groups = await _groups(db, [i.group_id for i in mods])
+    organisations = {
+        o.id: {"id": o.id, "name": o.name}
+        for o in await db.scalars(
+            select(Organisation).where(Organisation.id.in_([i.organisation_id for i in orgs]))
+        )
+    }
+    found = [
+        {
+            "to": "moderate",
+            "group": groups.get(i.group_id),
+            "invited_by": names.get(i.invited_by or ""),
+            "at": iso(i.created_at),
+            "declined_at": iso(i.declined_at),
+        }
+        for i in mods
+    ] + [
+        {
+            "to": "organise",
+            "organisation": organisations.get(i.organisation_id),
+            "invited_by": names.get(i.invited_by or ""),
+            "at": iso(i.created_at),
+            "declined_at": iso(i.declined_at),
+        }
+        for i in orgs
+    ]
+    return sorted(found, key=lambda i: str(i["at"]))
 
 
 async def _groups_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:

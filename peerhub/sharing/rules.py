@@ -8,7 +8,7 @@ everything else only when the person chose to share it with that audience (no ch
 
 **Group audiences are per group.** What the organisers of group A may see is what the
 person chose for group A, never what they chose for another group: joining a new
-group (or being made a moderator in one) starts from sharing nothing there, and the
+group (or saying yes to moderating one) starts from sharing nothing there, and the
 person is asked at joining. A group whose organisation PeerHub has not verified gets
 nothing beyond the pseudonym, whatever was chosen (its organisers are not known to be
 who they say they are).

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub.accounts.routes import require_user
-from peerhub.groups import queries
+from peerhub.groups import invitations, queries
 from peerhub.models import Group, GroupMember, GroupRole, OrganisationOrganiser, User
 from peerhub.moderation.models import CrisisAlert, Report
 from peerhub.realtime.doors import Door, Presence, doors, nobody_present
@@ -82,7 +82,9 @@ async def your_groups(request: Request) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         places = await my_places(db, user.id, app.clock(), presence_of(request))
-    return render(request, "groups/mine.html", {"places": places})
+        # Invitations to moderate or organise wait here for the person's answer.
+        waiting = await invitations.waiting_for(db, user.id, app.clock())
+    return render(request, "groups/mine.html", {"places": places, "invitations": waiting})
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,27 @@ async def verify_org(client: httpx.AsyncClient, org_id: str) -> None:
         org.verified_at = datetime(2026, 10, 1, tzinfo=UTC)
 
 
+async def make_moderator(
+    organiser: httpx.AsyncClient, invited: httpx.AsyncClient, group_id: str, pseudonym: str
+) -> None:
+    """The organiser invites a person to moderate the group and they say yes (nobody
+    becomes a moderator any other way), then set up two-step sign-in, which
+    moderators need."""
+    r = await post(
+        organiser,
+        f"/organise/groups/{group_id}/moderators",
+        {"pseudonym": pseudonym, "action": "invite"},
+    )
+    assert r.status_code == 303 and "done=moderator_invite" in r.headers["location"], r.text
+    r = await post(
+        invited,
+        "/account/invitations",
+        {"kind": "moderator", "place_id": group_id, "answer": "accept"},
+    )
+    assert r.status_code == 303, r.text[:500]
+    await enrol_me(invited)
+
+
 async def create_group(client: httpx.AsyncClient, org_id: str, **overrides: Any) -> str:
     response = await post(
         client, f"/organise/organisations/{org_id}/groups/new", group_form(**overrides)

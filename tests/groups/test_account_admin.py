@@ -8,8 +8,16 @@ import httpx
 from sqlalchemy import select
 
 from peerhub.models import User
-from tests.conftest import enrol_2fa, enrol_me, sign_up
-from tests.groups.helpers import create_group, org_row, person, post, register_org, verify_org
+from tests.conftest import enrol_2fa, sign_up
+from tests.groups.helpers import (
+    create_group,
+    make_moderator,
+    org_row,
+    person,
+    post,
+    register_org,
+    verify_org,
+)
 
 
 async def _make_admin(app: Any, pseudonym: str) -> None:
@@ -40,12 +48,7 @@ async def test_the_account_page_shows_every_group_with_role_and_status(
         await post(sky, "/groups/tuesday-talk/join", {})
         await post(sky, "/groups/by-request/join", {})
         await post(sky, "/groups/tiny-group/join", {})
-        await post(
-            client,
-            f"/organise/groups/{group_id}/moderators",
-            {"pseudonym": "Sky", "action": "appoint"},
-        )
-        await enrol_me(sky)  # moderators need two-step sign-in
+        await make_moderator(client, sky, group_id, "Sky")
         account = await sky.get("/account")
         text = account.text
         # Ordered: places held, then requests, then waiting lists; each linked.

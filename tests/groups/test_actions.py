@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.errors import FieldError, Forbidden, NotFound
-from peerhub.groups import actions, answers, queries
+from peerhub.groups import actions, answers, invitations, queries
 from peerhub.groups.validation import OrganisationInput, parse_group
 from peerhub.models import (
     AuditEvent,
@@ -61,7 +61,9 @@ async def _world(sessions: Maker) -> tuple[dict[str, User], str, str]:
         group = await actions.create_group(db, people["Olu"], org.id, _input(), NOW)
         # Checked by PeerHub, so people can join its groups.
         await actions.verify_organisation(db, people["Ann"], org.id, NOW, verified=True)
-        await actions.set_moderator(db, people["Olu"], group.id, "mo", NOW, appoint=True)
+        # Mo is invited to moderate it, and says yes.
+        await invitations.invite_moderator(db, people["Olu"], group.id, "mo", NOW)
+        await invitations.answer(db, people["Mo"], "moderator", group.id, NOW, accept=True)
         await actions.join_group(db, people["Mia"], group.slug, NOW)
     return people, org.id, group.id
 
@@ -91,15 +93,22 @@ async def test_updating_and_adding_organisers(sessions: Maker) -> None:
         assert org.slug == "calder-peer-network"  # addresses stay stable
         with pytest.raises(NotFound):
             await actions.update_organisation(db, people["Oth"], org_id, NOW, changed)
-        added = await actions.add_organiser(db, people["Olu"], org_id, "SAM", NOW)
+        added = await invitations.invite_organiser(db, people["Olu"], org_id, "SAM", NOW)
         assert added.pseudonym == "Sam"
-        with pytest.raises(FieldError, match="already an organiser"):
-            await actions.add_organiser(db, people["Olu"], org_id, "Sam", NOW)
+        with pytest.raises(FieldError, match="invited Sam already"):
+            await invitations.invite_organiser(db, people["Olu"], org_id, "Sam", NOW)
         with pytest.raises(FieldError) as caught:
-            await actions.add_organiser(db, people["Olu"], org_id, "Nobody Here", NOW)
+            await invitations.invite_organiser(db, people["Olu"], org_id, "Nobody Here", NOW)
         assert caught.value.field == "pseudonym"
         with pytest.raises(NotFound):
-            await actions.add_organiser(db, people["Oth"], org_id, "Out", NOW)
+            await invitations.invite_organiser(db, people["Oth"], org_id, "Out", NOW)
+    async with sessions() as db:
+        # Invited is not yet an organiser: only saying yes makes one.
+        assert not await actions.is_organiser(db, people["Sam"], org_id)
+    async with sessions() as db, db.begin():
+        await invitations.answer(db, people["Sam"], "organiser", org_id, NOW, accept=True)
+        with pytest.raises(FieldError, match="already an organiser"):
+            await invitations.invite_organiser(db, people["Olu"], org_id, "Sam", NOW)
     async with sessions() as db:
         assert await actions.is_organiser(db, people["Sam"], org_id)
         names = [u.pseudonym for u in await queries.organisers_of(db, org_id)]
@@ -138,7 +147,7 @@ async def test_group_permissions_follow_rank(sessions: Maker) -> None:
             with pytest.raises(Forbidden):
                 await actions.update_group(db, people[insider], group_id, data, NOW)
         with pytest.raises(Forbidden):
-            await actions.set_moderator(db, people["Mo"], group_id, "Mia", NOW, appoint=True)
+            await invitations.invite_moderator(db, people["Mo"], group_id, "Mia", NOW)
         with pytest.raises(NotFound):
             await actions.update_group(db, people["Olu"], "no-such-group", data, NOW)
         group = await actions.update_group(db, people["Olu"], group_id, data, NOW)
@@ -161,17 +170,23 @@ async def test_switching_to_online_forgets_the_venue(sessions: Maker) -> None:
         assert (group.address, group.postcode, group.latitude) == (None, None, None)
 
 
-async def test_moderators_are_appointed_and_removed_by_organisers(sessions: Maker) -> None:
+async def test_moderators_are_invited_and_removed_by_organisers(sessions: Maker) -> None:
     people, _, group_id = await _world(sessions)
     async with sessions() as db, db.begin():
         with pytest.raises(FieldError, match="already a moderator"):
-            await actions.set_moderator(db, people["Olu"], group_id, "Mo", NOW, appoint=True)
+            await invitations.invite_moderator(db, people["Olu"], group_id, "Mo", NOW)
         with pytest.raises(FieldError, match="organiser"):
-            await actions.set_moderator(db, people["Olu"], group_id, "Olu", NOW, appoint=True)
+            await invitations.invite_moderator(db, people["Olu"], group_id, "Olu", NOW)
         with pytest.raises(FieldError, match="not a moderator"):
-            await actions.set_moderator(db, people["Olu"], group_id, "Mia", NOW, appoint=False)
-        await actions.set_moderator(db, people["Olu"], group_id, "Mia", NOW, appoint=True)
-        await actions.set_moderator(db, people["Olu"], group_id, "Mo", NOW, appoint=False)
+            await actions.remove_moderator(db, people["Olu"], group_id, "Mia", NOW)
+        await invitations.invite_moderator(db, people["Olu"], group_id, "Mia", NOW)
+    async with sessions() as db:
+        # Invited, not appointed: nothing changes until Mia says yes.
+        roster = await queries.roster(db, group_id)
+        assert [p.pseudonym for p in roster.moderators] == ["Mo"]
+    async with sessions() as db, db.begin():
+        await invitations.answer(db, people["Mia"], "moderator", group_id, NOW, accept=True)
+        await actions.remove_moderator(db, people["Olu"], group_id, "Mo", NOW)
     async with sessions() as db:
         roster = await queries.roster(db, group_id)
         assert [p.pseudonym for p in roster.moderators] == ["Mia"]

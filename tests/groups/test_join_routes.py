@@ -8,12 +8,13 @@ from urllib.parse import unquote
 
 import httpx
 
-from tests.conftest import BASE, enrol_me, post_form, sign_up
+from tests.conftest import BASE, post_form, sign_up
 from tests.groups.helpers import (
     RecordingSender,
     anonymous,
     create_group,
     group_row,
+    make_moderator,
     person,
     post,
     register_org,
@@ -146,12 +147,7 @@ async def test_declining_needs_a_kind_message_and_sends_nothing_without_email(
     app.state.sender = sender
     group_id = await _organiser_with_group(client, join_policy="request")
     async with person(app, "Sky") as sky, person(app, "Moss") as moss:
-        await post(
-            client,
-            f"/organise/groups/{group_id}/moderators",
-            {"pseudonym": "Moss", "action": "appoint"},
-        )
-        await enrol_me(moss)  # moderators need two-step sign-in
+        await make_moderator(client, moss, group_id, "Moss")
         await post(sky, f"/groups/{SLUG}/join", {})
         sky_id = (await user_row(app.state.ctx.sessions, "Sky")).id
         path = f"/organise/groups/{group_id}/requests"

@@ -16,6 +16,7 @@ from tests.groups.helpers import (
     create_group,
     group_form,
     group_row,
+    make_moderator,
     org_row,
     person,
     post,
@@ -92,26 +93,38 @@ async def test_registering_and_editing_an_organisation(
     assert again.status_code == 422 and errors_in(again) == ["name"]
 
 
-async def test_adding_an_organiser_by_name(client: httpx.AsyncClient, app: Any) -> None:
+async def test_inviting_an_organiser_by_name(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Olu")
     org_id = await register_org(client)
-    unknown = await post(
-        client, f"/organise/organisations/{org_id}/organisers", {"pseudonym": "Nobody Yet"}
-    )
+    path = f"/organise/organisations/{org_id}/organisers"
+    # Nobody is invited in PeerHub's name until PeerHub has checked the organisation.
+    early = await post(client, path, {"pseudonym": "Olu"})
+    assert early.status_code == 422 and "once PeerHub has checked" in early.text
+    await verify_org(client, org_id)
+    unknown = await post(client, path, {"pseudonym": "Nobody Yet"})
     assert unknown.status_code == 422 and errors_in(unknown) == ["pseudonym"]
     assert 'value="Nobody Yet"' in unknown.text
     async with person(app, "Priya") as priya:
         assert (await priya.get(f"/organise/organisations/{org_id}")).status_code == 404
-        added = await post(
-            client, f"/organise/organisations/{org_id}/organisers", {"pseudonym": "priya"}
+        invited = await post(client, path, {"pseudonym": "priya"})
+        assert invited.status_code == 303 and "done=organiser" in invited.headers["location"]
+        page = await client.get(f"/organise/organisations/{org_id}")
+        assert "Invited, waiting for their answer" in page.text and "Priya" in page.text
+        # Invited is not an organiser: nothing changes until Priya says yes.
+        assert (await priya.get(f"/organise/organisations/{org_id}")).status_code == 404
+        mine = await priya.get("/account/groups")
+        assert "Organise Calder Peer Network" in mine.text and "Two-step sign-in" in mine.text
+        said = await post(
+            priya,
+            "/account/invitations",
+            {"kind": "organiser", "place_id": org_id, "answer": "accept"},
         )
-        assert added.status_code == 303
+        # Organisers need two-step sign-in: saying yes leads straight to setting it up.
+        assert said.status_code == 303 and said.headers["location"].startswith("/account/2fa?next=")
         await enrol_me(priya)
         page = await priya.get(f"/organise/organisations/{org_id}")
         assert page.status_code == 200 and "Priya (you)" in page.text and "Olu" in page.text
-        twice = await post(
-            client, f"/organise/organisations/{org_id}/organisers", {"pseudonym": "Priya"}
-        )
+        twice = await post(client, path, {"pseudonym": "Priya"})
         assert twice.status_code == 422 and "already an organiser" in twice.text
 
 
@@ -278,19 +291,23 @@ async def test_cancelling_a_session_from_the_list(
     assert (await group_row(sessions, group_id)).exdates == []
 
 
-async def test_appointing_and_removing_moderators(client: httpx.AsyncClient, app: Any) -> None:
+async def test_inviting_and_removing_moderators(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Olu")
-    group_id = await create_group(client, await register_org(client))
+    org_id = await register_org(client)
+    group_id = await create_group(client, org_id)
     path = f"/organise/groups/{group_id}/moderators"
     async with person(app, "Moss") as mo:
-        nobody = await post(client, path, {"pseudonym": "Ghost", "action": "appoint"})
+        early = await post(client, path, {"pseudonym": "moss", "action": "invite"})
+        assert early.status_code == 422 and "once PeerHub has checked" in early.text
+        await verify_org(client, org_id)
+        nobody = await post(client, path, {"pseudonym": "Ghost", "action": "invite"})
         assert nobody.status_code == 422 and errors_in(nobody) == ["pseudonym"]
-        ok = await post(client, path, {"pseudonym": "moss", "action": "appoint"})
-        assert ok.status_code == 303
-        await enrol_me(mo)
+        old_way = await post(client, path, {"pseudonym": "moss", "action": "appoint"})
+        assert old_way.status_code == 422  # there is no appointing without a yes
+        await make_moderator(client, mo, group_id, "moss")
         page = await mo.get(f"/organise/groups/{group_id}")
         assert page.status_code == 200
-        assert "Appoint a moderator" not in page.text  # organisers only
+        assert "Invite a moderator" not in page.text  # organisers only
         assert "Edit the group" not in page.text
         account = await mo.get("/account")
         assert f'href="/organise/groups/{group_id}">Moderate' in account.text
@@ -323,7 +340,7 @@ async def test_who_may_open_and_change_what(
         (f"/organise/organisations/{org_id}/organisers", {"pseudonym": "Oth"}),
         (f"/organise/organisations/{org_id}/groups/new", group_form(name="Sneaky")),
         (f"/organise/groups/{group_id}/edit", group_form(name="Renamed")),
-        (f"/organise/groups/{group_id}/moderators", {"pseudonym": "Mia", "action": "appoint"}),
+        (f"/organise/groups/{group_id}/moderators", {"pseudonym": "Mia", "action": "invite"}),
     ]
     moderator_writes: list[tuple[str, dict[str, Any]]] = [
         (

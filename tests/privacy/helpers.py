@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
+from peerhub.groups.models import ModeratorInvitation
 from peerhub.models import (
     AuditEvent,
     Base,
@@ -167,6 +168,10 @@ async def seed(
                 GroupMember(group_id=full.id, user_id=ana, joined_at=earlier),
                 GroupMember(group_id=asks.id, user_id=sam, status="requested", joined_at=earlier),
                 WaitlistEntry(group_id=full.id, user_id=sam, fit=0.8, created_at=earlier),
+                # Olga has invited Sam to moderate the full circle; no answer yet.
+                ModeratorInvitation(
+                    group_id=full.id, user_id=sam, invited_by=olga, created_at=earlier
+                ),
                 JoinAnswer(
                     group_id=asks.id,
                     user_id=sam,

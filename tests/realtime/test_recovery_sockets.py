@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.accounts import recovery
-from peerhub.models import AuthSession, User
+from peerhub.models import AuthSession, Consent, User
 from peerhub.security.passwords import Passwords
 from peerhub.security.sessions import start_session
 from tests.conftest import CHEAP_ARGON2, FakeClock, csrf_token
@@ -84,6 +84,18 @@ async def _code(sessions: Sessions, world: World, rt_clock: FakeClock, settings:
     async with sessions() as db, db.begin():
         olga = await db.get(User, world.users["olga"])
         assert olga is not None
+        # Ana took her place herself (the world's rows stand for that): an organiser's
+        # code needs a member's own join on record.
+        db.add(
+            Consent(
+                user_id=world.users["ana"],
+                kind="group.join",
+                subject_id=world.group_id,
+                granted=True,
+                at=rt_clock(),
+            )
+        )
+        await db.flush()
         issued = await recovery.issue_organiser_code(
             db, settings.secret_key, olga, world.group_id, world.users["ana"], rt_clock()
         )

@@ -2,7 +2,8 @@
 docs/security.md, and a small world with one person in each role.
 
 The world is built through the app's own HTTP routes wherever that is cheap (sign-up,
-registering an organisation and a group, joining, appointing a moderator, referring),
+registering an organisation and a group, joining, inviting a moderator who says yes,
+referring),
 so the people in it are what the matrix says they are; only the site-wide flags
 (administrator, professional status) are set in the database.
 """
@@ -308,14 +309,21 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
     async with sessions() as db, db.begin():
         db.add(GroupMember(group_id=other.id, user_id=world.users["outsider"], role="member"))
 
-    # The member and the moderator join group A; the organiser appoints the moderator.
+    # The member and the moderator join group A; the organiser invites the moderator to
+    # moderate it, and they say yes.
     for role in ("member", "moderator"):
         r = await world.post(role, f"/groups/{slug}/join")
         assert r.status_code == 303 and "done=joined" in r.headers["location"], r.text[:300]
     r = await world.post(
         "organiser",
         f"/organise/groups/{group_id}/moderators",
-        {"pseudonym": f"{tag} moderator", "action": "appoint"},
+        {"pseudonym": f"{tag} moderator", "action": "invite"},
+    )
+    assert r.status_code == 303, r.text[:500]
+    r = await world.post(
+        "moderator",
+        "/account/invitations",
+        {"kind": "moderator", "place_id": group_id, "answer": "accept"},
     )
     assert r.status_code == 303, r.text[:500]
 
