@@ -1156,6 +1156,30 @@ async def test_changing_the_password_ends_every_waiting_code_and_link(
         assert opened.headers["location"] == "/recover/email?expired=1"
 
 
+async def test_signing_in_ends_waiting_codes_and_the_account_page_says_so(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    """A code someone asked for in the person's name dies when the person signs in, and
+    their account page says who made it, when, and what became of it."""
+    group_id, ids = await _organised_group(app, client)
+    issued = await post_form(
+        client, f"/organise/groups/{group_id}/reset-code", {"user_id": ids["mia"]}
+    )
+    code = CODE.search(issued.text)
+    assert code is not None
+    async with other(app, "203.0.113.32") as mia:
+        assert (await _login(mia, "Mia", PASSWORD)).status_code == 303
+        (cancelled,) = await _audit(app, "recovery.cancelled_by_sign_in")
+        assert cancelled.detail == {"cancelled": 1}
+        account = await mia.get("/account")
+        notice = account.text[account.text.index('id="ways-back"') :]
+        assert "Olga" in notice and "Harbour Circle" not in notice[:0]
+        assert "stopped working when you signed in" in notice
+    async with other(app, "198.51.100.21") as thief:
+        r = await post_form(thief, "/recover/code", {"pseudonym": "Mia", "code": code.group(1)})
+        assert r.status_code == 401
+
+
 async def test_nobody_can_make_a_stranger_a_member_and_take_over_their_account(
     client: httpx.AsyncClient, app: Any
 ) -> None:

@@ -242,6 +242,22 @@ async def forget_devices(
     return forgotten
 
 
+# Where, on the session, a sign-in notes that it stopped reset codes or links (read by
+# the sign-in routes, which then show the person their account page's notice).
+CANCELLED_AT_SIGN_IN = "peerhub.accounts.cancelled_at_sign_in"
+
+
+def where_after_sign_in(db: AsyncSession, nxt: str, landing: str) -> str:
+    """Where a completed sign-in leads: a safe ``next`` the person asked for; else, if
+    the sign-in stopped a reset code or link someone made in their name, their account
+    page's notice about it (who made it, when); else their role's work."""
+    if nxt:
+        return nxt
+    if db.info.get(CANCELLED_AT_SIGN_IN):
+        return "/account?ways_back=1#ways-back"
+    return landing
+
+
 async def login(
     db: AsyncSession,
     settings: Settings,
@@ -250,10 +266,30 @@ async def login(
     *,
     old_session_id: str | None,
     user_agent: str,
+    client_ip: str | None = None,
 ) -> sessions.NewSession:
-    """Start a fresh session (a new token every time: no fixation)."""
+    """Start a fresh session (a new token every time: no fixation).
+
+    The person has shown they can get in: any reset code or e-mailed link of theirs
+    still waiting stops working (someone else may have asked for it; the account page
+    tells them it was made, by whom and what became of it).
+    """
+    from peerhub.accounts import recovery
+
     if old_session_id is not None:
         await sessions.end_session(db, old_session_id)
+    cancelled = await recovery.expire_live(db, user.id, now, why="signed_in")
+    if cancelled:
+        db.info[CANCELLED_AT_SIGN_IN] = cancelled
+        audit.record(
+            db,
+            now,
+            "recovery.cancelled_by_sign_in",
+            actor_id=user.id,
+            subject_id=user.id,
+            client_ip=client_ip,
+            cancelled=cancelled,
+        )
     return await sessions.start_session(db, settings, user, now, user_agent)
 
 

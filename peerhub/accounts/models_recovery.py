@@ -9,7 +9,9 @@
   one of their groups (``organiser``) or by an administrator (``admin``). Only a keyed
   hash (HMAC with the server's secret key) is stored, so a copy of the database alone
   is no use for guessing the short codes. ``used_at`` marks it spent; an expired or
-  replaced one has ``expires_at`` in the past. Rows are kept while they count toward
+  replaced one has ``expires_at`` in the past, and ``ended`` says why it stopped
+  early (the person signed in, changed or reset their password, or a new one replaced
+  it), so their account page can tell them. Rows are kept while they count toward
   an organiser's daily limit (see peerhub/accounts/recovery.py).
 
 The secrets themselves are never stored, logged or written to the audit trail.
@@ -39,6 +41,11 @@ class RecoveryWords(Base):
         return f"RecoveryWords(user_id={self.user_id!r}, created_at={self.created_at!r})"
 
 
+# Why a reset secret stopped working early: the person signed in, changed their
+# password, reset it another way, or a newer secret of the same kind replaced it.
+ENDED = ("signed_in", "changed", "reset", "replaced")
+
+
 class PasswordReset(Base):
     __tablename__ = "password_resets"
 
@@ -53,9 +60,15 @@ class PasswordReset(Base):
     issued_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # Why it stopped working before its time, if it did (ENDED).
+    ended: Mapped[str | None] = mapped_column(String(16), default=None)
 
     __table_args__ = (
         CheckConstraint("kind in ('email', 'organiser', 'admin')", name="kind"),
+        CheckConstraint(
+            "ended is null or ended in ('signed_in', 'changed', 'reset', 'replaced')",
+            name="ended",
+        ),
         # The per-organiser daily limit counts by issuer and time.
         Index("ix_password_resets_issued_by_created_at", "issued_by", "created_at"),
     )

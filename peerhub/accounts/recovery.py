@@ -23,7 +23,9 @@ Proving one of these gives a short-lived *reset ticket* (:func:`ticket_value`), 
 with the server's key and bound to the proof and to the current password hash; the
 proof is spent only when the new password is set, so someone who closes the page half
 way keeps their words. Every reset ends all the person's sessions (the caller closes
-their sockets) and is written to the audit trail.
+their sockets) and is written to the audit trail. Any completed sign-in by the person
+stops every code and link still waiting (``accounts.actions.login``), and their account
+page lists the ones made in the last month (:func:`ways_back`).
 """
 
 from __future__ import annotations
@@ -372,7 +374,7 @@ async def change_password(
         raise PasswordMoved(user.id)
     user.password_hash = new_hash
     user.updated_at = now
-    await expire_live(db, user.id, now)
+    await expire_live(db, user.id, now, why="changed")
     ended = await sessions.end_other_sessions(db, user.id, keep_session)
     audit.record(
         db,
@@ -553,7 +555,7 @@ async def request_email_link(
     if int(recent or 0) >= EMAIL_LINKS_PER_HOUR:
         audit.record(db, now, "recovery.email_limited", subject_id=user.id, client_ip=client_ip)
         return None
-    await expire_live(db, user.id, now, kinds=("email",))
+    await expire_live(db, user.id, now, why="replaced", kinds=("email",))
     token = secrets.token_urlsafe(32)
     db.add(
         PasswordReset(
@@ -622,10 +624,16 @@ class IssuedCode:
 
 
 async def expire_live(
-    db: AsyncSession, user_id: str, now: datetime, *, kinds: tuple[str, ...] = METHODS
+    db: AsyncSession,
+    user_id: str,
+    now: datetime,
+    *,
+    why: str,
+    kinds: tuple[str, ...] = METHODS,
 ) -> int:
-    """Every reset code and e-mailed link of the person still waiting stops working.
-    Returns how many did."""
+    """Every reset code and e-mailed link of the person still waiting stops working,
+    for the reason ``why`` (one of ``models_recovery.ENDED``, which their account page
+    shows). Returns how many did."""
     result = await db.execute(
         update(PasswordReset)
         .where(
@@ -634,7 +642,7 @@ async def expire_live(
             PasswordReset.used_at.is_(None),
             PasswordReset.expires_at > now,
         )
-        .values(expires_at=now)
+        .values(expires_at=now, ended=why)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -644,7 +652,7 @@ async def _issue_code(
     db: AsyncSession, secret_key: str, person: User, kind: str, issuer: User, now: datetime
 ) -> IssuedCode:
     # One live code per person: a new one replaces any other not yet used.
-    await expire_live(db, person.id, now, kinds=("organiser", "admin"))
+    await expire_live(db, person.id, now, why="replaced", kinds=("organiser", "admin"))
     code = new_code()
     cleaned = clean_code(code)
     assert cleaned is not None  # noqa: S101 - new_code makes valid codes
@@ -832,6 +840,55 @@ async def issue_admin_code(
     return issued_code
 
 
+# --- What the person is told ----------------------------------------------------------------
+
+
+NOTICE_FOR: Final = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class WayBack:
+    """A reset code or e-mailed link made for the person, as their account page says it."""
+
+    kind: str  # email | organiser | admin
+    made_at: datetime
+    issued_by: str | None  # the organiser's name on PeerHub (codes from organisers)
+    # used | signed_in | changed | reset | replaced | expired | waiting
+    outcome: str
+    until: datetime  # when it stopped, or stops, working
+
+
+async def ways_back(db: AsyncSession, user_id: str, now: datetime) -> list[WayBack]:
+    """The reset codes and links made for the person in the last :data:`NOTICE_FOR`,
+    newest first: someone else may have asked for one in their name, and they should
+    know who gave it and what became of it."""
+    issuer = User.__table__.alias("issuer")
+    rows = await db.execute(
+        select(PasswordReset, issuer.c.pseudonym)
+        .outerjoin(issuer, issuer.c.id == PasswordReset.issued_by)
+        .where(PasswordReset.user_id == user_id, PasswordReset.created_at > now - NOTICE_FOR)
+        .order_by(PasswordReset.created_at.desc())
+        .limit(10)
+    )
+    found: list[WayBack] = []
+    for row, name in rows:
+        if row.used_at is not None:
+            outcome, until = "used", row.used_at
+        elif row.ended is not None:
+            outcome, until = row.ended, row.expires_at
+        elif row.expires_at <= now:
+            outcome, until = "expired", row.expires_at
+        else:
+            outcome, until = "waiting", row.expires_at
+        # Administrators act for PeerHub, not as themselves: their name is not shown.
+        found.append(
+            WayBack(
+                row.kind, row.created_at, name if row.kind == "organiser" else None, outcome, until
+            )
+        )
+    return found
+
+
 # --- The reset ticket ------------------------------------------------------------------------
 
 
@@ -969,7 +1026,7 @@ async def complete_reset(
     user.password_hash = await passwords.hash(new_password)
     user.updated_at = now
     # Every other way back that was waiting dies with this reset.
-    await expire_live(db, user.id, now)
+    await expire_live(db, user.id, now, why="reset")
     ended = await sessions.end_all_sessions(db, user.id)
     # Strangers who locked the account by guessing should not keep its owner out now.
     await _forget_strangers(db, user.pseudonym_key)

@@ -103,7 +103,13 @@ async def signup(request: Request) -> Response:
                 client_ip=address,
             )
             new = await actions.login(
-                db, app.settings, user, now, old_session_id=None, user_agent=user_agent
+                db,
+                app.settings,
+                user,
+                now,
+                old_session_id=None,
+                user_agent=user_agent,
+                client_ip=address,
             )
             device = await actions.remember_device(
                 db,
@@ -201,6 +207,7 @@ async def login(request: Request) -> Response:
             now,
             old_session_id=auth(request).session_id,
             user_agent=user_agent,
+            client_ip=address,
         )
         device = await actions.remember_device(
             db,
@@ -211,7 +218,9 @@ async def login(request: Request) -> Response:
             user_agent=user_agent,
             client_ip=address,
         )
-        nxt = await landing.after_sign_in(db, result.user, nxt)
+        nxt = actions.where_after_sign_in(
+            db, nxt, await landing.after_sign_in(db, result.user, nxt)
+        )
     response = RedirectResponse(nxt, status_code=303)
     response.headers.append("Set-Cookie", _session_cookie(request, new.token))
     response.headers.append("Set-Cookie", device_cookie_header(settings, device))
@@ -249,8 +258,10 @@ async def _account_context(request: Request, user: User) -> dict[str, Any]:
         two_factor = await twofactor.standing(db, user)
         words = await recovery.words_of(db, user.id)
         waiting = await invitations.waiting_for(db, user.id, now)
+        ways_back = await recovery.ways_back(db, user.id, now)
     return {
         "invitations": waiting,
+        "ways_back": ways_back,
         "places": places,
         "my_organisations": organisations,
         "organiser_of": len(organisations),

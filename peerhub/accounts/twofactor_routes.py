@@ -169,6 +169,7 @@ async def second_step(request: Request) -> Response:
                     now,
                     old_session_id=auth(request).session_id,
                     user_agent=request.headers.get("user-agent", ""),
+                    client_ip=address,
                 )
                 device_value = await actions.remember_device(
                     db,
@@ -179,7 +180,9 @@ async def second_step(request: Request) -> Response:
                     user_agent=request.headers.get("user-agent", ""),
                     client_ip=address,
                 )
-                nxt = await landing.after_sign_in(db, user, nxt)
+                nxt = actions.where_after_sign_in(
+                    db, nxt, await landing.after_sign_in(db, user, nxt)
+                )
     except _Replayed:
         async with transaction(app.sessions) as db:
             audit.record(db, now, "2fa.replay_refused", subject_id=user.id, client_ip=address)

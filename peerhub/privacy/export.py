@@ -369,6 +369,7 @@ async def _recovery(db: AsyncSession, uid: str) -> dict[str, Any]:
                 "created_at": iso(r.created_at),
                 "expires_at": iso(r.expires_at),
                 "used_at": iso(r.used_at),
+                "stopped_early_because": r.ended,
             }
             for r in resets
         ],

@@ -1,18 +1,21 @@
-"""Roles by invitation, in Chromium.
+"""Roles by invitation, and being told about reset codes, in Chromium.
 
 An organiser invites a person to moderate a group; nothing changes for the person
 until they say yes on their own page, which then leads to setting up two-step
-sign-in. Every page passes axe and fits a 360 px screen; screenshots at 360 and
-1280 px go to /work/shots/fix-sec.
+sign-in. A reset code made in a person's name stops when they sign in, and their
+account page says who made it. Every page passes axe and fits a 360 px screen;
+screenshots at 360 and 1280 px go to /work/shots/fix-sec.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from peerhub.accounts.models_recovery import PasswordReset
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.models import OrganisationOrganiser, User
@@ -143,3 +146,44 @@ def test_an_organiser_invites_and_sees_who_has_not_answered(
     assert "Sky Bright" in main.inner_text()
     check(page, "the organiser's page with an invitation waiting")
     shoot(page, "organiser-invited")
+
+
+def test_signing_in_stops_a_reset_code_and_the_account_page_says_who_made_it(
+    live_server: LiveServer, page: Any, db_url: str
+) -> None:
+    base = live_server.url
+    sign_up(page, base, "River Stone")
+
+    async def code_for(maker: Any) -> None:
+        person = await _user_id(maker, "River Stone")
+        async with maker() as db, db.begin():
+            olga = User(pseudonym="Olga", pseudonym_key="olga", password_hash="!")
+            db.add(olga)
+            await db.flush()
+            from datetime import UTC, datetime
+
+            now = datetime.now(UTC)
+            db.add(
+                PasswordReset(
+                    user_id=person,
+                    kind="organiser",
+                    secret_hash="not-a-real-code-hash",
+                    created_at=now - timedelta(minutes=5),
+                    expires_at=now + timedelta(hours=23),
+                    issued_by=olga.id,
+                )
+            )
+
+    in_db(db_url, code_for)
+    page.get_by_role("navigation").get_by_role("button", name="Sign out").click()
+    page.goto(base + "/login")
+    page.get_by_label("Your name on PeerHub").fill("River Stone")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/account?ways_back=1#ways-back")
+    notice = page.locator("#ways-back")
+    text = notice.inner_text()
+    assert "Olga, an organiser of one of your groups" in text
+    assert "stopped working when you signed in" in text
+    check(page, "the account page telling of a reset code")
+    shoot(page, "account-ways-back")

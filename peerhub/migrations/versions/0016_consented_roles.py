@@ -1,6 +1,7 @@
 """consented_roles: invitations to moderate or organise, which the person accepts
-(nobody is made a moderator or organiser by someone else alone) — the security review
-of issue 9, item 1.
+(nobody is made a moderator or organiser by someone else alone), and why a reset code
+or link stopped working early (so the person's account page can say) — the security
+review of issue 9, item 1.
 
 No data step: memberships made by the old "appoint" (without the person's consent)
 stay as they are; they carry no ``group.join`` consent record, so no organiser can
@@ -54,8 +55,18 @@ def upgrade() -> None:
     with op.batch_alter_table('organiser_invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organiser_invitations_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ended', sa.String(length=16), nullable=True))
+        batch_op.create_check_constraint(
+            op.f('ck_password_resets_ended'),
+            "ended is null or ended in ('signed_in', 'changed', 'reset', 'replaced')",
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_password_resets_ended'), type_='check')
+        batch_op.drop_column('ended')
     with op.batch_alter_table('organiser_invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organiser_invitations_user_id'))
     op.drop_table('organiser_invitations')
