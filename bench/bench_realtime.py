@@ -98,7 +98,12 @@ async def _fill(url: str, rooms: int, per_room: int) -> World:
     world = World(url, "", [], [])
     try:
         async with engine.begin() as conn:
-            org = {"id": "00000000-0000-4000-8000-000000000000", "slug": "bench", "name": "Bench"}
+            org = {
+                "id": "00000000-0000-4000-8000-000000000000",
+                "slug": "bench",
+                "name": "Bench",
+                "verified_at": now,  # rooms open only in groups of checked organisations
+            }
             await conn.execute(insert(Organisation), [org])
             groups, room_rows, users, sessions, members = [], [], [], [], []
             for r in range(rooms):
