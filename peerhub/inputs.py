@@ -162,6 +162,39 @@ def json_depth(raw: bytes) -> int:
     return deepest
 
 
+class _Number(ValueError):
+    """Raised by the decoder's number hooks; :func:`parse_json` words it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Number(f"holds {name}, which is not a number JSON allows.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Number("holds a number too large to use.")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text) if len(text) <= 40 else None
+    if value is None or not INT64_MIN <= value <= INT64_MAX:
+        raise _Number("holds a whole number too large to use.")
+    return value
+
+
+# One decoder for every document (json.loads with hooks would build a new one per call,
+# which cost about a fifth of a WebSocket frame's decoding; docs/performance.md).
+_DECODER: Final = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
+)
+
+
 def parse_json(
     raw: bytes | str,
     *,
@@ -180,37 +213,21 @@ def parse_json(
     checks each text field itself, so that its refusal can name the frame's room and
     ``client_id``. ``what`` names the document in messages.
     """
-
-    def refuse_constant(name: str) -> Any:
-        raise JSONProblem(f"{what} holds {name}, which is not a number JSON allows.")
-
-    def finite_float(text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            raise JSONProblem(f"{what} holds a number too large to use.")
-        return value
-
-    def bounded_int(text: str) -> int:
-        value = int(text) if len(text) <= 40 else None
-        if value is None or not INT64_MIN <= value <= INT64_MAX:
-            raise JSONProblem(f"{what} holds a whole number too large to use.")
-        return value
-
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
         raise JSONProblem(f"{what} is larger than {max_bytes // 1024} KiB.", 413)
-    if json_depth(data) > max_depth:
+    # Counting brackets is cheap; only a document with more of them than the limit
+    # can be nested past it, and only then is it scanned token by token.
+    if data.count(b"[") + data.count(b"{") > max_depth and json_depth(data) > max_depth:
         raise JSONProblem(f"{what} is nested more than {max_depth} levels deep.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise JSONProblem(f"{what} is not UTF-8 text.", syntax=True) from None
     try:
-        value = json.loads(
-            text, parse_constant=refuse_constant, parse_float=finite_float, parse_int=bounded_int
-        )
-    except JSONProblem:
-        raise
+        value = _DECODER.decode(text)
+    except _Number as exc:
+        raise JSONProblem(f"{what} {exc.kind}") from None
     except (ValueError, RecursionError):
         raise JSONProblem(f"{what} is not valid JSON.", syntax=True) from None
     problem = _unstorable_in(value) if check_text else None

@@ -46,6 +46,8 @@ UNSTORABLE_RE: Final = re.compile("[\x00\ud800-\udfff]")
 
 def storable(value: str) -> bool:
     """Whether the databases can store this text (see :data:`UNSTORABLE_RE`)."""
+    if value.isascii():  # most frames: no surrogate possible, one scan for NUL
+        return "\x00" not in value
     return UNSTORABLE_RE.search(value) is None
 
 
@@ -163,20 +165,30 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class _Echo:
-    """What a refusal of this frame echoes back (its ref, room and client_id)."""
+    """What a refusal of this frame echoes back: its ref, and its room and client_id
+    when they are valid ones (looked at only when there is a refusal to make)."""
 
-    ref: str | None = None
-    room: str | None = None
-    client_id: str | None = None
+    ref: str | None
+    data: Mapping[str, Any]
 
     def error(self, code: str, message: str) -> ProtocolError:
-        return ProtocolError(code, message, ref=self.ref, room=self.room, client_id=self.client_id)
+        room, client_id = self.data.get("room"), self.data.get("client_id")
+        return ProtocolError(
+            code,
+            message,
+            ref=self.ref,
+            room=room if isinstance(room, str) and ID_RE.match(room) else None,
+            client_id=(
+                client_id if isinstance(client_id, str) and CLIENT_ID_RE.match(client_id) else None
+            ),
+        )
+
+    def bad(self, message: str, code: str = "bad_frame") -> ProtocolError:
+        return self.error(code, message)
 
 
 def _check(name: str, spec: FieldSpec, value: Any, echo: _Echo) -> Any:
-    def bad(message: str, code: str = "bad_frame") -> ProtocolError:
-        return echo.error(code, message)
-
+    bad = echo.bad
     if isinstance(spec, Str):
         if not isinstance(value, str):
             raise bad(f"'{name}' must be a string")
@@ -264,12 +276,7 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
     if spec is None:
         shown = kind[:40] if FRAME_TYPE_RE.match(kind[:40]) else "?"
         raise ProtocolError("unknown_type", f"unknown frame type '{shown}'", ref=ref)
-    room, client_id = data.get("room"), data.get("client_id")
-    echo = _Echo(
-        ref,
-        room if isinstance(room, str) and ID_RE.match(room) else None,
-        client_id if isinstance(client_id, str) and CLIENT_ID_RE.match(client_id) else None,
-    )
+    echo = _Echo(ref, data)
     fields: dict[str, Any] = {}
     for name, value in data.items():
         if name in ("v", "type", "ref"):
