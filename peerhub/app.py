@@ -29,6 +29,7 @@ from peerhub.inputs import JSONProblem
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
+from peerhub.outcomes import routes as outcomes
 from peerhub.privacy import routes as privacy
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
 from peerhub.realtime import web as realtime_web
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *groups.routes,
         *directory.routes,
         *finding.routes,
+        *outcomes.routes,  # /organise/outcomes: what happens after a match, by kind
         *referrals.routes,
         *moderation_pages.routes,  # GET /organise/groups/{id}/moderation
         *privacy.routes,  # /account/export, /account/erase (data rights)

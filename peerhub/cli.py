@@ -342,16 +342,23 @@ def cmd_allocate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     from peerhub.context import system_clock
-    from peerhub.db import make_engine, make_sessionmaker
+    from peerhub.db import make_engine, make_sessionmaker, transaction
+    from peerhub.outcomes.actions import Settled, settle
     from peerhub.privacy.retention import Purged, Reclaimed, purge, reclaim
 
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
+    outcomes = Settled()
 
     async def run() -> tuple[list[Purged], Reclaimed]:
+        nonlocal outcomes
         engine = make_engine(settings.database_url)
         try:
             sessions = make_sessionmaker(engine)
+            # Match outcomes: settle those followed for long enough (their links to
+            # people and groups go), and delete settled ones past their keeping time.
+            async with transaction(sessions) as db:
+                outcomes = await settle(db, system_clock())
             purged = await purge(sessions, system_clock(), batch_size=args.batch_size)
             # Then make the files forget what was deleted (and what erasures deleted).
             reclaimed = await reclaim(
@@ -374,6 +381,10 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"{total} message{'s' if total != 1 else ''} deleted in {groups} "
         f"group{'s' if groups != 1 else ''} with a retention setting"
+    )
+    print(
+        f"match outcomes: {outcomes.settled} settled (links to people deleted), "
+        f"{outcomes.deleted} older than the keeping time deleted"
     )
     if reclaimed.vacuumed:
         print(f"VACUUM: {', '.join(reclaimed.vacuumed)}")

@@ -18,6 +18,7 @@ from peerhub.finding.needs import PARTS_OF_DAY, Search, from_form, from_json, to
 from peerhub.finding.profiles import MatchIndex
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
+from peerhub.outcomes import actions as outcomes
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.ratelimit import Decision
@@ -88,10 +89,14 @@ def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
 async def _run(request: Request, search: Search) -> MatchResult:
     app = ctx(request)
     index = await match_index(request).get()
+    user = auth(request).user
     async with transaction(app.sessions) as db:
         result = await actions.find_groups(db, index, search)
         if not result.good_fit:
             actions.record_demand(db, search, app.clock())
+        if user is not None:
+            # Followed without names, by kind of reasons (docs/matching.md, "Outcomes").
+            await outcomes.record_shown(db, index, search.needs, result, user.id, app.clock())
     return result
 
 

@@ -19,8 +19,12 @@ from .demand import (
     coarse_area,
     demand_record,
     demand_report,
+    normalise_community,
+    normalise_language,
+    normalise_words,
 )
 from .index import GroupIndex, match
+from .kinds import DIMENSIONS, MatchKind, classify, rank_band
 from .langtag import LanguageTagError, normalise_language_tag, tags_compatible
 from .model import (
     RELAXATION_ORDER,
@@ -44,6 +48,7 @@ from .scoring import DEFAULT_WEIGHTS, Assessment, Weights, assess
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "DIMENSIONS",
     "RELAXATION_ORDER",
     "SUPPRESSION_THRESHOLD",
     "AccessNeed",
@@ -58,6 +63,7 @@ __all__ = [
     "LanguageTagError",
     "LatLon",
     "MatchItem",
+    "MatchKind",
     "MatchResult",
     "NeedFormat",
     "Needs",
@@ -72,11 +78,16 @@ __all__ = [
     "Window",
     "allocate",
     "assess",
+    "classify",
     "coarse_area",
     "demand_record",
     "demand_report",
     "match",
+    "normalise_community",
+    "normalise_language",
     "normalise_language_tag",
+    "normalise_words",
     "offer_value",
+    "rank_band",
     "tags_compatible",
 ]

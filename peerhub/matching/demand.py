@@ -1,21 +1,26 @@
 """Unmet demand: anonymous records of searches that found no good fit, and a
 report of where demand has no group, with small counts suppressed.
 
-A record holds only codes from PeerHub's vocabulary, well-formed language tags and
-a coarse area (a postcode district such as ``LS6``, ``online`` or ``unknown``): no
-account id, no free text, no full postcode, no time finer than the caller stores.
+A record holds codes from PeerHub's vocabulary, language tags, a coarse area (a
+postcode district such as ``LS6``, ``online`` or ``unknown``) and, where a person
+named a language or community in their own words, those words normalised
+(:func:`normalise_words`: case-folded, spaces and punctuation tidied, at most 60
+characters) so that "urdu" and "Urdu" are one row. No account id, no full
+postcode, no time finer than the caller stores.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from peerhub.taxonomy import COMMUNITIES, language_name
+from peerhub.taxonomy import COMMUNITIES, COMMUNITY_CODES, LANGUAGE_NAMES, language_name
 
+from .langtag import LanguageTagError, normalise_language_tag
 from .model import NeedFormat, Needs, Stage
 
 __all__ = [
@@ -25,6 +30,9 @@ __all__ = [
     "coarse_area",
     "demand_record",
     "demand_report",
+    "normalise_community",
+    "normalise_language",
+    "normalise_words",
 ]
 
 #: Counts below this are shown as "fewer than 5".
@@ -35,6 +43,54 @@ SUPPRESSION_THRESHOLD: Final = 5
 _POSTCODE: Final = re.compile(r"([A-Z]{1,2}[0-9][0-9A-Z]?)\s*([0-9][A-Z]{2})?")
 _DISTRICT: Final = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
 _SPECIAL_AREAS: Final = frozenset({"online", "unknown"})
+
+
+#: Free text kept in a record is cut to this many characters.
+MAX_TERM: Final = 60
+_PUNCTUATION: Final = " \t\n\r.,;:!?\"'()[]{}<>*_-/\\"
+_LANGUAGE_BY_NAME: Final = {name.casefold(): tag for tag, name in LANGUAGE_NAMES.items()}
+_COMMUNITY_BY_LABEL: Final = {t.label.casefold(): t.code for t in COMMUNITIES.terms}
+
+
+def normalise_words(text: str) -> str:
+    """Words someone typed, in one form for counting: Unicode NFKC, case-folded,
+    runs of spaces made one, punctuation trimmed from the ends, at most 60
+    characters. ``" Urdu. "`` and ``"URDU"`` both give ``"urdu"``."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split()).strip(_PUNCTUATION)[:MAX_TERM]
+
+
+def normalise_language(value: str) -> str:
+    """One row per language in the report, however it was written: a well-formed
+    tag in canonical case (``"PA-guru"`` gives ``"pa-Guru"``), a language PeerHub
+    has a name for given by that name (``"urdu"`` gives ``"ur"``), and anything
+    else as its :func:`normalise_words` form."""
+    words = normalise_words(value)
+    tag = _LANGUAGE_BY_NAME.get(words)
+    if tag is not None:
+        return tag
+    try:
+        return normalise_language_tag(value.strip())
+    except LanguageTagError:
+        return words
+
+
+def normalise_community(value: str) -> str:
+    """A community's code, whether given as the code, its label in any case
+    (``"south asian"``), or free text (kept as its :func:`normalise_words` form)."""
+    if value in COMMUNITY_CODES:
+        return value
+    words = normalise_words(value)
+    code = _COMMUNITY_BY_LABEL.get(words) or words.replace(" ", "_")
+    return code if code in COMMUNITY_CODES else words
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return tuple(out)
 
 
 def coarse_area(postcode: str) -> str:
@@ -90,8 +146,8 @@ def demand_record(needs: Needs, area: str | None = None) -> DemandRecord:
     else:
         label = coarse_area(area)
     return DemandRecord(
-        languages=needs.languages,
-        communities=tuple(sorted(needs.communities)),
+        languages=_unique(normalise_language(t) for t in needs.languages),
+        communities=tuple(sorted(_unique(normalise_community(c) for c in needs.communities))),
         stage=needs.stage,
         topics=tuple(sorted(needs.topics)),
         format=needs.format,
@@ -129,7 +185,7 @@ class DemandCell:
         try:
             return COMMUNITIES.label(self.community)
         except KeyError:
-            return self.community
+            return f"{self.community} (in their own words)"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -156,8 +212,12 @@ def demand_report(
         raise ValueError("threshold must be at least 1")
     counts: Counter[tuple[str | None, str | None, Stage | None, str]] = Counter()
     for r in records:
-        language = r.languages[0] if r.languages else None
-        for community in r.communities or (None,):
+        # Normalised again here, so rows stored before normalisation (or written
+        # by hand as "Urdu" and "urdu") are counted in one row.
+        languages = _unique(normalise_language(t) for t in r.languages)
+        language = languages[0] if languages else None
+        communities = sorted(set(_unique(normalise_community(c) for c in r.communities)))
+        for community in communities or (None,):
             counts[(language, community, r.stage, r.area)] += 1
 
     def order(key: tuple[str | None, str | None, Stage | None, str]) -> tuple[str, str, str, str]:

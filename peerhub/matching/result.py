@@ -124,7 +124,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
         )
     codes = tuple(c for c in RELAXATION_ORDER if c in used)
     assessed = [a for _, a in chosen]
-    good = any(fit_is_good(a, needs) for a in assessed)
+    good = any(fit_is_good(a, needs, group) for group, a in chosen)
     crisis = needs.stage == "approaching_crisis"
     full_ids = [i.group_id for i in items if i.action == "waiting_list"]
     return MatchResult(

@@ -40,6 +40,7 @@ __all__ = [
     "describe_session",
     "explain",
     "fit_is_good",
+    "language_met",
     "session_info",
 ]
 
@@ -594,14 +595,43 @@ def explain(
     return tuple(reasons), tuple(mismatches)
 
 
-def fit_is_good(a: Assessment, needs: Needs) -> bool:
+#: The language a good fit must offer when the person named none: PeerHub's pages
+#: are in English, so someone who gave no language is assumed to read English.
+GOOD_FIT_DEFAULT_LANGUAGE: Final = "en"
+
+
+def language_met(group: GroupProfile, a: Assessment, needs: Needs) -> bool:
+    """Whether the group can be taken part in by the person: it meets in (or offers
+    interpretation into) a language they listed, or, if they listed none, it meets
+    in English or names no language at all."""
+    if needs.languages:
+        return a.language_level in (LANG_FIRST, LANG_OTHER, LANG_INTERPRETED)
+    if not group.languages:
+        return True
+    return any(
+        tags_compatible(GOOD_FIT_DEFAULT_LANGUAGE, t)
+        for t in (*group.languages, *group.interpretation)
+    )
+
+
+def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) -> bool:
     """A good fit breaks no hard constraint and meets every need the person stated:
-    a shared community, their stage, a shared topic (each if asked for) and a
-    session in their times."""
+    a language they can take part in (:func:`language_met`), *every* community they
+    named (one shared community out of several is not a fit: a veteran is not served
+    by a Somali men's circle because both name men), their stage, a shared topic
+    (each if asked for) and a session in their times. ``group`` is needed for the
+    language check when the person named no language; without it, that check
+    passes."""
+    language_ok = (
+        language_met(group, a, needs)
+        if group is not None
+        else not needs.languages or a.language_level in (LANG_FIRST, LANG_OTHER, LANG_INTERPRETED)
+    )
     return (
         not a.violations
         and not a.blocked
-        and (not needs.communities or bool(a.shared_communities))
+        and language_ok
+        and set(needs.communities) <= set(a.shared_communities)
         and (needs.stage is None or a.stage_match)
         and (not needs.topics or bool(a.shared_topics))
         and a.fit_session is not None

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
+from peerhub.matching.kinds import DIMENSIONS
 from peerhub.models import (
     AuditEvent,
     AuthSession,
@@ -51,6 +52,7 @@ from peerhub.moderation.models import (
     RoomModeration,
     Sanction,
 )
+from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.security.models import KnownDevice
 from peerhub.security.sessions import describe_device
@@ -87,6 +89,7 @@ COVERED: dict[str, str] = {
     "join_answers.user_id": "join_answers",
     "waitlist_entries.user_id": "waiting_lists",
     "saved_needs.user_id": "saved_needs",
+    "outcome_links.user_id": "match_outcomes_followed",
     "referrals.person_user_id": "referrals_about_you",
     "referrals.professional_id": "referrals_you_made",
     "consents.user_id": "consents",
@@ -315,6 +318,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
     out["invitations"] = await _invitations(db, uid)
     await _groups_part(db, uid, out)
     out["saved_needs"] = await _saved_needs(db, uid)
+    out["match_outcomes_followed"] = await _outcomes_followed(db, uid)
     out["referrals_about_you"] = await _referrals_about(db, uid)
     out["referrals_you_made"] = await _referrals_made(db, user)
     out["consents"] = [
@@ -478,6 +482,31 @@ async def _saved_needs(db: AsyncSession, uid: str) -> dict[str, Any] | None:
         "tell_me_about_new_groups": saved.notify_new_groups,
         "updated_at": iso(saved.updated_at),
     }
+
+
+async def _outcomes_followed(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    """Groups a search showed them that PeerHub is still following (docs/matching.md,
+    "Outcomes"): the group, when, and what has been seen so far. Once settled, the
+    link to them is deleted and the anonymous outcome is no longer theirs."""
+    rows = await db.execute(
+        select(OutcomeLink, MatchOutcome)
+        .join(MatchOutcome, MatchOutcome.id == OutcomeLink.outcome_id)
+        .where(OutcomeLink.user_id == uid)
+        .order_by(OutcomeLink.shown_at, OutcomeLink.group_id)
+    )
+    pairs = rows.all()
+    groups = await _groups(db, [link.group_id for link, _ in pairs])
+    return [
+        {
+            "group": groups.get(link.group_id, {"id": link.group_id}),
+            "shown_at": iso(link.shown_at),
+            "joined_at": iso(link.joined_at),
+            "first_came_at": iso(link.first_came_at),
+            "last_came_at": iso(link.last_came_at),
+            "kind": {name: getattr(outcome, name) for name in DIMENSIONS},
+        }
+        for link, outcome in pairs
+    ]
 
 
 async def _referral_events(db: AsyncSession, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from peerhub.accounts.twofactor import standing
 from peerhub.models import GroupRole, User
+from peerhub.outcomes import actions as outcomes
 from peerhub.realtime import protocol, store
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
@@ -313,6 +314,8 @@ async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
     async with rt.sessions() as db, db.begin():
         await store.ensure_room(db, room)
         stored = await store.set_read(db, room, peer.user_id, seq, rt.now())
+        # Reading the room while a session is on is coming to it (match outcomes).
+        await outcomes.note_presence(db, room, peer.user_id, rt.now())
     peer.send(protocol.read_ok(room, stored))
 
 

@@ -40,6 +40,7 @@ from peerhub.moderation.models import (
     RoomModeration,
     Sanction,
 )
+from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.security import throttle
 from peerhub.security.models import KnownDevice
@@ -181,6 +182,22 @@ async def seed(
                     answered_at=earlier,
                 ),
                 SavedNeeds(user_id=sam, needs={"languages": ["en"], "stage": "recovery"}),
+                # A search showed Sam the full circle, which PeerHub is following.
+                MatchOutcome(
+                    id="outcome-sam-full",
+                    shown_week=earlier.date(),
+                    fit="good",
+                    language="first",
+                    community="not_asked",
+                    stage="met",
+                    relaxed="none",
+                    rank="1",
+                    format="online",
+                    attendance_seen=True,
+                ),
+                OutcomeLink(
+                    outcome_id="outcome-sam-full", user_id=sam, group_id=full.id, shown_at=earlier
+                ),
                 Block(user_id=sam, blocked_user_id=ben),
                 Block(user_id=ana, blocked_user_id=sam),
                 PersonalMute(user_id=sam, kind="word", value="weather"),

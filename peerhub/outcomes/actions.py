@@ -1,0 +1,218 @@
+"""Recording and following match outcomes. Each function writes and leaves the
+commit to the caller, like the other actions.
+
+- :func:`record_shown`: after a signed-in person's search, one anonymous outcome per
+  group shown (not one they already belong to, and not again while one is followed).
+- :func:`note_presence`: the person was in the group's room while a session was on
+  (their client told the server what they had read): they came to a session.
+- :func:`settle`: joins are read from memberships; an outcome is settled eight weeks
+  after the group was shown if they did not join, or eight weeks after joining; its
+  link to the person and the group is then deleted. Settled outcomes older than
+  :data:`OUTCOME_RETENTION` are deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from peerhub.matching import GroupIndex, MatchResult, Needs, classify
+from peerhub.models import Group, GroupMember, new_id
+from peerhub.outcomes.models import MatchOutcome, OutcomeLink
+from peerhub.realtime.models import Room
+from peerhub.schedule import occurrences
+
+#: How long a person has to join after being shown a group, and how long after
+#: joining "still coming" is judged.
+FOLLOW_FOR = timedelta(weeks=8)
+#: "Still coming": came to a session in the last four of those eight weeks.
+STILL_WINDOW = timedelta(weeks=4)
+#: Settled outcomes (anonymous) are kept this long after the week they were shown.
+OUTCOME_RETENTION = timedelta(days=730)
+#: At most this many results of one search are recorded (the first page's worth).
+RECORD_LIMIT = 20
+
+
+def week_of(moment: datetime) -> date:
+    """The Monday of ``moment``'s week, in UTC."""
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+async def record_shown(
+    db: AsyncSession,
+    index: GroupIndex,
+    needs: Needs,
+    result: MatchResult,
+    user_id: str,
+    now: datetime,
+) -> int:
+    """Record the groups this search showed the person, by kind; returns how many."""
+    shown = [(pos, item.group_id) for pos, item in enumerate(result.results[:RECORD_LIMIT], 1)]
+    if not shown:
+        return 0
+    ids = [gid for _, gid in shown]
+    followed = set(
+        await db.scalars(
+            select(OutcomeLink.group_id).where(
+                OutcomeLink.user_id == user_id, OutcomeLink.group_id.in_(ids)
+            )
+        )
+    )
+    member_of = set(
+        await db.scalars(
+            select(GroupMember.group_id).where(
+                GroupMember.user_id == user_id, GroupMember.group_id.in_(ids)
+            )
+        )
+    )
+    existing = set(await db.scalars(select(Group.id).where(Group.id.in_(ids))))
+    made = 0
+    for position, group_id in shown:
+        profile = index.get(group_id)
+        if (
+            profile is None
+            or group_id in followed
+            or group_id in member_of
+            or group_id not in existing
+        ):
+            continue
+        kind = classify(profile, needs, position)
+        outcome = MatchOutcome(
+            id=new_id(),
+            shown_week=week_of(now),
+            attendance_seen=profile.format != "in_person",
+            joined=False,
+            came=False,
+            still_coming=False,
+            settled=False,
+            **kind.as_dict(),
+        )
+        db.add(outcome)
+        db.add(OutcomeLink(outcome_id=outcome.id, user_id=user_id, group_id=group_id, shown_at=now))
+        made += 1
+    return made
+
+
+async def session_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
+    """Whether a session of the group is on: its room's session is open, or ``now``
+    falls within one of its scheduled sessions."""
+    room_open = await db.scalar(select(Room.session_open).where(Room.id == group_id))
+    if room_open:
+        return True
+    group = await db.get(Group, group_id)
+    if group is None:
+        return False
+    try:
+        found = occurrences(
+            group.dtstart_local,
+            group.rrule,
+            group.time_zone,
+            after=now,
+            count=1,
+            duration_minutes=group.duration_minutes,
+            exdates=tuple(group.exdates or ()),
+        )
+    except ValueError:
+        return False
+    return bool(found) and found[0].start <= now < found[0].end
+
+
+async def note_presence(db: AsyncSession, group_id: str, user_id: str, now: datetime) -> bool:
+    """The person read the group's room at ``now``: if a session was on and their
+    outcome is being followed, they came. Returns whether anything was recorded."""
+    link = await db.scalar(
+        select(OutcomeLink).where(OutcomeLink.user_id == user_id, OutcomeLink.group_id == group_id)
+    )
+    if link is None or not await session_on(db, group_id, now):
+        return False
+    if link.joined_at is None:
+        member = await db.get(GroupMember, (group_id, user_id))
+        if member is None or member.status != "active":
+            return False
+        link.joined_at = max(member.joined_at, link.shown_at)
+    outcome = await db.get(MatchOutcome, link.outcome_id)
+    if outcome is None or outcome.settled:
+        return False
+    outcome.joined = True
+    if outcome.attendance_seen:
+        outcome.came = True
+    link.first_came_at = link.first_came_at or now
+    link.last_came_at = now
+    return True
+
+
+@dataclass(slots=True)
+class Settled:
+    joined: int = 0
+    settled: int = 0
+    deleted: int = 0
+
+
+async def settle(db: AsyncSession, now: datetime) -> Settled:
+    """Bring followed outcomes up to date, settle those whose time is up, and delete
+    settled outcomes past :data:`OUTCOME_RETENTION`."""
+    done = Settled()
+    rows = (
+        await db.execute(
+            select(OutcomeLink, MatchOutcome, GroupMember)
+            .join(MatchOutcome, MatchOutcome.id == OutcomeLink.outcome_id)
+            .outerjoin(
+                GroupMember,
+                (GroupMember.group_id == OutcomeLink.group_id)
+                & (GroupMember.user_id == OutcomeLink.user_id),
+            )
+        )
+    ).all()
+    for link, outcome, member in rows:
+        active = member is not None and member.status == "active"
+        if (
+            link.joined_at is None
+            and active
+            and member.joined_at >= link.shown_at - timedelta(minutes=1)
+        ):
+            link.joined_at = member.joined_at
+            outcome.joined = True
+            done.joined += 1
+        finished = (
+            link.joined_at + FOLLOW_FOR <= now
+            if link.joined_at is not None
+            else link.shown_at + FOLLOW_FOR <= now
+        )
+        if not finished:
+            continue
+        if link.joined_at is not None:
+            outcome.still_coming = bool(
+                active
+                and outcome.came
+                and link.last_came_at is not None
+                and link.last_came_at >= link.joined_at + FOLLOW_FOR - STILL_WINDOW
+            )
+        outcome.settled = True
+        await db.delete(link)
+        done.settled += 1
+    await db.flush()
+    # Outcomes whose link went with the person's account or the group: settle them
+    # with what was known (they can no longer be followed).
+    orphans = (
+        await db.scalars(
+            select(MatchOutcome).where(
+                MatchOutcome.settled.is_(False),
+                MatchOutcome.id.not_in(select(OutcomeLink.outcome_id)),
+            )
+        )
+    ).all()
+    for outcome in orphans:
+        outcome.settled = True
+        done.settled += 1
+    gone = await db.execute(
+        delete(MatchOutcome).where(
+            MatchOutcome.settled.is_(True),
+            MatchOutcome.shown_week < week_of(now - OUTCOME_RETENTION),
+        )
+    )
+    done.deleted = int(getattr(gone, "rowcount", 0) or 0)
+    return done

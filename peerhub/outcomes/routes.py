@@ -1,0 +1,51 @@
+"""The outcomes page for organisers and administrators: /organise/outcomes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from peerhub.accounts.routes import require_user
+from peerhub.db import transaction
+from peerhub.models import OrganisationOrganiser
+from peerhub.outcomes import actions, queries
+from peerhub.outcomes.report import COLUMNS, THRESHOLD
+from peerhub.web.render import ctx, error, render
+
+
+async def outcomes_page(request: Request) -> Response:
+    user = require_user(request)
+    if isinstance(user, Response):
+        return user
+    app = ctx(request)
+    async with app.sessions() as db:
+        organiser = await db.scalar(
+            select(OrganisationOrganiser.user_id)
+            .where(OrganisationOrganiser.user_id == user.id)
+            .limit(1)
+        )
+    if not user.is_admin and organiser is None:
+        return error(request, 403, "Only organisers and administrators can see this report.")
+    # Settling is idempotent and cheap: the page is as current as the data.
+    async with transaction(app.sessions) as db:
+        await actions.settle(db, app.clock())
+    async with app.sessions() as db:
+        report = await queries.report(db)
+        following = await queries.being_followed(db)
+    return render(
+        request,
+        "organise/outcomes.html",
+        {
+            "report": report,
+            "columns": COLUMNS,
+            "threshold": THRESHOLD,
+            "following": following,
+            "follow_weeks": actions.FOLLOW_FOR.days // 7,
+            "keep_days": actions.OUTCOME_RETENTION.days,
+        },
+    )
+
+
+routes: list[BaseRoute] = [Route("/organise/outcomes", outcomes_page, methods=["GET"])]
