@@ -149,5 +149,5 @@ def test_every_kind_value_is_a_declared_value() -> None:
         for pos in (1, 2, 5, 40):
             for name, value in classify(g, n, pos).as_dict().items():
                 assert value in DIMENSIONS[name]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1-based"):
         rank_band(0)

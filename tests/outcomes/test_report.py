@@ -120,7 +120,7 @@ def test_no_published_column_lets_a_hidden_count_be_recovered(seed: int) -> None
 
 
 def test_threshold_is_checked() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 2"):
         outcome_report([], threshold=1)
     empty = outcome_report([])
     assert empty.total.cells["shown"].count == 0
