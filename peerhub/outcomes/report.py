@@ -27,9 +27,9 @@ THRESHOLD: Final = 10
 COLUMNS: Final = (
     ("shown", "Shown"),
     ("joined", "Joined"),
-    ("seen", "Joined a group whose sessions PeerHub can see"),
+    ("seen", "Joined, sessions visible"),
     ("came", "Came to a session"),
-    ("still", "Still coming after eight weeks"),
+    ("still", "Still coming at 8 weeks"),
 )
 
 
