@@ -19,10 +19,13 @@ How a search runs (details in docs/matching.md):
    in score order, and ties are ordered by group id. The search stops as soon as
    ``limit`` groups are out, so the work depends on how many groups are needed,
    not how many exist.
-4. **Relax.** If nothing passes the hard constraints, they are relaxed in
-   :data:`~peerhub.matching.model.RELAXATION_ORDER` and step 3 runs again on the
-   larger eligible set (a bitset, so this is as bounded as the first pass).
-   Groups with a blocked member are skipped in every pass.
+4. **Widen.** If nothing passes the hard constraints, the steps of
+   :data:`~peerhub.matching.rules.RELAXATION_STEPS` that may apply to the person
+   are taken one at a time, and step 3 runs again on the larger eligible set (a
+   bitset, so this is as bounded as the first pass). In a widened pass a group that
+   breaks fewer needs always ranks above one that breaks more (a priority level per
+   need relaxed). Groups with a blocked member are skipped in every pass, in-person
+   groups beyond the cap and groups that do not welcome an under-18's age in all.
 
 Only the groups returned are scored one by one (to write their reasons), by the
 same :func:`~peerhub.matching.scoring.assess` that the tests use as reference.
@@ -52,8 +55,17 @@ from .geo import (
     prepared_distance_km,
 )
 from .langtag import primary_subtag, tags_compatible
-from .model import LONDON, RELAXATION_ORDER, GroupProfile, LatLon, MatchResult, Needs, Relaxation
+from .model import LONDON, GroupProfile, LatLon, MatchResult, Needs, Relaxation
 from .result import build_result
+from .rules import (
+    ADULT_AGE,
+    BROKEN_PRIORITY_UNIT,
+    RELAXATION_STEPS,
+    access_kind,
+    distance_limit,
+    interpreter_language,
+    relaxable_steps,
+)
 from .scoring import (
     DEFAULT_WEIGHTS,
     LANG_FIRST,
@@ -78,9 +90,14 @@ _GEO_MARGIN_KM: Final = 0.25
 _APPROX_TOLERANCE: Final = 0.002
 _APPROX_MAX_LAT: Final = 62.0
 _APPROX_MAX_KM: Final = 250.0
-_TIERS: Final[tuple[frozenset[Relaxation], ...]] = tuple(
-    frozenset(RELAXATION_ORDER[:i]) for i in range(len(RELAXATION_ORDER) + 1)
-)
+_GEO_CODES: Final[frozenset[Relaxation]] = frozenset({"distance", "format"})
+_HARM_TOTAL: Final = sum(step.harm for step in RELAXATION_STEPS)
+#: Priority a group earns for each need it does *not* break in a widened pass. The
+#: sum over needs orders groups by how many needs they break, then by the harm
+#: (rules.broken_rank), and outweighs every other priority.
+_KEPT_PRIORITY: Final[dict[Relaxation, int]] = {
+    step.code: BROKEN_PRIORITY_UNIT * (_HARM_TOTAL + 1 + step.harm) for step in RELAXATION_STEPS
+}
 
 Key = tuple[object, ...]
 
@@ -267,12 +284,16 @@ class GroupIndex:
         ctx = Context.of(needs, weights)
         search = _Search(self, ctx)
         chosen: list[int] = []
-        previous: tuple[int, bool] | None = None
-        for allowed in _TIERS:
+        previous: tuple[int, frozenset[Relaxation]] | None = None
+        steps = relaxable_steps(needs)
+        # One step at a time, least harm first, keeping what earlier steps relaxed;
+        # stop at the first step that finds any group.
+        for i in range(len(steps) + 1):
+            allowed = frozenset(steps[:i])
             eligible = search.eligible(allowed)
             # A step that lets in no new group (and keeps the distance check) would
             # find nothing new.
-            state = (eligible, search.strict_distance)
+            state = (eligible, allowed & _GEO_CODES)
             if state == previous:
                 continue
             previous = state
@@ -384,19 +405,26 @@ class _Search:
         else:
             self.lang_ok = everything
 
-        # Age: drop each distinct age range that leaves the person out.
+        # Age (rules.welcomes_age): an adult is left out only by a range that excludes
+        # them, and widening may relax that only into groups for adults; an under-18
+        # is welcomed only by a range that says so (a group with no lowest age counts
+        # as adults only), and that is never relaxed.
         self.age_ok = everything
-        if needs.age is not None:
+        self.age_relax = 0
+        age = needs.age
+        if age is not None and age < ADULT_AGE:
+            self.age_ok = 0
             for key in index._age_ranges:
                 lo, hi = key[1], key[2]
-                if (isinstance(lo, int) and needs.age < lo) or (
-                    isinstance(hi, int) and needs.age > hi
-                ):
+                if isinstance(lo, int) and lo <= age and not (isinstance(hi, int) and age > hi):
+                    self.age_ok |= bits[key]
+        elif age is not None:
+            for key in index._age_ranges:
+                lo, hi = key[1], key[2]
+                if (isinstance(lo, int) and age < lo) or (isinstance(hi, int) and age > hi):
                     self.age_ok &= ~bits[key]
-
-        self.access_ok = everything
-        for code in needs.essential_access:
-            self.access_ok &= bits.get(("access", code), 0)
+                    if not (isinstance(lo, int) and lo < ADULT_AGE):
+                        self.age_relax |= bits[key]
 
         online = bits.get(("fmt", "online"), 0)
         hybrid = bits.get(("fmt", "hybrid"), 0)
@@ -404,26 +432,61 @@ class _Search:
         self.online_capable = online | hybrid
         self.in_person_capable = self.in_person_only | hybrid
 
+        # Access needs follow the format (rules.access_met): a need is met by a group
+        # that lists it, by one where it does not apply to how the person would take
+        # part, and (an interpreter) by one that meets in that language.
+        at_venue = self.in_person_only | (hybrid if needs.format == "in_person" else 0)
+        met: dict[str, int] = {}
+        for code, _ in needs.access_needs:
+            found = bits.get(("access", code), 0)
+            kind = access_kind(code)
+            if kind == "venue":
+                found |= everything & ~at_venue
+            elif kind == "online":
+                found |= at_venue
+            tag = interpreter_language(code)
+            if tag is not None:
+                found |= index._compatible("lang", tag) | index._compatible("interp", tag)
+            met[code] = found
+        self.access_ok = everything
+        for code in needs.essential_access:
+            self.access_ok &= met[code]
+
         # Distance. The grid gives supersets cheaply (the groups in cells that reach
         # into a circle); exact distances are worked out lazily, only for the groups
         # the search actually looks at (see _geo_split).
-        self.limit = needs.max_distance_km if needs.location is not None else None
+        # In-person groups must be within the person's maximum (or, if they gave
+        # none, the cap), and widening takes them up to the cap, never further.
+        self.limit, self.cap = distance_limit(needs)
         thresholds = [fraction * ctx.scale_km for fraction, _ in w.distance_bands]
         self._thresholds = thresholds
-        self._bounds = sorted(set(thresholds) | ({self.limit} if self.limit else set()))
+        edges = {self.limit, self.cap} - {None}
+        self._bounds = sorted(set(thresholds) | {float(e) for e in edges if e is not None})
         self._band_points = [to_points(w.distance * f) for _, f in w.distance_bands]
         self._distances: dict[int, float] = {}
-        self.strict_distance = False
-        self.near = 0  # superset of the in-person groups within the maximum distance
-        self._scope = 0  # superset of the in-person groups within the last band
-        self._must_be_near = b""  # byte map: groups that must be within the maximum
-        geo_dim: _Dim | None = None
+        self.near = everything  # superset of the in-person groups within the limit
+        self.reach = everything  # superset of the in-person groups within the cap
+        self._scope = 0  # superset of the in-person groups within the last bound
+        # Per pass (set by eligible): how far in-person groups may be, which groups
+        # that applies to (a byte map), and the priorities of keeping distance/format.
+        self._reach_km = math.inf
+        self._must: bytes = b""
+        self._keep_distance = 0
+        self._keep_format = 0
+        self._bytes_capable = b""
+        self._bytes_only = b""
+        self._bytes_hybrid = b""
+        self._geo_dim: _Dim | None = None
         if ctx.uses_distance and needs.location is not None:
-            self.near, self._scope = self._grid(needs.location)
-            limited = self.in_person_capable if needs.format == "in_person" else self.in_person_only
-            self._must_be_near = limited.to_bytes((len(index._points) + 7) // 8, "little")
+            self.near, self.reach, self._scope = self._grid(needs.location)
+            width = (len(index._points) + 7) // 8
+            self._bytes_capable = self.in_person_capable.to_bytes(width, "little")
+            self._bytes_only = self.in_person_only.to_bytes(width, "little")
+            self._bytes_hybrid = hybrid.to_bytes(width, "little")
             if self._scope:
-                geo_dim = _Dim([], -1, (0, max(self._band_points)), lazy=True)
+                self._geo_dim = _Dim([], -1, (0, max(self._band_points)), lazy=True)
+        self._access_met = met
+        geo_dim = self._geo_dim
 
         # Time: first London day with a session in the person's times.
         time_levels = self._time_levels()
@@ -443,7 +506,16 @@ class _Search:
         if needs.stage is not None:
             dims.append(_dim([(bits.get(("stage", needs.stage), 0), 0, to_points(w.stage))]))
         dims.append(self._count_dim("topic", needs.topics, w.topic))
-        dims.append(self._count_dim("access", tuple(a.code for a in needs.access_needs), w.access))
+        if met:
+            access_sets = [met[a.code] for a in needs.access_needs]
+            dims.append(
+                _dim(
+                    [
+                        (b, 0, share_points(w.access, j, len(access_sets)))
+                        for j, b in count_levels(access_sets)
+                    ]
+                )
+            )
         dims.append(_dim(time_levels))
         dims.append(_dim([(bits.get(("open",), 0), 0, to_points(w.places))]))
         # The distance dimension goes last: its levels are computed per part, so it
@@ -461,7 +533,8 @@ class _Search:
             if ready:
                 ready &= self._sessions_between(ctx.now_ts, ctx.crisis_end_ts)
             crisis_dim = _dim([(ready, 1, 0)])
-        self.dims = ([crisis_dim] if crisis_dim is not None else []) + base
+        self.base_dims = ([crisis_dim] if crisis_dim is not None else []) + base
+        self.dims = self.base_dims
 
     def _count_dim(self, kind: str, codes: tuple[str, ...], weight: float) -> _Dim | None:
         if not codes:
@@ -469,27 +542,32 @@ class _Search:
         sets = [self.ix._bits.get((kind, c), 0) for c in codes]
         return _dim([(b, 0, share_points(weight, j, len(codes))) for j, b in count_levels(sets)])
 
-    def _grid(self, center: LatLon) -> tuple[int, int]:
+    def _grid(self, center: LatLon) -> tuple[int, int, int]:
         """Supersets, from whole grid cells, of the in-person groups within the
-        maximum distance (``near``; 0 without one) and within the last band."""
-        reach = self._bounds[-1]
+        limit (``near``), within the cap (``reach``) and within the last bound."""
+        last = self._bounds[-1]
+        limit = self.limit if self.limit is not None else math.inf
+        cap = self.cap if self.cap is not None else math.inf
         cells = self.ix._cells
-        found = cell_range(center, reach + _GEO_MARGIN_KM)
-        near = scope = 0
+        found = cell_range(center, last + _GEO_MARGIN_KM)
+        near = reach = scope = 0
         for cell in found if found is not None else list(cells):
             bits = cells.get(cell)
             if not bits:
                 continue
             lo = cell_min_distance(center, cell)
-            if lo <= reach + _GEO_MARGIN_KM:
+            if lo <= last + _GEO_MARGIN_KM:
                 scope |= bits
-                if self.limit is not None and lo <= self.limit + _GEO_MARGIN_KM:
-                    near |= bits
-        return near, scope
+                if lo <= cap + _GEO_MARGIN_KM:
+                    reach |= bits
+                    if lo <= limit + _GEO_MARGIN_KM:
+                        near |= bits
+        return near, reach, scope
 
     def _geo_split(self, bits: int) -> list[tuple[int, int, int]]:
-        """Split ``bits`` by distance band, dropping groups that the current pass
-        requires within the maximum distance but are not.
+        """Split ``bits`` by distance band and by whether a group breaks the distance
+        or format need (their priorities, in a widened pass), dropping groups that
+        the current pass requires within a distance but are not.
 
         Distances are screened with the equirectangular approximation (a few
         multiplications); only a group whose approximate distance is within 0.2%
@@ -498,15 +576,24 @@ class _Search:
         (Near the UK the approximation is within 0.03% up to 250 km.)"""
         center = self.ctx.needs.location
         looked = bits & self._scope
+        keep_distance = self._keep_distance
         if not looked or center is None:
-            return [(bits, 0, 0)]
+            return [(bits, keep_distance, 0)]
+        keep_format = self._keep_format
+        in_person = self.ctx.needs.format == "in_person"
         thresholds = self._thresholds
         bounds = self._bounds
         n_bounds = len(bounds)
         n_bands = len(thresholds)
         limit = self.limit if self.limit is not None else math.inf
-        strict = self.strict_distance
-        must = self._must_be_near
+        cap = self.cap if self.cap is not None else math.inf
+        reach_km = self._reach_km
+        must = self._must
+        # Groups that break the distance need when beyond the limit: in-person
+        # groups, and hybrid ones for someone who asked for in person (beyond the
+        # cap, a hybrid group breaks format instead: it would be joined online).
+        counted = self._bytes_capable if in_person else self._bytes_only
+        hybrid = self._bytes_hybrid
         reach = bounds[-1]
         here = prepare(center)
         lat0, lon0 = here[0], here[1]
@@ -515,7 +602,7 @@ class _Search:
         memo = self._distances
         cos = math.cos
         sqrt = math.sqrt
-        bands: list[list[int]] = [[] for _ in thresholds]
+        parted: dict[tuple[int, int], list[int]] = {}
         dropped: list[int] = []
         for slot in to_slots(looked):
             d = memo.get(slot)
@@ -536,24 +623,32 @@ class _Search:
                 else:
                     d = prepared_distance_km(here, point)
                 memo[slot] = d
-            if strict and d > limit and (must[slot >> 3] >> (slot & 7)) & 1:
+            byte, bit = slot >> 3, 1 << (slot & 7)
+            if d > reach_km and must[byte] & bit:
                 dropped.append(slot)
                 continue
+            prio = keep_distance + keep_format
+            if d > limit:
+                if in_person and d > cap and hybrid[byte] & bit:
+                    prio -= keep_format
+                elif counted[byte] & bit:
+                    prio -= keep_distance
             b = bisect_left(thresholds, d)
-            if b < n_bands:
-                bands[b].append(slot)
+            parted.setdefault((b, prio), []).append(slot)
+        band_points = self._band_points
         parts: list[tuple[int, int, int]] = []
         taken = 0
-        for slots, pts in zip(bands, self._band_points, strict=True):
-            if slots:
-                part = from_slots(slots)
-                taken |= part
-                parts.append((part, 0, pts))
+        for (b, prio), slots in parted.items():
+            part = from_slots(slots)
+            taken |= part
+            parts.append((part, prio, band_points[b] if b < n_bands else 0))
         if dropped:
             taken |= from_slots(dropped)
+        # The rest are groups met online (no place to measure): for someone who
+        # asked for in person, that breaks format.
         rest = bits & ~taken
         if rest:
-            parts.append((rest, 0, 0))
+            parts.append((rest, keep_distance, 0))
         return parts
 
     def _time_levels(self) -> list[tuple[int, int, int]]:
@@ -600,29 +695,63 @@ class _Search:
         return out
 
     def eligible(self, allowed: frozenset[Relaxation]) -> int:
-        """Groups passing every hard constraint not in ``allowed`` (blocked members
-        are checked later, slot by slot, and never relaxed)."""
+        """Groups passing every hard constraint not in ``allowed``, and never one
+        that breaks a rule that is not relaxed (blocked members are checked later,
+        slot by slot, and never relaxed). Also sets this pass's scoring dimensions:
+        in a widened pass, a priority for each relaxed need a group still meets."""
         needs = self.ctx.needs
         out = self.all
         if "language" not in allowed:
             out &= self.lang_ok
-        if "age" not in allowed:
-            out &= self.age_ok
+        out &= (self.age_ok | self.age_relax) if "age" in allowed else self.age_ok
         if "access" not in allowed:
             out &= self.access_ok
-        far_ok = "distance" in allowed or self.limit is None
-        # Exact distances are checked when the search splits by distance.
-        self.strict_distance = not far_ok and self.limit is not None
+        widened = "distance" in allowed
+        # Exact distances are checked when the search splits by distance: set what
+        # this pass requires, of which groups.
+        reach_bits = self.reach if widened else self.near
+        self._reach_km = (self.cap if widened else self.limit) or math.inf
         if needs.format == "online":
-            if "format" not in allowed:
-                out &= self.online_capable
+            out &= self.online_capable  # an in-person group is no use: never relaxed
         elif needs.format == "in_person":
-            in_person = self.in_person_capable if far_ok else self.in_person_capable & self.near
-            out &= in_person | (self.online_capable if "format" in allowed else 0)
+            joined_online = "format" in allowed
+            self._must = self._bytes_only if joined_online else self._bytes_capable
+            out &= (self.in_person_capable & reach_bits) | (
+                self.online_capable if joined_online else 0
+            )
         else:
-            in_person = self.in_person_only if far_ok else self.in_person_only & self.near
-            out &= self.online_capable | in_person
+            self._must = self._bytes_only
+            out &= self.online_capable | (self.in_person_only & reach_bits)
+        self._set_dims(allowed)
         return out
+
+    def _set_dims(self, allowed: frozenset[Relaxation]) -> None:
+        """The dimensions of this pass: the base ones, led by a priority level for
+        each relaxed need a group still meets (so fewer broken needs rank first)."""
+        keep: dict[Relaxation, int] = {c: _KEPT_PRIORITY[c] for c in allowed}
+        self._keep_distance = keep.get("distance", 0)
+        self._keep_format = keep.get("format", 0)
+        front: list[_Dim] = []
+        for code, ok in (
+            ("access", self.access_ok),
+            ("age", self.age_ok),
+            ("language", self.lang_ok),
+        ):
+            if code in keep:
+                dim = _dim([(ok, keep[code], 0)])
+                if dim is not None:
+                    front.append(dim)
+        base = [d for d in self.base_dims if not d.lazy]
+        geo = self._geo_dim
+        if geo is not None:
+            best = (self._keep_distance + self._keep_format, geo.best[1])
+            base.append(_Dim([], -1, best, lazy=True))
+        elif self._keep_format:
+            # No distance to split by: meeting in person is what keeps format.
+            dim = _dim([(self.in_person_capable & self.near, self._keep_format, 0)])
+            if dim is not None:
+                front.append(dim)
+        self.dims = front + base
 
     def top(self, eligible: int, limit: int) -> list[int]:
         """The best ``limit`` non-blocked slots of ``eligible``, best first."""

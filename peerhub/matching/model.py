@@ -46,15 +46,16 @@ NeedFormat = Literal["online", "in_person", "either"]
 GroupFormat = Literal["online", "in_person", "hybrid"]
 Action = Literal["join", "waiting_list"]
 Relaxation = Literal["distance", "format", "access", "age", "language"]
-NextStepCode = Literal["crisis_contacts", "waiting_list", "register_interest"]
+NextStepCode = Literal["young_people", "crisis_contacts", "waiting_list", "register_interest"]
 LatLon = tuple[float, float]
 """(latitude, longitude) in decimal degrees (WGS 84)."""
 
 #: Availability windows are local times in this zone (the deployment is UK-wide).
 LONDON: Final = ZoneInfo("Europe/London")
 
-#: Hard constraints in the order they are relaxed when nothing passes them all.
-#: The blocked-member rule is not here: it is never relaxed.
+#: Hard constraints in the order they are relaxed when nothing passes them all
+#: (least harm first; peerhub/matching/rules.py says how far each may go). The
+#: blocked-member rule is not here: it is never relaxed.
 RELAXATION_ORDER: Final[tuple[Relaxation, ...]] = get_args(Relaxation)
 
 MAX_LANGUAGES: Final = 10
@@ -318,7 +319,9 @@ class GroupProfile:
 class MatchItem:
     """One ranked group. ``score`` is the sum of the soft-scoring points (see
     :class:`~peerhub.matching.scoring.Weights`); ``relaxed`` lists the hard
-    constraints this group breaks, which the search relaxed to show it."""
+    constraints this group breaks, which the search relaxed to show it, and
+    ``widened`` says each in a plain sentence. ``other_mismatches`` are the
+    ``mismatches`` that ``widened`` does not already say."""
 
     group_id: str
     name: str
@@ -332,6 +335,8 @@ class MatchItem:
     distance_km: float | None = None
     places_left: int | None = None
     crisis_priority: bool = False
+    widened: tuple[str, ...] = ()
+    other_mismatches: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -344,6 +349,8 @@ class MatchItem:
             "reasons": list(self.reasons),
             "mismatches": list(self.mismatches),
             "relaxed": list(self.relaxed),
+            "widened": list(self.widened),
+            "other_mismatches": list(self.other_mismatches),
             "distance_km": self.distance_km,
             "places_left": self.places_left,
             "crisis_priority": self.crisis_priority,
@@ -353,8 +360,9 @@ class MatchItem:
 @dataclass(frozen=True, slots=True)
 class NextStep:
     """Something a person can do next. ``code`` is stable (the web layer can render
-    its own content for it, such as the deployment's crisis numbers); ``text`` is a
-    plain-English default. ``group_ids`` names the full groups for ``waiting_list``."""
+    its own content for it, such as the deployment's crisis numbers or its services
+    for young people); ``text`` is a plain-English default. ``group_ids`` names the
+    full groups for ``waiting_list``."""
 
     code: NextStepCode
     text: str

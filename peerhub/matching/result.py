@@ -16,7 +16,8 @@ from .model import (
     Relaxation,
     time_zone,
 )
-from .scoring import Assessment, Context, explain, fit_is_good
+from .rules import distance_limit, is_minor
+from .scoring import Assessment, Context, explain, fit_is_good, widened
 
 __all__ = ["build_result", "next_steps", "relaxed_statements"]
 
@@ -30,26 +31,20 @@ def _or(items: list[str]) -> str:
 def relaxed_statements(
     codes: Sequence[Relaxation], ctx: Context, assessed: Sequence[Assessment]
 ) -> tuple[str, ...]:
-    """Plain statements of what was relaxed. They say what is *included*, never why
-    a group is missing (so a group left out for a blocked member stays invisible)."""
+    """Plain statements of what was relaxed, one per need, in the order they were
+    relaxed. They say what is *included*, never why a group is missing (so a group
+    left out for a blocked member stays invisible)."""
     needs = ctx.needs
+    limit, cap = distance_limit(needs)
     out: list[str] = []
     for code in codes:
         if code == "distance":
-            broke = [a for a in assessed if "distance" in a.violations]
-            far = any(a.distance_km is not None for a in broke)
-            unknown = any(a.distance_km is None for a in broke)
-            parts = []
-            if far and needs.max_distance_km is not None:
-                parts.append(f"more than {needs.max_distance_km:g} km away")
-            if unknown:
-                parts.append("whose distance is not known")
-            out.append("Includes in-person groups " + " or ".join(parts))
+            out.append(
+                f"Includes in-person groups more than {limit:g} km away, "
+                f"up to {cap:g} km and never further"
+            )
         elif code == "format":
-            if needs.format == "in_person":
-                out.append("Includes online groups, although you asked for in person")
-            else:
-                out.append("Includes in-person groups, although you asked for online")
+            out.append("Includes groups you would join online, although you asked for in person")
         elif code == "access":
             missing: list[str] = []
             for a in assessed:
@@ -59,15 +54,23 @@ def relaxed_statements(
             labels = [ACCESS.label(c) for c in missing]
             out.append(f"Includes groups without {_or(labels)}, which you marked essential")
         elif code == "age":
-            out.append("Includes groups whose age range does not include your age")
+            out.append("Includes groups for adults whose age range does not include your age")
         elif code == "language":
             names = [language_name(t) for t in needs.languages]
             out.append(f"Includes groups that do not meet in {_or(names)} or offer interpretation")
     return tuple(out)
 
 
-def next_steps(crisis: bool, good_fit: bool, full_ids: Sequence[str]) -> tuple[NextStep, ...]:
-    """Always three steps; the crisis contacts come first for someone near crisis."""
+def next_steps(
+    crisis: bool, good_fit: bool, full_ids: Sequence[str], minor: bool = False
+) -> tuple[NextStep, ...]:
+    """Always three steps; the crisis contacts come first for someone near crisis.
+    For someone under 18 the services for young people come before everything."""
+    young = NextStep(
+        "young_people",
+        "You can talk to people who help young people, free and in confidence: "
+        "see the services for young people.",
+    )
     crisis_step = NextStep(
         "crisis_contacts",
         "If you need help now, you can talk to someone straight away: see the crisis contacts.",
@@ -93,9 +96,8 @@ def next_steps(crisis: bool, good_fit: bool, full_ids: Sequence[str]) -> tuple[N
             "will see, without your name, that a group like this is needed."
         )
     interest = NextStep("register_interest", interest_text)
-    if crisis:
-        return (crisis_step, waiting, interest)
-    return (waiting, interest, crisis_step)
+    steps = (crisis_step, waiting, interest) if crisis else (waiting, interest, crisis_step)
+    return (young, *steps) if minor else steps
 
 
 def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]) -> MatchResult:
@@ -104,6 +106,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
     used: set[Relaxation] = set()
     for group, a in chosen:
         reasons, mismatches = explain(group, a, needs, ctx)
+        said, covered = widened(group, a, needs, ctx)
         used.update(a.violations)
         when = a.next_session
         items.append(
@@ -120,6 +123,8 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
                 distance_km=round(a.distance_km, 1) if a.distance_km is not None else None,
                 places_left=group.places_left,
                 crisis_priority=a.priority,
+                widened=said,
+                other_mismatches=tuple(m for m in mismatches if m not in covered),
             )
         )
     codes = tuple(c for c in RELAXATION_ORDER if c in used)
@@ -131,7 +136,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
         results=tuple(items),
         relaxed=relaxed_statements(codes, ctx, assessed),
         relaxed_codes=codes,
-        next_steps=next_steps(crisis, good, full_ids),
+        next_steps=next_steps(crisis, good, full_ids, minor=is_minor(needs)),
         crisis_first=crisis,
         good_fit=good,
     )

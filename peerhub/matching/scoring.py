@@ -24,6 +24,15 @@ from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, TOPICS
 from .geo import distance_km
 from .langtag import tags_compatible
 from .model import LONDON, GroupProfile, Needs, Relaxation, time_zone
+from .rules import (
+    access_met,
+    age_relaxable,
+    distance_limit,
+    interpreter_language,
+    joins_in_person,
+    met_by_language,
+    welcomes_age,
+)
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -42,6 +51,7 @@ __all__ = [
     "fit_is_good",
     "language_met",
     "session_info",
+    "widened",
 ]
 
 #: Points per unit of score: scores are integers internally, shown with 3 decimals.
@@ -240,7 +250,8 @@ class Assessment:
 
     points: int
     priority: bool
-    violations: tuple[Relaxation, ...]
+    violations: tuple[Relaxation, ...]  # broken needs that widening may relax
+    never: tuple[Relaxation, ...]  # broken needs that are never relaxed for this person
     blocked: bool
     language_level: int | None
     native: tuple[tuple[str, str], ...]  # (person's tag, group's tag) met in the group
@@ -307,29 +318,41 @@ def assess(
     stage_match = needs.stage is not None and needs.stage in group.stages
     shared_topics = tuple(t for t in needs.topics if t in group.topics)
     missing_topics = tuple(t for t in needs.topics if t not in group.topics)
+    # Access needs follow the format (peerhub/matching/rules.py): a venue need does
+    # not apply to meeting online, and an interpreter need is met by a group that
+    # meets in that language.
     access_codes = [a.code for a in needs.access_needs]
-    access_met = tuple(c for c in access_codes if c in group.access_features)
-    access_missing = tuple(c for c in access_codes if c not in group.access_features)
-    essential_missing = tuple(c for c in needs.essential_access if c not in group.access_features)
+    met = tuple(c for c in access_codes if access_met(c, group, needs.format))
+    access_missing = tuple(c for c in access_codes if c not in met)
+    essential_missing = tuple(c for c in needs.essential_access if c not in met)
 
-    # Place and format.
+    # Place and format. Widening (rules.py) may take in-person groups up to the cap,
+    # never further, and offers online and hybrid groups instead of far ones.
     dist: float | None = None
     if needs.location is not None and group.location is not None and group.in_person_capable:
         dist = distance_km(needs.location, group.location)
     factor = 0.0
     if ctx.uses_distance and dist is not None:
         factor = band_factor(w, dist, ctx.scale_km)
-    limit = needs.max_distance_km if needs.location is not None else None
+    limit, cap = distance_limit(needs)
     within = limit is None or (dist is not None and dist <= limit)
-    format_broken = False
-    distance_broken = False
+    within_cap = cap is None or (dist is not None and dist <= cap)
+    violations: list[Relaxation] = []
+    never: list[Relaxation] = []
     if needs.format == "online":
-        format_broken = not group.online_capable
+        if not group.online_capable:
+            never.append("format")
     elif needs.format == "in_person":
-        format_broken = not group.in_person_capable
-        distance_broken = group.in_person_capable and not within
-    else:
-        distance_broken = not group.online_capable and not within
+        if group.in_person_capable and within:
+            pass
+        elif group.in_person_capable and within_cap:
+            violations.append("distance")
+        elif group.online_capable:
+            violations.append("format")  # joined online: hybrid beyond the cap, or online
+        else:
+            never.append("distance")
+    elif not group.online_capable and not within:
+        (violations if within_cap else never).append("distance")
 
     # Time.
     fit_session: datetime | None = None
@@ -350,18 +373,10 @@ def assess(
             break
     is_open = not group.is_full
 
-    violations: list[Relaxation] = []
-    if distance_broken:
-        violations.append("distance")
-    if format_broken:
-        violations.append("format")
     if essential_missing:
         violations.append("access")
-    if needs.age is not None and (
-        (group.age_min is not None and needs.age < group.age_min)
-        or (group.age_max is not None and needs.age > group.age_max)
-    ):
-        violations.append("age")
+    if needs.age is not None and not welcomes_age(group, needs.age):
+        (violations if age_relaxable(group, needs.age) else never).append("age")
     if level == LANG_NONE:
         violations.append("language")
 
@@ -370,7 +385,7 @@ def assess(
         + share_points(w.community, len(shared_communities), len(needs.communities))
         + (to_points(w.stage) if stage_match else 0)
         + share_points(w.topic, len(shared_topics), len(needs.topics))
-        + share_points(w.access, len(access_met), len(access_codes))
+        + share_points(w.access, len(met), len(access_codes))
         + to_points(w.distance * factor)
         + time_points(w, fit_day)
         + (to_points(w.places) if is_open else 0)
@@ -386,6 +401,7 @@ def assess(
         points=points,
         priority=priority,
         violations=tuple(violations),
+        never=tuple(never),
         blocked=not group.member_ids.isdisjoint(needs.blocked_user_ids),
         language_level=level,
         native=tuple(native),
@@ -394,7 +410,7 @@ def assess(
         stage_match=stage_match,
         shared_topics=shared_topics,
         missing_topics=missing_topics,
-        access_met=access_met,
+        access_met=met,
         access_missing=access_missing,
         essential_missing=essential_missing,
         distance_km=dist,
@@ -581,18 +597,76 @@ def explain(
     elif group.places_left is not None:
         reasons.append(f"{_plural(group.places_left, 'place')} left")
 
-    # Access.
-    if a.access_met:
-        reasons.append("Has: " + ", ".join(_safe_label("access", c) for c in a.access_met))
+    # Access: a need is met when the group lists it, when it does not apply to how
+    # the person would take part (rules.access_applies), or, for an interpreter, when
+    # the group meets in that language.
+    listed = [c for c in a.access_met if c in group.access_features]
+    if listed:
+        reasons.append("Has: " + ", ".join(_safe_label("access", c) for c in listed))
+    for code in a.access_met:
+        if code in group.access_features:
+            continue
+        label = _safe_label("access", code)
+        tag = interpreter_language(code)
+        if tag is not None and met_by_language(code, group):
+            native_tags = [t for t in group.languages if tags_compatible(tag, t)]
+            how = "Meets in" if native_tags else "Offers interpretation into"
+            name = language_name(native_tags[0] if native_tags else tag)
+            reasons.append(f"{how} {name}, so no {_label(label)} is needed")
+        elif joins_in_person(group, needs.format):
+            reasons.append(f"{label}: not needed when you meet in person")
+        elif group.format == "hybrid":
+            reasons.append(f"{label}: not listed at the venue, but you can join online")
+        else:
+            reasons.append(f"{label}: not needed, it meets online")
     for code in a.access_missing:
         text = f"Not listed: {_safe_label('access', code)}"
         if code in a.essential_missing:
             text += ", which you marked essential"
         mismatches.append(text)
 
-    if "age" in a.violations:
+    if "age" in a.violations or "age" in a.never:
         mismatches.append(_age_range(group))
     return tuple(reasons), tuple(mismatches)
+
+
+def widened(
+    group: GroupProfile, a: Assessment, needs: Needs, ctx: Context
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """What widening the search broke to show this group, one plain sentence per
+    need relaxed, and the mismatch lines of :func:`explain` that say the same (so a
+    page can show each once)."""
+    lines: list[str] = []
+    covered: set[str] = set()
+    limit, cap = distance_limit(needs)
+    for code in a.violations:
+        if code == "distance" and a.distance_km is not None:
+            away = f"{_format_km(a.distance_km)} away"
+            asked = f", and you asked for up to {limit:g} km" if limit is not None else ""
+            lines.append(f"Further than you asked: {away}{asked}")
+            covered.add(away)
+        elif code == "format":
+            if group.format == "online":
+                lines.append("Meets online only, and you asked for in person")
+                covered.add("Meets online only")
+            elif a.distance_km is not None and cap is not None:
+                away = f"{_format_km(a.distance_km)} away"
+                lines.append(f"You would join online: the venue is {away}, more than {cap:g} km")
+                covered.add(away)
+            else:
+                lines.append("You would join online: we do not know where the venue is")
+        elif code == "access":
+            labels = [_safe_label("access", c) for c in a.essential_missing]
+            lines.append(f"Does not list {_join(labels)}, which you marked essential")
+            covered.update(f"Not listed: {lb}, which you marked essential" for lb in labels)
+        elif code == "age":
+            lines.append(f"{_age_range(group)}, which does not include your age")
+            covered.add(_age_range(group))
+        elif code == "language":
+            offered = _join([language_name(t) for t in group.languages]) or "another language"
+            lines.append(f"Meets in {offered}, not a language you listed")
+            covered.add(lines[-1])
+    return tuple(lines), frozenset(covered)
 
 
 #: The language a good fit must offer when the person named none: PeerHub's pages
@@ -629,6 +703,7 @@ def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) 
     )
     return (
         not a.violations
+        and not a.never
         and not a.blocked
         and language_ok
         and set(needs.communities) <= set(a.shared_communities)

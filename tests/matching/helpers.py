@@ -8,12 +8,12 @@ from typing import Any
 
 from peerhub.matching import (
     DEFAULT_WEIGHTS,
-    RELAXATION_ORDER,
     GroupProfile,
     Needs,
     Weights,
     assess,
 )
+from peerhub.matching.rules import broken_rank, relaxable_steps
 from peerhub.matching.scoring import Context
 
 # A Tuesday morning in winter (London is on GMT).
@@ -49,14 +49,27 @@ def reference(
     limit: int = 20,
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[tuple[str, float, tuple[str, ...]]]:
-    """Score every group one by one and apply the relaxation tiers literally."""
+    """Score every group one by one and apply the relaxation steps literally: one
+    more need at a time, never a rule that is not relaxed; fewer broken needs first."""
     ctx = Context.of(n, weights)
     assessed = [(g, assess(g, n, weights, context=ctx)) for g in groups]
-    for i in range(len(RELAXATION_ORDER) + 1):
-        allowed = set(RELAXATION_ORDER[:i])
-        ok = [(g, a) for g, a in assessed if not a.blocked and set(a.violations) <= allowed]
+    steps = relaxable_steps(n)
+    for i in range(len(steps) + 1):
+        allowed = set(steps[:i])
+        ok = [
+            (g, a)
+            for g, a in assessed
+            if not a.blocked and not a.never and set(a.violations) <= allowed
+        ]
         if ok:
-            ok.sort(key=lambda ga: (not ga[1].priority, -ga[1].points, ga[0].id))
+            ok.sort(
+                key=lambda ga: (
+                    -broken_rank(ga[1].violations),
+                    not ga[1].priority,
+                    -ga[1].points,
+                    ga[0].id,
+                )
+            )
             return [(g.id, a.score, tuple(a.violations)) for g, a in ok[:limit]]
     return []
 
@@ -76,38 +89,69 @@ def item(result: Any, group_id: str) -> Any:
     raise AssertionError(f"{group_id} not in results {ids(result)}")
 
 
-def hard_violations(g: GroupProfile, n: Needs) -> set[str]:
-    """The hard constraints, written out again independently of the engine."""
+VENUE = frozenset(
+    {"step_free", "accessible_toilet", "hearing_loop", "quiet_room", "sensory_friendly"}
+    | {"travel_support"}
+)
+CAP_KM = 50.0
+
+
+def hard_violations(g: GroupProfile, n: Needs) -> tuple[set[str], set[str]]:
+    """The hard constraints, written out again independently of the engine: (the
+    needs a widened search may relax, the rules it never relaxes)."""
     from peerhub.matching.geo import distance_km
     from peerhub.matching.langtag import tags_compatible
 
     out: set[str] = set()
+    never: set[str] = set()
     if n.languages:
         offered = g.languages + g.interpretation
         if not any(tags_compatible(p, t) for p in n.languages for t in offered):
             out.add("language")
     if n.age is not None:
-        if g.age_min is not None and n.age < g.age_min:
-            out.add("age")
-        if g.age_max is not None and n.age > g.age_max:
-            out.add("age")
-    if any(a.essential and a.code not in g.access_features for a in n.access_needs):
+        outside = (g.age_min is not None and n.age < g.age_min) or (
+            g.age_max is not None and n.age > g.age_max
+        )
+        if n.age < 18 and (outside or g.age_min is None):
+            never.add("age")
+        elif outside:
+            (never if g.age_min is not None and g.age_min < 18 else out).add("age")
+    at_venue = g.format == "in_person" or (g.format == "hybrid" and n.format == "in_person")
+    for a in n.access_needs:
+        if not a.essential or a.code in g.access_features:
+            continue
+        if a.code in VENUE and not at_venue:
+            continue
+        if a.code == "camera_optional" and at_venue:
+            continue
+        if a.code == "bsl_interpreter" and any(
+            tags_compatible("bfi", t) for t in g.languages + g.interpretation
+        ):
+            continue
         out.add("access")
     in_person = g.format in ("in_person", "hybrid")
     online = g.format in ("online", "hybrid")
-    within = True
-    if n.location is not None and n.max_distance_km is not None:
-        within = g.location is not None and distance_km(n.location, g.location) <= n.max_distance_km
+    d = None
+    if n.location is not None and g.location is not None and in_person:
+        d = distance_km(n.location, g.location)
+    limit = n.max_distance_km if n.max_distance_km is not None else CAP_KM
+    cap = max(limit, CAP_KM)
+    within = n.location is None or (d is not None and d <= limit)
+    within_cap = n.location is None or (d is not None and d <= cap)
     if n.format == "online" and not online:
-        out.add("format")
+        never.add("format")
     if n.format == "in_person":
-        if not in_person:
-            out.add("format")
-        elif not within:
+        if in_person and within:
+            pass
+        elif in_person and within_cap:
             out.add("distance")
+        elif online:
+            out.add("format")
+        else:
+            never.add("distance")
     if n.format == "either" and not online and not within:
-        out.add("distance")
-    return out
+        (out if within_cap else never).add("distance")
+    return out, never
 
 
 def shuffled(items: Sequence[GroupProfile], seed: int) -> list[GroupProfile]:

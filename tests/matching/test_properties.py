@@ -30,18 +30,23 @@ def test_index_agrees_with_scoring_every_group(
 
 @PROPS
 @given(scenarios())
-def test_never_empty_while_an_unblocked_group_exists(
+def test_never_empty_while_a_group_may_be_offered(
     scenario: tuple[list[GroupProfile], Needs],
 ) -> None:
+    # Empty only when every group has a blocked member or breaks a rule that is
+    # never relaxed (online only, beyond the distance cap, an under-18's age).
     groups, n = scenario
     result = match(groups, n)
-    reachable = [g for g in groups if g.member_ids.isdisjoint(n.blocked_user_ids)]
+    reachable = [
+        g
+        for g in groups
+        if g.member_ids.isdisjoint(n.blocked_user_ids) and not hard_violations(g, n)[1]
+    ]
     assert bool(result.results) == bool(reachable)
-    assert {s.code for s in result.next_steps} == {
-        "waiting_list",
-        "register_interest",
-        "crisis_contacts",
-    }
+    codes = {"waiting_list", "register_interest", "crisis_contacts"}
+    if n.age is not None and n.age < 18:
+        codes.add("young_people")
+    assert {s.code for s in result.next_steps} == codes
 
 
 @PROPS
@@ -55,7 +60,8 @@ def test_no_hard_constraint_is_broken_unless_the_result_says_so(
     for r in result.results:
         g = by_id[r.group_id]
         assert g.member_ids.isdisjoint(n.blocked_user_ids)
-        broken = hard_violations(g, n)
+        broken, never = hard_violations(g, n)
+        assert not never
         assert broken == set(r.relaxed)
         assert broken <= set(result.relaxed_codes)
     assert len(result.relaxed) == len(result.relaxed_codes)

@@ -65,15 +65,18 @@ def test_age_not_given_applies_no_age_limit() -> None:
 
 def test_missing_essential_access_need_leaves_a_group_out() -> None:
     groups = [
-        group("steps", access_features=frozenset()),
-        group("ramp", access_features=frozenset({"step_free"})),
+        group("steps", format="in_person", access_features=frozenset()),
+        group("ramp", format="in_person", access_features=frozenset({"step_free"})),
     ]
     result = match(groups, needs(access_needs=(AccessNeed("step_free", essential=True),)))
     assert ids(result) == ["ramp"]
 
 
 def test_missing_preferred_access_need_only_costs_points() -> None:
-    groups = [group("steps"), group("ramp", access_features=frozenset({"step_free"}))]
+    groups = [
+        group("steps", format="in_person"),
+        group("ramp", format="in_person", access_features=frozenset({"step_free"})),
+    ]
     result = match(groups, needs(access_needs=(AccessNeed("step_free"),)))
     assert ids(result) == ["ramp", "steps"]
     assert "Not listed: Step-free access" in item(result, "steps").mismatches
@@ -336,7 +339,9 @@ def test_distance_is_relaxed_first_and_said() -> None:
     result = match(groups, n)
     assert ids(result) == ["far"]
     assert result.relaxed_codes == ("distance",)
-    assert result.relaxed == ("Includes in-person groups more than 5 km away",)
+    assert result.relaxed == (
+        "Includes in-person groups more than 5 km away, up to 50 km and never further",
+    )
     assert item(result, "far").relaxed == ("distance",)
     assert "44 km away" in item(result, "far").mismatches
     assert result.good_fit is False
@@ -346,12 +351,17 @@ def test_format_is_relaxed_after_distance() -> None:
     groups = [group("online", format="online"), group("young", format="in_person", age_max=25)]
     result = match(groups, needs(format="in_person", age=40))
     assert ids(result) == ["online"]
-    assert result.relaxed == ("Includes online groups, although you asked for in person",)
+    assert result.relaxed == (
+        "Includes groups you would join online, although you asked for in person",
+    )
     assert "Meets online only" in item(result, "online").mismatches
 
 
 def test_essential_access_is_relaxed_before_age() -> None:
-    groups = [group("steps"), group("young", access_features=frozenset({"step_free"}), age_max=25)]
+    groups = [
+        group("steps", format="in_person"),
+        group("young", format="in_person", access_features=frozenset({"step_free"}), age_max=25),
+    ]
     n = needs(age=40, access_needs=(AccessNeed("step_free", essential=True),))
     result = match(groups, n)
     assert ids(result) == ["steps"]
@@ -368,7 +378,9 @@ def test_age_is_relaxed_before_language() -> None:
     groups = [group("young", age_min=18, age_max=25), group("welsh", languages=("cy",))]
     result = match(groups, needs(age=60))
     assert ids(result) == ["young"]
-    assert result.relaxed == ("Includes groups whose age range does not include your age",)
+    assert result.relaxed == (
+        "Includes groups for adults whose age range does not include your age",
+    )
     assert "For ages 18 to 25" in item(result, "young").mismatches
 
 
