@@ -57,6 +57,32 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
     ),
 )
 
+# Shown first to anyone under 18 who searches for a group (docs/matching.md, "Under-18s").
+# Sources: Childline (NSPCC), childline.org.uk/get-support/contacting-childline;
+# Shout, giveusashout.org (the same line as in DEFAULT_CRISIS_CONTACTS); Papyrus
+# HOPELINE247, papyrus-uk.org/hopeline247. A deployment lists its own with
+# PEERHUB_YOUNG_PEOPLE_SERVICES (a JSON file in the crisis contacts' format).
+DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
+    CrisisContact(
+        "Childline",
+        "Call 0800 1111",
+        "Free and confidential, for anyone under 19 in the UK. You can also chat online.",
+        "tel:08001111",
+    ),
+    CrisisContact(
+        "Shout",
+        "Text SHOUT to 85258",
+        "Free, confidential text support, any time.",
+        "sms:85258?body=SHOUT",
+    ),
+    CrisisContact(
+        "Papyrus HOPELINE247",
+        "Call 0800 068 4141 or text 88247",
+        "For anyone under 35 having thoughts of suicide, any time.",
+        "tel:08000684141",
+    ),
+)
+
 _DB_SCHEMES = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 _DB_ALIASES = {
     "sqlite": "sqlite+aiosqlite",
@@ -84,6 +110,7 @@ class Settings:
     argon2_params: Mapping[str, int] | None = None
     password_hash_concurrency: int = 4
     demo_banner: bool = False
+    young_people_services: tuple[CrisisContact, ...] = DEFAULT_YOUNG_PEOPLE_SERVICES
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -230,6 +257,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         DEFAULT_CRISIS_CONTACTS if not contacts_path else load_crisis_contacts(Path(contacts_path))
     )
 
+    young_path = env.get("PEERHUB_YOUNG_PEOPLE_SERVICES")
+    young = (
+        DEFAULT_YOUNG_PEOPLE_SERVICES
+        if not young_path
+        else load_crisis_contacts(Path(young_path), "PEERHUB_YOUNG_PEOPLE_SERVICES")
+    )
+
     proxies = tuple(
         p.strip() for p in env.get("PEERHUB_TRUSTED_PROXIES", "").split(",") if p.strip()
     )
@@ -254,6 +288,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         web_dir=web_dir,
         crisis_contacts=contacts,
+        young_people_services=young,
         redis_url=redis_url,
         trusted_proxies=proxies,
         session_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),

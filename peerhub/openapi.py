@@ -121,7 +121,24 @@ MATCH_RESULT = {
         "next_session": {"type": ["string", "null"], "format": "date-time"},
         "reasons": {"type": "array", "items": {"type": "string"}},
         "mismatches": {"type": "array", "items": {"type": "string"}},
-        "relaxed": {"type": "array", "items": {"type": "string"}},
+        "relaxed": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": ["distance", "format", "access", "age", "language"],
+            },
+            "description": "The needs this group breaks, which widening relaxed to show it.",
+        },
+        "widened": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "One plain sentence for each need in relaxed.",
+        },
+        "other_mismatches": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The mismatches that widened does not already say.",
+        },
         "distance_km": {"type": ["number", "null"]},
         "places_left": {"type": ["integer", "null"]},
         "crisis_priority": {"type": "boolean"},
@@ -148,7 +165,12 @@ MATCH_RESPONSE = {
                 "properties": {
                     "code": {
                         "type": "string",
-                        "enum": ["crisis_contacts", "waiting_list", "register_interest"],
+                        "enum": [
+                            "young_people",
+                            "crisis_contacts",
+                            "waiting_list",
+                            "register_interest",
+                        ],
                     },
                     "text": {"type": "string"},
                     "group_ids": {"type": "array", "items": {"type": "string"}},
@@ -161,6 +183,12 @@ MATCH_RESPONSE = {
         "crisis_first": {"type": "boolean"},
         "good_fit": {"type": "boolean"},
         "crisis_contacts": {"type": "array", "items": CONTACT},
+        "young_people_services": {
+            "type": "array",
+            "items": CONTACT,
+            "description": "The deployment's services for young people: listed (and "
+            "the young_people step comes first) when the person is under 18, else empty.",
+        },
     },
 }
 

@@ -69,12 +69,26 @@ def crisis_contacts(request: Request) -> list[dict[str, str | None]]:
     ]
 
 
+def young_people_services(request: Request) -> list[dict[str, str | None]]:
+    """The deployment's services for young people (PEERHUB_YOUNG_PEOPLE_SERVICES)."""
+    return [
+        {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
+        for c in ctx(request).settings.young_people_services
+    ]
+
+
+def for_young_person(result: MatchResult) -> bool:
+    return any(step.code == "young_people" for step in result.next_steps)
+
+
 def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
     base = ctx(request).settings.base_url
     steps: list[dict[str, Any]] = []
     for step in result.next_steps:
         item: dict[str, Any] = step.as_dict()
-        if step.code == "crisis_contacts":
+        if step.code == "young_people":
+            item["contacts"] = young_people_services(request)
+        elif step.code == "crisis_contacts":
             item["url"] = f"{base}/crisis"
             item["contacts"] = crisis_contacts(request)
         elif step.code == "register_interest":
@@ -123,6 +137,9 @@ async def api_match(request: Request) -> Response:
         "crisis_first": result.crisis_first,
         "good_fit": result.good_fit,
         "crisis_contacts": crisis_contacts(request),
+        "young_people_services": (
+            young_people_services(request) if for_young_person(result) else []
+        ),
     }
     return JSONResponse(payload)
 
@@ -187,6 +204,7 @@ async def find_page(request: Request) -> Response:
             **context,
             "result": result,
             "steps": next_steps(request, result),
+            "young_services": (young_people_services(request) if for_young_person(result) else []),
             "query": query,
             "searched": True,
         },
