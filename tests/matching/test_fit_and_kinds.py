@@ -135,12 +135,14 @@ def test_kinds_say_what_the_engine_saw() -> None:
 
 
 def test_kinds_name_what_was_relaxed() -> None:
-    far = group("far", format="in_person", location=(55.86, -4.25), area="G1")
+    # Bath is about 17 km from Bristol: beyond 10 km, within the 50 km widening cap.
+    far = group("far", format="in_person", location=(51.393, -2.361), area="BA1")
     n = needs(format="in_person", location=(51.45, -2.59), max_distance_km=10)
     assert classify(far, n, 1).relaxed == "distance"
-    n2 = needs(format="online", languages=("so",))
+    n2 = needs(format="in_person", location=(51.45, -2.59), max_distance_km=10, languages=("so",))
     assert classify(far, n2, 1).relaxed == "several"
-    assert classify(group("pl", languages=("pl",)), n2, 1).relaxed == "language"
+    n3 = needs(format="online", languages=("so",))
+    assert classify(group("pl", languages=("pl",)), n3, 1).relaxed == "language"
 
 
 def test_every_kind_value_is_a_declared_value() -> None:
