@@ -608,7 +608,7 @@ GROUPS: Final[tuple[DemoGroup, ...]] = (
         ),
         format="in_person",
         place=SOUTHALL,
-        languages=("pa-Guru", "en", "hi"),
+        languages=("pa", "en", "hi"),
         communities=("south_asian", "faith_sikh", "men"),
         stages=("recovery", "staying_well"),
         topics=("depression", "substance_use", "employment"),

@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from peerhub.languages import english_name
+
 _NAMESPACE: Final = uuid.UUID("6f3b7a52-3c1e-4c8e-9a57-1e2f0c7d9b10")
 
 
@@ -215,51 +217,55 @@ COMMUNITY_CODES: Final = COMMUNITIES.codes()
 TOPIC_CODES: Final = TOPICS.codes()
 ACCESS_CODES: Final = ACCESS.codes()
 
-# BCP 47 tags PeerHub knows a plain name for. Other well-formed tags are accepted
-# and shown as the tag itself. Sign languages are first-class languages here.
-LANGUAGE_NAMES: Final[dict[str, str]] = {
-    "en": "English",
-    "cy": "Welsh",
-    "gd": "Scottish Gaelic",
-    "ga": "Irish",
-    "bfi": "British Sign Language",
-    "ise": "Irish Sign Language",
-    "ase": "American Sign Language",
-    "ur": "Urdu",
-    "pa": "Punjabi",
-    "pa-Guru": "Punjabi (Gurmukhi)",
-    "pa-Arab": "Punjabi (Shahmukhi)",
-    "hi": "Hindi",
-    "bn": "Bengali",
-    "syl": "Sylheti",
-    "gu": "Gujarati",
-    "ta": "Tamil",
-    "pl": "Polish",
-    "ro": "Romanian",
-    "lt": "Lithuanian",
-    "so": "Somali",
-    "ar": "Arabic",
-    "ku": "Kurdish",
-    "fa": "Persian (Farsi)",
-    "ps": "Pashto",
-    "ti": "Tigrinya",
-    "am": "Amharic",
-    "yue": "Cantonese",
-    "zh": "Chinese",
-    "cmn": "Mandarin",
-    "vi": "Vietnamese",
-    "tr": "Turkish",
-    "pt": "Portuguese",
-    "es": "Spanish",
-    "fr": "French",
-    "uk": "Ukrainian",
-    "ru": "Russian",
-    "rom": "Romani",
-    "yo": "Yoruba",
-    "tw": "Twi",
-}
+# Languages offered first (on the find form's check boxes and in the demo data):
+# common in the UK's peer-support groups. Every other language is accepted too, by
+# name or code, and every one has a name (peerhub/languages.py, from CLDR).
+# Sign languages are first-class languages here.
+COMMON_LANGUAGES: Final[tuple[str, ...]] = (
+    "en",
+    "cy",
+    "gd",
+    "ga",
+    "bfi",
+    "isg",
+    "ase",
+    "ur",
+    "pa",
+    "pa-Arab",
+    "hi",
+    "bn",
+    "syl",
+    "gu",
+    "ta",
+    "pl",
+    "ro",
+    "lt",
+    "so",
+    "ar",
+    "ku",
+    "ckb",
+    "fa",
+    "ps",
+    "ti",
+    "am",
+    "yue",
+    "zh",
+    "cmn",
+    "vi",
+    "tr",
+    "pt",
+    "es",
+    "fr",
+    "uk",
+    "ru",
+    "rom",
+    "yo",
+    "tw",
+)
+# Their names in English, from CLDR.
+LANGUAGE_NAMES: Final[dict[str, str]] = {tag: english_name(tag) for tag in COMMON_LANGUAGES}
 
-SIGN_LANGUAGES: Final = frozenset({"bfi", "ise", "ase"})
+SIGN_LANGUAGES: Final = frozenset({"bfi", "isg", "ase"})
 
 # Names for dates in plain words (English; locale-independent, unlike strftime).
 DAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -280,5 +286,6 @@ MONTH_NAMES: Final = (
 
 
 def language_name(tag: str) -> str:
-    """A person-readable name for a BCP 47 tag (the tag itself when unknown)."""
-    return LANGUAGE_NAMES.get(tag, tag)
+    """A person-readable name in English for a BCP 47 tag, from CLDR: every language
+    PeerHub accepts has one (the tag itself only for a tag that names no language)."""
+    return english_name(tag)

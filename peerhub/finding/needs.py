@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, cast, get_args
 
-from peerhub import geo, inputs
+from peerhub import geo, inputs, languages
 from peerhub.errors import FieldError
 from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
 from peerhub.taxonomy import DAY_NAMES
@@ -39,6 +39,48 @@ JSON_FIELDS = frozenset(
     }
 )
 MAX_LIMIT = 50
+
+
+class LanguageQuestionError(FieldError):
+    """Words in a language field name several languages: the page asks which (with
+    ``question.choices``), and the API answers 422 with the choices."""
+
+    def __init__(self, field: str, question: languages.LanguageQuestion) -> None:
+        super().__init__(field, question.message)
+        self.question = question
+
+    def as_dict(self) -> dict[str, Any]:
+        q = self.question
+        return {
+            "asked": q.asked,
+            "text": q.question,
+            "choices": [languages.choice(t).as_dict() for t in q.choices],
+            "any": q.any_tag,
+        }
+
+
+def language_tags(entries: Sequence[str], field: str, limit: int = 10) -> list[str]:
+    """Canonical tags for languages given by name or code, in order, without repeats.
+
+    Each entry may hold several, separated by commas. An unknown name is a
+    FieldError for ``field``, with close spellings suggested; a name for several
+    languages ("sign language", "Chinese") a LanguageQuestionError."""
+    out: list[str] = []
+    for entry in entries:
+        for piece in entry.split(","):
+            if not piece.strip():
+                continue
+            try:
+                tag = languages.parse(piece)
+            except languages.LanguageQuestion as q:
+                raise LanguageQuestionError(field, q) from q
+            except languages.LanguageError as exc:
+                raise FieldError(field, exc.message) from exc
+            if tag not in out:
+                out.append(tag)
+    if len(out) > limit:
+        raise FieldError(field, f"Give at most {limit} languages.")
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +248,7 @@ def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
         if body.get(key) is not None and not isinstance(body[key], str):
             raise FieldError(key, "must be a string")
     fields: dict[str, Any] = {
-        "languages": _str_list(body.get("languages"), "languages", 10),
+        "languages": language_tags(_str_list(body.get("languages"), "languages", 10), "languages"),
         "communities": _str_list(body.get("communities"), "communities"),
         "topics": _str_list(body.get("topics"), "topics"),
         "stage": body.get("stage"),
@@ -227,10 +269,12 @@ def _from_form(
     now: datetime,
     blocked: frozenset[str],
 ) -> Search:
-    languages = list(lists.get("languages", ()))
-    for extra in (values.get("other_languages") or "").split(","):
-        if extra.strip():
-            languages.append(extra.strip())
+    # Check boxes carry tags; the box carries names (or codes) typed by the person.
+    chosen = language_tags(list(lists.get("languages", ())), "languages", 40)
+    typed = language_tags([values.get("other_languages") or ""], "other_languages", 10)
+    languages = list(dict.fromkeys(chosen + typed))
+    if len(languages) > 10:
+        raise FieldError("other_languages", "Give at most 10 languages.")
     days = [DAYS.index(d) for d in lists.get("days", ()) if d in DAYS]
     parts = [p for p in lists.get("times", ()) if p in PARTS_OF_DAY]
     windows = []
@@ -241,7 +285,7 @@ def _from_form(
                 windows.append(Window(day, start, end))
     essential = values.get("access_essential") == "yes"
     fields: dict[str, Any] = {
-        "languages": languages[:10],
+        "languages": languages,
         "communities": list(lists.get("communities", ())),
         "topics": list(lists.get("topics", ())),
         "stage": values.get("stage") or None,

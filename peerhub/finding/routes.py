@@ -10,11 +10,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from peerhub import languages
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.finding import actions
-from peerhub.finding.needs import PARTS_OF_DAY, Search, from_form, from_json, to_saved
+from peerhub.finding.needs import (
+    PARTS_OF_DAY,
+    LanguageQuestionError,
+    Search,
+    from_form,
+    from_json,
+    to_saved,
+)
 from peerhub.finding.profiles import MatchIndex
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
@@ -23,12 +31,13 @@ from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
-from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS
 from peerhub.web import questions
 from peerhub.web.render import auth, ctx, error, ip, read_json, render
 
-# Languages offered as check boxes; any other BCP 47 tag can be typed.
-COMMON_LANGUAGES = ("en", "bfi", "cy", "ur", "pa", "bn", "pl", "so", "ar", "yue", "ro", "ti")
+# Languages offered as check boxes; any other can be typed by name, in English or in
+# the language itself, with suggestions (a <datalist>, which needs no JavaScript).
+CHECKBOX_LANGUAGES = ("en", "bfi", "cy", "ur", "pa", "bn", "pl", "so", "ar", "yue", "ro", "ti")
 LIST_FIELDS = ("languages", "communities", "topics", "days", "times", "access")
 VALUE_FIELDS = (
     "other_languages",
@@ -126,6 +135,16 @@ async def api_match(request: Request) -> Response:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
         search = from_json(body, app.clock(), blocked)
+    except LanguageQuestionError as exc:
+        # Not a search we can run as asked: which of these languages is meant?
+        return JSONResponse(
+            {
+                "error": f"{exc.field}: {exc.message}",
+                "field": exc.field,
+                "question": exc.as_dict(),
+            },
+            422,
+        )
     except FieldError as exc:
         return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, 422)
     result = await _run(request, search)
@@ -150,11 +169,17 @@ def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[s
     return values, lists
 
 
-def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+def _form_context(
+    values: dict[str, str], lists: dict[str, list[str]], in_use: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    # Languages chosen earlier (from a question, or a saved search) stay as boxes.
+    chosen = [t for t in (languages.canonical_tag(v) for v in lists.get("languages", [])) if t]
+    boxes = [languages.choice(tag) for tag in dict.fromkeys([*CHECKBOX_LANGUAGES, *chosen])]
     return {
         "values": values,
         "lists": lists,
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in COMMON_LANGUAGES],
+        "languages": [(c.tag, c.label) for c in boxes],
+        "language_suggestions": languages.suggestions([*COMMON_LANGUAGES, *in_use]),
         "communities": [(t.code, t.label) for t in COMMUNITIES.terms],
         "stages": questions.STAGE_OPTIONS,
         "topics": [(t.code, t.label) for t in TOPICS.terms],
@@ -166,12 +191,47 @@ def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[s
     }
 
 
+async def _languages_in_use(request: Request) -> frozenset[str]:
+    index = await match_index(request).get()
+    return index.languages_in_use()
+
+
+def _question_context(
+    exc: LanguageQuestionError, values: dict[str, str], lists: dict[str, list[str]]
+) -> dict[str, Any]:
+    """The form again, asking which language was meant in place of the words given."""
+    asked = exc.question.asked.casefold()
+    if exc.field == "other_languages":
+        kept = [
+            p.strip()
+            for p in values.get("other_languages", "").split(",")
+            if p.strip() and p.strip().casefold()[:40] != asked
+        ]
+        values = {**values, "other_languages": ", ".join(kept)}
+    else:
+        lists = {
+            **lists,
+            "languages": [v for v in lists.get("languages", []) if v.casefold()[:40] != asked],
+        }
+    return {
+        "values": values,
+        "lists": lists,
+        "question": {
+            "asked": exc.question.asked,
+            "text": exc.question.question,
+            "choices": [languages.choice(t) for t in exc.question.choices],
+            "any": languages.choice(exc.question.any_tag) if exc.question.any_tag else None,
+        },
+    }
+
+
 async def find_page(request: Request) -> Response:
     """GET: the form; with ?search=1, the results too. Works without JavaScript."""
     app = ctx(request)
     user = auth(request).user
     params = request.query_params
     searching = params.get("search") == "1"
+    in_use = await _languages_in_use(request)
     if not searching:
         async with app.sessions() as db:
             saved = await actions.saved_needs(db, user)
@@ -180,17 +240,24 @@ async def find_page(request: Request) -> Response:
             values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS})
             lists.update({k: [str(v) for v in saved.get(k, [])] for k in LIST_FIELDS})
         return render(
-            request, "find/find.html", {**_form_context(values, lists), "saved": bool(saved)}
+            request,
+            "find/find.html",
+            {**_form_context(values, lists, in_use), "saved": bool(saved)},
         )
     decision = _limited(request)
     if not decision.allowed:
         return _too_many(request, decision)
     values, lists = _split(params)
-    context = _form_context(values, lists)
+    context = _form_context(values, lists, in_use)
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
         search = from_form(values, lists, app.clock(), blocked)
+    except LanguageQuestionError as exc:
+        # A question, not an error: the form again, asking which language is meant.
+        return render(
+            request, "find/find.html", {**context, **_question_context(exc, values, lists)}
+        )
     except FieldError as exc:
         return render(
             request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422

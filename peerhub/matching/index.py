@@ -43,6 +43,8 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Final
 
+from peerhub.languages import relate
+
 from .bitset import count_levels, from_slots, to_slots
 from .geo import (
     EARTH_RADIUS_KM,
@@ -54,7 +56,6 @@ from .geo import (
     prepare,
     prepared_distance_km,
 )
-from .langtag import primary_subtag, tags_compatible
 from .model import LONDON, GroupProfile, LatLon, MatchResult, Needs, Relaxation
 from .result import build_result
 from .rules import (
@@ -71,6 +72,7 @@ from .scoring import (
     LANG_FIRST,
     LANG_INTERPRETED,
     LANG_OTHER,
+    LANG_RELATED,
     Context,
     SessionInfo,
     Weights,
@@ -156,7 +158,7 @@ class GroupIndex:
         self._free: list[int] = []
         self._all = 0
         self._bits: dict[Key, int] = {}
-        self._primary: dict[tuple[str, str], set[str]] = {}
+        self._tags: dict[str, set[str]] = {"lang": set(), "interp": set()}
         self._cells: dict[Cell, int] = {}  # in-person groups with a location, by cell
         self._age_ranges: set[Key] = set()
         postings: dict[Key, list[int]] = {}
@@ -199,8 +201,7 @@ class GroupIndex:
         if key[0] == "age":
             self._age_ranges.add(key)
         elif key[0] in ("lang", "interp"):
-            tag = str(key[1])
-            self._primary.setdefault((str(key[0]), primary_subtag(tag)), set()).add(tag)
+            self._tags[str(key[0])].add(str(key[1]))
 
     def add(self, group: GroupProfile) -> None:
         """Add a group; ``ValueError`` if its id is already indexed."""
@@ -231,8 +232,7 @@ class GroupIndex:
                 del self._bits[key]
                 self._age_ranges.discard(key)
                 if key[0] in ("lang", "interp"):
-                    tag = str(key[1])
-                    self._primary[(str(key[0]), primary_subtag(tag))].discard(tag)
+                    self._tags[str(key[0])].discard(str(key[1]))
         if self._points[slot] is not None and group.location is not None:
             cell = cell_of(group.location)
             remaining = self._cells[cell] & mask
@@ -268,6 +268,10 @@ class GroupIndex:
         if group is None:
             raise LookupError(f"slot {slot} is empty")
         return group
+
+    def languages_in_use(self) -> frozenset[str]:
+        """Every language tag that an indexed group meets in or interprets into."""
+        return frozenset(self._tags["lang"] | self._tags["interp"])
 
     def get(self, group_id: str) -> GroupProfile | None:
         slot = self._slot.get(group_id)
@@ -311,12 +315,21 @@ class GroupIndex:
 
     # Helpers used by _Search.
 
-    def _compatible(self, kind: str, tag: str) -> int:
-        out = 0
-        for t in self._primary.get((kind, primary_subtag(tag)), ()):
-            if tags_compatible(tag, t):
-                out |= self._bits[(kind, t)]
-        return out
+    def _languages(self, kind: str, asked: str) -> tuple[int, int]:
+        """Groups meeting in (``kind`` "lang") or interpreting into ("interp") the same
+        language as ``asked``, and those with only a related form of it. Worked out
+        once per search over the distinct tags in the index (a few hundred at most),
+        each pair's CLDR distance cached: never per group."""
+        same = related = 0
+        for tag in self._tags[kind]:
+            rel = relate(asked, tag)
+            if rel is None:
+                continue
+            if rel.same:
+                same |= self._bits[(kind, tag)]
+            else:
+                related |= self._bits[(kind, tag)]
+        return same, related
 
     def _sessions_on(
         self,
@@ -390,18 +403,23 @@ class _Search:
         everything = index._all
         self.all = everything
 
-        # Language: first language, other listed languages, interpretation.
+        # Language: first language, other listed languages, a related form of one,
+        # interpretation (the same levels as scoring.assess).
         tags = needs.languages
-        first = other = interp = 0
+        first = other = close = interp = 0
         if tags:
-            first = index._compatible("lang", tags[0])
+            first, close = index._languages("lang", tags[0])
             for t in tags[1:]:
-                other |= index._compatible("lang", t)
+                same, related = index._languages("lang", t)
+                other |= same
+                close |= related
             for t in tags:
-                interp |= index._compatible("interp", t)
+                same, related = index._languages("interp", t)
+                interp |= same | related
             other &= ~first
-            interp &= ~(first | other)
-            self.lang_ok = first | other | interp
+            close &= ~(first | other)
+            interp &= ~(first | other | close)
+            self.lang_ok = first | other | close | interp
         else:
             self.lang_ok = everything
 
@@ -446,7 +464,8 @@ class _Search:
                 found |= at_venue
             tag = interpreter_language(code)
             if tag is not None:
-                found |= index._compatible("lang", tag) | index._compatible("interp", tag)
+                # The same language only (a related form is not what an interpreter gives).
+                found |= index._languages("lang", tag)[0] | index._languages("interp", tag)[0]
             met[code] = found
         self.access_ok = everything
         for code in needs.essential_access:
@@ -498,6 +517,7 @@ class _Search:
                     [
                         (first, 0, language_points(w, LANG_FIRST)),
                         (other, 0, language_points(w, LANG_OTHER)),
+                        (close, 0, language_points(w, LANG_RELATED)),
                         (interp, 0, language_points(w, LANG_INTERPRETED)),
                     ]
                 )

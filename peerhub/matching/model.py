@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Final, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from peerhub.languages import LanguageError, canonical_tag, parse
 from peerhub.taxonomy import ACCESS_CODES, COMMUNITY_CODES, STAGE_CODES, TOPIC_CODES
 
 from .langtag import LanguageTagError, normalise_language_tag
@@ -96,17 +97,29 @@ def _aware(dt: datetime) -> bool:
     return dt.tzinfo is not None and dt.utcoffset() is not None
 
 
-def _normalise_tags(tags: object, field: str) -> tuple[str, ...]:
+def _normalise_tags(tags: object, field: str, *, strict: bool = True) -> tuple[str, ...]:
+    """Canonical BCP 47 tags (peerhub.languages), without repeats, in order.
+
+    A person's languages may be given by name or code ("urdu", "اردو", "BSL", "eng");
+    a name that means several languages ("sign language") is refused with the
+    question. A group's tags (``strict=False``) come from storage, already
+    canonical: one PeerHub cannot name is kept as it is (well-formed, in canonical
+    case) and simply matches nothing, so one odd tag cannot break matching.
+    """
     if isinstance(tags, str) or not isinstance(tags, tuple | list):
-        raise InvalidNeeds(field, "must be a list of language tags")
+        raise InvalidNeeds(field, "must be a list of languages")
     out: list[str] = []
     for tag in tags:
         if not isinstance(tag, str):
-            raise InvalidNeeds(field, "must be a list of language tags")
-        try:
-            norm = normalise_language_tag(tag)
-        except LanguageTagError as exc:
-            raise InvalidNeeds(field, str(exc)) from exc
+            raise InvalidNeeds(field, "must be a list of languages")
+        norm = canonical_tag(tag)
+        if norm is None:
+            try:
+                norm = parse(tag) if strict else normalise_language_tag(tag)
+            except LanguageError as exc:
+                raise InvalidNeeds(field, exc.message) from exc
+            except LanguageTagError as exc:
+                raise InvalidNeeds(field, str(exc)) from exc
         if norm not in out:
             out.append(norm)
     return tuple(out)
@@ -175,7 +188,8 @@ class Needs:
 
     ``now`` is the moment of the search (an aware datetime): the engine never reads
     the clock, so the same needs always give the same answer. ``languages`` are
-    BCP 47 tags in order of preference (``bfi`` is British Sign Language); an empty
+    BCP 47 tags in order of preference (``bfi`` is British Sign Language), made
+    canonical by :mod:`peerhub.languages` (names are accepted too); an empty
     tuple means no language preference. ``availability`` empty means any time.
     ``age`` None means not given (age limits are then not applied). ``location`` and
     ``max_distance_km`` matter only for in-person meeting; without a location the
@@ -280,8 +294,12 @@ class GroupProfile:
         if not isinstance(self.id, str) or not self.id:
             raise ValueError("group id must be a non-empty string")
         try:
-            put(self, "languages", _normalise_tags(self.languages, "languages"))
-            put(self, "interpretation", _normalise_tags(self.interpretation, "interpretation"))
+            put(self, "languages", _normalise_tags(self.languages, "languages", strict=False))
+            put(
+                self,
+                "interpretation",
+                _normalise_tags(self.interpretation, "interpretation", strict=False),
+            )
             if self.location is not None:
                 put(self, "location", _check_location(self.location, "location"))
         except InvalidNeeds as exc:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from .langtag import tags_compatible
+from peerhub.languages import relate
+
 from .model import GroupProfile, NeedFormat, Needs, Relaxation
 
 __all__ = [
@@ -233,7 +234,11 @@ def met_by_language(code: str, group: GroupProfile) -> bool:
     tag = interpreter_language(code)
     if tag is None:
         return False
-    return any(tags_compatible(tag, t) for t in group.languages + group.interpretation)
+    # The same language (CLDR distance 9 or less): not merely a related form.
+    return any(
+        (rel := relate(tag, t)) is not None and rel.same
+        for t in group.languages + group.interpretation
+    )
 
 
 def access_met(code: str, group: GroupProfile, fmt: NeedFormat) -> bool:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from peerhub.languages import Relation, describe_offer, relate
 from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, TOPICS, language_name
 
 from .geo import distance_km
-from .langtag import tags_compatible
 from .model import LONDON, GroupProfile, Needs, Relaxation, time_zone
 from .rules import (
     access_met,
@@ -40,6 +40,7 @@ __all__ = [
     "LANG_INTERPRETED",
     "LANG_NONE",
     "LANG_OTHER",
+    "LANG_RELATED",
     "POINTS",
     "Assessment",
     "Context",
@@ -61,6 +62,8 @@ LANG_FIRST: Final = 0  # meets in the person's first language
 LANG_OTHER: Final = 1  # meets in another language the person listed
 LANG_INTERPRETED: Final = 2  # offers interpretation into one of their languages
 LANG_NONE: Final = 3  # none of the above (only shown when language is relaxed)
+LANG_RELATED: Final = 4  # meets in a related form of a listed language (another script,
+# a close variety, or the macrolanguage and one of its members: peerhub.languages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,9 @@ class Weights:
     A group's score is the sum of:
 
     * ``language`` × 1 (first language), × ``other_language_factor`` (another listed
-      language) or × ``interpretation_factor`` (interpretation only);
+      language), × ``related_factor`` (a related form of a listed language: another
+      script, a close variety, a macrolanguage and its member) or
+      × ``interpretation_factor`` (interpretation only);
     * ``community`` × shared communities ÷ communities asked for;
     * ``stage`` when the group welcomes the person's stage;
     * ``topic`` × shared topics ÷ topics asked for;
@@ -89,6 +94,7 @@ class Weights:
 
     language: float = 2.0
     other_language_factor: float = 0.6
+    related_factor: float = 0.5
     interpretation_factor: float = 0.4
     community: float = 3.0
     stage: float = 2.5
@@ -126,8 +132,16 @@ class Weights:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"weight {name} must be a finite number, 0 or more")
-        if not 0 <= self.interpretation_factor <= self.other_language_factor <= 1:
-            raise ValueError("need 0 <= interpretation_factor <= other_language_factor <= 1")
+        if not (
+            0
+            <= self.interpretation_factor
+            <= self.related_factor
+            <= self.other_language_factor
+            <= 1
+        ):
+            raise ValueError(
+                "need 0 <= interpretation_factor <= related_factor <= other_language_factor <= 1"
+            )
         if not 1 <= self.soon_days <= self.horizon_days <= 366:
             raise ValueError("need 1 <= soon_days <= horizon_days <= 366")
         if not 0 < self.default_distance_km <= 1000:
@@ -153,7 +167,7 @@ def to_points(x: float) -> int:
 def language_points(w: Weights, level: int | None) -> int:
     if level is None:
         return 0
-    factor = (1.0, w.other_language_factor, w.interpretation_factor, 0.0)[level]
+    factor = (1.0, w.other_language_factor, w.interpretation_factor, 0.0, w.related_factor)[level]
     return to_points(w.language * factor)
 
 
@@ -269,6 +283,8 @@ class Assessment:
     fit_day: int | None
     first_session: datetime | None
     open: bool
+    # (person's tag, group's tag) where the group meets in a related form only.
+    related: tuple[tuple[str, str], ...] = ()
 
     @property
     def score(self) -> float:
@@ -277,6 +293,27 @@ class Assessment:
     @property
     def next_session(self) -> datetime | None:
         return self.fit_session or self.first_session
+
+
+def _same(asked: str, offered: str) -> bool:
+    """Whether ``offered`` is the same language as ``asked`` (CLDR distance 9 or less)."""
+    rel = relate(asked, offered)
+    return rel is not None and rel.same
+
+
+def _closest(asked: str, offered: tuple[str, ...]) -> tuple[str, Relation | None]:
+    """The offered tag closest to ``asked`` (same language first, then the nearest)."""
+    best: tuple[str, Relation | None] = ("", None)
+    for tag in offered:
+        rel = relate(asked, tag)
+        if rel is None:
+            continue
+        if rel.same:
+            return tag, rel
+        current = best[1]
+        if current is None or rel.distance < current.distance:
+            best = (tag, rel)
+    return best
 
 
 def assess(
@@ -292,16 +329,20 @@ def assess(
     w = ctx.weights
     info = sessions if sessions is not None else session_info(group)
 
-    # Language.
+    # Language: for each language asked for, the group's closest (CLDR distance).
     native: list[tuple[str, str]] = []
+    related: list[tuple[str, str]] = []
     interpreted: list[tuple[str, str]] = []
     for tag in needs.languages:
-        g = next((t for t in group.languages if tags_compatible(tag, t)), None)
-        if g is not None:
+        g, rel = _closest(tag, group.languages)
+        if rel is not None and rel.same:
             native.append((tag, g))
             continue
-        g = next((t for t in group.interpretation if tags_compatible(tag, t)), None)
-        if g is not None:
+        if rel is not None:
+            related.append((tag, g))
+            continue
+        g, rel = _closest(tag, group.interpretation)
+        if rel is not None:
             interpreted.append((tag, g))
     level: int | None = None
     if needs.languages:
@@ -309,6 +350,8 @@ def assess(
             level = LANG_FIRST
         elif native:
             level = LANG_OTHER
+        elif related:
+            level = LANG_RELATED
         elif interpreted:
             level = LANG_INTERPRETED
         else:
@@ -406,6 +449,7 @@ def assess(
         language_level=level,
         native=tuple(native),
         interpreted=tuple(interpreted),
+        related=tuple(related),
         shared_communities=shared_communities,
         stage_match=stage_match,
         shared_topics=shared_topics,
@@ -505,9 +549,10 @@ def explain(
         hours = ctx.weights.crisis_window_hours
         reasons.append(f"Meets in the next {hours} hours, with a moderator on duty")
 
-    # Languages: never dropped silently.
+    # Languages: never dropped silently, and a related form is said as such. A person
+    # who listed several languages needs a group in one of them: the others not being
+    # offered is no mismatch.
     if needs.languages:
-        served = len(a.native) + len(a.interpreted)
         if a.native:
             names = [language_name(g) for _, g in a.native]
             if a.language_level == LANG_FIRST:
@@ -517,16 +562,20 @@ def explain(
                     f"Meets in {_join(names)}, "
                     f"{'another language' if len(names) == 1 else 'other languages'} you listed"
                 )
+        elif a.related:
+            asked, offered = a.related[0]
+            reasons.append(describe_offer(asked, offered))
         if a.interpreted:
             names = [language_name(g) for _, g in a.interpreted]
             spoken = [language_name(t) for t in group.languages[:1]]
-            prefix = f"Meets in {spoken[0]}, with" if spoken and not a.native else "Offers"
+            alone = spoken and not a.native and not a.related
+            prefix = f"Meets in {spoken[0]}, with" if alone else "Offers"
             reasons.append(f"{prefix} interpretation into {_join(names)}")
         if a.language_level == LANG_NONE:
-            offered = _join([language_name(t) for t in group.languages]) or "another language"
-            mismatches.append(f"Meets in {offered}, not a language you listed")
-        elif len(needs.languages) > 1 and served < len(needs.languages):
-            mismatches.append(f"{len(needs.languages)} languages asked for, {served} offered")
+            offered_names = _join([language_name(t) for t in group.languages])
+            mismatches.append(
+                f"Meets in {offered_names or 'another language'}, not a language you listed"
+            )
 
     for code in a.shared_communities:
         reasons.append(_COMMUNITY_PHRASES.get(code, f"{_safe_label('community', code)} group"))
@@ -609,7 +658,7 @@ def explain(
         label = _safe_label("access", code)
         tag = interpreter_language(code)
         if tag is not None and met_by_language(code, group):
-            native_tags = [t for t in group.languages if tags_compatible(tag, t)]
+            native_tags = [t for t in group.languages if _same(tag, t)]
             how = "Meets in" if native_tags else "Offers interpretation into"
             name = language_name(native_tags[0] if native_tags else tag)
             reasons.append(f"{how} {name}, so no {_label(label)} is needed")
@@ -679,12 +728,13 @@ def language_met(group: GroupProfile, a: Assessment, needs: Needs) -> bool:
     interpretation into) a language they listed, or, if they listed none, it meets
     in English or names no language at all."""
     if needs.languages:
+        # A related form only (another script, or "Chinese" for a Cantonese speaker)
+        # is shown, and said, but not counted as served: the need is recorded.
         return a.language_level in (LANG_FIRST, LANG_OTHER, LANG_INTERPRETED)
     if not group.languages:
         return True
     return any(
-        tags_compatible(GOOD_FIT_DEFAULT_LANGUAGE, t)
-        for t in (*group.languages, *group.interpretation)
+        _same(GOOD_FIT_DEFAULT_LANGUAGE, t) for t in (*group.languages, *group.interpretation)
     )
 
 

@@ -99,14 +99,14 @@ CAP_KM = 50.0
 def hard_violations(g: GroupProfile, n: Needs) -> tuple[set[str], set[str]]:
     """The hard constraints, written out again independently of the engine: (the
     needs a widened search may relax, the rules it never relaxes)."""
+    from peerhub.languages import relate
     from peerhub.matching.geo import distance_km
-    from peerhub.matching.langtag import tags_compatible
 
     out: set[str] = set()
     never: set[str] = set()
     if n.languages:
         offered = g.languages + g.interpretation
-        if not any(tags_compatible(p, t) for p in n.languages for t in offered):
+        if not any(relate(p, t) is not None for p in n.languages for t in offered):
             out.add("language")
     if n.age is not None:
         outside = (g.age_min is not None and n.age < g.age_min) or (
@@ -125,7 +125,8 @@ def hard_violations(g: GroupProfile, n: Needs) -> tuple[set[str], set[str]]:
         if a.code == "camera_optional" and at_venue:
             continue
         if a.code == "bsl_interpreter" and any(
-            tags_compatible("bfi", t) for t in g.languages + g.interpretation
+            (rel := relate("bfi", t)) is not None and rel.same
+            for t in g.languages + g.interpretation
         ):
             continue
         out.add("access")

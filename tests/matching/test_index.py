@@ -53,7 +53,7 @@ def test_removing_the_last_group_with_a_value_forgets_the_value() -> None:
     index = GroupIndex([group("urdu", languages=("ur",), age_min=18, location=None)])
     index.remove("urdu")
     assert index._bits == {}
-    assert all(not tags for tags in index._primary.values())
+    assert all(not tags for tags in index._tags.values())
     assert index._age_ranges == set()
     assert index.match(needs(languages=("ur",))).results == ()
 

@@ -44,14 +44,14 @@ def test_invalid_needs_name_the_field(field: str, value: object) -> None:
 def test_needs_are_normalised() -> None:
     n = Needs(
         now=NOW,
-        languages=["UR", "pa-guru", "ur"],  # type: ignore[arg-type]
+        languages=["UR", "pa-arab", "urdu", "Punjabi (Shahmukhi)"],  # type: ignore[arg-type]
         communities=["somali", "somali"],  # type: ignore[arg-type]
         location=[53.8, -1.5],  # type: ignore[arg-type]
         max_distance_km=5,
         access_needs=(("step_free", False), ("step_free", True), ("captions", False)),  # type: ignore[arg-type]
         blocked_user_ids={"u1"},  # type: ignore[arg-type]
     )
-    assert n.languages == ("ur", "pa-Guru")
+    assert n.languages == ("ur", "pa-Arab")
     assert n.communities == ("somali",)
     assert n.location == (53.8, -1.5)
     assert n.max_distance_km == 5.0

@@ -55,7 +55,24 @@ def test_importing_every_module_loads_nothing_forbidden() -> None:
     assert bad == []
 
 
+def test_the_language_module_imports_only_the_stdlib_and_langcodes() -> None:
+    path = Path(peerhub.matching.__file__).parent.parent / "languages.py"
+    allowed = set(sys.stdlib_module_names) - {"urllib", *FORBIDDEN}
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            root = name.split(".")[0]
+            assert root in allowed or root in ("langcodes", "language_data"), name
+
+
 def test_source_imports_only_the_stdlib_taxonomy_and_itself() -> None:
+    # peerhub.languages is pure too (langcodes and its CLDR data, read once, cached).
     allowed_roots = (set(sys.stdlib_module_names) | {"dateutil"}) - {"urllib"}
     for path in PACKAGE.glob("*.py"):
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -69,8 +86,8 @@ def test_source_imports_only_the_stdlib_taxonomy_and_itself() -> None:
             else:
                 continue
             for name in names:
-                ok = (
-                    name.split(".")[0] in allowed_roots - set(FORBIDDEN)
-                    or name == "peerhub.taxonomy"
+                ok = name.split(".")[0] in allowed_roots - set(FORBIDDEN) or name in (
+                    "peerhub.taxonomy",
+                    "peerhub.languages",
                 )
                 assert ok, f"{path.name} imports {name}"
