@@ -177,7 +177,7 @@ def _registry() -> _Registry:
     scope: dict[str, str] = {}
     macro: dict[str, str] = {}
     members: dict[str, list[str]] = {}
-    for item in parse_registry():
+    for item in parse_registry():  # type: ignore[no-untyped-call]
         if item.get("Type") != "language" or "Deprecated" in item:
             continue
         code = str(item["Subtag"])
@@ -227,8 +227,8 @@ def canonical_tag(tag: str) -> str | None:
     usual = base.maximize().script
     script = lang.script
     if script is None and lang.territory is not None:
-        script = langcodes.Language.make(language=language, territory=lang.territory)
-        script = script.maximize().script
+        placed = langcodes.Language.make(language=language, territory=lang.territory)
+        script = placed.maximize().script
     if script is not None and script != usual:
         return f"{language}-{script}"
     return language
@@ -292,6 +292,12 @@ def _resolve(words: str) -> tuple[str, bool] | None:
         tag = canonical_tag(words)
         if tag is not None:
             return tag, True
+    if _TAG_SHAPE.fullmatch(words.rstrip("-_")) and any(
+        len(part) < 2 for part in re.split(r"[-_]", words)
+    ):
+        # A broken code ("en-", "en--GB"), not a name: CLDR's name search is fuzzy
+        # enough to find "En" in it.
+        return None
     m = _QUALIFIED.fullmatch(words)
     if m is not None:
         # "Punjabi (Shahmukhi)", "Urdu (Pakistan)", "Punjabi in Gurmukhi": CLDR's name
@@ -435,7 +441,7 @@ def is_sign_language(tag: str) -> bool:
 def _name_index() -> dict[str, str]:
     """Lower-cased English names and autonyms of the CLDR "modern" languages and the
     sign languages, for suggesting a spelling."""
-    from language_data.language_lists import CLDR_LANGUAGES
+    from language_data.language_lists import CLDR_LANGUAGES  # type: ignore[import-untyped]
 
     out: dict[str, str] = {}
     for code in sorted(set(CLDR_LANGUAGES) | set(SIGN_LANGUAGE_CHOICES)):

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from peerhub import taxonomy
+from peerhub import languages, taxonomy
 from peerhub.directory import ical, jsonld, query
 from peerhub.directory.params import (
     WEB_PER_PAGE,
@@ -51,10 +51,13 @@ def _chosen(form: dict[str, object]) -> dict[str, frozenset[str]]:
     return chosen
 
 
-def _choices() -> dict[str, Any]:
-    languages = sorted(taxonomy.LANGUAGE_NAMES.items(), key=lambda kv: kv[1])
+async def _choices(request: Request, chosen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The filter's options. Languages: every one in use by an active public group (and
+    any chosen), by name in English and in the language itself."""
+    async with ctx(request).sessions() as db:
+        in_use = await query.languages_in_use(db)
     return {
-        "languages": languages,
+        "languages": [(c.tag, c.label) for c in languages.choices([*in_use, *chosen])],
         "communities": [(t.code, t.label) for t in taxonomy.COMMUNITIES.terms],
         # The words /find uses for the same questions (peerhub/web/questions.py).
         "stages": list(questions.STAGE_OPTIONS),
@@ -120,7 +123,7 @@ async def groups_page(request: Request) -> Response:
                 "errors": exc.errors,
                 "form": exc.form,
                 "chosen": _chosen(exc.form),
-                "choices": _choices(),
+                "choices": await _choices(request),
                 "searched": True,
             },
             status=422,
@@ -141,7 +144,7 @@ async def groups_page(request: Request) -> Response:
             "errors": {},
             "form": wq.form,
             "chosen": _chosen(wq.form),
-            "choices": _choices(),
+            "choices": await _choices(request, wq.search.languages),
             "views": views,
             "total": found.total,
             "at_least": found.at_least,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Final, TypeVar
 
-from peerhub import geo, taxonomy
+from peerhub import geo, languages, taxonomy
 from peerhub.directory.query import DAY_CODES, FORMATS, MAX_RADIUS_KM, MAX_WORDS, Near, Search
-from peerhub.matching.langtag import LanguageTagError, normalise_language_tag
 
 T = TypeVar("T")
 
@@ -120,15 +119,18 @@ def whole(raw: str | None, *, default: int, low: int, high: int, what: str) -> i
 
 
 def languages_of(values: Sequence[str]) -> tuple[str, ...]:
+    """Canonical tags for languages given by name or code ("Urdu", "اردو", "bfi")."""
     tags: list[str] = []
     for raw in values:
         try:
-            tags.append(normalise_language_tag(raw))
-        except LanguageTagError as exc:
+            tags.append(languages.parse(raw))
+        except languages.LanguageQuestion as q:
+            shown = ", ".join(languages.english_name(t) for t in q.choices)
             raise ValueError(
-                f"{raw[:20]!r} is not a language tag ({exc.problem}). "
-                "Use a BCP 47 tag such as en, cy, ur or bfi."
-            ) from exc
+                f"“{q.asked}” could mean several languages: choose one of {shown}."
+            ) from q
+        except languages.LanguageError as exc:
+            raise ValueError(exc.message) from exc
     return tuple(dict.fromkeys(tags))
 
 

@@ -580,3 +580,20 @@ async def group_ids_of_organisations(
     for oid, gid, name, status in rows:
         found[oid].append((gid, name, status))
     return found
+
+
+async def languages_in_use(db: AsyncSession) -> list[str]:
+    """Every language tag that an active, public group meets in or interprets into:
+    the directory's language filter lists each of them by name."""
+    rows = await db.scalars(
+        select(GroupTag.value)
+        .join(Group, Group.id == GroupTag.group_id)
+        .join(Organisation, Organisation.id == Group.organisation_id)
+        .where(
+            GroupTag.kind.in_((TagKind.LANGUAGE.value, TagKind.INTERPRETATION.value)),
+            Group.status == "active",
+            Organisation.verified_at.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted(set(rows))

@@ -1,61 +1,71 @@
-"""Which BCP 47 language tags a group may give.
+"""The languages a group meets in, and offers interpretation into, as organisers type them.
 
-:func:`peerhub.matching.langtag.normalise_language_tag` checks that a tag is
-well-formed, but "english" or "zz" are well-formed and name no language. Without
-the IANA registry we refuse a tag whose language subtag is:
-
-- two letters but not an ISO 639-1 code (the list below is the whole standard);
-- four to eight letters: 4 are reserved by RFC 5646 and none of 5 to 8 are
-  registered, so in practice these are words typed by mistake ("english").
-
-Three-letter ISO 639-2/3 codes (``bfi`` British Sign Language, ``syl`` Sylheti)
-are too many to list here and are accepted when well-formed.
+Organisers choose languages by name, in English or in the language itself ("Welsh",
+"Cymraeg", "British Sign Language", "BSL", "اردو"); codes still work ("cy", "bfi").
+:mod:`peerhub.languages` turns each into one canonical BCP 47 tag, which is what is
+stored. A name that means several languages ("Chinese", "sign language") is refused
+with the choices, so that the group says which it meets in.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
 
+from peerhub import languages
 from peerhub.errors import FieldError
-from peerhub.matching.langtag import LanguageTagError, normalise_language_tag, primary_subtag
-
-ISO_639_1: Final = frozenset(
-    """
-    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs
-    cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha
-    he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn
-    ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb
-    nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
-    se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw
-    ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
-    """.split()  # noqa: SIM905 - reads as the standard's own table
-)
-
-EXAMPLES: Final = "en for English, cy for Welsh, bfi for British Sign Language, pa-Guru for Punjabi"
 
 
-def check_language_tag(raw: str, field: str) -> str:
-    """The tag in canonical case, or a FieldError for ``field`` saying what is wrong."""
+def _one(piece: str, field: str) -> list[str]:
     try:
-        tag = normalise_language_tag(raw)
-    except LanguageTagError as exc:
+        return [languages.parse(piece)]
+    except languages.LanguageQuestion as q:
+        shown = ", ".join(languages.english_name(t) for t in q.choices)
         raise FieldError(
-            field, f"“{raw[:40]}” is not a language code: {exc.problem}. Try {EXAMPLES}."
-        ) from exc
-    primary = primary_subtag(tag)
-    if (len(primary) == 2 and primary not in ISO_639_1) or len(primary) > 3:
-        raise FieldError(field, f"“{raw[:40]}” is not a language code we know. Try {EXAMPLES}.")
-    return tag
+            field,
+            f"“{q.asked}” could mean several languages. Say which the group uses: {shown}.",
+        ) from q
+    except languages.LanguageError as exc:
+        # Codes separated by spaces, as the form once asked for: "en cy".
+        words = piece.split()
+        if len(words) > 1:
+            tags = [languages.canonical_tag(w) for w in words]
+            if all(tags):
+                return [t for t in tags if t]
+        raise FieldError(field, exc.message) from exc
 
 
-def language_list(raw: list[str], field: str, limit: int = 12) -> list[str]:
-    """Tags from one or more comma- or space-separated entries, checked, without repeats."""
+def language_list(raw: Sequence[str], field: str, limit: int = 12) -> list[str]:
+    """Canonical tags from one or more entries (each may hold several, separated by
+    commas), checked, in order, without repeats."""
     out: list[str] = []
     for entry in raw:
-        for piece in entry.replace(",", " ").split():
-            tag = check_language_tag(piece, field)
-            if tag not in out:
-                out.append(tag)
+        for piece in entry.split(","):
+            if not piece.strip():
+                continue
+            for tag in _one(piece, field):
+                if tag not in out:
+                    out.append(tag)
     if len(out) > limit:
         raise FieldError(field, f"Give at most {limit} languages.")
     return out
+
+
+def typed_name(tag: str) -> str:
+    """What to put back in a language box for a stored tag: its English name, which
+    reads back as the same tag (the tag itself for the rare name that does not,
+    such as "Chinese", which is a question)."""
+    name = languages.english_name(tag)
+    try:
+        if languages.parse(name) == tag:
+            return name
+    except languages.LanguageError:
+        pass
+    return tag
+
+
+def check_language_tag(raw: str, field: str) -> str:
+    """One language, by name or code, as its canonical tag; FieldError for ``field``."""
+    tags = _one(raw, field)
+    if len(tags) != 1:
+        raise FieldError(field, "Give one language here.")
+    return tags[0]

@@ -17,11 +17,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import notify, realtime
+from peerhub import languages, notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, invitations, queries, sessions
+from peerhub.groups.languages import typed_name
 from peerhub.groups.validation import (
     DEFAULT_TIME_ZONE,
     parse_group,
@@ -39,7 +40,7 @@ from peerhub.schedule import describe
 from peerhub.security import buckets
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
-from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS
 from peerhub.web.limits import too_many
 from peerhub.web.render import ctx, ip, render
 
@@ -230,7 +231,7 @@ def _new_group_values() -> tuple[dict[str, str], dict[str, list[str]]]:
         "newcomer_review": "auto",
         "newcomer_messages": str(DEFAULT_NEWCOMER_MESSAGES),
     }
-    return values, {"languages": ["en"]}
+    return values, {"languages": ["English"]}
 
 
 def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -261,8 +262,8 @@ def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
         "duration_minutes": str(group.duration_minutes),
     }
     lists = {
-        "languages": [", ".join(group.tag_values("language"))],
-        "interpretation": [", ".join(group.tag_values("interpretation"))],
+        "languages": [typed_name(t) for t in group.tag_values("language")],
+        "interpretation": [typed_name(t) for t in group.tag_values("interpretation")],
         "communities": group.tag_values("community"),
         "stages": group.tag_values("stage"),
         "topics": group.tag_values("topic"),
@@ -283,7 +284,7 @@ def _group_form(
         "values": values,
         "lists": lists,
         "taxonomies": TAXONOMIES,
-        "language_names": LANGUAGE_NAMES,
+        "language_suggestions": languages.suggestions(COMMON_LANGUAGES),
     }
 
 

@@ -155,7 +155,7 @@ async def test_filters_narrow_the_list_and_keep_a_shareable_url(
     assert (
         '<input type="radio" id="format-in_person" name="format" value="in_person" checked>' in html
     )
-    assert '<option value="ur" selected>Urdu</option>' in html
+    assert '<option value="ur" selected>Urdu (اردو)</option>' in html
     assert 'id="day-thursday" name="day" value="thursday" checked' in html
     assert 'href="/groups.ics?language=ur&amp;format=in_person&amp;day=thursday"' in html
 

@@ -68,7 +68,7 @@ def test_an_in_person_group_is_placed_from_its_postcode() -> None:
         ({"repeat": "advanced", "rrule": "FREQ=HOURLY"}, "rrule"),
         ({"repeat": "advanced", "rrule": "every tuesday"}, "rrule"),
         ({"repeat": "advanced", "rrule": ""}, "rrule"),
-        ({"languages": "english"}, "languages"),
+        ({"languages": "Nonsenseish"}, "languages"),
         ({"languages": "zz"}, "languages"),
         ({"languages": "en-"}, "languages"),
         ({"languages": ""}, "languages"),
@@ -118,7 +118,7 @@ def test_each_bad_field_is_named(overrides: dict[str, object], field: str) -> No
 
 def test_every_mistake_is_reported_at_once() -> None:
     errors = _errors(
-        name="", languages="english", capacity="-3", repeat="advanced", rrule="FREQ=NOPE"
+        name="", languages="Chinese", capacity="-3", repeat="advanced", rrule="FREQ=NOPE"
     )
     assert set(errors) == {"name", "languages", "capacity", "rrule"}
     assert errors["capacity"] == "Capacity cannot be below zero."
@@ -159,15 +159,22 @@ def test_an_advanced_rule_is_kept_and_shown_as_advanced() -> None:
     assert rule_for("weekly", datetime(2026, 10, 21, 18, 0)) == "FREQ=WEEKLY;BYDAY=WE"  # noqa: DTZ001
 
 
-def test_language_tags_are_checked_and_normalised() -> None:
-    assert check_language_tag("PA-guru", "languages") == "pa-Guru"
+def test_languages_are_checked_and_made_canonical() -> None:
+    assert check_language_tag("PA-arab", "languages") == "pa-Arab"
     assert check_language_tag("bfi", "languages") == "bfi"
-    assert check_language_tag("en-GB", "languages") == "en-GB"
+    assert check_language_tag("BSL", "languages") == "bfi"
+    assert check_language_tag("en-GB", "languages") == "en"
+    assert check_language_tag("english", "languages") == "en"
+    assert check_language_tag("Cymraeg", "languages") == "cy"
     assert language_list(["cy, en", "en bfi"], "languages") == ["cy", "en", "bfi"]
-    for bad in ("english", "zz", "i-klingon", "en--gb", "x-private"):
+    assert language_list(["British Sign Language, Urdu (Pakistan)"], "languages") == ["bfi", "ur"]
+    for bad in ("zz", "i-klingon", "en--gb", "x-private", "Nonsenseish"):
         with pytest.raises(FieldError) as caught:
             check_language_tag(bad, "languages")
         assert caught.value.field == "languages"
+    with pytest.raises(FieldError, match="Mandarin") as caught:
+        check_language_tag("Chinese", "interpretation")
+    assert caught.value.field == "interpretation"
     with pytest.raises(FieldError, match="at most 12"):
         language_list(
             [
