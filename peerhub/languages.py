@@ -260,7 +260,7 @@ def _script_or_place(word: str) -> tuple[str | None, str | None]:
         return SCRIPT_WORDS[key], None
     for kind in ("script", "territory"):
         try:
-            found = langcodes.Language.find_name(kind, word, "en")
+            found = langcodes.Language.find_name(kind, word)
         except LookupError:
             continue
         return (found.script, None) if kind == "script" else (None, found.territory)

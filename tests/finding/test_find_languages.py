@@ -184,3 +184,20 @@ async def test_demand_is_recorded_with_canonical_tags(client: httpx.AsyncClient,
     async with sessions() as db:
         rows = (await db.scalars(select(DemandRecord))).all()
     assert [row.languages for row in rows] == [["ur"], ["ur"], ["ur"]]
+
+
+async def test_the_directory_filter_lists_every_language_in_use_by_name(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    await add_group(sessions, "German Circle", languages=("de",))
+    await add_group(sessions, "Tigrinya Circle", languages=("ti",), interpretation=("bfi",))
+    r = await client.get("/groups")
+    assert '<option value="de">German (Deutsch)</option>' in r.text
+    assert '<option value="ti">Tigrinya (ትግርኛ)</option>' in r.text
+    assert '<option value="bfi">British Sign Language</option>' in r.text
+    # A name works in the address too, and an unknown one is a 422 naming the field.
+    found = await client.get("/groups", params={"language": "Deutsch"})
+    assert "German Circle" in found.text and "Tigrinya Circle" not in found.text
+    bad = await client.get("/groups", params={"language": "Xyzzyish"})
+    assert bad.status_code == 422
+    assert 'href="#language"' in bad.text

@@ -534,3 +534,30 @@ def test_the_result_serialises_to_json() -> None:
         "url",
     }
     assert first["next_session"].startswith("2025-03-06T18:00:00")
+
+
+def test_a_related_form_ranks_below_the_language_itself_and_says_so() -> None:
+    groups = [
+        group("cantonese", languages=("yue",)),
+        group("chinese", languages=("zh",)),
+        group("mandarin", languages=("cmn",)),
+    ]
+    result = match(groups, needs(languages=("yue",)))
+    # Cantonese first; a group that says only "Chinese" is related (a macrolanguage
+    # and its member), shown after and said so; Mandarin is another language.
+    assert ids(result) == ["cantonese", "chinese"]
+    assert "Meets in Cantonese" in item(result, "cantonese").reasons
+    assert (
+        "Meets in Chinese, without saying which Chinese language; you asked for Cantonese"
+        in item(result, "chinese").reasons
+    )
+    assert item(result, "cantonese").score > item(result, "chinese").score
+    assert result.relaxed == ()
+
+
+def test_sign_languages_are_not_related_to_each_other_or_to_english() -> None:
+    groups = [group("isl", languages=("isg",)), group("spoken", languages=("en",))]
+    result = match(groups, needs(languages=("bfi",)))
+    assert "language" in result.relaxed_codes
+    for r in result.results:
+        assert any("not a language you listed" in m for m in r.mismatches)
