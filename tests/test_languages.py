@@ -175,8 +175,8 @@ def test_every_suggested_name_reads_back_as_its_language() -> None:
             try:
                 back = parse(typed)
             except LanguageQuestion as q:
-                assert c.tag == q.any_tag or c.tag in q.choices
-                continue
+                asked_about = (q.any_tag, *q.choices)
+                back = c.tag if c.tag in asked_about else "und"
             rel = relate(c.tag, back)
             assert rel is not None and rel.same, (c, typed, back)
 
@@ -241,7 +241,10 @@ def test_parsing_anything_either_gives_a_canonical_tag_or_a_plain_error(text: st
     try:
         tag = parse(text)
     except LanguageError as exc:
-        assert exc.message
+        message = exc.message
+        tag = None
+    if tag is None:
+        assert message
         return
     assert canonical_tag(tag) == tag
     assert english_name(tag) != tag

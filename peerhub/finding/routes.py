@@ -178,7 +178,8 @@ def _form_context(
     return {
         "values": values,
         "lists": lists,
-        "languages": [(c.tag, c.label) for c in boxes],
+        "languages": boxes,
+        "chosen_languages": frozenset(chosen),
         "language_suggestions": languages.suggestions([*COMMON_LANGUAGES, *in_use]),
         "communities": [(t.code, t.label) for t in COMMUNITIES.terms],
         "stages": questions.STAGE_OPTIONS,
