@@ -49,3 +49,25 @@ def test_crisis_stage_leads_with_contacts(live_server: LiveServer, db_url: str, 
     heading.wait_for()
     assert "116 123" in page.locator(".crisis-first").inner_text()
     assert_accessible(page, "crisis results")
+
+
+def test_a_language_by_name_and_the_sign_language_question(
+    live_server: LiveServer, db_url: str, page: Any
+) -> None:
+    run_sync(_demo, db_url)
+    page.goto(live_server.url + "/find")
+    page.get_by_label("Another language").fill("sign language")
+    page.get_by_role("button", name="Find groups").click()
+    page.get_by_role("group", name="Which sign language do you use?").wait_for()
+    assert_accessible(page, "language question")
+    assert_fits_narrow_screen(page)
+    page.locator("#languages-q-bfi").check()
+    page.get_by_role("button", name="Find groups").click()
+    page.get_by_role("heading", name="Groups for you").wait_for()
+    assert "Meets in British Sign Language" in page.locator("ol.results").inner_text()
+    # Typed in the language's own script, any case: the same language.
+    page.goto(live_server.url + "/find")
+    page.get_by_label("Another language").fill("اردو")
+    page.get_by_role("button", name="Find groups").click()
+    page.get_by_role("heading", name="Groups for you").wait_for()
+    assert "Meets in Urdu" in page.locator("ol.results > li").first.inner_text()
