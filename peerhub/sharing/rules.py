@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub import audit
+from peerhub import audit, languages
 from peerhub.errors import NotFound
 from peerhub.models import (
     Consent,
@@ -262,6 +262,24 @@ async def view_for(
     return await _view(db, subject, shared)
 
 
+def _language_names(needs: dict[str, Any]) -> list[str]:
+    """The saved search's languages by name: the boxes ticked and those typed by name
+    ("urdu", "اردو"), each once; words that name no one language are left out."""
+    tags: list[str] = []
+    entries = [str(t) for t in needs.get("languages") or []]
+    entries += str(needs.get("other_languages") or "").split(",")
+    for entry in entries:
+        if not entry.strip():
+            continue
+        try:
+            tag = languages.parse(entry)
+        except languages.LanguageError:
+            continue
+        if tag not in tags:
+            tags.append(tag)
+    return [language_name(t) for t in tags]
+
+
 async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": subject.id, "pseudonym": subject.pseudonym}
     if not shared:
@@ -275,7 +293,7 @@ async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, 
         saved = await db.get(SavedNeeds, subject.id)
         needs = saved.needs if saved is not None else {}
         if "languages" in shared:
-            out["languages"] = [language_name(str(t)) for t in needs.get("languages") or []]
+            out["languages"] = _language_names(needs)
             out["communities"] = [
                 _label(COMMUNITIES.label, str(c)) for c in needs.get("communities") or []
             ]
