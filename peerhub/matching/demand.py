@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from peerhub.languages import LanguageError, parse
 from peerhub.taxonomy import COMMUNITIES, COMMUNITY_CODES, LANGUAGE_NAMES, language_name
 
 from .langtag import LanguageTagError, normalise_language_tag
@@ -61,10 +62,14 @@ def normalise_words(text: str) -> str:
 
 
 def normalise_language(value: str) -> str:
-    """One row per language in the report, however it was written: a well-formed
-    tag in canonical case (``"PA-guru"`` gives ``"pa-Guru"``), a language PeerHub
-    has a name for given by that name (``"urdu"`` gives ``"ur"``), and anything
-    else as its :func:`normalise_words` form."""
+    """One row per language in the report, however it was written: its canonical tag
+    (:mod:`peerhub.languages`: ``"PA-guru"`` gives ``"pa"``, ``"urdu"`` and ``"اردو"``
+    give ``"ur"``), and anything else as its :func:`normalise_words` form."""
+    try:
+        # By code or by name in any case or script (peerhub/languages.py): "urdu", "اردو", "BSL".
+        return parse(value)
+    except LanguageError:
+        pass
     words = normalise_words(value)
     tag = _LANGUAGE_BY_NAME.get(words)
     if tag is not None:

@@ -112,7 +112,9 @@ def _normalise_tags(tags: object, field: str, *, strict: bool = True) -> tuple[s
     for tag in tags:
         if not isinstance(tag, str):
             raise InvalidNeeds(field, "must be a list of languages")
-        norm = canonical_tag(tag)
+        # A person's words go through parse (names, and "BSL" before the code bsl);
+        # a group's stored tags only need making canonical.
+        norm = None if strict else canonical_tag(tag)
         if norm is None:
             try:
                 norm = parse(tag) if strict else normalise_language_tag(tag)

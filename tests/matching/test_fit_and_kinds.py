@@ -56,11 +56,15 @@ def test_a_good_fit_needs_the_stage() -> None:
         ("Urdu", "ur"),
         (" URDU. ", "ur"),
         ("ur", "ur"),
-        ("PA-guru", "pa-Guru"),
+        ("PA-guru", "pa"),
+        ("pa-arab", "pa-Arab"),
+        ("اردو", "ur"),
+        ("BSL", "bfi"),
         ("British Sign Language", "bfi"),
         ("Hindi", "hi"),
-        ("Kurmanji  Kurdish", "kurmanji kurdish"),
-        ("kurmanji kurdish", "kurmanji kurdish"),
+        ("Kurmanji  Kurdish", "kmr"),
+        ("Xyzzy  Speech", "xyzzy speech"),
+        ("xyzzy speech", "xyzzy speech"),
     ],
 )
 def test_languages_are_normalised_before_counting(typed: str, row: str) -> None:
@@ -96,7 +100,7 @@ def test_urdu_and_urdu_are_one_row() -> None:
 
 def test_a_record_normalises_what_it_stores() -> None:
     record = demand_record(needs(languages=("PA-guru", "en"), communities=("women", "somali")))
-    assert record.languages == ("pa-Guru", "en")
+    assert record.languages == ("pa", "en")
     assert record.communities == ("somali", "women")
 
 
