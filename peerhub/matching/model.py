@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Final, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from peerhub.languages import LanguageError, canonical_tag, parse
+from peerhub.languages import LanguageError, LanguageQuestion, canonical_tag, parse
 from peerhub.taxonomy import ACCESS_CODES, COMMUNITY_CODES, STAGE_CODES, TOPIC_CODES
 
 from .langtag import LanguageTagError, normalise_language_tag
@@ -101,10 +101,12 @@ def _normalise_tags(tags: object, field: str, *, strict: bool = True) -> tuple[s
     """Canonical BCP 47 tags (peerhub.languages), without repeats, in order.
 
     A person's languages may be given by name or code ("urdu", "اردو", "BSL", "eng");
-    a name that means several languages ("sign language") is refused with the
-    question. A group's tags (``strict=False``) come from storage, already
-    canonical: one PeerHub cannot name is kept as it is (well-formed, in canonical
-    case) and simply matches nothing, so one odd tag cannot break matching.
+    a name that means several languages is refused with the question when no tag
+    covers them all ("sign language"), and is that tag otherwise ("Chinese" is
+    ``zh``, which matches each Chinese language, said as such). A group's tags
+    (``strict=False``) come from storage, already canonical: one PeerHub cannot
+    name is kept as it is (well-formed, in canonical case) and simply matches
+    nothing, so one odd tag cannot break matching.
     """
     if isinstance(tags, str) or not isinstance(tags, tuple | list):
         raise InvalidNeeds(field, "must be a list of languages")
@@ -118,6 +120,13 @@ def _normalise_tags(tags: object, field: str, *, strict: bool = True) -> tuple[s
         if norm is None:
             try:
                 norm = parse(tag) if strict else normalise_language_tag(tag)
+            except LanguageQuestion as q:
+                # The pages and the API ask which language is meant; the engine, given
+                # "Kurdish" or "Chinese" all the same, matches any of them (the
+                # macrolanguage, related to each member) and its reasons say so.
+                if q.any_tag is None:
+                    raise InvalidNeeds(field, q.message) from q
+                norm = q.any_tag
             except LanguageError as exc:
                 raise InvalidNeeds(field, exc.message) from exc
             except LanguageTagError as exc:
