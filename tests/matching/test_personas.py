@@ -15,7 +15,7 @@ from tests.matching.personas import DIRECTORY, PERSONAS, check, run
 #: The total score when this was last merged (docs/matching.md, "Persona set").
 FLOOR = 181
 
-#: Harmful answers known today: (person, group shown in their first three).
+#: Harmful answers known today: (person, harmful group anywhere in their results).
 KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
     {
         # A man who says he is a man is shown a women-only group: issue 11, section 2,
@@ -24,6 +24,11 @@ KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
         # A British Pakistani man is shown a South Asian women's group first: the same
         # point of section 2.
         ("arif", "south_asian_women"),
+        # A Muslim man approaching crisis has a Somali women's group in his results
+        # (6th), and a woman a Sikh men's group (5th): section 2 again ("a person whose
+        # answers conflict with a 'for ... only' group is never shown it as a fit").
+        ("muslim_brum", "somali_sisters"),
+        ("pnb", "sikh_men"),
     }
 )
 
@@ -43,7 +48,7 @@ def test_the_persona_set_is_well_made() -> None:
 def test_no_harmful_answer_beyond_the_known_ones() -> None:
     harms = {(s.persona.id, g) for s in run() for g in s.harms}
     new = sorted(harms - KNOWN_HARM)
-    assert not new, f"harmful groups in a person's first three: {new}"
+    assert not new, f"harmful groups in a person's results: {new}"
 
 
 def test_the_score_does_not_drop() -> None:
