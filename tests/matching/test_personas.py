@@ -13,7 +13,7 @@ from __future__ import annotations
 from tests.matching.personas import DIRECTORY, PERSONAS, check, run
 
 #: The total score when this was last merged (docs/matching.md, "Persona set").
-FLOOR = 181
+FLOOR = 186
 
 #: Harmful answers known today: (person, harmful group anywhere in their results).
 KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
@@ -24,11 +24,10 @@ KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
         # A British Pakistani man is shown a South Asian women's group first: the same
         # point of section 2.
         ("arif", "south_asian_women"),
-        # A Muslim man approaching crisis has a Somali women's group in his results
-        # (6th), and a woman a Sikh men's group (5th): section 2 again ("a person whose
-        # answers conflict with a 'for ... only' group is never shown it as a fit").
+        # A Muslim man approaching crisis has a Somali women's group in his results:
+        # section 2 again ("a person whose answers conflict with a 'for ... only' group
+        # is never shown it as a fit").
         ("muslim_brum", "somali_sisters"),
-        ("pnb", "sikh_men"),
     }
 )
 
