@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, cast, get_args
 
-from peerhub import geo, inputs
+from peerhub import inputs, places
 from peerhub.errors import FieldError
 from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
 from peerhub.taxonomy import DAY_NAMES
@@ -30,6 +30,7 @@ JSON_FIELDS = frozenset(
         "stage",
         "topics",
         "format",
+        "place",
         "postcode",
         "max_distance_km",
         "availability",
@@ -43,11 +44,21 @@ MAX_LIMIT = 50
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """Validated needs plus what the web layer needs besides them."""
+    """Validated needs plus what the web layer needs besides them.
+
+    ``place`` is where the search is centred and how it was understood (a typo
+    corrected, a town of several of the same name), or None when no place was given;
+    ``postcode`` is its postcode district, the coarse area kept for unmet demand."""
 
     needs: Needs
-    postcode: str | None  # normalised, for the coarse demand area
+    postcode: str | None
     limit: int
+    place: places.Resolution | None = None
+
+    @property
+    def place_unknown(self) -> bool:
+        """No place was given though the person can meet in person: ask for a town."""
+        return self.place is None and self.needs.format != "online"
 
 
 def _str_list(value: object, field: str, limit: int = 30) -> list[str]:
@@ -125,17 +136,14 @@ def _access(value: object) -> list[AccessNeed]:
     return out
 
 
-def _locate(postcode: str | None) -> tuple[str | None, tuple[float, float] | None]:
-    if not postcode:
-        return None, None
+def _locate(text: str | None, field: str = "place") -> places.Resolution | None:
+    """A postcode or a town, typos corrected out loud (peerhub/places.py)."""
+    if not text:
+        return None
     try:
-        parsed = geo.parse_postcode(postcode)
-    except ValueError as exc:
-        raise FieldError("postcode", str(exc)) from exc
-    found = geo.locate(parsed)
-    if found is None:
-        raise FieldError("postcode", f"We could not find {parsed.formatted} on the map.")
-    return parsed.formatted, (found.lat, found.lon)
+        return places.resolve(text)
+    except places.PlaceError as exc:
+        raise FieldError(field, str(exc)) from exc
 
 
 def _number(value: object, field: str, *, integer: bool = False) -> float | None:
@@ -144,7 +152,8 @@ def _number(value: object, field: str, *, integer: bool = False) -> float | None
 
 
 def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) -> Search:
-    postcode, location = _locate(fields.get("postcode"))
+    where = _locate(fields.get("place"), fields.get("place_field", "place"))
+    location = where.place.point if where is not None else None
     distance = _number(fields.get("max_distance_km"), "max_distance_km")
     age = _number(fields.get("age"), "age", integer=True)
     limit_raw = _number(fields.get("limit"), "limit", integer=True)
@@ -172,7 +181,7 @@ def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) ->
         )
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
-    return Search(needs, postcode, limit)
+    return Search(needs, where.place.district if where else None, limit, where)
 
 
 def from_json(body: object, now: datetime, blocked: frozenset[str] = frozenset()) -> Search:
@@ -202,16 +211,20 @@ def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
     unknown = sorted(set(body) - JSON_FIELDS)
     if unknown:
         raise FieldError(unknown[0], "is not a field of a match request")
-    for key in ("stage", "format", "postcode"):
+    for key in ("stage", "format", "place", "postcode"):
         if body.get(key) is not None and not isinstance(body[key], str):
-            raise FieldError(key, "must be a string")
+            raise FieldError(key, "must be a string: a postcode or a town")
+    if body.get("place") and body.get("postcode"):
+        raise FieldError("place", "give place (a postcode or a town) or postcode, not both")
     fields: dict[str, Any] = {
         "languages": _str_list(body.get("languages"), "languages", 10),
         "communities": _str_list(body.get("communities"), "communities"),
         "topics": _str_list(body.get("topics"), "topics"),
         "stage": body.get("stage"),
         "format": body.get("format"),
-        "postcode": body.get("postcode"),
+        # "postcode" is the older name of the field, still accepted.
+        "place": body.get("place") or body.get("postcode"),
+        "place_field": "postcode" if body.get("postcode") else "place",
         "max_distance_km": body.get("max_distance_km"),
         "age": body.get("age"),
         "limit": body.get("limit"),
@@ -246,7 +259,8 @@ def _from_form(
         "topics": list(lists.get("topics", ())),
         "stage": values.get("stage") or None,
         "format": values.get("format") or "either",
-        "postcode": (values.get("postcode") or "").strip() or None,
+        # Searches saved, and links made, before the field was called "place".
+        "place": (values.get("place") or values.get("postcode") or "").strip() or None,
         "max_distance_km": values.get("max_distance_km") or None,
         "age": (values.get("age") or "").strip() or None,
         "availability": windows,
@@ -262,11 +276,13 @@ def to_saved(values: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> d
         "other_languages",
         "stage",
         "format",
-        "postcode",
+        "place",
         "max_distance_km",
         "age",
         "access_essential",
     )
     saved: dict[str, Any] = {k: list(lists.get(k, ()))[:30] for k in keep_lists}
     saved.update({k: (values.get(k) or "")[:60] for k in keep_values})
+    if not saved["place"] and values.get("postcode"):
+        saved["place"] = (values.get("postcode") or "")[:60]
     return saved

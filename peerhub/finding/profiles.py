@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from peerhub import geo
+from peerhub import places
 from peerhub.matching import GroupIndex, GroupProfile
 from peerhub.models import Group, GroupMember, Organisation, TagKind
 from peerhub.schedule import ScheduleError, occurrences
@@ -31,12 +31,11 @@ SESSIONS_AHEAD = 10
 
 
 def area_of(group: Group) -> str:
+    """What a result calls the group's place: its town ("Manchester"), from the
+    postcode's district, not the district code; "online" for an online group."""
     if group.format == "online" or not group.postcode:
         return "online"
-    try:
-        return geo.parse_postcode(group.postcode).outward
-    except ValueError:
-        return "unknown"
+    return places.district_label(group.postcode)
 
 
 def profile_of(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.datastructures import ImmutableMultiDict
@@ -34,12 +35,17 @@ VALUE_FIELDS = (
     "other_languages",
     "stage",
     "format",
+    "place",
     "postcode",
     "max_distance_km",
     "age",
     "access_essential",
 )
 MAX_BODY = 32 * 1024
+PLACE_PROMPT = (
+    "Tell us your town or postcode to see groups that meet near you. Until then, "
+    "groups you can join online come first."
+)
 
 
 def match_index(request: Request) -> MatchIndex:
@@ -140,12 +146,19 @@ async def api_match(request: Request) -> Response:
         "young_people_services": (
             young_people_services(request) if for_young_person(result) else []
         ),
+        # Where the search was centred, and whether a typo was corrected (never
+        # silently): "note" says so and "did_you_mean" lists the other guesses.
+        "place": search.place.as_dict() if search.place is not None else None,
+        "place_prompt": PLACE_PROMPT if search.place_unknown else None,
     }
     return JSONResponse(payload)
 
 
 def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     values = {k: params.get(k, "")[:100] for k in VALUE_FIELDS}
+    # Links and saved searches from before the field was "place" say "postcode".
+    legacy = values.pop("postcode", "")
+    values["place"] = values.get("place") or legacy
     lists = {k: [v[:40] for v in params.getlist(k)[:40]] for k in LIST_FIELDS}
     return values, lists
 
@@ -166,6 +179,18 @@ def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[s
     }
 
 
+def _place_links(params: ImmutableMultiDict[str, str], search: Search) -> list[tuple[str, str]]:
+    """(label, link) for each other place the person may have meant: the same search
+    with that place instead."""
+    if search.place is None:
+        return []
+    kept = [(k, v) for k, v in params.multi_items() if k not in ("place", "postcode")]
+    return [
+        (alt.label, "/find?" + urlencode([*kept, ("place", alt.query)]))
+        for alt in search.place.alternatives
+    ]
+
+
 async def find_page(request: Request) -> Response:
     """GET: the form; with ?search=1, the results too. Works without JavaScript."""
     app = ctx(request)
@@ -177,7 +202,8 @@ async def find_page(request: Request) -> Response:
             saved = await actions.saved_needs(db, user)
         values, lists = _split(ImmutableMultiDict())
         if saved:
-            values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS})
+            values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS if k != "postcode"})
+            values["place"] = values["place"] or str(saved.get("postcode", ""))
             lists.update({k: [str(v) for v in saved.get(k, [])] for k in LIST_FIELDS})
         return render(
             request, "find/find.html", {**_form_context(values, lists), "saved": bool(saved)}
@@ -207,6 +233,9 @@ async def find_page(request: Request) -> Response:
             "young_services": (young_people_services(request) if for_young_person(result) else []),
             "query": query,
             "searched": True,
+            "where": search.place,
+            "place_links": _place_links(params, search),
+            "place_prompt": PLACE_PROMPT if search.place_unknown else None,
         },
     )
 

@@ -76,6 +76,7 @@ from .scoring import (
     Weights,
     assess,
     language_points,
+    place_unknown,
     session_info,
     share_points,
     time_points,
@@ -533,7 +534,14 @@ class _Search:
             if ready:
                 ready &= self._sessions_between(ctx.now_ts, ctx.crisis_end_ts)
             crisis_dim = _dim([(ready, 1, 0)])
-        self.base_dims = ([crisis_dim] if crisis_dim is not None else []) + base
+        # Place unknown: groups that can be joined online come before in-person-only
+        # groups, which may be in any city (tier 2, above crisis priority's 1; both
+        # below the priority for each need kept in a widened pass).
+        reach_dim: _Dim | None = None
+        if place_unknown(needs):
+            reach_dim = _dim([(self.online_capable, 2, 0)])
+        tiers = [d for d in (reach_dim, crisis_dim) if d is not None]
+        self.base_dims = tiers + base
         self.dims = self.base_dims
 
     def _count_dim(self, kind: str, codes: tuple[str, ...], weight: float) -> _Dim | None:

@@ -50,6 +50,7 @@ __all__ = [
     "explain",
     "fit_is_good",
     "language_met",
+    "place_unknown",
     "session_info",
     "widened",
 ]
@@ -269,6 +270,15 @@ class Assessment:
     fit_day: int | None
     first_session: datetime | None
     open: bool
+    # The person gave no place but could meet either way, and this group can be
+    # joined online: it ranks above in-person-only groups, which may be anywhere.
+    reachable: bool = False
+
+    @property
+    def rank(self) -> int:
+        """The ranking tier, compared before the score: 2 for a group that can be
+        joined online when the person's place is unknown, plus 1 for crisis priority."""
+        return 2 * self.reachable + self.priority
 
     @property
     def score(self) -> float:
@@ -277,6 +287,13 @@ class Assessment:
     @property
     def next_session(self) -> datetime | None:
         return self.fit_session or self.first_session
+
+
+def place_unknown(needs: Needs) -> bool:
+    """No place was given, and in-person groups are possible: groups that can be
+    joined online (online or hybrid) then rank first, since an in-person group may be
+    in another city. (Someone who asked for in person only is asked for a town.)"""
+    return needs.location is None and needs.format == "either"
 
 
 def assess(
@@ -397,9 +414,11 @@ def assess(
         and is_open
         and soon_session
     )
+    reachable = place_unknown(needs) and group.online_capable
     return Assessment(
         points=points,
         priority=priority,
+        reachable=reachable,
         violations=tuple(violations),
         never=tuple(never),
         blocked=not group.member_ids.isdisjoint(needs.blocked_user_ids),
@@ -572,6 +591,9 @@ def explain(
         (mismatches if a.distance_km > ctx.scale_km else reasons).append(text)
     elif "distance" in a.violations and group.location is None and needs.location is not None:
         mismatches.append("Distance not known")
+    elif needs.location is None and needs.format != "online" and group.format == "in_person":
+        # The person gave no place: say so rather than imply this group is near.
+        mismatches.append("Meets in person only; we do not know how far it is from you")
 
     # Time.
     if a.fit_session is not None:

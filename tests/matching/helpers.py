@@ -65,7 +65,7 @@ def reference(
             ok.sort(
                 key=lambda ga: (
                     -broken_rank(ga[1].violations),
-                    not ga[1].priority,
+                    -ga[1].rank,
                     -ga[1].points,
                     ga[0].id,
                 )
