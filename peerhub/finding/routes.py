@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from peerhub import crisis
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -68,11 +69,14 @@ def _too_many(request: Request, decision: Decision) -> Response:
     )
 
 
-def crisis_contacts(request: Request) -> list[dict[str, str | None]]:
-    return [
-        {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
-        for c in ctx(request).settings.crisis_contacts
-    ]
+def fitted_contacts(request: Request, search: Search | None) -> crisis.FittedContacts:
+    """The crisis contacts for this person: sign-language and text routes first for
+    someone who signs, their nation's own lines, how to ask for an interpreter."""
+    routes = crisis.routes_of(ctx(request).settings)
+    if search is None:
+        return crisis.fit(routes)
+    nation = search.place.place.nation if search.place is not None else None
+    return crisis.fit(routes, languages=search.needs.languages, nation=nation)
 
 
 def young_people_services(request: Request) -> list[dict[str, str | None]]:
@@ -87,7 +91,13 @@ def for_young_person(result: MatchResult) -> bool:
     return any(step.code == "young_people" for step in result.next_steps)
 
 
-def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
+def crisis_contacts(request: Request, search: Search | None = None) -> list[dict[str, object]]:
+    return [crisis.contact_dict(c) for c in fitted_contacts(request, search).contacts]
+
+
+def next_steps(
+    request: Request, result: MatchResult, search: Search | None = None
+) -> list[dict[str, Any]]:
     base = ctx(request).settings.base_url
     steps: list[dict[str, Any]] = []
     for step in result.next_steps:
@@ -96,7 +106,7 @@ def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
             item["contacts"] = young_people_services(request)
         elif step.code == "crisis_contacts":
             item["url"] = f"{base}/crisis"
-            item["contacts"] = crisis_contacts(request)
+            item["contacts"] = crisis_contacts(request, search)
         elif step.code == "register_interest":
             item["url"] = f"{base}/find/interest"
         elif step.code == "waiting_list":
@@ -139,10 +149,11 @@ async def api_match(request: Request) -> Response:
         "results": [r.as_dict() for r in result.results],
         "relaxed": list(result.relaxed),
         "relaxed_codes": list(result.relaxed_codes),
-        "next_steps": next_steps(request, result),
+        "next_steps": next_steps(request, result, search),
         "crisis_first": result.crisis_first,
         "good_fit": result.good_fit,
-        "crisis_contacts": crisis_contacts(request),
+        "crisis_contacts": crisis_contacts(request, search),
+        "interpreter": fitted_contacts(request, search).interpreter,
         "young_people_services": (
             young_people_services(request) if for_young_person(result) else []
         ),
@@ -229,7 +240,8 @@ async def find_page(request: Request) -> Response:
         {
             **context,
             "result": result,
-            "steps": next_steps(request, result),
+            "steps": next_steps(request, result, search),
+            "fitted": fitted_contacts(request, search),
             "young_services": (young_people_services(request) if for_young_person(result) else []),
             "query": query,
             "searched": True,
