@@ -119,7 +119,8 @@ def fit(
             0 if not signs else (0 if c.sign_language else 1 if "voice" not in c.modes else 2),
             # A line in their own language, then their nation's own lines.
             0 if c.languages else 1,
-            0 if c.nations and nation in c.nations else 1,
+            # (Sign-language routes keep the configured order: 999 BSL first.)
+            0 if c.nations and nation in c.nations and not c.sign_language else 1,
             # 999 by voice last among the rest (its BSL and text routes lead for signers).
             1 if emergency else 0,
         )

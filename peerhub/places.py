@@ -272,11 +272,13 @@ def district_label(postcode: str | None) -> str:
 # --- Postcodes ----------------------------------------------------------------------
 
 
-def _postcode_place(pc: geo.Postcode) -> Place | None:
+def _postcode_place(pc: geo.Postcode, *, exact: bool = False) -> Place | None:
     """The place of a postcode whose district is known (exactly, or as a split parent
-    like W1); None when only its area is known, which would be a guess."""
+    like W1 unless ``exact``); None when only its area is known, which would be a guess."""
     found = geo.locate(pc)
     if found is None or found.precision == "area":
+        return None
+    if exact and found.precision != "district":
         return None
     town = town_of(pc.outward) or town_of(found.matched) or pc.outward
     return Place(
@@ -348,7 +350,9 @@ def _postcode_guesses(compact: str) -> list[tuple[float, Place]]:
     seen: dict[str, tuple[float, Place]] = {}
 
     def consider(cost: float, pc: geo.Postcode) -> None:
-        place = _postcode_place(pc)
+        # A guess is a district: only the district places a search, and a note or a
+        # link never repeats the second half of what was typed.
+        place = _postcode_place(geo.Postcode(pc.outward), exact=True)
         if place is not None and (place.query not in seen or cost < seen[place.query][0]):
             seen[place.query] = (cost, place)
 
@@ -530,7 +534,14 @@ def _others(places: list[Place], chosen: Place) -> tuple[Place, ...]:
 def _guessed(text: str, places: list[Place]) -> Resolution:
     chosen = places[0]
     others = _others(places, chosen)
-    note = f"We could not find {_describe(text)}, so we searched near {chosen.label} instead."
+    compact = text.replace(" ", "").upper()
+    if chosen.kind == "postcode" and len(compact) >= 5 and compact[:-3] == chosen.district:
+        note = (
+            f"The second half of the postcode did not look right, so we searched near "
+            f"{chosen.label} (the first half is all we use)."
+        )
+    else:
+        note = f"We could not find {_describe(text)}, so we searched near {chosen.label} instead."
     if others:
         note += " Did you mean one of the other places listed?"
     return Resolution(chosen, corrected=True, note=note, alternatives=others)
