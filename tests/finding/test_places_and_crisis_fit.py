@@ -174,8 +174,9 @@ async def test_the_crisis_page_fits_contacts_to_a_place_and_a_language(
         assert heading in plain.text
 
 
-@pytest.mark.parametrize(("params", "field"), [({"place": "xyzzy"}, "place"),
-                                               ({"language": "not a tag!"}, "language")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"), [({"place": "xyzzy"}, "place"), ({"language": "not a tag!"}, "language")]
+)
 async def test_bad_values_on_the_crisis_routes_are_422_but_still_show_contacts(
     client: httpx.AsyncClient, params: dict[str, str], field: str
 ) -> None:
