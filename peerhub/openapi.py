@@ -290,7 +290,21 @@ def document(base_url: str) -> dict[str, Any]:
                             "properties": {"crisis_contacts": {"type": "array", "items": CONTACT}},
                         },
                         "Crisis contacts",
-                    )
+                    ),
+                    "400": _json(ERROR, "A value no database can store (a NUL character)"),
+                    "422": _json(
+                        {
+                            "type": "object",
+                            "required": ["error", "field", "crisis_contacts"],
+                            "properties": {
+                                "error": {"type": "string"},
+                                "field": {"type": "string"},
+                                "crisis_contacts": {"type": "array", "items": CONTACT},
+                            },
+                        },
+                        "A bad place or language; `field` names it. The contacts for everyone "
+                        "are still given.",
+                    ),
                 },
             }
         },
