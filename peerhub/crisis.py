@@ -54,9 +54,28 @@ __all__ = [
 #: Spanish, ``pso`` Polish, ``sqs`` Sri Lankan, ``bzs`` Brazilian, ``asf`` Australian
 #: (Auslan), ``nzs`` New Zealand, ``swl`` Swedish, ``dsl`` Danish, ``nsl`` Norwegian.
 SIGN_LANGUAGE_CODES: Final = frozenset(
-    {"sgn", "bfi", "isg", "ase", "ils", "fsl", "gsg", "ins", "pks", "psr", "ssp", "pso",
-     "sqs", "bzs", "asf", "nzs", "swl", "dsl", "nsl"}
-)  # fmt: skip
+    {
+        "sgn",
+        "bfi",
+        "isg",
+        "ase",
+        "ils",
+        "fsl",
+        "gsg",
+        "ins",
+        "pks",
+        "psr",
+        "ssp",
+        "pso",
+        "sqs",
+        "bzs",
+        "asf",
+        "nzs",
+        "swl",
+        "dsl",
+        "nsl",
+    }
+)
 
 #: What to say to someone who did not pick English (source: docs/safety/crisis-contacts.md).
 INTERPRETER_ADVICE: Final = (

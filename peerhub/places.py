@@ -62,11 +62,24 @@ _DATA_PACKAGE: Final = "peerhub.data"
 
 # Characters people type for one another in postcodes: a letter where a digit belongs
 # (O for 0, I or L for 1, …) and back. Each substitution costs 1.
-_AS_DIGIT: Final = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5",
-                    "G": "6", "T": "7", "B": "8"}  # fmt: skip
+_AS_DIGIT: Final = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "I": "1",
+    "L": "1",
+    "Z": "2",
+    "S": "5",
+    "G": "6",
+    "T": "7",
+    "B": "8",
+}
 _AS_LETTER: Final = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "7": "T", "8": "B"}
-_CONFUSABLE: Final = {**{k: (v,) for k, v in _AS_DIGIT.items()},
-                      **{k: (v,) for k, v in _AS_LETTER.items()}, "1": ("I", "L")}  # fmt: skip
+_CONFUSABLE: Final = {
+    **{k: (v,) for k, v in _AS_DIGIT.items()},
+    **{k: (v,) for k, v in _AS_LETTER.items()},
+    "1": ("I", "L"),
+}
 _ALNUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # An edit that is not a known confusion (a missing, extra, swapped or wrong character).
 _EDIT_COST: Final = 1.5

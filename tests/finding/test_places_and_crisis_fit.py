@@ -70,8 +70,14 @@ async def test_bad_places_are_422_naming_the_field(
 async def test_the_form_offers_did_you_mean_links_with_results(
     client: httpx.AsyncClient, sessions
 ) -> None:
-    await add_group(sessions, "Leeds Circle", format="in_person", postcode="LS1 1AA",
-                    latitude=53.7965, longitude=-1.5478)  # fmt: skip
+    await add_group(
+        sessions,
+        "Leeds Circle",
+        format="in_person",
+        postcode="LS1 1AA",
+        latitude=53.7965,
+        longitude=-1.5478,
+    )
     r = await client.get("/find", params={"search": "1", "place": "LS0", "format": "in_person"})
     assert r.status_code == 200
     assert 'id="place-note"' in r.text and "Did you mean" in r.text
@@ -96,11 +102,17 @@ async def test_place_unknown_puts_groups_you_can_join_online_before_far_in_perso
 ) -> None:
     moderator = await add_user(sessions, "mod")
     # A crisis-ready in-person group in Glasgow (session within 48 hours, moderated)…
-    await add_group(sessions, "Glasgow Crisis Group", stages=("approaching_crisis",),
-                    moderators=(moderator.id,), **GLASGOW)  # fmt: skip
+    await add_group(
+        sessions,
+        "Glasgow Crisis Group",
+        stages=("approaching_crisis",),
+        moderators=(moderator.id,),
+        **GLASGOW,
+    )
     # … and an online group that fits less well (no moderator, meets later).
-    await add_group(sessions, "Online Circle", stages=("approaching_crisis",),
-                    rrule="FREQ=WEEKLY;BYDAY=SA")  # fmt: skip
+    await add_group(
+        sessions, "Online Circle", stages=("approaching_crisis",), rrule="FREQ=WEEKLY;BYDAY=SA"
+    )
     body = (await match(client, {"stage": "approaching_crisis"})).json()
     assert [r["name"] for r in body["results"]] == ["Online Circle", "Glasgow Crisis Group"]
     assert body["place_prompt"] and "town" in body["place_prompt"]
@@ -138,8 +150,15 @@ async def test_a_deaf_bsl_user_near_crisis_is_led_to_bsl_and_text_routes(
     assert "Breathing Space by textphone" in [c["name"] for c in contacts]
     assert "NHS 111, option 2" not in [c["name"] for c in contacts]
     assert body["next_steps"][0]["contacts"] == contacts
-    page = await client.get("/find", params={"search": "1", "stage": "approaching_crisis",
-                                             "languages": "bfi", "place": "Glasgow"})  # fmt: skip
+    page = await client.get(
+        "/find",
+        params={
+            "search": "1",
+            "stage": "approaching_crisis",
+            "languages": "bfi",
+            "place": "Glasgow",
+        },
+    )
     crisis_section = page.text.split('id="crisis-first-title"')[1].split("</section>")[0]
     assert crisis_section.index("999 BSL") < crisis_section.index("Samaritans")
 
@@ -150,8 +169,9 @@ async def test_someone_who_did_not_pick_english_is_told_about_interpreters(
     await add_group(sessions, "Arabic Circle", languages=("ar",), stages=("approaching_crisis",))
     body = (await match(client, {"stage": "approaching_crisis", "languages": ["ar"]})).json()
     assert body["interpreter"] and "say the name of your language" in body["interpreter"]
-    page = await client.get("/find", params={"search": "1", "stage": "approaching_crisis",
-                                             "languages": "ar"})  # fmt: skip
+    page = await client.get(
+        "/find", params={"search": "1", "stage": "approaching_crisis", "languages": "ar"}
+    )
     assert "interpreter-advice" in page.text
     english = (await match(client, {"languages": ["en"]})).json()
     assert english["interpreter"] is None
