@@ -603,7 +603,8 @@ def resolve(text: str) -> Resolution:
     if postcode_like and area_typed and area_typed.group(0) in CROWN_DEPENDENCIES:
         where = CROWN_DEPENDENCIES[area_typed.group(0)]
         raise PlaceError(
-            f"PeerHub's map covers the United Kingdom only, not {where}. "
+            f"{_describe(text)[0].upper()}{_describe(text)[1:]} is in {where}: PeerHub's map "
+            "covers the United Kingdom only. "
             "Online groups are open to you: choose online, or type a UK town."
         )
 

@@ -47,14 +47,9 @@ ASK: Final[dict[str, Question]] = {
         "Online or in person",
     ),
     "postcode": Question(
-        "Your postcode",
-        "For groups that meet in person. The first part is enough, like LS6: "
-        "we only use the first part.",
-    ),
-    "place": Question(
         "Your town or postcode",
-        "For groups that meet in person, like Leeds or LS6. Without it we show online "
-        "groups first. From a postcode we only use the first part.",
+        "For groups that meet in person, like Leeds or LS6. From a postcode we only use "
+        "the first part.",
     ),
     "distance": Question("How far can you travel?", any="Any distance"),
     "days": Question("Days you could go"),
