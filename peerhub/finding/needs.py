@@ -12,8 +12,10 @@ from datetime import datetime, time
 from typing import Any, cast, get_args
 
 from peerhub import inputs, places
+from peerhub.communities import Vocabulary
 from peerhub.errors import FieldError
-from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
+from peerhub.matching import GENDERS, AccessNeed, Gender, InvalidNeeds, NeedFormat, Needs, Window
+from peerhub.matching.model import MAX_OTHER_CHARS
 from peerhub.taxonomy import DAY_NAMES
 
 DAYS = tuple(day.lower() for day in DAY_NAMES)
@@ -37,8 +39,11 @@ JSON_FIELDS = frozenset(
         "age",
         "access_needs",
         "limit",
+        "gender",
+        "other",
     }
 )
+BUILT_IN_VOCABULARY = Vocabulary()
 MAX_LIMIT = 50
 
 
@@ -151,7 +156,52 @@ def _number(value: object, field: str, *, integer: bool = False) -> float | None
     return inputs.number(value, field, whole=integer)
 
 
-def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) -> Search:
+def _communities(raw: Sequence[str], vocab: Vocabulary) -> list[str]:
+    """Codes from codes, names or other names ("Pakistani", "ex-forces")."""
+    out: list[str] = []
+    for item in raw:
+        code = vocab.code_of(item)
+        if code is None:
+            raise FieldError(
+                "communities",
+                f"we do not know the community {item[:40]!r}: choose from the list, "
+                "or describe it in your own words under something else",
+            )
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _gender(value: object) -> Gender | None:
+    if value is None or value == "":
+        return None
+    if value not in GENDERS:
+        raise FieldError(
+            "gender",
+            "Choose woman, man, non-binary or I would rather not say "
+            "(woman, man, non_binary or prefer_not_to_say)",
+        )
+    return value
+
+
+def _other(value: object, vocab: Vocabulary) -> tuple[list[str], tuple[str, ...]]:
+    """A person's "something else": the communities it names, and its other words."""
+    if value is None:
+        return [], ()
+    if not isinstance(value, str):
+        raise FieldError("other", "Something else must be text")
+    if len(value) > MAX_OTHER_CHARS:
+        raise FieldError("other", f"Something else can be at most {MAX_OTHER_CHARS} characters")
+    found = vocab.resolve(value)
+    return list(found.codes), found.other
+
+
+def _build(
+    now: datetime,
+    fields: Mapping[str, Any],
+    blocked: frozenset[str],
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
+) -> Search:
     where = _locate(fields.get("place"), fields.get("place_field", "place"))
     location = where.place.point if where is not None else None
     distance = _number(fields.get("max_distance_km"), "max_distance_km")
@@ -164,11 +214,17 @@ def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) ->
     fmt: str = fields.get("format") or "either"
     if fmt not in get_args(NeedFormat):
         raise FieldError("format", "must be online, in_person or either")
+    gender = _gender(fields.get("gender"))
+    communities = _communities(fields.get("communities") or (), vocab)
+    named, other = _other(fields.get("other"), vocab)
+    communities += [code for code in named if code not in communities]
     try:
         needs = Needs(
             now=now,
             languages=tuple(fields.get("languages") or ()),
-            communities=tuple(fields.get("communities") or ()),
+            communities=tuple(communities),
+            gender=gender,
+            other=other,
             stage=stage,
             topics=tuple(fields.get("topics") or ()),
             format=cast(NeedFormat, fmt),
@@ -184,10 +240,15 @@ def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) ->
     return Search(needs, where.place.district if where else None, limit, where)
 
 
-def from_json(body: object, now: datetime, blocked: frozenset[str] = frozenset()) -> Search:
+def from_json(
+    body: object,
+    now: datetime,
+    blocked: frozenset[str] = frozenset(),
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
+) -> Search:
     """Needs from the JSON API's body; FieldError names the first bad field."""
     try:
-        return _from_json(body, now, blocked)
+        return _from_json(body, now, blocked, vocab)
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
 
@@ -197,21 +258,22 @@ def from_form(
     lists: Mapping[str, Sequence[str]],
     now: datetime,
     blocked: frozenset[str] = frozenset(),
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
 ) -> Search:
     """Needs from the Find-a-group form (check boxes for days and parts of the day)."""
     try:
-        return _from_form(values, lists, now, blocked)
+        return _from_form(values, lists, now, blocked, vocab)
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
 
 
-def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
+def _from_json(body: object, now: datetime, blocked: frozenset[str], vocab: Vocabulary) -> Search:
     if not isinstance(body, dict):
         raise FieldError("body", "send a JSON object")
     unknown = sorted(set(body) - JSON_FIELDS)
     if unknown:
         raise FieldError(unknown[0], "is not a field of a match request")
-    for key in ("stage", "format", "place", "postcode"):
+    for key in ("stage", "format", "place", "postcode", "gender", "other"):
         if body.get(key) is not None and not isinstance(body[key], str):
             raise FieldError(key, "must be a string: a postcode or a town")
     if body.get("place") and body.get("postcode"):
@@ -230,8 +292,10 @@ def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
         "limit": body.get("limit"),
         "availability": _windows(body.get("availability")),
         "access_needs": _access(body.get("access_needs")),
+        "gender": body.get("gender"),
+        "other": body.get("other"),
     }
-    return _build(now, fields, blocked)
+    return _build(now, fields, blocked, vocab)
 
 
 def _from_form(
@@ -239,6 +303,7 @@ def _from_form(
     lists: Mapping[str, Sequence[str]],
     now: datetime,
     blocked: frozenset[str],
+    vocab: Vocabulary,
 ) -> Search:
     languages = list(lists.get("languages", ()))
     for extra in (values.get("other_languages") or "").split(","):
@@ -265,12 +330,15 @@ def _from_form(
         "age": (values.get("age") or "").strip() or None,
         "availability": windows,
         "access_needs": [AccessNeed(c, essential) for c in lists.get("access", ())],
+        "gender": values.get("gender") or None,
+        "other": (values.get("community_other") or "").strip() or None,
     }
-    return _build(now, fields, blocked)
+    return _build(now, fields, blocked, vocab)
 
 
 def to_saved(values: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The form's answers as plain JSON to save for a signed-in person (no free text)."""
+    """The form's answers as plain JSON to save for a signed-in person (no free text:
+    "something else" is not kept)."""
     keep_lists = ("languages", "communities", "topics", "days", "times", "access")
     keep_values = (
         "other_languages",
@@ -280,6 +348,7 @@ def to_saved(values: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> d
         "max_distance_km",
         "age",
         "access_essential",
+        "gender",
     )
     saved: dict[str, Any] = {k: list(lists.get(k, ()))[:30] for k in keep_lists}
     saved.update({k: (values.get(k) or "")[:60] for k in keep_values})

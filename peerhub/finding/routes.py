@@ -13,11 +13,20 @@ from starlette.routing import BaseRoute, Route
 
 from peerhub import crisis
 from peerhub.accounts.routes import require_user
+from peerhub.communities import Vocabulary
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.finding import actions
-from peerhub.finding.needs import PARTS_OF_DAY, Search, from_form, from_json, to_saved
+from peerhub.finding.needs import (
+    BUILT_IN_VOCABULARY,
+    PARTS_OF_DAY,
+    Search,
+    from_form,
+    from_json,
+    to_saved,
+)
 from peerhub.finding.profiles import MatchIndex
+from peerhub.groups import proposals
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
 from peerhub.outcomes import actions as outcomes
@@ -25,7 +34,7 @@ from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
-from peerhub.taxonomy import ACCESS, COMMUNITIES, LANGUAGE_NAMES, STAGES, TOPICS
+from peerhub.taxonomy import ACCESS, LANGUAGE_NAMES, STAGES, TOPICS
 from peerhub.web import questions
 from peerhub.web.render import auth, ctx, error, ip, read_json, render
 
@@ -41,11 +50,21 @@ VALUE_FIELDS = (
     "max_distance_km",
     "age",
     "access_essential",
+    "gender",
+    "community_other",
 )
+# Long enough that an over-long "something else" is refused with a 422, not cut.
+VALUE_LIMITS = {"community_other": 400}
 MAX_BODY = 32 * 1024
 PLACE_PROMPT = (
     "Tell us your town or postcode to see groups that meet near you. Until then, "
     "groups you can join online come first."
+)
+GENDER_OPTIONS = (
+    ("woman", "Woman"),
+    ("man", "Man"),
+    ("non_binary", "Non-binary"),
+    ("prefer_not_to_say", "I would rather not say"),
 )
 
 
@@ -141,7 +160,8 @@ async def api_match(request: Request) -> Response:
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
-        search = from_json(body, app.clock(), blocked)
+            vocab = await proposals.vocabulary(db)
+        search = from_json(body, app.clock(), blocked, vocab)
     except FieldError as exc:
         return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, 422)
     result = await _run(request, search)
@@ -166,7 +186,7 @@ async def api_match(request: Request) -> Response:
 
 
 def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    values = {k: params.get(k, "")[:100] for k in VALUE_FIELDS}
+    values = {k: params.get(k, "")[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
     # Links and saved searches from before the field was "place" say "postcode".
     legacy = values.pop("postcode", "")
     values["place"] = values.get("place") or legacy
@@ -174,12 +194,15 @@ def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[s
     return values, lists
 
 
-def _form_context(values: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+def _form_context(
+    values: dict[str, str], lists: dict[str, list[str]], vocab: Vocabulary = BUILT_IN_VOCABULARY
+) -> dict[str, Any]:
     return {
         "values": values,
         "lists": lists,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in COMMON_LANGUAGES],
-        "communities": [(t.code, t.label) for t in COMMUNITIES.terms],
+        "communities": [(c.code, c.label) for c in vocab.communities],
+        "genders": GENDER_OPTIONS,
         "stages": questions.STAGE_OPTIONS,
         "topics": [(t.code, t.label) for t in TOPICS.terms],
         "access": ACCESS.terms,
@@ -211,23 +234,27 @@ async def find_page(request: Request) -> Response:
     if not searching:
         async with app.sessions() as db:
             saved = await actions.saved_needs(db, user)
+            vocab = await proposals.vocabulary(db)
         values, lists = _split(ImmutableMultiDict())
         if saved:
             values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS if k != "postcode"})
             values["place"] = values["place"] or str(saved.get("postcode", ""))
             lists.update({k: [str(v) for v in saved.get(k, [])] for k in LIST_FIELDS})
         return render(
-            request, "find/find.html", {**_form_context(values, lists), "saved": bool(saved)}
+            request,
+            "find/find.html",
+            {**_form_context(values, lists, vocab), "saved": bool(saved)},
         )
     decision = _limited(request)
     if not decision.allowed:
         return _too_many(request, decision)
     values, lists = _split(params)
-    context = _form_context(values, lists)
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
-        search = from_form(values, lists, app.clock(), blocked)
+            vocab = await proposals.vocabulary(db)
+        context = _form_context(values, lists, vocab)
+        search = from_form(values, lists, app.clock(), blocked, vocab)
     except FieldError as exc:
         return render(
             request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422
@@ -256,10 +283,12 @@ async def register_interest(request: Request) -> Response:
     """Record, anonymously, that someone wants a group that does not exist yet."""
     app = ctx(request)
     form = await request.form()
-    values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+    values = {k: str(form.get(k, ""))[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
     lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
     try:
-        search = from_form(values, lists, app.clock())
+        async with app.sessions() as db:
+            vocab = await proposals.vocabulary(db)
+        search = from_form(values, lists, app.clock(), vocab=vocab)
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     user = auth(request).user
@@ -282,10 +311,10 @@ async def save_search(request: Request) -> Response:
         if form.get("forget") == "yes":
             await actions.forget_needs(db, user)
             return RedirectResponse("/find?forgotten=1", status_code=303)
-        values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+        values = {k: str(form.get(k, ""))[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
         lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
         try:
-            from_form(values, lists, app.clock())
+            from_form(values, lists, app.clock(), vocab=await proposals.vocabulary(db))
         except FieldError as exc:
             return error(request, 422, exc.message, field=exc.field)
         await actions.save_needs(db, user, to_saved(values, lists), app.clock(), notify=False)
@@ -306,10 +335,17 @@ async def demand_page(request: Request) -> Response:
         if not user.is_admin and organiser is None:
             return error(request, 403, "Only organisers and administrators can see this report.")
         cells = await actions.demand_cells(db, app.clock())
+        words = await actions.other_words(db, app.clock())
+        vocab = await proposals.vocabulary(db)
     return render(
         request,
         "find/demand.html",
-        {"cells": cells, "stage_label": dict((t.code, t.label) for t in STAGES.terms)},
+        {
+            "cells": cells,
+            "words": words,
+            "community_names": vocab.names(),
+            "stage_label": dict((t.code, t.label) for t in STAGES.terms),
+        },
     )
 
 

@@ -59,7 +59,7 @@ def reference(
         ok = [
             (g, a)
             for g, a in assessed
-            if not a.blocked and not a.never and set(a.violations) <= allowed
+            if not a.blocked and not a.never and not a.conflict and set(a.violations) <= allowed
         ]
         if ok:
             ok.sort(
