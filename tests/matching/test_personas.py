@@ -13,22 +13,12 @@ from __future__ import annotations
 from tests.matching.personas import DIRECTORY, PERSONAS, check, run
 
 #: The total score when this was last merged (docs/matching.md, "Persona set").
-FLOOR = 186
+FLOOR = 190
 
 #: Harmful answers known today: (person, harmful group anywhere in their results).
 KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
-    {
-        # A man who says he is a man is shown a women-only group: issue 11, section 2,
-        # "Groups for some people only" (a group *for* women only is never a fit for him).
-        ("man_no_community", "women_leeds"),
-        # A British Pakistani man is shown a South Asian women's group first: the same
-        # point of section 2.
-        ("arif", "south_asian_women"),
-        # A Muslim man approaching crisis has a Somali women's group in his results:
-        # section 2 again ("a person whose answers conflict with a 'for ... only' group
-        # is never shown it as a fit").
-        ("muslim_brum", "somali_sisters"),
-    }
+    # None since "groups for some people only" (issue 11, section 2) was merged: the
+    # men shown women-only groups, and the woman shown a men-only group, see them no more.
 )
 
 
