@@ -22,12 +22,31 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message names the variable."""
 
 
+CONTACT_MODES = ("voice", "text", "video")
+CONTACT_NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
+
+
 @dataclass(frozen=True, slots=True)
 class CrisisContact:
+    """A way to get help now. Every default names its source in docs/safety/crisis-contacts.md.
+
+    ``nations`` are where it serves (empty: the whole UK); ``sign_language`` marks a route
+    for Deaf people and people who sign (BSL video relay, text to 999, textphone), led
+    with for them; ``languages`` are BCP 47 tags of languages other than English it is
+    answered in; ``modes`` say how it is reached (voice, text, video); ``general``
+    contacts are shown on every page, the others where they fit the person
+    (peerhub/crisis.py). ``hours`` is when it is open, if not always."""
+
     name: str
     how: str
     description: str
     href: str | None = None
+    nations: tuple[str, ...] = ()
+    sign_language: bool = False
+    languages: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ("voice",)
+    general: bool = True
+    hours: str = ""
 
 
 DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
@@ -42,12 +61,14 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
         "Call 111 and choose option 2",
         "The NHS mental health crisis line, any time, for all ages.",
         "tel:111",
+        nations=("England", "Wales"),
     ),
     CrisisContact(
         "Shout",
         "Text SHOUT to 85258",
         "Free, confidential text support, any time.",
         "sms:85258?body=SHOUT",
+        modes=("text",),
     ),
     CrisisContact(
         "Emergency",
@@ -83,6 +104,98 @@ DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
     ),
 )
 
+#: Routes shown where they fit the person: sign-language and text routes, the nations'
+#: own lines, lines in other languages. Sources: docs/safety/crisis-contacts.md.
+DEFAULT_FITTED_CONTACTS: tuple[CrisisContact, ...] = (
+    CrisisContact(
+        "999 BSL",
+        "Use the 999 BSL app or website",
+        "Emergency calls in British Sign Language through a BSL interpreter. Free, any "
+        "time, no need to register. For emergencies only.",
+        "https://www.999bsl.co.uk",
+        sign_language=True,
+        modes=("video",),
+        general=False,
+    ),
+    CrisisContact(
+        "emergencySMS",
+        "Text 999",
+        "Emergency help by text message, for Deaf people and people who cannot use a "
+        "voice call. Register your phone first by texting REGISTER to 999; the reply "
+        "can take two minutes.",
+        "sms:999",
+        sign_language=True,
+        modes=("text",),
+        general=False,
+    ),
+    CrisisContact(
+        "NHS 111 by textphone",
+        "Call 18001 111 from a textphone or the Relay UK app",
+        "NHS 111 through a relay assistant who types what the adviser says.",
+        "tel:18001111",
+        nations=("England",),
+        sign_language=True,
+        modes=("text",),
+        general=False,
+    ),
+    CrisisContact(
+        "NHS 24, 111",
+        "Call 111",
+        "The NHS in Scotland, any time; ask for the mental health hub.",
+        "tel:111",
+        nations=("Scotland",),
+        general=False,
+    ),
+    CrisisContact(
+        "Breathing Space",
+        "Call 0800 83 85 87",
+        "Free, confidential listening for anyone in Scotland feeling low, stressed or anxious.",
+        "tel:0800838587",
+        nations=("Scotland",),
+        general=False,
+        hours="Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am",
+    ),
+    CrisisContact(
+        "Breathing Space by textphone",
+        "Call 18001 0800 22 44 88 from a textphone",
+        "Breathing Space for Deaf and hard of hearing people in Scotland.",
+        "tel:180010800224488",
+        nations=("Scotland",),
+        sign_language=True,
+        modes=("text",),
+        general=False,
+        hours="Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am",
+    ),
+    CrisisContact(
+        "Lifeline",
+        "Call 0808 808 8000",
+        "Northern Ireland's crisis response helpline: free, any time, for anyone in "
+        "distress or despair.",
+        "tel:08088088000",
+        nations=("Northern Ireland",),
+        general=False,
+    ),
+    CrisisContact(
+        "Lifeline by textphone",
+        "Call 18001 0808 808 8000 from a textphone",
+        "Lifeline for Deaf and hard of hearing people in Northern Ireland, free, any time.",
+        "tel:1800108088088000",
+        nations=("Northern Ireland",),
+        sign_language=True,
+        modes=("text",),
+        general=False,
+    ),
+    CrisisContact(
+        "Samaritans in Welsh",
+        "Call 0808 164 0123",
+        "Samaritans' Welsh Language Line: talk in Welsh, free.",
+        "tel:08081640123",
+        languages=("cy",),
+        general=False,
+        hours="Every day, 7pm to 11pm",
+    ),
+)
+
 _DB_SCHEMES = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 _DB_ALIASES = {
     "sqlite": "sqlite+aiosqlite",
@@ -99,6 +212,8 @@ class Settings:
     allowed_origins: tuple[str, ...]
     data_dir: Path
     web_dir: Path
+    # The contacts every page shows; crisis_routes adds those shown where they fit the
+    # person (empty: the defaults' fitted routes when crisis_contacts are the defaults).
     crisis_contacts: tuple[CrisisContact, ...]
     redis_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
@@ -111,6 +226,7 @@ class Settings:
     password_hash_concurrency: int = 4
     demo_banner: bool = False
     young_people_services: tuple[CrisisContact, ...] = DEFAULT_YOUNG_PEOPLE_SERVICES
+    crisis_routes: tuple[CrisisContact, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,10 +276,22 @@ def normalise_database_url(value: str, variable: str = "PEERHUB_DATABASE_URL") -
     return f"{scheme}://{rest}"
 
 
+def _strings(item: dict[str, Any], key: str, variable: str, i: int) -> tuple[str, ...]:
+    value = item.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{variable}: entry {i} {key} must be a list of strings")
+    return tuple(v.strip() for v in value)
+
+
 def load_crisis_contacts(
     path: Path, variable: str = "PEERHUB_CRISIS_CONTACTS"
 ) -> tuple[CrisisContact, ...]:
-    """Read a JSON list of ``{"name", "how", "description", "href"?}`` objects."""
+    """Read a JSON list of ``{"name", "how", "description", "href"?}`` objects.
+
+    Optional keys fit a contact to people (docs/deployment.md): ``nations`` (a list of
+    England, Scotland, Wales, Northern Ireland), ``sign_language`` (true for a BSL or
+    text route), ``languages`` (BCP 47 tags), ``modes`` (voice, text, video),
+    ``general`` (false: shown only where it fits the person) and ``hours``."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -185,11 +313,33 @@ def load_crisis_contacts(
         href = item.get("href")
         if href is not None and not str(href).startswith(("tel:", "sms:", "https://")):
             raise ConfigError(f"{variable}: entry {i} href must start tel:, sms: or https://")
+        nations = _strings(item, "nations", variable, i)
+        if any(n not in CONTACT_NATIONS for n in nations):
+            raise ConfigError(
+                f"{variable}: entry {i} nations must be among {', '.join(CONTACT_NATIONS)}"
+            )
+        modes = _strings(item, "modes", variable, i) or ("voice",)
+        if any(m not in CONTACT_MODES for m in modes):
+            raise ConfigError(f"{variable}: entry {i} modes must be among voice, text, video")
+        for flag in ("sign_language", "general"):
+            if not isinstance(item.get(flag, flag == "general"), bool):
+                raise ConfigError(f"{variable}: entry {i} {flag} must be true or false")
         contacts.append(
             CrisisContact(
-                name, how, str(item.get("description", "")), None if href is None else str(href)
+                name,
+                how,
+                str(item.get("description", "")),
+                None if href is None else str(href),
+                nations=nations,
+                sign_language=bool(item.get("sign_language", False)),
+                languages=_strings(item, "languages", variable, i),
+                modes=modes,
+                general=bool(item.get("general", True)),
+                hours=str(item.get("hours", "")),
             )
         )
+    if not any(c.general for c in contacts):
+        raise ConfigError(f"{variable}: at least one entry must be general (shown everywhere)")
     return tuple(contacts)
 
 
@@ -253,9 +403,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"PEERHUB_WEB_DIR: {str(web_dir)!r} has no templates folder")
 
     contacts_path = env.get("PEERHUB_CRISIS_CONTACTS")
-    contacts = (
-        DEFAULT_CRISIS_CONTACTS if not contacts_path else load_crisis_contacts(Path(contacts_path))
+    routes = (
+        DEFAULT_CRISIS_CONTACTS + DEFAULT_FITTED_CONTACTS
+        if not contacts_path
+        else load_crisis_contacts(Path(contacts_path))
     )
+    contacts = tuple(c for c in routes if c.general)
 
     young_path = env.get("PEERHUB_YOUNG_PEOPLE_SERVICES")
     young = (
@@ -289,6 +442,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_dir=web_dir,
         crisis_contacts=contacts,
         young_people_services=young,
+        crisis_routes=routes,
         redis_url=redis_url,
         trusted_proxies=proxies,
         session_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),

@@ -401,7 +401,12 @@ class _Loader:
                 if (gid, kind.value, value) in existing:
                     self.tags.present += 1
                     continue
-                db.add(GroupTag(group_id=gid, kind=kind.value, value=value, position=position))
+                only = kind is TagKind.COMMUNITY and value in group.only
+                db.add(
+                    GroupTag(
+                        group_id=gid, kind=kind.value, value=value, position=position, only=only
+                    )
+                )
                 self.tags.created += 1
         await db.flush()
 

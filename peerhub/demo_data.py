@@ -19,7 +19,7 @@ so a mistake here stops the program before anything is written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from peerhub.taxonomy import (
@@ -98,6 +98,8 @@ class DemoGroup:
     capacity: int | None = None
     age_min: int | None = None
     age_max: int | None = None
+    # Of ``communities``, those the group is for only (the rest it focuses on).
+    only: tuple[str, ...] = ()
     join_policy: JoinPolicy = "open"
     status: Status = "active"
     ground_rules: str = ""
@@ -521,7 +523,7 @@ FORTNIGHTLY_SU: Final = "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU"
 ONLINE_ACCESS: Final = ("camera_optional", "text_chat", "captions")
 VENUE_ACCESS: Final = ("step_free", "accessible_toilet")
 
-GROUPS: Final[tuple[DemoGroup, ...]] = (
+_AS_WRITTEN: Final[tuple[DemoGroup, ...]] = (
     # --- Roshni Peer Circle ---
     DemoGroup(
         slug="roshni-bradford-womens-circle",
@@ -1851,6 +1853,13 @@ def _group_problems(group: DemoGroup, accounts: set[str], orgs: set[str]) -> lis
     if group.age_min is not None and group.age_max is not None and group.age_min > group.age_max:
         out.append(f"{where}: age range is upside down")
     return out
+
+
+# The demo's women's and men's groups are for women or men only (their names say so);
+# every other community is one a group focuses on, open to anyone.
+GROUPS: Final[tuple[DemoGroup, ...]] = tuple(
+    replace(g, only=tuple(c for c in g.communities if c in ("women", "men"))) for g in _AS_WRITTEN
+)
 
 
 def problems() -> list[str]:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -254,6 +255,9 @@ class GroupTag(Base):
     value: Mapped[str] = mapped_column(String(40), primary_key=True)
     # Order matters for languages (the first is the main one).
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Communities only: the group is for this community *only* (True), or focuses on
+    # it and is open to anyone (False). See peerhub/matching/eligibility.py.
+    only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_group_tags_kind_value", "kind", "value", "group_id"),)
 
@@ -325,7 +329,9 @@ class WaitlistEntry(Base):
 
 
 class DemandRecord(Base):
-    """An anonymous record of needs that found no good fit. No account, no free text."""
+    """An anonymous record of needs that found no good fit. No account; of the person's
+    own words only the folded words that named no community (``other``, space
+    separated: peerhub/matching/words.py), shown only when enough people used them."""
 
     __tablename__ = "demand_records"
 
@@ -338,6 +344,7 @@ class DemandRecord(Base):
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     format: Mapped[str] = mapped_column(String(12), default="either")
     area: Mapped[str] = mapped_column(String(12), default="unknown")
+    other: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class SavedNeeds(Base):

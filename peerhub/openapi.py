@@ -25,6 +25,29 @@ CONTACT = {
         "how": {"type": "string"},
         "description": {"type": "string"},
         "href": {"type": ["string", "null"]},
+        "modes": {"type": "array", "items": {"type": "string", "enum": ["voice", "text", "video"]}},
+        "nations": {"type": "array", "items": {"type": "string"}},
+        "sign_language": {"type": "boolean"},
+        "languages": {"type": "array", "items": {"type": "string"}},
+        "hours": {"type": ["string", "null"]},
+    },
+}
+PLACE = {
+    "type": ["object", "null"],
+    "description": "Where the search was centred. When what was typed was not found as "
+    "it stands, `corrected` is true, `note` says what was searched instead and "
+    "`did_you_mean` lists other guesses; never a silent guess.",
+    "properties": {
+        "kind": {"type": "string", "enum": ["postcode", "town"]},
+        "query": {"type": "string"},
+        "label": {"type": "string"},
+        "district": {"type": "string"},
+        "town": {"type": "string"},
+        "nation": {"type": ["string", "null"]},
+        "precision": {"type": "string"},
+        "corrected": {"type": "boolean"},
+        "note": {"type": ["string", "null"]},
+        "did_you_mean": {"type": "array", "items": {"type": "object"}},
     },
 }
 
@@ -51,10 +74,16 @@ MATCH_REQUEST: dict[str, Any] = {
             "items": {"type": "string", "enum": sorted(TOPIC_CODES)},
         },
         "format": {"type": "string", "enum": ["online", "in_person", "either"]},
+        "place": {
+            "type": ["string", "null"],
+            "maxLength": 100,
+            "description": "A UK postcode (LS6 3HN, LS6) or a town or city (Leeds, "
+            "Caerdydd). Typos are corrected out loud (see `place` in the answer).",
+        },
         "postcode": {
             "type": ["string", "null"],
             "maxLength": 10,
-            "description": "A UK postcode or its first part, e.g. LS6 3HN or LS6.",
+            "description": "The older name of `place` (give one of the two).",
         },
         "max_distance_km": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1000},
         "availability": {
@@ -182,7 +211,22 @@ MATCH_RESPONSE = {
         },
         "crisis_first": {"type": "boolean"},
         "good_fit": {"type": "boolean"},
-        "crisis_contacts": {"type": "array", "items": CONTACT},
+        "crisis_contacts": {
+            "type": "array",
+            "items": CONTACT,
+            "description": "Fitted to the person: BSL and text routes first for someone "
+            "who signs, their nation's own lines, lines in their language.",
+        },
+        "interpreter": {
+            "type": ["string", "null"],
+            "description": "How to ask for an interpreter, for someone who did not pick English.",
+        },
+        "place": PLACE,
+        "place_prompt": {
+            "type": ["string", "null"],
+            "description": "Asks for a town or postcode when none was given and the "
+            "person could meet in person; online groups come first meanwhile.",
+        },
         "young_people_services": {
             "type": "array",
             "items": CONTACT,
@@ -222,7 +266,22 @@ def document(base_url: str) -> dict[str, Any]:
         "/api/crisis-contacts": {
             "get": {
                 "summary": "The crisis contacts (served even when the database is down)",
+                "description": "Optional `place` (a postcode or town) and `language` (BCP 47, "
+                "repeatable) fit the contacts to the person. A bad value is a 422 naming "
+                "the field, and still carries the contacts for everyone.",
                 "operationId": "crisisContacts",
+                "parameters": [
+                    {
+                        "name": "place",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 100},
+                    },
+                    {
+                        "name": "language",
+                        "in": "query",
+                        "schema": {"type": "array", "items": {"type": "string", "maxLength": 40}},
+                    },
+                ],
                 "responses": {
                     "200": _json(
                         {
@@ -231,7 +290,21 @@ def document(base_url: str) -> dict[str, Any]:
                             "properties": {"crisis_contacts": {"type": "array", "items": CONTACT}},
                         },
                         "Crisis contacts",
-                    )
+                    ),
+                    "400": _json(ERROR, "A value no database can store (a NUL character)"),
+                    "422": _json(
+                        {
+                            "type": "object",
+                            "required": ["error", "field", "crisis_contacts"],
+                            "properties": {
+                                "error": {"type": "string"},
+                                "field": {"type": "string"},
+                                "crisis_contacts": {"type": "array", "items": CONTACT},
+                            },
+                        },
+                        "A bad place or language; `field` names it. The contacts for everyone "
+                        "are still given.",
+                    ),
                 },
             }
         },

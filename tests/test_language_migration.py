@@ -1,4 +1,4 @@
-"""Migration 0018 on both databases: stored language tags become canonical (groups'
+"""Migration 0019 on both databases: stored language tags become canonical (groups'
 languages and interpretation, demand records, saved searches), PeerHub's old "ise"
 for Irish Sign Language becomes "isg", repeats collapse, unknown tags stay."""
 
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, MetaData, insert, select
 from peerhub import migrate
 from peerhub.db import make_engine
 
-REVISION = "0018"
+REVISION = "0019"
 
 
 def _before() -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Final, TypeVar
 
-from peerhub import geo, languages, taxonomy
+from peerhub import geo, languages, places, taxonomy
 from peerhub.directory.query import DAY_CODES, FORMATS, MAX_RADIUS_KM, MAX_WORDS, Near, Search
 
 T = TypeVar("T")
@@ -167,15 +167,33 @@ class Place:
     location: geo.Location
 
 
-def place_of(raw: str) -> Place:
+def place_of(raw: str, *, towns: bool = False) -> Place:
+    """A postcode (or, with ``towns``, a town or city) to search near. A typo is never
+    guessed silently here: the message says what was probably meant."""
+    if towns:
+        try:
+            found = places.resolve(raw)
+        except places.PlaceError as exc:
+            raise ValueError(str(exc)) from None
+        if found.corrected:
+            options = [found.place, *found.alternatives]
+            raise ValueError(
+                f"We could not find that place. Did you mean "
+                f"{' or '.join(p.label for p in options[:3])}?"
+            )
+        p = found.place
+        precision: geo.Precision = (
+            "district_group" if p.precision == "district_group" else "district"
+        )
+        return Place(p.query, geo.Location(p.lat, p.lon, precision, p.district))
     parsed = geo.parse_postcode(raw)  # PostcodeError is a ValueError with a safe message
-    found = geo.locate(parsed)
-    if found is None:
+    found_at = geo.locate(parsed)
+    if found_at is None:
         raise ValueError(
             f"We do not know where {parsed.outward} is. Try a nearby postcode in Great "
             "Britain or Northern Ireland."
         )
-    return Place(parsed.formatted, found)
+    return Place(parsed.formatted, found_at)
 
 
 def datetime_of(raw: str) -> datetime:
@@ -270,7 +288,9 @@ def parse_web(items: Sequence[tuple[str, str]]) -> WebQuery:
     if organisation is not None and not re.fullmatch(r"[a-z0-9-]{1,100}", organisation):
         c.errors["organisation"] = "That is not the address of an organisation on PeerHub."
     raw_postcode = p.one("postcode")
-    place = c.check("postcode", lambda: place_of(raw_postcode) if raw_postcode else None, None)
+    place = c.check(
+        "postcode", lambda: place_of(raw_postcode, towns=True) if raw_postcode else None, None
+    )
     miles = c.check(
         "within",
         lambda: whole(p.one("within"), default=DEFAULT_MILES, low=1, high=100, what="Distance"),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
-from peerhub import taxonomy
+from peerhub import places, taxonomy
 from peerhub.models import Group, Organisation, TagKind
 from peerhub.schedule import ScheduleError, describe, occurrences, parse_local, zone
 from peerhub.taxonomy import DAY_NAMES, MONTH_NAMES
@@ -243,7 +243,12 @@ class GroupView:
     def where_words(self) -> str:
         if self.group.format == "online":
             return "Online"
-        place = self.town or self.group.postcode or "a venue"
+        place = (
+            self.town
+            or places.district_label(self.group.postcode)
+            or self.group.postcode
+            or "a venue"
+        )
         if self.group.format == "hybrid":
             return f"In person in {place}, or online"
         return f"In person in {place}"

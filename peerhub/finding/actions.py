@@ -20,9 +20,11 @@ from peerhub.matching import (
     GroupIndex,
     MatchResult,
     Offer,
+    OtherWords,
     Waiter,
     demand_record,
     demand_report,
+    other_report,
 )
 from peerhub.matching import DemandRecord as Demand
 from peerhub.matching import WaitlistEntry as Listing
@@ -93,7 +95,8 @@ async def find_groups(db: AsyncSession, index: GroupIndex, search: Search) -> Ma
 
 
 def record_demand(db: AsyncSession, search: Search, now: datetime, kind: str = "no_fit") -> None:
-    """Store what was asked for, anonymously: no account, no free text, district only."""
+    """Store what was asked for, anonymously: no account, district only, and of the
+    person's "something else" only its folded words (peerhub/matching/words.py)."""
     record = demand_record(search.needs, search.postcode)
     db.add(
         DemandRecord(
@@ -105,11 +108,21 @@ def record_demand(db: AsyncSession, search: Search, now: datetime, kind: str = "
             topics=list(record.topics),
             format=record.format,
             area=record.area,
+            other=" ".join(record.other),
         )
     )
 
 
 async def demand_cells(db: AsyncSession, now: datetime) -> tuple[DemandCell, ...]:
+    return demand_report(await _demand_records(db, now))
+
+
+async def other_words(db: AsyncSession, now: datetime) -> OtherWords:
+    """The words people used for communities not on the list, small counts withheld."""
+    return other_report(await _demand_records(db, now))
+
+
+async def _demand_records(db: AsyncSession, now: datetime) -> list[Demand]:
     rows = (
         await db.scalars(select(DemandRecord).where(DemandRecord.at >= now - DEMAND_WINDOW))
     ).all()
@@ -124,11 +137,12 @@ async def demand_cells(db: AsyncSession, now: datetime) -> tuple[DemandCell, ...
                     tuple(r.topics),
                     r.format,  # type: ignore[arg-type]
                     r.area,
+                    tuple((r.other or "").split()),
                 )
             )
         except ValueError:
             continue  # a malformed historic row never breaks the report
-    return demand_report(records)
+    return records
 
 
 async def save_needs(

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, cast, get_args
 
-from peerhub import geo, inputs, languages
+from peerhub import inputs, languages, places
+from peerhub.communities import Vocabulary
 from peerhub.errors import FieldError
-from peerhub.matching import AccessNeed, InvalidNeeds, NeedFormat, Needs, Window
+from peerhub.matching import GENDERS, AccessNeed, Gender, InvalidNeeds, NeedFormat, Needs, Window
+from peerhub.matching.model import MAX_OTHER_CHARS
 from peerhub.taxonomy import DAY_NAMES
 
 DAYS = tuple(day.lower() for day in DAY_NAMES)
@@ -30,14 +32,18 @@ JSON_FIELDS = frozenset(
         "stage",
         "topics",
         "format",
+        "place",
         "postcode",
         "max_distance_km",
         "availability",
         "age",
         "access_needs",
         "limit",
+        "gender",
+        "other",
     }
 )
+BUILT_IN_VOCABULARY = Vocabulary()
 MAX_LIMIT = 50
 
 
@@ -85,11 +91,21 @@ def language_tags(entries: Sequence[str], field: str, limit: int = 10) -> list[s
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """Validated needs plus what the web layer needs besides them."""
+    """Validated needs plus what the web layer needs besides them.
+
+    ``place`` is where the search is centred and how it was understood (a typo
+    corrected, a town of several of the same name), or None when no place was given;
+    ``postcode`` is its postcode district, the coarse area kept for unmet demand."""
 
     needs: Needs
-    postcode: str | None  # normalised, for the coarse demand area
+    postcode: str | None
     limit: int
+    place: places.Resolution | None = None
+
+    @property
+    def place_unknown(self) -> bool:
+        """No place was given though the person can meet in person: ask for a town."""
+        return self.place is None and self.needs.format != "online"
 
 
 def _str_list(value: object, field: str, limit: int = 30) -> list[str]:
@@ -167,17 +183,14 @@ def _access(value: object) -> list[AccessNeed]:
     return out
 
 
-def _locate(postcode: str | None) -> tuple[str | None, tuple[float, float] | None]:
-    if not postcode:
-        return None, None
+def _locate(text: str | None, field: str = "place") -> places.Resolution | None:
+    """A postcode or a town, typos corrected out loud (peerhub/places.py)."""
+    if not text:
+        return None
     try:
-        parsed = geo.parse_postcode(postcode)
-    except ValueError as exc:
-        raise FieldError("postcode", str(exc)) from exc
-    found = geo.locate(parsed)
-    if found is None:
-        raise FieldError("postcode", f"We could not find {parsed.formatted} on the map.")
-    return parsed.formatted, (found.lat, found.lon)
+        return places.resolve(text)
+    except places.PlaceError as exc:
+        raise FieldError(field, str(exc)) from exc
 
 
 def _number(value: object, field: str, *, integer: bool = False) -> float | None:
@@ -185,8 +198,54 @@ def _number(value: object, field: str, *, integer: bool = False) -> float | None
     return inputs.number(value, field, whole=integer)
 
 
-def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) -> Search:
-    postcode, location = _locate(fields.get("postcode"))
+def _communities(raw: Sequence[str], vocab: Vocabulary) -> list[str]:
+    """Codes from codes, names or other names ("Pakistani", "ex-forces")."""
+    out: list[str] = []
+    for item in raw:
+        code = vocab.code_of(item)
+        if code is None:
+            raise FieldError(
+                "communities",
+                f"we do not know the community {item[:40]!r}: choose from the list, "
+                "or describe it in your own words under something else",
+            )
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _gender(value: object) -> Gender | None:
+    if value is None or value == "":
+        return None
+    if value not in GENDERS:
+        raise FieldError(
+            "gender",
+            "Choose woman, man, non-binary or I would rather not say "
+            "(woman, man, non_binary or prefer_not_to_say)",
+        )
+    return value
+
+
+def _other(value: object, vocab: Vocabulary) -> tuple[list[str], tuple[str, ...]]:
+    """A person's "something else": the communities it names, and its other words."""
+    if value is None:
+        return [], ()
+    if not isinstance(value, str):
+        raise FieldError("other", "Something else must be text")
+    if len(value) > MAX_OTHER_CHARS:
+        raise FieldError("other", f"Something else can be at most {MAX_OTHER_CHARS} characters")
+    found = vocab.resolve(value)
+    return list(found.codes), found.other
+
+
+def _build(
+    now: datetime,
+    fields: Mapping[str, Any],
+    blocked: frozenset[str],
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
+) -> Search:
+    where = _locate(fields.get("place"), fields.get("place_field", "place"))
+    location = where.place.point if where is not None else None
     distance = _number(fields.get("max_distance_km"), "max_distance_km")
     age = _number(fields.get("age"), "age", integer=True)
     limit_raw = _number(fields.get("limit"), "limit", integer=True)
@@ -197,11 +256,17 @@ def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) ->
     fmt: str = fields.get("format") or "either"
     if fmt not in get_args(NeedFormat):
         raise FieldError("format", "must be online, in_person or either")
+    gender = _gender(fields.get("gender"))
+    communities = _communities(fields.get("communities") or (), vocab)
+    named, other = _other(fields.get("other"), vocab)
+    communities += [code for code in named if code not in communities]
     try:
         needs = Needs(
             now=now,
             languages=tuple(fields.get("languages") or ()),
-            communities=tuple(fields.get("communities") or ()),
+            communities=tuple(communities),
+            gender=gender,
+            other=other,
             stage=stage,
             topics=tuple(fields.get("topics") or ()),
             format=cast(NeedFormat, fmt),
@@ -214,13 +279,18 @@ def _build(now: datetime, fields: Mapping[str, Any], blocked: frozenset[str]) ->
         )
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
-    return Search(needs, postcode, limit)
+    return Search(needs, where.place.district if where else None, limit, where)
 
 
-def from_json(body: object, now: datetime, blocked: frozenset[str] = frozenset()) -> Search:
+def from_json(
+    body: object,
+    now: datetime,
+    blocked: frozenset[str] = frozenset(),
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
+) -> Search:
     """Needs from the JSON API's body; FieldError names the first bad field."""
     try:
-        return _from_json(body, now, blocked)
+        return _from_json(body, now, blocked, vocab)
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
 
@@ -230,37 +300,44 @@ def from_form(
     lists: Mapping[str, Sequence[str]],
     now: datetime,
     blocked: frozenset[str] = frozenset(),
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
 ) -> Search:
     """Needs from the Find-a-group form (check boxes for days and parts of the day)."""
     try:
-        return _from_form(values, lists, now, blocked)
+        return _from_form(values, lists, now, blocked, vocab)
     except InvalidNeeds as exc:
         raise FieldError(exc.field, exc.message) from exc
 
 
-def _from_json(body: object, now: datetime, blocked: frozenset[str]) -> Search:
+def _from_json(body: object, now: datetime, blocked: frozenset[str], vocab: Vocabulary) -> Search:
     if not isinstance(body, dict):
         raise FieldError("body", "send a JSON object")
     unknown = sorted(set(body) - JSON_FIELDS)
     if unknown:
         raise FieldError(unknown[0], "is not a field of a match request")
-    for key in ("stage", "format", "postcode"):
+    for key in ("stage", "format", "place", "postcode", "gender", "other"):
         if body.get(key) is not None and not isinstance(body[key], str):
-            raise FieldError(key, "must be a string")
+            raise FieldError(key, "must be a string: a postcode or a town")
+    if body.get("place") and body.get("postcode"):
+        raise FieldError("place", "give place (a postcode or a town) or postcode, not both")
     fields: dict[str, Any] = {
         "languages": language_tags(_str_list(body.get("languages"), "languages", 10), "languages"),
         "communities": _str_list(body.get("communities"), "communities"),
         "topics": _str_list(body.get("topics"), "topics"),
         "stage": body.get("stage"),
         "format": body.get("format"),
-        "postcode": body.get("postcode"),
+        # "postcode" is the older name of the field, still accepted.
+        "place": body.get("place") or body.get("postcode"),
+        "place_field": "postcode" if body.get("postcode") else "place",
         "max_distance_km": body.get("max_distance_km"),
         "age": body.get("age"),
         "limit": body.get("limit"),
         "availability": _windows(body.get("availability")),
         "access_needs": _access(body.get("access_needs")),
+        "gender": body.get("gender"),
+        "other": body.get("other"),
     }
-    return _build(now, fields, blocked)
+    return _build(now, fields, blocked, vocab)
 
 
 def _from_form(
@@ -268,6 +345,7 @@ def _from_form(
     lists: Mapping[str, Sequence[str]],
     now: datetime,
     blocked: frozenset[str],
+    vocab: Vocabulary,
 ) -> Search:
     # Check boxes carry tags; the box carries names (or codes) typed by the person.
     chosen = language_tags(list(lists.get("languages", ())), "languages", 40)
@@ -290,27 +368,34 @@ def _from_form(
         "topics": list(lists.get("topics", ())),
         "stage": values.get("stage") or None,
         "format": values.get("format") or "either",
-        "postcode": (values.get("postcode") or "").strip() or None,
+        # Searches saved, and links made, before the field was called "place".
+        "place": (values.get("place") or values.get("postcode") or "").strip() or None,
         "max_distance_km": values.get("max_distance_km") or None,
         "age": (values.get("age") or "").strip() or None,
         "availability": windows,
         "access_needs": [AccessNeed(c, essential) for c in lists.get("access", ())],
+        "gender": values.get("gender") or None,
+        "other": (values.get("community_other") or "").strip() or None,
     }
-    return _build(now, fields, blocked)
+    return _build(now, fields, blocked, vocab)
 
 
 def to_saved(values: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The form's answers as plain JSON to save for a signed-in person (no free text)."""
+    """The form's answers as plain JSON to save for a signed-in person (no free text:
+    "something else" is not kept)."""
     keep_lists = ("languages", "communities", "topics", "days", "times", "access")
     keep_values = (
         "other_languages",
         "stage",
         "format",
-        "postcode",
+        "place",
         "max_distance_km",
         "age",
         "access_essential",
+        "gender",
     )
     saved: dict[str, Any] = {k: list(lists.get(k, ()))[:30] for k in keep_lists}
     saved.update({k: (values.get(k) or "")[:60] for k in keep_values})
+    if not saved["place"] and values.get("postcode"):
+        saved["place"] = (values.get("postcode") or "")[:60]
     return saved

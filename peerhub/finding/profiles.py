@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from peerhub import geo
+from peerhub import places
+from peerhub.groups.models import AddedCommunity
 from peerhub.matching import GroupIndex, GroupProfile
 from peerhub.models import Group, GroupMember, Organisation, TagKind
 from peerhub.schedule import ScheduleError, occurrences
@@ -31,16 +32,19 @@ SESSIONS_AHEAD = 10
 
 
 def area_of(group: Group) -> str:
+    """What a result calls the group's place: its town ("Manchester"), from the
+    postcode's district, not the district code; "online" for an online group."""
     if group.format == "online" or not group.postcode:
         return "online"
-    try:
-        return geo.parse_postcode(group.postcode).outward
-    except ValueError:
-        return "unknown"
+    return places.district_label(group.postcode)
 
 
 def profile_of(
-    group: Group, members: Iterable[GroupMember], base_url: str, now: datetime
+    group: Group,
+    members: Iterable[GroupMember],
+    base_url: str,
+    now: datetime,
+    names: Mapping[str, str] | None = None,
 ) -> GroupProfile:
     """One group as the matcher sees it. Capacity counts active members only."""
     rows = list(members)
@@ -66,13 +70,20 @@ def profile_of(
         if group.latitude is None or group.longitude is None
         else (group.latitude, group.longitude)
     )
+    communities = frozenset(group.tag_values(TagKind.COMMUNITY))
+    named = names or {}
     return GroupProfile(
         id=group.id,
         name=group.name,
+        description=group.description,
+        only_communities=frozenset(
+            t.value for t in group.tags if t.kind == TagKind.COMMUNITY and t.only
+        ),
+        community_names=tuple((c, named[c]) for c in sorted(communities) if c in named),
         url=f"{base_url}/groups/{group.slug}",
         languages=tuple(group.tag_values(TagKind.LANGUAGE)),
         interpretation=tuple(group.tag_values(TagKind.INTERPRETATION)),
-        communities=frozenset(group.tag_values(TagKind.COMMUNITY)),
+        communities=communities,
         stages=frozenset(group.tag_values(TagKind.STAGE)),
         topics=frozenset(group.tag_values(TagKind.TOPIC)),
         format=group.format,  # type: ignore[arg-type]  # checked by a DB constraint
@@ -88,6 +99,8 @@ def profile_of(
         # Requests count as membership for the blocked rule: someone who asked to
         # join will soon be in the room.
         member_ids=frozenset(m.user_id for m in rows),
+        # The group has moderators: until rotas exist this is all PeerHub knows, and
+        # results say "a moderated group", never "a moderator on duty".
         moderator_on_duty=moderators > 0,
     )
 
@@ -104,7 +117,9 @@ async def load_profiles(db: AsyncSession, base_url: str, now: datetime) -> list[
     members: dict[str, list[GroupMember]] = defaultdict(list)
     for row in (await db.scalars(select(GroupMember))).all():
         members[row.group_id].append(row)
-    return [profile_of(g, members[g.id], base_url, now) for g in groups]
+    rows = (await db.execute(select(AddedCommunity.code, AddedCommunity.label))).all()
+    names = {code: label for code, label in rows}
+    return [profile_of(g, members[g.id], base_url, now, names) for g in groups]
 
 
 class MatchIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.datastructures import ImmutableMultiDict
@@ -10,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import languages
+from peerhub import crisis, languages
 from peerhub.accounts.routes import require_user
+from peerhub.communities import Vocabulary
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.finding import actions
 from peerhub.finding.needs import (
+    BUILT_IN_VOCABULARY,
     PARTS_OF_DAY,
     LanguageQuestionError,
     Search,
@@ -24,6 +27,7 @@ from peerhub.finding.needs import (
     to_saved,
 )
 from peerhub.finding.profiles import MatchIndex
+from peerhub.groups import proposals
 from peerhub.matching import MatchResult
 from peerhub.models import OrganisationOrganiser
 from peerhub.outcomes import actions as outcomes
@@ -31,7 +35,7 @@ from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
-from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS
+from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, STAGES, TOPICS
 from peerhub.web import questions
 from peerhub.web.render import auth, ctx, error, ip, read_json, render
 
@@ -43,12 +47,27 @@ VALUE_FIELDS = (
     "other_languages",
     "stage",
     "format",
+    "place",
     "postcode",
     "max_distance_km",
     "age",
     "access_essential",
+    "gender",
+    "community_other",
 )
+# Long enough that an over-long "something else" is refused with a 422, not cut.
+VALUE_LIMITS = {"community_other": 400}
 MAX_BODY = 32 * 1024
+PLACE_PROMPT = (
+    "Tell us your town or postcode to see groups that meet near you. Until then, "
+    "groups you can join online come first."
+)
+GENDER_OPTIONS = (
+    ("woman", "Woman"),
+    ("man", "Man"),
+    ("non_binary", "Non-binary"),
+    ("prefer_not_to_say", "I would rather not say"),
+)
 
 
 def match_index(request: Request) -> MatchIndex:
@@ -71,11 +90,14 @@ def _too_many(request: Request, decision: Decision) -> Response:
     )
 
 
-def crisis_contacts(request: Request) -> list[dict[str, str | None]]:
-    return [
-        {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
-        for c in ctx(request).settings.crisis_contacts
-    ]
+def fitted_contacts(request: Request, search: Search | None) -> crisis.FittedContacts:
+    """The crisis contacts for this person: sign-language and text routes first for
+    someone who signs, their nation's own lines, how to ask for an interpreter."""
+    routes = crisis.routes_of(ctx(request).settings)
+    if search is None:
+        return crisis.fit(routes)
+    nation = search.place.place.nation if search.place is not None else None
+    return crisis.fit(routes, languages=search.needs.languages, nation=nation)
 
 
 def young_people_services(request: Request) -> list[dict[str, str | None]]:
@@ -90,7 +112,13 @@ def for_young_person(result: MatchResult) -> bool:
     return any(step.code == "young_people" for step in result.next_steps)
 
 
-def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
+def crisis_contacts(request: Request, search: Search | None = None) -> list[dict[str, object]]:
+    return [crisis.contact_dict(c) for c in fitted_contacts(request, search).contacts]
+
+
+def next_steps(
+    request: Request, result: MatchResult, search: Search | None = None
+) -> list[dict[str, Any]]:
     base = ctx(request).settings.base_url
     steps: list[dict[str, Any]] = []
     for step in result.next_steps:
@@ -99,7 +127,7 @@ def next_steps(request: Request, result: MatchResult) -> list[dict[str, Any]]:
             item["contacts"] = young_people_services(request)
         elif step.code == "crisis_contacts":
             item["url"] = f"{base}/crisis"
-            item["contacts"] = crisis_contacts(request)
+            item["contacts"] = crisis_contacts(request, search)
         elif step.code == "register_interest":
             item["url"] = f"{base}/find/interest"
         elif step.code == "waiting_list":
@@ -134,7 +162,8 @@ async def api_match(request: Request) -> Response:
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
-        search = from_json(body, app.clock(), blocked)
+            vocab = await proposals.vocabulary(db)
+        search = from_json(body, app.clock(), blocked, vocab)
     except LanguageQuestionError as exc:
         # Not a search we can run as asked: which of these languages is meant?
         return JSONResponse(
@@ -152,25 +181,36 @@ async def api_match(request: Request) -> Response:
         "results": [r.as_dict() for r in result.results],
         "relaxed": list(result.relaxed),
         "relaxed_codes": list(result.relaxed_codes),
-        "next_steps": next_steps(request, result),
+        "next_steps": next_steps(request, result, search),
         "crisis_first": result.crisis_first,
         "good_fit": result.good_fit,
-        "crisis_contacts": crisis_contacts(request),
+        "crisis_contacts": crisis_contacts(request, search),
+        "interpreter": fitted_contacts(request, search).interpreter,
         "young_people_services": (
             young_people_services(request) if for_young_person(result) else []
         ),
+        # Where the search was centred, and whether a typo was corrected (never
+        # silently): "note" says so and "did_you_mean" lists the other guesses.
+        "place": search.place.as_dict() if search.place is not None else None,
+        "place_prompt": PLACE_PROMPT if search.place_unknown else None,
     }
     return JSONResponse(payload)
 
 
 def _split(params: ImmutableMultiDict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    values = {k: params.get(k, "")[:100] for k in VALUE_FIELDS}
+    values = {k: params.get(k, "")[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
+    # Links and saved searches from before the field was "place" say "postcode".
+    legacy = values.pop("postcode", "")
+    values["place"] = values.get("place") or legacy
     lists = {k: [v[:40] for v in params.getlist(k)[:40]] for k in LIST_FIELDS}
     return values, lists
 
 
 def _form_context(
-    values: dict[str, str], lists: dict[str, list[str]], in_use: frozenset[str] = frozenset()
+    values: dict[str, str],
+    lists: dict[str, list[str]],
+    vocab: Vocabulary = BUILT_IN_VOCABULARY,
+    in_use: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     # Languages chosen earlier (from a question, or a saved search) stay as boxes.
     chosen = [t for t in (languages.canonical_tag(v) for v in lists.get("languages", [])) if t]
@@ -181,7 +221,8 @@ def _form_context(
         "languages": boxes,
         "chosen_languages": frozenset(chosen),
         "language_suggestions": languages.suggestions([*COMMON_LANGUAGES, *in_use]),
-        "communities": [(t.code, t.label) for t in COMMUNITIES.terms],
+        "communities": [(c.code, c.label) for c in vocab.communities],
+        "genders": GENDER_OPTIONS,
         "stages": questions.STAGE_OPTIONS,
         "topics": [(t.code, t.label) for t in TOPICS.terms],
         "access": ACCESS.terms,
@@ -226,6 +267,18 @@ def _question_context(
     }
 
 
+def _place_links(params: ImmutableMultiDict[str, str], search: Search) -> list[tuple[str, str]]:
+    """(label, link) for each other place the person may have meant: the same search
+    with that place instead."""
+    if search.place is None:
+        return []
+    kept = [(k, v) for k, v in params.multi_items() if k not in ("place", "postcode")]
+    return [
+        (alt.label, "/find?" + urlencode([*kept, ("place", alt.query)]))
+        for alt in search.place.alternatives
+    ]
+
+
 async def find_page(request: Request) -> Response:
     """GET: the form; with ?search=1, the results too. Works without JavaScript."""
     app = ctx(request)
@@ -236,24 +289,28 @@ async def find_page(request: Request) -> Response:
     if not searching:
         async with app.sessions() as db:
             saved = await actions.saved_needs(db, user)
+            vocab = await proposals.vocabulary(db)
         values, lists = _split(ImmutableMultiDict())
         if saved:
-            values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS})
+            values.update({k: str(saved.get(k, "")) for k in VALUE_FIELDS if k != "postcode"})
+            values["place"] = values["place"] or str(saved.get("postcode", ""))
             lists.update({k: [str(v) for v in saved.get(k, [])] for k in LIST_FIELDS})
         return render(
             request,
             "find/find.html",
-            {**_form_context(values, lists, in_use), "saved": bool(saved)},
+            {**_form_context(values, lists, vocab, in_use), "saved": bool(saved)},
         )
     decision = _limited(request)
     if not decision.allowed:
         return _too_many(request, decision)
     values, lists = _split(params)
-    context = _form_context(values, lists, in_use)
+    context = _form_context(values, lists, BUILT_IN_VOCABULARY, in_use)
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
-        search = from_form(values, lists, app.clock(), blocked)
+            vocab = await proposals.vocabulary(db)
+        context = _form_context(values, lists, vocab, in_use)
+        search = from_form(values, lists, app.clock(), blocked, vocab)
     except LanguageQuestionError as exc:
         # A question, not an error: the form again, asking which language is meant.
         return render(
@@ -271,10 +328,14 @@ async def find_page(request: Request) -> Response:
         {
             **context,
             "result": result,
-            "steps": next_steps(request, result),
+            "steps": next_steps(request, result, search),
+            "fitted": fitted_contacts(request, search),
             "young_services": (young_people_services(request) if for_young_person(result) else []),
             "query": query,
             "searched": True,
+            "where": search.place,
+            "place_links": _place_links(params, search),
+            "place_prompt": PLACE_PROMPT if search.place_unknown else None,
         },
     )
 
@@ -283,10 +344,12 @@ async def register_interest(request: Request) -> Response:
     """Record, anonymously, that someone wants a group that does not exist yet."""
     app = ctx(request)
     form = await request.form()
-    values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+    values = {k: str(form.get(k, ""))[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
     lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
     try:
-        search = from_form(values, lists, app.clock())
+        async with app.sessions() as db:
+            vocab = await proposals.vocabulary(db)
+        search = from_form(values, lists, app.clock(), vocab=vocab)
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     user = auth(request).user
@@ -309,10 +372,10 @@ async def save_search(request: Request) -> Response:
         if form.get("forget") == "yes":
             await actions.forget_needs(db, user)
             return RedirectResponse("/find?forgotten=1", status_code=303)
-        values = {k: str(form.get(k, ""))[:100] for k in VALUE_FIELDS}
+        values = {k: str(form.get(k, ""))[: VALUE_LIMITS.get(k, 100)] for k in VALUE_FIELDS}
         lists = {k: [str(v)[:40] for v in form.getlist(k)[:40]] for k in LIST_FIELDS}
         try:
-            from_form(values, lists, app.clock())
+            from_form(values, lists, app.clock(), vocab=await proposals.vocabulary(db))
         except FieldError as exc:
             return error(request, 422, exc.message, field=exc.field)
         await actions.save_needs(db, user, to_saved(values, lists), app.clock(), notify=False)
@@ -333,10 +396,17 @@ async def demand_page(request: Request) -> Response:
         if not user.is_admin and organiser is None:
             return error(request, 403, "Only organisers and administrators can see this report.")
         cells = await actions.demand_cells(db, app.clock())
+        words = await actions.other_words(db, app.clock())
+        vocab = await proposals.vocabulary(db)
     return render(
         request,
         "find/demand.html",
-        {"cells": cells, "stage_label": dict((t.code, t.label) for t in STAGES.terms)},
+        {
+            "cells": cells,
+            "words": words,
+            "community_names": vocab.names(),
+            "stage_label": dict((t.code, t.label) for t in STAGES.terms),
+        },
     )
 
 

@@ -161,7 +161,15 @@ def _tags(data: GroupInput) -> list[GroupTag]:
         (TagKind.TOPIC, data.topics),
         (TagKind.ACCESS, data.access),
     ):
-        rows.extend(GroupTag(kind=kind.value, value=v, position=i) for i, v in enumerate(values))
+        rows.extend(
+            GroupTag(
+                kind=kind.value,
+                value=v,
+                position=i,
+                only=kind is TagKind.COMMUNITY and v in data.community_only,
+            )
+            for i, v in enumerate(values)
+        )
     return rows
 
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from peerhub.models import Base, utcnow
+from peerhub.models import Base, new_id, utcnow
 
 
 class ModeratorInvitation(Base):
@@ -60,3 +60,53 @@ class OrganiserInvitation(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     declined_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CommunityProposal(Base):
+    """An organiser's proposal of a community that is not on PeerHub's list.
+
+    An administrator adds it (an :class:`AddedCommunity`) or declines it, with a note
+    the organiser sees. ``status``: pending | added | declined."""
+
+    __tablename__ = "community_proposals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    proposed_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_code: Mapped[str | None] = mapped_column(String(40), default=None)
+
+    __table_args__ = (CheckConstraint("status in ('pending', 'added', 'declined')", name="status"),)
+
+
+class AddedCommunity(Base):
+    """A community an administrator added to PeerHub's list. Its code starts with
+    ``added_`` so it can never take the code of a built-in community."""
+
+    __tablename__ = "added_communities"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    added_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    proposal_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("community_proposals.id", ondelete="SET NULL"), default=None
+    )

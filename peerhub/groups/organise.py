@@ -21,7 +21,7 @@ from peerhub import languages, notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, invitations, queries, sessions
+from peerhub.groups import actions, invitations, proposals, queries, sessions
 from peerhub.groups.languages import typed_name
 from peerhub.groups.validation import (
     DEFAULT_TIME_ZONE,
@@ -40,7 +40,7 @@ from peerhub.schedule import describe
 from peerhub.security import buckets
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
-from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS
+from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS, Taxonomy
 from peerhub.web.limits import too_many
 from peerhub.web.render import ctx, ip, render
 
@@ -265,6 +265,7 @@ def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
         "languages": [typed_name(t) for t in group.tag_values("language")],
         "interpretation": [typed_name(t) for t in group.tag_values("interpretation")],
         "communities": group.tag_values("community"),
+        "community_only": [t.value for t in group.tags if t.kind == "community" and t.only],
         "stages": group.tag_values("stage"),
         "topics": group.tag_values("topic"),
         "access": group.tag_values("access"),
@@ -277,13 +278,14 @@ def _group_form(
     group: Group | None,
     values: dict[str, str],
     lists: dict[str, list[str]],
+    communities: Taxonomy = COMMUNITIES,
 ) -> dict[str, Any]:
     return {
         "org": org,
         "group": group,
         "values": values,
         "lists": lists,
-        "taxonomies": TAXONOMIES,
+        "taxonomies": {**TAXONOMIES, "communities": communities},
         "language_suggestions": languages.suggestions(COMMON_LANGUAGES),
     }
 
@@ -295,8 +297,13 @@ async def new_group_page(request: Request) -> Response:
         return user
     async with ctx(request).sessions() as db:
         org = await actions.organisation_for_organiser(db, user, request.path_params["org_id"])
+        vocab = await proposals.vocabulary(db)
     values, lists = _new_group_values()
-    return render(request, "organise/group_form.html", _group_form(org, None, values, lists))
+    return render(
+        request,
+        "organise/group_form.html",
+        _group_form(org, None, values, lists, proposals.community_taxonomy(vocab)),
+    )
 
 
 @guarded
@@ -307,12 +314,14 @@ async def create_group(request: Request) -> Response:
     app = ctx(request)
     org_id = request.path_params["org_id"]
     values, lists = form_values(await request.form())
+    async with app.sessions() as db:
+        vocab = await proposals.vocabulary(db)
     try:
-        data = parse_group(values, lists)
+        data = parse_group(values, lists, vocab.codes)
     except FieldError as exc:
         async with app.sessions() as db:
             org = await actions.organisation_for_organiser(db, user, org_id)
-        context = _group_form(org, None, values, lists)
+        context = _group_form(org, None, values, lists, proposals.community_taxonomy(vocab))
         return invalid(request, "organise/group_form.html", context, exc)
     async with transaction(app.sessions) as db:
         group = await actions.create_group(db, user, org_id, data, app.clock())
@@ -336,6 +345,7 @@ async def edit_group_page(request: Request) -> Response:
         )
         days = await retention.retention_days(db, group.id)
         review = await newcomers.review_of(db, group.id)
+        vocab = await proposals.vocabulary(db)
     values, lists = _group_values(group)
     values["message_retention_days"] = "" if days is None else str(days)
     values["newcomer_review"] = review.mode
@@ -343,7 +353,7 @@ async def edit_group_page(request: Request) -> Response:
     return render(
         request,
         "organise/group_form.html",
-        _group_form(group.organisation, group, values, lists),
+        _group_form(group.organisation, group, values, lists, proposals.community_taxonomy(vocab)),
     )
 
 
@@ -355,12 +365,16 @@ async def update_group(request: Request) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     values, lists = form_values(await request.form())
+    async with app.sessions() as db:
+        vocab = await proposals.vocabulary(db)
     try:
-        data = parse_group(values, lists)
+        data = parse_group(values, lists, vocab.codes)
     except FieldError as exc:
         async with app.sessions() as db:
             group, _ = await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
-        context = _group_form(group.organisation, group, values, lists)
+        context = _group_form(
+            group.organisation, group, values, lists, proposals.community_taxonomy(vocab)
+        )
         return invalid(request, "organise/group_form.html", context, exc)
     async with transaction(app.sessions) as db:
         await actions.update_group(db, user, group_id, data, app.clock())

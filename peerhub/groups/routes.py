@@ -22,7 +22,7 @@ from peerhub.accounts import twofactor
 from peerhub.accounts.routes import require_user, safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, answers, invitations, organise
+from peerhub.groups import actions, answers, community_routes, invitations, organise
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.referrals import notices
@@ -189,6 +189,7 @@ async def answer_invitation(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
+    *community_routes.routes,  # proposing and adding communities
     Route("/organise", organise.home, methods=["GET"]),
     Route("/organise/organisations/new", organise.new_organisation_page, methods=["GET"]),
     Route("/organise/organisations/new", organise.create_organisation, methods=["POST"]),

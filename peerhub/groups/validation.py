@@ -274,6 +274,8 @@ class GroupInput:
     languages: list[str]
     interpretation: list[str] = field(default_factory=list)
     communities: list[str] = field(default_factory=list)
+    # Of ``communities``, those the group is for only (the rest it focuses on).
+    community_only: list[str] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     access: list[str] = field(default_factory=list)
@@ -382,7 +384,11 @@ def _venue(values: Mapping[str, str], group: GroupInput, c: _Collector) -> None:
             group.latitude, group.longitude = round(found.lat, 5), round(found.lon, 5)
 
 
-def parse_group(values: Mapping[str, str], lists: Mapping[str, list[str]]) -> GroupInput:
+def parse_group(
+    values: Mapping[str, str],
+    lists: Mapping[str, list[str]],
+    community_codes: frozenset[str] = COMMUNITY_CODES,
+) -> GroupInput:
     """Validate a group form. ``values`` are single fields, ``lists`` the check boxes."""
     c = _Collector()
     name = c.check(lambda: line(values, "name", label="A name", required=True), "")
@@ -402,7 +408,10 @@ def parse_group(values: Mapping[str, str], lists: Mapping[str, list[str]]) -> Gr
         languages=langs,
         interpretation=[t for t in interp if t not in langs],
         communities=c.check(
-            lambda: codes(lists.get("communities", []), COMMUNITY_CODES, "communities"), []
+            lambda: codes(lists.get("communities", []), community_codes, "communities"), []
+        ),
+        community_only=c.check(
+            lambda: codes(lists.get("community_only", []), community_codes, "community_only"), []
         ),
         stages=c.check(lambda: codes(lists.get("stages", []), STAGE_CODES, "stages"), []),
         topics=c.check(lambda: codes(lists.get("topics", []), TOPIC_CODES, "topics"), []),
@@ -413,6 +422,8 @@ def parse_group(values: Mapping[str, str], lists: Mapping[str, list[str]]) -> Gr
             lambda: paragraphs(values, "ground_rules", label="The ground rules"), ""
         ),
     )
+    # A group for a community only is a group for that community: tick both for them.
+    group.communities += [code for code in group.community_only if code not in group.communities]
     if not group.stages and "stages" not in c.errors:
         c.fail("stages", "Choose at least one stage the group welcomes.")
     group.age_min = c.check(lambda: whole_number(values, "age_min", 0, 120, label="Age"), None)

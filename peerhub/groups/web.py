@@ -23,7 +23,15 @@ Handler = Callable[[Request], Awaitable[Response]]
 NOT_FOUND = "We could not find that page. It may have moved, or the address may be wrong."
 FORBIDDEN = "You do not have permission to do that in this group."
 
-LIST_FIELDS = ("languages", "interpretation", "communities", "stages", "topics", "access")
+LIST_FIELDS = (
+    "languages",
+    "interpretation",
+    "communities",
+    "community_only",
+    "stages",
+    "topics",
+    "access",
+)
 
 
 def guarded(handler: Handler) -> Handler:

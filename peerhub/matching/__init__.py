@@ -16,20 +16,24 @@ from .demand import (
     SUPPRESSION_THRESHOLD,
     DemandCell,
     DemandRecord,
+    OtherWords,
     coarse_area,
     demand_record,
     demand_report,
     normalise_community,
     normalise_language,
     normalise_words,
+    other_report,
 )
 from .index import GroupIndex, match
 from .kinds import DIMENSIONS, MatchKind, classify, rank_band
 from .langtag import LanguageTagError, normalise_language_tag, tags_compatible
 from .model import (
+    GENDERS,
     RELAXATION_ORDER,
     AccessNeed,
     Action,
+    Gender,
     GroupFormat,
     GroupProfile,
     InvalidNeeds,
@@ -49,6 +53,7 @@ from .scoring import DEFAULT_WEIGHTS, Assessment, Weights, assess
 __all__ = [
     "DEFAULT_WEIGHTS",
     "DIMENSIONS",
+    "GENDERS",
     "RELAXATION_ORDER",
     "SUPPRESSION_THRESHOLD",
     "AccessNeed",
@@ -56,6 +61,7 @@ __all__ = [
     "Assessment",
     "DemandCell",
     "DemandRecord",
+    "Gender",
     "GroupFormat",
     "GroupIndex",
     "GroupProfile",
@@ -70,6 +76,7 @@ __all__ = [
     "NextStep",
     "NextStepCode",
     "Offer",
+    "OtherWords",
     "Relaxation",
     "Stage",
     "Waiter",
@@ -88,6 +95,7 @@ __all__ = [
     "normalise_language_tag",
     "normalise_words",
     "offer_value",
+    "other_report",
     "rank_band",
     "tags_compatible",
 ]

@@ -7,6 +7,11 @@ named a language or community in their own words, those words normalised
 (:func:`normalise_words`: case-folded, spaces and punctuation tidied, at most 60
 characters) so that "urdu" and "Urdu" are one row. No account id, no full
 postcode, no time finer than the caller stores.
+
+Of a person's "something else", only the words that named no community are kept,
+folded and cut down by ``peerhub/matching/words.py`` (no digits, no short or common
+words, at most 8); a word is shown in the report only once at least the suppression
+threshold of searches used it.
 """
 
 from __future__ import annotations
@@ -23,17 +28,20 @@ from peerhub.taxonomy import COMMUNITIES, COMMUNITY_CODES, LANGUAGE_NAMES, langu
 
 from .langtag import LanguageTagError, normalise_language_tag
 from .model import NeedFormat, Needs, Stage
+from .words import MAX_WORDS, words
 
 __all__ = [
     "SUPPRESSION_THRESHOLD",
     "DemandCell",
     "DemandRecord",
+    "OtherWords",
     "coarse_area",
     "demand_record",
     "demand_report",
     "normalise_community",
     "normalise_language",
     "normalise_words",
+    "other_report",
 ]
 
 #: Counts below this are shown as "fewer than 5".
@@ -120,10 +128,13 @@ class DemandRecord:
     topics: tuple[str, ...]
     format: NeedFormat
     area: str
+    other: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.area not in _SPECIAL_AREAS and not _DISTRICT.fullmatch(self.area):
             raise ValueError("area must be a postcode district, 'online' or 'unknown'")
+        # Whatever is stored, only folded words survive (a stored row is re-checked).
+        object.__setattr__(self, "other", words(" ".join(self.other), MAX_WORDS))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -133,6 +144,7 @@ class DemandRecord:
             "topics": list(self.topics),
             "format": self.format,
             "area": self.area,
+            "other": list(self.other),
         }
 
 
@@ -157,6 +169,7 @@ def demand_record(needs: Needs, area: str | None = None) -> DemandRecord:
         topics=tuple(sorted(needs.topics)),
         format=needs.format,
         area=label,
+        other=needs.other,
     )
 
 
@@ -235,3 +248,37 @@ def demand_report(
     cells = [DemandCell(*k, count=counts[k], threshold=threshold) for k in shown]
     cells += [DemandCell(*k, count=None, threshold=threshold) for k in hidden]
     return tuple(cells)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherWords:
+    """Words people used for a community not on the list, with how many searches used
+    each. Only words used by at least ``threshold`` searches are named: a rarer word
+    could be someone's own description of themselves, so it is only counted in
+    ``hidden`` (how many distinct words were held back), never shown."""
+
+    shown: tuple[tuple[str, int], ...]
+    hidden: int
+    threshold: int = SUPPRESSION_THRESHOLD
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "words": [{"word": w, "count": n} for w, n in self.shown],
+            "hidden_words": self.hidden,
+            "threshold": self.threshold,
+        }
+
+
+def other_report(
+    records: Iterable[DemandRecord], *, threshold: int = SUPPRESSION_THRESHOLD
+) -> OtherWords:
+    """Count the searches that used each "something else" word (once per search)."""
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    counts: Counter[str] = Counter()
+    for r in records:
+        counts.update(set(r.other))
+    shown = sorted(
+        ((w, n) for w, n in counts.items() if n >= threshold), key=lambda x: (-x[1], x[0])
+    )
+    return OtherWords(tuple(shown), sum(1 for n in counts.values() if n < threshold), threshold)

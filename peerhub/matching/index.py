@@ -46,6 +46,7 @@ from typing import Final
 from peerhub.languages import relate
 
 from .bitset import count_levels, from_slots, to_slots
+from .eligibility import EXCLUSIVE_FAMILIES, person_codes
 from .geo import (
     EARTH_RADIUS_KM,
     Cell,
@@ -77,7 +78,9 @@ from .scoring import (
     SessionInfo,
     Weights,
     assess,
+    group_words,
     language_points,
+    place_unknown,
     session_info,
     share_points,
     time_points,
@@ -109,6 +112,7 @@ def _keys(group: GroupProfile, sessions: tuple[SessionInfo, ...]) -> list[Key]:
     keys += [("lang", t) for t in group.languages]
     keys += [("interp", t) for t in group.interpretation]
     keys += [("community", c) for c in group.communities]
+    keys += [("only", c) for c in group.only_communities]
     keys += [("stage", s) for s in group.stages]
     keys += [("topic", t) for t in group.topics]
     keys += [("access", a) for a in group.access_features]
@@ -161,6 +165,12 @@ class GroupIndex:
         self._tags: dict[str, set[str]] = {"lang": set(), "interp": set()}
         self._cells: dict[Cell, int] = {}  # in-person groups with a location, by cell
         self._age_ranges: set[Key] = set()
+        self._only: set[str] = set()  # communities some group is for only
+        # Words of groups' names and descriptions: slots per word, as sets (there are
+        # many rare words; a bitset each would cost memory at every slot's width).
+        self._words: dict[str, set[int]] = {}
+        self._slot_words: list[frozenset[str]] = []
+        self._word_bits: dict[str, int] = {}  # bitsets of words searched for, kept current
         postings: dict[Key, list[int]] = {}
         cells: dict[Cell, list[int]] = {}
         for group in groups:
@@ -182,6 +192,12 @@ class GroupIndex:
 
     def _place(self, group: GroupProfile, slot: int) -> None:
         sessions = session_info(group)
+        own = group_words(group)
+        bit = 1 << slot
+        for word in own:
+            self._words.setdefault(word, set()).add(slot)
+            if word in self._word_bits:
+                self._word_bits[word] |= bit
         point = None
         if group.in_person_capable and group.location is not None:
             point = prepare(group.location)
@@ -190,16 +206,20 @@ class GroupIndex:
             self._ids.append(group.id)
             self._sessions.append(sessions)
             self._points.append(point)
+            self._slot_words.append(own)
         else:
             self._groups[slot] = group
             self._ids[slot] = group.id
             self._sessions[slot] = sessions
             self._points[slot] = point
+            self._slot_words[slot] = own
         self._slot[group.id] = slot
 
     def _note_key(self, key: Key) -> None:
         if key[0] == "age":
             self._age_ranges.add(key)
+        elif key[0] == "only":
+            self._only.add(str(key[1]))
         elif key[0] in ("lang", "interp"):
             self._tags[str(key[0])].add(str(key[1]))
 
@@ -231,6 +251,8 @@ class GroupIndex:
             else:
                 del self._bits[key]
                 self._age_ranges.discard(key)
+                if key[0] == "only":
+                    self._only.discard(str(key[1]))
                 if key[0] in ("lang", "interp"):
                     self._tags[str(key[0])].discard(str(key[1]))
         if self._points[slot] is not None and group.location is not None:
@@ -240,6 +262,15 @@ class GroupIndex:
                 self._cells[cell] = remaining
             else:
                 del self._cells[cell]
+        for word in self._slot_words[slot]:
+            holders = self._words[word]
+            holders.discard(slot)
+            if word in self._word_bits:
+                self._word_bits[word] &= mask
+            if not holders:
+                del self._words[word]
+                self._word_bits.pop(word, None)
+        self._slot_words[slot] = frozenset()
         self._all &= mask
         self._groups[slot] = None
         self._ids[slot] = ""
@@ -309,11 +340,33 @@ class GroupIndex:
         for slot in chosen:
             group = self._at(slot)
             pairs.append(
-                (group, assess(group, needs, weights, context=ctx, sessions=self._sessions[slot]))
+                (
+                    group,
+                    assess(
+                        group,
+                        needs,
+                        weights,
+                        context=ctx,
+                        sessions=self._sessions[slot],
+                        own_words=self._slot_words[slot],
+                    ),
+                )
             )
         return build_result(ctx, pairs)
 
     # Helpers used by _Search.
+
+    def _word_set(self, word: str) -> int:
+        """The groups whose name or description has ``word``. Bitsets of words people
+        search for are kept (up to 4,096 words, then started afresh) and kept current
+        by add and remove; the rest stay as sets of slots, which cost less memory."""
+        bits = self._word_bits.get(word)
+        if bits is None:
+            bits = from_slots(self._words.get(word, ()))
+            if len(self._word_bits) >= 4096:
+                self._word_bits.clear()
+            self._word_bits[word] = bits
+        return bits
 
     def _languages(self, kind: str, asked: str) -> tuple[int, int]:
         """Groups meeting in (``kind`` "lang") or interpreting into ("interp") the same
@@ -444,6 +497,31 @@ class _Search:
                     if not (isinstance(lo, int) and lo < ADULT_AGE):
                         self.age_relax |= bits[key]
 
+        # Who a group is for (peerhub/matching/eligibility.py): groups whose "only"
+        # the person's answers rule out are never eligible; groups for people the
+        # person did not say they are rank below every other eligible group.
+        mine = person_codes(needs)
+        conflict = unknown = 0
+        family_codes: set[str] = set()
+        for family in EXCLUSIVE_FAMILIES:
+            family_codes |= family
+            in_family = 0
+            for code in family:
+                in_family |= bits.get(("only", code), 0)
+            said = mine & family
+            if not said:
+                unknown |= in_family
+                continue
+            met_only = 0
+            for code in said:
+                met_only |= bits.get(("only", code), 0)
+            conflict |= in_family & ~met_only
+        for code in index._only - family_codes:
+            if code not in mine:
+                unknown |= bits.get(("only", code), 0)
+        self.who_ok = everything & ~conflict
+        self.qualifies = everything & ~unknown
+
         online = bits.get(("fmt", "online"), 0)
         hybrid = bits.get(("fmt", "hybrid"), 0)
         self.in_person_only = bits.get(("fmt", "in_person"), 0)
@@ -538,6 +616,16 @@ class _Search:
             )
         dims.append(_dim(time_levels))
         dims.append(_dim([(bits.get(("open",), 0), 0, to_points(w.places))]))
+        if needs.other:
+            sets = [index._word_set(word) for word in needs.other]
+            dims.append(
+                _dim(
+                    [
+                        (b, 0, share_points(w.own_words, j, len(needs.other)))
+                        for j, b in count_levels(sets)
+                    ]
+                )
+            )
         # The distance dimension goes last: its levels are computed per part, so it
         # is best applied to the smallest parts.
         base = sorted((d for d in dims if d is not None), key=lambda d: -d.best[1])
@@ -553,7 +641,17 @@ class _Search:
             if ready:
                 ready &= self._sessions_between(ctx.now_ts, ctx.crisis_end_ts)
             crisis_dim = _dim([(ready, 1, 0)])
-        self.base_dims = ([crisis_dim] if crisis_dim is not None else []) + base
+        # Place unknown: groups that can be joined online come before in-person-only
+        # groups, which may be in any city (tier 2, above crisis priority's 1; both
+        # below the priority for each need kept in a widened pass).
+        reach_dim: _Dim | None = None
+        if place_unknown(needs):
+            reach_dim = _dim([(self.online_capable, 2, 0)])
+        # A group for people the person did not say they are (eligibility.who_status)
+        # never ranks above one open to them: tier 4, above place (2) and crisis (1).
+        who_dim = _dim([(self.qualifies, 4, 0)]) if unknown else None
+        tiers = [d for d in (who_dim, reach_dim, crisis_dim) if d is not None]
+        self.base_dims = tiers + base
         self.dims = self.base_dims
 
     def _count_dim(self, kind: str, codes: tuple[str, ...], weight: float) -> _Dim | None:
@@ -720,7 +818,7 @@ class _Search:
         slot by slot, and never relaxed). Also sets this pass's scoring dimensions:
         in a widened pass, a priority for each relaxed need a group still meets."""
         needs = self.ctx.needs
-        out = self.all
+        out = self.all & self.who_ok
         if "language" not in allowed:
             out &= self.lang_ok
         out &= (self.age_ok | self.age_relax) if "age" in allowed else self.age_ok

@@ -9,6 +9,7 @@ Collections passed as lists or sets are stored as tuples or frozensets.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import lru_cache
@@ -19,13 +20,18 @@ from peerhub.languages import LanguageError, LanguageQuestion, canonical_tag, pa
 from peerhub.taxonomy import ACCESS_CODES, COMMUNITY_CODES, STAGE_CODES, TOPIC_CODES
 
 from .langtag import LanguageTagError, normalise_language_tag
+from .words import MAX_WORDS, words
 
 __all__ = [
+    "ADDED_COMMUNITY",
+    "GENDERS",
     "LONDON",
     "MAX_LANGUAGES",
+    "MAX_OTHER_CHARS",
     "RELAXATION_ORDER",
     "AccessNeed",
     "Action",
+    "Gender",
     "GroupFormat",
     "GroupProfile",
     "InvalidNeeds",
@@ -43,6 +49,7 @@ __all__ = [
 ]
 
 Stage = Literal["approaching_crisis", "recovery", "staying_well"]
+Gender = Literal["woman", "man", "non_binary", "prefer_not_to_say"]
 NeedFormat = Literal["online", "in_person", "either"]
 GroupFormat = Literal["online", "in_person", "hybrid"]
 Action = Literal["join", "waiting_list"]
@@ -63,6 +70,12 @@ MAX_LANGUAGES: Final = 10
 MAX_WINDOWS: Final = 70
 MAX_DISTANCE_KM: Final = 1000.0
 _NEED_FORMATS: Final = frozenset(get_args(NeedFormat))
+GENDERS: Final[tuple[Gender, ...]] = get_args(Gender)
+#: A person's "something else", in their own words, is at most this long.
+MAX_OTHER_CHARS: Final = 200
+#: Codes of communities an administrator added (peerhub/communities.py): the engine
+#: accepts their shape; the web layer checks that they exist.
+ADDED_COMMUNITY: Final = re.compile(r"added_[a-z0-9_]{1,32}")
 _GROUP_FORMATS: Final = frozenset(get_args(GroupFormat))
 
 
@@ -144,11 +157,15 @@ def _codes(values: object, known: frozenset[str] | None, field: str) -> tuple[st
     for code in items:
         if not isinstance(code, str):
             raise InvalidNeeds(field, "must be a list of codes")
-        if known is not None and code not in known:
+        if known is not None and code not in known and not _added(known, code):
             raise InvalidNeeds(field, f"unknown code {code!r}")
         if code not in out:
             out.append(code)
     return tuple(out)
+
+
+def _added(known: frozenset[str], code: str) -> bool:
+    return known is COMMUNITY_CODES and ADDED_COMMUNITY.fullmatch(code) is not None
 
 
 def _is_int(value: object) -> bool:
@@ -204,7 +221,11 @@ class Needs:
     tuple means no language preference. ``availability`` empty means any time.
     ``age`` None means not given (age limits are then not applied). ``location`` and
     ``max_distance_km`` matter only for in-person meeting; without a location the
-    distance cannot be checked and is not used.
+    distance cannot be checked and is not used. ``gender`` (optional) keeps groups
+    for women only or men only from being offered to someone they are not for
+    (peerhub/matching/eligibility.py). ``other`` is the person's own words for a
+    community that is not on the list, matched against groups' own descriptions:
+    pass the text, and the meaningful words are kept (at most 8, no digits).
     """
 
     now: datetime
@@ -219,9 +240,22 @@ class Needs:
     age: int | None = None
     access_needs: tuple[AccessNeed, ...] = ()
     blocked_user_ids: frozenset[str] = frozenset()
+    gender: Gender | None = None
+    other: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
+        if self.gender is not None and self.gender not in GENDERS:
+            raise InvalidNeeds("gender", "must be woman, man, non_binary or prefer_not_to_say")
+        other: object = self.other
+        if isinstance(other, str):
+            if len(other) > MAX_OTHER_CHARS:
+                raise InvalidNeeds("other", f"at most {MAX_OTHER_CHARS} characters")
+            put(self, "other", words(other, MAX_WORDS))
+        elif isinstance(other, tuple | list) and all(isinstance(w, str) for w in other):
+            put(self, "other", words(" ".join(other), MAX_WORDS))
+        else:
+            raise InvalidNeeds("other", "must be text")
         if not isinstance(self.now, datetime) or not _aware(self.now):
             raise InvalidNeeds("now", "must be a datetime with a time zone")
         langs = _normalise_tags(self.languages, "languages")
@@ -277,6 +311,10 @@ class GroupProfile:
     means full. ``area`` is a coarse label (postcode district such as ``LS6``, or
     ``online``) shown to people and used in reports. Codes not in the taxonomy are
     accepted (they simply never match), so one stale code cannot break matching.
+    ``only_communities`` are the communities (of ``communities``) the group is for
+    *only*; the others it focuses on, open to anyone. ``description`` is the group's
+    own words (its name is added), matched against a person's "something else".
+    ``community_names`` names communities an administrator added: (code, label).
     """
 
     id: str
@@ -299,11 +337,15 @@ class GroupProfile:
     places_left: int | None = None
     member_ids: frozenset[str] = frozenset()
     moderator_on_duty: bool = False
+    only_communities: frozenset[str] = frozenset()
+    description: str = ""
+    community_names: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
         if not isinstance(self.id, str) or not self.id:
             raise ValueError("group id must be a non-empty string")
+        put(self, "community_names", tuple((str(c), str(n)) for c, n in self.community_names))
         try:
             put(self, "languages", _normalise_tags(self.languages, "languages", strict=False))
             put(
@@ -315,8 +357,17 @@ class GroupProfile:
                 put(self, "location", _check_location(self.location, "location"))
         except InvalidNeeds as exc:
             raise ValueError(f"group {self.id}: {exc}") from exc
-        for name in ("communities", "stages", "topics", "access_features", "member_ids"):
+        for name in (
+            "communities",
+            "stages",
+            "topics",
+            "access_features",
+            "member_ids",
+            "only_communities",
+        ):
             put(self, name, frozenset(getattr(self, name)))
+        if not self.only_communities <= self.communities:
+            raise ValueError(f"group {self.id}: only_communities must be among its communities")
         if self.format not in _GROUP_FORMATS:
             raise ValueError(f"group {self.id}: format must be online, in_person or hybrid")
         sessions = tuple(self.next_sessions)
@@ -366,6 +417,9 @@ class MatchItem:
     crisis_priority: bool = False
     widened: tuple[str, ...] = ()
     other_mismatches: tuple[str, ...] = ()
+    # Who the group is for, for this person: "open", "meets" or "unknown"
+    # (peerhub/matching/eligibility.py); "conflict" groups are never results.
+    who: str = "open"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -383,6 +437,7 @@ class MatchItem:
             "distance_km": self.distance_km,
             "places_left": self.places_left,
             "crisis_priority": self.crisis_priority,
+            "who": self.who,
         }
 
 

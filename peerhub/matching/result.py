@@ -125,6 +125,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
                 crisis_priority=a.priority,
                 widened=said,
                 other_mismatches=tuple(m for m in mismatches if m not in covered),
+                who=a.who,
             )
         )
     codes = tuple(c for c in RELAXATION_ORDER if c in used)

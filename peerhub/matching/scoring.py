@@ -22,6 +22,8 @@ from typing import Final
 from peerhub.languages import Relation, describe_offer, relate
 from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, TOPICS, language_name
 
+from .describe import only_phrase, who_line
+from .eligibility import Who, who_status
 from .geo import distance_km
 from .model import LONDON, GroupProfile, Needs, Relaxation, time_zone
 from .rules import (
@@ -33,6 +35,7 @@ from .rules import (
     met_by_language,
     welcomes_age,
 )
+from .words import words
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -51,6 +54,7 @@ __all__ = [
     "explain",
     "fit_is_good",
     "language_met",
+    "place_unknown",
     "session_info",
     "widened",
 ]
@@ -86,7 +90,9 @@ class Weights:
     * ``distance`` × the factor of the first band in ``distance_bands`` holding the
       distance, bands being fractions of the person's maximum distance (or
       ``default_distance_km``), for in-person meeting;
-    * ``places`` when the group is not full.
+    * ``places`` when the group is not full;
+    * ``own_words`` × words of the person's "something else" found in the group's
+      name or description ÷ words given.
 
     ``crisis_window_hours`` is how soon a session must be for crisis-first ranking;
     ``waited_per_week`` is the waiting-list allocation's value of a week waited.
@@ -113,6 +119,7 @@ class Weights:
         (2.0, 0.25),
     )
     places: float = 0.5
+    own_words: float = 1.5
     crisis_window_hours: int = 48
     waited_per_week: float = 0.5
 
@@ -127,6 +134,7 @@ class Weights:
             "soon",
             "distance",
             "places",
+            "own_words",
             "waited_per_week",
         ):
             value = getattr(self, name)
@@ -283,8 +291,33 @@ class Assessment:
     fit_day: int | None
     first_session: datetime | None
     open: bool
+    # The person gave no place but could meet either way, and this group can be
+    # joined online: it ranks above in-person-only groups, which may be anywhere.
+    reachable: bool = False
+
     # (person's tag, group's tag) where the group meets in a related form only.
     related: tuple[tuple[str, str], ...] = ()
+
+    who: Who = "open"
+    shared_words: tuple[str, ...] = ()
+
+    @property
+    def conflict(self) -> bool:
+        """The person's answers rule them out of a group for some people only: never shown."""
+        return self.who == "conflict"
+
+    @property
+    def qualifies(self) -> bool:
+        """Open to the person, or for people only whom the person said they are."""
+        return self.who in ("open", "meets")
+
+    @property
+    def rank(self) -> int:
+        """The ranking tier, compared before the score: 4 for a group open to the
+        person (not for people only whom they did not say they are), plus 2 for a group
+        that can be joined online when the person's place is unknown, plus 1 for crisis
+        priority."""
+        return 4 * self.qualifies + 2 * self.reachable + self.priority
 
     @property
     def score(self) -> float:
@@ -316,6 +349,13 @@ def _closest(asked: str, offered: tuple[str, ...]) -> tuple[str, Relation | None
     return best
 
 
+def place_unknown(needs: Needs) -> bool:
+    """No place was given, and in-person groups are possible: groups that can be
+    joined online (online or hybrid) then rank first, since an in-person group may be
+    in another city. (Someone who asked for in person only is asked for a town.)"""
+    return needs.location is None and needs.format == "either"
+
+
 def assess(
     group: GroupProfile,
     needs: Needs,
@@ -323,6 +363,7 @@ def assess(
     *,
     context: Context | None = None,
     sessions: tuple[SessionInfo, ...] | None = None,
+    own_words: frozenset[str] | None = None,
 ) -> Assessment:
     """Score ``group`` for ``needs`` and list the hard constraints it breaks."""
     ctx = context or Context.of(needs, weights)
@@ -415,6 +456,10 @@ def assess(
         if ts > ctx.crisis_end_ts and (fit_session is not None or day >= w.horizon_days):
             break
     is_open = not group.is_full
+    shared_words: tuple[str, ...] = ()
+    if needs.other:
+        own = own_words if own_words is not None else group_words(group)
+        shared_words = tuple(word for word in needs.other if word in own)
 
     if essential_missing:
         violations.append("access")
@@ -432,6 +477,7 @@ def assess(
         + to_points(w.distance * factor)
         + time_points(w, fit_day)
         + (to_points(w.places) if is_open else 0)
+        + share_points(w.own_words, len(shared_words), len(needs.other))
     )
     priority = (
         needs.stage == "approaching_crisis"
@@ -440,9 +486,11 @@ def assess(
         and is_open
         and soon_session
     )
+    reachable = place_unknown(needs) and group.online_capable
     return Assessment(
         points=points,
         priority=priority,
+        reachable=reachable,
         violations=tuple(violations),
         never=tuple(never),
         blocked=not group.member_ids.isdisjoint(needs.blocked_user_ids),
@@ -463,7 +511,14 @@ def assess(
         fit_day=fit_day,
         first_session=first_session,
         open=is_open,
+        who=who_status(group, needs),
+        shared_words=shared_words,
     )
+
+
+def group_words(group: GroupProfile) -> frozenset[str]:
+    """The words of a group's name and description (see peerhub/matching/words.py)."""
+    return frozenset(words(f"{group.name} {group.description}"))
 
 
 # --- Plain words ---------------------------------------------------------------
@@ -543,11 +598,19 @@ def explain(
     group: GroupProfile, a: Assessment, needs: Needs, ctx: Context
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Plain-English reasons (what fits) and mismatches (what does not)."""
-    reasons: list[str] = []
+    # Who the group is for comes first, always: languages, communities, ages, place.
+    reasons: list[str] = [who_line(group)]
     mismatches: list[str] = []
+    if a.who == "unknown":
+        people = only_phrase(group.only_communities, dict(group.community_names))
+        mismatches.append(
+            f"Only for {people}: you did not say this is you, so check with the group first"
+        )
     if a.priority:
+        # Until moderators keep rotas, PeerHub knows a group has moderators, not that
+        # one will be at a given session: say no more than that.
         hours = ctx.weights.crisis_window_hours
-        reasons.append(f"Meets in the next {hours} hours, with a moderator on duty")
+        reasons.append(f"Meets in the next {hours} hours, and is a moderated group")
 
     # Languages: never dropped silently, and a related form is said as such. A person
     # who listed several languages needs a group in one of them: the others not being
@@ -577,10 +640,12 @@ def explain(
                 f"Meets in {offered_names or 'another language'}, not a language you listed"
             )
 
+    named = dict(group.community_names)
     for code in a.shared_communities:
-        reasons.append(_COMMUNITY_PHRASES.get(code, f"{_safe_label('community', code)} group"))
+        label = named.get(code) or _safe_label("community", code)
+        reasons.append(_COMMUNITY_PHRASES.get(code, f"{label} group"))
     if needs.communities and not a.shared_communities:
-        labels = [_safe_label("community", c) for c in needs.communities]
+        labels = [named.get(c) or _safe_label("community", c) for c in needs.communities]
         mismatches.append(f"Not specifically for {' or '.join(labels)}")
 
     if needs.stage is not None:
@@ -621,6 +686,9 @@ def explain(
         (mismatches if a.distance_km > ctx.scale_km else reasons).append(text)
     elif "distance" in a.violations and group.location is None and needs.location is not None:
         mismatches.append("Distance not known")
+    elif needs.location is None and needs.format != "online" and group.format == "in_person":
+        # The person gave no place: say so rather than imply this group is near.
+        mismatches.append("Meets in person only; we do not know how far it is from you")
 
     # Time.
     if a.fit_session is not None:
@@ -646,6 +714,8 @@ def explain(
     elif group.places_left is not None:
         reasons.append(f"{_plural(group.places_left, 'place')} left")
 
+    if a.shared_words:
+        reasons.append("Its own description mentions " + _join([f"“{w}”" for w in a.shared_words]))
     # Access: a need is met when the group lists it, when it does not apply to how
     # the person would take part (rules.access_applies), or, for an interpreter, when
     # the group meets in that language.
@@ -739,7 +809,8 @@ def language_met(group: GroupProfile, a: Assessment, needs: Needs) -> bool:
 
 
 def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) -> bool:
-    """A good fit breaks no hard constraint and meets every need the person stated:
+    """A good fit breaks no hard constraint, is open to the person (not for some
+    people only whom they did not say they are) and meets every need they stated:
     a language they can take part in (:func:`language_met`), *every* community they
     named (one shared community out of several is not a fit: a veteran is not served
     by a Somali men's circle because both name men), their stage, a shared topic
@@ -755,6 +826,7 @@ def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) 
         not a.violations
         and not a.never
         and not a.blocked
+        and a.qualifies
         and language_ok
         and set(needs.communities) <= set(a.shared_communities)
         and (needs.stage is None or a.stage_match)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.matching import GroupIndex, MatchResult, Needs, classify
@@ -154,39 +154,49 @@ class Settled:
 
 async def settle(db: AsyncSession, now: datetime) -> Settled:
     """Bring followed outcomes up to date, settle those whose time is up, and delete
-    settled outcomes past :data:`OUTCOME_RETENTION`."""
+    settled outcomes past :data:`OUTCOME_RETENTION`. Each step reads only the rows it
+    changes, so it stays cheap however many outcomes are being followed."""
     done = Settled()
-    rows = (
+    member_of_link = (GroupMember.group_id == OutcomeLink.group_id) & (
+        GroupMember.user_id == OutcomeLink.user_id
+    )
+    # Joins since the last run: an active place taken after the group was shown.
+    joins = (
         await db.execute(
-            select(OutcomeLink, MatchOutcome, GroupMember)
+            select(OutcomeLink, MatchOutcome, GroupMember.joined_at)
             .join(MatchOutcome, MatchOutcome.id == OutcomeLink.outcome_id)
-            .outerjoin(
-                GroupMember,
-                (GroupMember.group_id == OutcomeLink.group_id)
-                & (GroupMember.user_id == OutcomeLink.user_id),
+            .join(GroupMember, member_of_link)
+            .where(
+                OutcomeLink.joined_at.is_(None),
+                GroupMember.status == "active",
+                GroupMember.joined_at >= OutcomeLink.shown_at,
             )
         )
     ).all()
-    for link, outcome, member in rows:
-        active = member is not None and member.status == "active"
-        if (
-            link.joined_at is None
-            and active
-            and member.joined_at >= link.shown_at - timedelta(minutes=1)
-        ):
-            link.joined_at = member.joined_at
-            outcome.joined = True
-            done.joined += 1
-        finished = (
-            link.joined_at + FOLLOW_FOR <= now
-            if link.joined_at is not None
-            else link.shown_at + FOLLOW_FOR <= now
+    for link, outcome, joined_at in joins:
+        link.joined_at = joined_at
+        outcome.joined = True
+        done.joined += 1
+    await db.flush()
+    # Those whose eight weeks are up.
+    cutoff = now - FOLLOW_FOR
+    finished = (
+        await db.execute(
+            select(OutcomeLink, MatchOutcome, GroupMember.status)
+            .join(MatchOutcome, MatchOutcome.id == OutcomeLink.outcome_id)
+            .outerjoin(GroupMember, member_of_link)
+            .where(
+                or_(
+                    and_(OutcomeLink.joined_at.is_(None), OutcomeLink.shown_at <= cutoff),
+                    OutcomeLink.joined_at <= cutoff,
+                )
+            )
         )
-        if not finished:
-            continue
+    ).all()
+    for link, outcome, status in finished:
         if link.joined_at is not None:
             outcome.still_coming = bool(
-                active
+                status == "active"
                 and outcome.came
                 and link.last_came_at is not None
                 and link.last_came_at >= link.joined_at + FOLLOW_FOR - STILL_WINDOW
@@ -201,7 +211,9 @@ async def settle(db: AsyncSession, now: datetime) -> Settled:
         await db.scalars(
             select(MatchOutcome).where(
                 MatchOutcome.settled.is_(False),
-                MatchOutcome.id.not_in(select(OutcomeLink.outcome_id)),
+                ~select(OutcomeLink.outcome_id)
+                .where(OutcomeLink.outcome_id == MatchOutcome.id)
+                .exists(),
             )
         )
     ).all()

@@ -165,6 +165,18 @@ EXCLUDED: dict[str, str] = {
         "Invitations you sent, as an organiser, to organise an organisation: records "
         "about the people you invited. Who invited you is exported with each of yours."
     ),
+    "community_proposals.proposed_by": (
+        "Communities you proposed for your organisation: a record of the organisation's, "
+        "which its organisers see on its proposal page; it names no person to anyone."
+    ),
+    "community_proposals.decided_by": (
+        "Proposals you answered as an administrator: records about organisations' "
+        "proposals, not about you. Each answer is in your security events."
+    ),
+    "added_communities.added_by": (
+        "Communities you added to PeerHub's list as an administrator: part of the "
+        "public list, not about you. Each addition is in your security events."
+    ),
     "consents.subject_id": (
         "Not a person: the thing a consent is about (a referral, a group); exported with "
         "each consent."

@@ -9,8 +9,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Scope
 
+from peerhub import crisis, places
 from peerhub.errors import BadInput
 from peerhub.inputs import JSONProblem
+from peerhub.matching import LanguageTagError, normalise_language_tag
+from peerhub.taxonomy import language_name
 from peerhub.web.render import ctx, error, render
 
 log = logging.getLogger("peerhub.web")
@@ -26,17 +29,80 @@ async def favicon(request: Request) -> Response:
     return FileResponse(path, media_type="image/vnd.microsoft.icon")
 
 
-async def crisis(request: Request) -> Response:
+CRISIS_LANGUAGES = ("en", "bfi", "cy", "gd", "ga", "ar", "ur", "pa", "bn", "pl", "so", "ro", "ti")
+
+
+def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str], str | None]:
+    """Contacts fitted to ``?place=`` (a postcode or town: its nation) and ``?language=``
+    (BCP 47 tags, repeatable). A bad value names its field; the contacts for everyone
+    are still given, so a crisis page never fails for a typo."""
+    params = request.query_params
+    routes = crisis.routes_of(ctx(request).settings)
+    errors: dict[str, str] = {}
+    raw_languages = [v.strip() for v in params.getlist("language") if v.strip()][:10]
+    languages: list[str] = []
+    for raw in raw_languages:
+        try:
+            languages.append(normalise_language_tag(raw[:40]))
+        except LanguageTagError:
+            errors["language"] = (
+                "Choose a language from the list, or leave it empty. (We could not read "
+                "that language.)"
+            )
+    nation: str | None = None
+    label: str | None = None
+    raw_place = (params.get("place") or "").strip()[:100]
+    if raw_place:
+        try:
+            found = places.resolve(raw_place)
+        except places.PlaceError as exc:
+            errors["place"] = str(exc)
+        else:
+            nation, label = found.place.nation, found.place.label
+    if errors:
+        return crisis.fit(routes), errors, None
+    return crisis.fit(routes, languages=languages, nation=nation), errors, label
+
+
+async def crisis_page(request: Request) -> Response:
     """Needs no database: served from the configured contacts whatever else is down."""
-    return render(request, "crisis.html")
+    fitted, errors, place_label = _crisis_for(request)
+    routes = crisis.routes_of(ctx(request).settings)
+    params = request.query_params
+    context = {
+        "fitted": fitted,
+        "errors": errors,
+        "place_label": place_label,
+        "asked": bool(params.get("place") or params.getlist("language")),
+        "values": {
+            "place": (params.get("place") or "")[:100],
+            "language": params.get("language", "")[:40],
+        },
+        "language_choices": [(code, language_name(code)) for code in CRISIS_LANGUAGES],
+        "sign_routes": [c for c in routes if c.sign_language],
+        "nation_routes": [
+            (nation, [c for c in routes if nation in c.nations and not c.sign_language])
+            for nation in ("Scotland", "Wales", "Northern Ireland")
+        ],
+        "language_routes": [c for c in routes if c.languages],
+        "interpreter_advice": crisis.INTERPRETER_ADVICE,
+    }
+    return render(request, "crisis.html", context, status=422 if errors else 200)
 
 
 async def crisis_json(request: Request) -> Response:
-    contacts = [
-        {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
-        for c in ctx(request).settings.crisis_contacts
-    ]
-    return JSONResponse({"crisis_contacts": contacts})
+    fitted, errors, place_label = _crisis_for(request)
+    body: dict[str, object] = {
+        "crisis_contacts": [crisis.contact_dict(c) for c in fitted.contacts],
+        "interpreter": fitted.interpreter,
+        "nation": fitted.nation,
+        "place": place_label,
+    }
+    if errors:
+        field = sorted(errors)[0]
+        body.update({"error": f"{field}: {errors[field]}", "field": field})
+        return JSONResponse(body, status_code=422)
+    return JSONResponse(body)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:

@@ -40,6 +40,17 @@ ASK: Final[dict[str, Question]] = {
         "For example a group for your culture, faith or community.",
         "Any culture or community",
     ),
+    "community_other": Question(
+        "Something else, in your own words (optional)",
+        "If your culture, faith or community is not listed, say it here, for example "
+        "Kurdish or Tamil. We look for it in what groups say about themselves.",
+    ),
+    "gender": Question(
+        "Your gender (optional)",
+        "Some groups are for women only or men only. If you tell us, we do not offer "
+        "you a group that is not for you.",
+        "Not answered",
+    ),
     "topic": Question("What would you like to talk about?", any="Any topic"),
     "format": Question(
         "How would you like to meet?",
@@ -47,9 +58,9 @@ ASK: Final[dict[str, Question]] = {
         "Online or in person",
     ),
     "postcode": Question(
-        "Your postcode",
-        "For groups that meet in person. The first part is enough, like LS6: "
-        "we only use the first part.",
+        "Your town or postcode",
+        "For groups that meet in person, like Leeds or LS6. From a postcode we only use "
+        "the first part.",
     ),
     "distance": Question("How far can you travel?", any="Any distance"),
     "days": Question("Days you could go"),

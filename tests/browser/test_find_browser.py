@@ -33,6 +33,8 @@ def test_find_a_group_by_language_and_stage(
     page.get_by_role("heading", name="Groups for you").wait_for()
     first = page.locator("ol.results > li").first
     assert "Meets in Urdu" in first.inner_text()
+    # Every result says first who the group is for: communities, languages, place.
+    assert first.locator(".who-for").inner_text().startswith("Who it is for:")
     assert page.get_by_role("heading", name="What you can do next").is_visible()
     assert_accessible(page, "find results")
     assert_fits_narrow_screen(page)

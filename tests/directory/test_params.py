@@ -198,3 +198,12 @@ def test_remembered_sessions_are_the_same_as_fresh_ones() -> None:
     for now in times:
         assert present.sessions_of(g, now, 3) == present._expand(g, now, 3), now
     assert present.sessions_of(g, moment, 3)[0].start.isoformat() == "2026-11-03T18:00:00+00:00"
+
+
+def test_the_directory_takes_a_town_and_never_guesses_a_typo_silently() -> None:
+    query = web([("postcode", "Leeds")])
+    assert query.place is not None and query.place.postcode == "Leeds"
+    assert abs(query.place.location.lat - 53.8) < 0.1
+    with pytest.raises(InvalidForm) as caught:
+        web([("postcode", "Manchster")])
+    assert "Did you mean Manchester" in caught.value.errors["postcode"]

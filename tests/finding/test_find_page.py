@@ -38,9 +38,9 @@ async def test_form_then_results_without_javascript(
 
 
 async def test_page_shows_a_field_error(client: httpx.AsyncClient) -> None:
-    r = await client.get("/find", params={"search": "1", "postcode": "ZZZZ ZZZ"})
+    r = await client.get("/find", params={"search": "1", "place": "ZZZZ ZZZ"})
     assert r.status_code == 422
-    assert 'id="postcode-error"' in r.text and 'aria-invalid="true"' in r.text
+    assert 'id="place-error"' in r.text and 'aria-invalid="true"' in r.text
 
 
 async def test_approaching_crisis_page_shows_crisis_contacts_first(

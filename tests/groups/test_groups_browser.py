@@ -127,6 +127,21 @@ def _organiser_registers_and_creates(page: Any, base: str, db_url: str) -> None:
     page.wait_for_url(lambda url: url.endswith("/edit"))
     check(page, "edit an organisation")
     page.go_back()
+    organisation_url = page.url
+
+    page.get_by_role("link", name="Propose a community").click()
+    page.wait_for_url(lambda url: url.endswith("/communities/new"))
+    check(page, "propose a community")
+    page.get_by_role("button", name="Send the proposal").click()
+    page.get_by_role("alert").wait_for()
+    assert page.get_by_label("Name of the community").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Name of the community").fill("Kurdish")
+    page.get_by_label("Other names people use (optional)").fill("Kurd, Kurdî")
+    page.get_by_role("button", name="Send the proposal").click()
+    page.wait_for_url(lambda url: "done=proposed" in url)
+    assert "waiting for an administrator" in page.get_by_role("main").inner_text()
+    check(page, "a community proposed")
+    page.goto(organisation_url)
 
     page.get_by_role("link", name="Create a group").click()
     page.wait_for_url(lambda url: url.endswith("/groups/new"))

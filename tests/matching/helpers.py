@@ -59,13 +59,13 @@ def reference(
         ok = [
             (g, a)
             for g, a in assessed
-            if not a.blocked and not a.never and set(a.violations) <= allowed
+            if not a.blocked and not a.never and not a.conflict and set(a.violations) <= allowed
         ]
         if ok:
             ok.sort(
                 key=lambda ga: (
                     -broken_rank(ga[1].violations),
-                    not ga[1].priority,
+                    -ga[1].rank,
                     -ga[1].points,
                     ga[0].id,
                 )

@@ -15,7 +15,9 @@ from what the engine answers. Scoring (:func:`score`):
 * 3: the first result is an ideal pick;
 * 2: an ideal pick is in the first three;
 * 1: a good (second-choice) pick is in the first three;
-* 0: none of these, or a harmful group in the first three (a harm).
+* 0: none of these, or a harmful group in the first three.
+
+A harmful group anywhere in the results is a harm (:attr:`Scored.harms`).
 
 Everything goes through the public matching API (``peerhub.matching``). Fields that
 the API may or may not have yet (a person's gender, their "something else" in their
@@ -1929,9 +1931,12 @@ def index() -> GroupIndex:
 
 
 def score(p: Persona, result: MatchResult) -> Scored:
-    top = tuple(r.group_id for r in result.results[:3])
-    harms = tuple(g for g in top if g in p.harmful)
-    if harms:
+    shown = [r.group_id for r in result.results]
+    top = tuple(shown[:3])
+    # A harmful group is a harm wherever it is listed: a link worker would not hand
+    # it over at all. In the first three it also makes the score 0.
+    harms = tuple(g for g in shown if g in p.harmful)
+    if any(g in p.harmful for g in top):
         points = 0
     elif top and top[0] in p.ideal:
         points = 3

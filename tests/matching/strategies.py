@@ -17,7 +17,10 @@ BASES = (
     datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
 )
 LANGS = ("en", "ur", "pa", "pa-Guru", "pa-Arab", "bfi", "cy")
-COMMUNITIES = ("south_asian", "somali", "women", "lgbtq")
+COMMUNITIES = ("south_asian", "somali", "women", "men", "lgbtq", "faith_muslim", "faith_sikh")
+GENDERS = ("woman", "man", "non_binary", "prefer_not_to_say")
+# Words of groups' descriptions and of people's "something else".
+WORDS = ("kurdish", "mothers", "farsi", "allotment", "football", "poetry")
 STAGES: tuple[Stage, ...] = ("approaching_crisis", "recovery", "staying_well")
 GROUP_FORMATS: tuple[GroupFormat, ...] = ("online", "in_person", "hybrid")
 NEED_FORMATS: tuple[NeedFormat, ...] = ("online", "in_person", "either")
@@ -53,12 +56,15 @@ def groups(draw: st.DrawFn, base: datetime, group_id: str) -> GroupProfile:
     fmt = draw(st.sampled_from(GROUP_FORMATS))
     age_min = draw(st.none() | st.integers(min_value=10, max_value=60))
     age_max = draw(st.none() | st.integers(min_value=age_min or 10, max_value=90))
+    communities = draw(_subset(COMMUNITIES, 3))
     return GroupProfile(
         id=group_id,
         name=f"Group {group_id}",
         languages=draw(_subset(LANGS, 2)),
         interpretation=draw(_subset(("bfi", "ur"), 1)),
-        communities=frozenset(draw(_subset(COMMUNITIES, 2))),
+        communities=frozenset(communities),
+        only_communities=frozenset(draw(_subset(communities))) if communities else frozenset(),
+        description=" ".join(draw(_subset(WORDS, 3))),
         stages=frozenset(draw(_subset(STAGES))),
         topics=frozenset(draw(_subset(TOPICS, 3))),
         format=fmt,
@@ -88,6 +94,8 @@ def needs(draw: st.DrawFn, base: datetime) -> Needs:
         now=base,
         languages=draw(_subset(LANGS, 3)),
         communities=draw(_subset(COMMUNITIES, 2)),
+        gender=draw(st.none() | st.sampled_from(GENDERS)),
+        other=" ".join(draw(_subset(WORDS, 2))),
         stage=draw(st.none() | st.sampled_from(STAGES)),
         topics=draw(_subset(TOPICS, 3)),
         format=draw(st.sampled_from(NEED_FORMATS)),

@@ -46,7 +46,9 @@ def test_a_record_holds_what_was_asked_for_and_nothing_that_identifies() -> None
         "topics",
         "format",
         "area",
+        "other",  # folded words of "something else" only: tests/matching/test_own_words.py
     }
+    assert record.other == ()
     assert "user-42" not in repr(record)
     assert "53.8" not in repr(record)
 

@@ -13,18 +13,12 @@ from __future__ import annotations
 from tests.matching.personas import DIRECTORY, PERSONAS, check, run
 
 #: The total score when this was last merged (docs/matching.md, "Persona set").
-FLOOR = 181
+FLOOR = 190
 
-#: Harmful answers known today: (person, group shown in their first three).
+#: Harmful answers known today: (person, harmful group anywhere in their results).
 KNOWN_HARM: frozenset[tuple[str, str]] = frozenset(
-    {
-        # A man who says he is a man is shown a women-only group: issue 11, section 2,
-        # "Groups for some people only" (a group *for* women only is never a fit for him).
-        ("man_no_community", "women_leeds"),
-        # A British Pakistani man is shown a South Asian women's group first: the same
-        # point of section 2.
-        ("arif", "south_asian_women"),
-    }
+    # None since "groups for some people only" (issue 11, section 2) was merged: the
+    # men shown women-only groups, and the woman shown a men-only group, see them no more.
 )
 
 
@@ -43,7 +37,7 @@ def test_the_persona_set_is_well_made() -> None:
 def test_no_harmful_answer_beyond_the_known_ones() -> None:
     harms = {(s.persona.id, g) for s in run() for g in s.harms}
     new = sorted(harms - KNOWN_HARM)
-    assert not new, f"harmful groups in a person's first three: {new}"
+    assert not new, f"harmful groups in a person's results: {new}"
 
 
 def test_the_score_does_not_drop() -> None:

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerhub.matching import GroupIndex, GroupProfile, Needs, assess, match
+from peerhub.matching.eligibility import who_status
 
 from .helpers import hard_violations, reference, shuffled, summary
 from .strategies import scenarios
@@ -33,14 +34,17 @@ def test_index_agrees_with_scoring_every_group(
 def test_never_empty_while_a_group_may_be_offered(
     scenario: tuple[list[GroupProfile], Needs],
 ) -> None:
-    # Empty only when every group has a blocked member or breaks a rule that is
-    # never relaxed (online only, beyond the distance cap, an under-18's age).
+    # Empty only when every group has a blocked member, breaks a rule that is never
+    # relaxed (online only, beyond the distance cap, an under-18's age), or is for
+    # some people only whom the person's own answers rule out.
     groups, n = scenario
     result = match(groups, n)
     reachable = [
         g
         for g in groups
-        if g.member_ids.isdisjoint(n.blocked_user_ids) and not hard_violations(g, n)[1]
+        if g.member_ids.isdisjoint(n.blocked_user_ids)
+        and not hard_violations(g, n)[1]
+        and who_status(g, n) != "conflict"
     ]
     assert bool(result.results) == bool(reachable)
     codes = {"waiting_list", "register_interest", "crisis_contacts"}

@@ -277,6 +277,7 @@ def test_reasons_say_what_fits_in_plain_words() -> None:
     )
     r = item(match([g], n), "g")
     assert r.reasons == (
+        "Open to everyone, focusing on South Asian people and women; meets in Urdu; online",
         "Meets in Urdu",
         "South Asian group",
         "Women's group",
@@ -481,7 +482,8 @@ def test_moderated_groups_meeting_within_48_hours_rank_first() -> None:
     # 10:00 in two days is 48.5 hours away: outside the window.
     assert ids(result)[0] == "ready"
     assert item(result, "ready").crisis_priority is True
-    assert "Meets in the next 48 hours, with a moderator on duty" in item(result, "ready").reasons
+    assert "Meets in the next 48 hours, and is a moderated group" in item(result, "ready").reasons
+    assert not any("on duty" in line for r in result.results for line in r.reasons)
     assert not item(result, "later").crisis_priority
     assert not item(result, "full").crisis_priority
     assert ids(result).index("unmoderated") == 1

@@ -218,3 +218,17 @@ async def test_the_report_is_for_organisers_and_administrators_and_suppresses(
     assert "fewer than 10" in text
     assert "<td>3</td>" not in text  # the three shown second or third
     assert "Shown second or third" in text
+
+
+async def test_the_find_page_says_what_is_followed_only_to_someone_signed_in(
+    client: httpx.AsyncClient, sessions
+) -> None:
+    await add_group(sessions, "Said Group")
+    note = "whether you join these groups and come to their sessions"
+    anonymous = await client.get("/find", params={"search": "1", "languages": "en"})
+    assert anonymous.status_code == 200 and note not in anonymous.text
+    await sign_up(client, "Told")
+    signed_in = await client.get("/find", params={"search": "1", "languages": "en"})
+    assert signed_in.status_code == 200 and note in signed_in.text
+    async with sessions() as db:
+        assert len((await db.scalars(select(OutcomeLink))).all()) == 1

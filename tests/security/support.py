@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from peerhub.groups.models import CommunityProposal
 from peerhub.models import (
     AuthSession,
     Group,
@@ -294,6 +295,12 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
     )
     assert r.status_code == 303, r.text[:500]
     group_id = r.headers["location"].split("/")[3].split("?")[0]
+    r = await world.post(
+        "organiser",
+        f"/organise/organisations/{org_id}/communities/new",
+        {"name": f"{tag} proposed community"},
+    )
+    assert r.status_code == 303, r.text[:500]
     r = await world.post("admin", "/admin", {"action": "verify_org", "organisation_id": org_id})
     assert r.status_code == 303, r.text[:500]
     async with sessions() as db:
@@ -380,6 +387,9 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         assert r.status_code == 303, r.text[:300]
     (spare_session,) = await admin_sessions() - before
 
+    async with sessions() as db:
+        proposal_id = await db.scalar(select(CommunityProposal.id).limit(1))
+    assert proposal_id is not None
     anonymous = clients["anonymous"]
     sal = (await anonymous.get("/hsds/service_at_locations", params={"per_page": 50})).json()
     sal_id = next(i["id"] for i in sal["contents"] if i["service"]["id"] == group_id)
@@ -390,6 +400,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "slug": slug,
         "org_id": org_id,
         "group_id": group_id,
+        "proposal_id": proposal_id,
         "referral_id": referral_id,
         "spare_session": spare_session,
         "user_id": world.users["member"],

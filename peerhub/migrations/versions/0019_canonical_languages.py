@@ -16,8 +16,8 @@ A tag that names no language PeerHub knows is left as it was (it matches nothing
 No schema change. Downgrading leaves the canonical tags: the code before this
 revision accepts them all.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-05 12:00:00.000000
 """
 
@@ -29,8 +29,8 @@ from alembic import op
 
 from peerhub.languages import canonical_tag
 
-revision: str = '0018'
-down_revision: str | None = '0017'
+revision: str = '0019'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
