@@ -81,7 +81,10 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
 # Shown first to anyone under 18 who searches for a group (docs/matching.md, "Under-18s").
 # Sources: Childline (NSPCC), childline.org.uk/get-support/contacting-childline;
 # Shout, giveusashout.org (the same line as in DEFAULT_CRISIS_CONTACTS); Papyrus
-# HOPELINE247, papyrus-uk.org/hopeline247. A deployment lists its own with
+# HOPELINE247's call number, papyrus-uk.org/help-advice/about-hopelineuk/remit-of-service-policy
+# (its text number differs between Papyrus's own pages, so it is left out); open day and
+# night since 2023 (Papyrus's appeal, reported by NationalWorld, 7 February 2025).
+# A deployment lists its own with
 # PEERHUB_YOUNG_PEOPLE_SERVICES (a JSON file in the crisis contacts' format).
 DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
     CrisisContact(
@@ -98,7 +101,7 @@ DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
     ),
     CrisisContact(
         "Papyrus HOPELINE247",
-        "Call 0800 068 4141 or text 88247",
+        "Call 0800 068 4141",
         "For anyone under 35 having thoughts of suicide, any time.",
         "tel:08000684141",
     ),

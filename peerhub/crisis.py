@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from peerhub import languages
 from peerhub.config import (
     DEFAULT_CRISIS_CONTACTS,
     DEFAULT_FITTED_CONTACTS,
@@ -38,7 +39,6 @@ from peerhub.config import (
 
 __all__ = [
     "INTERPRETER_ADVICE",
-    "SIGN_LANGUAGE_CODES",
     "FittedContacts",
     "contact_dict",
     "fit",
@@ -46,36 +46,6 @@ __all__ = [
     "routes_of",
     "speaks_english",
 ]
-
-#: ISO 639-3 codes of sign languages people in the UK are most likely to use, and the
-#: old BCP 47 ``sgn`` prefix ("sgn-GB" is BSL's grandfathered tag). ``bfi`` British,
-#: ``isg`` Irish, ``ase`` American, ``ils`` International Sign, ``fsl`` French,
-#: ``gsg`` German, ``ins`` Indian, ``pks`` Pakistan, ``psr`` Portuguese, ``ssp``
-#: Spanish, ``pso`` Polish, ``sqs`` Sri Lankan, ``bzs`` Brazilian, ``asf`` Australian
-#: (Auslan), ``nzs`` New Zealand, ``swl`` Swedish, ``dsl`` Danish, ``nsl`` Norwegian.
-SIGN_LANGUAGE_CODES: Final = frozenset(
-    {
-        "sgn",
-        "bfi",
-        "isg",
-        "ase",
-        "ils",
-        "fsl",
-        "gsg",
-        "ins",
-        "pks",
-        "psr",
-        "ssp",
-        "pso",
-        "sqs",
-        "bzs",
-        "asf",
-        "nzs",
-        "swl",
-        "dsl",
-        "nsl",
-    }
-)
 
 #: What to say to someone who did not pick English (source: docs/safety/crisis-contacts.md).
 INTERPRETER_ADVICE: Final = (
@@ -91,17 +61,20 @@ INTERPRETER_ADVICE_GENERAL: Final = (
 
 
 def _primary(tag: str) -> str:
-    return tag.strip().split("-")[0].split("_")[0].lower()
+    """The language of a tag, old and three-letter forms included ("eng", "cym" and
+    "cy-GB" are all "cy" or "en"), from peerhub/languages.py's CLDR canonical form."""
+    canon = languages.canonical_tag(tag) or tag.strip().lower()
+    return canon.split("-")[0]
 
 
 def is_sign_language(tag: str) -> bool:
     """Whether a BCP 47 tag names a sign language ("bfi", "sgn-GB", "ase"). Language
-    names ("BSL") are turned into tags before this is asked."""
-    return _primary(tag) in SIGN_LANGUAGE_CODES
+    names ("BSL") are turned into tags before this is asked (peerhub/languages.py)."""
+    return languages.is_sign_language(tag)
 
 
 def speaks_english(tags: Iterable[str]) -> bool:
-    return any(_primary(t) in ("en", "eng") for t in tags)
+    return any(_primary(t) == "en" for t in tags)
 
 
 @dataclass(frozen=True, slots=True)

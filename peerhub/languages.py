@@ -433,6 +433,10 @@ def choices(tags: tuple[str, ...] | list[str]) -> list[Choice]:
 
 
 def is_sign_language(tag: str) -> bool:
+    """Whether a tag names a sign language: one of the choices offered, one CLDR calls
+    a sign language, or the BCP 47 collection ``sgn`` ("sgn-GB" is BSL's old tag)."""
+    if tag.strip().lower().split("-")[0] == "sgn":
+        return True
     canon = canonical_tag(tag) or tag
     return canon in SIGN_LANGUAGE_CHOICES or "Sign Language" in english_name(canon)
 

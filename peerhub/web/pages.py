@@ -10,9 +10,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Scope
 
 from peerhub import crisis, places
+from peerhub import languages as language_names
 from peerhub.errors import BadInput
 from peerhub.inputs import JSONProblem
-from peerhub.matching import LanguageTagError, normalise_language_tag
 from peerhub.taxonomy import language_name
 from peerhub.web.render import ctx, error, render
 
@@ -42,12 +42,17 @@ def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str]
     raw_languages = [v.strip() for v in params.getlist("language") if v.strip()][:10]
     languages: list[str] = []
     for raw in raw_languages:
+        # By name or by code, in any script (peerhub/languages.py). "Sign language"
+        # without saying which still means the person signs: its routes come first.
         try:
-            languages.append(normalise_language_tag(raw[:40]))
-        except LanguageTagError:
+            languages.append(language_names.parse(raw[:80]))
+        except language_names.LanguageQuestion as question:
+            languages.extend(
+                question.choices[:1] if question.any_tag is None else [question.any_tag]
+            )
+        except language_names.LanguageError as exc:
             errors["language"] = (
-                "Choose a language from the list, or leave it empty. (We could not read "
-                "that language.)"
+                f"{exc.message} Choose a language from the list, or leave it empty."
             )
     nation: str | None = None
     label: str | None = None

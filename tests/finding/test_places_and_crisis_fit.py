@@ -206,3 +206,24 @@ async def test_bad_values_on_the_crisis_routes_are_422_but_still_show_contacts(
     api = await client.get("/api/crisis-contacts", params=params)
     assert api.status_code == 422 and api.json()["field"] == field
     assert api.json()["crisis_contacts"]
+
+
+@pytest.mark.parametrize("language", ["BSL", "British Sign Language", "sgn-GB", "sign language"])
+async def test_the_crisis_routes_take_a_sign_language_by_name(
+    client: httpx.AsyncClient, language: str
+) -> None:
+    """Names, old tags and "sign language" without saying which: text and BSL routes first."""
+    r = await client.get("/api/crisis-contacts", params={"language": language})
+    assert r.status_code == 200, r.text
+    assert r.json()["crisis_contacts"][0]["name"] != "Samaritans"
+    first = r.json()["crisis_contacts"][0]
+    assert "BSL" in first["name"] or "999" in first["name"] or "text" in first["how"].lower()
+
+
+@pytest.mark.parametrize("language", ["urdu", "اردو", "Urdu (Pakistan)", "ara"])
+async def test_the_crisis_routes_take_a_spoken_language_by_name_and_say_how_to_get_an_interpreter(
+    client: httpx.AsyncClient, language: str
+) -> None:
+    r = await client.get("/api/crisis-contacts", params={"language": language})
+    assert r.status_code == 200, r.text
+    assert "interpreter" in (r.json().get("interpreter") or "")
