@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -29,10 +28,10 @@ from peerhub.finding.needs import (
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import proposals
 from peerhub.matching import MatchResult
-from peerhub.models import OrganisationOrganiser
 from peerhub.outcomes import actions as outcomes
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
+from peerhub.security.permissions import sees_organisers_reports
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, STAGES, TOPICS
@@ -388,12 +387,7 @@ async def demand_page(request: Request) -> Response:
         return user
     app = ctx(request)
     async with app.sessions() as db:
-        organiser = await db.scalar(
-            select(OrganisationOrganiser.user_id)
-            .where(OrganisationOrganiser.user_id == user.id)
-            .limit(1)
-        )
-        if not user.is_admin and organiser is None:
+        if not await sees_organisers_reports(db, user):
             return error(request, 403, "Only organisers and administrators can see this report.")
         cells = await actions.demand_cells(db, app.clock())
         words = await actions.other_words(db, app.clock())

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
-from peerhub.models import OrganisationOrganiser
 from peerhub.outcomes import actions, queries
 from peerhub.outcomes.report import COLUMNS, THRESHOLD
+from peerhub.security.permissions import sees_organisers_reports
 from peerhub.web.render import ctx, error, render
 
 
@@ -21,12 +20,8 @@ async def outcomes_page(request: Request) -> Response:
         return user
     app = ctx(request)
     async with app.sessions() as db:
-        organiser = await db.scalar(
-            select(OrganisationOrganiser.user_id)
-            .where(OrganisationOrganiser.user_id == user.id)
-            .limit(1)
-        )
-    if not user.is_admin and organiser is None:
+        allowed = await sees_organisers_reports(db, user)
+    if not allowed:
         return error(request, 403, "Only organisers and administrators can see this report.")
     # Settling is idempotent and cheap: the page is as current as the data.
     async with transaction(app.sessions) as db:

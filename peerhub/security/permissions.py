@@ -27,6 +27,19 @@ from peerhub.models import (
 )
 
 
+async def sees_organisers_reports(db: AsyncSession, user: User) -> bool:
+    """May this person read the reports for organisers (unmet demand, outcomes)? An
+    administrator, or an organiser of any organisation."""
+    if user.is_admin:
+        return True
+    organiser = await db.scalar(
+        select(OrganisationOrganiser.user_id)
+        .where(OrganisationOrganiser.user_id == user.id)
+        .limit(1)
+    )
+    return organiser is not None
+
+
 async def organisation_checked(db: AsyncSession, group_id: str) -> bool:
     """Has PeerHub verified the organisation that runs this group? (False if no group.)"""
     verified = await db.scalar(
