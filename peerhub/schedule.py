@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -130,6 +131,39 @@ def occurrences(
         begin = nxt.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
         found.append(Occurrence(begin, (begin.astimezone(UTC) + duration).astimezone(tz)))
     return found
+
+
+class Scheduled(Protocol):
+    """What a group's schedule is made of (the columns of ``Group``)."""
+
+    @property
+    def dtstart_local(self) -> str: ...
+    @property
+    def rrule(self) -> str: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def duration_minutes(self) -> int: ...
+    @property
+    def exdates(self) -> list[str] | None: ...
+
+
+def next_session(group: Scheduled, now: datetime) -> Occurrence | None:
+    """The group's session in progress at ``now``, or its next one; None when it has
+    none (or its stored schedule cannot be read)."""
+    try:
+        found = occurrences(
+            group.dtstart_local,
+            group.rrule,
+            group.time_zone,
+            after=now,
+            count=1,
+            duration_minutes=group.duration_minutes,
+            exdates=tuple(group.exdates or ()),
+        )
+    except ValueError:  # ScheduleError included
+        return None
+    return found[0] if found else None
 
 
 def describe(dtstart_local: str, rule: str) -> str:

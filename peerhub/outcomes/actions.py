@@ -23,7 +23,7 @@ from peerhub.matching import GroupIndex, MatchResult, Needs, classify
 from peerhub.models import Group, GroupMember, new_id
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import Room
-from peerhub.schedule import occurrences
+from peerhub.schedule import next_session
 
 #: How long a person has to join after being shown a group, and how long after
 #: joining "still coming" is judged.
@@ -106,19 +106,8 @@ async def session_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
     group = await db.get(Group, group_id)
     if group is None:
         return False
-    try:
-        found = occurrences(
-            group.dtstart_local,
-            group.rrule,
-            group.time_zone,
-            after=now,
-            count=1,
-            duration_minutes=group.duration_minutes,
-            exdates=tuple(group.exdates or ()),
-        )
-    except ValueError:
-        return False
-    return bool(found) and found[0].start <= now < found[0].end
+    on = next_session(group, now)
+    return on is not None and on.start <= now < on.end
 
 
 async def note_presence(db: AsyncSession, group_id: str, user_id: str, now: datetime) -> bool:

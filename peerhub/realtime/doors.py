@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
 from peerhub.realtime.store import CRISIS_STAGE
-from peerhub.schedule import ScheduleError, occurrences, session_words
+from peerhub.schedule import next_session, session_words
 
 # Whether a moderator or organiser is in a room now, by room id.
 Presence = Callable[[str], bool]
@@ -96,21 +96,10 @@ class Door:
 
 
 def _next(group: Group, now: datetime) -> tuple[str | None, datetime | None]:
-    try:
-        found = occurrences(
-            group.dtstart_local,
-            group.rrule,
-            group.time_zone,
-            after=now,
-            count=1,
-            duration_minutes=group.duration_minutes,
-            exdates=tuple(group.exdates or ()),
-        )
-    except (ScheduleError, ValueError):
+    found = next_session(group, now)
+    if found is None:
         return None, None
-    if not found:
-        return None, None
-    return session_words(found[0].start, found[0].end, now), found[0].start
+    return session_words(found.start, found.end, now), found.start
 
 
 async def doors(
