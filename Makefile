@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck audit lock pytest browser bench clean
+.PHONY: run test lint typecheck audit lock pytest browser bench clean messages translations
 
 $(BIN)/peerhub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(MAKE) --no-print-directory translations
 	@touch $@
 
 ## Serve PeerHub with the demo data on the embedded SQLite database.
@@ -44,6 +45,27 @@ pytest: $(BIN)/peerhub
 
 browser: $(BIN)/peerhub
 	$(BIN)/pytest tests/browser
+
+## Translations (docs/translating.md). `make messages` extracts every string into the
+## templates (peerhub/locale/*.pot) and merges them into each language's PO files;
+## `make translations` compiles the PO files (also done at install). A language
+## without compiled files is compiled in memory when PeerHub starts.
+LOCALES := peerhub/locale
+KEYWORDS := -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k lazy_gettext -k N_
+messages: $(BIN)/peerhub
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
+		--project PeerHub --copyright-holder "PeerHub contributors" \
+		--msgid-bugs-address "https://github.com/peerhub/peerhub/issues" \
+		-o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel -q extract -F babel-js.cfg -k _ -k ngettext:1,2 --no-location --sort-output \
+		--project PeerHub --copyright-holder "PeerHub contributors" \
+		-o $(LOCALES)/js.pot .
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --ignore-obsolete
+	$(BIN)/pybabel -q update -i $(LOCALES)/js.pot -d $(LOCALES) -D js --ignore-obsolete
+
+translations:
+	$(BIN)/pybabel -q compile -d $(LOCALES) -D messages
+	$(BIN)/pybabel -q compile -d $(LOCALES) -D js
 
 ## Benchmarks (results go to docs/performance.md); the directory one needs PostgreSQL.
 bench: $(BIN)/peerhub

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from peerhub import i18n
 from peerhub.accounts import recovery_routes as recovery
 from peerhub.accounts import routes as accounts
 from peerhub.accounts import twofactor_routes as two_factor
@@ -46,7 +47,7 @@ from peerhub.security.middleware import (
 from peerhub.security.passwords import Passwords
 from peerhub.security.ratelimit import TokenBuckets
 from peerhub.sharing import routes as sharing
-from peerhub.web import pages, work
+from peerhub.web import language, pages, work
 from peerhub.web.failsafe import Failsafe
 from peerhub.web.render import make_environment
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
+        *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
     ]
     app = Starlette(
@@ -128,6 +130,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             # An unhandled exception: the 500 page, and the connection kept (failsafe.py).
             Middleware(Failsafe),
             Middleware(AuthMiddleware),
+            # The request's language and Easy Read, from ?lang=, the account, a cookie
+            # or Accept-Language (peerhub/web/language.py, peerhub/i18n.py).
+            Middleware(language.LocaleMiddleware),
             # NUL and control characters refused before any route (inputguard.py).
             Middleware(InputGuard),
             Middleware(TwoFactorGate),
@@ -154,5 +159,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     app.state.match_limits = TokenBuckets(rate=1.0, burst=30, clock=time.monotonic)
     # Referral codes: 10 tries, then one every 6 seconds per address (no guessing).
     app.state.code_limits = TokenBuckets(rate=1 / 6, burst=10, clock=time.monotonic)
+    if settings.pseudo_locale:
+        i18n.enable_pseudo()
     app.state.jinja = make_environment(settings)
     return app

@@ -228,6 +228,8 @@ class Settings:
     argon2_params: Mapping[str, int] | None = None
     password_hash_concurrency: int = 4
     demo_banner: bool = False
+    # Offer the pseudo-language "en-XA" (tests of translation coverage only).
+    pseudo_locale: bool = False
     young_people_services: tuple[CrisisContact, ...] = DEFAULT_YOUNG_PEOPLE_SERVICES
     crisis_routes: tuple[CrisisContact, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -450,4 +452,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=proxies,
         session_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),
         session_absolute_timeout=_int("PEERHUB_SESSION_MAX_SECONDS", 60 * 60 * 24 * 7, 300),
+        pseudo_locale=env.get("PEERHUB_PSEUDO_LOCALE") == "1",
     )

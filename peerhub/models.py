@@ -98,6 +98,10 @@ class User(Base):
     professional_role: Mapped[str | None] = mapped_column(String(80), default=None)
     professional_organisation: Mapped[str | None] = mapped_column(String(120), default=None)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The interface language chosen (a shipped BCP 47 tag; None: as the browser asks)
+    # and Easy Read (peerhub/i18n.py, peerhub/web/language.py).
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
+    easy_read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -394,3 +394,22 @@ async def reset_two_factor(db: AsyncSession, admin: User, user_id: str, now: dat
     ended = await sessions.end_all_sessions(db, user.id)
     audit.record(db, now, "2fa.reset", actor_id=admin.id, subject_id=user.id, sessions_ended=ended)
     return user
+
+
+async def set_preferences(
+    db: AsyncSession,
+    user_id: str,
+    now: datetime,
+    *,
+    language: str | None = None,
+    easy_read: bool | None = None,
+) -> None:
+    """Remember the interface language (a shipped tag) and/or Easy Read on the account."""
+    user = await db.get(User, user_id)
+    if user is None:
+        return
+    if language is not None:
+        user.language = language
+    if easy_read is not None:
+        user.easy_read = easy_read
+    user.updated_at = now

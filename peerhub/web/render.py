@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from peerhub import i18n
 from peerhub.config import Settings
 from peerhub.context import AppContext
 from peerhub.inputs import MAX_JSON_BYTES, MAX_JSON_DEPTH, JSONProblem, parse_json
@@ -28,6 +29,7 @@ def make_environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
         enable_async=False,
     )
+    i18n.install(env)  # {% trans %}, _(), date/number filters, lang_attrs (peerhub/i18n.py)
     env.globals["crisis_contacts"] = settings.crisis_contacts
     env.globals["language_name"] = language_name
     env.globals["work_menu"] = landing.menu  # each role's entry in base.html's menu
@@ -72,6 +74,8 @@ def render(
         "csrf_token": who.csrf_token,
         "db_ok": request.scope.get("state", {}).get("db_ok", True),
         "path": request.url.path,
+        "lang": i18n.current(),
+        "easy_read": i18n.easy_read(),
     }
     if context:
         values.update(context)
