@@ -149,6 +149,7 @@ def reload() -> None:
     """Forget loaded catalogues (tests that write catalogues, ``make translations``)."""
     translations.cache_clear()
     catalogue.cache_clear()
+    is_draft.cache_clear()
 
 
 @cache
@@ -309,6 +310,7 @@ def install(env: Any) -> None:
     env.globals["current_language"] = current
     env.globals["interface_languages"] = languages
     env.globals["lang_attrs"] = lang_attrs
+    env.globals["is_draft"] = is_draft
     for formatter in (
         format_datetime,
         format_date,
@@ -535,6 +537,15 @@ def coverage(identifier: str) -> Mapping[str, int]:
             translated += done
             reviewed += done and REVIEWED_FLAG in message.flags
     return {"total": total, "translated": translated, "reviewed": reviewed}
+
+
+@cache
+def is_draft(identifier: str) -> bool:
+    """Whether a language has entries no fluent speaker has reviewed yet (its pages say so)."""
+    if identifier in (SOURCE, PSEUDO):
+        return False
+    figures = coverage(identifier)
+    return figures["reviewed"] < figures["total"] or figures["total"] == 0
 
 
 # A PO flag a fluent speaker sets on an entry they have checked (docs/translating.md).

@@ -23,7 +23,7 @@ from peerhub.db import transaction
 from peerhub.i18n import _
 from peerhub.models import User
 from peerhub.security.middleware import cookie_header, read_cookies
-from peerhub.web.render import auth, ctx, error, form_text
+from peerhub.web.render import auth, ctx, error, form_text, render
 
 EASY_COOKIE = "peerhub_easy"
 ONE_YEAR = 60 * 60 * 24 * 365
@@ -133,7 +133,47 @@ async def js_catalogue(request: Request) -> Response:
     return JSONResponse(body, headers={"cache-control": "public, max-age=300"})
 
 
+def _coverage_rows() -> list[dict[str, Any]]:
+    rows = []
+    for lang in i18n.languages():
+        if lang.identifier in (i18n.SOURCE, i18n.PSEUDO):
+            continue
+        figures = i18n.coverage(lang.identifier)
+        total = figures["total"] or 1
+        rows.append(
+            {
+                "language": lang,
+                "total": figures["total"],
+                "translated": figures["translated"],
+                "reviewed": figures["reviewed"],
+                "translated_share": figures["translated"] / total,
+                "reviewed_share": figures["reviewed"] / total,
+            }
+        )
+    return rows
+
+
+async def languages_page(request: Request) -> Response:
+    """GET /languages: the languages PeerHub speaks, how much of each a fluent speaker
+    has checked, and how to help (public: translators need no account to read it)."""
+    return render(request, "languages.html", {"rows": _coverage_rows()})
+
+
+async def admin_languages(request: Request) -> Response:
+    """GET /admin/languages: each language's coverage and reviewed share, for administrators."""
+    who = auth(request)
+    if who.user is None:
+        from peerhub.accounts.routes import login_redirect
+
+        return login_redirect(request)
+    if not who.user.is_admin:
+        return error(request, 403, _("Only administrators can see this page."))
+    return render(request, "admin_languages.html", {"rows": _coverage_rows()})
+
+
 routes = [
+    Route("/languages", languages_page, methods=["GET"]),
+    Route("/admin/languages", admin_languages, methods=["GET"]),
     Route("/language", choose_language, methods=["POST"]),
     Route("/easy-read", choose_easy_read, methods=["POST"]),
     Route("/i18n/{tag}.json", js_catalogue, methods=["GET"]),
