@@ -74,12 +74,10 @@ def test_catalogue_holds_every_entry_of_its_template(path: Path) -> None:
 def test_templates_are_up_to_date(domain: str, config: str, tmp_path: Path) -> None:
     """`make messages` was run after the last change to a string."""
     out = tmp_path / f"{domain}.pot"
-    keywords = (
-        ["-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "pgettext:1c,2"]
-        + ["-k", "lazy_gettext", "-k", "N_"]
-        if domain == "messages"
-        else ["-k", "_", "-k", "ngettext:1,2"]
-    )
+    words = ["_", "ngettext:1,2"]
+    if domain == "messages":
+        words += ["gettext", "pgettext:1c,2", "lazy_gettext", "N_"]
+    keywords = [part for word in words for part in ("-k", word)]
     subprocess.run(
         [
             sys.executable,

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
+from sqlalchemy import select
 
 from peerhub import i18n
 from peerhub.models import User

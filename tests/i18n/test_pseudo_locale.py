@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from babel.messages.pofile import read_po
 import pytest
+from babel.messages.pofile import read_po
 from starlette.applications import Starlette
 
 from peerhub import i18n
