@@ -171,11 +171,38 @@ class Organisation(Base):
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     lived_experience_led: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language the name and description are written in (a canonical BCP 47 tag,
+    # peerhub/languages.py) and the organiser's own name for it as they typed it
+    # ("" when they chose it from a list). Versions in other languages:
+    # OrganisationText (peerhub/groups/texts.py).
+    text_language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
+    text_language_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     groups: Mapped[list[Group]] = relationship(back_populates="organisation", lazy="raise")
+    texts: Mapped[list[OrganisationText]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="OrganisationText.language"
+    )
+
+
+class OrganisationText(Base):
+    """An organisation's name and description in another language than its own text's.
+
+    An empty field means "not given in this language": the own text is shown instead."""
+
+    __tablename__ = "organisation_texts"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # A canonical BCP 47 tag; the organiser's own name for the language as typed.
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    language_label: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(160), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OrganisationOrganiser(Base):
@@ -213,6 +240,12 @@ class Group(Base):
     join_policy: Mapped[str] = mapped_column(String(12), default="open")  # open | request
     status: Mapped[str] = mapped_column(String(12), default="active")  # active|paused|closed
     ground_rules: Mapped[str] = mapped_column(Text, default="")
+    # What to know before joining (how the first session goes, what to bring).
+    joining: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language of the group's own name, description, ground rules and joining
+    # text, and the organiser's name for it as typed (see Organisation).
+    text_language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
+    text_language_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     # RFC 5545: the first session's local start ("YYYY-MM-DDTHH:MM:SS", in time_zone),
     # the RRULE, and cancelled occurrences (local start times, same format).
@@ -227,6 +260,9 @@ class Group(Base):
     tags: Mapped[list[GroupTag]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="GroupTag.position"
     )
+    texts: Mapped[list[GroupText]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="GroupText.language"
+    )
 
     __table_args__ = (
         CheckConstraint("format in ('online', 'in_person', 'hybrid')", name="format"),
@@ -238,6 +274,28 @@ class Group(Base):
 
     def tag_values(self, kind: str) -> list[str]:
         return [t.value for t in self.tags if t.kind == kind]
+
+
+class GroupText(Base):
+    """A group's name, description, ground rules and joining text in another language.
+
+    One row per group and language (the primary key). An empty field means "not given
+    in this language": pages show the group's own text there, saying its language
+    (peerhub/groups/texts.py). Consent to ground rules is to the group's own text; a
+    version is a translation of it."""
+
+    __tablename__ = "group_texts"
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)
+    language_label: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(160), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    ground_rules: Mapped[str] = mapped_column(Text, default="")
+    joining: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TagKind(enum.StrEnum):
@@ -259,6 +317,9 @@ class GroupTag(Base):
     value: Mapped[str] = mapped_column(String(40), primary_key=True)
     # Order matters for languages (the first is the main one).
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Languages only: the organiser's own name for the language as they typed it
+    # ("Panjabi (Gurmukhi)", "Cymraeg"); "" when it was given as a code or from a list.
+    label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # Communities only: the group is for this community *only* (True), or focuses on
     # it and is open to anyone (False). See peerhub/matching/eligibility.py.
     only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
