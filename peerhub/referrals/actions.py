@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from peerhub import audit
 from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.i18n import _, format_number, lazy_gettext, pgettext
 from peerhub.models import (
     Consent,
     Group,
@@ -57,10 +58,24 @@ CODE_LENGTH = 12  # 60 bits
 CONSENT_VERSION = "1"
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-NOT_TAKING = (
+NOT_TAKING = lazy_gettext(
     "This group cannot take anyone at the moment. You can still find another group, "
     "with or without a referral."
 )
+
+
+def state_label(state: str) -> str:
+    """A referral's state in the page's language (the stored value is English data)."""
+    labels = {
+        "sent": pgettext("referral state", "sent"),
+        "accepted": pgettext("referral state", "accepted"),
+        "joined": pgettext("referral state", "joined"),
+        "closed": pgettext("referral state", "closed"),
+        "declined": pgettext("referral state", "declined"),
+        "redirected": pgettext("referral state", "redirected"),
+        "withdrawn": pgettext("referral state", "withdrawn"),
+    }
+    return labels.get(state, state)
 
 
 def new_code() -> str:
@@ -135,29 +150,31 @@ async def create_referral(
         raise Forbidden("Only verified professionals can refer someone.")
     group = await _checked_group(db, slug)
     if group.status != "active":
-        raise FieldError("group", "This group is not taking referrals right now.")
+        raise FieldError("group", _("This group is not taking referrals right now."))
     name = " ".join(person_name.split())
     if not 1 <= len(name) <= 60:
         raise FieldError(
             "person_name",
-            "Give the person's first name or their name on PeerHub (up to 60 characters).",
+            _("Give the person's first name or their name on PeerHub (up to 60 characters)."),
         )
     contact = contact_value.strip()
     if contact_method == "email":
         if not EMAIL_RE.fullmatch(contact) or len(contact) > 254:
-            raise FieldError("contact_value", "Give the person's e-mail address.")
+            raise FieldError("contact_value", _("Give the person's e-mail address."))
     elif contact_method == "phone":
         if not PHONE_RE.fullmatch(contact):
-            raise FieldError("contact_value", "Give the person's phone number.")
+            raise FieldError("contact_value", _("Give the person's phone number."))
     elif contact_method == "code":
         contact = ""
     else:
-        raise FieldError("contact_method", "Choose how the person wants to be contacted.")
+        raise FieldError("contact_method", _("Choose how the person wants to be contacted."))
     note = note.strip()
     if len(note) > 1000:
-        raise FieldError("note", "Keep the note under 1000 characters.")
+        raise FieldError(
+            "note", _("Keep the note under %(limit)s characters.", limit=format_number(1000))
+        )
     if not consent:
-        raise FieldError("consent", "You can only refer someone who has agreed to it.")
+        raise FieldError("consent", _("You can only refer someone who has agreed to it."))
     code = new_code()
     referral = Referral(
         code_hash=digest(code),
@@ -229,7 +246,7 @@ async def claim(db: AsyncSession, user: User, code: str, now: datetime) -> Refer
     if not await organisation_checked(db, referral.group_id):
         # Made while the organisation was verified, and it no longer is: nobody can
         # join the group, so the referral cannot be taken up (the landing page says so).
-        raise FieldError("code", NOT_TAKING)
+        raise FieldError("code", str(NOT_TAKING))
     if referral.person_user_id is None:
         referral.person_user_id = user.id
         referral.updated_at = now
@@ -260,7 +277,14 @@ def _move(
     reason: str | None = None,
 ) -> None:
     if state not in TRANSITIONS[referral.state]:
-        raise FieldError("state", f"A referral that is {referral.state} cannot become {state}.")
+        raise FieldError(
+            "state",
+            _(
+                "A referral that is %(state)s cannot become %(new)s.",
+                state=state_label(referral.state),
+                new=state_label(state),
+            ),
+        )
     referral.state = state
     referral.updated_at = now
     _event(db, referral, state, actor_id, now, reason)
@@ -292,10 +316,10 @@ async def decide(
         # answer as no such referral.
         raise NotFound(referral_id)
     if state not in GROUP_DECISIONS:
-        raise FieldError("state", "Choose accept, decline, redirect or close.")
+        raise FieldError("state", _("Choose accept, decline, redirect or close."))
     reason = reason.strip()[:1000]
     if state == "declined" and not reason:
-        raise FieldError("reason", "Say why, kindly: the person and their referrer will see it.")
+        raise FieldError("reason", _("Say why, kindly: the person and their referrer will see it."))
     if state == "redirected":
         try:
             target = await _checked_group(db, redirect_to.strip())
@@ -305,15 +329,22 @@ async def decide(
             # Only to an active group of a verified organisation: a referral carries
             # the person's contact details and the professional's note.
             raise FieldError(
-                "redirect_to", "Choose another active group from PeerHub’s directory."
+                "redirect_to", _("Choose another active group from PeerHub’s directory.")
             ) from None
         # The event records the group it now belongs to; the old group's inbox drops it.
         referral.group_id = target.id
-        _move(db, referral, state, actor.id, now, reason or f"suggested {target.name} instead")
+        _move(
+            db,
+            referral,
+            state,
+            actor.id,
+            now,
+            reason or _("suggested %(group)s instead", group=target.name),
+        )
     elif state == "closed":
         text = outcome.strip()[:1000]
         if not text:
-            raise FieldError("outcome", "Record the outcome before closing.")
+            raise FieldError("outcome", _("Record the outcome before closing."))
         _move(db, referral, state, actor.id, now, reason or None)
         referral.outcome = text
     else:

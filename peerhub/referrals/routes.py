@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from babel import dates
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
@@ -9,16 +12,46 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import notify
+from peerhub import i18n, notify
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
-from peerhub.models import Group, Referral, User
+from peerhub.i18n import _
+from peerhub.models import Group, Referral, ReferralEvent, User
 from peerhub.referrals import actions, notices
 from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.rules import referrer_views
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
+
+
+def moment(at: datetime) -> str:
+    """A date and time of day to the minute, in UK time: "4 Mar 2025, 09:30" in British
+    English; the page's language joins its own date and time as CLDR says."""
+    pattern = dates.get_datetime_format("medium", locale=i18n.current().locale)
+    return (
+        str(pattern)
+        .replace("'", "")
+        .replace("{1}", i18n.format_date(at))
+        .replace("{0}", i18n.format_time(at))
+    )
+
+
+def event_text(event: actions.ShownEvent | ReferralEvent) -> str:
+    """One step of a referral's history: when (UK time), its state, and why."""
+    when = moment(event.at)
+    if event.reason:
+        return _(
+            "%(time)s: %(state)s — %(reason)s",
+            time=when,
+            state=actions.state_label(event.state),
+            reason=event.reason,
+        )
+    return _("%(time)s: %(state)s", time=when, state=actions.state_label(event.state))
+
+
+# What the referral pages use to show states and history.
+_SHOWN = {"state_label": actions.state_label, "event_text": event_text}
 
 
 async def _group_or_404(request: Request) -> Group | Response:
@@ -29,7 +62,7 @@ async def _group_or_404(request: Request) -> Group | Response:
         group = await db.scalar(select(Group).where(Group.slug == request.path_params["slug"]))
         checked = group is not None and await organisation_checked(db, group.id)
     if group is None or not checked:
-        return error(request, 404, "We could not find that group.")
+        return error(request, 404, _("We could not find that group."))
     return group
 
 
@@ -70,13 +103,15 @@ async def refer(request: Request) -> Response:
                 consent=form.get("consent") == "yes",
             )
     except NotFound:
-        return error(request, 404, "We could not find that group.")
+        return error(request, 404, _("We could not find that group."))
     except Forbidden:
         return error(
             request,
             403,
-            "Only verified professionals can refer someone. Anyone can "
-            "join a group themselves, without a referral.",
+            _(
+                "Only verified professionals can refer someone. Anyone can "
+                "join a group themselves, without a referral."
+            ),
         )
     except FieldError as exc:
         return render(
@@ -107,7 +142,10 @@ async def landing(request: Request) -> Response:
         return render(request, "referrals/landing.html", {"missing": True, "code": ""})
     if not ip_allowed(request):
         return error(
-            request, 429, "Too many tries. Please wait a minute.", headers={"Retry-After": "60"}
+            request,
+            429,
+            _("Too many tries. Please wait a minute."),
+            headers={"Retry-After": "60"},
         )
     async with app.sessions() as db:
         try:
@@ -151,7 +189,10 @@ async def take_up(request: Request) -> Response:
         return user
     if not ip_allowed(request):
         return error(
-            request, 429, "Too many tries. Please wait a minute.", headers={"Retry-After": "60"}
+            request,
+            429,
+            _("Too many tries. Please wait a minute."),
+            headers={"Retry-After": "60"},
         )
     app = ctx(request)
     try:
@@ -159,12 +200,12 @@ async def take_up(request: Request) -> Response:
             referral = await actions.claim(db, user, request.path_params["code"], app.clock())
             group = await db.get(Group, referral.group_id)
     except NotFound:
-        return error(request, 404, "That referral code is not valid, or it has been used.")
+        return error(request, 404, _("That referral code is not valid, or it has been used."))
     except Forbidden:
         return error(
             request,
             403,
-            "You made this referral. The person it is for takes it up with this code.",
+            _("You made this referral. The person it is for takes it up with this code."),
         )
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
@@ -188,7 +229,9 @@ async def mine(request: Request) -> Response:
         # What each referred person chose to share with the professional who referred them.
         shared = await referrer_views(db, user) if made else {}
     return render(
-        request, "referrals/mine.html", {"made": made, "for_me": for_me, "shared": shared}
+        request,
+        "referrals/mine.html",
+        {"made": made, "for_me": for_me, "shared": shared, **_SHOWN},
     )
 
 
@@ -209,9 +252,9 @@ async def person_action(request: Request) -> Response:
             elif what == "withdraw":
                 await actions.withdraw(db, user, referral_id, app.clock())
             else:
-                raise FieldError("action", "Unknown action.")
+                raise FieldError("action", _("Unknown action."))
     except NotFound:
-        return error(request, 404, "We could not find that referral.")
+        return error(request, 404, _("We could not find that referral."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     return RedirectResponse("/referrals?saved=1", status_code=303)
@@ -227,9 +270,9 @@ async def inbox_page(request: Request) -> Response:
         events = await actions.events_of(db, [r.id for r, _ in rows])
         if not rows and not await actions.moderated_group_ids(db, user):
             return error(
-                request, 403, "Only a group's organisers and moderators can see its referrals."
+                request, 403, _("Only a group's organisers and moderators can see its referrals.")
             )
-    return render(request, "referrals/inbox.html", {"rows": rows, "events": events})
+    return render(request, "referrals/inbox.html", {"rows": rows, "events": events, **_SHOWN})
 
 
 async def inbox_action(request: Request) -> Response:
@@ -254,7 +297,7 @@ async def inbox_action(request: Request) -> Response:
             )
             letters = await _answer_letters(request, db, referral, state, reason)
     except NotFound:
-        return error(request, 404, "We could not find that referral.")
+        return error(request, 404, _("We could not find that referral."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     response = RedirectResponse("/organise/referrals?saved=1", status_code=303)

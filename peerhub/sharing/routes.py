@@ -18,6 +18,7 @@ from peerhub.db import transaction
 from peerhub.errors import NotFound
 from peerhub.groups import actions as group_actions
 from peerhub.groups.web import guarded
+from peerhub.i18n import _, format_list, format_number, lazy_gettext
 from peerhub.models import Group, GroupMember, User
 from peerhub.moderation.frames import changed
 from peerhub.realtime.notify import notify_moderators
@@ -46,22 +47,24 @@ async def _tell_consoles(request: Request, rooms: list[str]) -> None:
         await notify_moderators(request.app, room, changed(room, "sharing"))
 
 
+# What an audience sees, item by item, in the words of :func:`summary`.
+_SEEN: tuple[tuple[str, Any], ...] = (
+    ("first_name", lazy_gettext("your first name")),
+    ("pronouns", lazy_gettext("your pronouns")),
+    ("languages", lazy_gettext("your languages")),
+    ("communities", lazy_gettext("your communities")),
+    ("stage", lazy_gettext("your stage")),
+    ("contact", lazy_gettext("your contact details")),
+    ("crisis_plan", lazy_gettext("your crisis plan")),
+)
+
+
 def summary(view: dict[str, Any]) -> str:
     """What an audience sees, in a few words ("only your name" when nothing more)."""
-    parts = [
-        label
-        for key, label in (
-            ("first_name", "your first name"),
-            ("pronouns", "your pronouns"),
-            ("languages", "your languages"),
-            ("communities", "your communities"),
-            ("stage", "your stage"),
-            ("contact", "your contact details"),
-            ("crisis_plan", "your crisis plan"),
-        )
-        if view.get(key)
-    ]
-    return "Your name on PeerHub, " + ", ".join(parts) if parts else "Only your name on PeerHub"
+    parts = [str(label) for key, label in _SEEN if view.get(key)]
+    if not parts:
+        return _("Only your name on PeerHub")
+    return format_list([_("Your name on PeerHub"), *parts])
 
 
 async def sharing_page(request: Request) -> Response:
@@ -112,11 +115,11 @@ async def sharing_save(request: Request) -> Response:
     phone = " ".join(form_text(form, "phone", 200).split())
     problems = {}
     if len(first_name) > 60:
-        problems["first_name"] = "Use at most 60 characters for your first name."
+        problems["first_name"] = _("Use at most 60 characters for your first name.")
     if len(pronouns) > 40:
-        problems["pronouns"] = "Use at most 40 characters for your pronouns."
+        problems["pronouns"] = _("Use at most 40 characters for your pronouns.")
     if len(phone) > 40 or (phone and not all(c.isdigit() or c in " +()-" for c in phone)):
-        problems["phone"] = "Write the phone number with digits, spaces and + ( ) - only."
+        problems["phone"] = _("Write the phone number with digits, spaces and + ( ) - only.")
     if problems:
         field, message = next(iter(problems.items()))
         return error(request, 422, message, field=field)
@@ -241,7 +244,11 @@ async def plan_save(request: Request) -> Response:
             return error(
                 request,
                 422,
-                f"Please keep “{rules.PLAN_FIELDS[name]}” under {PLAN_FIELD_LIMIT} characters.",
+                _(
+                    "Please keep “%(field)s” under %(limit)s characters.",
+                    field=str(rules.PLAN_FIELDS[name]),
+                    limit=format_number(PLAN_FIELD_LIMIT),
+                ),
                 field=name,
             )
     referrer, per_group = _plan_audiences(form)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit, languages
 from peerhub.errors import NotFound
+from peerhub.i18n import lazy_gettext
 from peerhub.models import (
     Consent,
     Group,
@@ -42,38 +43,38 @@ from peerhub.taxonomy import COMMUNITIES, STAGES, language_name
 # Version 2: group audiences became per group (migration 0012).
 SHARING_VERSION = "2"
 
-AUDIENCES: dict[str, str] = {
-    "members": "Members of your groups",
-    "moderators": "Your groups’ moderators",
-    "organisers": "Your groups’ organisers",
-    "referrer": "A professional who referred you",
+AUDIENCES: dict[str, Any] = {
+    "members": lazy_gettext("Members of your groups"),
+    "moderators": lazy_gettext("Your groups’ moderators"),
+    "organisers": lazy_gettext("Your groups’ organisers"),
+    "referrer": lazy_gettext("A professional who referred you"),
 }
 # Chosen for each group separately.
-GROUP_AUDIENCES: dict[str, str] = {
-    "members": "Its members",
-    "moderators": "Its moderators",
-    "organisers": "Its organisers",
+GROUP_AUDIENCES: dict[str, Any] = {
+    "members": lazy_gettext("Its members"),
+    "moderators": lazy_gettext("Its moderators"),
+    "organisers": lazy_gettext("Its organisers"),
 }
 # Chosen once, for the person.
 PERSON_AUDIENCES = ("referrer",)
 
-ITEMS: dict[str, str] = {
-    "first_name": "Your first name",
-    "pronouns": "Your pronouns",
-    "languages": "Your languages and communities",
-    "stage": "Your stage (approaching crisis, recovery, staying well)",
-    "contact": "Your contact details (e-mail and phone)",
-    "crisis_plan": "Your crisis plan",
+ITEMS: dict[str, Any] = {
+    "first_name": lazy_gettext("Your first name"),
+    "pronouns": lazy_gettext("Your pronouns"),
+    "languages": lazy_gettext("Your languages and communities"),
+    "stage": lazy_gettext("Your stage (approaching crisis, recovery, staying well)"),
+    "contact": lazy_gettext("Your contact details (e-mail and phone)"),
+    "crisis_plan": lazy_gettext("Your crisis plan"),
 }
 # "Whether you joined and how it is going" is for the referrer only, and is chosen per
 # referral on the referrals page (Referral.share_progress, with its own consent).
 
-PLAN_FIELDS: dict[str, str] = {
-    "early_signs": "Early signs that I am struggling",
-    "what_helps": "What helps me",
-    "what_does_not_help": "What does not help",
-    "who_to_contact": "Who to contact, and how",
-    "dependants": "People or animals who depend on me",
+PLAN_FIELDS: dict[str, Any] = {
+    "early_signs": lazy_gettext("Early signs that I am struggling"),
+    "what_helps": lazy_gettext("What helps me"),
+    "what_does_not_help": lazy_gettext("What does not help"),
+    "who_to_contact": lazy_gettext("Who to contact, and how"),
+    "dependants": lazy_gettext("People or animals who depend on me"),
 }
 
 ROLE_AUDIENCE = {

@@ -400,7 +400,8 @@ async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
     # ...and each reads as sent, then accepted half an hour later.
     assert "accepted" in rows[0] and "joined" not in made and "closed" not in made
     assert "not chosen" not in made and "Moved away" not in made
-    times = re.findall(r"(\d+ \w+ \d{4} \d\d:\d\d) UTC: (\w+)", rows[0])
+    # UK time, as CLDR writes it in British English ("4 Mar 2025, 09:30").
+    times = re.findall(r"(\d+ \w+ \d{4}, \d\d:\d\d): (\w+)", rows[0])
     assert [s for _, s in times] == ["sent", "accepted"]
     assert times[0][0] != times[1][0]
 
