@@ -29,10 +29,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub import audit
+from peerhub import audit, i18n
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
 from peerhub.errors import Forbidden
+from peerhub.i18n import lazy_gettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import GroupMember, OrganisationOrganiser, User
 from peerhub.security import nonces, throttle, totp
@@ -47,11 +48,21 @@ _CODE_LENGTH: Final = 12
 
 # --- Who needs it --------------------------------------------------------------------
 
+# "Because you are an administrator and a moderator, ...": each role in words.
+_ROLE_WORDS: Final = {
+    "admin": lazy_gettext("an administrator"),
+    "professional": lazy_gettext("a verified professional"),
+    "organiser": lazy_gettext("an organiser"),
+    "moderator": lazy_gettext("a moderator"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Standing:
     enrolled: bool
-    # The person's roles that need two-step sign-in, in words ("an administrator").
+    # The person's roles that need two-step sign-in, as codes in a fixed order
+    # ("admin", "professional", "organiser", "moderator"); :attr:`described` puts
+    # them in words in the request's language.
     reasons: tuple[str, ...] = ()
     # The same roles as codes ("admin", "professional", "organiser", "moderator"):
     # read on every signed-in request anyway, so the menu and the page a person lands
@@ -61,6 +72,11 @@ class Standing:
     @property
     def required(self) -> bool:
         return bool(self.reasons)
+
+    @property
+    def described(self) -> str:
+        """The roles in words: "an administrator and a moderator" (request's language)."""
+        return i18n.format_list([str(_ROLE_WORDS[code]) for code in self.reasons])
 
     @property
     def must_enrol(self) -> bool:
@@ -77,19 +93,17 @@ async def standing(db: AsyncSession, user: User) -> Standing:
     organiser = exists().where(OrganisationOrganiser.user_id == user.id)
     moderator = exists().where(GroupMember.user_id == user.id, GroupMember.role == "moderator")
     row = (await db.execute(select(enrolled, organiser, moderator))).one()
-    held = [
-        (code, label)
-        for code, label, applies in (
-            ("admin", "an administrator", user.is_admin),
-            ("professional", "a verified professional", user.is_professional),
-            ("organiser", "an organiser", bool(row[1])),
-            ("moderator", "a moderator", bool(row[2])),
+    held = tuple(
+        code
+        for code, applies in (
+            ("admin", user.is_admin),
+            ("professional", user.is_professional),
+            ("organiser", bool(row[1])),
+            ("moderator", bool(row[2])),
         )
         if applies
-    ]
-    return Standing(
-        bool(row[0]), tuple(label for _, label in held), frozenset(code for code, _ in held)
     )
+    return Standing(bool(row[0]), held, frozenset(held))
 
 
 async def settings_of(db: AsyncSession, user_id: str) -> TwoFactor | None:

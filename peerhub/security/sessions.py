@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.config import Settings
+from peerhub.i18n import _
 from peerhub.models import AuthSession, User
 from peerhub.security.tokens import digest, new_token
 
@@ -127,7 +128,7 @@ async def end_own_session(db: AsyncSession, user_id: str, session_id: str) -> bo
 def describe_device(user_agent: str) -> str:
     """A plain name for a browser and system, from its User-Agent (best effort)."""
     ua = user_agent or ""
-    browser = next(
+    browser: str | None = next(
         (
             name
             for key, name in (
@@ -139,7 +140,7 @@ def describe_device(user_agent: str) -> str:
             )
             if key in ua
         ),
-        "A browser",
+        None,
     )
     system = next(
         (
@@ -157,4 +158,7 @@ def describe_device(user_agent: str) -> str:
         ),
         "",
     )
-    return f"{browser} on {system}" if system else browser
+    # Product names stay as they are; the words around them are translated.
+    if browser is None:
+        return _("A browser on %(system)s", system=system) if system else _("A browser")
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
