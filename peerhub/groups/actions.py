@@ -167,6 +167,9 @@ def _tags(data: GroupInput) -> list[GroupTag]:
                 value=v,
                 position=i,
                 only=kind is TagKind.COMMUNITY and v in data.community_only,
+                label=data.language_labels.get(v, "")
+                if kind in (TagKind.LANGUAGE, TagKind.INTERPRETATION)
+                else "",
             )
             for i, v in enumerate(values)
         )
@@ -188,6 +191,7 @@ def _apply(group: Group, data: GroupInput) -> None:
     group.join_policy = data.join_policy
     group.status = data.status
     group.ground_rules = data.ground_rules
+    group.joining = data.joining
     group.time_zone = data.time_zone
     group.duration_minutes = data.duration_minutes
     if group.dtstart_local != data.dtstart_local or group.rrule != data.rrule:

@@ -37,23 +37,41 @@ def _one(piece: str, field: str) -> list[str]:
 def language_list(raw: Sequence[str], field: str, limit: int = 12) -> list[str]:
     """Canonical tags from one or more entries (each may hold several, separated by
     commas), checked, in order, without repeats."""
-    out: list[str] = []
+    return list(typed_languages(raw, field, limit))
+
+
+#: The longest wording of a language kept as the organiser typed it.
+LABEL_LIMIT = 64
+
+
+def typed_languages(raw: Sequence[str], field: str, limit: int = 12) -> dict[str, str]:
+    """Like :func:`language_list`, keeping each language as the organiser typed it:
+    canonical tag → their wording ("" when they gave the code itself, or several codes
+    in one entry). What people call their language is theirs; the tag is for matching."""
+    out: dict[str, str] = {}
     for entry in raw:
         for piece in entry.split(","):
             if not piece.strip():
                 continue
-            for tag in _one(piece, field):
-                if tag not in out:
-                    out.append(tag)
+            tags = _one(piece, field)
+            typed = " ".join(piece.split())
+            for tag in tags:
+                if tag in out:
+                    continue
+                kept = len(tags) == 1 and typed.casefold() != tag.casefold()
+                out[tag] = typed[:LABEL_LIMIT] if kept else ""
     if len(out) > limit:
         raise FieldError(field, f"Give at most {limit} languages.")
     return out
 
 
-def typed_name(tag: str) -> str:
-    """What to put back in a language box for a stored tag: its English name, which
-    reads back as the same tag (the tag itself for the rare name that does not,
-    such as "Chinese", which is a question)."""
+def typed_name(tag: str, label: str = "") -> str:
+    """What to put back in a language box for a stored tag: the organiser's own wording
+    when it was kept (``label``), else its English name, which reads back as the same
+    tag (the tag itself for the rare name that does not, such as "Chinese", which is a
+    question)."""
+    if label:
+        return label
     name = languages.english_name(tag)
     try:
         if languages.parse(name) == tag:

@@ -11,6 +11,7 @@ exist; a member of the group gets a 403.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -21,7 +22,7 @@ from peerhub import languages, notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, invitations, proposals, queries, sessions
+from peerhub.groups import actions, invitations, proposals, queries, sessions, texts
 from peerhub.groups.languages import typed_name
 from peerhub.groups.validation import (
     DEFAULT_TIME_ZONE,
@@ -30,7 +31,7 @@ from peerhub.groups.validation import (
     repeat_of,
 )
 from peerhub.groups.web import day, field, form_values, guarded, invalid, when
-from peerhub.models import Group, GroupRole, Organisation, User
+from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
 from peerhub.moderation import newcomers
 from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
 from peerhub.privacy import retention
@@ -51,6 +52,15 @@ TAXONOMIES = {"communities": COMMUNITIES, "stages": STAGES, "topics": TOPICS, "a
 
 def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+def _texts_context(versions: Sequence[GroupText | OrganisationText]) -> dict[str, Any]:
+    """What the "In other languages" section needs (web/templates/organise/_texts.html)."""
+    return {
+        "versions": versions,
+        "language_words": texts.language_words,
+        "texts_prefix": texts.form_prefix,
+    }
 
 
 # -- the organiser's home ---------------------------------------------------------------
@@ -131,7 +141,9 @@ async def _organisation_context(user: User, request: Request, org_id: str) -> di
         organisers = await queries.organisers_of(db, org_id)
         groups = await queries.groups_of(db, org_id)
         invited = await invitations.waiting_in_organisation(db, org_id, app.clock())
+        versions = await texts.organisation_versions(db, org_id)
     return {
+        **_texts_context(versions),
         "org": org,
         "organisers": organisers,
         "invited": invited,
@@ -254,6 +266,7 @@ def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
         "join_policy": group.join_policy,
         "status": group.status,
         "ground_rules": group.ground_rules,
+        "joining": group.joining,
         "time_zone": group.time_zone,
         "first_date": group.dtstart_local[:10],
         "start_time": group.dtstart_local[11:16],
@@ -262,8 +275,11 @@ def _group_values(group: Group) -> tuple[dict[str, str], dict[str, list[str]]]:
         "duration_minutes": str(group.duration_minutes),
     }
     lists = {
-        "languages": [typed_name(t) for t in group.tag_values("language")],
-        "interpretation": [typed_name(t) for t in group.tag_values("interpretation")],
+        # As the organisers typed them, where kept (peerhub/groups/languages.py).
+        "languages": [typed_name(t.value, t.label) for t in group.tags if t.kind == "language"],
+        "interpretation": [
+            typed_name(t.value, t.label) for t in group.tags if t.kind == "interpretation"
+        ],
         "communities": group.tag_values("community"),
         "community_only": [t.value for t in group.tags if t.kind == "community" and t.only],
         "stages": group.tag_values("stage"),
@@ -401,6 +417,7 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
             if rank >= GroupRole.ORGANISER
             else []
         )
+        versions = await texts.group_versions(db, group_id)
     upcoming = sessions.upcoming(
         group.dtstart_local,
         group.rrule,
@@ -411,6 +428,7 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
         count=8,
     )
     return {
+        **_texts_context(versions),
         "group": group,
         "org": group.organisation,
         "is_organiser": rank >= GroupRole.ORGANISER,

@@ -22,7 +22,14 @@ from peerhub.accounts import twofactor
 from peerhub.accounts.routes import require_user, safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, answers, community_routes, invitations, organise
+from peerhub.groups import (
+    actions,
+    answers,
+    community_routes,
+    invitations,
+    organise,
+    text_routes,
+)
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.referrals import notices
@@ -209,6 +216,12 @@ routes: list[BaseRoute] = [
     Route("/organise/groups/{group_id}/moderators", organise.moderators, methods=["POST"]),
     Route("/organise/groups/{group_id}/sessions", organise.session_change, methods=["POST"]),
     Route("/organise/groups/{group_id}/requests", organise.answer_request, methods=["POST"]),
+    Route("/organise/groups/{group_id}/texts", text_routes.group_texts, methods=["POST"]),
+    Route(
+        "/organise/organisations/{org_id}/texts",
+        text_routes.organisation_texts,
+        methods=["POST"],
+    ),
     Route("/groups/{slug}/join", join_page, methods=["GET"]),
     Route("/groups/{slug}/join", join, methods=["POST"]),
     Route("/groups/{slug}/leave", leave, methods=["POST"]),

@@ -527,6 +527,12 @@ async def set_organisation_language(
     return org
 
 
+def form_prefix(tag: str | None) -> str:
+    """The prefix of a version form's field names and ids: "new-", or "v-cy-" for the
+    form changing the Welsh version (peerhub/groups/text_routes.py)."""
+    return "new-" if not tag else f"v-{tag}-"
+
+
 def language_words(tag: str, label: str) -> str:
     """How the organiser's pages name a language: the organiser's own wording, with the
     page language's name when that differs ("Cymraeg (Welsh)")."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from peerhub import geo
 from peerhub.accounts.actions import clean_email
 from peerhub.errors import FieldError
-from peerhub.groups.languages import language_list
+from peerhub.groups.languages import typed_languages
 from peerhub.moderation.models import (
     DEFAULT_NEWCOMER_MESSAGES,
     MAX_NEWCOMER_MESSAGES,
@@ -273,6 +273,8 @@ class GroupInput:
     format: str
     languages: list[str]
     interpretation: list[str] = field(default_factory=list)
+    # The organiser's own wording for each language tag ("" or absent: not kept).
+    language_labels: dict[str, str] = field(default_factory=dict)
     communities: list[str] = field(default_factory=list)
     # Of ``communities``, those the group is for only (the rest it focuses on).
     community_only: list[str] = field(default_factory=list)
@@ -289,6 +291,7 @@ class GroupInput:
     join_policy: str = "open"
     status: str = "active"
     ground_rules: str = ""
+    joining: str = ""
     time_zone: str = DEFAULT_TIME_ZONE
     dtstart_local: str = ""
     rrule: str = ""
@@ -395,18 +398,23 @@ def parse_group(
     if name and len(name) < 3:
         c.fail("name", "A name needs at least 3 characters.")
     description = c.check(lambda: paragraphs(values, "description", label="The description"), "")
-    langs: list[str] = c.check(lambda: language_list(lists.get("languages", []), "languages"), [])
+    typed: dict[str, str] = c.check(
+        lambda: typed_languages(lists.get("languages", []), "languages"), {}
+    )
+    langs = list(typed)
     if not langs and "languages" not in c.errors:
         c.fail("languages", "Give at least one language the group meets in.")
-    interp: list[str] = c.check(
-        lambda: language_list(lists.get("interpretation", []), "interpretation"), []
+    typed_interp: dict[str, str] = c.check(
+        lambda: typed_languages(lists.get("interpretation", []), "interpretation"), {}
     )
+    interp = list(typed_interp)
     group = GroupInput(
         name=name,
         description=description,
         format=c.check(lambda: choice(values, "format", FORMATS, ""), "online"),
         languages=langs,
         interpretation=[t for t in interp if t not in langs],
+        language_labels={**typed_interp, **typed},
         communities=c.check(
             lambda: codes(lists.get("communities", []), community_codes, "communities"), []
         ),
@@ -420,6 +428,9 @@ def parse_group(
         status=c.check(lambda: choice(values, "status", STATUSES, "active"), "active"),
         ground_rules=c.check(
             lambda: paragraphs(values, "ground_rules", label="The ground rules"), ""
+        ),
+        joining=c.check(
+            lambda: paragraphs(values, "joining", label="What to know before joining"), ""
         ),
     )
     # A group for a community only is a group for that community: tick both for them.
