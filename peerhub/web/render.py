@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, TemplateNotFound, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -57,6 +57,17 @@ def form_text(form: FormData, name: str, limit: int = 2048) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def page_template(env: Environment, template: str) -> Template:
+    """The page's template: its Easy Read version (``easyread/<same path>``) when Easy Read
+    is on and one exists, otherwise the template itself (docs/easy-read.md)."""
+    if i18n.easy_read():
+        try:
+            return env.get_template(f"easyread/{template}")
+        except TemplateNotFound:
+            pass
+    return env.get_template(template)
+
+
 def render(
     request: Request,
     template: str,
@@ -79,7 +90,7 @@ def render(
     }
     if context:
         values.update(context)
-    html = env.get_template(template).render(values)
+    html = page_template(env, template).render(values)
     return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
 
 
