@@ -12,6 +12,11 @@ Choose one with :func:`load_sender` from ``PEERHUB_SMTP_*`` variables; tests and
 deployments may put any sender in ``app.state.sender`` instead. Subjects are
 deliberately generic (no group names) because they are logged and shown on lock
 screens; the detail is in the body.
+
+Every message is written in its recipient's language: the builders below take the
+account's ``users.language`` (``language=``) and fall back to the language of the
+request that caused the e-mail, so an organiser answering in English writes to a
+Welsh-speaking member in Welsh.
 """
 
 from __future__ import annotations
@@ -23,13 +28,16 @@ import logging
 import os
 import smtplib
 import ssl
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
+from peerhub import i18n
 from peerhub.config import ConfigError
+from peerhub.i18n import _
 from peerhub.inputs import ascii_digits
 
 log = logging.getLogger("peerhub.notify")
@@ -165,6 +173,35 @@ async def deliver(sender: Sender, to: str, subject: str, body: str, *, log_key: 
 
 # -- messages --------------------------------------------------------------------------
 
+# Plain-text e-mail: paragraphs are one message each (whole sentences for translators),
+# wrapped here; long words and addresses are never split.
+_WIDTH = 74
+
+
+def paragraph(text: str) -> list[str]:
+    """A paragraph of plain text wrapped for an e-mail or a text file."""
+    return textwrap.wrap(text, _WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _quoted(text: str) -> list[str]:
+    """Someone's own words (a group's message), as they wrote them: never translated."""
+    return ["  " + x for x in text.splitlines()]
+
+
+def _help(help_line: str) -> list[str]:
+    return (
+        [*paragraph(_("If you need help now: %(help)s", help=help_line)), ""] if help_line else []
+    )
+
+
+def _signature() -> str:
+    return _("— PeerHub")
+
+
+def language_of(recipient_language: str | None) -> i18n.Language:
+    """The language to write to someone in: theirs if they chose one, else the request's."""
+    return i18n.by_tag(recipient_language) or i18n.current()
+
 
 def join_answer_message(
     *,
@@ -174,33 +211,47 @@ def join_answer_message(
     message: str,
     account_url: str,
     help_line: str = "",
+    language: str | None = None,
 ) -> tuple[str, str]:
-    """Subject and body for "your request to join was answered"."""
-    subject = "PeerHub: a group has answered your request"
-    if accepted:
-        opening = f"Good news: {group_name} has said yes to your request to join."
-    else:
-        opening = f"{group_name} is not able to offer you a place right now."
-    lines = [f"Hello {pseudonym},", "", opening]
-    if message:
-        lines += ["", "Their message to you:", "", *("  " + x for x in message.splitlines())]
-    if not accepted:
+    """Subject and body for "your request to join was answered" (in ``language``, the
+    recipient's, when given; else the request's)."""
+    with i18n.using(language_of(language)):
+        subject = _("PeerHub: a group has answered your request")
+        if accepted:
+            opening = _(
+                "Good news: %(group)s has said yes to your request to join.", group=group_name
+            )
+        else:
+            opening = _("%(group)s is not able to offer you a place right now.", group=group_name)
+        lines = [_("Hello %(name)s,", name=pseudonym), "", *paragraph(opening)]
+        if message:
+            lines += ["", _("Their message to you:"), "", *_quoted(message)]
+        if not accepted:
+            lines += [
+                "",
+                *paragraph(
+                    _(
+                        "This is not a judgement of you. Other groups may suit you, and you "
+                        "can look for them on PeerHub at any time."
+                    )
+                ),
+            ]
         lines += [
             "",
-            "This is not a judgement of you. Other groups may suit you, and you can",
-            "look for them on PeerHub at any time.",
+            *paragraph(_("You can see all your groups here: %(url)s", url=account_url)),
+            "",
+            *_help(help_line),
+            _signature(),
+            "",
+            *paragraph(
+                _(
+                    "You get this e-mail because you gave PeerHub your address. You can "
+                    "remove it on your account page; everything in this e-mail is also "
+                    "shown there."
+                )
+            ),
         ]
-    lines += [
-        "",
-        f"You can see all your groups here: {account_url}",
-        "",
-        *([f"If you need help now: {help_line}", ""] if help_line else []),
-        "— PeerHub",
-        "",
-        "You get this e-mail because you gave PeerHub your address. You can remove it",
-        "on your account page; everything in this e-mail is also shown there.",
-    ]
-    return subject, "\n".join(lines)
+        return subject, "\n".join(lines)
 
 
 def referral_answer_message(
@@ -212,33 +263,82 @@ def referral_answer_message(
     for_professional: bool,
     page_url: str,
     help_line: str = "",
+    language: str | None = None,
 ) -> tuple[str, str]:
-    """Subject and body for "a referral was accepted or declined" (person or referrer)."""
-    subject = "PeerHub: an update on a referral"
-    if for_professional:
-        opening = (
-            f"{group_name} has accepted your referral."
-            if accepted
-            else f"{group_name} is not able to accept your referral."
-        )
-    elif accepted:
-        opening = f"Good news: {group_name} is looking forward to welcoming you."
-    else:
-        opening = f"{group_name} is not able to offer you a place right now."
-    lines = [f"Hello {greeting_name},", "", opening]
-    if reason and not accepted:
-        lines += ["", "Their reason:", "", *("  " + x for x in reason.splitlines())]
-    if not accepted and not for_professional:
+    """Subject and body for "a referral was accepted or declined" (person or referrer),
+    in ``language`` (the recipient's) when given, else the request's."""
+    with i18n.using(language_of(language)):
+        subject = _("PeerHub: an update on a referral")
+        if for_professional:
+            opening = (
+                _("%(group)s has accepted your referral.", group=group_name)
+                if accepted
+                else _("%(group)s is not able to accept your referral.", group=group_name)
+            )
+        elif accepted:
+            opening = _(
+                "Good news: %(group)s is looking forward to welcoming you.", group=group_name
+            )
+        else:
+            opening = _("%(group)s is not able to offer you a place right now.", group=group_name)
+        lines = [_("Hello %(name)s,", name=greeting_name), "", *paragraph(opening)]
+        if reason and not accepted:
+            lines += ["", _("Their reason:"), "", *_quoted(reason)]
+        if not accepted and not for_professional:
+            lines += [
+                "",
+                *paragraph(
+                    _(
+                        "This is not a judgement of you. Other groups may suit you, and you "
+                        "can look for them on PeerHub at any time, without a referral."
+                    )
+                ),
+            ]
         lines += [
             "",
-            "This is not a judgement of you. Other groups may suit you, and you",
-            "can look for them on PeerHub at any time, without a referral.",
+            *paragraph(_("See the referral here: %(url)s", url=page_url)),
+            "",
+            *_help(help_line),
+            _signature(),
         ]
-    lines += [
-        "",
-        f"See the referral here: {page_url}",
-        "",
-        *([f"If you need help now: {help_line}", ""] if help_line else []),
-        "— PeerHub",
-    ]
-    return subject, "\n".join(lines)
+        return subject, "\n".join(lines)
+
+
+def reset_link_message(
+    *,
+    pseudonym: str,
+    link: str,
+    minutes: int,
+    help_line: str = "",
+    language: str | None = None,
+) -> tuple[str, str]:
+    """Subject and body of the e-mail with a link to choose a new password, in
+    ``language`` (the account's) when given, else the request's."""
+    with i18n.using(language_of(language)):
+        # The subject is logged by the development sender: nothing personal in it.
+        subject = _("PeerHub: choose a new password")
+        lines = [
+            _("Hello %(name)s,", name=pseudonym),
+            "",
+            *paragraph(_("Someone asked to choose a new password for your PeerHub account.")),
+            *paragraph(
+                i18n.ngettext(
+                    "If it was you, open this link within %(num)s minute. It works once:",
+                    "If it was you, open this link within %(num)s minutes. It works once:",
+                    minutes,
+                )
+            ),
+            "",
+            f"    {link}",
+            "",
+            *paragraph(
+                _(
+                    "If it was not you, you do not need to do anything: your password has "
+                    "not changed, and the link stops working by itself."
+                )
+            ),
+            "",
+            *_help(help_line),
+            _signature(),
+        ]
+        return subject, "\n".join(lines)

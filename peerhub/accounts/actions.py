@@ -16,6 +16,7 @@ from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.config import Settings
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
+from peerhub.i18n import _
 from peerhub.models import ProfessionalStatus, User
 from peerhub.security import buckets, devices, sessions, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
@@ -33,7 +34,7 @@ def clean_pseudonym(raw: str) -> str:
     if not PSEUDONYM_RE.fullmatch(value):
         raise FieldError(
             "pseudonym",
-            "Use 3 to 40 letters, numbers, spaces, dots, dashes or apostrophes.",
+            _("Use 3 to 40 letters, numbers, spaces, dots, dashes or apostrophes."),
         )
     return value
 
@@ -43,7 +44,7 @@ def clean_email(raw: str | None) -> str | None:
     if not value:
         return None
     if len(value) > 254 or not EMAIL_RE.fullmatch(value):
-        raise FieldError("email", "That does not look like an e-mail address.")
+        raise FieldError("email", _("That does not look like an e-mail address."))
     return value
 
 
@@ -73,7 +74,7 @@ async def signup(
             raise buckets.Exhausted(buckets.SIGNUP, wait)
     taken = await db.scalar(select(func.count()).select_from(User).where(User.pseudonym_key == key))
     if taken:
-        raise FieldError("pseudonym", "That name is taken. Try another.")
+        raise FieldError("pseudonym", _("That name is taken. Try another."))
     password_hash = await passwords.hash(password)
     if client_ip is not None:
         await buckets.take(db, buckets.SIGNUPS, client_ip, now)
@@ -319,9 +320,9 @@ async def request_professional(
 ) -> None:
     role, organisation = role.strip(), organisation.strip()
     if not 2 <= len(role) <= 80:
-        raise FieldError("role", "Say what you do, for example GP or social worker.")
+        raise FieldError("role", _("Say what you do, for example GP or social worker."))
     if not 2 <= len(organisation) <= 120:
-        raise FieldError("organisation", "Name the practice, team or organisation you work for.")
+        raise FieldError("organisation", _("Name the practice, team or organisation you work for."))
     user.professional_role = role
     user.professional_organisation = organisation
     if user.professional_status != ProfessionalStatus.VERIFIED.value:
@@ -345,7 +346,8 @@ async def decide_professional(
         # Being a verified professional is a role the person asks for (it brings
         # two-step sign-in with it): nobody is made one who did not ask.
         raise FieldError(
-            "user", f"{user.pseudonym} has not asked to be verified as a professional."
+            "user",
+            _("%(name)s has not asked to be verified as a professional.", name=user.pseudonym),
         )
     user.professional_status = (
         ProfessionalStatus.VERIFIED if verify else ProfessionalStatus.NONE
@@ -367,7 +369,7 @@ async def set_disabled(
     """Disable (or re-enable) an account; disabling ends every session at once."""
     user = await _target(db, user_id)
     if user.id == admin.id:
-        raise FieldError("user", "You cannot disable your own account.")
+        raise FieldError("user", _("You cannot disable your own account."))
     user.disabled_at = now if disabled else None
     user.updated_at = now
     ended = await sessions.end_all_sessions(db, user.id) if disabled else 0
@@ -388,7 +390,7 @@ async def reset_two_factor(db: AsyncSession, admin: User, user_id: str, now: dat
     they are asked to set it up again as soon as they next sign in."""
     user = await _target(db, user_id)
     if user.id == admin.id:
-        raise FieldError("user", "Use your own two-step sign-in page to change yours.")
+        raise FieldError("user", _("Use your own two-step sign-in page to change yours."))
     await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await db.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     ended = await sessions.end_all_sessions(db, user.id)

@@ -42,13 +42,14 @@ from typing import Final
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from peerhub import audit
+from peerhub import audit, i18n
 from peerhub.accounts import twofactor
 from peerhub.accounts.actions import clean_email, pseudonym_key, reset_two_factor
 from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.i18n import _, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import AuditEvent, GroupMember, GroupRole, User
 from peerhub.security import devices, sessions, throttle
@@ -128,18 +129,30 @@ def check_words(raw: str) -> list[str]:
     """The words, or a FieldError saying kindly what is wrong (nothing about the account)."""
     words = split_words(raw)
     if not words:
-        raise FieldError("words", f"Type your {WORD_COUNT} recovery words.")
+        raise FieldError("words", _("Type your %(count)s recovery words.", count=WORD_COUNT))
     unknown = [w for w in words if w not in _word_set()]
     if unknown:
-        shown = ", ".join(f"“{w[:20]}”" for w in unknown[:3])
+        shown = i18n.format_list([_("“%(word)s”", word=w[:20]) for w in unknown[:3]])
         raise FieldError(
             "words",
-            f"{shown} {'is' if len(unknown) == 1 else 'are'} not on PeerHub's word list. "
-            "Check the spelling against your saved words.",
+            ngettext(
+                "%(words)s is not on PeerHub's word list. "
+                "Check the spelling against your saved words.",
+                "%(words)s are not on PeerHub's word list. "
+                "Check the spelling against your saved words.",
+                len(unknown),
+                words=shown,
+            ),
         )
     if len(words) != WORD_COUNT:
         raise FieldError(
-            "words", f"Your recovery words are {WORD_COUNT} words. You typed {len(words)}."
+            "words",
+            ngettext(
+                "Your recovery words are %(count)s words. You typed %(num)s.",
+                "Your recovery words are %(count)s words. You typed %(num)s.",
+                len(words),
+                count=WORD_COUNT,
+            ),
         )
     return words
 
@@ -337,7 +350,7 @@ async def email_change_problem(
     if mail is None or _same_address(user.email, mail):
         return None
     if not password:
-        return "Enter your password to add or change your e-mail address."
+        return _("Enter your password to add or change your e-mail address.")
     ok = await check_password(
         sessions_maker,
         passwords,
@@ -348,7 +361,7 @@ async def email_change_problem(
         asker=asker,
         purpose="email",
     )
-    return None if ok else "That is not your password."
+    return None if ok else _("That is not your password.")
 
 
 async def change_password(
@@ -673,10 +686,12 @@ async def _issue_code(
 
 # One answer for every reason a code cannot be given (the audit trail keeps the reason):
 # it names no role, so the refusal tells the organiser nothing about the person.
-CANNOT_GIVE = (
-    "PeerHub cannot give {name} a reset code from here. They can use their recovery "
-    "words or an e-mailed link, or ask a PeerHub administrator for help."
-)
+def cannot_give(name: str) -> str:
+    return _(
+        "PeerHub cannot give %(name)s a reset code from here. They can use their recovery "
+        "words or an e-mailed link, or ask a PeerHub administrator for help.",
+        name=name,
+    )
 
 
 async def _why_not(db: AsyncSession, person: User, group_id: str) -> str | None:
@@ -748,12 +763,14 @@ async def issue_organiser_code(
         raise NotFound(person_id)
     if person.id == organiser.id:
         return Refused(
-            "You cannot give yourself a reset code. Change your password on your account page."
+            _("You cannot give yourself a reset code. Change your password on your account page.")
         )
     if not await organisation_checked(db, group_id):
         return Refused(
-            "Reset codes can be given once PeerHub has checked your organisation. Until "
-            "then, a PeerHub administrator can help."
+            _(
+                "Reset codes can be given once PeerHub has checked your organisation. Until "
+                "then, a PeerHub administrator can help."
+            )
         )
     # Held in the database, so the limit holds across server processes and restarts.
     given = await _given_today(db, organiser, now)
@@ -769,9 +786,12 @@ async def issue_organiser_code(
         )
         wait = int((given[0] + ORGANISER_WINDOW - now).total_seconds()) + 1
         return Refused(
-            f"You have given or asked for {ORGANISER_DAILY_LIMIT} reset codes in the last 24 "
-            "hours, which is the most one organiser can. Please try again later, or ask a "
-            "PeerHub administrator.",
+            _(
+                "You have given or asked for %(limit)s reset codes in the last 24 hours, "
+                "which is the most one organiser can. Please try again later, or ask a "
+                "PeerHub administrator.",
+                limit=ORGANISER_DAILY_LIMIT,
+            ),
             status=429,
             retry_after=max(1, wait),
         )
@@ -787,7 +807,7 @@ async def issue_organiser_code(
             group_id=group_id,
             reason=reason,
         )
-        return Refused(CANNOT_GIVE.format(name=person.pseudonym))
+        return Refused(cannot_give(person.pseudonym))
     issued_code = await _issue_code(db, secret_key, person, "organiser", organiser, now)
     audit.record(
         db,
@@ -818,9 +838,9 @@ async def issue_admin_code(
     if person is None:
         raise NotFound(person_id)
     if person.id == admin.id:
-        return Refused("Change your own password on your account page.")
+        return Refused(_("Change your own password on your account page."))
     if person.disabled_at is not None:
-        return Refused("This account is disabled. Enable it first if they should have it back.")
+        return Refused(_("This account is disabled. Enable it first if they should have it back."))
     second_factor = await db.get(TwoFactor, person.id) is not None
     if second_factor:
         # They may have lost the phone with the password: the code must be enough to

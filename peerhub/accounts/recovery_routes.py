@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import notify, realtime
+from peerhub import i18n, notify, realtime
 from peerhub.accounts import actions, recovery
 from peerhub.accounts.actions import clean_email, clean_pseudonym
 from peerhub.accounts.routes import (
@@ -42,6 +42,7 @@ from peerhub.accounts.routes import (
 )
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.i18n import _, lazy_gettext
 from peerhub.models import AuthSession, GroupRole, User
 from peerhub.security import devices
 from peerhub.security.middleware import ANON_COOKIE, cookie_header
@@ -54,8 +55,10 @@ log = logging.getLogger("peerhub.accounts")
 
 # The password fields' names (also the keys of their error messages).
 CURRENT, NEW, AGAIN = "current_password", "new_password", "confirm_password"
-WRONG_WORDS = "Those words do not match that name. Check the name and each word, and try again."
-WRONG_CODE = "That code does not match that name, or it has been used or has expired."
+WRONG_WORDS = lazy_gettext(
+    "Those words do not match that name. Check the name and each word, and try again."
+)
+WRONG_CODE = lazy_gettext("That code does not match that name, or it has been used or has expired.")
 # Making words without typing the password again is allowed only just after signing
 # up, in the session the sign-up started, before any words were made.
 FRESH_SIGNUP = 30 * 60
@@ -68,11 +71,14 @@ def after_signup(nxt: str) -> str:
 
 def _wait_message(seconds: int, *, account_wide: bool = False) -> str:
     minutes = max(1, (seconds + 59) // 60)
-    plural = "s" if minutes > 1 else ""
-    message = f"Too many attempts. Please wait {minutes} minute{plural} and try again."
+    message = i18n.ngettext(
+        "Too many attempts. Please wait %(num)s minute and try again.",
+        "Too many attempts. Please wait %(num)s minutes and try again.",
+        minutes,
+    )
     if account_wide:
-        message += (
-            " Someone may be trying to get into this account. The phone or computer you "
+        message += " " + _(
+            "Someone may be trying to get into this account. The phone or computer you "
             "usually sign in on can still do this now."
         )
     return message
@@ -104,11 +110,11 @@ async def change(request: Request) -> Response:
     again = form_text(form, AGAIN, 4096)
     errors: dict[str, str] = {}
     if not current:
-        errors[CURRENT] = "Enter your current password."
+        errors[CURRENT] = _("Enter your current password.")
     if not new:
-        errors[NEW] = "Choose a new password."
+        errors[NEW] = _("Choose a new password.")
     elif new != again:
-        errors[AGAIN] = "The two new passwords are not the same. Type it again."
+        errors[AGAIN] = _("The two new passwords are not the same. Type it again.")
     else:
         try:
             recovery.check_new_password(new, user.pseudonym, NEW)
@@ -131,7 +137,7 @@ async def change(request: Request) -> Response:
                 purpose="change",
             )
             if checked is None:
-                errors[CURRENT] = "That is not your current password."
+                errors[CURRENT] = _("That is not your current password.")
             else:
                 new_hash = await app.passwords.hash(new)
                 async with transaction(app.sessions) as db:
@@ -163,7 +169,7 @@ async def change(request: Request) -> Response:
             wait = exc.retry_after
             errors[CURRENT] = _wait_message(wait)
         except recovery.PasswordMoved:
-            errors[CURRENT] = "Your password was changed meanwhile. Type the new one."
+            errors[CURRENT] = _("Your password was changed meanwhile. Type the new one.")
     if errors:
         headers = {"Retry-After": str(wait)} if wait else None
         return render(
@@ -239,7 +245,7 @@ async def make_words(request: Request) -> Response:
         # Like changing the password: someone with a borrowed session must not be
         # able to make a spare key to the account for later.
         if not password:
-            problem = "Enter your password, to show it is you."
+            problem = _("Enter your password, to show it is you.")
         else:
             try:
                 if not await recovery.check_password(
@@ -252,7 +258,7 @@ async def make_words(request: Request) -> Response:
                     asker=asker_of(request),
                     purpose="words",
                 ):
-                    problem = "That is not your password."
+                    problem = _("That is not your password.")
             except recovery.Throttled as exc:
                 wait = exc.retry_after
                 problem = _wait_message(wait)
@@ -260,7 +266,7 @@ async def make_words(request: Request) -> Response:
         async with transaction(app.sessions) as db:
             me = await db.get(User, user.id)
             if me is None:
-                return error(request, 404, "We could not find your account.")
+                return error(request, 404, _("We could not find your account."))
             words = await recovery.make_words(db, app.passwords, me, now, client_ip=address)
     if words is None:
         return render(
@@ -284,7 +290,7 @@ async def make_words(request: Request) -> Response:
             "pseudonym": user.pseudonym,
             "replaced": made_at is not None,
             "done_url": nxt,
-            "done_label": "I have saved them",
+            "done_label": _("I have saved them"),
         },
     )
 
@@ -304,17 +310,23 @@ async def save_words(request: Request) -> Response:
     base = ctx(request).settings.base_url
     text = "\n".join(
         [
-            f"PeerHub recovery words for {name}",
+            _("PeerHub recovery words for %(name)s", name=name),
             "",
             "    " + " ".join(words),
             "",
-            "If you forget your password, go to",
+            _("If you forget your password, go to"),
             f"    {base}/recover",
-            "and type your name on PeerHub and these words.",
+            _("and type your name on PeerHub and these words."),
             "",
-            "Each set of words works once. Afterwards PeerHub gives you a new set.",
-            "Keep this somewhere safe and private: anyone with these words and your",
-            "name can choose a new password for your account.",
+            *notify.paragraph(
+                _("Each set of words works once. Afterwards PeerHub gives you a new set.")
+            ),
+            *notify.paragraph(
+                _(
+                    "Keep this somewhere safe and private: anyone with these words and your "
+                    "name can choose a new password for your account."
+                )
+            ),
             "",
         ]
     )
@@ -368,7 +380,7 @@ async def forgot(request: Request) -> Response:
     }
     errors: dict[str, str] = {}
     if not values["pseudonym"].strip():
-        errors["pseudonym"] = "Enter your name on PeerHub."
+        errors["pseudonym"] = _("Enter your name on PeerHub.")
     try:
         words = recovery.check_words(values["words"])
     except FieldError as exc:
@@ -402,7 +414,7 @@ async def forgot(request: Request) -> Response:
         return render(
             request,
             "recovery/forgot.html",
-            {"errors": {"form": WRONG_WORDS}, "values": values},
+            {"errors": {"form": str(WRONG_WORDS)}, "values": values},
             status=401,
         )
     return _to_new_password(request, proof)
@@ -418,10 +430,11 @@ async def redeem_code(request: Request) -> Response:
     values = {"pseudonym": form_text(form, "pseudonym", 200), "code": form_text(form, "code", 60)}
     errors: dict[str, str] = {}
     if not values["pseudonym"].strip():
-        errors["pseudonym"] = "Enter your name on PeerHub."
+        errors["pseudonym"] = _("Enter your name on PeerHub.")
     if recovery.clean_code(values["code"]) is None:
-        errors["code"] = (
-            f"A reset code is {recovery.CODE_LENGTH} letters and numbers, like ABCDE-23456."
+        errors["code"] = _(
+            "A reset code is %(length)s letters and numbers, like ABCDE-23456.",
+            length=recovery.CODE_LENGTH,
         )
     if errors:
         return render(
@@ -452,7 +465,7 @@ async def redeem_code(request: Request) -> Response:
         return render(
             request,
             "recovery/code.html",
-            {"errors": {"form": WRONG_CODE}, "values": values},
+            {"errors": {"form": str(WRONG_CODE)}, "values": values},
             status=401,
         )
     return _to_new_password(request, proof)
@@ -472,7 +485,12 @@ def _log_key(request: Request) -> str:
 
 
 async def send_link(
-    request_app: Any, pseudonym: str, email: str, client_ip: str, log_key: str
+    request_app: Any,
+    pseudonym: str,
+    email: str,
+    client_ip: str,
+    log_key: str,
+    language: str | None = None,
 ) -> None:
     """After the answer has gone: find the account, make a link and send it.
 
@@ -500,32 +518,17 @@ async def send_link(
     user, token = found
     settings = app.settings
     contacts = settings.crisis_contacts
-    minutes = int(recovery.EMAIL_LINK.total_seconds() // 60)
-    body = "\n".join(
-        [
-            f"Hello {user.pseudonym},",
-            "",
-            "Someone asked to choose a new password for your PeerHub account.",
-            f"If it was you, open this link within {minutes} minutes. It works once:",
-            "",
-            f"    {settings.base_url}/recover/link?token={token}",
-            "",
-            "If it was not you, you do not need to do anything: your password has not",
-            "changed, and the link stops working by itself.",
-            "",
-            *(
-                [f"If you need help now: {contacts[0].name}, {contacts[0].how}", ""]
-                if contacts
-                else []
-            ),
-            "— PeerHub",
-        ]
+    # In the account's own language if it has one, else the language the link was
+    # asked for in.
+    subject, body = notify.reset_link_message(
+        pseudonym=user.pseudonym,
+        link=f"{settings.base_url}/recover/link?token={token}",
+        minutes=int(recovery.EMAIL_LINK.total_seconds() // 60),
+        help_line=f"{contacts[0].name}, {contacts[0].how}" if contacts else "",
+        language=user.language or language,
     )
     sender = notify.sender_of(request_app.state, log_key)
-    # The subject is logged by the development sender: nothing personal in it.
-    await notify.deliver(
-        sender, user.email or "", "PeerHub: choose a new password", body, log_key=log_key
-    )
+    await notify.deliver(sender, user.email or "", subject, body, log_key=log_key)
 
 
 async def request_link(request: Request) -> Response:
@@ -537,10 +540,10 @@ async def request_link(request: Request) -> Response:
     }
     errors: dict[str, str] = {}
     if not values["pseudonym"].strip():
-        errors["pseudonym"] = "Enter your name on PeerHub."
+        errors["pseudonym"] = _("Enter your name on PeerHub.")
     try:
         if clean_email(values["email"]) is None:
-            errors["email"] = "Enter the e-mail address you gave PeerHub."
+            errors["email"] = _("Enter the e-mail address you gave PeerHub.")
     except FieldError as exc:
         errors[exc.field] = exc.message
     if errors:
@@ -576,7 +579,13 @@ async def request_link(request: Request) -> Response:
         {"minutes": int(recovery.EMAIL_LINK.total_seconds() // 60)},
     )
     response.background = BackgroundTask(
-        send_link, request.app, values["pseudonym"], values["email"], address, _log_key(request)
+        send_link,
+        request.app,
+        values["pseudonym"],
+        values["email"],
+        address,
+        _log_key(request),
+        i18n.current().tag,
     )
     return response
 
@@ -643,9 +652,9 @@ async def set_new_password(request: Request) -> Response:
     again = form_text(form, AGAIN, 4096)
     errors: dict[str, str] = {}
     if not new:
-        errors[NEW] = "Choose a new password."
+        errors[NEW] = _("Choose a new password.")
     elif new != again:
-        errors[AGAIN] = "The two passwords are not the same. Type it again."
+        errors[AGAIN] = _("The two passwords are not the same. Type it again.")
     done: recovery.Reset | None = None
     if not errors:
         try:
@@ -674,7 +683,7 @@ async def set_new_password(request: Request) -> Response:
             status=422,
         )
     # Every session ended: close every socket of the person, in every process.
-    await realtime.disconnect_user(request.app, person.id, reason="Your password was changed.")
+    await realtime.disconnect_user(request.app, person.id, reason=_("Your password was changed."))
     response = render(
         request,
         "recovery/reset_done.html",
@@ -731,7 +740,7 @@ async def organiser_code(request: Request) -> Response:
             if not person_id:
                 # Still only for the group's organisers: others learn nothing.
                 await require_rank(db, user, group_id, GroupRole.ORGANISER)
-                raise FieldError("user_id", "Choose the member who needs a reset code.")
+                raise FieldError("user_id", _("Choose the member who needs a reset code."))
             result = await recovery.issue_organiser_code(
                 db,
                 app.settings.secret_key,
@@ -742,9 +751,9 @@ async def organiser_code(request: Request) -> Response:
                 client_ip=ip(request),
             )
     except NotFound:
-        return error(request, 404, "We could not find that member in this group.")
+        return error(request, 404, _("We could not find that member in this group."))
     except Forbidden:
-        return error(request, 403, "Only the group's organisers can give reset codes.")
+        return error(request, 403, _("Only the group's organisers can give reset codes."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     return _issued(request, result, back)
@@ -758,16 +767,18 @@ async def admin_code(request: Request) -> Response:
     form = await request.form()
     person_id = form_text(form, "user_id", 36)
     if not person_id:
-        return error(request, 422, "Choose the account that needs a reset code.", field="user_id")
+        return error(
+            request, 422, _("Choose the account that needs a reset code."), field="user_id"
+        )
     try:
         async with transaction(app.sessions) as db:
             result = await recovery.issue_admin_code(
                 db, app.settings.secret_key, admin, person_id, app.clock(), client_ip=ip(request)
             )
     except NotFound:
-        return error(request, 404, "No such account.")
+        return error(request, 404, _("No such account."))
     except Forbidden:
-        return error(request, 403, "Only PeerHub administrators can do this.")
+        return error(request, 403, _("Only PeerHub administrators can do this."))
     if isinstance(result, recovery.IssuedCode):
         # Resetting two-step sign-in ended their sessions: close their sockets too.
         await realtime.disconnect_user(request.app, person_id)

@@ -16,6 +16,7 @@ from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.config import Settings
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
+from peerhub.i18n import _, ngettext
 from peerhub.models import ProfessionalStatus, User
 from peerhub.security import buckets, devices, sessions
 from peerhub.security.middleware import cookie_header
@@ -46,7 +47,7 @@ def require_user(request: Request) -> User | Response:
     user = auth(request).user
     if user is None:
         if request.url.path.startswith("/api/"):
-            return error(request, 401, "Sign in first.")
+            return error(request, 401, _("Sign in first."))
         return login_redirect(request)
     return user
 
@@ -168,13 +169,14 @@ async def login(request: Request) -> Response:
     )
     if result.throttled:
         minutes = max(1, (result.retry_after + 59) // 60)
-        message = (
-            f"Too many attempts. Please wait {minutes} minute"
-            f"{'s' if minutes > 1 else ''} and try again."
+        message = ngettext(
+            "Too many attempts. Please wait %(num)s minute and try again.",
+            "Too many attempts. Please wait %(num)s minutes and try again.",
+            minutes,
         )
         if result.account_wide:
-            message += (
-                " Someone may be trying to guess this account's password. The phone or "
+            message += " " + _(
+                "Someone may be trying to guess this account's password. The phone or "
                 "computer you usually sign in on can still sign in now."
             )
         return render(
@@ -193,7 +195,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             {
-                "errors": {"form": "That name and password do not match an account."},
+                "errors": {"form": _("That name and password do not match an account.")},
                 "values": {"pseudonym": pseudonym},
                 "next": nxt,
             },
@@ -312,14 +314,18 @@ async def account_update(request: Request) -> Response:
                     db, me, app.clock(), role=values["role"], organisation=values["organisation"]
                 )
             else:
-                raise FieldError("action", "Unknown change.")
+                raise FieldError("action", _("Unknown change."))
     except FieldError as exc:
         problem_at: dict[str, str] = {exc.field: exc.message}
     except recovery.Throttled as exc:
         wait = exc.retry_after
         minutes = max(1, (wait + 59) // 60)
         context = await _account_context(request, user)
-        message = f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+        message = ngettext(
+            "Too many attempts. Please wait %(num)s minute.",
+            "Too many attempts. Please wait %(num)s minutes.",
+            minutes,
+        )
         context.update(errors={"email_password": message}, values=values)
         return render(
             request, "account.html", context, status=429, headers={"Retry-After": str(wait)}
@@ -354,7 +360,7 @@ def require_admin(request: Request) -> User | Response:
     if isinstance(user, Response):
         return user
     if not user.is_admin:
-        return error(request, 403, "Only PeerHub administrators can open this page.")
+        return error(request, 403, _("Only PeerHub administrators can open this page."))
     return user
 
 
@@ -440,13 +446,13 @@ async def admin_action(request: Request) -> Response:
                 if what == "unverify_org":
                     closing = await group_queries.people_in_rooms(db, organisation_id)
             else:
-                raise FieldError("action", "Unknown action.")
+                raise FieldError("action", _("Unknown action."))
     except NotFound:
-        return error(request, 404, "No such account or organisation.")
+        return error(request, 404, _("No such account or organisation."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     if what == "disable":
-        await realtime.disconnect_user(request.app, user_id, reason="This account is disabled.")
+        await realtime.disconnect_user(request.app, user_id, reason=_("This account is disabled."))
     elif what == "reset_2fa":
         await realtime.disconnect_user(request.app, user_id)
     # No longer verified: its rooms close at once, in every process (the socket's
@@ -456,7 +462,7 @@ async def admin_action(request: Request) -> Response:
             request.app,
             group_id,
             person_id,
-            reason="This room is closed while PeerHub checks the group’s organisation.",
+            reason=_("This room is closed while PeerHub checks the group’s organisation."),
         )
     return RedirectResponse("/admin?done=1", status_code=303)
 
@@ -520,7 +526,7 @@ async def sessions_end(request: Request) -> Response:
                 db, user, app.clock(), device_id=device_id, client_ip=ip(request)
             )
         if what == "forget_device" and not forgotten:
-            return error(request, 404, "That device is not remembered any more.")
+            return error(request, 404, _("That device is not remembered any more."))
         return RedirectResponse("/account/sessions?forgotten=1", status_code=303)
     session_id = form_text(form, "session_id", 36)
     async with transaction(app.sessions) as db:
@@ -535,7 +541,7 @@ async def sessions_end(request: Request) -> Response:
                 client_ip=ip(request),
             )
     if not ended:
-        return error(request, 404, "That session has already ended.")
+        return error(request, 404, _("That session has already ended."))
     await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     if session_id == auth(request).session_id:
         return RedirectResponse("/login", status_code=303)

@@ -23,20 +23,27 @@ from peerhub import audit, realtime
 from peerhub.accounts import actions, twofactor
 from peerhub.accounts.routes import device_cookie_header, require_user, safe_next
 from peerhub.db import transaction
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User
 from peerhub.security import devices, sessions, totp
 from peerhub.security.middleware import cookie_header
 from peerhub.web import landing
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
-WRONG_CODE = "That code did not work. Check the newest code in your app and try again."
-WRONG_RECOVERY = "That recovery code did not work. Each code works only once."
-MISMATCH_MESSAGE = "That is not your password."
+WRONG_CODE = lazy_gettext(
+    "That code did not work. Check the newest code in your app and try again."
+)
+WRONG_RECOVERY = lazy_gettext("That recovery code did not work. Each code works only once.")
+MISMATCH_MESSAGE = lazy_gettext("That is not your password.")
 
 
 def _wait_message(seconds: int) -> str:
     minutes = max(1, (seconds + 59) // 60)
-    return f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+    return ngettext(
+        "Too many attempts. Please wait %(num)s minute.",
+        "Too many attempts. Please wait %(num)s minutes.",
+        minutes,
+    )
 
 
 def _clear_pending(request: Request, response: Response) -> None:
@@ -111,14 +118,14 @@ async def second_step(request: Request) -> Response:
     context: dict[str, Any] = {"next": nxt}
     if field == "code" and totp.clean_code(code) is None:
         message = (
-            "Enter the 6-digit code from your app."
+            _("Enter the 6-digit code from your app.")
             if not code.strip()
-            else ("The code is 6 numbers, like 123456.")
+            else _("The code is 6 numbers, like 123456.")
         )
         context["errors"] = {"code": message}
         return render(request, "login_2fa.html", context, status=422)
     if field == "recovery_code" and twofactor.clean_recovery_code(recovery) is None:
-        context["errors"] = {"recovery_code": "A recovery code is 12 letters and numbers."}
+        context["errors"] = {"recovery_code": _("A recovery code is 12 letters and numbers.")}
         return render(request, "login_2fa.html", context, status=422)
 
     pending = await _pending(request)
@@ -193,7 +200,7 @@ async def second_step(request: Request) -> Response:
             request, "login_2fa.html", context, status=429, headers={"Retry-After": str(wait)}
         )
     if new is None:
-        context["errors"] = {field: WRONG_CODE if field == "code" else WRONG_RECOVERY}
+        context["errors"] = {field: str(WRONG_CODE) if field == "code" else str(WRONG_RECOVERY)}
         return render(request, "login_2fa.html", context, status=401)
     # Someone who needed a recovery code has probably lost their phone: show them
     # how many codes are left and how to move to a new one.
@@ -269,7 +276,7 @@ async def setup_action(request: Request) -> Response:
                 await twofactor.cancel_new_key(db, user.id, now)
         return RedirectResponse("/account/2fa", status_code=303)
     if what not in ("confirm", "regenerate", "move", "disable"):
-        return error(request, 422, "Unknown change.", field="action")
+        return error(request, 422, _("Unknown change."), field="action")
 
     fields = {
         "confirm": ("code", "password"),
@@ -283,14 +290,14 @@ async def setup_action(request: Request) -> Response:
             required = (await twofactor.standing(db, user)).required
         if required:
             return error(
-                request, 403, "Your role needs two-step sign-in, so it cannot be turned off."
+                request, 403, _("Your role needs two-step sign-in, so it cannot be turned off.")
             )
     code = form_text(form, code_field, 60)
     password = form_text(form, password_field, 4096) if password_field else ""
     if not code.strip():
-        errors[code_field] = "Enter the 6-digit code from your app."
+        errors[code_field] = _("Enter the 6-digit code from your app.")
     if password_field and not password:
-        errors[password_field] = "Enter your password."
+        errors[password_field] = _("Enter your password.")
     if not errors:
         # The try is counted before the password or code is checked, and committed, so
         # tries sent in parallel queue on the counters instead of slipping past one
@@ -304,12 +311,12 @@ async def setup_action(request: Request) -> Response:
             password_ok = not password_field or await _check_password(request, user, password)
             async with transaction(app.sessions) as db:
                 if not password_ok:
-                    errors[password_field or code_field] = MISMATCH_MESSAGE
+                    errors[password_field or code_field] = str(MISMATCH_MESSAGE)
                 elif what == "confirm":
                     moved = await twofactor.is_enrolled(db, user.id)
                     codes = await twofactor.confirm(db, user, code, now, client_ip=address)
                     if codes is None:
-                        errors[code_field] = WRONG_CODE
+                        errors[code_field] = str(WRONG_CODE)
                     else:
                         # Sessions started elsewhere with the password alone end now.
                         ended = await sessions.end_other_sessions(
@@ -323,7 +330,7 @@ async def setup_action(request: Request) -> Response:
                     recovery_code="" if what == "regenerate" else code,
                     client_ip=address,
                 ):
-                    errors[code_field] = WRONG_CODE
+                    errors[code_field] = str(WRONG_CODE)
                 elif what == "regenerate":
                     codes = await twofactor.regenerate_codes(db, user, now, client_ip=address)
                 elif what == "move":

@@ -20,12 +20,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import Column, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
 from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
+from peerhub.i18n import _, lazy_gettext
 from peerhub.matching.kinds import DIMENSIONS
 from peerhub.models import (
     AuditEvent,
@@ -113,71 +115,73 @@ COVERED: dict[str, str] = {
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
-EXCLUDED: dict[str, str] = {
-    "blocks.blocked_user_id": (
+EXCLUDED: dict[str, LazyProxy] = {
+    "blocks.blocked_user_id": lazy_gettext(
         "Who has blocked you: a block is the other person's private safety choice, and "
         "telling you could put them at risk."
     ),
-    "reports.subject_id": (
+    "reports.subject_id": lazy_gettext(
         "Reports other people made about you: they would identify who reported you, and "
         "people must be safe to report. Any action taken against you is under 'sanctions'."
     ),
-    "reports.resolved_by": "Which moderator handled a report: moderators' work, about others.",
-    "crisis_alerts.handled_by": (
+    "reports.resolved_by": lazy_gettext(
+        "Which moderator handled a report: moderators' work, about others."
+    ),
+    "crisis_alerts.handled_by": lazy_gettext(
         "Which moderator saw to a crisis alert: moderators' work. The export says whether "
         "and when a moderator saw each alert about your messages, not who."
     ),
-    "sanctions.created_by": (
+    "sanctions.created_by": lazy_gettext(
         "Which moderator timed out or banned someone: moderators' work. The reason given "
         "to you is exported under 'sanctions'."
     ),
-    "sanctions.lifted_by": "Which moderator lifted a sanction: moderators' work.",
-    "join_answers.answered_by": (
+    "sanctions.lifted_by": lazy_gettext("Which moderator lifted a sanction: moderators' work."),
+    "join_answers.answered_by": lazy_gettext(
         "Answers you gave, as a moderator, to other people's requests to join: records "
         "about those people."
     ),
-    "moderation_events.actor_id": (
+    "moderation_events.actor_id": lazy_gettext(
         "The group's moderation log (who did what, as a moderator): a record of the "
         "group's moderators' decisions, kept for accountability. What was done to you is "
         "under 'sanctions'."
     ),
-    "moderation_events.subject_id": (
+    "moderation_events.subject_id": lazy_gettext(
         "The group's moderation log entries about you: the same facts as 'sanctions', "
         "with the moderators who acted, which are not yours to receive."
     ),
-    "referral_events.actor_id": (
+    "referral_events.actor_id": lazy_gettext(
         "Who changed a referral's state: each referral about you is exported with its "
         "history (when and why), without the group member who made each change."
     ),
-    "rooms.opened_by": (
+    "rooms.opened_by": lazy_gettext(
         "Which moderator opened a room's current session: room state, not about you. "
         "Sessions you opened are events in the room's log."
     ),
-    "password_resets.issued_by": (
+    "password_resets.issued_by": lazy_gettext(
         "Reset codes you gave other people, as an organiser or administrator: records "
         "about those people. Who gave you a code is in your security events."
     ),
-    "moderator_invitations.invited_by": (
+    "moderator_invitations.invited_by": lazy_gettext(
         "Invitations you sent, as an organiser, to moderate a group: records about the "
         "people you invited. Who invited you is exported with each of your invitations."
     ),
-    "organiser_invitations.invited_by": (
+    "organiser_invitations.invited_by": lazy_gettext(
         "Invitations you sent, as an organiser, to organise an organisation: records "
         "about the people you invited. Who invited you is exported with each of yours."
     ),
-    "community_proposals.proposed_by": (
+    "community_proposals.proposed_by": lazy_gettext(
         "Communities you proposed for your organisation: a record of the organisation's, "
         "which its organisers see on its proposal page; it names no person to anyone."
     ),
-    "community_proposals.decided_by": (
+    "community_proposals.decided_by": lazy_gettext(
         "Proposals you answered as an administrator: records about organisations' "
         "proposals, not about you. Each answer is in your security events."
     ),
-    "added_communities.added_by": (
+    "added_communities.added_by": lazy_gettext(
         "Communities you added to PeerHub's list as an administrator: part of the "
         "public list, not about you. Each addition is in your security events."
     ),
-    "consents.subject_id": (
+    "consents.subject_id": lazy_gettext(
         "Not a person: the thing a consent is about (a referral, a group); exported with "
         "each consent."
     ),
@@ -260,7 +264,7 @@ async def _groups(db: AsyncSession, ids: Iterable[str]) -> dict[str, dict[str, s
 
 
 def _not_included() -> list[dict[str, str]]:
-    return [{"what": key, "why": why} for key, why in sorted(EXCLUDED.items())]
+    return [{"what": key, "why": str(why)} for key, why in sorted(EXCLUDED.items())]
 
 
 async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str, Any]:
@@ -271,7 +275,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
             "format": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
             "exported_at": iso(now),
-            "explanation": (
+            "explanation": _(
                 "Everything PeerHub holds about you. Times are UTC. Your password, "
                 "sign-in tokens and two-step secrets are never included: PeerHub keeps "
                 "only one-way hashes of them. 'not_included' lists what is left out on "

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from peerhub import audit, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import checkpoint, transaction
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User
 from peerhub.privacy import erasure
 from peerhub.privacy.erasure import Erased, MessageChoice
@@ -29,7 +30,7 @@ from peerhub.web.render import ctx, error, form_text, ip, render
 
 log = logging.getLogger("peerhub.privacy")
 
-ERASED_REASON = "This account has been deleted."
+ERASED_REASON = lazy_gettext("This account has been deleted.")
 ROOM_NOTICE = "A member deleted their account."
 PASSWORD_FIELD = "password"  # noqa: S105 - the form field's name, not a password
 
@@ -41,13 +42,13 @@ async def export(request: Request) -> Response:
     # A download started by another site (a link or a form elsewhere) is refused: the
     # file would land on the person's device without them asking for it.
     if request.headers.get("sec-fetch-site") == "cross-site":
-        return error(request, 403, "Start the download from your account page.")
+        return error(request, 403, _("Start the download from your account page."))
     app = ctx(request)
     now = app.clock()
     async with transaction(app.sessions) as db:
         me = await db.get(User, user.id)
         if me is None:  # pragma: no cover - erased between the cookie check and here
-            return error(request, 404, "There is no such account.")
+            return error(request, 404, _("There is no such account."))
         data = await build_export(db, me, now)
         audit.record(
             db, now, "account.exported", actor_id=me.id, subject_id=me.id, client_ip=ip(request)
@@ -102,9 +103,9 @@ async def erase(request: Request) -> Response:
     values = {"messages": choice if choice in ("remove", "keep") else ""}
     errors: dict[str, str] = {}
     if not values["messages"]:
-        errors["messages"] = "Choose what happens to your messages."
+        errors["messages"] = _("Choose what happens to your messages.")
     if not password:
-        errors[PASSWORD_FIELD] = "Enter your password, to show it is you."
+        errors[PASSWORD_FIELD] = _("Enter your password, to show it is you.")
     if errors:
         return await _refuse(request, user, values, errors, 422)
     now, address = app.clock(), ip(request)
@@ -133,18 +134,22 @@ async def erase(request: Request) -> Response:
                 )  # fmt: skip
     if retry_after:
         minutes = max(1, (retry_after + 59) // 60)
-        message = f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''}."
+        message = ngettext(
+            "Too many attempts. Please wait %(num)s minute.",
+            "Too many attempts. Please wait %(num)s minutes.",
+            minutes,
+        )
         return await _refuse(
             request, user, values, {PASSWORD_FIELD: message}, 429, {"Retry-After": str(retry_after)}
         )
     if done is None:
         return await _refuse(
-            request, user, values, {PASSWORD_FIELD: "That password is not right."}, 422
+            request, user, values, {PASSWORD_FIELD: _("That password is not right.")}, 422
         )
     # After the commit: close the person's live sockets in every process, then make
     # every live room whose log changed drop what it cached, and forget the person in
     # the matching index.
-    await realtime.disconnect_user(request.app, done.user_id, reason=ERASED_REASON)
+    await realtime.disconnect_user(request.app, done.user_id, reason=str(ERASED_REASON))
     await _tell_rooms(request, done)
     # SQLite: the deleted text is zeroed in the pages (secure_delete); empty the
     # write-ahead log, which still holds the pages as they were. PostgreSQL cannot

@@ -16,6 +16,8 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from peerhub.i18n import _
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # longer inputs are refused before hashing (a cheap DoS guard)
 
@@ -35,23 +37,27 @@ def check_policy(password: str, pseudonym: str = "") -> None:
     common passwords, the name, only spaces, one character over and over."""
     length = len(password)
     if length < MIN_LENGTH:
-        raise PasswordPolicyError(f"Use at least {MIN_LENGTH} characters.")
+        raise PasswordPolicyError(_("Use at least %(num)s characters.", num=MIN_LENGTH))
     if length > MAX_LENGTH:
-        raise PasswordPolicyError(f"Use at most {MAX_LENGTH} characters.")
+        raise PasswordPolicyError(_("Use at most %(num)s characters.", num=MAX_LENGTH))
     if not password.strip():
         raise PasswordPolicyError(
-            "Your password cannot be only spaces. Try a few unusual words together."
+            _("Your password cannot be only spaces. Try a few unusual words together.")
         )
     if len(set(password)) == 1:
         raise PasswordPolicyError(
-            "Your password cannot be one character typed over and over. "
-            "Try a few unusual words together."
+            _(
+                "Your password cannot be one character typed over and over. "
+                "Try a few unusual words together."
+            )
         )
     folded = password.casefold()
     if folded in _common_passwords():
-        raise PasswordPolicyError("That password is too common. Try a few unusual words together.")
+        raise PasswordPolicyError(
+            _("That password is too common. Try a few unusual words together.")
+        )
     if pseudonym and folded == pseudonym.casefold():
-        raise PasswordPolicyError("Your password must not be your name on PeerHub.")
+        raise PasswordPolicyError(_("Your password must not be your name on PeerHub."))
 
 
 def _normalise(password: str) -> str:
