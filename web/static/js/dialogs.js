@@ -7,21 +7,22 @@
 // open so nothing typed is lost.
 
 import { el, excerpt, focusSafely, uid } from "./dom.js";
+import { _, ngettext } from "./i18n.js";
 
 export const REPORT_CATEGORIES = [
-  ["unkind", "Unkind, bullying or harassing"],
-  ["unsafe", "Worried about someone’s safety"],
-  ["discrimination", "Hate or discrimination"],
-  ["privacy", "Shares someone’s private information"],
-  ["spam", "Advertising, spam or selling"],
-  ["other", "Something else"],
+  ["unkind", _("Unkind, bullying or harassing")],
+  ["unsafe", _("Worried about someone’s safety")],
+  ["discrimination", _("Hate or discrimination")],
+  ["privacy", _("Shares someone’s private information")],
+  ["spam", _("Advertising, spam or selling")],
+  ["other", _("Something else")],
 ];
 
 export const TIMEOUT_CHOICES = [
-  [5, "5 minutes"],
-  [15, "15 minutes"],
-  [60, "1 hour"],
-  [1440, "1 day"],
+  [5, ngettext("%(num)s minute", "%(num)s minutes", 5)],
+  [15, ngettext("%(num)s minute", "%(num)s minutes", 15)],
+  [60, ngettext("%(num)s hour", "%(num)s hours", 1)],
+  [1440, ngettext("%(num)s day", "%(num)s days", 1)],
 ];
 
 // Thrown by a dialog's submit function when what was entered is not usable.
@@ -51,7 +52,7 @@ export function openDialog({ host, title, intro = [], fields = [], submitLabel, 
       "div",
       { className: "actions" },
       submitButton,
-      el("button", { type: "button", className: "button button-secondary", text: "Cancel", onclick: () => dialog.close("cancel") }),
+      el("button", { type: "button", className: "button button-secondary", text: _("Cancel"), onclick: () => dialog.close("cancel") }),
     ),
   );
   dialog.append(form);
@@ -67,7 +68,7 @@ export function openDialog({ host, title, intro = [], fields = [], submitLabel, 
       await submit(form);
       dialog.close("done");
     } catch (err) {
-      error.textContent = (err && err.message) || "Something went wrong. Please try again.";
+      error.textContent = (err && err.message) || _("Something went wrong. Please try again.");
       if (err instanceof Invalid && err.field) err.field.focus();
     } finally {
       busy = false;
@@ -114,11 +115,10 @@ export function textField({ name, label, hint, multiline = false, maxlength = 50
 }
 
 function quote(message) {
-  const name = message.sender ? message.sender.name : "Someone";
   return el(
     "figure",
     { className: "dialog-quote" },
-    el("figcaption", { text: `${name} wrote:` }),
+    el("figcaption", { text: message.sender ? _("%(name)s wrote:", { name: message.sender.name }) : _("Someone wrote:") }),
     el("blockquote", { text: excerpt(message.body || "", 200) }),
   );
 }
@@ -126,23 +126,26 @@ function quote(message) {
 // --- members ------------------------------------------------------------------------
 
 export function reportDialog(message, api) {
-  const name = message.sender ? message.sender.name : "this person";
   return openDialog({
     host: api.root,
-    title: "Report this message",
+    title: _("Report this message"),
     fallbackFocus: api.fallbackFocus,
     intro: [
       quote(message),
-      el("p", { text: `Only the group’s moderators see your report. ${name} is not told who reported it.` }),
+      el("p", {
+        text: message.sender
+          ? _("Only the group’s moderators see your report. %(name)s is not told who reported it.", { name: message.sender.name })
+          : _("Only the group’s moderators see your report. This person is not told who reported it."),
+      }),
     ],
     fields: [
-      radioGroup("category", "What is the problem?", REPORT_CATEGORIES, null),
-      textField({ name: "words", label: "Anything you want to add (optional)", multiline: true, maxlength: 1000 }),
+      radioGroup("category", _("What is the problem?"), REPORT_CATEGORIES, null),
+      textField({ name: "words", label: _("Anything you want to add (optional)"), multiline: true, maxlength: 1000 }),
     ],
-    submitLabel: "Send report",
+    submitLabel: _("Send report"),
     submit: async (form) => {
       const chosen = form.querySelector('input[name="category"]:checked');
-      if (!chosen) throw new Invalid("Choose what the problem is.", form.querySelector('input[name="category"]'));
+      if (!chosen) throw new Invalid(_("Choose what the problem is."), form.querySelector('input[name="category"]'));
       const words = form.elements.words.value.trim();
       await api.request({
         type: "report.create",
@@ -151,7 +154,7 @@ export function reportDialog(message, api) {
         category: chosen.value,
         ...(words ? { words } : {}),
       });
-      api.notify("Your report reached the group's moderators.");
+      api.notify(_("Your report reached the group's moderators."));
     },
   });
 }
@@ -159,17 +162,21 @@ export function reportDialog(message, api) {
 export function blockDialog(person, api) {
   return openDialog({
     host: api.root,
-    title: `Block ${person.name}?`,
+    title: _("Block %(name)s?", { name: person.name }),
     fallbackFocus: api.fallbackFocus,
     intro: [
-      el("p", { text: `You will not see ${person.name}’s messages in any room, and matching will never put you in a group together.` }),
-      el("p", { text: `${person.name} is not told. You can unblock them later under “Your mutes and blocks”.` }),
+      el("p", {
+        text: _("You will not see %(name)s’s messages in any room, and matching will never put you in a group together.", {
+          name: person.name,
+        }),
+      }),
+      el("p", { text: _("%(name)s is not told. You can unblock them later under “Your mutes and blocks”.", { name: person.name }) }),
     ],
-    submitLabel: `Block ${person.name}`,
+    submitLabel: _("Block %(name)s", { name: person.name }),
     danger: true,
     submit: async () => {
       await api.request({ type: "me.block", user: person.id });
-      api.notify(`You have blocked ${person.name}.`);
+      api.notify(_("You have blocked %(name)s.", { name: person.name }));
     },
   });
 }
@@ -179,15 +186,15 @@ export function blockDialog(person, api) {
 export function redactDialog(message, api) {
   return openDialog({
     host: api.root,
-    title: "Redact this message",
+    title: _("Redact this message"),
     fallbackFocus: api.fallbackFocus,
-    intro: [quote(message), el("p", { text: "Its text is removed for everyone. Members see “Removed by a moderator” with your reason." })],
-    fields: [textField({ name: "reason", label: "Reason (members see it)", maxlength: 500 })],
-    submitLabel: "Redact",
+    intro: [quote(message), el("p", { text: _("Its text is removed for everyone. Members see “Removed by a moderator” with your reason.") })],
+    fields: [textField({ name: "reason", label: _("Reason (members see it)"), maxlength: 500 })],
+    submitLabel: _("Redact"),
     danger: true,
     submit: async (form) => {
       await api.request({ type: "mod.redact", room: api.room, seq: message.seq, reason: form.elements.reason.value.trim() });
-      api.notify("The message was redacted.");
+      api.notify(_("The message was redacted."));
     },
   });
 }
@@ -195,14 +202,14 @@ export function redactDialog(message, api) {
 export function timeoutDialog(person, api) {
   return openDialog({
     host: api.root,
-    title: `Time out ${person.name}`,
+    title: _("Time out %(name)s", { name: person.name }),
     fallbackFocus: api.fallbackFocus,
-    intro: [el("p", { text: `${person.name} can still read, but cannot write in this room until the time-out ends.` })],
+    intro: [el("p", { text: _("%(name)s can still read, but cannot write in this room until the time-out ends.", { name: person.name }) })],
     fields: [
-      radioGroup("minutes", "For how long?", TIMEOUT_CHOICES, 15),
-      textField({ name: "reason", label: `Reason (only ${person.name} and the moderators see it)`, maxlength: 500 }),
+      radioGroup("minutes", _("For how long?"), TIMEOUT_CHOICES, 15),
+      textField({ name: "reason", label: _("Reason (only %(name)s and the moderators see it)", { name: person.name }), maxlength: 500 }),
     ],
-    submitLabel: "Time out",
+    submitLabel: _("Time out"),
     submit: async (form) => {
       const minutes = Number(form.querySelector('input[name="minutes"]:checked').value);
       const done = await api.request({
@@ -212,8 +219,11 @@ export function timeoutDialog(person, api) {
         minutes,
         reason: form.elements.reason.value.trim(),
       });
-      const until = done.until ? ` until ${api.whenText(done.until)}` : "";
-      api.notify(`${person.name} is timed out${until}.`);
+      api.notify(
+        done.until
+          ? _("%(name)s is timed out until %(when)s.", { name: person.name, when: api.whenText(done.until) })
+          : _("%(name)s is timed out.", { name: person.name }),
+      );
     },
   });
 }
@@ -222,21 +232,27 @@ export function timeoutDialog(person, api) {
 export function outDialog(person, api, { ban }) {
   return openDialog({
     host: api.root,
-    title: ban ? `Ban ${person.name} from the group?` : `Remove ${person.name} from the group?`,
+    title: ban
+      ? _("Ban %(name)s from the group?", { name: person.name })
+      : _("Remove %(name)s from the group?", { name: person.name }),
     fallbackFocus: api.fallbackFocus,
     intro: [
       el("p", {
         text: ban
-          ? `${person.name} leaves the group at once and cannot join it again unless the ban is lifted.`
-          : `${person.name} leaves the group at once. They could ask to join again.`,
+          ? _("%(name)s leaves the group at once and cannot join it again unless the ban is lifted.", { name: person.name })
+          : _("%(name)s leaves the group at once. They could ask to join again.", { name: person.name }),
       }),
     ],
-    fields: [textField({ name: "reason", label: "Reason (for the audit log)", maxlength: 500 })],
-    submitLabel: ban ? `Ban ${person.name}` : `Remove ${person.name}`,
+    fields: [textField({ name: "reason", label: _("Reason (for the audit log)"), maxlength: 500 })],
+    submitLabel: ban ? _("Ban %(name)s", { name: person.name }) : _("Remove %(name)s", { name: person.name }),
     danger: true,
     submit: async (form) => {
       await api.request({ type: ban ? "mod.ban" : "mod.remove", room: api.room, user: person.id, reason: form.elements.reason.value.trim() });
-      api.notify(ban ? `${person.name} is banned from the group.` : `${person.name} was removed from the group.`);
+      api.notify(
+        ban
+          ? _("%(name)s is banned from the group.", { name: person.name })
+          : _("%(name)s was removed from the group.", { name: person.name }),
+      );
     },
   });
 }
@@ -244,15 +260,15 @@ export function outDialog(person, api, { ban }) {
 export function rejectDialog(message, api) {
   return openDialog({
     host: api.root,
-    title: "Reject this held message",
+    title: _("Reject this held message"),
     fallbackFocus: api.fallbackFocus,
-    intro: [quote(message), el("p", { text: "It will not be posted. Its writer is told a moderator decided not to post it." })],
-    fields: [textField({ name: "reason", label: "Reason (for the audit log, optional)", maxlength: 500 })],
-    submitLabel: "Reject",
+    intro: [quote(message), el("p", { text: _("It will not be posted. Its writer is told a moderator decided not to post it.") })],
+    fields: [textField({ name: "reason", label: _("Reason (for the audit log, optional)"), maxlength: 500 })],
+    submitLabel: _("Reject"),
     danger: true,
     submit: async (form) => {
       await api.request({ type: "mod.reject", room: api.room, seq: message.seq, reason: form.elements.reason.value.trim() });
-      api.notify("The held message was rejected.");
+      api.notify(_("The held message was rejected."));
     },
   });
 }
@@ -265,7 +281,7 @@ export async function act(api, frame, success) {
     api.notify(typeof success === "function" ? success(done) : success);
     return true;
   } catch (err) {
-    api.notify(`Not done: ${(err && err.message) || "something went wrong."}`);
+    api.notify(_("Not done: %(error)s", { error: (err && err.message) || _("something went wrong.") }));
     return false;
   }
 }

@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the room's modules. Text always goes in as text
 // (textContent or text nodes), never as HTML; no inline styles (the CSP blocks them).
 
+import { _, lang, ngettext } from "./i18n.js";
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -25,7 +27,6 @@ export function uid(prefix) {
 // Times follow the page's language (<html lang>, "en-GB": 24-hour), not the browser's
 // own default, which is often US English whatever the person chose on PeerHub.
 function formatter(options) {
-  const lang = document.documentElement.lang || "en-GB";
   try {
     return new Intl.DateTimeFormat(lang, options);
   } catch (err) {
@@ -45,16 +46,12 @@ export function whenText(iso) {
   const now = new Date();
   const time = timeOf(iso);
   if (when.toDateString() === now.toDateString()) return time;
-  return `${time} on ${DAY.format(when)}`;
+  return _("%(time)s on %(day)s", { time, day: DAY.format(when) });
 }
 
 // A <time> element showing whenText.
 export function timeEl(iso, text = whenText(iso)) {
   return el("time", { datetime: iso, text });
-}
-
-export function plural(count, one, many = `${one}s`) {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 // Keep at most `limit` characters of a text, cut at a word where possible.
@@ -76,8 +73,27 @@ export function focusSafely(target) {
   target.focus();
 }
 
-// Slow mode's pace in words: "one message every 30 seconds", "one message a minute".
+// Slow mode's pace in words: "one message every 30 seconds", "one message a minute"
+// (said after a colon in whole translated sentences: "Slow mode is on: %(pace)s.").
 export function slowText(seconds) {
-  if (seconds % 60 === 0) return seconds === 60 ? "one message a minute" : `one message every ${seconds / 60} minutes`;
-  return `one message every ${seconds} seconds`;
+  if (seconds === 60) return _("one message a minute");
+  if (seconds % 60 === 0) {
+    return ngettext("one message every %(num)s minute", "one message every %(num)s minutes", seconds / 60);
+  }
+  return ngettext("one message every %(num)s second", "one message every %(num)s seconds", seconds);
+}
+
+// A translated sentence with elements in it: `withNodes(_("Timed out until %(when)s."),
+// { when: timeEl(iso) })` gives text and nodes in the translation's own order, to append.
+export function withNodes(text, nodes) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(/%\((\w+)\)s/g)) {
+    if (!Object.hasOwn(nodes, match[1])) continue;
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push(nodes[match[1]]);
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
 }

@@ -10,23 +10,24 @@
 // in the page's polite live region; removing and banning are confirmed first.
 
 import { act, outDialog, redactDialog, rejectDialog, timeoutDialog } from "./dialogs.js";
-import { el, excerpt, focusSafely, plural, slowText, timeEl, uid } from "./dom.js";
+import { el, excerpt, focusSafely, slowText, timeEl, uid, withNodes } from "./dom.js";
+import { _, lang, ngettext } from "./i18n.js";
 
 const QUEUE_GUARD_MS = 10000;
 
 function duration(minutes) {
-  if (minutes % 1440 === 0) return plural(minutes / 1440, "day");
-  if (minutes % 60 === 0) return plural(minutes / 60, "hour");
-  return plural(minutes, "minute");
+  if (minutes % 1440 === 0) return ngettext("%(num)s day", "%(num)s days", minutes / 1440);
+  if (minutes % 60 === 0) return ngettext("%(num)s hour", "%(num)s hours", minutes / 60);
+  return ngettext("%(num)s minute", "%(num)s minutes", minutes);
 }
 
 // The parts of a crisis plan a person may share with the group's moderators.
 const PLAN_PARTS = {
-  early_signs: "Early signs that I am struggling",
-  what_helps: "What helps me",
-  what_does_not_help: "What does not help",
-  who_to_contact: "Who to contact, and how",
-  dependants: "People or animals who depend on me",
+  early_signs: _("Early signs that I am struggling"),
+  what_helps: _("What helps me"),
+  what_does_not_help: _("What does not help"),
+  who_to_contact: _("Who to contact, and how"),
+  dependants: _("People or animals who depend on me"),
 };
 
 function planDetails(person, plan) {
@@ -36,7 +37,7 @@ function planDetails(person, plan) {
   return el(
     "details",
     { className: "console-plan" },
-    el("summary", { text: `${person}’s crisis plan (they chose to share it with you)` }),
+    el("summary", { text: _("%(name)s’s crisis plan (they chose to share it with you)", { name: person }) }),
     el("dl", { className: "summary" }, ...parts.flatMap(([key, text]) => [el("dt", { text: PLAN_PARTS[key] || key }), el("dd", { className: "pre-line", text })])),
   );
 }
@@ -45,43 +46,43 @@ function auditWhat(entry) {
   const d = entry.detail || {};
   switch (entry.action) {
     case "timeout":
-      return `Timed out${d.minutes ? ` for ${duration(d.minutes)}` : ""}`;
+      return d.minutes ? _("Timed out for %(duration)s", { duration: duration(d.minutes) }) : _("Timed out");
     case "timeout.lifted":
-      return "Lifted a time-out";
+      return _("Lifted a time-out");
     case "remove":
-      return "Removed from the group";
+      return _("Removed from the group");
     case "ban":
-      return "Banned from the group";
+      return _("Banned from the group");
     case "ban.lifted":
-      return "Lifted a ban";
+      return _("Lifted a ban");
     case "redact":
-      return "Redacted a message";
+      return _("Redacted a message");
     case "approve":
-      return "Approved a held message";
+      return _("Approved a held message");
     case "reject":
-      return "Rejected a held message";
+      return _("Rejected a held message");
     case "slow_mode":
-      return d.seconds ? `Slow mode on: ${slowText(d.seconds)}` : "Slow mode off";
+      return d.seconds ? _("Slow mode on: %(pace)s", { pace: slowText(d.seconds) }) : _("Slow mode off");
     case "lock":
-      return "Locked the room";
+      return _("Locked the room");
     case "unlock":
-      return "Unlocked the room";
+      return _("Unlocked the room");
     case "pin":
-      return typeof d.text === "string" ? `Pinned: “${excerpt(d.text, 80)}”` : "Pinned an announcement";
+      return typeof d.text === "string" ? _("Pinned: “%(text)s”", { text: excerpt(d.text, 80) }) : _("Pinned an announcement");
     case "unpin":
-      return "Took down the pinned announcement";
+      return _("Took down the pinned announcement");
     case "hold_words":
-      return `Saved the hold-for-review list (${plural(Number(d.count) || 0, "entry", "entries")})`;
+      return ngettext("Saved the hold-for-review list (%(num)s entry)", "Saved the hold-for-review list (%(num)s entries)", Number(d.count) || 0);
     case "report.resolved":
-      return `Resolved a report: ${d.outcome === "action" ? "took action" : "no action needed"}`;
+      return d.outcome === "action" ? _("Resolved a report: took action") : _("Resolved a report: no action needed");
     case "alert.seen":
-      return "Saw to a crisis alert";
+      return _("Saw to a crisis alert");
     case "session.opened":
-      return "Opened the session";
+      return _("Opened the session");
     case "session.closed":
-      return "Closed the session";
+      return _("Closed the session");
     case "room.settings":
-      return d.moderator_only ? "Set the room to open only during sessions" : "Set the room to open at any time";
+      return d.moderator_only ? _("Set the room to open only during sessions") : _("Set the room to open at any time");
     default:
       return entry.action;
   }
@@ -182,7 +183,7 @@ export function startConsole(page) {
   function quoted(message) {
     if (!message) return null;
     if (message.status === "redacted" || typeof message.body !== "string") {
-      return el("p", { className: "hint", text: "The message has been removed." });
+      return el("p", { className: "hint", text: _("The message has been removed.") });
     }
     return el("blockquote", { className: "excerpt", text: excerpt(message.body, 300) });
   }
@@ -197,18 +198,18 @@ export function startConsole(page) {
   // --- reports ------------------------------------------------------------------------
 
   function buildReport(report) {
-    const reporter = report.reporter ? report.reporter.name : "Someone";
+    const reporter = report.reporter ? report.reporter.name : _("Someone");
     const subject = report.subject;
     const noteId = uid("report-note");
-    const context = `the report by ${reporter}${subject ? ` about ${subject.name}` : ""}`;
+    const names = { reporter, subject: subject ? subject.name : "" };
     const resolve = (outcome) => {
       const note = document.getElementById(noteId).value.trim();
       act(
         page,
         { type: "mod.resolve", room: page.room, report: report.id, outcome, note },
         outcome === "action"
-          ? `Report resolved: you took action. ${reporter} is told it was handled.`
-          : `Report resolved: no action needed. ${reporter} is told it was handled.`,
+          ? _("Report resolved: you took action. %(reporter)s is told it was handled.", names)
+          : _("Report resolved: no action needed. %(reporter)s is told it was handled.", names),
       );
     };
     const message = report.message && report.message.seq ? { ...report.message, kind: "text", sender: subject } : null;
@@ -216,22 +217,27 @@ export function startConsole(page) {
       "li",
       { className: "console-item" },
       el("p", { className: "console-item-head" }, el("strong", { text: report.category_text || report.category }), " · ", timeEl(report.at)),
-      el("p", { text: subject ? `${reporter} reported ${subject.name}.` : `${reporter} made a report.` }),
+      el("p", { text: subject ? _("%(reporter)s reported %(subject)s.", names) : _("%(reporter)s made a report.", names) }),
       quoted(report.message),
-      report.words ? el("p", { className: "console-words" }, el("span", { className: "console-label", text: "In their words: " }), report.words) : null,
+      report.words ? el("p", { className: "console-words" }, ...withNodes(_("In their words: %(words)s"), { words: el("span", { text: report.words }) })) : null,
       el(
         "div",
         { className: "field console-field" },
-        el("label", { for: noteId, text: "Note (optional, for the audit log)" }),
+        el("label", { for: noteId, text: _("Note (optional, for the audit log)") }),
         el("input", { id: noteId, type: "text", maxlength: "500", autocomplete: "off" }),
       ),
       buttonsRow(
-        button("Took action", () => resolve("action"), { context: `on ${context}` }),
-        button("No action needed", () => resolve("no_action"), { secondary: true, context: `for ${context}` }),
+        button(_("Took action"), () => resolve("action"), {
+          context: subject ? _("on the report by %(reporter)s about %(subject)s", names) : _("on the report by %(reporter)s", names),
+        }),
+        button(_("No action needed"), () => resolve("no_action"), {
+          secondary: true,
+          context: subject ? _("for the report by %(reporter)s about %(subject)s", names) : _("for the report by %(reporter)s", names),
+        }),
         message && message.body && message.status === "visible"
-          ? button("Redact the message", () => redactDialog(message, page), { secondary: true, context: `reported by ${reporter}` })
+          ? button(_("Redact the message"), () => redactDialog(message, page), { secondary: true, context: _("reported by %(reporter)s", names) })
           : null,
-        subject && canActOn(subject) ? button(`Time out ${subject.name}`, () => timeoutDialog(subject, page), { secondary: true }) : null,
+        subject && canActOn(subject) ? button(_("Time out %(name)s", { name: subject.name }), () => timeoutDialog(subject, page), { secondary: true }) : null,
       ),
     );
   }
@@ -239,7 +245,7 @@ export function startConsole(page) {
   // --- held messages and alerts --------------------------------------------------------------
 
   function buildHeld(held) {
-    const sender = held.sender || { id: "", name: "Someone" };
+    const sender = held.sender || { id: "", name: _("Someone") };
     const message = { seq: held.seq, kind: "text", sender, body: held.body, status: "held" };
     return el(
       "li",
@@ -248,28 +254,38 @@ export function startConsole(page) {
       el("blockquote", { className: "excerpt", text: excerpt(held.body || "", 300) }),
       buttonsRow(
         button(
-          "Approve",
-          () => act(page, { type: "mod.approve", room: page.room, seq: held.seq }, `Approved: everyone can now see ${sender.name}’s message.`),
-          { context: `${sender.name}’s message` },
+          _("Approve"),
+          () =>
+            act(
+              page,
+              { type: "mod.approve", room: page.room, seq: held.seq },
+              _("Approved: everyone can now see %(name)s’s message.", { name: sender.name }),
+            ),
+          { context: _("%(name)s’s message", { name: sender.name }) },
         ),
-        button("Reject", () => rejectDialog(message, page), { secondary: true, context: `${sender.name}’s message` }),
+        button(_("Reject"), () => rejectDialog(message, page), { secondary: true, context: _("%(name)s’s message", { name: sender.name }) }),
       ),
     );
   }
 
   function buildAlert(alert) {
-    const person = alert.person ? alert.person.name : "Someone";
+    const person = alert.person ? alert.person.name : _("Someone");
     return el(
       "li",
       { className: "console-item console-alert" },
-      el("p", { className: "console-item-head" }, el("strong", { text: `${person} may need support` }), " · ", timeEl(alert.at)),
+      el("p", { className: "console-item-head" }, el("strong", { text: _("%(name)s may need support", { name: person }) }), " · ", timeEl(alert.at)),
       quoted(alert.message),
-      el("p", { className: "hint", text: `${person} was offered crisis contacts. A kind word from a moderator may help.` }),
+      el("p", { className: "hint", text: _("%(name)s was offered crisis contacts. A kind word from a moderator may help.", { name: person }) }),
       planDetails(person, alert.crisis_plan),
       buttonsRow(
         button(
-          "I’ve seen to this",
-          () => act(page, { type: "mod.alert_done", room: page.room, alert: alert.id }, `Marked as seen to: the alert about ${person}.`),
+          _("I’ve seen to this"),
+          () =>
+            act(
+              page,
+              { type: "mod.alert_done", room: page.room, alert: alert.id },
+              _("Marked as seen to: the alert about %(name)s.", { name: person }),
+            ),
           { context: `(${person})` },
         ),
       ),
@@ -282,28 +298,34 @@ export function startConsole(page) {
     const me = page.me();
     const person = { id: member.id, name: member.name };
     const status = [];
-    if (member.role !== "member") status.push(member.role);
-    if (me && member.id === me.id) status.push("you");
+    if (member.role === "moderator") status.push(_("moderator"));
+    else if (member.role === "organiser") status.push(_("organiser"));
+    if (me && member.id === me.id) status.push(_("you"));
     const item = el(
       "li",
       { className: "console-person" },
-      el("p", { className: "console-person-name" }, el("strong", { text: member.name }), status.length ? ` (${status.join(", ")})` : ""),
+      el("p", { className: "console-person-name" }, el("strong", { text: member.name }), status.length ? ` (${new Intl.ListFormat(lang, { type: "unit" }).format(status)})` : ""),
     );
     if (member.timed_out_until) {
-      item.append(el("p", { className: "console-state" }, "Timed out until ", timeEl(member.timed_out_until), "."));
+      item.append(el("p", { className: "console-state" }, ...withNodes(_("Timed out until %(when)s."), { when: timeEl(member.timed_out_until) })));
     }
     if (canActOn(person)) {
       item.append(
         buttonsRow(
           member.timed_out_until
             ? button(
-                "Lift time-out",
-                () => act(page, { type: "mod.untimeout", room: page.room, user: member.id }, `${member.name}’s time-out is lifted.`),
-                { secondary: true, context: `for ${member.name}` },
+                _("Lift time-out"),
+                () =>
+                  act(
+                    page,
+                    { type: "mod.untimeout", room: page.room, user: member.id },
+                    _("%(name)s’s time-out is lifted.", { name: member.name }),
+                  ),
+                { secondary: true, context: _("for %(name)s", { name: member.name }) },
               )
-            : button("Time out", () => timeoutDialog(person, page), { secondary: true, context: member.name }),
-          button("Remove", () => outDialog(person, page, { ban: false }), { secondary: true, context: member.name }),
-          button("Ban", () => outDialog(person, page, { ban: true }), { danger: true, context: member.name }),
+            : button(_("Time out"), () => timeoutDialog(person, page), { secondary: true, context: member.name }),
+          button(_("Remove"), () => outDialog(person, page, { ban: false }), { secondary: true, context: member.name }),
+          button(_("Ban"), () => outDialog(person, page, { ban: true }), { danger: true, context: member.name }),
         ),
       );
     }
@@ -317,9 +339,14 @@ export function startConsole(page) {
       el("p", { className: "console-person-name" }, el("strong", { text: person.name })),
       buttonsRow(
         button(
-          "Lift the ban",
-          () => act(page, { type: "mod.unban", room: page.room, user: person.id }, `${person.name}’s ban is lifted: they may join the group again.`),
-          { secondary: true, context: `on ${person.name}` },
+          _("Lift the ban"),
+          () =>
+            act(
+              page,
+              { type: "mod.unban", room: page.room, user: person.id },
+              _("%(name)s’s ban is lifted: they may join the group again.", { name: person.name }),
+            ),
+          { secondary: true, context: _("on %(name)s", { name: person.name }) },
         ),
       ),
     );
@@ -330,16 +357,16 @@ export function startConsole(page) {
   function showSettings(settings) {
     const slow = String(settings.slow_mode_seconds || 0);
     if (![...slowSelect.options].some((o) => o.value === slow)) {
-      slowSelect.append(el("option", { value: slow, text: `Now: ${slowText(Number(slow))}` }));
+      slowSelect.append(el("option", { value: slow, text: _("Now: %(pace)s", { pace: slowText(Number(slow)) }) }));
     }
     if (!slowDirty && document.activeElement !== slowSelect) slowSelect.value = slow;
 
     locked = Boolean(settings.locked);
-    lockState.textContent = locked ? "The room is locked: members can read but not write." : "The room is open for members to write.";
-    lockButton.textContent = locked ? "Unlock the room" : "Lock the room";
+    lockState.textContent = locked ? _("The room is locked: members can read but not write.") : _("The room is open for members to write.");
+    lockButton.textContent = locked ? _("Unlock the room") : _("Lock the room");
 
     const pinned = settings.pinned;
-    pinCurrent.replaceChildren(...(pinned ? ["Pinned now: ", el("q", { text: pinned })] : ["Nothing is pinned."]));
+    pinCurrent.replaceChildren(...(pinned ? withNodes(_("Pinned now: %(text)s"), { text: el("q", { text: pinned }) }) : [_("Nothing is pinned.")]));
     unpinButton.hidden = !pinned;
 
     if (!holdDirty && document.activeElement !== holdWords) holdWords.value = (settings.hold_words || []).join("\n");
@@ -349,9 +376,11 @@ export function startConsole(page) {
     const newcomers = $("held-newcomers");
     newcomers.hidden = !firstOnes;
     newcomers.textContent = firstOnes
-      ? firstOnes === 1
-        ? "A new member’s first message waits here too, until a moderator has read it (the group’s setting)."
-        : `A new member’s first ${firstOnes} messages wait here too, until a moderator has read them (the group’s setting).`
+      ? ngettext(
+          "A new member’s first message waits here too, until a moderator has read it (the group’s setting).",
+          "A new member’s first %(num)s messages wait here too, until a moderator has read them (the group’s setting).",
+          firstOnes,
+        )
       : "";
   }
 
@@ -369,7 +398,7 @@ export function startConsole(page) {
         ),
       ),
     );
-    if (!entries.length) auditEl.append(el("tr", {}, el("td", { colspan: "5", text: "Nothing yet." })));
+    if (!entries.length) auditEl.append(el("tr", {}, el("td", { colspan: "5", text: _("Nothing yet.") })));
   }
 
   function show(queue) {
@@ -382,10 +411,11 @@ export function startConsole(page) {
     $("reports-count").textContent = String(queue.reports.length);
     $("held-count").textContent = String(queue.held.length);
     $("alerts-count").textContent = String(queue.alerts.length);
-    summary.textContent = `Waiting: ${plural(queue.reports.length, "report")}, ${plural(queue.held.length, "held message")}, ${plural(
-      queue.alerts.length,
-      "crisis alert",
-    )}.`;
+    summary.textContent = _("Waiting: %(reports)s, %(held)s, %(alerts)s.", {
+      reports: ngettext("%(num)s report", "%(num)s reports", queue.reports.length),
+      held: ngettext("%(num)s held message", "%(num)s held messages", queue.held.length),
+      alerts: ngettext("%(num)s crisis alert", "%(num)s crisis alerts", queue.alerts.length),
+    });
     showSettings(queue.settings || {});
     showAudit(queue.audit || []);
   }
@@ -400,12 +430,16 @@ export function startConsole(page) {
         refresh();
         break;
       case "mod.changed":
-        if (frame.what === "report") page.notify("A new report is waiting in the moderator console.");
-        else if (frame.what === "held") page.notify("A message is waiting for review in the moderator console.");
+        if (frame.what === "report") page.notify(_("A new report is waiting in the moderator console."));
+        else if (frame.what === "held") page.notify(_("A message is waiting for review in the moderator console."));
         refresh();
         break;
       case "alert":
-        page.notify(`${frame.sender ? frame.sender.name : "Someone"} may need support. See “Crisis alerts” in the moderator console.`);
+        page.notify(
+          _("%(name)s may need support. See “Crisis alerts” in the moderator console.", {
+            name: frame.sender ? frame.sender.name : _("Someone"),
+          }),
+        );
         refresh();
         break;
       case "mod.queue":
@@ -433,7 +467,7 @@ export function startConsole(page) {
     const ok = await act(
       page,
       { type: "mod.slow", room: page.room, seconds },
-      seconds ? `Slow mode is on: ${slowText(seconds)} for members.` : "Slow mode is off.",
+      seconds ? _("Slow mode is on: %(pace)s for members.", { pace: slowText(seconds) }) : _("Slow mode is off."),
     );
     if (ok) slowDirty = false;
   });
@@ -444,7 +478,7 @@ export function startConsole(page) {
     const ok = await act(
       page,
       { type: "mod.lock", room: page.room, locked: next, reason: lockReason.value.trim() },
-      next ? "The room is locked: members can read but not write." : "The room is unlocked: members can write again.",
+      next ? _("The room is locked: members can read but not write.") : _("The room is unlocked: members can write again."),
     );
     if (ok) lockReason.value = "";
   });
@@ -453,15 +487,15 @@ export function startConsole(page) {
     event.preventDefault();
     const text = pinText.value.trim();
     if (!text) {
-      page.notify("Write the announcement first.");
+      page.notify(_("Write the announcement first."));
       pinText.focus();
       return;
     }
-    if (await act(page, { type: "mod.pin", room: page.room, text }, "The announcement is pinned at the top of the room.")) pinText.value = "";
+    if (await act(page, { type: "mod.pin", room: page.room, text }, _("The announcement is pinned at the top of the room."))) pinText.value = "";
   });
 
   unpinButton.addEventListener("click", async () => {
-    await act(page, { type: "mod.unpin", room: page.room }, "The pinned announcement was taken down.");
+    await act(page, { type: "mod.unpin", room: page.room }, _("The pinned announcement was taken down."));
     pinText.focus();
   });
 
@@ -473,7 +507,12 @@ export function startConsole(page) {
     const ok = await act(
       page,
       { type: "mod.hold_words", room: page.room, words: holdWords.value },
-      (done) => `Saved: ${plural(Number(done.count) || 0, "word or phrase", "words or phrases")} now hold messages for review.`,
+      (done) =>
+        ngettext(
+          "Saved: %(num)s word or phrase now holds messages for review.",
+          "Saved: %(num)s words or phrases now hold messages for review.",
+          Number(done.count) || 0,
+        ),
     );
     if (ok) holdDirty = false;
   });

@@ -8,6 +8,7 @@
 
 import { act } from "./dialogs.js";
 import { el } from "./dom.js";
+import { _ } from "./i18n.js";
 
 // Characters that mean something in a RegExp (with the u flag only these may be escaped).
 const SPECIAL = /[.*+?^${}()|[\]\\/]/g;
@@ -51,10 +52,13 @@ export function setupPersonal(api, onChange) {
             {
               type: "button",
               className: "button button-secondary button-small",
-              onclick: () => act(api, { type: "me.unmute", kind: "word", value: word }, `“${word}” is no longer muted.`).then(() => wordInput.focus()),
+              onclick: () =>
+                act(api, { type: "me.unmute", kind: "word", value: word }, _("“%(word)s” is no longer muted.", { word })).then(() =>
+                  wordInput.focus(),
+                ),
             },
-            "Unmute",
-            el("span", { className: "visually-hidden", text: ` the word ${word}` }),
+            _("Unmute"),
+            el("span", { className: "visually-hidden", text: _(" the word %(word)s", { word }) }),
           ),
         ),
       ),
@@ -71,7 +75,10 @@ export function setupPersonal(api, onChange) {
         el(
           "li",
           {},
-          el("span", { className: "chip-text", text: `${p.name} (${p.kind})` }),
+          el("span", {
+            className: "chip-text",
+            text: p.kind === "blocked" ? _("%(name)s (blocked)", { name: p.name }) : _("%(name)s (muted)", { name: p.name }),
+          }),
           " ",
           el(
             "button",
@@ -82,13 +89,15 @@ export function setupPersonal(api, onChange) {
                 act(
                   api,
                   p.kind === "blocked" ? { type: "me.unblock", user: p.id } : { type: "me.unmute", kind: "person", value: p.id },
-                  p.kind === "blocked" ? `You have unblocked ${p.name}.` : `${p.name} is no longer muted.`,
+                  p.kind === "blocked"
+                    ? _("You have unblocked %(name)s.", { name: p.name })
+                    : _("%(name)s is no longer muted.", { name: p.name }),
                 ).then(() => {
                   const summary = peopleList.closest("details")?.querySelector("summary");
                   if (summary) summary.focus();
                 }),
             },
-            p.kind === "blocked" ? "Unblock" : "Unmute",
+            p.kind === "blocked" ? _("Unblock") : _("Unmute"),
             el("span", { className: "visually-hidden", text: ` ${p.name}` }),
           ),
         ),
@@ -114,11 +123,11 @@ export function setupPersonal(api, onChange) {
     event.preventDefault();
     const value = wordInput.value.replace(/\s+/g, " ").trim();
     if (!value) {
-      api.notify("Type a word or phrase to mute first.");
+      api.notify(_("Type a word or phrase to mute first."));
       wordInput.focus();
       return;
     }
-    if (await act(api, { type: "me.mute", kind: "word", value }, `“${value}” is muted: messages with it are hidden for you.`)) {
+    if (await act(api, { type: "me.mute", kind: "word", value }, _("“%(value)s” is muted: messages with it are hidden for you.", { value }))) {
       wordInput.value = "";
     }
     wordInput.focus();

@@ -3,6 +3,8 @@
 // their original client_id (the server answers a retry with the first ack).
 // Protocol: docs/protocol.md. Nothing is written to browser storage.
 
+import { _ } from "./i18n.js";
+
 const PROTOCOL_VERSION = 1;
 const PING_EVERY_MS = 25000;
 const SILENT_LIMIT_MS = 60000;
@@ -198,14 +200,14 @@ export class RealtimeClient extends EventTarget {
   request(frame, timeoutMs = REQUEST_TIMEOUT_MS) {
     return new Promise((resolve, reject) => {
       if (!this.isOpen()) {
-        reject(new RequestError("not_connected", "You are not connected right now. Please try again in a moment."));
+        reject(new RequestError("not_connected", _("You are not connected right now. Please try again in a moment.")));
         return;
       }
       this.refs += 1;
       const ref = `q${this.refs}`;
       const timer = setTimeout(() => {
         this.waiting.delete(ref);
-        reject(new RequestError("no_answer", "No answer came from PeerHub. Please check and try again."));
+        reject(new RequestError("no_answer", _("No answer came from PeerHub. Please check and try again.")));
       }, timeoutMs);
       this.waiting.set(ref, { resolve, reject, timer });
       this.sendFrame({ ...frame, ref });
@@ -215,7 +217,7 @@ export class RealtimeClient extends EventTarget {
   failWaiting() {
     for (const [ref, waiter] of this.waiting) {
       clearTimeout(waiter.timer);
-      waiter.reject(new RequestError("disconnected", "The connection dropped before PeerHub answered. Please check and try again."));
+      waiter.reject(new RequestError("disconnected", _("The connection dropped before PeerHub answered. Please check and try again.")));
       this.waiting.delete(ref);
     }
   }

@@ -17,6 +17,7 @@
 // `fallbackFocus()`.
 
 import { act, blockDialog, redactDialog, rejectDialog, reportDialog, timeoutDialog } from "./dialogs.js";
+import { _ } from "./i18n.js";
 
 const actions = [];
 
@@ -54,21 +55,21 @@ function outranks(viewer, userId) {
 // that helped them).
 registerMessageAction({
   id: "copy",
-  label: () => "Copy the text",
+  label: () => _("Copy the text"),
   shows: (message) => typeof message.body === "string" && message.body.length > 0,
   run: async (message, api) => {
     try {
       await navigator.clipboard.writeText(message.body);
-      api.notify("Copied.");
+      api.notify(_("Copied."));
     } catch (err) {
-      api.notify("Copying is not allowed here.");
+      api.notify(_("Copying is not allowed here."));
     }
   },
 });
 
 registerMessageAction({
   id: "report",
-  label: () => "Report this message",
+  label: () => _("Report this message"),
   shows: (message, viewer) => fromOther(message, viewer) && message.status !== "redacted",
   run: (message, api) => reportDialog(message, api),
 });
@@ -77,7 +78,7 @@ registerMessageAction({
 // redactions) from this person, so it is not offered for them.
 registerMessageAction({
   id: "mute",
-  label: (message) => `Mute ${message.sender.name}`,
+  label: (message) => _("Mute %(name)s", { name: message.sender.name }),
   shows: (message, viewer) =>
     fromOther(message, viewer) &&
     !STAFF.has(viewer.roleOf(message.sender.id)) &&
@@ -87,13 +88,15 @@ registerMessageAction({
     act(
       api,
       { type: "me.mute", kind: "person", value: message.sender.id },
-      `${message.sender.name} is muted: their messages are hidden for you. You can unmute them under “Your mutes and blocks”.`,
+      _("%(name)s is muted: their messages are hidden for you. You can unmute them under “Your mutes and blocks”.", {
+        name: message.sender.name,
+      }),
     ),
 });
 
 registerMessageAction({
   id: "block",
-  label: (message) => `Block ${message.sender.name}`,
+  label: (message) => _("Block %(name)s", { name: message.sender.name }),
   shows: (message, viewer) =>
     fromOther(message, viewer) && !STAFF.has(viewer.roleOf(message.sender.id)) && !viewer.isBlocked(message.sender.id),
   run: (message, api) => blockDialog(message.sender, api),
@@ -101,22 +104,26 @@ registerMessageAction({
 
 registerMessageAction({
   id: "approve",
-  label: () => "Approve this message",
+  label: () => _("Approve this message"),
   shows: (message, viewer) => viewer.moderator && isText(message) && message.status === "held",
   run: (message, api) =>
-    act(api, { type: "mod.approve", room: api.room, seq: message.seq }, `Approved: everyone can now see ${message.sender.name}’s message.`),
+    act(
+      api,
+      { type: "mod.approve", room: api.room, seq: message.seq },
+      _("Approved: everyone can now see %(name)s’s message.", { name: message.sender.name }),
+    ),
 });
 
 registerMessageAction({
   id: "reject",
-  label: () => "Reject this message",
+  label: () => _("Reject this message"),
   shows: (message, viewer) => viewer.moderator && isText(message) && message.status === "held",
   run: (message, api) => rejectDialog(message, api),
 });
 
 registerMessageAction({
   id: "redact",
-  label: () => "Redact this message",
+  label: () => _("Redact this message"),
   shows: (message, viewer) =>
     viewer.moderator &&
     isText(message) &&
@@ -127,7 +134,7 @@ registerMessageAction({
 
 registerMessageAction({
   id: "timeout",
-  label: (message) => `Time out ${message.sender.name}`,
+  label: (message) => _("Time out %(name)s", { name: message.sender.name }),
   shows: (message, viewer) => viewer.moderator && fromOther(message, viewer) && outranks(viewer, message.sender.id),
   run: (message, api) => timeoutDialog(message.sender, api),
 });
