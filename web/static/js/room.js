@@ -14,7 +14,8 @@
 
 import { RealtimeClient } from "./realtime.js";
 import { actionsFor } from "./room-menu.js";
-import { el, focusSafely, plural, slowText, timeEl, timeOf, whenText } from "./dom.js";
+import { el, focusSafely, slowText, timeEl, timeOf, whenText, withNodes } from "./dom.js";
+import { _, lang, ngettext } from "./i18n.js";
 import { setupPersonal } from "./personal.js";
 import { startConsole } from "./moderator.js";
 
@@ -28,17 +29,25 @@ const UNREAD_PAGES = 4;
 // Within this many pixels of the end, the list is "at the newest" and follows new ones.
 const NEAR_END_PX = 48;
 const STAFF = new Set(["moderator", "organiser"]);
+// The reason the server stores when a moderator gives none (English, as data).
 const DEFAULT_REDACTION = "Removed by a moderator.";
 
-const HELD_OWN = "Waiting for a moderator to look at it. Only you and the moderators can see it.";
-const REJECTED_OWN = "A moderator decided not to post this. Only you can see it.";
+const HELD_OWN = _("Waiting for a moderator to look at it. Only you and the moderators can see it.");
+const REJECTED_OWN = _("A moderator decided not to post this. Only you can see it.");
+
+// A role's name as people read it; members are not marked.
+function roleText(role) {
+  if (role === "moderator") return _("moderator");
+  if (role === "organiser") return _("organiser");
+  return null;
+}
 
 const root = document.getElementById("room");
 if (root) start(root);
 
 function redactionText(reason) {
   const why = typeof reason === "string" ? reason.trim() : "";
-  return why && why !== DEFAULT_REDACTION ? `Removed by a moderator: ${why}` : DEFAULT_REDACTION;
+  return why && why !== DEFAULT_REDACTION ? _("Removed by a moderator: %(reason)s", { reason: why }) : _("Removed by a moderator.");
 }
 
 function start(rootEl) {
@@ -177,46 +186,55 @@ function start(rootEl) {
   // rejection means nothing to those who never saw the held message).
   function systemText(message) {
     const data = message.data || {};
-    const who = message.sender ? message.sender.name : (data.by && names.get(data.by)) || "A moderator";
-    const whom = data.user && data.user.name ? data.user.name : "someone";
+    const named = message.sender ? message.sender.name : (data.by && names.get(data.by)) || null;
+    const who = named || _("A moderator");
+    const whom = data.user && data.user.name ? data.user.name : _("someone");
+    const v = { who, whom };
     switch (data.event) {
       case "session.opened":
-        return `${who} opened the session.`;
+        return _("%(who)s opened the session.", v);
       case "session.closed":
-        return `${who} closed the session.`;
+        return _("%(who)s closed the session.", v);
       case "room.settings":
         return data.moderator_only
-          ? "The room now opens only during sessions, while a moderator is here."
-          : "The room is now open at any time.";
+          ? _("The room now opens only during sessions, while a moderator is here.")
+          : _("The room is now open at any time.");
       case "message.redacted": {
         const writer = nameAt(data.seq);
-        return `${who} removed a message${writer ? ` from ${writer}` : ""}.`;
+        return writer ? _("%(who)s removed a message from %(writer)s.", { ...v, writer }) : _("%(who)s removed a message.", v);
       }
       case "message.approved": {
         if (!isStaff()) return null;
         const writer = data.sender ? data.sender.name : null;
-        return `${who} approved a held message${writer ? ` from ${writer}` : ""}.`;
+        return writer ? _("%(who)s approved a held message from %(writer)s.", { ...v, writer }) : _("%(who)s approved a held message.", v);
       }
-      case "message.rejected":
-        return isStaff() ? `${who} rejected a held message${nameAt(data.seq) ? ` from ${nameAt(data.seq)}` : ""}.` : null;
+      case "message.rejected": {
+        if (!isStaff()) return null;
+        const writer = nameAt(data.seq);
+        return writer ? _("%(who)s rejected a held message from %(writer)s.", { ...v, writer }) : _("%(who)s rejected a held message.", v);
+      }
       case "member.timed_out":
-        return `${who} timed out ${whom}${data.until ? ` until ${whenText(data.until)}` : ""}.`;
+        return data.until
+          ? _("%(who)s timed out %(whom)s until %(when)s.", { ...v, when: whenText(data.until) })
+          : _("%(who)s timed out %(whom)s.", v);
       case "member.timeout_lifted":
-        return `${who} lifted ${whom}’s time-out.`;
+        return _("%(who)s lifted %(whom)s’s time-out.", v);
       case "member.removed":
-        return `${who} removed ${whom} from the group.`;
+        return _("%(who)s removed %(whom)s from the group.", v);
       case "member.banned":
-        return `${who} banned ${whom} from the group.`;
+        return _("%(who)s banned %(whom)s from the group.", v);
       case "room.slow_mode":
-        return data.seconds ? `${who} turned on slow mode: ${slowText(data.seconds)}.` : `${who} turned slow mode off.`;
+        return data.seconds
+          ? _("%(who)s turned on slow mode: %(pace)s.", { ...v, pace: slowText(data.seconds) })
+          : _("%(who)s turned slow mode off.", v);
       case "room.locked":
-        return data.locked ? `${who} locked the room: members can read but not write for now.` : `${who} unlocked the room.`;
+        return data.locked ? _("%(who)s locked the room: members can read but not write for now.", v) : _("%(who)s unlocked the room.", v);
       case "room.pinned":
-        return `${who} pinned an announcement.`;
+        return _("%(who)s pinned an announcement.", v);
       case "room.unpinned":
-        return `${who} took down the pinned announcement.`;
+        return _("%(who)s took down the pinned announcement.", v);
       default:
-        return typeof data.text === "string" ? data.text : "Something changed in the room.";
+        return typeof data.text === "string" ? data.text : _("Something changed in the room.");
     }
   }
 
@@ -297,17 +315,17 @@ function start(rootEl) {
       const retry = el("button", {
         type: "button",
         className: "button button-secondary button-small message-retry",
-        text: "Try again",
+        text: _("Try again"),
         onclick: () => {
           const why = refusal();
           if (why) {
-            ownState(item, `Not sent. ${why}`, true);
+            ownState(item, _("Not sent. %(why)s", { why }), true);
             announce(why);
             return;
           }
           client.sendMessage(room, item.dataset.body, item.dataset.clientId);
           noteSent();
-          ownState(item, "Sending…");
+          ownState(item, _("Sending…"));
           input.focus();
         },
       });
@@ -337,18 +355,18 @@ function start(rootEl) {
         ),
       ),
     );
-    if (!shown.length) listEl.append(el("li", { className: "hint", text: "Nothing to do here." }));
+    if (!shown.length) listEl.append(el("li", { className: "hint", text: _("Nothing to do here.") }));
   }
 
   function menuFor(message) {
     if (!actionsFor(message, viewer()).length) return null;
-    const name = message.sender ? message.sender.name : "PeerHub";
+    const name = message.sender ? message.sender.name : "PeerHub"; // the product's name
     // Report, mute, block and the moderators' actions are registered in room-menu.js;
     // the list is filled each time the menu opens, so it follows mutes and ranks.
     const menu = el(
       "details",
       { className: "message-menu" },
-      el("summary", { "aria-label": `Options for the message from ${name}` }, el("span", { "aria-hidden": "true", text: "⋯" })),
+      el("summary", { "aria-label": _("Options for the message from %(name)s", { name }) }, el("span", { "aria-hidden": "true", text: "⋯" })),
       el("ul", {}),
     );
     menu.addEventListener("toggle", () => {
@@ -394,7 +412,7 @@ function start(rootEl) {
       const head = el(
         "p",
         { className: "message-head" },
-        el("span", { className: "message-sender", text: own ? "You" : message.sender ? message.sender.name : "Someone" }),
+        el("span", { className: "message-sender", text: own ? _("You") : message.sender ? message.sender.name : _("Someone") }),
         " ",
         message.at ? el("time", { datetime: message.at, text: timeOf(message.at) }) : null,
       );
@@ -407,14 +425,14 @@ function start(rootEl) {
     const notice = system || status === "redacted";
     item.append(el("p", { className: notice ? "message-body message-notice" : "message-body", text: bodyText }));
     if (!own && status === "held") {
-      item.append(el("p", { className: "message-note", text: "Held for review: only its writer and the moderators can see it." }));
+      item.append(el("p", { className: "message-note", text: _("Held for review: only its writer and the moderators can see it.") }));
     }
     if (!own && status === "rejected") {
-      item.append(el("p", { className: "message-note", text: "Rejected: it was not posted." }));
+      item.append(el("p", { className: "message-note", text: _("Rejected: it was not posted.") }));
     }
     if (own) {
       item.dataset.body = message.body || "";
-      let text = pending ? "Sending…" : "Sent";
+      let text = pending ? _("Sending…") : _("Sent");
       if (status === "held") text = heldText(message.client_id);
       if (status === "rejected") text = REJECTED_OWN;
       if (status !== "redacted") item.append(el("p", { className: "message-state", "aria-live": "off", text }));
@@ -445,7 +463,7 @@ function start(rootEl) {
     }
     if (!why || revealed.has(message.seq)) return;
     item.classList.add("message-muted");
-    const text = why === "word" ? "Hidden: it has a word you muted." : "Hidden: it is from someone you muted.";
+    const text = why === "word" ? _("Hidden: it has a word you muted.") : _("Hidden: it is from someone you muted.");
     item.prepend(
       el(
         "p",
@@ -464,8 +482,8 @@ function start(rootEl) {
               focusSafely(item);
             },
           },
-          "Show it",
-          message.at ? el("span", { className: "visually-hidden", text: ` (the message at ${timeOf(message.at)})` }) : null,
+          _("Show it"),
+          message.at ? el("span", { className: "visually-hidden", text: _(" (the message at %(time)s)", { time: timeOf(message.at) }) }) : null,
         ),
       ),
     );
@@ -474,7 +492,13 @@ function start(rootEl) {
   function updateHiddenCount() {
     const count = list.querySelectorAll("li.message-muted").length;
     hiddenCount.hidden = count === 0;
-    hiddenCount.textContent = count ? `${plural(count, "hidden message")}. Use “Show it” in a message’s place to see it.` : "";
+    hiddenCount.textContent = count
+      ? ngettext(
+          "%(num)s hidden message. Use “Show it” in a message’s place to see it.",
+          "%(num)s hidden messages. Use “Show it” in a message’s place to see it.",
+          count,
+        )
+      : "";
   }
 
   function refilter() {
@@ -529,7 +553,7 @@ function start(rootEl) {
       const before = known.get(message.seq);
       known.set(message.seq, message);
       if (old.classList.contains("message-own") && before && before.status === message.status) {
-        ownState(old, message.status === "held" ? heldText(message.client_id) : "Sent");
+        ownState(old, message.status === "held" ? heldText(message.client_id) : _("Sent"));
         return;
       }
       replaceItem(message.seq, message);
@@ -548,7 +572,7 @@ function start(rootEl) {
       item.dataset.seq = String(message.seq);
       stamp(item, message.at);
       if (message.status === "held") item.classList.add("message-held");
-      ownState(item, message.status === "held" ? heldText(message.client_id) : "Sent");
+      ownState(item, message.status === "held" ? heldText(message.client_id) : _("Sent"));
       place(item, message.seq);
     } else {
       item = render(message, { own: mine });
@@ -630,7 +654,7 @@ function start(rootEl) {
     renderEmpty();
     const first = lastReadAtOpen > 0 ? firstUnread() : null;
     if (first) {
-      marker = el("li", { className: "unread-marker", dataset: { seq: String(lastReadAtOpen + 0.5) } }, el("span", { text: "New messages" }));
+      marker = el("li", { className: "unread-marker", dataset: { seq: String(lastReadAtOpen + 0.5) } }, el("span", { text: _("New messages") }));
       first.before(marker);
       logEl.scrollTop = Math.max(0, marker.offsetTop - 8);
       following = nearEnd();
@@ -722,7 +746,7 @@ function start(rootEl) {
       mod.timedOutUntil = null;
       mod.timeoutReason = "";
       renderModeration();
-      announce("Your time-out has ended. You can write again.");
+      announce(_("Your time-out has ended. You can write again."));
     }, wait);
   }
 
@@ -734,21 +758,23 @@ function start(rootEl) {
     slowNotice.hidden = !mod.slow;
     slowNotice.textContent = mod.slow
       ? staff
-        ? `Slow mode is on for members: ${slowText(mod.slow)}.`
-        : `Slow mode is on: you can send ${slowText(mod.slow)}.`
+        ? _("Slow mode is on for members: %(pace)s.", { pace: slowText(mod.slow) })
+        : _("Slow mode is on: you can send %(pace)s.", { pace: slowText(mod.slow) })
       : "";
     lockNotice.hidden = !mod.locked;
     lockNotice.textContent = mod.locked
       ? staff
-        ? "The room is locked: members can read but not write for now."
-        : "A moderator has locked the room for now: you can read but not write."
+        ? _("The room is locked: members can read but not write for now.")
+        : _("A moderator has locked the room for now: you can read but not write.")
       : "";
     if (!staff && timedOut()) {
       timeoutNotice.replaceChildren(
-        "A moderator has paused your messages until ",
-        timeEl(mod.timedOutUntil),
-        ". You can still read.",
-        mod.timeoutReason ? ` Reason: ${mod.timeoutReason}` : "",
+        ...withNodes(
+          mod.timeoutReason
+            ? _("A moderator has paused your messages until %(when)s. You can still read. Reason: %(reason)s")
+            : _("A moderator has paused your messages until %(when)s. You can still read."),
+          { when: timeEl(mod.timedOutUntil), reason: mod.timeoutReason },
+        ),
       );
       timeoutNotice.hidden = false;
     } else {
@@ -761,12 +787,12 @@ function start(rootEl) {
   // Why the composer will not send now (moderators are never held back), or null.
   function refusal() {
     if (isStaff()) return null;
-    if (timedOut()) return `A moderator has paused your messages until ${whenText(mod.timedOutUntil)}.`;
-    if (mod.locked) return "A moderator has locked the room for now: you can read but not write.";
+    if (timedOut()) return _("A moderator has paused your messages until %(when)s.", { when: whenText(mod.timedOutUntil) });
+    if (mod.locked) return _("A moderator has locked the room for now: you can read but not write.");
     const wait = nextSendAt - Date.now();
     if (mod.slow && wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      return `Slow mode is on: you can send again in ${plural(seconds, "second")}.`;
+      return ngettext("Slow mode is on: you can send again in %(num)s second.", "Slow mode is on: you can send again in %(num)s seconds.", seconds);
     }
     return null;
   }
@@ -776,9 +802,9 @@ function start(rootEl) {
   }
 
   function showComposerError(text) {
-    composerError.textContent = `Not sent. ${text}`;
+    composerError.textContent = _("Not sent. %(why)s", { why: text });
     composerError.hidden = false;
-    announce(`Not sent. ${text}`);
+    announce(composerError.textContent);
   }
 
   function clearComposerError() {
@@ -789,16 +815,16 @@ function start(rootEl) {
   function reportHandled(item) {
     const text =
       item.outcome === "action"
-        ? "Your report was handled: a moderator looked at it and took action. Thank you for telling us."
-        : "Your report was handled: a moderator looked at it and decided no action was needed. Thank you for telling us.";
+        ? _("Your report was handled: a moderator looked at it and took action. Thank you for telling us.")
+        : _("Your report was handled: a moderator looked at it and decided no action was needed. Thank you for telling us.");
     const entry = el(
       "li",
       { className: "notice notice-ok report-notice" },
-      el("p", {}, text, item.at ? " (" : "", item.at ? timeEl(item.at) : null, item.at ? ")" : ""),
+      el("p", {}, ...(item.at ? withNodes(_("%(text)s (%(when)s)"), { text, when: timeEl(item.at) }) : [text])),
       el("button", {
         type: "button",
         className: "button button-secondary button-small",
-        text: "Dismiss",
+        text: _("Dismiss"),
         onclick: () => {
           entry.remove();
           reportNotices.hidden = reportNotices.children.length === 0;
@@ -830,12 +856,12 @@ function start(rootEl) {
     if (!state.writable) {
       // With no moderator here, the banner at the top already says why and until when.
       if (state.reason && state.moderator_present) lines.push(state.reason);
-    } else if (state.session_open) lines.push("A session is open.");
+    } else if (state.session_open) lines.push(_("A session is open."));
     stateEl.textContent = lines.join(" ");
     stateEl.hidden = lines.length === 0;
     stateEl.classList.toggle("notice-warning", !state.writable);
     if (sessionButton) {
-      sessionButton.textContent = state.session_open ? "Close the session" : "Open the session";
+      sessionButton.textContent = state.session_open ? _("Close the session") : _("Open the session");
       sessionButton.disabled = false;
     }
     if (modOnlyBox) modOnlyBox.checked = Boolean(state.moderator_only);
@@ -849,16 +875,16 @@ function start(rootEl) {
     const wasShown = !noModerator.hidden;
     noModerator.hidden = !absent;
     if (!absent) {
-      if (wasShown) announce("A moderator is here now.");
+      if (wasShown) announce(_("A moderator is here now."));
       return;
     }
     if (!wasShown) showBannerDetails(true); // each time it appears, in full
     const lines = [];
-    if (state.session_open) lines.push("A session is open, but no moderator is in the room at the moment.");
-    else if (state.next_session_text) lines.push(`The next session is ${state.next_session_text}.`);
-    else lines.push("No sessions are planned at the moment.");
-    if (state.moderator_only) lines.push("You can read now, and write when a moderator is here.");
-    else lines.push("You can still talk with the others here.");
+    if (state.session_open) lines.push(_("A session is open, but no moderator is in the room at the moment."));
+    else if (state.next_session_text) lines.push(_("The next session is %(when)s.", { when: state.next_session_text }));
+    else lines.push(_("No sessions are planned at the moment."));
+    if (state.moderator_only) lines.push(_("You can read now, and write when a moderator is here."));
+    else lines.push(_("You can still talk with the others here."));
     noModeratorText.textContent = lines.join(" ");
   }
 
@@ -867,8 +893,9 @@ function start(rootEl) {
     noModeratorHelp.hidden = !shown;
     noModeratorToggle.setAttribute("aria-expanded", shown ? "true" : "false");
     noModeratorToggle.replaceChildren(
-      shown ? "Hide" : "Show more",
-      el("span", { className: "visually-hidden", text: " about the next session and who to contact now" }),
+      ...withNodes(shown ? _("Hide%(more)s") : _("Show more%(more)s"), {
+        more: el("span", { className: "visually-hidden", text: _(" about the next session and who to contact now") }),
+      }),
     );
   }
   noModeratorToggle.addEventListener("click", () => showBannerDetails(noModeratorHelp.hidden));
@@ -877,7 +904,11 @@ function start(rootEl) {
     const show = Boolean(newcomer) && !isStaff() && newcomer.seen < newcomer.messages;
     newcomerNotice.hidden = !show;
     newcomerNotice.textContent = show
-      ? `Welcome. Because you are new here, a moderator reads your first ${plural(newcomer.messages, "message")} before everyone sees them.`
+      ? ngettext(
+          "Welcome. Because you are new here, a moderator reads your first message before everyone sees it.",
+          "Welcome. Because you are new here, a moderator reads your first %(num)s messages before everyone sees them.",
+          newcomer.messages,
+        )
       : "";
   }
 
@@ -893,7 +924,7 @@ function start(rootEl) {
     const people = [...present.values()].sort((a, b) => a.name.localeCompare(b.name));
     presentEl.replaceChildren(
       ...people.map((p) =>
-        el("li", {}, el("span", { text: p.name }), p.role !== "member" ? el("span", { className: "role", text: ` (${p.role})` }) : null),
+        el("li", {}, el("span", { text: p.name }), roleText(p.role) ? el("span", { className: "role", text: _(" (%(role)s)", { role: roleText(p.role) }) }) : null),
       ),
     );
     const count = $("present-count");
@@ -903,9 +934,9 @@ function start(rootEl) {
   function renderTyping() {
     const names = [...typing.values()].map((t) => t.name);
     if (!names.length) typingEl.textContent = "";
-    else if (names.length === 1) typingEl.textContent = `${names[0]} is typing…`;
-    else if (names.length === 2) typingEl.textContent = `${names[0]} and ${names[1]} are typing…`;
-    else typingEl.textContent = "Several people are typing…";
+    else if (names.length === 1) typingEl.textContent = _("%(name)s is typing…", { name: names[0] });
+    else if (names.length === 2) typingEl.textContent = _("%(first)s and %(second)s are typing…", { first: names[0], second: names[1] });
+    else typingEl.textContent = _("Several people are typing…");
   }
 
   function subscribedExtra(extra) {
@@ -949,7 +980,7 @@ function start(rootEl) {
         subscribedExtra(frame.extra);
         break;
       case "synced":
-        statusEl.textContent = "Connected.";
+        statusEl.textContent = _("Connected.");
         refreshComposer();
         openAtTheRightPlace();
         keepFollowing();
@@ -996,7 +1027,7 @@ function start(rootEl) {
               announce(frame.note);
             }
           }
-          ownState(item, frame.status === "held" ? heldText(frame.client_id) : "Sent");
+          ownState(item, frame.status === "held" ? heldText(frame.client_id) : _("Sent"));
           keepFollowing();
         }
         break;
@@ -1014,8 +1045,8 @@ function start(rootEl) {
           nextSendAt = Date.now() + frame.retry_after * 1000;
         }
         if (item) {
-          ownState(item, `Not sent. ${frame.message}`, true);
-          announce(`Your message was not sent. ${frame.message}`);
+          ownState(item, _("Not sent. %(why)s", { why: frame.message }), true);
+          announce(_("Your message was not sent. %(why)s", { why: frame.message }));
         } else {
           announce(frame.message);
         }
@@ -1027,7 +1058,7 @@ function start(rootEl) {
         break;
       case "rules.accepted":
         showRules({ ...rules, accepted: true });
-        announce("Thank you. You can write now.");
+        announce(_("Thank you. You can write now."));
         input.focus();
         break;
       case "presence":
@@ -1054,11 +1085,15 @@ function start(rootEl) {
         if (frame.kind === "timeout") {
           setTimedOut(frame.until, frame.reason || "");
           renderModeration();
-          announce(`A moderator has paused your messages until ${whenText(frame.until)}.${frame.reason ? ` Reason: ${frame.reason}` : ""}`);
+          announce(
+            frame.reason
+              ? _("A moderator has paused your messages until %(when)s. Reason: %(reason)s", { when: whenText(frame.until), reason: frame.reason })
+              : _("A moderator has paused your messages until %(when)s.", { when: whenText(frame.until) }),
+          );
         } else if (frame.kind === "lifted") {
           setTimedOut(null, null);
           renderModeration();
-          announce("A moderator lifted your time-out. You can write again.");
+          announce(_("A moderator lifted your time-out. You can write again."));
         }
         break;
       case "me.controls":
@@ -1074,24 +1109,26 @@ function start(rootEl) {
 
   client.addEventListener("status", (event) => {
     const { state: connection, code, reason, retryIn } = event.detail;
-    if (connection === "connecting") statusEl.textContent = "Connecting…";
+    if (connection === "connecting") statusEl.textContent = _("Connecting…");
     // "Connected." once the room is synced (its state known), not when the socket opens.
-    else if (connection === "open") statusEl.textContent = "Joining the room…";
+    else if (connection === "open") statusEl.textContent = _("Joining the room…");
     else if (connection === "waiting") {
       const seconds = Math.max(1, Math.round(retryIn / 1000));
-      statusEl.textContent = `Connection lost. Trying again in ${seconds} second${seconds === 1 ? "" : "s"}…`;
+      statusEl.textContent = ngettext("Connection lost. Trying again in %(num)s second…", "Connection lost. Trying again in %(num)s seconds…", seconds);
     } else if (connection === "closed") {
       statusEl.textContent =
         code === 1008
-          ? `You are no longer connected to this room.${reason ? ` ${reason}` : " Your session may have ended: reload the page or sign in again."}`
-          : "Disconnected.";
+          ? reason
+            ? _("You are no longer connected to this room. %(reason)s", { reason })
+            : _("You are no longer connected to this room. Your session may have ended: reload the page or sign in again.")
+          : _("Disconnected.");
     }
     refreshComposer();
   });
 
   function showSupport(frame) {
     supportEl.replaceChildren(
-      el("h2", { id: "support-title", tabindex: "-1", text: "You are not alone" }),
+      el("h2", { id: "support-title", tabindex: "-1", text: _("You are not alone") }),
       el("p", { text: frame.message }),
       el(
         "ul",
@@ -1100,17 +1137,18 @@ function start(rootEl) {
           el(
             "li",
             {},
-            el("strong", { text: c.name }),
-            ": ",
-            c.href ? el("a", { href: c.href, text: c.how }) : el("span", { text: c.how }),
-            c.description ? el("span", { className: "crisis-desc", text: ` — ${c.description}` }) : null,
+            ...withNodes(_("%(name)s: %(how)s"), {
+              name: el("strong", { text: c.name }),
+              how: c.href ? el("a", { href: c.href, text: c.how }) : el("span", { text: c.how }),
+            }),
+            c.description ? el("span", { className: "crisis-desc", text: _(" — %(description)s", { description: c.description }) }) : null,
           ),
         ),
       ),
       el("button", {
         type: "button",
         className: "button button-secondary",
-        text: "Close",
+        text: _("Close"),
         onclick: () => {
           supportEl.hidden = true;
           input.focus();
@@ -1140,7 +1178,7 @@ function start(rootEl) {
     fitInput();
     if (!composerError.hidden) clearComposerError();
     const left = MAX_BODY - input.value.length;
-    counter.textContent = left < 200 ? `${left} characters left` : "";
+    counter.textContent = left < 200 ? ngettext("%(num)s character left", "%(num)s characters left", left) : "";
     const now = Date.now();
     if (input.value && now - lastTyping > TYPING_EVERY_MS && !refusal()) {
       lastTyping = now;
@@ -1153,7 +1191,7 @@ function start(rootEl) {
     const body = input.value;
     if (!body.trim()) return;
     if (body.length > MAX_BODY) {
-      announce(`Messages can be up to ${MAX_BODY} characters.`);
+      announce(_("Messages can be up to %(max)s characters.", { max: new Intl.NumberFormat(lang).format(MAX_BODY) }));
       return;
     }
     const why = refusal();
