@@ -22,13 +22,15 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub import i18n
 from peerhub.groups.models import ModeratorInvitation
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import Block, GroupMember, GroupRole, User
 from peerhub.moderation import frames, newcomers
 from peerhub.moderation.lexicon import Matcher, clean_phrases, load_crisis_lexicon
@@ -61,7 +63,9 @@ from peerhub.realtime.protocol import MessageView, iso
 log = logging.getLogger("peerhub.moderation")
 
 CACHE_SECONDS = 30.0
-HELD_NOTE = "Waiting for a moderator to look at it. Only you and the moderators can see it."
+HELD_NOTE = lazy_gettext(
+    "Waiting for a moderator to look at it. Only you and the moderators can see it."
+)
 RANK_NAMES = {"member": GroupRole.MEMBER, "moderator": GroupRole.MODERATOR}
 
 
@@ -90,7 +94,12 @@ class RoomRules:
 
 
 def _hhmm(moment: datetime) -> str:
-    return f"{moment:%H:%M} UTC on {moment.day} {moment:%B}"
+    """ "18:40 UTC on 4 November", in the language of the socket's person."""
+    return _(
+        "%(time)s UTC on %(day)s",
+        time=i18n.format_time(moment, tz=UTC),
+        day=i18n.format_skeleton(moment, "dMMMM", tz=UTC),
+    )
 
 
 class Moderation:
@@ -266,12 +275,12 @@ class Moderation:
             wait = (until - ctx.now).total_seconds()
             return Verdict.refuse(
                 "timed_out",
-                f"A moderator has paused your messages until {_hhmm(until)}.",
+                _("A moderator has paused your messages until %(when)s.", when=_hhmm(until)),
                 retry_after=round(wait, 1),
             )
         if rules.locked:
             return Verdict.refuse(
-                "locked", "A moderator has locked the room for now: you can read but not write."
+                "locked", _("A moderator has locked the room for now: you can read but not write.")
             )
         if rules.slow:
             last = self.last_sent.get((ctx.room_id, user))
@@ -280,7 +289,11 @@ class Moderation:
                 if wait > 0:
                     return Verdict.refuse(
                         "slow_mode",
-                        f"Slow mode is on: one message every {rules.slow} seconds.",
+                        ngettext(
+                            "Slow mode is on: one message every %(num)s second.",
+                            "Slow mode is on: one message every %(num)s seconds.",
+                            rules.slow,
+                        ),
                         retry_after=round(wait, 1),
                     )
             if len(self.last_sent) > 100_000:
@@ -300,7 +313,7 @@ class Moderation:
             if await self._still_new(ctx.api, ctx.room_id, ctx.socket.user_id, rules) is not None:
                 return Classification("held", crisis, newcomers.note(rules.newcomer_messages))
             if rules.hold and rules.hold.search(body) is not None:
-                return Classification("held", crisis, HELD_NOTE)
+                return Classification("held", crisis, str(HELD_NOTE))
         return Classification("visible", crisis) if crisis else Classification()
 
     async def _still_new(
@@ -405,13 +418,13 @@ class Moderation:
         """The person acted on, who must rank strictly below the actor."""
         target = await db.get(User, user_id)
         if target is None:
-            raise Refused("not_found", "There is no such person in this group.")
+            raise Refused("not_found", _("There is no such person in this group."))
         if user_id == ctx.socket.user_id and not allow_self:
-            raise Refused("forbidden", "You cannot do that to yourself.")
+            raise Refused("forbidden", _("You cannot do that to yourself."))
         rank = (await store.ranks(db, [(room, user_id)]))[room, user_id]
         if rank >= ctx.rank and user_id != ctx.socket.user_id:
             raise Refused(
-                "forbidden", "You cannot act on someone of the same or a higher rank than you."
+                "forbidden", _("You cannot act on someone of the same or a higher rank than you.")
             )
         return target, rank
 
@@ -479,7 +492,7 @@ class Moderation:
         reason = self._reason(ctx)
         until = now + timedelta(minutes=minutes)
         async with ctx.api.sessions() as db, db.begin():
-            target, _ = await self._target(db, ctx, room, ctx.frame.text("user"))
+            target, _rank = await self._target(db, ctx, room, ctx.frame.text("user"))
             await db.execute(
                 update(Sanction)
                 .where(
@@ -515,7 +528,7 @@ class Moderation:
     async def on_untimeout(self, ctx: FrameContext) -> None:
         room, now = self._room(ctx), ctx.api.now()
         async with ctx.api.sessions() as db, db.begin():
-            target, _ = await self._target(db, ctx, room, ctx.frame.text("user"))
+            target, _rank = await self._target(db, ctx, room, ctx.frame.text("user"))
             lifted = await db.execute(
                 update(Sanction)
                 .where(
@@ -528,7 +541,9 @@ class Moderation:
                 .values(lifted_at=now, lifted_by=ctx.socket.user_id)
             )
             if not getattr(lifted, "rowcount", 0):
-                raise Refused("not_timed_out", f"{target.pseudonym} is not timed out.")
+                raise Refused(
+                    "not_timed_out", _("%(name)s is not timed out.", name=target.pseudonym)
+                )
             self._audit(db, ctx, room, "timeout.lifted", subject=target.id)
             person = self._person(target)
         self._changed(ctx.api, room)
@@ -544,7 +559,9 @@ class Moderation:
         async with ctx.api.sessions() as db, db.begin():
             target, rank = await self._target(db, ctx, room, ctx.frame.text("user"))
             if rank == GroupRole.NONE and not ban:
-                raise Refused("not_member", f"{target.pseudonym} is not in this group.")
+                raise Refused(
+                    "not_member", _("%(name)s is not in this group.", name=target.pseudonym)
+                )
             from peerhub.groups.actions import end_place
 
             # Their place (or request, or waiting-list place) ends, and what they had
@@ -559,7 +576,9 @@ class Moderation:
             )
             if ban:
                 if await active_ban(db, room, target.id) is not None:
-                    raise Refused("already_banned", f"{target.pseudonym} is already banned.")
+                    raise Refused(
+                        "already_banned", _("%(name)s is already banned.", name=target.pseudonym)
+                    )
                 db.add(
                     Sanction(
                         group_id=room,
@@ -594,10 +613,10 @@ class Moderation:
     async def on_unban(self, ctx: FrameContext) -> None:
         room, now = self._room(ctx), ctx.api.now()
         async with ctx.api.sessions() as db, db.begin():
-            target, _ = await self._target(db, ctx, room, ctx.frame.text("user"))
+            target, _rank = await self._target(db, ctx, room, ctx.frame.text("user"))
             ban = await active_ban(db, room, target.id)
             if ban is None:
-                raise Refused("not_banned", f"{target.pseudonym} is not banned.")
+                raise Refused("not_banned", _("%(name)s is not banned.", name=target.pseudonym))
             ban.lifted_at, ban.lifted_by = now, ctx.socket.user_id
             self._audit(db, ctx, room, "ban.lifted", subject=target.id)
         self._done(ctx, user=target.id)
@@ -607,7 +626,7 @@ class Moderation:
     async def _message(self, db: AsyncSession, room: str, seq: int) -> RoomMessage:
         message = await db.get(RoomMessage, (room, seq), with_for_update=True)
         if message is None or message.kind != "text":
-            raise Refused("not_found", "There is no such message in this room.")
+            raise Refused("not_found", _("There is no such message in this room."))
         return message
 
     async def on_redact(self, ctx: FrameContext) -> None:
@@ -616,7 +635,7 @@ class Moderation:
         async with ctx.api.sessions() as db, db.begin():
             message = await self._message(db, room, seq)
             if message.status == "redacted":
-                raise Refused("already_redacted", "That message is already redacted.")
+                raise Refused("already_redacted", _("That message is already redacted."))
             if message.sender_id is not None:
                 await self._target(db, ctx, room, message.sender_id, allow_self=True)
             message.status, message.body = "redacted", ""
@@ -635,7 +654,7 @@ class Moderation:
         async with ctx.api.sessions() as db, db.begin():
             message = await self._message(db, room, seq)
             if message.status != "held":
-                raise Refused("not_held", "That message is not waiting for review.")
+                raise Refused("not_held", _("That message is not waiting for review."))
             sender = await db.get(User, message.sender_id) if message.sender_id else None
             message.status = "visible" if approve else "rejected"
             if approve and sender is not None:
@@ -689,7 +708,8 @@ class Moderation:
             row = await self._settings_row(db, room)
             if row.locked == locked:
                 raise Refused(
-                    "unchanged", "The room is already locked." if locked else "It is not locked."
+                    "unchanged",
+                    _("The room is already locked.") if locked else _("It is not locked."),
                 )
             row.locked, row.updated_at = locked, ctx.api.now()
             self._audit(db, ctx, room, "lock" if locked else "unlock", reason=reason)
@@ -717,7 +737,7 @@ class Moderation:
         async with ctx.api.sessions() as db, db.begin():
             row = await self._settings_row(db, room)
             if not row.pinned_text:
-                raise Refused("unchanged", "Nothing is pinned.")
+                raise Refused("unchanged", _("Nothing is pinned."))
             row.pinned_text, row.pinned_by, row.pinned_at = None, None, None
             self._audit(db, ctx, room, "unpin")
         self._changed(ctx.api, room)
@@ -746,19 +766,19 @@ class Moderation:
         category = ctx.frame.text("category")
         words = " ".join(str(ctx.frame.fields.get("words") or "").split())
         if category not in REPORT_CATEGORIES:
-            raise Refused("bad_category", "Choose one of the kinds of report offered.")
+            raise Refused("bad_category", _("Choose one of the kinds of report offered."))
         if seq is None and subject is None:
-            raise Refused("bad_frame", "Say which message or which person you are reporting.")
+            raise Refused("bad_frame", _("Say which message or which person you are reporting."))
         async with ctx.api.sessions() as db, db.begin():
             if seq is not None:
                 message = await db.get(RoomMessage, (room, seq))
                 if message is None or message.kind != "text":
-                    raise Refused("not_found", "There is no such message in this room.")
+                    raise Refused("not_found", _("There is no such message in this room."))
                 subject = message.sender_id
             elif subject is not None and await db.get(User, subject) is None:
-                raise Refused("not_found", "There is no such person.")
+                raise Refused("not_found", _("There is no such person."))
             if subject == ctx.socket.user_id:
-                raise Refused("forbidden", "You cannot report yourself.")
+                raise Refused("forbidden", _("You cannot report yourself."))
             report = Report(
                 group_id=room,
                 reporter_id=ctx.socket.user_id,
@@ -779,14 +799,14 @@ class Moderation:
         room, now = self._room(ctx), ctx.api.now()
         outcome = ctx.frame.text("outcome")
         if outcome not in ("action", "no_action"):
-            raise Refused("bad_outcome", "Say whether you took action or no action.")
+            raise Refused("bad_outcome", _("Say whether you took action or no action."))
         note = " ".join(str(ctx.frame.fields.get("note") or "").split())
         async with ctx.api.sessions() as db, db.begin():
             report = await db.get(Report, ctx.frame.text("report"), with_for_update=True)
             if report is None or report.group_id != room:
-                raise Refused("not_found", "There is no such report for this room.")
+                raise Refused("not_found", _("There is no such report for this room."))
             if report.status == "resolved":
-                raise Refused("already_resolved", "That report has already been resolved.")
+                raise Refused("already_resolved", _("That report has already been resolved."))
             report.status, report.outcome, report.note = "resolved", outcome, note
             report.resolved_by, report.resolved_at = ctx.socket.user_id, now
             self._audit(
@@ -816,9 +836,9 @@ class Moderation:
         async with ctx.api.sessions() as db, db.begin():
             alert = await db.get(CrisisAlert, ctx.frame.text("alert"), with_for_update=True)
             if alert is None or alert.group_id != room:
-                raise Refused("not_found", "There is no such alert for this room.")
+                raise Refused("not_found", _("There is no such alert for this room."))
             if alert.handled_at is not None:
-                raise Refused("already_resolved", "Someone has already seen to that alert.")
+                raise Refused("already_resolved", _("Someone has already seen to that alert."))
             alert.handled_by, alert.handled_at = ctx.socket.user_id, now
             self._audit(db, ctx, room, "alert.seen", subject=alert.user_id, seq=alert.message_seq)
         self._done(ctx, alert=alert.id)
@@ -836,15 +856,15 @@ class Moderation:
     async def _other(self, db: AsyncSession, ctx: FrameContext, user_id: str) -> User:
         other = await db.get(User, user_id)
         if other is None:
-            raise Refused("not_found", "There is no such person.")
+            raise Refused("not_found", _("There is no such person."))
         if other.id == ctx.socket.user_id:
-            raise Refused("forbidden", "You cannot do that to yourself.")
+            raise Refused("forbidden", _("You cannot do that to yourself."))
         return other
 
     async def on_mute(self, ctx: FrameContext) -> None:
         kind, value = ctx.frame.text("kind"), " ".join(ctx.frame.text("value").split())
         if kind not in ("word", "person") or not value:
-            raise Refused("bad_frame", "Mute a word or a person.")
+            raise Refused("bad_frame", _("Mute a word or a person."))
         user = ctx.socket.user_id
         async with ctx.api.sessions() as db, db.begin():
             if kind == "person":
@@ -859,7 +879,9 @@ class Moderation:
                     ).all()
                 )
                 if count >= MAX_MUTES:
-                    raise Refused("too_many", f"You can mute up to {MAX_MUTES} things.")
+                    raise Refused(
+                        "too_many", _("You can mute up to %(max)s things.", max=MAX_MUTES)
+                    )
                 db.add(PersonalMute(user_id=user, kind=kind, value=value, created_at=ctx.api.now()))
             await db.flush()
             await self._send_controls(ctx, db)
@@ -970,7 +992,7 @@ def _split_controls(rows: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 async def _controls(db: AsyncSession, user_id: str) -> dict[str, Any]:
-    mine, _ = _split_controls(await db.execute(_controls_query(user_id)))
+    mine, _handled = _split_controls(await db.execute(_controls_query(user_id)))
     return mine
 
 
@@ -1068,7 +1090,7 @@ async def queue_of(
     )
     settings = await db.get(RoomModeration, room)
     review = await newcomers.review_of(db, room)
-    people = {uid for uid, _, _ in members}
+    people = {uid for uid, _name, _role in members}
     people |= {r.reporter_id or "" for r in reports} | {r.subject_id or "" for r in reports}
     people |= {m.sender_id or "" for m in held} | {a.user_id or "" for a in alerts}
     people |= {e.actor_id or "" for e in events} | {e.subject_id or "" for e in events}
@@ -1099,7 +1121,7 @@ async def queue_of(
                 "subject": who(r.subject_id),
                 "message": excerpt(r.message_seq),
                 "category": r.category,
-                "category_text": REPORT_CATEGORIES.get(r.category, r.category),
+                "category_text": str(REPORT_CATEGORIES.get(r.category, r.category)),
                 "words": r.words,
                 "at": iso(r.created_at),
             }

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from peerhub.i18n import lazy_gettext
 from peerhub.models import Base, new_id, utcnow
 
 REASON_LIMIT = 500
@@ -32,13 +33,14 @@ PHRASE_LIMIT = 80
 MAX_PHRASES = 200
 MAX_MUTES = 200
 
+# The kinds of report: the key is stored; the words are shown in the reader's language.
 REPORT_CATEGORIES = {
-    "unkind": "Unkind, bullying or harassing",
-    "unsafe": "Worried about someone’s safety",
-    "discrimination": "Hate or discrimination",
-    "privacy": "Shares someone’s private information",
-    "spam": "Advertising, spam or selling",
-    "other": "Something else",
+    "unkind": lazy_gettext("Unkind, bullying or harassing"),
+    "unsafe": lazy_gettext("Worried about someone’s safety"),
+    "discrimination": lazy_gettext("Hate or discrimination"),
+    "privacy": lazy_gettext("Shares someone’s private information"),
+    "spam": lazy_gettext("Advertising, spam or selling"),
+    "other": lazy_gettext("Something else"),
 }
 
 SANCTION_KINDS = ("timeout", "ban")

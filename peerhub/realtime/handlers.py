@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from peerhub.accounts.twofactor import standing
+from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole, User
 from peerhub.outcomes import actions as outcomes
 from peerhub.realtime import protocol, store
@@ -24,15 +25,18 @@ from peerhub.realtime.service import Realtime, SendOrigin
 
 log = logging.getLogger("peerhub.realtime")
 
-NOT_FOUND = "There is no such room, or you are not in it."
-SESSION_ENDED = "Your session has ended. Sign in again."
-NOT_SUBSCRIBED = "Subscribe to the room first."
+# Words people read, put into the socket's language where they are sent (handlers run
+# in the socket's own task, where its language is active: server.run_connection).
+NOT_FOUND = store.NOT_FOUND_TEXT
+SESSION_ENDED = store.SESSION_ENDED_TEXT
+NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
+NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
 Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
 
 
-def fail(peer: Peer, frame: Frame, code: str, message: str) -> None:
-    peer.send(protocol.error(code, message, ref=frame.ref, room=frame.room))
+def fail(peer: Peer, frame: Frame, code: str, message: object) -> None:
+    peer.send(protocol.error(code, str(message), ref=frame.ref, room=frame.room))
 
 
 async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
@@ -42,12 +46,12 @@ async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole
             db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
         )
     if rank is None:
-        peer.close(CLOSE_POLICY, SESSION_ENDED)
+        peer.close(CLOSE_POLICY, str(SESSION_ENDED))
         return None
     if rank == GroupRole.NONE:
         fail(peer, frame, "not_found", NOT_FOUND)
         if room in peer.subs:
-            peer.close(CLOSE_POLICY, "You are no longer in this group.")
+            peer.close(CLOSE_POLICY, str(NO_LONGER_IN_GROUP))
         return None
     if room in peer.subs and rank != peer.rank(room):
         rt.set_rank(peer, room, rank)
@@ -61,7 +65,7 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
     if room in peer.subs:
         rt.leave(peer, room)
     elif len(peer.subs) >= rt.config.rooms_per_socket:
-        fail(peer, frame, "too_many_rooms", "This connection follows as many rooms as it may.")
+        fail(peer, frame, "too_many_rooms", _("This connection follows as many rooms as it may."))
         return
     async with rt.sessions() as db, db.begin():
         rank = await store.check_access(
@@ -73,7 +77,7 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
             else None
         )
     if rank is None:
-        peer.close(CLOSE_POLICY, SESSION_ENDED)
+        peer.close(CLOSE_POLICY, str(SESSION_ENDED))
         return
     if info is None:
         fail(peer, frame, "not_found", NOT_FOUND)
@@ -89,7 +93,7 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
     await rt.policy.on_subscribe(hook)
     # The feed may be dropped while this waits (its last socket left): join the
     # one that is registered once it is ready, with no await in between.
-    for _ in range(5):
+    for _attempt in range(5):
         feed = rt.hub.feed(room)
         if feed.ready.is_set():
             break
@@ -217,23 +221,25 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if room not in peer.subs:
         # The same answer as typing, whoever asks and whatever the room: it says only
         # what this socket did (a room that is not theirs answers not_found to subscribe).
-        refuse("not_subscribed", NOT_SUBSCRIBED)
+        refuse("not_subscribed", str(NOT_SUBSCRIBED))
         return
     rank = peer.rank(room)
     decision = rt.send_limits.take(f"{peer.user_id}\x00{room}")
     if not decision.allowed:
         refuse(
             "rate_limited",
-            "You are sending quickly; wait a moment.",
+            _("You are sending quickly; wait a moment."),
             retry_after=decision.retry_after,
         )
         return
     if peer.inflight >= rt.config.inflight_per_socket:
-        refuse("busy", "Too many messages waiting to be saved; try again.", retry_after=1.0)
+        refuse("busy", _("Too many messages waiting to be saved; try again."), retry_after=1.0)
         return
     if not peer.rules_ok.get(room, False):
         if not await _original_ack(rt, peer, room, client_id):
-            refuse("rules_not_accepted", "Please read and accept the group's ground rules first.")
+            refuse(
+                "rules_not_accepted", _("Please read and accept the group's ground rules first.")
+            )
         return
     snap = rt.rooms.get(room)
     if snap is not None:
@@ -250,7 +256,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
         if not await _original_ack(rt, peer, room, client_id):
             refuse(
                 verdict.code or "refused",
-                verdict.message or "Not sent.",
+                verdict.message or _("Not sent."),
                 retry_after=verdict.retry_after,
             )
         return
@@ -271,7 +277,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     try:
         rt.writer.submit(command)
     except store.Busy:
-        refuse("busy", "The server is busy; try again.", retry_after=1.0)
+        refuse("busy", _("The server is busy; try again."), retry_after=1.0)
         return
     peer.inflight += 1
     peer.active = True
@@ -348,7 +354,7 @@ async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
             return
         current = store.rules_version(info.group.ground_rules)
         if version != current:
-            fail(peer, frame, "rules_changed", "The ground rules have changed; read them again.")
+            fail(peer, frame, "rules_changed", _("The ground rules have changed; read them again."))
             return
         await store.accept_rules(db, room, peer.user_id, version, rt.now())
     for mine in rt.hub.peers_of(peer.user_id):
@@ -397,7 +403,7 @@ async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
         user = await db.get(User, peer.user_id)
         missing = user is None or (await standing(db, user)).must_enrol
     if missing:
-        fail(peer, frame, "two_step_required", "Set up two-step sign-in to moderate.")
+        fail(peer, frame, "two_step_required", _("Set up two-step sign-in to moderate."))
     return missing
 
 
@@ -407,7 +413,7 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
     if rank is None:
         return None
     if rank < GroupRole.MODERATOR:
-        fail(peer, frame, "forbidden", "Only the group's moderators can do that.")
+        fail(peer, frame, "forbidden", _("Only the group's moderators can do that."))
         return None
     if await _needs_two_step(rt, peer, frame):
         return None
@@ -426,7 +432,7 @@ async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
         return
     room, is_open = found
     if is_open:
-        fail(peer, frame, "already_open", "A session is already open.")
+        fail(peer, frame, "already_open", _("A session is already open."))
         return
     now = rt.now()
     await _system(
@@ -445,7 +451,7 @@ async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
         return
     room, is_open = found
     if not is_open:
-        fail(peer, frame, "already_closed", "No session is open.")
+        fail(peer, frame, "already_closed", _("No session is open."))
         return
     await _system(
         rt,
@@ -461,7 +467,7 @@ async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
-    room, _ = found
+    room, _found_at = found
     flag = frame.flag("moderator_only")
     await _system(
         rt,
@@ -485,7 +491,7 @@ async def extension(rt: Realtime, peer: Peer, frame: Frame) -> None:
         if found is None:
             return
         if found < entry.min_rank:
-            fail(peer, frame, "forbidden", "You cannot do that in this group.")
+            fail(peer, frame, "forbidden", _("You cannot do that in this group."))
             return
         if entry.min_rank >= GroupRole.MODERATOR and await _needs_two_step(rt, peer, frame):
             return

@@ -40,6 +40,7 @@ from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from peerhub import i18n
 from peerhub.models import GroupRole
 from peerhub.realtime import protocol
 from peerhub.realtime.config import RealtimeConfig
@@ -216,6 +217,9 @@ class Peer:
         self.close_reason = ""
         self.active = False  # sent a frame since the last session touch
         self.inflight = 0
+        # The interface language of the person (their account's, else the page's):
+        # the words of error frames, notices and close reasons sent to this socket.
+        self.language = i18n.current().tag
         self._closer = closer
         self.outbox = Outbox(conn, config, self._overflow)
 
@@ -236,6 +240,7 @@ class Peer:
         """Close at once; frames already read but not handled are refused."""
         if self.closing:
             return
+        reason = str(reason)  # a lazy_gettext text: in the language active here
         self.closing = True
         self.close_code, self.close_reason = code, reason
         self.outbox.shut()

@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection
@@ -37,7 +38,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
+from peerhub import i18n
 from peerhub.accounts.twofactor import standing
+from peerhub.i18n import _
 from peerhub.realtime import handlers, protocol, store
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.protocol import ProtocolError
@@ -71,6 +74,9 @@ class Handshake:
     pseudonym: str
     origin: str
     ip: str
+    # The person's interface language (BCP 47): their account's choice, else what the
+    # page asked for (?lang=, the language cookie, Accept-Language), as on the site.
+    language: str = "en-GB"
 
 
 class PeerConnection(ServerConnection):
@@ -90,6 +96,18 @@ def _cookie(request: Request, name: str) -> str | None:
         return None
     morsel = jar.get(name)
     return morsel.value if morsel is not None and morsel.value else None
+
+
+def _language(request: Request, account: str | None) -> str:
+    """The socket's language, chosen as LocaleMiddleware chooses a page's (room.js
+    passes the page's own language as ``?lang=``)."""
+    query = parse_qs(urlsplit(request.path).query).get("lang")
+    return i18n.choose(
+        query=query[0] if query else None,
+        account=account,
+        cookie=_cookie(request, i18n.LANG_COOKIE),
+        accept_language=request.headers.get("Accept-Language"),
+    ).tag
 
 
 async def serve(rt: Realtime) -> Server:
@@ -132,7 +150,9 @@ async def serve(rt: Realtime) -> Server:
             log.info("handshake refused: too many sockets (user=%s)", user.id)
             return conn.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many connections.\n")
         assert isinstance(conn, PeerConnection)  # noqa: S101 - create_connection below
-        conn.handshake_info = Handshake(session.id, user.id, user.pseudonym, origin, ip)
+        conn.handshake_info = Handshake(
+            session.id, user.id, user.pseudonym, origin, ip, _language(request, user.language)
+        )
         return None
 
     async def handler(conn: ServerConnection) -> None:
@@ -179,6 +199,10 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
         session_id=info.session_id,
         closer=closer,
     )
+    # This task (and what it spawns) speaks the person's language; code running for
+    # this socket elsewhere (the writer, control events) uses i18n.using(peer.language).
+    i18n.activate(i18n.by_tag(info.language) or i18n.current())
+    peer.language = info.language
     rt.hub.add_peer(peer)
     log.info("socket opened user=%s origin=%s ip=%s", info.user_id, info.origin, info.ip)
     frames = _Bucket(config.frame_rate, config.frame_burst)
@@ -207,7 +231,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
             if rt.stopping:
                 continue  # not acted on: unacknowledged, so the client sends it again
             if not frames.take():
-                peer.close(CLOSE_POLICY, "Too many frames.")
+                peer.close(CLOSE_POLICY, _("Too many frames."))
                 break
             try:
                 frame = protocol.decode(raw, extra)
@@ -219,7 +243,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                     )
                 )
                 if errors > config.error_burst:
-                    peer.close(CLOSE_POLICY, "Too many malformed frames.")
+                    peer.close(CLOSE_POLICY, _("Too many malformed frames."))
                     break
                 continue
             handler = handlers.HANDLERS.get(frame.type)
@@ -238,7 +262,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                 peer.send(
                     protocol.error(
                         "busy",
-                        "The server is busy; try again.",
+                        _("The server is busy; try again."),
                         ref=frame.ref,
                         room=frame.room,
                         retry_after=1.0,
@@ -270,10 +294,10 @@ def _fault(frame: protocol.Frame, exc: Exception) -> bytes:
         return protocol.error(refusal.code, refusal.message, ref=frame.ref, room=frame.room)
     if store.passing_fault(exc) or isinstance(exc, SQLAlchemyError):
         log.warning("frame %s failed: %s", frame.type, exc.__class__.__name__)
-        message = "The database is not answering; try again shortly."
+        message = _("The database is not answering; try again shortly.")
     else:
         log.exception("frame %s failed", frame.type)
-        message = "Something went wrong; nothing was changed. Try again."
+        message = _("Something went wrong; nothing was changed. Try again.")
     return protocol.error("internal", message, ref=frame.ref, room=frame.room)
 
 
@@ -287,11 +311,13 @@ async def close_within(conn: ServerConnection, code: int, reason: str, grace: fl
     client that reads again within ``grace`` gets the close frame (1013, 1001...);
     one that does not sees the connection dropped: 1006 (docs/protocol.md).
     """
-    task = asyncio.ensure_future(conn.close(code, reason[:120]))
-    done, _ = await asyncio.wait({task}, timeout=grace)
+    # A close reason may be 123 bytes of UTF-8: cut a translation at a whole character.
+    short = reason.encode()[:120].decode(errors="ignore")
+    task = asyncio.ensure_future(conn.close(code, short))
+    done, _pending = await asyncio.wait({task}, timeout=grace)
     if task not in done:
         conn.transport.abort()
-        done, _ = await asyncio.wait({task}, timeout=1.0)
+        done, _pending = await asyncio.wait({task}, timeout=1.0)
         if task not in done:  # pragma: no cover - abort ends the close at once
             task.cancel()
     elif not task.cancelled():

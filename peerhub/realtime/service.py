@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from peerhub import i18n
 from peerhub.config import Settings
 from peerhub.context import AppContext
+from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole
 from peerhub.realtime import deployment, protocol, store
 from peerhub.realtime.bus import Bus, make_bus
@@ -57,7 +59,7 @@ async def bounded(step: Awaitable[Any] | None, seconds: float, what: str) -> boo
     if step is None:
         return True
     task = asyncio.ensure_future(step)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
+    done, _pending = await asyncio.wait({task}, timeout=seconds)
     if task in done:
         if not task.cancelled() and task.exception() is not None:
             log.warning("stopping %s failed: %s", what, task.exception().__class__.__name__)
@@ -67,10 +69,36 @@ async def bounded(step: Awaitable[Any] | None, seconds: float, what: str) -> boo
     return False
 
 
-CRISIS_MESSAGE = (
+CRISIS_MESSAGE = lazy_gettext(
     "It sounds like things might be really hard right now. You are not alone, and "
     "you do not have to wait for the group: you can talk to someone now."
 )
+
+# Why a socket is closed (1008), as the callers of disconnect_user and revoke_membership
+# say it in English; each socket reads it in its own language (its peer.language).
+CLOSE_REASONS = {
+    "Your session has ended.": lazy_gettext("Your session has ended."),
+    "Your session has ended. Sign in again.": store.SESSION_ENDED_TEXT,
+    "You are no longer in this group.": lazy_gettext("You are no longer in this group."),
+    "Removed from the room.": lazy_gettext("Removed from the room."),
+    "You have been banned from this group.": lazy_gettext("You have been banned from this group."),
+    "A moderator has removed you from this group.": lazy_gettext(
+        "A moderator has removed you from this group."
+    ),
+    "This account is disabled.": lazy_gettext("This account is disabled."),
+    "This account has been deleted.": lazy_gettext("This account has been deleted."),
+    "Your password was changed.": lazy_gettext("Your password was changed."),
+    "This room is closed while PeerHub checks the group’s organisation.": lazy_gettext(
+        "This room is closed while PeerHub checks the group’s organisation."
+    ),
+}
+
+
+def close_reason(peer: Peer, reason: object, default: str) -> str:
+    """A close reason in the language of the socket's person."""
+    text = str(reason) if reason else default
+    with i18n.using(peer.language):
+        return str(CLOSE_REASONS.get(text, text))
 
 
 @dataclass(slots=True)
@@ -100,7 +128,16 @@ class SendOrigin:
 
 
 def session_text(start: datetime, end: datetime) -> str:
-    return f"{start:%A} {start.day} {start:%B}, {start:%H:%M} to {end:%H:%M} {start.tzname() or ''}"
+    """ "Tuesday 3 November, 18:00 to 19:30 GMT", in the active language (the group's
+    own time zone, as the times are given)."""
+    zone = start.tzinfo
+    return _(
+        "%(day)s, %(start)s to %(end)s %(zone)s",
+        day=i18n.format_skeleton(start, "EEEEdMMMM", tz=zone),
+        start=i18n.format_time(start, tz=zone),
+        end=i18n.format_time(end, tz=end.tzinfo),
+        zone=start.tzname() or "",
+    )
 
 
 class Realtime:
@@ -469,13 +506,16 @@ class Realtime:
                 if session is None or peer.session_id == session:
                     peer.close(
                         code if isinstance(code, int) else CLOSE_POLICY,
-                        str(payload.get("reason") or "Your session has ended."),
+                        close_reason(peer, payload.get("reason"), "Your session has ended."),
                     )
         elif op == "core.revoke" and isinstance(user, str) and isinstance(room, str):
             for peer in self.hub.peers_of(user):
                 peer.ranks.pop(room, None)
                 if room in peer.subs:
-                    peer.close(CLOSE_POLICY, str(payload.get("reason") or "Removed from the room."))
+                    peer.close(
+                        CLOSE_POLICY,
+                        close_reason(peer, payload.get("reason"), "Removed from the room."),
+                    )
         elif op == "core.member" and isinstance(user, str) and isinstance(room, str):
             peers = [p for p in self.hub.peers_of(user) if room in p.subs or room in p.ranks]
             if peers:
@@ -499,7 +539,9 @@ class Realtime:
             if rank == GroupRole.NONE:
                 peer.ranks.pop(room, None)
                 if room in peer.subs:
-                    peer.close(CLOSE_POLICY, "You are no longer in this group.")
+                    peer.close(
+                        CLOSE_POLICY, close_reason(peer, "You are no longer in this group.", "")
+                    )
                 continue
             self.set_rank(peer, room, rank)
 
@@ -515,7 +557,8 @@ class Realtime:
         self.presence.remove(room, peer.user_id)
         self.presence.add(room, peer.person(room))
         self.schedule_flush()
-        peer.send(protocol.room_state(room, self.state_for(room, rank)))
+        with i18n.using(peer.language):
+            peer.send(protocol.room_state(room, self.state_for(room, rank)))
 
     # --- the bus ------------------------------------------------------------------------
 
@@ -617,19 +660,8 @@ class Realtime:
             if result.refused is not None:
                 if origin is not None:
                     refusal = result.refused
-                    origin.peer.send(
-                        protocol.error(
-                            refusal.code,
-                            refusal.message,
-                            room=command.room,
-                            client_id=command.client_id,
-                            next_session=self.next_session_iso(command.room)
-                            if refusal.code == "room_closed"
-                            else None,
-                        )
-                    )
-                    if refusal.close:
-                        origin.peer.close(CLOSE_POLICY, refusal.message)
+                    with i18n.using(origin.peer.language):
+                        self._refused(origin.peer, command, refusal)
                 continue
             if origin is not None:
                 assert result.at is not None  # noqa: S101 - set for every committed command
@@ -651,7 +683,27 @@ class Realtime:
             self.hub.on_event(event)
             self._publish_room(event_header(self.node, event), event.frame)
             if origin is not None:
-                self._after_send(origin, result.view)
+                with i18n.using(origin.peer.language):
+                    self._after_send(origin, result.view)
+
+    def _refused(self, peer: Peer, command: store.Command, refusal: store.Refusal) -> None:
+        """A person's message the writer refused: said in their language (active here)."""
+        message = refusal.message
+        if refusal.code == "room_closed":
+            message = self.closed_text(command.room)  # worded in this person's language
+        peer.send(
+            protocol.error(
+                refusal.code,
+                message,
+                room=command.room,
+                client_id=command.client_id,
+                next_session=self.next_session_iso(command.room)
+                if refusal.code == "room_closed"
+                else None,
+            )
+        )
+        if refusal.close:
+            peer.close(CLOSE_POLICY, message)
 
     def _after_send(self, origin: SendOrigin, view: MessageView) -> None:
         if origin.classification.crisis:
@@ -663,7 +715,7 @@ class Realtime:
             # frame always speaks to how the person may be feeling.
             note = origin.classification.note if view.status != "held" else None
             origin.peer.send(
-                protocol.support(view.room, view.seq, note or CRISIS_MESSAGE, contacts)
+                protocol.support(view.room, view.seq, note or str(CRISIS_MESSAGE), contacts)
             )
             self.send_to_moderators(
                 view.room,
@@ -713,12 +765,15 @@ class Realtime:
         # What sockets were last told about a moderator being here: the presence
         # flush pushes the state again only when that changes.
         self._mod_shown[room] = self.presence.moderator_present(room)
-        frames: dict[GroupRole, bytes] = {}
+        # One frame per rank and language: its reason and next session are in words.
+        frames: dict[tuple[GroupRole, str], bytes] = {}
         for sub in feed.subs.values():
             rank = sub.peer.rank(room)
-            if rank not in frames:
-                frames[rank] = protocol.room_state(room, self.state_for(room, rank))
-            sub.peer.send(frames[rank])
+            key = (rank, sub.peer.language)
+            if key not in frames:
+                with i18n.using(sub.peer.language):
+                    frames[key] = protocol.room_state(room, self.state_for(room, rank))
+            sub.peer.send(frames[key])
 
     def next_session(self, room: str) -> tuple[datetime, datetime] | None:
         snap = self.rooms.get(room)
@@ -745,16 +800,17 @@ class Realtime:
     def closed_text(self, room: str) -> str:
         snap = self.rooms.get(room)
         if snap is not None and snap.session_open:
-            return (
+            return _(
                 "The session is open, but no moderator is here right now. "
                 "You can read; you can write again when a moderator joins."
             )
         found = self.next_session(room)
         if found is None:
-            return "This room is open during sessions, while a moderator is here."
-        return (
+            return _("This room is open during sessions, while a moderator is here.")
+        return _(
             "This room is open during sessions, while a moderator is here. "
-            f"The next session is {session_text(*found)}."
+            "The next session is %(when)s.",
+            when=session_text(*found),
         )
 
     def state_for(self, room: str, rank: GroupRole) -> RoomState:
@@ -762,7 +818,7 @@ class Realtime:
         present = self.presence.moderator_present(room)
         found = self.next_session(room)
         if snap is None:
-            return RoomState(False, None, False, present, False, "Unavailable.", None, None)
+            return RoomState(False, None, False, present, False, _("Unavailable."), None, None)
         refusal = self._gate(room, snap.session_open, snap.moderator_only, rank)
         return RoomState(
             session_open=snap.session_open,
@@ -885,14 +941,16 @@ class Realtime:
         for peer in peers:
             peer.active = False
             if live.get(peer.session_id) != peer.user_id:
-                peer.close(CLOSE_POLICY, "Your session has ended. Sign in again.")
+                peer.close(CLOSE_POLICY, close_reason(peer, store.SESSION_ENDED_TEXT, ""))
                 continue
             for room in list(peer.subs):
                 rank = rank_of.get((room, peer.user_id))
                 if rank is None:
                     continue  # subscribed while this check was running: checked then
                 if rank == GroupRole.NONE:
-                    peer.close(CLOSE_POLICY, "You are no longer in this group.")
+                    peer.close(
+                        CLOSE_POLICY, close_reason(peer, "You are no longer in this group.", "")
+                    )
                     break
                 if rank != peer.rank(room):
                     self.set_rank(peer, room, rank)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import (
     Integer,
     String,
@@ -68,6 +69,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from peerhub.config import Settings
 from peerhub.context import Clock
+from peerhub.i18n import lazy_gettext
 from peerhub.models import (
     AuthSession,
     Group,
@@ -516,8 +518,14 @@ async def touch_sessions(
 @dataclass(slots=True)
 class Refusal:
     code: str
-    message: str
+    # The words people read: ``lazy_gettext(...)`` (or a LazyProxy), put into words in
+    # the language active where ``message`` is read: the socket's person's.
+    text: str | LazyProxy
     close: bool = False  # the socket must be closed (1008): the session or place is gone
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
 
 @dataclass(slots=True)
@@ -616,8 +624,12 @@ def data_fault(exc: BaseException) -> bool:
     return isinstance(cause, UnicodeError | ValueError | TypeError)
 
 
-NOT_STORABLE = Refusal("not_storable", "This cannot be saved as it is. Change it and try again.")
-NOT_SAVED = Refusal("internal", "Not saved; try again.")
+NOT_STORABLE = Refusal(
+    "not_storable", lazy_gettext("This cannot be saved as it is. Change it and try again.")
+)
+NOT_SAVED = Refusal("internal", lazy_gettext("Not saved; try again."))
+NOT_FOUND_TEXT = lazy_gettext("There is no such room, or you are not in it.")
+SESSION_ENDED_TEXT = lazy_gettext("Your session has ended. Sign in again.")
 
 
 @dataclass
@@ -925,15 +937,13 @@ class Writer:
         rank: GroupRole,
     ) -> Refusal | None:
         if command.room not in rooms:
-            return Refusal("not_found", "There is no such room, or you are not in it.")
+            return Refusal("not_found", NOT_FOUND_TEXT)
         if command.session_id is not None and live.get(command.session_id) != command.sender_id:
-            return Refusal("session_ended", "Your session has ended. Sign in again.", close=True)
+            return Refusal("session_ended", SESSION_ENDED_TEXT, close=True)
         if command.sender_id is not None and rank < command.min_rank:
             if rank == GroupRole.NONE:
-                return Refusal(
-                    "not_found", "There is no such room, or you are not in it.", close=True
-                )
-            return Refusal("forbidden", "Only the group's moderators can do that.")
+                return Refusal("not_found", NOT_FOUND_TEXT, close=True)
+            return Refusal("forbidden", lazy_gettext("Only the group's moderators can do that."))
         if command.gated:
             session_open, moderator_only = rooms[command.room]
             return self.gate(command.room, session_open, moderator_only, rank)

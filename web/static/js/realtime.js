@@ -3,7 +3,7 @@
 // their original client_id (the server answers a retry with the first ack).
 // Protocol: docs/protocol.md. Nothing is written to browser storage.
 
-import { _ } from "./i18n.js";
+import { _, lang } from "./i18n.js";
 
 const PROTOCOL_VERSION = 1;
 const PING_EVERY_MS = 25000;
@@ -119,7 +119,9 @@ export class RealtimeClient extends EventTarget {
     try {
       const response = await fetch(this.infoUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) throw new Error(`status ${response.status}`);
-      url = (await response.json()).url;
+      url = new URL((await response.json()).url, location.href);
+      // The socket speaks the page's language (its error frames and notices).
+      url.searchParams.set("lang", lang);
     } catch (err) {
       this.retryLater();
       return;
