@@ -1,0 +1,58 @@
+"""/i18n/<tag>.json: the room's script strings, plurals by CLDR category."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peerhub import i18n
+from tests.conftest import app_client, make_settings
+from tests.realtime.js_strings import scripts_catalog
+
+HIDDEN = (
+    "%(num)s hidden message. Use “Show it” in a message’s place to see it.",
+    "%(num)s hidden messages. Use “Show it” in a message’s place to see it.",
+)
+
+
+@pytest.fixture
+def scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_js_source_catalog", scripts_catalog)
+
+
+def test_the_scripts_strings_are_extractable() -> None:
+    ids = {m.id for m in scripts_catalog() if m.id}
+    assert HIDDEN in ids  # a plural: both forms
+    assert "Send report" in ids and "%(name)s is typing…" in ids
+    assert ("%(num)s minute", "%(num)s minutes") in ids
+
+
+async def test_a_plural_has_every_cldr_form_of_the_language(
+    scripts: None, db_url: str, tmp_path: Path
+) -> None:
+    async with app_client(make_settings(db_url, tmp_path)) as client:
+        response = await client.get("/i18n/cy.json")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["lang"] == "cy" and body["dir"] == "ltr"
+        forms = body["messages"][HIDDEN[0]]
+        # Welsh has six plural forms; untranslated, each falls back to English by n.
+        assert set(forms) == {"zero", "one", "two", "few", "many", "other"}
+        assert forms["one"] == HIDDEN[0] and forms["two"] == HIDDEN[1]
+        urdu = (await client.get("/i18n/ur.json")).json()
+        assert urdu["dir"] == "rtl" and set(urdu["messages"][HIDDEN[0]]) == {"one", "other"}
+        missing = await client.get("/i18n/xx-nope.json")
+        assert missing.status_code == 404
+
+
+async def test_the_pseudo_language_translates_every_form(
+    scripts: None, db_url: str, tmp_path: Path
+) -> None:
+    try:
+        async with app_client(make_settings(db_url, tmp_path, pseudo_locale=True)) as client:
+            messages = (await client.get("/i18n/en-XA.json")).json()["messages"]
+    finally:
+        i18n.enable_pseudo(False)
+    assert messages[HIDDEN[0]] == {"one": i18n.pseudo(HIDDEN[0]), "other": i18n.pseudo(HIDDEN[1])}
+    assert messages["Send report"] == i18n.pseudo("Send report")
