@@ -1,0 +1,92 @@
+"""The room in another language, in Chromium: the page's words and the scripts' words
+come from the catalogues (the pseudo-language shows any left in English), the scripts
+still work in English when their catalogue cannot be fetched, and the room mirrors
+for a right-to-left language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from peerhub import i18n
+from peerhub.config import Settings
+from tests.conftest import make_settings
+from tests.realtime.conftest import RTServer
+from tests.realtime.js_strings import scripts_catalog
+
+pytestmark = pytest.mark.browser
+ROOM = "/groups/tuesday-talk/room"
+P = i18n.pseudo
+
+
+@pytest.fixture
+def room_settings(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    # The scripts' strings as `make messages` extracts them (js.pot may lag behind).
+    monkeypatch.setattr(i18n, "_js_source_catalog", scripts_catalog)
+    yield make_settings(db_url, tmp_path, pseudo_locale=True)
+    i18n.enable_pseudo(False)
+
+
+def say(page: Any, label: str, text: str) -> None:
+    box = page.get_by_label(label)
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_the_composer_speaks_the_pages_language(person: Any, room_server: RTServer) -> None:
+    ana = person("ana")
+    ana.goto(f"{room_server.base}{ROOM}?lang=en-XA")
+    assert ana.locator("html").get_attribute("lang") == "en-XA"
+    # Set by room.js from the JSON catalogue, not by the template.
+    ana.get_by_text(P("Connected.")).wait_for()
+    ana.get_by_role("button", name=P("I accept the ground rules")).click()
+    send = ana.get_by_role("button", name=P("Send"))
+    expect(send).to_be_enabled()
+    assert ana.locator("#composer-help").inner_text() == P(
+        "Enter sends. Shift and Enter starts a new line."
+    )
+    say(ana, P("Your message"), "Hello in any language")
+    mine = ana.locator("li.message-own").last
+    mine.locator(".message-state", has_text=P("Sent")).wait_for()
+    assert mine.locator(".message-sender").inner_text() == P("You")
+    # A plural from the catalogue: the characters-left count.
+    ana.get_by_label(P("Your message")).fill("x" * 3900)
+    count = ana.locator("#composer-count")
+    expect(count).to_have_text(P("%(num)s characters left").replace("%(num)s", "100"))
+    # The message menu's words come from the catalogue too.
+    mine.locator(".message-menu summary").click()
+    mine.get_by_role("button", name=P("Copy the text")).wait_for()
+
+
+def test_the_scripts_work_in_english_when_their_catalogue_cannot_be_fetched(
+    person: Any, room_server: RTServer
+) -> None:
+    ben = person("ben")
+    ben.route("**/i18n/*.json", lambda route: route.abort())
+    ben.goto(f"{room_server.base}{ROOM}?lang=en-XA")
+    ben.get_by_text("Connected.").wait_for()  # the script's own English
+    ben.get_by_role("button", name=P("I accept the ground rules")).click()
+    say(ben, P("Your message"), "Still here")
+    ben.locator("li.message-own .message-state", has_text="Sent").wait_for()
+
+
+def test_the_room_mirrors_right_to_left(person: Any, room_server: RTServer) -> None:
+    cat = person("cat")
+    cat.goto(f"{room_server.base}{ROOM}?lang=ur")
+    assert cat.locator("html").get_attribute("dir") == "rtl"
+    cat.locator("#rules-accept").click()
+    cat.locator("#message-input").fill("سلام")
+    cat.locator("#message-input").press("Enter")
+    mine = cat.locator("li.message-own").last
+    mine.locator(".message-state").wait_for()
+    item = mine.bounding_box()
+    menu = mine.locator(".message-menu").bounding_box()
+    assert item is not None and menu is not None
+    # The menu sits at the inline end of the message: its left side in Urdu.
+    assert menu["x"] - item["x"] < (item["x"] + item["width"]) - (menu["x"] + menu["width"])
