@@ -28,6 +28,7 @@ from peerhub.directory.params import (
     parse_web,
 )
 from peerhub.directory.present import GroupView, Session, view_of
+from peerhub.groups.texts import shown_text
 from peerhub.models import Group, Organisation
 from peerhub.web import questions, work
 from peerhub.web.render import auth, ctx, error, render
@@ -227,7 +228,7 @@ async def organisation_page(request: Request) -> Response:
     return render(
         request,
         "directory/organisation.html",
-        {"org": org, "views": views, "website": website},
+        {"org": org, "views": views, "website": website, "text": shown_text(org)},
     )
 
 

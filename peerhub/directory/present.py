@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Final
 
 from peerhub import places, taxonomy
+from peerhub.groups.texts import Shown, shown_text
 from peerhub.models import Group, Organisation, TagKind
 from peerhub.schedule import ScheduleError, describe, occurrences, parse_local, zone
 from peerhub.taxonomy import DAY_NAMES, MONTH_NAMES
@@ -204,6 +205,11 @@ class GroupView:
     places_taken: int
     distance_km: float | None = None
     cancelled: list[Session] = field(default_factory=list)
+    # The group's and its organisation's text as the page shows it: the version in the
+    # page's language where there is one (peerhub/groups/texts.py). ``name`` and
+    # ``group.description`` stay the own text (the HSDS API, calendars, JSON-LD).
+    text: Shown | None = None
+    organisation_text: Shown | None = None
 
     @property
     def id(self) -> str:
@@ -319,6 +325,7 @@ def view_of(
     sessions: int = 1,
     distance_km: float | None = None,
     cancelled_until: datetime | None = None,
+    page_lang: str | None = None,
 ) -> GroupView:
     found = sessions_of(group, now, sessions) if group.status == "active" else []
     cancelled: list[Session] = []
@@ -338,4 +345,6 @@ def view_of(
         places_taken=places_taken,
         distance_km=distance_km,
         cancelled=cancelled,
+        text=shown_text(group, page_lang),
+        organisation_text=shown_text(group.organisation, page_lang),
     )

@@ -483,7 +483,11 @@ async def load(db: AsyncSession, ids: Sequence[str]) -> list[Group]:
         select(Group)
         .join(Organisation, Organisation.id == Group.organisation_id)
         .where(Group.id.in_(ids))
-        .options(contains_eager(Group.organisation), selectinload(Group.tags))
+        .options(
+            contains_eager(Group.organisation).selectinload(Organisation.texts),
+            selectinload(Group.tags),
+            selectinload(Group.texts),
+        )
     )
     by_id = {g.id: g for g in rows}
     return [by_id[i] for i in ids if i in by_id]
@@ -516,7 +520,11 @@ async def public_group(
         select(Group)
         .join(Organisation, Organisation.id == Group.organisation_id)
         .where(key, Organisation.verified_at.is_not(None))
-        .options(contains_eager(Group.organisation), selectinload(Group.tags))
+        .options(
+            contains_eager(Group.organisation).selectinload(Organisation.texts),
+            selectinload(Group.tags),
+            selectinload(Group.texts),
+        )
     )
     return group
 
@@ -528,7 +536,9 @@ async def public_organisation(
         raise ValueError("give exactly one of slug and organisation_id")
     key = Organisation.slug == slug if slug is not None else Organisation.id == organisation_id
     org: Organisation | None = await db.scalar(
-        select(Organisation).where(key, Organisation.verified_at.is_not(None))
+        select(Organisation)
+        .where(key, Organisation.verified_at.is_not(None))
+        .options(selectinload(Organisation.texts))
     )
     return org
 

@@ -229,7 +229,11 @@ async def load_group(db: AsyncSession, group_id: str, *, for_update: bool = Fals
     query = (
         select(Group)
         .where(Group.id == group_id)
-        .options(selectinload(Group.tags), selectinload(Group.organisation))
+        .options(
+            selectinload(Group.tags),
+            selectinload(Group.organisation).selectinload(Organisation.texts),
+            selectinload(Group.texts),
+        )
     )
     if for_update:
         # PostgreSQL: serialise joins and answers per group so capacity holds.

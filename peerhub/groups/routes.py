@@ -29,6 +29,7 @@ from peerhub.groups import (
     invitations,
     organise,
     text_routes,
+    texts,
 )
 from peerhub.groups.web import field, guarded, when
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
@@ -92,6 +93,9 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
     here = f"/groups/{group.slug}/join"
     return {
         "group": group,
+        # Its name, ground rules and joining text in the page's language where given.
+        "text": texts.shown_text(group),
+        "organisation_text": texts.shown_text(group.organisation),
         "state": state,
         "full": left == 0,
         "answer": answer,

@@ -31,10 +31,10 @@ from functools import lru_cache
 from typing import Final, Literal
 
 import langcodes
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub import audit, languages
+from peerhub import audit, i18n, languages
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups.actions import group_for, organisation_for_organiser
 from peerhub.groups.languages import check_language_tag
@@ -179,6 +179,14 @@ def text_for(
     )
 
 
+def shown_text(owner: Group | Organisation, page_lang: str | None = None) -> Shown:
+    """What a page in ``page_lang`` (the request's language by default) shows of a group
+    or organisation: its versions are used when they were loaded with it."""
+    page = page_lang or i18n.current().tag
+    loaded = "texts" not in inspect(owner).unloaded
+    return text_for(owner, owner.texts if loaded else (), page)
+
+
 def own_text(owner: Group | Organisation, page_lang: str) -> Shown:
     """:func:`text_for` with no versions (where versions are not loaded)."""
     return text_for(owner, (), page_lang)
@@ -315,8 +323,6 @@ def _not_own(owner: Group | Organisation, tag: str) -> None:
 
 
 def _page() -> str:
-    from peerhub import i18n
-
     return i18n.current().tag
 
 
