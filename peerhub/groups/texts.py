@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Final, Literal
 
 import langcodes
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit, i18n, languages
@@ -183,7 +183,8 @@ def shown_text(owner: Group | Organisation, page_lang: str | None = None) -> Sho
     """What a page in ``page_lang`` (the request's language by default) shows of a group
     or organisation: its versions are used when they were loaded with it."""
     page = page_lang or i18n.current().tag
-    loaded = "texts" not in inspect(owner).unloaded
+    # A loaded relationship sits in the instance's __dict__ (lazy="raise" otherwise).
+    loaded = "texts" in vars(owner)
     return text_for(owner, owner.texts if loaded else (), page)
 
 
