@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 
-from peerhub import notify
+from peerhub import i18n, notify
 from peerhub.models import Group, Referral, User
 from peerhub.security.tokens import keyed
 from peerhub.web.render import ctx
@@ -38,14 +38,15 @@ async def acceptance_letters(request: Request, referral_ids: Sequence[str]) -> B
             group = await db.get(Group, referral.group_id)
             if professional is None or not professional.email or group is None:
                 continue
-            subject, body = notify.referral_answer_message(
-                greeting_name=professional.pseudonym,
-                group_name=group.name,
-                accepted=True,
-                reason="",
-                for_professional=True,
-                page_url=f"{settings.base_url}/referrals",
-            )
+            with i18n.using(professional.language):  # the professional's own language
+                subject, body = notify.referral_answer_message(
+                    greeting_name=professional.pseudonym,
+                    group_name=group.name,
+                    accepted=True,
+                    reason="",
+                    for_professional=True,
+                    page_url=f"{settings.base_url}/referrals",
+                )
             letters.append((professional.email, subject, body))
     if letters:
         log_key = keyed(settings.secret_key, "notify-log", "")

@@ -324,7 +324,6 @@ async def _answer_letters(
     settings = ctx(request).settings
     group = await db.get(Group, referral.group_id)
     contacts = settings.crisis_contacts
-    help_line = f"{contacts[0].name}, {contacts[0].how}" if contacts else ""
     letters: list[tuple[str, str, str]] = []
     person = await db.get(User, referral.person_user_id) if referral.person_user_id else None
     person_to = (
@@ -335,28 +334,34 @@ async def _answer_letters(
         else None
     )
     if person_to and group is not None:
-        subject, body = notify.referral_answer_message(
-            greeting_name=person.pseudonym if person else referral.person_name,
-            group_name=group.name,
-            accepted=state == "accepted",
-            reason=reason,
-            for_professional=False,
-            page_url=f"{settings.base_url}/referrals",
-            help_line=help_line,
-        )
+        # In the person's own language when they chose one on their account; a person
+        # known only by the e-mail address their professional gave gets British English.
+        with i18n.using(person.language if person else None):
+            # The crisis line's words in the same language as the letter.
+            help_line = f"{contacts[0].name}, {contacts[0].how}" if contacts else ""
+            subject, body = notify.referral_answer_message(
+                greeting_name=person.pseudonym if person else referral.person_name,
+                group_name=group.name,
+                accepted=state == "accepted",
+                reason=reason,
+                for_professional=False,
+                page_url=f"{settings.base_url}/referrals",
+                help_line=help_line,
+            )
         letters.append((person_to, subject, body))
     professional = (
         await db.get(User, referral.professional_id) if referral.professional_id else None
     )
     if professional is not None and professional.email and group is not None:
-        subject, body = notify.referral_answer_message(
-            greeting_name=professional.pseudonym,
-            group_name=group.name,
-            accepted=state == "accepted",
-            reason=reason,
-            for_professional=True,
-            page_url=f"{settings.base_url}/referrals",
-        )
+        with i18n.using(professional.language):
+            subject, body = notify.referral_answer_message(
+                greeting_name=professional.pseudonym,
+                group_name=group.name,
+                accepted=state == "accepted",
+                reason=reason,
+                for_professional=True,
+                page_url=f"{settings.base_url}/referrals",
+            )
         letters.append((professional.email, subject, body))
     return letters
 
