@@ -26,7 +26,7 @@ from peerhub.finding.needs import (
     to_saved,
 )
 from peerhub.finding.profiles import MatchIndex
-from peerhub.groups import proposals
+from peerhub.groups import proposals, texts
 from peerhub.matching import MatchResult
 from peerhub.outcomes import actions as outcomes
 from peerhub.referrals import notices
@@ -320,6 +320,9 @@ async def find_page(request: Request) -> Response:
             request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422
         )
     result = await _run(request, search)
+    async with app.sessions() as db:
+        # Each group's name in the page's language where its organisers gave one.
+        names = await texts.shown_names(db, [r.group_id for r in result.results])
     query = request.url.query
     return render(
         request,
@@ -327,6 +330,7 @@ async def find_page(request: Request) -> Response:
         {
             **context,
             "result": result,
+            "shown_names": names,
             "steps": next_steps(request, result, search),
             "fitted": fitted_contacts(request, search),
             "young_services": (young_people_services(request) if for_young_person(result) else []),

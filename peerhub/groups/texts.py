@@ -33,6 +33,7 @@ from typing import Final, Literal
 import langcodes
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from peerhub import audit, i18n, languages
 from peerhub.errors import FieldError, NotFound
@@ -186,6 +187,19 @@ def shown_text(owner: Group | Organisation, page_lang: str | None = None) -> Sho
     # A loaded relationship sits in the instance's __dict__ (lazy="raise" otherwise).
     loaded = "texts" in vars(owner)
     return text_for(owner, owner.texts if loaded else (), page)
+
+
+async def shown_names(
+    db: AsyncSession, group_ids: Sequence[str], page_lang: str | None = None
+) -> dict[str, Piece]:
+    """The names pages show for these groups (results of /find, built from the matcher's
+    cached profiles, which hold the own text only)."""
+    if not group_ids:
+        return {}
+    rows = await db.scalars(
+        select(Group).where(Group.id.in_(list(group_ids))).options(selectinload(Group.texts))
+    )
+    return {g.id: shown_text(g, page_lang).name for g in rows}
 
 
 def own_text(owner: Group | Organisation, page_lang: str) -> Shown:
