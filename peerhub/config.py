@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,15 @@ CONTACT_MODES = ("voice", "text", "video")
 CONTACT_NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 
 
+def _(text: str) -> str:
+    """Marks a default contact's English text for the catalogue (``pybabel`` extracts
+    ``_("…")``) and returns it unchanged: the contacts stay plain text, which the APIs
+    and e-mails can use as they are, and are translated where they are shown
+    (:attr:`CrisisContact.how_text` and the others). Not the translating ``_`` of
+    peerhub/i18n.py."""
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class CrisisContact:
     """A way to get help now. Every default names its source in docs/safety/crisis-contacts.md.
@@ -35,7 +46,13 @@ class CrisisContact:
     with for them; ``languages`` are BCP 47 tags of languages other than English it is
     answered in; ``modes`` say how it is reached (voice, text, video); ``general``
     contacts are shown on every page, the others where they fit the person
-    (peerhub/crisis.py). ``hours`` is when it is open, if not always."""
+    (peerhub/crisis.py). ``hours`` is when it is open, if not always.
+
+    ``source`` is where the number and its hours were checked (a web address, or a
+    citation that includes one) and ``checked`` the date they were; ``interpreter``
+    is true where that source (or ``interpreter_source``) says a caller can ask for an
+    interpreter. ``descriptions`` are the description in other languages, as
+    ``(BCP 47 tag, text)`` pairs (docs/crisis-contacts.md)."""
 
     name: str
     how: str
@@ -47,34 +64,102 @@ class CrisisContact:
     modes: tuple[str, ...] = ("voice",)
     general: bool = True
     hours: str = ""
+    source: str = ""
+    checked: date | None = None
+    interpreter: bool = False
+    interpreter_source: str = ""
+    descriptions: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def how_text(self) -> str:
+        """How to reach it, in the page's language when it is one of the defaults."""
+        return _shown(self.how)
+
+    @property
+    def hours_text(self) -> str:
+        return _shown(self.hours)
+
+    @property
+    def description_text(self) -> str:
+        """The description in the page's language: the file's own for that language
+        when it gives one, else the default's translation, else the text as given."""
+        return description_in(self, _page_tag())
+
+
+def _page_tag() -> str:
+    from peerhub import i18n  # here, not at the top: settings load before the catalogues
+
+    return i18n.current().tag
+
+
+def _shown(text: str) -> str:
+    """A default's text through the catalogue; a deployment's own text as it is."""
+    if not text or text not in DEFAULT_TEXTS:
+        return text
+    from peerhub import i18n
+
+    return i18n.gettext(text)
+
+
+def description_in(contact: CrisisContact, tag: str) -> str:
+    """``contact``'s description for a page in ``tag``: the exact tag, then the same
+    language ("cy" for "cy-GB", "zh-Hant" for "zh-Hant-HK"), then the default."""
+    wanted = tag.casefold()
+    own = {t.casefold(): text for t, text in contact.descriptions}
+    parts = wanted.split("-")
+    for n in range(len(parts), 0, -1):
+        found = own.get("-".join(parts[:n]))
+        if found:
+            return found
+    return _shown(contact.description)
+
+
+# The defaults below: each source and date is also in docs/safety/crisis-contacts.md.
+CHECKED: Final = date(2026, 12, 5)
+_NHS_LONDON_111 = "NHS in London, “NHS 111”, https://www.myhealth.london.nhs.uk/nhs-111"
 
 DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
     CrisisContact(
         "Samaritans",
-        "Call 116 123",
-        "Free, any time, day or night, to talk about anything.",
+        _("Call 116 123"),
+        _("Free, any time, day or night, to talk about anything."),
         "tel:116123",
+        source="Samaritans, “Contact a Samaritan”, "
+        "https://www.samaritans.org/how-we-can-help/contact-samaritan/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "NHS 111, option 2",
-        "Call 111 and choose option 2",
-        "The NHS mental health crisis line, any time, for all ages.",
+        _("Call 111 and choose option 2"),
+        _("The NHS mental health crisis line, any time, for all ages."),
         "tel:111",
         nations=("England", "Wales"),
+        source="England: Norwood Medical Centre (NHS), “NHS 111 – option 2 for crisis mental "
+        "health support”, 14 August 2024, https://www.norwoodmc.co.uk/2024/08/14/"
+        "nhs-111-option-2-for-crisis-mental-health-support/; Wales: ITV Wales, 20 June 2023, "
+        "https://itv.com/news/wales/2023-06-20/new-mental-health-phone-line-launches-across-wales",
+        checked=CHECKED,
+        interpreter=True,
+        interpreter_source=_NHS_LONDON_111,
     ),
     CrisisContact(
         "Shout",
-        "Text SHOUT to 85258",
-        "Free, confidential text support, any time.",
+        _("Text SHOUT to 85258"),
+        _("Free, confidential text support, any time."),
         "sms:85258?body=SHOUT",
         modes=("text",),
+        source="Shout 85258, “FAQ”, https://giveusashout.org/about-us/faq/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Emergency",
-        "Call 999",
-        "If your life or someone else's is in danger now.",
+        _("Call 999"),
+        _("If your life or someone else's is in danger now."),
         "tel:999",
+        source="NHS 24, “When to phone 111”, https://www.nhs24.scot/111/; Young Scot, "
+        "“What to do if you have to call 999”, "
+        "https://young.scot/get-informed/national/what-to-do-if-you-have-to-call-999",
+        checked=CHECKED,
     ),
 )
 
@@ -89,21 +174,29 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
 DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
     CrisisContact(
         "Childline",
-        "Call 0800 1111",
-        "Free and confidential, for anyone under 19 in the UK. You can also chat online.",
+        _("Call 0800 1111"),
+        _("Free and confidential, for anyone under 19 in the UK. You can also chat online."),
         "tel:08001111",
+        source="Childline (NSPCC), https://www.childline.org.uk/get-support/contacting-childline/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Shout",
-        "Text SHOUT to 85258",
-        "Free, confidential text support, any time.",
+        _("Text SHOUT to 85258"),
+        _("Free, confidential text support, any time."),
         "sms:85258?body=SHOUT",
+        source="Shout 85258, “FAQ”, https://giveusashout.org/about-us/faq/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Papyrus HOPELINE247",
-        "Call 0800 068 4141",
-        "For anyone under 35 having thoughts of suicide, any time.",
+        _("Call 0800 068 4141"),
+        _("For anyone under 35 having thoughts of suicide, any time."),
         "tel:08000684141",
+        source="Papyrus, https://www.papyrus-uk.org/help-advice/about-hopelineuk/"
+        "remit-of-service-policy; open day and night since 2023 (Papyrus's appeal, "
+        "reported by NationalWorld, 7 February 2025)",
+        checked=CHECKED,
     ),
 )
 
@@ -112,91 +205,131 @@ DEFAULT_YOUNG_PEOPLE_SERVICES: tuple[CrisisContact, ...] = (
 DEFAULT_FITTED_CONTACTS: tuple[CrisisContact, ...] = (
     CrisisContact(
         "999 BSL",
-        "Use the 999 BSL app or website",
-        "Emergency calls in British Sign Language through a BSL interpreter. Free, any "
-        "time, no need to register. For emergencies only.",
+        _("Use the 999 BSL app or website"),
+        _(
+            "Emergency calls in British Sign Language through a BSL interpreter. Free, any "
+            "time, no need to register. For emergencies only."
+        ),
         "https://www.999bsl.co.uk",
         sign_language=True,
         modes=("video",),
         general=False,
+        source="Ofcom, “New 999 video call service launches for sign language users”, "
+        "https://www.ofcom.org.uk/phones-and-broadband/accessibility/new-999-video-call-service/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "emergencySMS",
-        "Text 999",
-        "Emergency help by text message, for Deaf people and people who cannot use a "
-        "voice call. Register your phone first by texting REGISTER to 999; the reply "
-        "can take two minutes.",
+        _("Text 999"),
+        _(
+            "Emergency help by text message, for Deaf people and people who cannot use a "
+            "voice call. Register your phone first by texting REGISTER to 999; the reply "
+            "can take two minutes."
+        ),
         "sms:999",
         sign_language=True,
         modes=("text",),
         general=False,
+        source="South Tees Hospitals NHS Foundation Trust, Audiology, “EmergencySMS”, "
+        "https://www.southtees.nhs.uk/services/audiology/emergencysms/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "NHS 111 by textphone",
-        "Call 18001 111 from a textphone or the Relay UK app",
-        "NHS 111 through a relay assistant who types what the adviser says.",
+        _("Call 18001 111 from a textphone or the Relay UK app"),
+        _("NHS 111 through a relay assistant who types what the adviser says."),
         "tel:18001111",
         nations=("England",),
         sign_language=True,
         modes=("text",),
         general=False,
+        source=_NHS_LONDON_111,
+        checked=CHECKED,
     ),
     CrisisContact(
         "NHS 24, 111",
-        "Call 111",
-        "The NHS in Scotland, any time; ask for the mental health hub.",
+        _("Call 111"),
+        _("The NHS in Scotland, any time; ask for the mental health hub."),
         "tel:111",
         nations=("Scotland",),
         general=False,
+        source="NHS 24, “When to phone 111” (“you need support with mental health "
+        "distress”), https://www.nhs24.scot/111/; Scottish Government, 30 March 2020, "
+        "https://clarehaughey.scot/2020/03/30/funding-for-digital-mental-health-services/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Breathing Space",
-        "Call 0800 83 85 87",
-        "Free, confidential listening for anyone in Scotland feeling low, stressed or anxious.",
+        _("Call 0800 83 85 87"),
+        _("Free, confidential listening for anyone in Scotland feeling low, stressed or anxious."),
         "tel:0800838587",
         nations=("Scotland",),
         general=False,
-        hours="Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am",
+        hours=_("Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am"),
+        source="Breathing Space (NHS 24), https://www.breathingspace.scot/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Breathing Space by textphone",
-        "Call 18001 0800 22 44 88 from a textphone",
-        "Breathing Space for Deaf and hard of hearing people in Scotland.",
+        _("Call 18001 0800 22 44 88 from a textphone"),
+        _("Breathing Space for Deaf and hard of hearing people in Scotland."),
         "tel:180010800224488",
         nations=("Scotland",),
         sign_language=True,
         modes=("text",),
         general=False,
-        hours="Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am",
+        hours=_("Monday to Thursday 6pm to 2am; Friday 6pm to Monday 6am"),
+        source="Disability Equality Scotland, August 2022, https://disabilityequality.scot/"
+        "weekly-poll-nhs-24-breathing-space-week-beginning-15-august-2022/; hours: "
+        "https://www.breathingspace.scot/",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Lifeline",
-        "Call 0808 808 8000",
-        "Northern Ireland's crisis response helpline: free, any time, for anyone in "
-        "distress or despair.",
+        _("Call 0808 808 8000"),
+        _(
+            "Northern Ireland's crisis response helpline: free, any time, for anyone in "
+            "distress or despair."
+        ),
         "tel:08088088000",
         nations=("Northern Ireland",),
         general=False,
+        source="Lifeline, “About Lifeline”, https://www.lifelinehelpline.info/page/about.html",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Lifeline by textphone",
-        "Call 18001 0808 808 8000 from a textphone",
-        "Lifeline for Deaf and hard of hearing people in Northern Ireland, free, any time.",
+        _("Call 18001 0808 808 8000 from a textphone"),
+        _("Lifeline for Deaf and hard of hearing people in Northern Ireland, free, any time."),
         "tel:1800108088088000",
         nations=("Northern Ireland",),
         sign_language=True,
         modes=("text",),
         general=False,
+        source="Contact NI, “Lifeline”, http://contactni.com/projects/lifeline.php",
+        checked=CHECKED,
     ),
     CrisisContact(
         "Samaritans in Welsh",
-        "Call 0808 164 0123",
-        "Samaritans' Welsh Language Line: talk in Welsh, free.",
+        _("Call 0808 164 0123"),
+        _("Samaritans' Welsh Language Line: talk in Welsh, free."),
         "tel:08081640123",
         languages=("cy",),
         general=False,
-        hours="Every day, 7pm to 11pm",
+        hours=_("Every day, 7pm to 11pm"),
+        source="Samaritans Cymru, “Talk to Us” (Nation Radio Wales, 1 July 2021), "
+        "https://campaign.nationradio.wales/",
+        checked=CHECKED,
     ),
+)
+
+#: Every default's English text (how, description, hours): translated where shown;
+#: a deployment's own text is shown as it is written (or per language, ``descriptions``).
+DEFAULT_TEXTS: Final[frozenset[str]] = frozenset(
+    text
+    for c in (*DEFAULT_CRISIS_CONTACTS, *DEFAULT_YOUNG_PEOPLE_SERVICES, *DEFAULT_FITTED_CONTACTS)
+    for text in (c.how, c.description, c.hours)
+    if text
 )
 
 _DB_SCHEMES = {"sqlite+aiosqlite", "postgresql+asyncpg"}
@@ -288,6 +421,22 @@ def _strings(item: dict[str, Any], key: str, variable: str, i: int) -> tuple[str
     return tuple(v.strip() for v in value)
 
 
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def _descriptions(item: dict[str, Any], variable: str, i: int) -> tuple[tuple[str, str], ...]:
+    """``"descriptions": {"cy": "…", "ur": "…"}``: the description in other languages."""
+    value = item.get("descriptions", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and _TAG.match(k.strip()) and isinstance(v, str) and v.strip()
+        for k, v in value.items()
+    ):
+        raise ConfigError(
+            f'{variable}: entry {i} descriptions must map language tags (like "cy") to text'
+        )
+    return tuple((k.strip(), v.strip()) for k, v in value.items())
+
+
 def load_crisis_contacts(
     path: Path, variable: str = "PEERHUB_CRISIS_CONTACTS"
 ) -> tuple[CrisisContact, ...]:
@@ -296,7 +445,11 @@ def load_crisis_contacts(
     Optional keys fit a contact to people (docs/deployment.md): ``nations`` (a list of
     England, Scotland, Wales, Northern Ireland), ``sign_language`` (true for a BSL or
     text route), ``languages`` (BCP 47 tags), ``modes`` (voice, text, video),
-    ``general`` (false: shown only where it fits the person) and ``hours``."""
+    ``general`` (false: shown only where it fits the person) and ``hours``. Where the
+    number and hours come from: ``source`` (a web address or citation) and ``checked``
+    (the date, ``YYYY-MM-DD``); ``interpreter`` (true where the source says callers
+    can ask for one) with ``interpreter_source``; ``descriptions`` (the description in
+    other languages, ``{"cy": "…"}``). See docs/crisis-contacts.md."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -326,9 +479,19 @@ def load_crisis_contacts(
         modes = _strings(item, "modes", variable, i) or ("voice",)
         if any(m not in CONTACT_MODES for m in modes):
             raise ConfigError(f"{variable}: entry {i} modes must be among voice, text, video")
-        for flag in ("sign_language", "general"):
+        for flag in ("sign_language", "general", "interpreter"):
             if not isinstance(item.get(flag, flag == "general"), bool):
                 raise ConfigError(f"{variable}: entry {i} {flag} must be true or false")
+        checked_raw = item.get("checked")
+        checked: date | None = None
+        if checked_raw is not None:
+            try:
+                checked = date.fromisoformat(str(checked_raw))
+            except ValueError:
+                raise ConfigError(
+                    f"{variable}: entry {i} checked must be a date, like 2026-12-05"
+                ) from None
+        descriptions = _descriptions(item, variable, i)
         contacts.append(
             CrisisContact(
                 name,
@@ -341,6 +504,11 @@ def load_crisis_contacts(
                 modes=modes,
                 general=bool(item.get("general", True)),
                 hours=str(item.get("hours", "")),
+                source=str(item.get("source", "")).strip(),
+                checked=checked,
+                interpreter=bool(item.get("interpreter", False)),
+                interpreter_source=str(item.get("interpreter_source", "")).strip(),
+                descriptions=descriptions,
             )
         )
     if not any(c.general for c in contacts):

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from babel.support import LazyProxy
+
 from peerhub import languages
 from peerhub.config import (
     DEFAULT_CRISIS_CONTACTS,
@@ -36,6 +38,7 @@ from peerhub.config import (
     CrisisContact,
     Settings,
 )
+from peerhub.i18n import lazy_gettext
 
 __all__ = [
     "INTERPRETER_ADVICE",
@@ -48,16 +51,32 @@ __all__ = [
 ]
 
 #: What to say to someone who did not pick English (source: docs/safety/crisis-contacts.md).
-INTERPRETER_ADVICE: Final = (
+INTERPRETER_ADVICE: Final = lazy_gettext(
     "If you would like an interpreter: call 111 and, when someone answers, say the name "
     "of your language in English, for example “Arabic” or “Polish”. NHS 111 will find an "
     "interpreter for you. It is free, and you do not need to speak English first."
 )
 #: Northern Ireland has no NHS 111 line for this; the advice there is general.
-INTERPRETER_ADVICE_GENERAL: Final = (
+INTERPRETER_ADVICE_GENERAL: Final = lazy_gettext(
     "If you would like an interpreter: when someone answers, say the name of your "
     "language in English, for example “Arabic” or “Polish”, and ask for an interpreter."
 )
+
+
+#: The nations' names, in the page's language where shown (``nations`` hold the English
+#: names as data).
+NATION_NAMES: Final[dict[str, LazyProxy]] = {
+    "England": lazy_gettext("England"),
+    "Scotland": lazy_gettext("Scotland"),
+    "Wales": lazy_gettext("Wales"),
+    "Northern Ireland": lazy_gettext("Northern Ireland"),
+}
+
+
+def nation_name(nation: str) -> str:
+    """A nation's name in the page's language ("Cymru" for "Wales" in Welsh)."""
+    found = NATION_NAMES.get(nation)
+    return nation if found is None else str(found)
 
 
 def _primary(tag: str) -> str:
@@ -82,7 +101,7 @@ class FittedContacts:
     """The contacts for one person, best first, and what to say about interpreters."""
 
     contacts: tuple[CrisisContact, ...]
-    interpreter: str | None
+    interpreter: LazyProxy | None  # in the page's language where shown
     sign_language: bool
     nation: str | None
 
@@ -136,15 +155,15 @@ def routes_of(settings: Settings) -> tuple[CrisisContact, ...]:
 
 
 def contact_dict(c: CrisisContact) -> dict[str, object]:
-    """A contact as the API shows it."""
+    """A contact as the API shows it: its words in the request's language."""
     return {
         "name": c.name,
-        "how": c.how,
-        "description": c.description,
+        "how": c.how_text,
+        "description": c.description_text,
         "href": c.href,
         "modes": list(c.modes),
         "nations": list(c.nations),
         "sign_language": c.sign_language,
         "languages": list(c.languages),
-        "hours": c.hours or None,
+        "hours": c.hours_text or None,
     }

@@ -26,7 +26,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from babel.support import LazyProxy
+
 from peerhub.errors import BadInput, FieldError
+from peerhub.i18n import _, lazy_gettext
 
 # NUL, and the surrogate code points (only ever unpaired in a Python str).
 _UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
@@ -40,21 +43,52 @@ MAX_JSON_DEPTH: Final = 20
 _JSON_TOKEN: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
+# What :func:`unstorable` finds (in English: a key, not shown; :func:`cannot_store`
+# words it in the page's language).
+NUL: Final = "a NUL character"
+SURROGATE: Final = "an unpaired surrogate character"
+
+
 def unstorable(text: str) -> str | None:
-    """What makes ``text`` impossible to store, in plain words; None when it is fine."""
+    """What makes ``text`` impossible to store, :data:`NUL` or :data:`SURROGATE`; None
+    when it is fine. :func:`cannot_store` says it in a sentence in the page's language."""
     if text.isascii():
-        return "a NUL character" if "\x00" in text else None
+        return NUL if "\x00" in text else None
     found = _UNSTORABLE.search(text)
     if found is None:
         return None
-    return "a NUL character" if found.group() == "\x00" else "an unpaired surrogate character"
+    return NUL if found.group() == "\x00" else SURROGATE
+
+
+def cannot_store(problem: str, subject: str = "field") -> str:
+    """The sentence for a :func:`unstorable` problem, in the page's language.
+    ``subject``: "field" ("contains a NUL character, …", after a field's name),
+    "request", "body" or "frame"."""
+    nul = problem == NUL
+    if subject == "request":
+        if nul:
+            return _("The request contains a NUL character, which PeerHub cannot store.")
+        return _(
+            "The request contains an unpaired surrogate character, which PeerHub cannot store."
+        )
+    if subject == "body":
+        if nul:
+            return _("The body contains a NUL character, which PeerHub cannot store.")
+        return _("The body contains an unpaired surrogate character, which PeerHub cannot store.")
+    if subject == "frame":
+        if nul:
+            return _("the frame contains a NUL character, which PeerHub cannot store.")
+        return _("the frame contains an unpaired surrogate character, which PeerHub cannot store.")
+    if nul:
+        return _("contains a NUL character, which PeerHub cannot store.")
+    return _("contains an unpaired surrogate character, which PeerHub cannot store.")
 
 
 def check_text(value: str, field: str) -> str:
     """``value`` unchanged, or a :class:`FieldError` naming ``field`` and the problem."""
     problem = unstorable(value)
     if problem is not None:
-        raise FieldError(field, f"contains {problem}, which PeerHub cannot store.")
+        raise FieldError(field, cannot_store(problem))
     return value
 
 
@@ -79,7 +113,7 @@ def number(
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise FieldError(field, "must be a number")
+        raise FieldError(field, _("must be a number"))
     if isinstance(value, int):
         # An int of any size is exact: compare it with the bounds before any float.
         if (low is not None and value < low) or (high is not None and value > high):
@@ -89,39 +123,45 @@ def number(
         try:
             return float(value)
         except OverflowError:
-            raise FieldError(field, "must be a number, like 30") from None
+            raise FieldError(field, _("must be a number, like 30")) from None
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 40:
-            raise FieldError(field, "must be a number")
+            raise FieldError(field, _("must be a number"))
         try:
             result = float(text)
         except ValueError:
-            raise FieldError(field, "must be a number") from None
+            raise FieldError(field, _("must be a number")) from None
     else:
         result = value
     if not math.isfinite(result):
         # Plain words for people: "nan" and "infinity" are not numbers anyone means here.
-        raise FieldError(field, "must be a number, like 30")
+        raise FieldError(field, _("must be a number, like 30"))
     if whole and not result.is_integer():
-        raise FieldError(field, "must be a whole number")
+        raise FieldError(field, _("must be a whole number"))
     if (low is not None and result < low) or (high is not None and result > high):
         raise FieldError(field, _range_message(whole, low, high))
     return int(result) if whole else result
 
 
 def _range_message(whole: bool, low: float | None, high: float | None) -> str:
-    kind = "a whole number" if whole else "a number"
-
     def show(x: float) -> str:
         return str(int(x)) if float(x).is_integer() else str(x)
 
     if low is not None and high is not None:
-        return f"must be {kind} from {show(low)} to {show(high)}"
+        if whole:
+            return _(
+                "must be a whole number from %(low)s to %(high)s", low=show(low), high=show(high)
+            )
+        return _("must be a number from %(low)s to %(high)s", low=show(low), high=show(high))
     if low is not None:
-        return f"must be {kind} of at least {show(low)}"
+        if whole:
+            return _("must be a whole number of at least %(low)s", low=show(low))
+        return _("must be a number of at least %(low)s", low=show(low))
     assert high is not None  # noqa: S101 - only called when a bound was broken
-    return f"must be {kind} of at most {show(high)}"
+    if whole:
+        return _("must be a whole number of at most %(high)s", high=show(high))
+    return _("must be a number of at most %(high)s", high=show(high))
 
 
 def ascii_digits(text: str, *, max_digits: int = 18) -> int | None:
@@ -165,26 +205,27 @@ def json_depth(raw: bytes) -> int:
 class _Number(ValueError):
     """Raised by the decoder's number hooks; :func:`parse_json` words it."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, literal: str = "") -> None:
         super().__init__(kind)
-        self.kind = kind
+        self.kind = kind  # "constant", "float" or "int"
+        self.literal = literal
 
 
 def _refuse_constant(name: str) -> Any:
-    raise _Number(f"holds {name}, which is not a number JSON allows.")
+    raise _Number("constant", name)
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Number("holds a number too large to use.")
+        raise _Number("float")
     return value
 
 
 def _bounded_int(text: str) -> int:
     value = int(text) if len(text) <= 40 else None
     if value is None or not INT64_MIN <= value <= INT64_MAX:
-        raise _Number("holds a whole number too large to use.")
+        raise _Number("int")
     return value
 
 
@@ -193,6 +234,34 @@ def _bounded_int(text: str) -> int:
 _DECODER: Final = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
 )
+
+# What parse_json says, whole sentences for each document it reads (``what``), so that
+# each is translated as one message.
+_SAYS: Final[dict[str, dict[str, LazyProxy]]] = {
+    "The body": {
+        "large": lazy_gettext("The body is larger than %(kib)s KiB."),
+        "deep": lazy_gettext("The body is nested more than %(depth)s levels deep."),
+        "utf8": lazy_gettext("The body is not UTF-8 text."),
+        "json": lazy_gettext("The body is not valid JSON."),
+        "constant": lazy_gettext("The body holds %(literal)s, which is not a number JSON allows."),
+        "float": lazy_gettext("The body holds a number too large to use."),
+        "int": lazy_gettext("The body holds a whole number too large to use."),
+    },
+    "the frame": {
+        "large": lazy_gettext("the frame is larger than %(kib)s KiB."),
+        "deep": lazy_gettext("the frame is nested more than %(depth)s levels deep."),
+        "utf8": lazy_gettext("the frame is not UTF-8 text."),
+        "json": lazy_gettext("the frame is not valid JSON."),
+        "constant": lazy_gettext("the frame holds %(literal)s, which is not a number JSON allows."),
+        "float": lazy_gettext("the frame holds a number too large to use."),
+        "int": lazy_gettext("the frame holds a whole number too large to use."),
+    },
+}
+
+
+def _say(what: str, key: str, **values: object) -> str:
+    text = str(_SAYS.get(what, _SAYS["The body"])[key])
+    return text % values if values else text
 
 
 def parse_json(
@@ -211,28 +280,32 @@ def parse_json(
     (``1e400``) or a 64-bit integer; keys or strings with a NUL or an unpaired
     surrogate (``"\ud800"``), unless ``check_text`` is false: the WebSocket protocol
     checks each text field itself, so that its refusal can name the frame's room and
-    ``client_id``. ``what`` names the document in messages.
+    ``client_id``. ``what`` names the document in messages: "The body" (an API's
+    request) or "the frame" (a WebSocket frame); messages are in the page's language.
     """
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
-        raise JSONProblem(f"{what} is larger than {max_bytes // 1024} KiB.", 413)
+        raise JSONProblem(_say(what, "large", kib=max_bytes // 1024), 413)
     # Counting brackets is cheap; only a document with more of them than the limit
     # can be nested past it, and only then is it scanned token by token.
     if data.count(b"[") + data.count(b"{") > max_depth and json_depth(data) > max_depth:
-        raise JSONProblem(f"{what} is nested more than {max_depth} levels deep.")
+        raise JSONProblem(_say(what, "deep", depth=max_depth))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise JSONProblem(f"{what} is not UTF-8 text.", syntax=True) from None
+        raise JSONProblem(_say(what, "utf8"), syntax=True) from None
     try:
         value = _DECODER.decode(text)
     except _Number as exc:
-        raise JSONProblem(f"{what} {exc.kind}") from None
+        if exc.kind == "constant":
+            raise JSONProblem(_say(what, "constant", literal=exc.literal)) from None
+        raise JSONProblem(_say(what, exc.kind)) from None
     except (ValueError, RecursionError):
-        raise JSONProblem(f"{what} is not valid JSON.", syntax=True) from None
+        raise JSONProblem(_say(what, "json"), syntax=True) from None
     problem = _unstorable_in(value) if check_text else None
     if problem is not None:
-        raise JSONProblem(f"{what} contains {problem}, which PeerHub cannot store.")
+        subject = "frame" if what == "the frame" else "body"
+        raise JSONProblem(cannot_store(problem, subject))
     return value
 
 
@@ -266,15 +339,15 @@ def check_parameter(value: object, *, low: int = INT64_MIN, high: int = INT64_MA
     if isinstance(value, str):
         problem = unstorable(value)
         if problem is not None:
-            raise BadInput(f"The request contains {problem}, which PeerHub cannot store.")
+            raise BadInput(cannot_store(problem, "request"))
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
         if not low <= value <= high:
-            raise BadInput("The request holds a whole number too large to use.")
+            raise BadInput(_("The request holds a whole number too large to use."))
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise BadInput("The request holds a number that is not finite.")
+            raise BadInput(_("The request holds a number that is not finite."))
     elif isinstance(value, list | tuple):
         for item in value:
             check_parameter(item, low=low, high=high)

@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peerhub.directory.hsds import CORS
+from peerhub.i18n import _
 from peerhub.web.render import error
 
 MAX_FORM_BYTES: Final = 64 * 1024
@@ -82,8 +83,10 @@ class InputGuard:
                 receive,
                 send,
                 404,
-                "We could not find that page: its address contains a control character "
-                "(such as a NUL byte), which no PeerHub address has.",
+                _(
+                    "We could not find that page: its address contains a control character "
+                    "(such as a NUL byte), which no PeerHub address has."
+                ),
             )
             return
         query = scope.get("query_string", b"").decode("latin-1")
@@ -103,8 +106,10 @@ class InputGuard:
                 receive,
                 send,
                 415,
-                "PeerHub does not take file uploads. Send the form as an ordinary "
-                "web form (application/x-www-form-urlencoded).",
+                _(
+                    "PeerHub does not take file uploads. Send the form as an ordinary "
+                    "web form (application/x-www-form-urlencoded)."
+                ),
             )
             return
         if ctype != "application/x-www-form-urlencoded":
@@ -117,8 +122,11 @@ class InputGuard:
                 receive,
                 send,
                 413,
-                f"The form is larger than {self.max_form_bytes // 1024} KiB. "
-                "Please shorten what you wrote and try again.",
+                _(
+                    "The form is larger than %(kib)s KiB. "
+                    "Please shorten what you wrote and try again.",
+                    kib=self.max_form_bytes // 1024,
+                ),
             )
             return
         field = _nul_field(body.decode("latin-1"))
@@ -130,11 +138,7 @@ class InputGuard:
     async def _refuse_field(
         self, scope: Scope, receive: Receive, send: Send, field: str, where: str
     ) -> None:
-        subject = f"“{field}”" if field != "one of the parameters" else field
-        message = (
-            f"The {where} contains a NUL character in {subject}, which PeerHub cannot "
-            "store. Remove it and try again."
-        )
+        message = _refusal(where, field)
         if _is_hsds(scope["path"]):
             body = {"error": message, "field": field, "errors": {field: message}}
             await _with_cors(JSONResponse(body, status_code=422))(scope, receive, send)
@@ -157,6 +161,33 @@ class InputGuard:
         else:
             response = error(Request(scope, receive), status, message, field=field)
         await response(scope, receive, send)
+
+
+def _refusal(where: str, field: str) -> str:
+    """Why a NUL in the address (``where`` "address") or a form was refused, in the
+    page's language: naming the field unless it could not be told."""
+    named = field != "one of the parameters"
+    if where == "address":
+        if named:
+            return _(
+                "The address contains a NUL character in “%(field)s”, which PeerHub "
+                "cannot store. Remove it and try again.",
+                field=field,
+            )
+        return _(
+            "The address contains a NUL character in one of the parameters, which "
+            "PeerHub cannot store. Remove it and try again."
+        )
+    if named:
+        return _(
+            "The form contains a NUL character in “%(field)s”, which PeerHub cannot "
+            "store. Remove it and try again.",
+            field=field,
+        )
+    return _(
+        "The form contains a NUL character in one of the parameters, which PeerHub "
+        "cannot store. Remove it and try again."
+    )
 
 
 def _with_cors(response: Response) -> Response:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peerhub.accounts import twofactor
 from peerhub.context import AppContext
+from peerhub.i18n import _
 from peerhub.security import sessions
 from peerhub.security.tokens import keyed, same
 
@@ -246,7 +247,7 @@ class TwoFactorGate:
         response: Response
         if scope["path"].startswith("/api/") or wants_json(headers):
             response = JSONResponse(
-                {"error": "Set up two-step sign-in first.", "enrol": ENROL_PATH}, status_code=403
+                {"error": _("Set up two-step sign-in first."), "enrol": ENROL_PATH}, status_code=403
             )
         else:
             target = ENROL_PATH
@@ -313,17 +314,17 @@ class CSRFMiddleware:
         site = headers.get("sec-fetch-site")
         if site is not None:
             if site not in ("same-origin", "none"):
-                await refusal(headers, 403, "Cross-site request refused.")(scope, receive, send)
+                await refusal(headers, 403, _("Cross-site request refused."))(scope, receive, send)
                 return
         else:
             source = headers.get("origin") or headers.get("referer")
             if source is not None and source != "null" and _origin(source) not in allowed:
-                await refusal(headers, 403, "Request from another site refused.")(
+                await refusal(headers, 403, _("Request from another site refused."))(
                     scope, receive, send
                 )
                 return
             if source == "null":
-                await refusal(headers, 403, "Request from an opaque origin refused.")(
+                await refusal(headers, 403, _("Request from an opaque origin refused."))(
                     scope, receive, send
                 )
                 return
@@ -339,7 +340,7 @@ class CSRFMiddleware:
             if ctype == "application/x-www-form-urlencoded":
                 body, replay, too_big = await _read_body(receive)
                 if too_big:
-                    await refusal(headers, 413, "The form is too large.")(scope, receive, send)
+                    await refusal(headers, 413, _("The form is too large."))(scope, receive, send)
                     return
                 fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=200)
                 tokens = fields.get("csrf_token")
@@ -348,8 +349,10 @@ class CSRFMiddleware:
             await refusal(
                 headers,
                 403,
-                "This form has expired or did not come from PeerHub. "
-                "Go back, reload the page and try again.",
+                _(
+                    "This form has expired or did not come from PeerHub. "
+                    "Go back, reload the page and try again."
+                ),
             )(scope, receive, send)
             return
         if replay:

@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from peerhub.i18n import lazy_gettext
 from peerhub.web.pages import server_error, where
 
 log = logging.getLogger("peerhub.web")
 
-FALLBACK = "Something went wrong on our side. Please try again in a moment."
+FALLBACK = lazy_gettext("Something went wrong on our side. Please try again in a moment.")
 
 
 class Failsafe:
@@ -77,4 +78,4 @@ async def _answer(scope: Scope, receive: Receive, exc: Exception) -> Response:
             type(exc).__name__,
             type(failed).__name__,
         )
-        return PlainTextResponse(FALLBACK, status_code=500)
+        return PlainTextResponse(str(FALLBACK), status_code=500)

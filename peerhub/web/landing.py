@@ -22,16 +22,18 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from babel.support import LazyProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.accounts import twofactor
+from peerhub.i18n import lazy_gettext
 from peerhub.models import User
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     href: str
-    label: str
+    label: str | LazyProxy  # in the page's language when shown
     # The roles that may use the page; empty means everyone signed in.
     roles: frozenset[str] = frozenset()
 
@@ -39,11 +41,13 @@ class Entry:
         return not self.roles or any(role in roles for role in self.roles)
 
 
-YOUR_GROUPS: Final = Entry("/account/groups", "Your groups")
-YOUR_ROOMS: Final = Entry("/moderate", "Your rooms", frozenset({"moderator", "organiser"}))
-ORGANISE: Final = Entry("/organise", "Organise", frozenset({"organiser"}))
-REFERRALS: Final = Entry("/referrals", "Referrals", frozenset({"professional"}))
-ADMIN: Final = Entry("/admin", "Admin", frozenset({"admin"}))
+YOUR_GROUPS: Final = Entry("/account/groups", lazy_gettext("Your groups"))
+YOUR_ROOMS: Final = Entry(
+    "/moderate", lazy_gettext("Your rooms"), frozenset({"moderator", "organiser"})
+)
+ORGANISE: Final = Entry("/organise", lazy_gettext("Organise"), frozenset({"organiser"}))
+REFERRALS: Final = Entry("/referrals", lazy_gettext("Referrals"), frozenset({"professional"}))
+ADMIN: Final = Entry("/admin", lazy_gettext("Admin"), frozenset({"admin"}))
 
 # In menu order.
 ENTRIES: Final = (YOUR_GROUPS, YOUR_ROOMS, ORGANISE, REFERRALS, ADMIN)

@@ -12,6 +12,7 @@ from starlette.types import Scope
 from peerhub import crisis, places
 from peerhub import languages as language_names
 from peerhub.errors import BadInput
+from peerhub.i18n import _
 from peerhub.inputs import JSONProblem
 from peerhub.taxonomy import language_name
 from peerhub.web.render import ctx, error, render
@@ -51,8 +52,9 @@ def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str]
                 question.choices[:1] if question.any_tag is None else [question.any_tag]
             )
         except language_names.LanguageError as exc:
-            errors["language"] = (
-                f"{exc.message} Choose a language from the list, or leave it empty."
+            errors["language"] = _(
+                "%(problem)s Choose a language from the list, or leave it empty.",
+                problem=exc.message,
             )
     nation: str | None = None
     label: str | None = None
@@ -99,7 +101,7 @@ async def crisis_json(request: Request) -> Response:
     fitted, errors, place_label = _crisis_for(request)
     body: dict[str, object] = {
         "crisis_contacts": [crisis.contact_dict(c) for c in fitted.contacts],
-        "interpreter": fitted.interpreter,
+        "interpreter": None if fitted.interpreter is None else str(fitted.interpreter),
         "nation": fitted.nation,
         "place": place_label,
     }
@@ -113,8 +115,8 @@ async def crisis_json(request: Request) -> Response:
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
     messages = {
-        404: "We could not find that page. It may have moved, or the address may be wrong.",
-        405: "That page does not accept this kind of request.",
+        404: _("We could not find that page. It may have moved, or the address may be wrong."),
+        405: _("That page does not accept this kind of request."),
     }
     return error(
         request,
@@ -143,7 +145,7 @@ async def bad_input(request: Request, exc: Exception) -> Response:
     """A value no database can store reached the database layer (peerhub/inputs.py)."""
     assert isinstance(exc, BadInput)  # noqa: S101 - registered for BadInput only
     log.info("refused input %s on %s", type(exc).__name__, where(request.scope))
-    return error(request, 400, f"{exc} Remove it and try again.")
+    return error(request, 400, _("%(problem)s Remove it and try again.", problem=str(exc)))
 
 
 async def json_problem(request: Request, exc: Exception) -> Response:
@@ -159,8 +161,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error(
         request,
         500,
-        "Something went wrong on our side. Your work may not have been "
-        "saved. Please try again in a moment.",
+        _(
+            "Something went wrong on our side. Your work may not have been "
+            "saved. Please try again in a moment."
+        ),
     )
 
 
@@ -169,7 +173,9 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     return error(
         request,
         503,
-        "PeerHub cannot reach its database right now. If you need help "
-        "now, the contacts on this page are always available.",
+        _(
+            "PeerHub cannot reach its database right now. If you need help "
+            "now, the contacts on this page are always available."
+        ),
         headers={"Retry-After": "30"},
     )

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel.support import LazyProxy
 from jinja2 import Environment, FileSystemLoader, Template, TemplateNotFound, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from peerhub import i18n
+from peerhub import crisis, i18n
 from peerhub.config import Settings
 from peerhub.context import AppContext
+from peerhub.i18n import _, lazy_gettext
 from peerhub.inputs import MAX_JSON_BYTES, MAX_JSON_DEPTH, JSONProblem, parse_json
 from peerhub.security.clientip import client_ip
 from peerhub.security.middleware import auth_of, wants_json
@@ -31,6 +33,7 @@ def make_environment(settings: Settings) -> Environment:
     )
     i18n.install(env)  # {% trans %}, _(), date/number filters, lang_attrs (peerhub/i18n.py)
     env.globals["crisis_contacts"] = settings.crisis_contacts
+    env.globals["nation_name"] = crisis.nation_name
     env.globals["language_name"] = language_name
     env.globals["work_menu"] = landing.menu  # each role's entry in base.html's menu
     env.globals["ask"] = questions.ASK  # the words /find and /groups share
@@ -113,7 +116,7 @@ def error(
         request,
         "error.html",
         {
-            "title": title or _TITLES.get(status, "Something went wrong"),
+            "title": title or _TITLES.get(status) or _("Something went wrong"),
             "message": message,
             "status": status,
         },
@@ -122,17 +125,17 @@ def error(
     )
 
 
-_TITLES = {
-    400: "That request did not make sense",
-    401: "Please sign in",
-    403: "You cannot do that",
-    404: "Page not found",
-    405: "That is not allowed here",
-    413: "That was too large",
-    422: "Please check what you entered",
-    429: "Please wait a moment",
-    500: "Something went wrong on our side",
-    503: "PeerHub is having trouble right now",
+_TITLES: dict[int, LazyProxy] = {
+    400: lazy_gettext("That request did not make sense"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("You cannot do that"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("That is not allowed here"),
+    413: lazy_gettext("That was too large"),
+    422: lazy_gettext("Please check what you entered"),
+    429: lazy_gettext("Please wait a moment"),
+    500: lazy_gettext("Something went wrong on our side"),
+    503: lazy_gettext("PeerHub is having trouble right now"),
 }
 
 
@@ -149,12 +152,12 @@ async def read_json(
     """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        raise JSONProblem("Send the request as application/json.", 415)
+        raise JSONProblem(_("Send the request as application/json."), 415)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise JSONProblem(f"The body is larger than {max_bytes // 1024} KiB.", 413)
+            raise JSONProblem(_("The body is larger than %(kib)s KiB.", kib=max_bytes // 1024), 413)
         chunks.append(chunk)
     return parse_json(b"".join(chunks), max_bytes=max_bytes, max_depth=max_depth)

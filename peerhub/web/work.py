@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from peerhub.accounts.routes import require_user
 from peerhub.groups import invitations, queries
+from peerhub.i18n import _
 from peerhub.models import Group, GroupMember, GroupRole, OrganisationOrganiser, User
 from peerhub.moderation.models import CrisisAlert, Report
 from peerhub.realtime.doors import Door, Presence, doors, nobody_present
@@ -96,10 +97,22 @@ class YourPlace:
 
     @property
     def role_words(self) -> str:
-        return {
-            GroupRole.ORGANISER: "an organiser",
-            GroupRole.MODERATOR: "a moderator",
-        }.get(self.rank, "a member")
+        """ "an organiser", "a moderator" or "a member", in the page's language (prefer
+        :attr:`standing`, a whole sentence, in pages)."""
+        if self.rank == GroupRole.ORGANISER:
+            return _("an organiser")
+        if self.rank == GroupRole.MODERATOR:
+            return _("a moderator")
+        return _("a member")
+
+    @property
+    def standing(self) -> str:
+        """ "You are a member of this group.", a whole sentence in the page's language."""
+        if self.rank == GroupRole.ORGANISER:
+            return _("You are an organiser of this group.")
+        if self.rank == GroupRole.MODERATOR:
+            return _("You are a moderator of this group.")
+        return _("You are a member of this group.")
 
     @property
     def has_room(self) -> bool:
