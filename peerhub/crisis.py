@@ -101,7 +101,7 @@ class FittedContacts:
     """The contacts for one person, best first, and what to say about interpreters."""
 
     contacts: tuple[CrisisContact, ...]
-    interpreter: LazyProxy | None  # in the page's language where shown
+    interpreter: str | None  # in the language of the request that fitted them
     sign_language: bool
     nation: str | None
 
@@ -139,7 +139,7 @@ def fit(
     chosen.sort(key=lambda item: (item[0], item[1]))
     interpreter = None
     if languages and not speaks_english(languages) and not signs:
-        interpreter = (
+        interpreter = str(
             INTERPRETER_ADVICE_GENERAL if nation == "Northern Ireland" else INTERPRETER_ADVICE
         )
     return FittedContacts(tuple(c for _, _, c in chosen), interpreter, signs, nation)

@@ -415,8 +415,8 @@ async def test_find_and_the_directory_ask_the_same_questions_in_the_same_words(
         question = questions.ASK[key]
         for name, page in (("/find", find), ("/groups", directory)):
             assert f">{question.label}<" in page, (name, question.label)
-            if question.hint:
-                assert question.hint in page, (name, question.hint)
+            if question.hint:  # (a LazyProxy: translated where shown)
+                assert str(question.hint) in page, (name, question.hint)
     options = [label for _, label in questions.STAGE_OPTIONS + questions.FORMAT_OPTIONS]
     options += [label for _, label in questions.DAY_OPTIONS + questions.MILE_OPTIONS]
     options.append(questions.ASK["format"].any)

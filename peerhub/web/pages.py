@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from babel import Locale
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -31,6 +33,28 @@ async def favicon(request: Request) -> Response:
 
 
 CRISIS_LANGUAGES = ("en", "bfi", "cy", "gd", "ga", "ar", "ur", "pa", "bn", "pl", "so", "ro", "ti")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChoice:
+    """A language in /crisis's list: named in itself (CLDR), so that someone who reads
+    only that language finds it, marked with its own ``lang``; BSL, which has no
+    written name of its own, in the page's language."""
+
+    code: str
+    name: str
+    own: bool  # named in itself (the option carries lang and dir)
+
+
+def _language_choice(code: str) -> LanguageChoice:
+    if code == "bfi":
+        return LanguageChoice(code, _("British Sign Language"), own=False)
+    try:
+        loc = Locale.parse(code)
+        name = loc.get_display_name(loc) or language_name(code)
+    except (ValueError, TypeError):
+        return LanguageChoice(code, language_name(code), own=False)
+    return LanguageChoice(code, name[:1].upper() + name[1:], own=True)
 
 
 def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str], str | None]:
@@ -85,7 +109,7 @@ async def crisis_page(request: Request) -> Response:
             "place": (params.get("place") or "")[:100],
             "language": params.get("language", "")[:40],
         },
-        "language_choices": [(code, language_name(code)) for code in CRISIS_LANGUAGES],
+        "language_choices": [_language_choice(code) for code in CRISIS_LANGUAGES],
         "sign_routes": [c for c in routes if c.sign_language],
         "nation_routes": [
             (nation, [c for c in routes if nation in c.nations and not c.sign_language])
@@ -101,7 +125,7 @@ async def crisis_json(request: Request) -> Response:
     fitted, errors, place_label = _crisis_for(request)
     body: dict[str, object] = {
         "crisis_contacts": [crisis.contact_dict(c) for c in fitted.contacts],
-        "interpreter": None if fitted.interpreter is None else str(fitted.interpreter),
+        "interpreter": fitted.interpreter,
         "nation": fitted.nation,
         "place": place_label,
     }
