@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub.i18n import _
 from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
 from peerhub.realtime.store import CRISIS_STAGE
@@ -62,24 +63,24 @@ class Door:
     def label(self) -> str:
         """Two or three words for a tag: "Open now", "Read only now", "Closed now"."""
         if self.open_now:
-            return "Open now"
-        return "Read only now" if self.session_open else "Closed now"
+            return _("Open now")
+        return _("Read only now") if self.session_open else _("Closed now")
 
     @property
     def words(self) -> str:
         """What the person can do in the room now, in a sentence or two."""
         if not self.moderator_only:
             if self.session_open:
-                return "A session is on now. You can also write in the room at any time."
-            return "You can read and write in the room at any time."
+                return _("A session is on now. You can also write in the room at any time.")
+            return _("You can read and write in the room at any time.")
         if self.open_now:
-            return "A session is on now, with a moderator."
+            return _("A session is on now, with a moderator.")
         if self.session_open:
-            return (
+            return _(
                 "A session is on, but no moderator is in the room yet. You can read, "
                 "and write once a moderator joins."
             )
-        return (
+        return _(
             "You can read what was said. You can write during sessions, while a moderator is there."
         )
 
@@ -87,12 +88,12 @@ class Door:
     def for_moderators(self) -> str:
         """The same, as a moderator needs it: what members can do now."""
         if not self.moderator_only:
-            return "Members can write in this room at any time."
+            return _("Members can write in this room at any time.")
         if self.open_now:
-            return "A moderator is in the room: members can write."
+            return _("A moderator is in the room: members can write.")
         if self.session_open:
-            return "No moderator is in the room, so members can only read until one joins."
-        return "Members can write only during a session, while a moderator is there."
+            return _("No moderator is in the room, so members can only read until one joins.")
+        return _("Members can write only during a session, while a moderator is there.")
 
 
 def _next(group: Group, now: datetime) -> tuple[str | None, datetime | None]:
