@@ -109,7 +109,10 @@ async def crisis_page(request: Request) -> Response:
             "place": (params.get("place") or "")[:100],
             "language": params.get("language", "")[:40],
         },
-        "language_choices": [_language_choice(code) for code in CRISIS_LANGUAGES],
+        # (code, name) pairs, as web/templates/easyread/crisis.html reads them.
+        "language_choices": [(code, language_name(code)) for code in CRISIS_LANGUAGES],
+        # Each named in itself, with its own lang (crisis.html).
+        "language_options": [_language_choice(code) for code in CRISIS_LANGUAGES],
         "sign_routes": [c for c in routes if c.sign_language],
         "nation_routes": [
             (nation, [c for c in routes if nation in c.nations and not c.sign_language])
