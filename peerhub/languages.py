@@ -417,6 +417,27 @@ def autonym(tag: str) -> str:
     return own
 
 
+@lru_cache(maxsize=8192)
+def name_in(tag: str, in_language: str) -> str:
+    """The language's name in another language, from CLDR ("Welsh" in Welsh is
+    "Cymraeg", in Polish "walijski"): for pages shown in ``in_language``. Where CLDR has
+    no name in that language, the English name."""
+    canon = canonical_tag(tag)
+    if canon is None:
+        return tag
+    try:
+        lang = langcodes.Language.get(canon)
+        name = lang.language_name(in_language)
+        if not name or name.startswith("Unknown language") or name == lang.language:
+            return english_name(canon)
+        if lang.script:
+            script = langcodes.Language.make(script=lang.script).script_name(in_language)
+            name = f"{name} ({script})"
+    except (ValueError, LookupError):
+        return english_name(canon)
+    return name
+
+
 def label(tag: str) -> str:
     """ "Welsh (Cymraeg)": the English name, and the language's own where it differs."""
     return choice(tag).label
@@ -521,30 +542,50 @@ def _script_of(tag: str) -> tuple[str, str]:
     return language, _script_name(language, lang.script)
 
 
+def offer_parts(asked: str, offered: str) -> tuple[str, dict[str, str]]:
+    """How a group meeting in ``offered`` relates to ``asked``, as a kind and the tags
+    and names to say it with (the words are :func:`describe_offer`'s, or a page's):
+    "same" (offered), "script" (spoken, written, wanted), "member" (offered, macro,
+    asked), "unspecified" (offered, asked), "variety" and "close" (offered, asked)."""
+    rel = relate(asked, offered)
+    if rel is None or rel.same:
+        return "same", {"offered": offered}
+    if rel.kind == "script":
+        language, written = _script_of(offered)
+        _, wanted = _script_of(asked)
+        return "script", {"spoken": language, "written": written, "wanted": wanted}
+    if rel.kind == "macrolanguage":
+        a, b = _speech(asked).split("-")[0], _speech(offered).split("-")[0]
+        if _registry().macrolanguage.get(b) == a:
+            return "member", {"offered": offered, "macro": a, "asked": asked}
+        return "unspecified", {"offered": offered, "asked": asked}
+    if rel.kind == "variety":
+        return "variety", {"offered": offered, "asked": asked}
+    return "close", {"offered": offered, "asked": asked}
+
+
 def describe_offer(asked: str, offered: str) -> str:
     """A reason in plain words for a group meeting in ``offered``, for someone who asked
     for ``asked``: "Meets in Welsh"; "Meets in Punjabi, written in Gurmukhi; you asked
     for Punjabi in Shahmukhi"; "Meets in Cantonese, one of the Chinese languages; you
     asked for Chinese"."""
-    rel = relate(asked, offered)
-    name = english_name(offered)
-    if rel is None or rel.same:
-        return f"Meets in {name}"
-    if rel.kind == "script":
-        language, written = _script_of(offered)
-        _, wanted = _script_of(asked)
-        spoken = langcodes.Language.get(language).language_name("en")
-        return f"Meets in {spoken}, written in {written}; you asked for {spoken} in {wanted}"
-    asked_name = english_name(asked)
-    if rel.kind == "macrolanguage":
-        a, b = _speech(asked).split("-")[0], _speech(offered).split("-")[0]
-        if _registry().macrolanguage.get(b) == a:
-            return (
-                f"Meets in {name}, one of the {english_name(a)} languages; "
-                f"you asked for {asked_name}"
-            )
+    kind, p = offer_parts(asked, offered)
+    if kind == "same":
+        return f"Meets in {english_name(offered)}"
+    if kind == "script":
+        spoken = langcodes.Language.get(p["spoken"]).language_name("en")
+        return (
+            f"Meets in {spoken}, written in {p['written']}; you asked for {spoken} in {p['wanted']}"
+        )
+    name, asked_name = english_name(offered), english_name(asked)
+    if kind == "member":
+        return (
+            f"Meets in {name}, one of the {english_name(p['macro'])} languages; "
+            f"you asked for {asked_name}"
+        )
+    if kind == "unspecified":
         return f"Meets in {name}, without saying which {name} language; you asked for {asked_name}"
-    if rel.kind == "variety":
+    if kind == "variety":
         return f"Meets in {name}, another form of {asked_name}, which you asked for"
     return f"Meets in {name}, close to {asked_name}, which you asked for"
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
+from peerhub import i18n
+from peerhub.i18n import _, ngettext
 from peerhub.taxonomy import DAY_NAMES, MONTH_NAMES
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -166,38 +168,110 @@ def next_session(group: Scheduled, now: datetime) -> Occurrence | None:
     return found[0] if found else None
 
 
+def _source() -> bool:
+    return i18n.current().identifier == i18n.SOURCE
+
+
+def day_name(weekday: int) -> str:
+    """A day's name (Monday is 0) in the page's language, from CLDR ("Tuesday",
+    "Dydd Mawrth", "wtorek", "الثلاثاء")."""
+    if _source():
+        return DAY_NAMES[weekday]
+    return str(i18n.current().locale.days["format"]["wide"][weekday])
+
+
+def time_of_day(moment: datetime) -> str:
+    """A wall-clock time as CLDR writes it in the page's language (24-hour in en-GB)."""
+    return i18n.format_time(moment.replace(tzinfo=None).time())
+
+
+def _day_list(days: list[int]) -> str:
+    names = [day_name(d) for d in days]
+    return " and ".join(names) if _source() else i18n.format_list(names)
+
+
+def _monthly(which: int, day: str, at: str, interval: int) -> str:
+    """ "The first Tuesday of every month at 18:00" (and every n months)."""
+    if which == 1:
+        return ngettext(
+            "The first %(day)s of every month at %(time)s",
+            "The first %(day)s of every %(num)s months at %(time)s",
+            interval,
+            day=day,
+            time=at,
+        )
+    if which == 2:
+        return ngettext(
+            "The second %(day)s of every month at %(time)s",
+            "The second %(day)s of every %(num)s months at %(time)s",
+            interval,
+            day=day,
+            time=at,
+        )
+    if which == 3:
+        return ngettext(
+            "The third %(day)s of every month at %(time)s",
+            "The third %(day)s of every %(num)s months at %(time)s",
+            interval,
+            day=day,
+            time=at,
+        )
+    if which == 4:
+        return ngettext(
+            "The fourth %(day)s of every month at %(time)s",
+            "The fourth %(day)s of every %(num)s months at %(time)s",
+            interval,
+            day=day,
+            time=at,
+        )
+    return ngettext(
+        "The last %(day)s of every month at %(time)s",
+        "The last %(day)s of every %(num)s months at %(time)s",
+        interval,
+        day=day,
+        time=at,
+    )
+
+
 def describe(dtstart_local: str, rule: str) -> str:
-    """Plain words for common rules: "Every Tuesday at 18:00"; otherwise a safe fallback."""
+    """Plain words for common rules: "Every Tuesday at 18:00"; otherwise a safe fallback.
+    In the request's language: day names and times from CLDR (peerhub/i18n.py)."""
     start = parse_local(dtstart_local)
     text = validate_rrule(rule)
     parts = dict(p.split("=", 1) for p in text.split(";"))
-    at = start.strftime("%H:%M")
+    at = time_of_day(start)
     interval = int(parts.get("INTERVAL", "1"))
     byday = parts.get("BYDAY")
     freq = {"DAILY": DAILY, "WEEKLY": WEEKLY, "MONTHLY": MONTHLY, "YEARLY": YEARLY}[parts["FREQ"]]
     if freq == WEEKLY:
-        days = (
-            [DAY_NAMES[_BYDAY[d]] for d in byday.split(",") if d in _BYDAY]
-            if byday
-            else [DAY_NAMES[start.weekday()]]
-        )
-        names = " and ".join(days)
+        days = [_BYDAY[d] for d in byday.split(",") if d in _BYDAY] if byday else [start.weekday()]
+        names = _day_list(days)
         if interval == 1:
-            return f"Every {names} at {at}"
+            return _("Every %(days)s at %(time)s", days=names, time=at)
         if interval == 2:
-            return f"Every other {names} at {at}"
-        return f"Every {interval} weeks on {names} at {at}"
+            return _("Every other %(days)s at %(time)s", days=names, time=at)
+        return ngettext(
+            "Every %(num)s week on %(days)s at %(time)s",
+            "Every %(num)s weeks on %(days)s at %(time)s",
+            interval,
+            days=names,
+            time=at,
+        )
     if freq == MONTHLY and byday:
         match = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", byday)
         if match and match.group(1) and int(match.group(1)) in _ORDINAL:
-            which = _ORDINAL[int(match.group(1))]
-            every = "month" if interval == 1 else f"{interval} months"
-            return f"The {which} {DAY_NAMES[_BYDAY[match.group(2)]]} of every {every} at {at}"
+            day = day_name(_BYDAY[match.group(2)])
+            return _monthly(int(match.group(1)), day, at, interval)
     if freq == DAILY and interval == 1:
-        return f"Every day at {at}"
+        return _("Every day at %(time)s", time=at)
     if freq == MONTHLY and interval == 1:
-        return f"Monthly on day {start.day} at {at}"
-    return f"Regularly, starting {start.strftime('%-d %B %Y')} at {at}"
+        return _("Monthly on day %(day)s at %(time)s", day=start.day, time=at)
+    starting = (
+        f"{start.day} {MONTH_NAMES[start.month - 1]} {start.year}"
+        if _source()
+        else i18n.format_date(start.date(), "long")
+    )
+    return _("Regularly, starting %(date)s at %(time)s", date=starting, time=at)
 
 
 def session_words(start: datetime, end: datetime, now: datetime) -> str:
@@ -212,14 +286,27 @@ def session_words(start: datetime, end: datetime, now: datetime) -> str:
     here = now.astimezone(start.tzinfo)
     zone_name = start.tzname() or ""
     if start <= now < end:
-        return f"on now, until {end:%H:%M} {zone_name}".rstrip()
-    hours = f"{start:%H:%M} to {end:%H:%M} {zone_name}".rstrip()
+        if zone_name:
+            return _("on now, until %(end)s %(zone)s", end=time_of_day(end), zone=zone_name)
+        return _("on now, until %(end)s", end=time_of_day(end))
+    if zone_name:
+        hours = _(
+            "%(start)s to %(end)s %(zone)s",
+            start=time_of_day(start),
+            end=time_of_day(end),
+            zone=zone_name,
+        )
+    else:
+        hours = _("%(start)s to %(end)s", start=time_of_day(start), end=time_of_day(end))
     days = (start.date() - here.date()).days
     if days == 0:
-        return f"today, {hours}"
+        return _("today, %(hours)s", hours=hours)
     if days == 1:
-        return f"tomorrow, {hours}"
-    day = f"{DAY_NAMES[start.weekday()]} {start.day} {MONTH_NAMES[start.month - 1]}"
-    if start.year != here.year:
-        day += f" {start.year}"
-    return f"{day}, {hours}"
+        return _("tomorrow, %(hours)s", hours=hours)
+    if _source():
+        day = f"{DAY_NAMES[start.weekday()]} {start.day} {MONTH_NAMES[start.month - 1]}"
+        if start.year != here.year:
+            day += f" {start.year}"
+    else:
+        day = i18n.format_date(start.replace(tzinfo=None).date(), "full")
+    return _("%(day)s, %(hours)s", day=day, hours=hours)

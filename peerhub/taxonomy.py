@@ -17,6 +17,14 @@ from typing import Final
 
 from peerhub.languages import english_name
 
+
+def N_(message: str) -> str:
+    """Marks a label for translation without translating it (``make messages`` finds
+    it): the label stays English here, as the HSDS API and the matching engine use it,
+    and pages translate it where they show it (peerhub/finding/wording.py)."""
+    return message
+
+
 _NAMESPACE: Final = uuid.UUID("6f3b7a52-3c1e-4c8e-9a57-1e2f0c7d9b10")
 
 
@@ -59,155 +67,163 @@ def _terms(taxonomy: str, rows: list[tuple[str, str, str]]) -> tuple[Term, ...]:
 
 STAGES: Final = Taxonomy(
     "stage",
-    "Stage",
+    N_("Stage"),
     "Where a person is in their own mental health journey.",
     _terms(
         "stage",
         [
             (
                 "approaching_crisis",
-                "Approaching crisis",
+                N_("Approaching crisis"),
                 "Things are getting harder and a crisis may be coming.",
             ),
-            ("recovery", "Recovery", "Getting better after a hard time."),
-            ("staying_well", "Staying well", "Keeping well and managing ups and downs."),
+            ("recovery", N_("Recovery"), "Getting better after a hard time."),
+            ("staying_well", N_("Staying well"), "Keeping well and managing ups and downs."),
         ],
     ),
 )
 
 COMMUNITIES: Final = Taxonomy(
     "community",
-    "Culture or community",
+    N_("Culture or community"),
     "Cultures and communities that a group is run by and for.",
     _terms(
         "community",
         [
             (
                 "black_african_caribbean",
-                "Black African and Caribbean",
+                N_("Black African and Caribbean"),
                 "People of Black African and Caribbean heritage.",
             ),
             (
                 "south_asian",
-                "South Asian",
+                N_("South Asian"),
                 "People with roots in Pakistan, India, Bangladesh and Sri Lanka.",
             ),
             (
                 "east_asian",
-                "East and South East Asian",
+                N_("East and South East Asian"),
                 "People with roots in China, Hong Kong, Vietnam and nearby.",
             ),
             (
                 "middle_eastern_north_african",
-                "Middle Eastern and North African",
+                N_("Middle Eastern and North African"),
                 "People with roots in the Middle East and North Africa.",
             ),
-            ("somali", "Somali", "The Somali community."),
+            ("somali", N_("Somali"), "The Somali community."),
             (
                 "eastern_european",
-                "Eastern European",
+                N_("Eastern European"),
                 "People from Poland, Romania, the Baltic states and nearby.",
             ),
             (
                 "gypsy_roma_traveller",
-                "Gypsy, Roma and Traveller",
+                N_("Gypsy, Roma and Traveller"),
                 "Gypsy, Roma, Irish Traveller and other Traveller communities.",
             ),
-            ("lgbtq", "LGBTQ+", "Lesbian, gay, bisexual, trans, queer and questioning people."),
-            ("deaf", "Deaf", "Deaf people and the signing community."),
-            ("autistic", "Autistic", "Autistic people, led by autistic people."),
+            ("lgbtq", N_("LGBTQ+"), "Lesbian, gay, bisexual, trans, queer and questioning people."),
+            ("deaf", N_("Deaf"), "Deaf people and the signing community."),
+            ("autistic", N_("Autistic"), "Autistic people, led by autistic people."),
             (
                 "learning_disability",
-                "People with a learning disability",
+                N_("People with a learning disability"),
                 "Run by and for people with a learning disability.",
             ),
-            ("faith_muslim", "Muslim faith", "Peer support grounded in the Muslim faith."),
-            ("faith_christian", "Christian faith", "Peer support grounded in the Christian faith."),
-            ("faith_sikh", "Sikh faith", "Peer support grounded in the Sikh faith."),
-            ("young_adults", "Young adults", "People aged roughly 18 to 25."),
-            ("older_people", "Older people", "People aged roughly 60 and over."),
-            ("women", "Women", "A group for women."),
-            ("men", "Men", "A group for men."),
+            ("faith_muslim", N_("Muslim faith"), "Peer support grounded in the Muslim faith."),
+            (
+                "faith_christian",
+                N_("Christian faith"),
+                "Peer support grounded in the Christian faith.",
+            ),
+            ("faith_sikh", N_("Sikh faith"), "Peer support grounded in the Sikh faith."),
+            ("young_adults", N_("Young adults"), "People aged roughly 18 to 25."),
+            ("older_people", N_("Older people"), "People aged roughly 60 and over."),
+            ("women", N_("Women"), "A group for women."),
+            ("men", N_("Men"), "A group for men."),
             (
                 "refugees_asylum",
-                "Refugees and people seeking asylum",
+                N_("Refugees and people seeking asylum"),
                 "People who have come to the UK seeking safety.",
             ),
-            ("carers", "Carers", "People who care for someone else."),
-            ("veterans", "Veterans", "People who have served in the armed forces."),
-            ("welsh_speaking", "Welsh-speaking", "Welsh-speaking communities."),
+            ("carers", N_("Carers"), "People who care for someone else."),
+            ("veterans", N_("Veterans"), "People who have served in the armed forces."),
+            ("welsh_speaking", N_("Welsh-speaking"), "Welsh-speaking communities."),
         ],
     ),
 )
 
 TOPICS: Final = Taxonomy(
     "topic",
-    "Topic",
+    N_("Topic"),
     "What a group talks about.",
     _terms(
         "topic",
         [
-            ("anxiety", "Anxiety", "Worry, panic and fear."),
-            ("depression", "Depression", "Low mood and depression."),
-            ("psychosis", "Psychosis", "Psychosis and unusual experiences."),
-            ("hearing_voices", "Hearing voices", "Hearing voices and other sensory experiences."),
-            ("bipolar", "Bipolar", "Bipolar and mood swings."),
-            ("autism", "Autism", "Life as an autistic person."),
-            ("adhd", "ADHD", "ADHD and neurodivergence."),
-            ("bereavement", "Bereavement", "Grief and loss, including loss by suicide."),
-            ("self_harm", "Self-harm", "Self-harm, in a safe and supportive space."),
-            ("suicidal_feelings", "Suicidal feelings", "Living with suicidal thoughts."),
-            ("eating_difficulties", "Eating difficulties", "Eating problems and body image."),
-            ("trauma", "Trauma", "Living after trauma, including PTSD."),
+            ("anxiety", N_("Anxiety"), "Worry, panic and fear."),
+            ("depression", N_("Depression"), "Low mood and depression."),
+            ("psychosis", N_("Psychosis"), "Psychosis and unusual experiences."),
+            (
+                "hearing_voices",
+                N_("Hearing voices"),
+                "Hearing voices and other sensory experiences.",
+            ),
+            ("bipolar", N_("Bipolar"), "Bipolar and mood swings."),
+            ("autism", N_("Autism"), "Life as an autistic person."),
+            ("adhd", N_("ADHD"), "ADHD and neurodivergence."),
+            ("bereavement", N_("Bereavement"), "Grief and loss, including loss by suicide."),
+            ("self_harm", N_("Self-harm"), "Self-harm, in a safe and supportive space."),
+            ("suicidal_feelings", N_("Suicidal feelings"), "Living with suicidal thoughts."),
+            ("eating_difficulties", N_("Eating difficulties"), "Eating problems and body image."),
+            ("trauma", N_("Trauma"), "Living after trauma, including PTSD."),
             (
                 "personality_disorder",
-                "Personality disorder",
+                N_("Personality disorder"),
                 "Emotionally unstable personality disorder and complex emotional needs.",
             ),
-            ("perinatal", "Perinatal", "Mental health in pregnancy and early parenthood."),
-            ("carers", "Caring for someone", "Supporting a family member or friend."),
-            ("substance_use", "Alcohol and drugs", "Recovery from alcohol and drug use."),
-            ("loneliness", "Loneliness", "Isolation and making connections."),
-            ("ocd", "OCD", "Obsessive-compulsive disorder."),
-            ("wellbeing", "Wellbeing", "Staying well day to day."),
-            ("employment", "Work and money", "Work, benefits and money worries."),
+            ("perinatal", N_("Perinatal"), "Mental health in pregnancy and early parenthood."),
+            ("carers", N_("Caring for someone"), "Supporting a family member or friend."),
+            ("substance_use", N_("Alcohol and drugs"), "Recovery from alcohol and drug use."),
+            ("loneliness", N_("Loneliness"), "Isolation and making connections."),
+            ("ocd", N_("OCD"), "Obsessive-compulsive disorder."),
+            ("wellbeing", N_("Wellbeing"), "Staying well day to day."),
+            ("employment", N_("Work and money"), "Work, benefits and money worries."),
         ],
     ),
 )
 
 ACCESS: Final = Taxonomy(
     "access",
-    "Access feature",
+    N_("Access feature"),
     "What a group offers so that everyone can take part.",
     _terms(
         "access",
         [
-            ("step_free", "Step-free access", "The venue can be reached without steps."),
-            ("accessible_toilet", "Accessible toilet", "An accessible toilet at the venue."),
-            ("hearing_loop", "Hearing loop", "An induction loop in the meeting room."),
-            ("bsl_interpreter", "BSL interpreter", "A British Sign Language interpreter."),
-            ("captions", "Captions", "Live captions in online sessions."),
-            ("quiet_room", "Quiet room", "A quiet space to take a break."),
-            ("easy_read", "Easy Read materials", "Information in Easy Read."),
-            ("large_print", "Large print", "Information in large print."),
-            ("camera_optional", "Camera optional", "Online: no need to switch a camera on."),
-            ("text_chat", "Text chat", "Take part by typing instead of speaking."),
-            ("sensory_friendly", "Sensory-friendly", "Low light and low noise."),
+            ("step_free", N_("Step-free access"), "The venue can be reached without steps."),
+            ("accessible_toilet", N_("Accessible toilet"), "An accessible toilet at the venue."),
+            ("hearing_loop", N_("Hearing loop"), "An induction loop in the meeting room."),
+            ("bsl_interpreter", N_("BSL interpreter"), "A British Sign Language interpreter."),
+            ("captions", N_("Captions"), "Live captions in online sessions."),
+            ("quiet_room", N_("Quiet room"), "A quiet space to take a break."),
+            ("easy_read", N_("Easy Read materials"), "Information in Easy Read."),
+            ("large_print", N_("Large print"), "Information in large print."),
+            ("camera_optional", N_("Camera optional"), "Online: no need to switch a camera on."),
+            ("text_chat", N_("Text chat"), "Take part by typing instead of speaking."),
+            ("sensory_friendly", N_("Sensory-friendly"), "Low light and low noise."),
             (
                 "childcare",
-                "Childcare or children welcome",
+                N_("Childcare or children welcome"),
                 "Children welcome, or childcare offered.",
             ),
-            ("travel_support", "Travel support", "Help with bus fares or finding the venue."),
+            ("travel_support", N_("Travel support"), "Help with bus fares or finding the venue."),
         ],
     ),
 )
 
 PEER_LED: Final = Taxonomy(
     "peer_led",
-    "Peer-led",
+    N_("Peer-led"),
     "Whether a group is run by people with lived experience.",
-    _terms("peer_led", [("peer_led", "Peer-led", "Run by people with lived experience.")]),
+    _terms("peer_led", [("peer_led", N_("Peer-led"), "Run by people with lived experience.")]),
 )
 
 ALL_TAXONOMIES: Final[tuple[Taxonomy, ...]] = (STAGES, COMMUNITIES, TOPICS, ACCESS, PEER_LED)

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
-from peerhub import taxonomy
+from peerhub import i18n, taxonomy
 from peerhub.directory import hsds_map as m
 from peerhub.directory import query
 from peerhub.directory.params import (
@@ -37,6 +37,7 @@ from peerhub.directory.params import (
 )
 from peerhub.directory.present import GroupView, view_of
 from peerhub.errors import BadInput
+from peerhub.i18n import _
 from peerhub.web.render import ctx
 
 log = logging.getLogger("peerhub.hsds")
@@ -82,7 +83,7 @@ async def _check_organisations(request: Request, ids: Sequence[str]) -> None:
     async with ctx(request).sessions() as db:
         for oid in ids:
             if await query.public_organisation(db, organisation_id=oid) is None:
-                raise Invalid({"organization_id": f"No organization has the id {oid}."})
+                raise Invalid({"organization_id": _("No organization has the id %(id)s.", id=oid)})
 
 
 async def root(request: Request) -> Response:
@@ -106,7 +107,9 @@ async def services(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         found = await query.find(db, q.search, page=q.page, per_page=q.per_page, order="id")
         groups = await query.load(db, found.ids)
-    contents = [m.service_brief(view_of(g, site.now, sessions=0), site) for g in groups]
+    # The data is the same in every language (only error messages are translated).
+    with i18n.using(None):
+        contents = [m.service_brief(view_of(g, site.now, sessions=0), site) for g in groups]
     return _json(m.page(contents, total=found.total, page=q.page, per_page=q.per_page))
 
 
@@ -129,8 +132,10 @@ async def service(request: Request) -> Response:
         async with ctx(request).sessions() as db:
             group = await query.public_group(db, group_id=gid)
     if group is None:
-        return _problem(404, "No service has this id.")
-    return _json(m.service_full(_full_view(group, site), site))
+        return _problem(404, _("No service has this id."))
+    with i18n.using(None):
+        body = m.service_full(_full_view(group, site), site)
+    return _json(body)
 
 
 async def organizations(request: Request) -> Response:
@@ -154,7 +159,7 @@ async def organization(request: Request) -> Response:
             if org is not None:
                 groups = await query.group_ids_of_organisations(db, [org.id], query.STATUSES)
     if org is None:
-        return _problem(404, "No organization has this id.")
+        return _problem(404, _("No organization has this id."))
     services_brief = [
         {
             "id": gid,
@@ -164,7 +169,9 @@ async def organization(request: Request) -> Response:
         }
         for gid, name, status in groups[org.id]
     ]
-    return _json(m.organization_full(org, services_brief, site))
+    with i18n.using(None):
+        body = m.organization_full(org, services_brief, site)
+    return _json(body)
 
 
 async def service_at_locations(request: Request) -> Response:
@@ -177,12 +184,13 @@ async def service_at_locations(request: Request) -> Response:
     async with ctx(request).sessions() as db:
         found = await query.find_sites(db, q.search, page=q.page, per_page=q.per_page)
         groups = await query.load(db, list(dict.fromkeys(gid for gid, _ in found.sites)))
-    views = {g.id: view_of(g, site.now, sessions=0) for g in groups}
-    contents = [
-        m.sal_brief(views[gid], "virtual" if kind == "virtual" else "physical", site)
-        for gid, kind in found.sites
-        if gid in views
-    ]
+    with i18n.using(None):
+        views = {g.id: view_of(g, site.now, sessions=0) for g in groups}
+        contents = [
+            m.sal_brief(views[gid], "virtual" if kind == "virtual" else "physical", site)
+            for gid, kind in found.sites
+            if gid in views
+        ]
     return _json(m.page(contents, total=found.total, page=q.page, per_page=q.per_page))
 
 
@@ -193,8 +201,10 @@ async def service_at_location(request: Request) -> Response:
         for gid, kind in candidates.items():
             group = await query.public_group(db, group_id=gid)
             if group is not None and kind in m.sal_kinds(group.format):
-                return _json(m.sal_full(_full_view(group, site), kind, site))
-    return _problem(404, "No service_at_location has this id.")
+                with i18n.using(None):
+                    body = m.sal_full(_full_view(group, site), kind, site)
+                return _json(body)
+    return _problem(404, _("No service_at_location has this id."))
 
 
 def _matches(words: Sequence[str], *texts: str) -> bool:
@@ -229,7 +239,7 @@ async def taxonomies(request: Request) -> Response:
 async def taxonomy_detail(request: Request) -> Response:
     tax = taxonomy_by_id(request.path_params["id"].lower())
     if tax is None:
-        return _problem(404, "No taxonomy has this id.")
+        return _problem(404, _("No taxonomy has this id."))
     return _json(m.taxonomy_obj(tax))
 
 
@@ -242,14 +252,16 @@ async def taxonomy_terms(request: Request) -> Response:
         for raw in wanted:
             found = taxonomy_by_id(raw.strip().lower())
             if found is None:
-                raise Invalid({"taxonomy_id": f"No PeerHub taxonomy has the id {raw[:40]!r}."})
+                raise Invalid(
+                    {"taxonomy_id": _("No PeerHub taxonomy has the id %(id)s.", id=repr(raw[:40]))}
+                )
             chosen.append(found.code)
         parent = request.query_params.get("parent_id")
         if parent is not None and _uuid_or_none(parent) is None:
             raise Invalid({"parent_id": f"{parent[:40]!r} is not a taxonomy term id (a UUID)."})
         top_only = request.query_params.get("top_only")
         if top_only is not None and top_only not in ("true", "false"):
-            raise Invalid({"top_only": "Give true or false."})
+            raise Invalid({"top_only": _("Give true or false.")})
     except Invalid as exc:
         return _invalid(exc)
     terms = [
@@ -267,7 +279,7 @@ async def taxonomy_terms(request: Request) -> Response:
 async def taxonomy_term(request: Request) -> Response:
     term = term_by_id(request.path_params["id"].lower())
     if term is None:
-        return _problem(404, "No taxonomy term has this id.")
+        return _problem(404, _("No taxonomy term has this id."))
     return _json(m.term_obj(term))
 
 
@@ -278,7 +290,7 @@ async def preflight(request: Request) -> Response:
 async def not_found(request: Request) -> Response:
     if request.method == "OPTIONS":
         return Response(status_code=204)
-    return _problem(404, "There is no such HSDS endpoint. Start at /hsds/.")
+    return _problem(404, _("There is no such HSDS endpoint. Start at /hsds/."))
 
 
 _GET = ["GET", "HEAD"]
@@ -332,8 +344,12 @@ class HSDSApp:
             # Read-only: every other method, on any path, before any routing or body.
             response = _problem(
                 405,
-                f"The HSDS API is read-only: {scope['method'][:20]} is not offered. "
-                f"Use GET (allowed: {ALLOW}).",
+                _(
+                    "The HSDS API is read-only: %(method)s is not offered. "
+                    "Use GET (allowed: %(allow)s).",
+                    method=scope["method"][:20],
+                    allow=ALLOW,
+                ),
             )
             response.headers["Allow"] = ALLOW
             await response(scope, receive, send_with_cors)
@@ -349,7 +365,9 @@ class HSDSApp:
             if started:
                 raise
             log.error("HSDS: database unavailable (%s)", type(exc).__name__)
-            response = _problem(503, "The directory's database is not reachable. Try again soon.")
+            response = _problem(
+                503, _("The directory's database is not reachable. Try again soon.")
+            )
             response.headers["Retry-After"] = "30"
             await response(scope, receive, send_with_cors)
         except BadInput as exc:
@@ -361,7 +379,7 @@ class HSDSApp:
             if started:
                 raise
             log.error("HSDS: unhandled %s", type(exc).__name__)
-            response = _problem(500, "Something went wrong on our side. Try again soon.")
+            response = _problem(500, _("Something went wrong on our side. Try again soon."))
             await response(scope, receive, send_with_cors)
 
 

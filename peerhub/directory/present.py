@@ -13,21 +13,23 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
-from peerhub import places, taxonomy
+from peerhub import i18n, places, taxonomy
+from peerhub.finding import wording
 from peerhub.groups.texts import Shown, shown_text
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import Group, Organisation, TagKind
 from peerhub.schedule import ScheduleError, describe, occurrences, parse_local, zone
 from peerhub.taxonomy import DAY_NAMES, MONTH_NAMES
 
 FORMAT_WORDS: Final = {
-    "online": "Online",
-    "in_person": "In person",
-    "hybrid": "In person or online (hybrid)",
+    "online": lazy_gettext("Online"),
+    "in_person": lazy_gettext("In person"),
+    "hybrid": lazy_gettext("In person or online (hybrid)"),
 }
 STATUS_WORDS: Final = {
-    "active": "Meeting",
-    "paused": "Paused for now",
-    "closed": "Closed",
+    "active": lazy_gettext("Meeting"),
+    "paused": lazy_gettext("Paused for now"),
+    "closed": lazy_gettext("Closed"),
 }
 
 
@@ -45,11 +47,20 @@ class Session:
 
     @property
     def words(self) -> str:
-        return f"{day_words(self.start)}, {self.start:%H:%M} to {self.end:%H:%M}"
+        return _(
+            "%(day)s, %(start)s to %(end)s",
+            day=day_words(self.start),
+            start=time_words(self.start),
+            end=time_words(self.end),
+        )
 
     @property
     def short_words(self) -> str:
-        return f"{day_words(self.start)} at {self.start:%H:%M}"
+        return _("%(day)s at %(time)s", day=day_words(self.start), time=time_words(self.start))
+
+    @property
+    def day_words(self) -> str:
+        return day_words(self.start)
 
     @property
     def start_utc(self) -> datetime:
@@ -61,14 +72,26 @@ class Session:
 
 
 def day_words(moment: datetime) -> str:
-    """The date as "Tuesday 3 November 2026", the same in every locale."""
-    return (
-        f"{DAY_NAMES[moment.weekday()]} {moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year}"
-    )
+    """The date as "Tuesday 3 November 2026" (British English), or as CLDR writes a
+    full date in the page's language ("Dydd Mawrth, 3 Tachwedd 2026"), on the
+    moment's own clock."""
+    if i18n.current().identifier == i18n.SOURCE:
+        return (
+            f"{DAY_NAMES[moment.weekday()]} {moment.day} "
+            f"{MONTH_NAMES[moment.month - 1]} {moment.year}"
+        )
+    return i18n.format_date(moment.replace(tzinfo=None).date(), "full")
+
+
+def time_words(moment: datetime) -> str:
+    """The time of day on the moment's own clock: "18:30" in British English."""
+    return i18n.format_time(moment.replace(tzinfo=None).time())
 
 
 def zone_words(time_zone: str) -> str:
-    return "UK time" if time_zone == "Europe/London" else f"{time_zone} time"
+    if time_zone == "Europe/London":
+        return _("UK time")
+    return _("%(zone)s time", zone=time_zone)
 
 
 _LABELS: Final[dict[str, dict[str, str]]] = {
@@ -79,13 +102,13 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
 def _labels(group: Group, kind: TagKind, tax: taxonomy.Taxonomy) -> list[Label]:
     names = _LABELS[tax.code]
     return [
-        Label(code, names.get(code) or code.replace("_", " "))
+        Label(code, wording.label(names[code]) if code in names else code.replace("_", " "))
         for code in group.tag_values(kind.value)
     ]
 
 
 def _languages(group: Group, kind: TagKind) -> list[Label]:
-    return [Label(tag, taxonomy.language_name(tag)) for tag in group.tag_values(kind.value)]
+    return [Label(tag, wording.language_name(tag)) for tag in group.tag_values(kind.value)]
 
 
 def town_of(address: str | None) -> str | None:
@@ -168,11 +191,12 @@ def _minutes(n: int) -> timedelta:
 
 
 def recurrence_words(group: Group) -> str | None:
-    return _describe(group.dtstart_local, group.rrule)
+    return _describe(group.dtstart_local, group.rrule, i18n.current().identifier)
 
 
 @lru_cache(maxsize=4096)
-def _describe(dtstart_local: str, rrule: str) -> str | None:
+def _describe(dtstart_local: str, rrule: str, language: str) -> str | None:
+    # ``language`` is part of the key: the words are in the request's language.
     try:
         return describe(dtstart_local, rrule)
     except (ScheduleError, ValueError):
@@ -182,11 +206,11 @@ def _describe(dtstart_local: str, rrule: str) -> str | None:
 def ages_words(group: Group) -> str | None:
     low, high = group.age_min, group.age_max
     if low is not None and high is not None:
-        return f"Ages {low} to {high}"
+        return _("Ages %(low)s to %(high)s", low=low, high=high)
     if low is not None:
-        return f"Ages {low} and over"
+        return _("Ages %(low)s and over", low=low)
     if high is not None:
-        return f"Ages up to {high}"
+        return _("Ages up to %(high)s", high=high)
     return None
 
 
@@ -225,11 +249,13 @@ class GroupView:
 
     @property
     def format_words(self) -> str:
-        return FORMAT_WORDS.get(self.group.format, self.group.format)
+        found = FORMAT_WORDS.get(self.group.format)
+        return str(found) if found is not None else self.group.format
 
     @property
     def status_words(self) -> str:
-        return STATUS_WORDS.get(self.group.status, self.group.status)
+        found = STATUS_WORDS.get(self.group.status)
+        return str(found) if found is not None else self.group.status
 
     @property
     def is_active(self) -> bool:
@@ -248,16 +274,15 @@ class GroupView:
     @property
     def where_words(self) -> str:
         if self.group.format == "online":
-            return "Online"
-        place = (
-            self.town
-            or places.district_label(self.group.postcode)
-            or self.group.postcode
-            or "a venue"
-        )
+            return _("Online")
+        place = self.town or places.district_label(self.group.postcode) or self.group.postcode
         if self.group.format == "hybrid":
-            return f"In person in {place}, or online"
-        return f"In person in {place}"
+            if place is None:
+                return _("In person in a venue, or online")
+            return _("In person in %(place)s, or online", place=place)
+        if place is None:
+            return _("In person in a venue")
+        return _("In person in %(place)s", place=place)
 
     @property
     def next_session(self) -> Session | None:
@@ -285,10 +310,10 @@ class GroupView:
     def places_words(self) -> str:
         left = self.places_left
         if left is None:
-            return "Places available"
+            return _("Places available")
         if left == 0:
-            return "Full: waiting list"
-        return f"{left} place{'s' if left != 1 else ''} left"
+            return _("Full: waiting list")
+        return ngettext("%(num)s place left", "%(num)s places left", left)
 
     @property
     def ages_words(self) -> str | None:
@@ -300,8 +325,8 @@ class GroupView:
             return None
         miles = self.distance_km / 1.609344
         if miles < 1:
-            return "less than a mile away"
-        return f"about {round(miles)} mile{'s' if round(miles) != 1 else ''} away"
+            return _("less than a mile away")
+        return ngettext("about %(num)s mile away", "about %(num)s miles away", round(miles))
 
     def description_paragraphs(self) -> list[str]:
         return paragraphs(self.group.description)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peerhub.taxonomy import ACCESS, language_name
+from peerhub.taxonomy import ACCESS
 
+from . import text as tx
 from .model import (
     RELAXATION_ORDER,
     GroupProfile,
@@ -22,10 +23,8 @@ from .scoring import Assessment, Context, explain, fit_is_good, widened
 __all__ = ["build_result", "next_steps", "relaxed_statements"]
 
 
-def _or(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]
+def _or(items: Sequence[str]) -> str:
+    return tx.or_list(items)
 
 
 def relaxed_statements(
@@ -40,24 +39,40 @@ def relaxed_statements(
     for code in codes:
         if code == "distance":
             out.append(
-                f"Includes in-person groups more than {limit:g} km away, "
-                f"up to {cap:g} km and never further"
+                tx._(
+                    "Includes in-person groups more than %(limit)s km away, "
+                    "up to %(cap)s km and never further",
+                    limit=tx.Text(f"{limit:g}", f"{limit:g}", kind="number"),
+                    cap=tx.Text(f"{cap:g}", f"{cap:g}", kind="number"),
+                )
             )
         elif code == "format":
-            out.append("Includes groups you would join online, although you asked for in person")
+            out.append(
+                tx._("Includes groups you would join online, although you asked for in person")
+            )
         elif code == "access":
             missing: list[str] = []
             for a in assessed:
                 for c in a.essential_missing:
                     if c not in missing:
                         missing.append(c)
-            labels = [ACCESS.label(c) for c in missing]
-            out.append(f"Includes groups without {_or(labels)}, which you marked essential")
+            labels = [tx.Text(ACCESS.label(c), ACCESS.label(c)) for c in missing]
+            out.append(
+                tx._(
+                    "Includes groups without %(features)s, which you marked essential",
+                    features=_or(labels),
+                )
+            )
         elif code == "age":
-            out.append("Includes groups for adults whose age range does not include your age")
+            out.append(tx._("Includes groups for adults whose age range does not include your age"))
         elif code == "language":
-            names = [language_name(t) for t in needs.languages]
-            out.append(f"Includes groups that do not meet in {_or(names)} or offer interpretation")
+            names = [tx.language(t) for t in needs.languages]
+            out.append(
+                tx._(
+                    "Includes groups that do not meet in %(languages)s or offer interpretation",
+                    languages=_or(names),
+                )
+            )
     return tuple(out)
 
 
@@ -68,30 +83,37 @@ def next_steps(
     For someone under 18 the services for young people come before everything."""
     young = NextStep(
         "young_people",
-        "You can talk to people who help young people, free and in confidence: "
-        "see the services for young people.",
+        tx._(
+            "You can talk to people who help young people, free and in confidence: "
+            "see the services for young people."
+        ),
     )
     crisis_step = NextStep(
         "crisis_contacts",
-        "If you need help now, you can talk to someone straight away: see the crisis contacts.",
+        tx._(
+            "If you need help now, you can talk to someone straight away: see the crisis contacts."
+        ),
     )
     if full_ids:
         n = len(full_ids)
-        text = (
-            f"{n} of these groups {'is' if n == 1 else 'are'} full: join a waiting list "
-            "and places are offered fairly as they free up."
+        text = tx.ngettext(
+            "%(num)s of these groups is full: join a waiting list "
+            "and places are offered fairly as they free up.",
+            "%(num)s of these groups are full: join a waiting list "
+            "and places are offered fairly as they free up.",
+            n,
         )
     else:
-        text = (
+        text = tx._(
             "If a group is full, join its waiting list: places are offered fairly as they free up."
         )
     waiting = NextStep("waiting_list", text, tuple(full_ids))
     if good_fit:
-        interest_text = (
+        interest_text = tx._(
             "Looking for something different? Register interest in a group that does not exist yet."
         )
     else:
-        interest_text = (
+        interest_text = tx._(
             "No group fits everything you asked for yet. Register interest and organisers "
             "will see, without your name, that a group like this is needed."
         )

@@ -15,13 +15,15 @@ score.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from peerhub.languages import Relation, describe_offer, relate
-from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, TOPICS, language_name
+from peerhub.languages import Relation, describe_offer, offer_parts, relate
+from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, N_, TOPICS
 
+from . import text as tx
 from .describe import only_phrase, who_line
 from .eligibility import Who, who_status
 from .geo import distance_km
@@ -522,47 +524,69 @@ def group_words(group: GroupProfile) -> frozenset[str]:
 
 
 # --- Plain words ---------------------------------------------------------------
+# Each line is a :class:`Text` (peerhub/matching/text.py): British English that a page
+# can show in the person's language. Labels of the taxonomy are their own message ids.
 
-_COMMUNITY_PHRASES: Final = {
-    "women": "Women's group",
-    "men": "Men's group",
-    "older_people": "Group for older people",
-    "young_adults": "Group for young adults",
-    "refugees_asylum": "Group for refugees and people seeking asylum",
-    "learning_disability": "Run by and for people with a learning disability",
-    "carers": "Group for carers",
-    "veterans": "Group for veterans",
-}
-_STAGE_PHRASES: Final = {
-    "approaching_crisis": "people approaching crisis",
-    "recovery": "people in recovery",
-    "staying_well": "people staying well",
-}
+
+def _community_phrase(code: str, label: str) -> tx.Text:
+    if code == "women":
+        return tx._("Women's group")
+    if code == "men":
+        return tx._("Men's group")
+    if code == "older_people":
+        return tx._("Group for older people")
+    if code == "young_adults":
+        return tx._("Group for young adults")
+    if code == "refugees_asylum":
+        return tx._("Group for refugees and people seeking asylum")
+    if code == "learning_disability":
+        return tx._("Run by and for people with a learning disability")
+    if code == "carers":
+        return tx._("Group for carers")
+    if code == "veterans":
+        return tx._("Group for veterans")
+    return tx._("%(community)s group", community=label)
+
+
+def _stage_phrase(stage: str) -> tx.Text:
+    if stage == "approaching_crisis":
+        return tx._("people approaching crisis")
+    if stage == "recovery":
+        return tx._("people in recovery")
+    return tx._("people staying well")
 
 
 def _label(taxonomy_label: str) -> str:
     """Lower-case a label's first letter unless it is an acronym ("ADHD")."""
     if len(taxonomy_label) > 1 and taxonomy_label[1].islower():
-        return taxonomy_label[0].lower() + taxonomy_label[1:]
-    return taxonomy_label
+        return tx.Text(taxonomy_label[0].lower() + taxonomy_label[1:], taxonomy_label)
+    return tx.Text(taxonomy_label, taxonomy_label)
 
 
-def _safe_label(kind: str, code: str) -> str:
+def _safe_label(kind: str, code: str) -> tx.Text:
     taxonomy = {"community": COMMUNITIES, "topic": TOPICS, "access": ACCESS}[kind]
     try:
-        return taxonomy.label(code)
+        found = taxonomy.label(code)
     except KeyError:
-        return code
+        return tx.verbatim(code)
+    return tx.Text(found, found)
 
 
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+def _community_label(code: str, named: dict[str, str]) -> tx.Text:
+    own = named.get(code)
+    return tx.verbatim(own) if own else _safe_label("community", code)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _join(items: Sequence[str]) -> tx.TextList:
+    return tx.and_list(items)
+
+
+def _names(tags: Iterable[str]) -> tx.TextList:
+    return tx.and_list([tx.language(t) for t in tags])
+
+
+def _weekday(local: datetime) -> tx.Text:
+    return tx.Text(DAY_NAMES[local.weekday()], local.isoformat(), kind="weekday")
 
 
 def describe_session(when: datetime, now: datetime, zone: str) -> str:
@@ -570,158 +594,265 @@ def describe_session(when: datetime, now: datetime, zone: str) -> str:
     tz = time_zone(zone)
     local = when.astimezone(tz)
     days = (local.date() - now.astimezone(tz).date()).days
-    if days <= 0:
-        relative = "today"
-    elif days == 1:
-        relative = "tomorrow"
-    else:
-        relative = f"in {days} days"
-    day = DAY_NAMES[local.weekday()]
+    at = tx.Text(f"{local:%H:%M}", local.isoformat(), kind="time")
     if days >= 7:
-        day = f"{day} {local.day} {MONTH_NAMES[local.month - 1]}"
-    return f"{day} {local:%H:%M}, {relative}"
+        day = tx.Text(
+            f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}",
+            local.isoformat(),
+            kind="date",
+        )
+    else:
+        day = _weekday(local)
+    if days <= 0:
+        return tx._("%(day)s %(time)s, today", day=day, time=at)
+    if days == 1:
+        return tx._("%(day)s %(time)s, tomorrow", day=day, time=at)
+    return tx.ngettext(
+        "%(day)s %(time)s, in %(num)s day",
+        "%(day)s %(time)s, in %(num)s days",
+        days,
+        day=day,
+        time=at,
+    )
 
 
-def _format_km(d: float) -> str:
-    return f"{d:.1f} km" if d < 10 else f"{d:.0f} km"
+def _format_km(d: float) -> tx.Text:
+    shown = f"{d:.1f}" if d < 10 else f"{d:.0f}"
+    return tx._("%(km)s km", km=tx.Text(shown, shown, kind="number"))
 
 
-def _age_range(group: GroupProfile) -> str:
+def _away(d: float) -> tx.Text:
+    return tx._("%(distance)s away", distance=_format_km(d))
+
+
+def _age_range(group: GroupProfile) -> tx.Text:
     if group.age_min is not None and group.age_max is not None:
-        return f"For ages {group.age_min} to {group.age_max}"
+        return tx._("For ages %(low)s to %(high)s", low=group.age_min, high=group.age_max)
     if group.age_min is not None:
-        return f"For ages {group.age_min} and over"
-    return f"For ages up to {group.age_max}"
+        return tx._("For ages %(low)s and over", low=group.age_min)
+    return tx._("For ages up to %(high)s", high=group.age_max)
+
+
+def _offer(asked: str, offered: str) -> tx.Text:
+    """:func:`peerhub.languages.describe_offer`, translatable."""
+    english = describe_offer(asked, offered)
+    kind, p = offer_parts(asked, offered)
+    if kind == "same":
+        return tx._("Meets in %(language)s", language=tx.language(offered))
+    if kind == "script":
+        return tx.Text(
+            english,
+            N_(
+                "Meets in %(language)s, written in %(written)s; "
+                "you asked for %(language)s in %(wanted)s"
+            ),
+            {
+                "language": tx.language(p["spoken"]),
+                "written": tx.verbatim(p["written"]),
+                "wanted": tx.verbatim(p["wanted"]),
+            },
+        )
+    values: dict[str, object] = {
+        "language": tx.language(offered),
+        "asked": tx.language(asked),
+    }
+    if kind == "member":
+        values["macro"] = tx.language(p["macro"])
+        msgid = N_("Meets in %(language)s, one of the %(macro)s languages; you asked for %(asked)s")
+    elif kind == "unspecified":
+        msgid = N_(
+            "Meets in %(language)s, without saying which %(language)s language; "
+            "you asked for %(asked)s"
+        )
+    elif kind == "variety":
+        msgid = N_("Meets in %(language)s, another form of %(asked)s, which you asked for")
+    else:
+        msgid = N_("Meets in %(language)s, close to %(asked)s, which you asked for")
+    return tx.Text(english, msgid, values)
 
 
 def explain(
     group: GroupProfile, a: Assessment, needs: Needs, ctx: Context
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Plain-English reasons (what fits) and mismatches (what does not)."""
+    """Plain-English reasons (what fits) and mismatches (what does not), each a
+    :class:`~peerhub.matching.text.Text` that a page can show in another language."""
     # Who the group is for comes first, always: languages, communities, ages, place.
     reasons: list[str] = [who_line(group)]
     mismatches: list[str] = []
     if a.who == "unknown":
         people = only_phrase(group.only_communities, dict(group.community_names))
         mismatches.append(
-            f"Only for {people}: you did not say this is you, so check with the group first"
+            tx._(
+                "Only for %(people)s: you did not say this is you, so check with the group first",
+                people=people,
+            )
         )
     if a.priority:
         # Until moderators keep rotas, PeerHub knows a group has moderators, not that
         # one will be at a given session: say no more than that.
         hours = ctx.weights.crisis_window_hours
-        reasons.append(f"Meets in the next {hours} hours, and is a moderated group")
+        reasons.append(
+            tx.ngettext(
+                "Meets in the next %(num)s hour, and is a moderated group",
+                "Meets in the next %(num)s hours, and is a moderated group",
+                hours,
+            )
+        )
 
     # Languages: never dropped silently, and a related form is said as such. A person
     # who listed several languages needs a group in one of them: the others not being
     # offered is no mismatch.
     if needs.languages:
         if a.native:
-            names = [language_name(g) for _, g in a.native]
+            names = _names(g for _a, g in a.native)
             if a.language_level == LANG_FIRST:
-                reasons.append(f"Meets in {_join(names)}")
+                reasons.append(tx._("Meets in %(languages)s", languages=names))
+            elif len(names.items) == 1:
+                reasons.append(
+                    tx._("Meets in %(languages)s, another language you listed", languages=names)
+                )
             else:
                 reasons.append(
-                    f"Meets in {_join(names)}, "
-                    f"{'another language' if len(names) == 1 else 'other languages'} you listed"
+                    tx._("Meets in %(languages)s, other languages you listed", languages=names)
                 )
         elif a.related:
             asked, offered = a.related[0]
-            reasons.append(describe_offer(asked, offered))
+            reasons.append(_offer(asked, offered))
         if a.interpreted:
-            names = [language_name(g) for _, g in a.interpreted]
-            spoken = [language_name(t) for t in group.languages[:1]]
-            alone = spoken and not a.native and not a.related
-            prefix = f"Meets in {spoken[0]}, with" if alone else "Offers"
-            reasons.append(f"{prefix} interpretation into {_join(names)}")
+            names = _names(g for _a, g in a.interpreted)
+            alone = group.languages[:1] and not a.native and not a.related
+            if alone:
+                reasons.append(
+                    tx._(
+                        "Meets in %(language)s, with interpretation into %(languages)s",
+                        language=tx.language(group.languages[0]),
+                        languages=names,
+                    )
+                )
+            else:
+                reasons.append(tx._("Offers interpretation into %(languages)s", languages=names))
         if a.language_level == LANG_NONE:
-            offered_names = _join([language_name(t) for t in group.languages])
-            mismatches.append(
-                f"Meets in {offered_names or 'another language'}, not a language you listed"
-            )
+            if group.languages:
+                mismatches.append(
+                    tx._(
+                        "Meets in %(languages)s, not a language you listed",
+                        languages=_names(group.languages),
+                    )
+                )
+            else:
+                mismatches.append(tx._("Meets in another language, not a language you listed"))
 
     named = dict(group.community_names)
     for code in a.shared_communities:
-        label = named.get(code) or _safe_label("community", code)
-        reasons.append(_COMMUNITY_PHRASES.get(code, f"{label} group"))
+        reasons.append(_community_phrase(code, _community_label(code, named)))
     if needs.communities and not a.shared_communities:
-        labels = [named.get(c) or _safe_label("community", c) for c in needs.communities]
-        mismatches.append(f"Not specifically for {' or '.join(labels)}")
+        labels = [_community_label(c, named) for c in needs.communities]
+        mismatches.append(
+            tx._(
+                "Not specifically for %(communities)s",
+                communities=tx.TextList(labels, "or", english=" or ".join(labels)),
+            )
+        )
 
     if needs.stage is not None:
-        phrase = _STAGE_PHRASES[needs.stage]
+        phrase = _stage_phrase(needs.stage)
         if a.stage_match:
             reasons.append(
-                f"Welcomes {phrase}" if needs.stage == "approaching_crisis" else f"For {phrase}"
+                tx._("Welcomes %(people)s", people=phrase)
+                if needs.stage == "approaching_crisis"
+                else tx._("For %(people)s", people=phrase)
             )
         else:
-            mismatches.append(f"Not aimed at {phrase}")
+            mismatches.append(tx._("Not aimed at %(people)s", people=phrase))
 
     if a.shared_topics:
         reasons.append(
-            "Talks about " + _join([_label(_safe_label("topic", t)) for t in a.shared_topics])
+            tx._(
+                "Talks about %(topics)s",
+                topics=_join([_label(_safe_label("topic", t)) for t in a.shared_topics]),
+            )
         )
     if a.missing_topics:
         mismatches.append(
-            "Does not focus on "
-            + _join([_label(_safe_label("topic", t)) for t in a.missing_topics])
+            tx._(
+                "Does not focus on %(topics)s",
+                topics=_join([_label(_safe_label("topic", t)) for t in a.missing_topics]),
+            )
         )
 
     # Format and place.
-    where = {"online": "Online", "hybrid": "Online or in person", "in_person": "In person"}[
-        group.format
-    ]
+    where = {
+        "online": tx._("Online"),
+        "hybrid": tx._("Online or in person"),
+        "in_person": tx._("In person"),
+    }[group.format]
     if group.in_person_capable and group.area and group.area.lower() != "online":
-        where = f"{where}, {group.area}"
+        where = tx._("%(how)s, %(area)s", how=where, area=tx.verbatim(group.area))
     if needs.format == "online" and not group.online_capable:
-        mismatches.append("Meets in person only")
+        mismatches.append(tx._("Meets in person only"))
     elif needs.format == "in_person" and not group.in_person_capable:
-        mismatches.append("Meets online only")
+        mismatches.append(tx._("Meets online only"))
     else:
         reasons.append(where)
     if a.distance_km is not None and needs.format != "online":
         # Further than the person's maximum (or, if they gave none, the default
         # scale) is a mismatch even where it still earns a few points.
-        text = f"{_format_km(a.distance_km)} away"
+        text = _away(a.distance_km)
         (mismatches if a.distance_km > ctx.scale_km else reasons).append(text)
     elif "distance" in a.violations and group.location is None and needs.location is not None:
-        mismatches.append("Distance not known")
+        mismatches.append(tx._("Distance not known"))
     elif needs.location is None and needs.format != "online" and group.format == "in_person":
         # The person gave no place: say so rather than imply this group is near.
-        mismatches.append("Meets in person only; we do not know how far it is from you")
+        mismatches.append(tx._("Meets in person only; we do not know how far it is from you"))
 
     # Time.
     if a.fit_session is not None:
         reasons.append(
-            f"Next session {describe_session(a.fit_session, needs.now, group.time_zone)}"
+            tx._(
+                "Next session %(when)s",
+                when=describe_session(a.fit_session, needs.now, group.time_zone),
+            )
         )
     elif a.first_session is not None:
         when = describe_session(a.first_session, needs.now, group.time_zone)
         if needs.availability:
-            mismatches.append(f"No session at the times you gave; the next is {when}")
+            mismatches.append(
+                tx._("No session at the times you gave; the next is %(when)s", when=when)
+            )
         else:
-            mismatches.append(f"Next session {when}")
+            mismatches.append(tx._("Next session %(when)s", when=when))
     else:
         mismatches.append(
-            "No session at the times you gave"
+            tx._("No session at the times you gave")
             if needs.availability
-            else "No upcoming sessions listed"
+            else tx._("No upcoming sessions listed")
         )
 
     # Places.
     if not a.open:
-        mismatches.append("Full: you can join the waiting list")
+        mismatches.append(tx._("Full: you can join the waiting list"))
     elif group.places_left is not None:
-        reasons.append(f"{_plural(group.places_left, 'place')} left")
+        reasons.append(tx.ngettext("%(num)s place left", "%(num)s places left", group.places_left))
 
     if a.shared_words:
-        reasons.append("Its own description mentions " + _join([f"“{w}”" for w in a.shared_words]))
+        quoted = _join(
+            [tx.Text(f"“{w}”", "“%(word)s”", {"word": tx.verbatim(w)}) for w in a.shared_words]
+        )
+        reasons.append(tx._("Its own description mentions %(words)s", words=quoted))
     # Access: a need is met when the group lists it, when it does not apply to how
     # the person would take part (rules.access_applies), or, for an interpreter, when
     # the group meets in that language.
     listed = [c for c in a.access_met if c in group.access_features]
     if listed:
-        reasons.append("Has: " + ", ".join(_safe_label("access", c) for c in listed))
+        labels = [_safe_label("access", c) for c in listed]
+        has = tx.TextList(labels, english=", ".join(labels))
+        reasons.append(
+            tx.Text(
+                "Has: " + has,
+                "Has: %(features)s",
+                {"features": has},
+            )
+        )
     for code in a.access_met:
         if code in group.access_features:
             continue
@@ -729,24 +860,45 @@ def explain(
         tag = interpreter_language(code)
         if tag is not None and met_by_language(code, group):
             native_tags = [t for t in group.languages if _same(tag, t)]
-            how = "Meets in" if native_tags else "Offers interpretation into"
-            name = language_name(native_tags[0] if native_tags else tag)
-            reasons.append(f"{how} {name}, so no {_label(label)} is needed")
+            name = tx.language(native_tags[0] if native_tags else tag)
+            if native_tags:
+                reasons.append(
+                    tx._(
+                        "Meets in %(language)s, so no %(feature)s is needed",
+                        language=name,
+                        feature=_label(label),
+                    )
+                )
+            else:
+                reasons.append(
+                    tx._(
+                        "Offers interpretation into %(language)s, so no %(feature)s is needed",
+                        language=name,
+                        feature=_label(label),
+                    )
+                )
         elif joins_in_person(group, needs.format):
-            reasons.append(f"{label}: not needed when you meet in person")
+            reasons.append(tx._("%(feature)s: not needed when you meet in person", feature=label))
         elif group.format == "hybrid":
-            reasons.append(f"{label}: not listed at the venue, but you can join online")
+            reasons.append(
+                tx._("%(feature)s: not listed at the venue, but you can join online", feature=label)
+            )
         else:
-            reasons.append(f"{label}: not needed, it meets online")
+            reasons.append(tx._("%(feature)s: not needed, it meets online", feature=label))
     for code in a.access_missing:
-        text = f"Not listed: {_safe_label('access', code)}"
+        label = _safe_label("access", code)
         if code in a.essential_missing:
-            text += ", which you marked essential"
-        mismatches.append(text)
+            mismatches.append(_missing_essential(label))
+        else:
+            mismatches.append(tx._("Not listed: %(feature)s", feature=label))
 
     if "age" in a.violations or "age" in a.never:
         mismatches.append(_age_range(group))
     return tuple(reasons), tuple(mismatches)
+
+
+def _missing_essential(label: str) -> tx.Text:
+    return tx._("Not listed: %(feature)s, which you marked essential", feature=label)
 
 
 def widened(
@@ -760,30 +912,56 @@ def widened(
     limit, cap = distance_limit(needs)
     for code in a.violations:
         if code == "distance" and a.distance_km is not None:
-            away = f"{_format_km(a.distance_km)} away"
-            asked = f", and you asked for up to {limit:g} km" if limit is not None else ""
-            lines.append(f"Further than you asked: {away}{asked}")
+            away = _away(a.distance_km)
+            if limit is not None:
+                lines.append(
+                    tx._(
+                        "Further than you asked: %(away)s, and you asked for up to %(limit)s km",
+                        away=away,
+                        limit=tx.Text(f"{limit:g}", f"{limit:g}", kind="number"),
+                    )
+                )
+            else:
+                lines.append(tx._("Further than you asked: %(away)s", away=away))
             covered.add(away)
         elif code == "format":
             if group.format == "online":
-                lines.append("Meets online only, and you asked for in person")
+                lines.append(tx._("Meets online only, and you asked for in person"))
                 covered.add("Meets online only")
             elif a.distance_km is not None and cap is not None:
-                away = f"{_format_km(a.distance_km)} away"
-                lines.append(f"You would join online: the venue is {away}, more than {cap:g} km")
+                away = _away(a.distance_km)
+                lines.append(
+                    tx._(
+                        "You would join online: the venue is %(away)s, more than %(cap)s km",
+                        away=away,
+                        cap=tx.Text(f"{cap:g}", f"{cap:g}", kind="number"),
+                    )
+                )
                 covered.add(away)
             else:
-                lines.append("You would join online: we do not know where the venue is")
+                lines.append(tx._("You would join online: we do not know where the venue is"))
         elif code == "access":
             labels = [_safe_label("access", c) for c in a.essential_missing]
-            lines.append(f"Does not list {_join(labels)}, which you marked essential")
-            covered.update(f"Not listed: {lb}, which you marked essential" for lb in labels)
+            lines.append(
+                tx._(
+                    "Does not list %(features)s, which you marked essential",
+                    features=_join(labels),
+                )
+            )
+            covered.update(_missing_essential(lb) for lb in labels)
         elif code == "age":
-            lines.append(f"{_age_range(group)}, which does not include your age")
+            lines.append(tx._("%(ages)s, which does not include your age", ages=_age_range(group)))
             covered.add(_age_range(group))
         elif code == "language":
-            offered = _join([language_name(t) for t in group.languages]) or "another language"
-            lines.append(f"Meets in {offered}, not a language you listed")
+            if group.languages:
+                lines.append(
+                    tx._(
+                        "Meets in %(languages)s, not a language you listed",
+                        languages=_names(group.languages),
+                    )
+                )
+            else:
+                lines.append(tx._("Meets in another language, not a language you listed"))
             covered.add(lines[-1])
     return tuple(lines), frozenset(covered)
 

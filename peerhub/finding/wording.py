@@ -1,0 +1,97 @@
+"""Words shown to people that come from tables and the matching engine, in the page's
+language: language names (CLDR), the taxonomy's labels, and the reasons and next steps
+the matching engine gives as :class:`peerhub.matching.text.Text` (a code and values).
+
+The matching engine and the taxonomy stay pure (tests/matching/test_purity.py): they
+write British English and mark each message for extraction; the words are chosen
+here, when a page is shown, through peerhub.i18n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from peerhub import i18n, languages
+from peerhub.matching.text import Text, TextList
+from peerhub.taxonomy import Taxonomy
+
+
+def _source() -> bool:
+    return i18n.current().identifier == i18n.SOURCE
+
+
+def language_name(tag: str) -> str:
+    """A language's name in the page's language, from CLDR ("Welsh"; "Cymraeg" on a
+    Welsh page; "walijski" on a Polish one)."""
+    lang = i18n.current()
+    if lang.identifier == i18n.SOURCE:
+        return languages.english_name(tag)
+    if lang.identifier == i18n.PSEUDO:
+        return i18n.pseudo(languages.english_name(tag))
+    return languages.name_in(tag, lang.tag)
+
+
+def label(text: str) -> str:
+    """A label the taxonomy marked with ``N_`` ("Deaf", "Step-free access"), translated."""
+    return i18n.gettext(text)
+
+
+def term_label(taxonomy: Taxonomy, code: str) -> str:
+    """The label of a term of the taxonomy in the page's language; a code the taxonomy
+    does not know (a community added by an organiser) in plain words."""
+    try:
+        return i18n.gettext(taxonomy.label(code))
+    except KeyError:
+        return code.removeprefix("added_").replace("_", " ")
+
+
+def render(value: Any) -> Any:
+    """A :class:`Text` (or a list of them) in the page's language; anything else as it
+    is. In British English the engine's own words are kept exactly."""
+    if isinstance(value, str) and not isinstance(value, Text | TextList):
+        return value
+    if _source():
+        return str(value) if isinstance(value, Text | TextList) else value
+    return _render(value)
+
+
+def render_all(values: Iterable[Any]) -> list[Any]:
+    return [render(v) for v in values]
+
+
+def _render(value: Any) -> Any:
+    if isinstance(value, TextList) and value.style == "parts":
+        return "; ".join(str(_render(v)) for v in value.items)
+    if isinstance(value, TextList):
+        style: i18n.ListStyle = "or" if value.style == "or" else "standard"
+        return i18n.format_list([str(_render(v)) for v in value.items], style=style)
+    if isinstance(value, Text):
+        if value.kind == "language":
+            return language_name(value.msgid)
+        if value.kind == "verbatim":
+            return str(value)
+        if value.kind in ("weekday", "date", "time"):
+            return _moment(value.kind, datetime.fromisoformat(value.msgid))
+        if value.kind == "number":
+            return i18n.format_number(float(value.msgid))
+        values = {k: _render(v) for k, v in value.values.items()}
+        if value.plural is not None:
+            n = int(values.pop("num"))
+            return i18n.ngettext(value.msgid, value.plural, n, **values)
+        return i18n.gettext(value.msgid, **values) if values else i18n.gettext(value.msgid)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return i18n.format_number(value)
+    return value
+
+
+def _moment(kind: str, moment: datetime) -> str:
+    """A session's day, date or time of day, as on the group's own clock (CLDR)."""
+    if kind == "weekday":
+        return str(i18n.current().locale.days["format"]["wide"][moment.weekday()])
+    if kind == "date":
+        return i18n.format_date(moment.date(), "full")
+    return i18n.format_time(moment.time())
