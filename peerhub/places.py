@@ -38,6 +38,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from peerhub import geo
+from peerhub.i18n import _, lazy_gettext
 
 __all__ = [
     "NATIONS",
@@ -517,7 +518,7 @@ def _town_guesses(key: str) -> list[tuple[int, Town]]:
 # --- Resolving ----------------------------------------------------------------------
 
 
-_HELP: Final = "Type a postcode, like LS6 3HN or LS6, or a town or city, like Leeds."
+_HELP: Final = lazy_gettext("Type a postcode, like LS6 3HN or LS6, or a town or city, like Leeds.")
 
 
 def _describe(text: str) -> str:
@@ -529,7 +530,7 @@ def _describe(text: str) -> str:
         or (len(tokens) == 2 and re.fullmatch(r"[0-9OILSZ][A-Z]{2}", tokens[1].upper()))
     )
     if looks_full:
-        return f"the postcode starting {compact[:-3]}"
+        return _("the postcode starting %(start)s", start=compact[:-3])
     shown = " ".join(text.split())
     return f"“{shown[:40]}”"
 
@@ -549,26 +550,44 @@ def _guessed(text: str, places: list[Place]) -> Resolution:
     others = _others(places, chosen)
     compact = text.replace(" ", "").upper()
     if chosen.kind == "postcode" and len(compact) >= 5 and compact[:-3] == chosen.district:
-        note = (
-            f"The second half of the postcode did not look right, so we searched near "
-            f"{chosen.label} (the first half is all we use)."
+        if others:
+            note = _(
+                "The second half of the postcode did not look right, so we searched near "
+                "%(place)s (the first half is all we use). "
+                "Did you mean one of the other places listed?",
+                place=chosen.label,
+            )
+        else:
+            note = _(
+                "The second half of the postcode did not look right, so we searched near "
+                "%(place)s (the first half is all we use).",
+                place=chosen.label,
+            )
+    elif others:
+        note = _(
+            "We could not find %(typed)s, so we searched near %(place)s instead. "
+            "Did you mean one of the other places listed?",
+            typed=_describe(text),
+            place=chosen.label,
         )
     else:
-        note = f"We could not find {_describe(text)}, so we searched near {chosen.label} instead."
-    if others:
-        note += " Did you mean one of the other places listed?"
+        note = _(
+            "We could not find %(typed)s, so we searched near %(place)s instead.",
+            typed=_describe(text),
+            place=chosen.label,
+        )
     return Resolution(chosen, corrected=True, note=note, alternatives=others)
 
 
 def resolve(text: str) -> Resolution:
     """Where ``text`` (a postcode or a town, as typed) is. Raises :class:`PlaceError`."""
     if not isinstance(text, str):
-        raise PlaceError("A place must be text: a postcode or a town.")
+        raise PlaceError(_("A place must be text: a postcode or a town."))
     text = " ".join(text.split())
     if not text:
-        raise PlaceError(f"The place is empty. {_HELP}")
+        raise PlaceError(_("The place is empty. %(help)s", help=_HELP))
     if len(text) > MAX_LENGTH:
-        raise PlaceError(f"That is too long for a postcode or a town. {_HELP}")
+        raise PlaceError(_("That is too long for a postcode or a town. %(help)s", help=_HELP))
     compact = text.replace(" ", "").upper()
     postcode_like = bool(re.fullmatch(r"[A-Za-z0-9 ]{2,8}", text)) and any(
         c.isdigit() for c in text
@@ -585,7 +604,7 @@ def resolve(text: str) -> Resolution:
             place = _postcode_place(pc)
             if place is not None:
                 return Resolution(place)
-            problem = f"We do not know the postcode district {pc.outward}."
+            problem = _("We do not know the postcode district %(district)s.", district=pc.outward)
     key, qualifiers = _qualified(text)
     towns = _towns_named(key, qualifiers)
     if towns:
@@ -593,19 +612,25 @@ def resolve(text: str) -> Resolution:
         if len(towns) == 1:
             return Resolution(chosen)
         others = tuple(_town_place(t) for t in towns[1 : 1 + MAX_ALTERNATIVES])
-        note = (
-            f"There is more than one {towns[0].name}: we searched near {chosen.label}, "
-            "the largest. Did you mean one of the others listed?"
+        note = _(
+            "There is more than one %(town)s: we searched near %(place)s, "
+            "the largest. Did you mean one of the others listed?",
+            town=towns[0].name,
+            place=chosen.label,
         )
         return Resolution(chosen, corrected=False, note=note, alternatives=others)
 
     area_typed = re.match(r"[A-Z]+", compact)
     if postcode_like and area_typed and area_typed.group(0) in CROWN_DEPENDENCIES:
         where = CROWN_DEPENDENCIES[area_typed.group(0)]
+        typed = _describe(text)
         raise PlaceError(
-            f"{_describe(text)[0].upper()}{_describe(text)[1:]} is in {where}: PeerHub's map "
-            "covers the United Kingdom only. "
-            "Online groups are open to you: choose online, or type a UK town."
+            _(
+                "%(typed)s is in %(where)s: PeerHub's map covers the United Kingdom only. "
+                "Online groups are open to you: choose online, or type a UK town.",
+                typed=typed[:1].upper() + typed[1:],
+                where=where,
+            )
         )
 
     # 2. A likely typo: postcode confusions and edits, then town names.
@@ -629,4 +654,4 @@ def resolve(text: str) -> Resolution:
         return _guessed(text, [p for _, p in guesses])
     if problem:
         raise PlaceError(f"{problem} {_HELP}")
-    raise PlaceError(f"We could not find {_describe(text)}. {_HELP}")
+    raise PlaceError(_("We could not find %(typed)s. %(help)s", typed=_describe(text), help=_HELP))

@@ -14,6 +14,8 @@ from typing import Any, cast, get_args
 from peerhub import inputs, languages, places
 from peerhub.communities import Vocabulary
 from peerhub.errors import FieldError
+from peerhub.finding import wording
+from peerhub.i18n import _
 from peerhub.matching import GENDERS, AccessNeed, Gender, InvalidNeeds, NeedFormat, Needs, Window
 from peerhub.matching.model import MAX_OTHER_CHARS
 from peerhub.taxonomy import DAY_NAMES
@@ -52,14 +54,14 @@ class LanguageQuestionError(FieldError):
     ``question.choices``), and the API answers 422 with the choices."""
 
     def __init__(self, field: str, question: languages.LanguageQuestion) -> None:
-        super().__init__(field, question.message)
+        super().__init__(field, wording.language_error(question))
         self.question = question
 
     def as_dict(self) -> dict[str, Any]:
         q = self.question
         return {
             "asked": q.asked,
-            "text": q.question,
+            "text": wording.language_question(q),
             "choices": [languages.choice(t).as_dict() for t in q.choices],
             "any": q.any_tag,
         }
@@ -81,11 +83,11 @@ def language_tags(entries: Sequence[str], field: str, limit: int = 10) -> list[s
             except languages.LanguageQuestion as q:
                 raise LanguageQuestionError(field, q) from q
             except languages.LanguageError as exc:
-                raise FieldError(field, exc.message) from exc
+                raise FieldError(field, wording.language_error(exc)) from exc
             if tag not in out:
                 out.append(tag)
     if len(out) > limit:
-        raise FieldError(field, f"Give at most {limit} languages.")
+        raise FieldError(field, _("Give at most %(limit)s languages.", limit=limit))
     return out
 
 
@@ -112,22 +114,22 @@ def _str_list(value: object, field: str, limit: int = 30) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FieldError(field, "must be a list of strings")
+        raise FieldError(field, _("must be a list of strings"))
     if len(value) > limit:
-        raise FieldError(field, f"at most {limit} items")
+        raise FieldError(field, _("at most %(limit)s items", limit=limit))
     return [v.strip() for v in value if v.strip()]
 
 
 def _time(value: object, field: str) -> time:
     if not isinstance(value, str):
-        raise FieldError(field, "times look like 18:00")
+        raise FieldError(field, _("times look like 18:00"))
     try:
         hours, minutes = value.split(":")
         if value == "24:00":
             return time(0, 0)
         return time(int(hours), int(minutes))
     except ValueError as exc:
-        raise FieldError(field, f"{value!r} is not a time like 18:00") from exc
+        raise FieldError(field, _("%(value)s is not a time like 18:00", value=repr(value))) from exc
 
 
 def _day(value: object, field: str) -> int:
@@ -206,8 +208,11 @@ def _communities(raw: Sequence[str], vocab: Vocabulary) -> list[str]:
         if code is None:
             raise FieldError(
                 "communities",
-                f"we do not know the community {item[:40]!r}: choose from the list, "
-                "or describe it in your own words under something else",
+                _(
+                    "we do not know the community %(name)s: choose from the list, "
+                    "or describe it in your own words under something else",
+                    name=repr(item[:40]),
+                ),
             )
         if code not in out:
             out.append(code)
@@ -220,8 +225,10 @@ def _gender(value: object) -> Gender | None:
     if value not in GENDERS:
         raise FieldError(
             "gender",
-            "Choose woman, man, non-binary or I would rather not say "
-            "(woman, man, non_binary or prefer_not_to_say)",
+            _(
+                "Choose woman, man, non-binary or I would rather not say "
+                "(woman, man, non_binary or prefer_not_to_say)"
+            ),
         )
     return value
 
@@ -231,9 +238,11 @@ def _other(value: object, vocab: Vocabulary) -> tuple[list[str], tuple[str, ...]
     if value is None:
         return [], ()
     if not isinstance(value, str):
-        raise FieldError("other", "Something else must be text")
+        raise FieldError("other", _("Something else must be text"))
     if len(value) > MAX_OTHER_CHARS:
-        raise FieldError("other", f"Something else can be at most {MAX_OTHER_CHARS} characters")
+        raise FieldError(
+            "other", _("Something else can be at most %(limit)s characters", limit=MAX_OTHER_CHARS)
+        )
     found = vocab.resolve(value)
     return list(found.codes), found.other
 
@@ -251,11 +260,11 @@ def _build(
     limit_raw = _number(fields.get("limit"), "limit", integer=True)
     limit = 20 if limit_raw is None else int(limit_raw)
     if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be from 1 to {MAX_LIMIT}")
+        raise FieldError("limit", _("must be from 1 to %(limit)s", limit=MAX_LIMIT))
     stage = fields.get("stage") or None
     fmt: str = fields.get("format") or "either"
     if fmt not in get_args(NeedFormat):
-        raise FieldError("format", "must be online, in_person or either")
+        raise FieldError("format", _("must be online, in_person or either"))
     gender = _gender(fields.get("gender"))
     communities = _communities(fields.get("communities") or (), vocab)
     named, other = _other(fields.get("other"), vocab)
@@ -311,15 +320,15 @@ def from_form(
 
 def _from_json(body: object, now: datetime, blocked: frozenset[str], vocab: Vocabulary) -> Search:
     if not isinstance(body, dict):
-        raise FieldError("body", "send a JSON object")
+        raise FieldError("body", _("send a JSON object"))
     unknown = sorted(set(body) - JSON_FIELDS)
     if unknown:
-        raise FieldError(unknown[0], "is not a field of a match request")
+        raise FieldError(unknown[0], _("is not a field of a match request"))
     for key in ("stage", "format", "place", "postcode", "gender", "other"):
         if body.get(key) is not None and not isinstance(body[key], str):
-            raise FieldError(key, "must be a string: a postcode or a town")
+            raise FieldError(key, _("must be a string: a postcode or a town"))
     if body.get("place") and body.get("postcode"):
-        raise FieldError("place", "give place (a postcode or a town) or postcode, not both")
+        raise FieldError("place", _("give place (a postcode or a town) or postcode, not both"))
     fields: dict[str, Any] = {
         "languages": language_tags(_str_list(body.get("languages"), "languages", 10), "languages"),
         "communities": _str_list(body.get("communities"), "communities"),
@@ -352,7 +361,7 @@ def _from_form(
     typed = language_tags([values.get("other_languages") or ""], "other_languages", 10)
     languages = list(dict.fromkeys(chosen + typed))
     if len(languages) > 10:
-        raise FieldError("other_languages", "Give at most 10 languages.")
+        raise FieldError("other_languages", _("Give at most %(limit)s languages.", limit=10))
     days = [DAYS.index(d) for d in lists.get("days", ()) if d in DAYS]
     parts = [p for p in lists.get("times", ()) if p in PARTS_OF_DAY]
     windows = []

@@ -15,7 +15,7 @@ from peerhub.accounts.routes import require_user
 from peerhub.communities import Vocabulary
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.finding import actions
+from peerhub.finding import actions, wording
 from peerhub.finding.needs import (
     BUILT_IN_VOCABULARY,
     PARTS_OF_DAY,
@@ -27,6 +27,7 @@ from peerhub.finding.needs import (
 )
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import proposals, texts
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.matching import MatchResult
 from peerhub.outcomes import actions as outcomes
 from peerhub.referrals import notices
@@ -57,16 +58,21 @@ VALUE_FIELDS = (
 # Long enough that an over-long "something else" is refused with a 422, not cut.
 VALUE_LIMITS = {"community_other": 400}
 MAX_BODY = 32 * 1024
-PLACE_PROMPT = (
+PLACE_PROMPT = lazy_gettext(
     "Tell us your town or postcode to see groups that meet near you. Until then, "
     "groups you can join online come first."
 )
 GENDER_OPTIONS = (
-    ("woman", "Woman"),
-    ("man", "Man"),
-    ("non_binary", "Non-binary"),
-    ("prefer_not_to_say", "I would rather not say"),
+    ("woman", lazy_gettext("Woman")),
+    ("man", lazy_gettext("Man")),
+    ("non_binary", lazy_gettext("Non-binary")),
+    ("prefer_not_to_say", lazy_gettext("I would rather not say")),
 )
+PARTS_OF_DAY_LABELS = {
+    "morning": lazy_gettext("Morning"),
+    "afternoon": lazy_gettext("Afternoon"),
+    "evening": lazy_gettext("Evening"),
+}
 
 
 def match_index(request: Request) -> MatchIndex:
@@ -84,7 +90,11 @@ def _too_many(request: Request, decision: Decision) -> Response:
     return error(
         request,
         429,
-        f"Too many searches. Please wait {wait} seconds.",
+        ngettext(
+            "Too many searches. Please wait %(num)s second.",
+            "Too many searches. Please wait %(num)s seconds.",
+            wait,
+        ),
         headers={"Retry-After": str(wait)},
     )
 
@@ -175,7 +185,7 @@ async def api_match(request: Request) -> Response:
         )
     except FieldError as exc:
         return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, 422)
-    result = await _run(request, search)
+    result = wording.shown_result(await _run(request, search))
     payload = {
         "results": [r.as_dict() for r in result.results],
         "relaxed": list(result.relaxed),
@@ -191,7 +201,7 @@ async def api_match(request: Request) -> Response:
         # Where the search was centred, and whether a typo was corrected (never
         # silently): "note" says so and "did_you_mean" lists the other guesses.
         "place": search.place.as_dict() if search.place is not None else None,
-        "place_prompt": PLACE_PROMPT if search.place_unknown else None,
+        "place_prompt": str(PLACE_PROMPT) if search.place_unknown else None,
     }
     return JSONResponse(payload)
 
@@ -213,22 +223,24 @@ def _form_context(
 ) -> dict[str, Any]:
     # Languages chosen earlier (from a question, or a saved search) stay as boxes.
     chosen = [t for t in (languages.canonical_tag(v) for v in lists.get("languages", [])) if t]
-    boxes = [languages.choice(tag) for tag in dict.fromkeys([*CHECKBOX_LANGUAGES, *chosen])]
+    boxes = [wording.language_choice(tag) for tag in dict.fromkeys([*CHECKBOX_LANGUAGES, *chosen])]
     return {
         "values": values,
         "lists": lists,
         "languages": boxes,
         "chosen_languages": frozenset(chosen),
         "language_suggestions": languages.suggestions([*COMMON_LANGUAGES, *in_use]),
-        "communities": [(c.code, c.label) for c in vocab.communities],
+        "communities": [
+            (c.code, c.label if c.added else wording.label(c.label)) for c in vocab.communities
+        ],
         "genders": GENDER_OPTIONS,
         "stages": questions.STAGE_OPTIONS,
-        "topics": [(t.code, t.label) for t in TOPICS.terms],
-        "access": ACCESS.terms,
+        "topics": [(t.code, wording.label(t.label)) for t in TOPICS.terms],
+        "access": [{"code": t.code, "label": wording.label(t.label)} for t in ACCESS.terms],
         "formats": questions.FORMAT_OPTIONS,
         "distances": questions.KM_OPTIONS,
         "days": questions.DAY_OPTIONS,
-        "parts_of_day": [(part, part.capitalize()) for part in PARTS_OF_DAY],
+        "parts_of_day": [(part, PARTS_OF_DAY_LABELS[part]) for part in PARTS_OF_DAY],
     }
 
 
@@ -259,9 +271,9 @@ def _question_context(
         "lists": lists,
         "question": {
             "asked": exc.question.asked,
-            "text": exc.question.question,
-            "choices": [languages.choice(t) for t in exc.question.choices],
-            "any": languages.choice(exc.question.any_tag) if exc.question.any_tag else None,
+            "text": wording.language_question(exc.question),
+            "choices": [wording.language_choice(t) for t in exc.question.choices],
+            "any": wording.language_choice(exc.question.any_tag) if exc.question.any_tag else None,
         },
     }
 
@@ -319,7 +331,7 @@ async def find_page(request: Request) -> Response:
         return render(
             request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422
         )
-    result = await _run(request, search)
+    result = wording.shown_result(await _run(request, search))
     async with app.sessions() as db:
         # Each group's name in the page's language where its organisers gave one.
         names = await texts.shown_names(db, [r.group_id for r in result.results])
@@ -392,7 +404,7 @@ async def demand_page(request: Request) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         if not await sees_organisers_reports(db, user):
-            return error(request, 403, "Only organisers and administrators can see this report.")
+            return error(request, 403, _("Only organisers and administrators can see this report."))
         cells = await actions.demand_cells(db, app.clock())
         words = await actions.other_words(db, app.clock())
         vocab = await proposals.vocabulary(db)
@@ -403,7 +415,7 @@ async def demand_page(request: Request) -> Response:
             "cells": cells,
             "words": words,
             "community_names": vocab.names(),
-            "stage_label": dict((t.code, t.label) for t in STAGES.terms),
+            "stage_label": {t.code: wording.label(t.label) for t in STAGES.terms},
         },
     )
 
@@ -439,7 +451,7 @@ async def answer_offer(request: Request) -> Response:
     form = await request.form()
     choice = form.get("answer")
     if choice not in ("accept", "decline"):
-        return error(request, 422, "Choose to accept or decline the place.", field="answer")
+        return error(request, 422, _("Choose to accept or decline the place."), field="answer")
     try:
         async with transaction(app.sessions) as db:
             group = await actions.answer_offer(
@@ -454,7 +466,7 @@ async def answer_offer(request: Request) -> Response:
                 ),
             )
     except NotFound:
-        return error(request, 404, "There is no offer of a place in that group for you.")
+        return error(request, 404, _("There is no offer of a place in that group for you."))
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
     match_index(request).invalidate()
@@ -470,7 +482,7 @@ async def admin_allocate(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     if not user.is_admin:
-        return error(request, 403, "Only PeerHub administrators can do this.")
+        return error(request, 403, _("Only PeerHub administrators can do this."))
     app = ctx(request)
     async with transaction(app.sessions) as db:
         offers = await actions.allocate_places(db, app.clock(), actor_id=user.id)

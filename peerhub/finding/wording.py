@@ -10,10 +10,12 @@ here, when a page is shown, through peerhub.i18n.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from peerhub import i18n, languages
+from peerhub.matching import MatchResult
 from peerhub.matching.text import Text, TextList
 from peerhub.taxonomy import Taxonomy
 
@@ -95,3 +97,72 @@ def _moment(kind: str, moment: datetime) -> str:
     if kind == "date":
         return i18n.format_date(moment.date(), "full")
     return i18n.format_time(moment.time())
+
+
+def shown_result(result: MatchResult) -> MatchResult:
+    """The result with every reason, mismatch, widening and next step in the page's
+    language (the same result, unchanged, in British English)."""
+    if _source():
+        return result
+
+    def lines(values: Iterable[str]) -> tuple[str, ...]:
+        return tuple(str(render(v)) for v in values)
+
+    items = tuple(
+        replace(
+            item,
+            reasons=lines(item.reasons),
+            mismatches=lines(item.mismatches),
+            widened=lines(item.widened),
+            other_mismatches=lines(item.other_mismatches),
+        )
+        for item in result.results
+    )
+    steps = tuple(replace(step, text=str(render(step.text))) for step in result.next_steps)
+    return replace(result, results=items, relaxed=lines(result.relaxed), next_steps=steps)
+
+
+def language_choice(tag: str) -> languages.Choice:
+    """A language to choose: its name in the page's language, and its own name."""
+    return languages.Choice(tag, language_name(tag), languages.autonym(tag))
+
+
+def language_question(question: languages.LanguageQuestion) -> str:
+    """ "Which sign language do you use?", "Which Chinese language do you mean?"."""
+    if question.any_tag is None:
+        return i18n.gettext("Which sign language do you use?")
+    return i18n.gettext(
+        "Which %(language)s language do you mean?", language=language_name(question.any_tag)
+    )
+
+
+def language_error(error: languages.LanguageError) -> str:
+    """The message of a language that could not be taken as given, in the page's
+    language (peerhub/languages.py is pure and writes it in British English)."""
+    if _source():
+        return error.message
+    if isinstance(error, languages.LanguageQuestion):
+        return i18n.gettext(
+            "“%(asked)s” could mean several languages: %(languages)s. %(question)s",
+            asked=error.asked,
+            languages=i18n.format_list([language_name(t) for t in error.choices]),
+            question=language_question(error),
+        )
+    if error.message.startswith("A language name has at most"):
+        return i18n.gettext(
+            "A language name has at most %(limit)s characters.", limit=languages.MAX_INPUT
+        )
+    if not error.asked or error.message.startswith("Give a language"):
+        return i18n.gettext("Give a language by its name, such as Welsh or Urdu.")
+    close = getattr(error, "suggestions", ())
+    if close:
+        return i18n.gettext(
+            "We do not know a language called “%(asked)s”. Did you mean %(languages)s?",
+            asked=error.asked,
+            languages=i18n.format_list([language_name(t) for t in close], style="or"),
+        )
+    return i18n.gettext(
+        "We do not know a language called “%(asked)s”. Try its name in English or in the "
+        "language itself, such as Welsh or Cymraeg.",
+        asked=error.asked,
+    )
