@@ -172,6 +172,11 @@ PAGES: list[tuple[str | None, str, list[tuple[str, str, set[str]]]]] = [
     ),
     (
         "demo-member",
+        f"/account/sharing/groups/{MEMBER_GROUP}",
+        [("post", f"/account/sharing/groups/{MEMBER_GROUP}", {"csrf_token", "share"})],
+    ),
+    (
+        "demo-member",
         "/account/crisis-plan",
         [("post", "/account/crisis-plan", {"csrf_token", "plan_group", "plan_audience"})],
     ),
