@@ -516,6 +516,7 @@ async def sent_by(db: AsyncSession, professional: User) -> list[ProfessionalView
             .join(Group, Group.id == Referral.group_id)
             .where(Referral.professional_id == professional.id)
             .order_by(Referral.created_at.desc())
+            .options(selectinload(Group.texts))  # its name in the page's language
         )
     ).all()
     events = await events_of(db, [r.id for r, _ in rows])
@@ -531,7 +532,7 @@ async def for_person(db: AsyncSession, user: User) -> list[tuple[Referral, Group
             .order_by(Referral.created_at.desc())
             # The page does not link a group whose organisation is not (or no longer)
             # verified: its page would not be found.
-            .options(selectinload(Group.organisation))
+            .options(selectinload(Group.organisation), selectinload(Group.texts))
         )
     ).all()
     return [(r, g) for r, g in rows]
@@ -568,6 +569,7 @@ async def inbox(db: AsyncSession, user: User) -> list[tuple[Referral, Group]]:
             .join(Organisation, Organisation.id == Group.organisation_id)
             .where(Referral.group_id.in_(group_ids), Organisation.verified_at.is_not(None))
             .order_by(Referral.created_at.desc())
+            .options(selectinload(Group.texts))  # its name in the page's language
         )
     ).all()
     return [(r, g) for r, g in rows]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from babel import dates
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,8 +23,15 @@ from peerhub.models import Group, Referral, ReferralEvent, User
 from peerhub.referrals import actions, notices
 from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
+from peerhub.sharing.names import NAMES
 from peerhub.sharing.rules import referrer_views
-from peerhub.web.render import auth, ctx, error, form_text, ip, render
+from peerhub.web.render import auth, ctx, error, form_text, ip
+from peerhub.web.render import render as render_page
+
+
+def render(request: Request, template: str, context: dict[str, Any], **kwargs: Any) -> Response:
+    """A page of this area: group names in the page's language (peerhub/sharing/names.py)."""
+    return render_page(request, template, {**NAMES, **_SHOWN, **context}, **kwargs)
 
 
 def moment(at: datetime) -> str:
@@ -59,7 +68,11 @@ async def _group_or_404(request: Request) -> Group | Response:
     otherwise the same 404 as its public page."""
     app = ctx(request)
     async with app.sessions() as db:
-        group = await db.scalar(select(Group).where(Group.slug == request.path_params["slug"]))
+        group = await db.scalar(
+            select(Group)
+            .where(Group.slug == request.path_params["slug"])
+            .options(selectinload(Group.texts))
+        )
         checked = group is not None and await organisation_checked(db, group.id)
     if group is None or not checked:
         return error(request, 404, _("We could not find that group."))
@@ -154,7 +167,11 @@ async def landing(request: Request) -> Response:
             return render(
                 request, "referrals/landing.html", {"missing": True, "code": code}, status=404
             )
-        group = await db.get(Group, referral.group_id)
+        group = await db.scalar(
+            select(Group)
+            .where(Group.id == referral.group_id)
+            .options(selectinload(Group.texts))  # its name in the page's language
+        )
         professional = (
             await db.get(User, referral.professional_id) if referral.professional_id else None
         )

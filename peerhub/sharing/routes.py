@@ -25,7 +25,14 @@ from peerhub.realtime.notify import notify_moderators
 from peerhub.security.middleware import wants_json
 from peerhub.sharing import rules
 from peerhub.sharing.models import PLAN_FIELD_LIMIT, CrisisPlan, PersonProfile
-from peerhub.web.render import ctx, error, form_text, render
+from peerhub.sharing.names import NAMES
+from peerhub.web.render import ctx, error, form_text
+from peerhub.web.render import render as render_page
+
+
+def render(request: Request, template: str, context: dict[str, Any], **kwargs: Any) -> Response:
+    """A page of this area: group names in the page's language (peerhub/sharing/names.py)."""
+    return render_page(request, template, {**NAMES, **context}, **kwargs)
 
 
 def _wanted(form: FormData, audiences: tuple[str, ...] | dict[str, str]) -> rules.Choices:

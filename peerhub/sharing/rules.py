@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from peerhub import audit, languages
 from peerhub.errors import NotFound
@@ -376,6 +377,7 @@ async def my_groups(db: AsyncSession, user_id: str) -> list[MyGroupSharing]:
             .join(Organisation, Organisation.id == Group.organisation_id)
             .where(GroupMember.user_id == user_id)
             .order_by(Group.name)
+            .options(selectinload(Group.texts))  # its name in the page's language
         )
     ).all()
     chosen: dict[str, Choices] = {}

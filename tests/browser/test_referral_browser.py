@@ -40,7 +40,8 @@ def test_professional_refers_and_sees_progress_only_with_consent(
         # The GP finds a Welsh-speaking group in the directory.
         _sign_in(gp, base, "demo-gp", DEMO_PASSWORD)
         gp.goto(base + "/groups")
-        gp.get_by_label("Language").select_option("cy")
+        # The directory's language filter (not the page's language picker, also a select).
+        gp.locator("select#language").select_option("cy")
         gp.get_by_role("button", name="Search", exact=True).click()
         gp.get_by_role("link", name=re.compile("Sgwrs Caerdydd", re.I)).first.click()
         gp.wait_for_url(re.compile(r"/groups/cylch-sgwrs-caerdydd$"))
