@@ -90,3 +90,20 @@ def test_the_room_mirrors_right_to_left(person: Any, room_server: RTServer) -> N
     assert item is not None and menu is not None
     # The menu sits at the inline end of the message: its left side in Urdu.
     assert menu["x"] - item["x"] < (item["x"] + item["width"]) - (menu["x"] + menu["width"])
+
+
+def test_the_moderator_console_speaks_the_pages_language(
+    person: Any, room_server: RTServer
+) -> None:
+    mo = person("mo")
+    mo.goto(f"{room_server.base}{ROOM}?lang=en-XA")
+    mo.get_by_text(P("Connected.")).wait_for()
+    none = {
+        "reports": P("%(num)s reports") % {"num": "0"},
+        "held": P("%(num)s held messages") % {"num": "0"},
+        "alerts": P("%(num)s crisis alerts") % {"num": "0"},
+    }
+    summary = P("Waiting: %(reports)s, %(held)s, %(alerts)s.") % none
+    expect(mo.locator("#queue-summary")).to_have_text(summary)
+    expect(mo.locator("#lock-button")).to_have_text(P("Lock the room"))
+    expect(mo.locator("#lock-state")).to_have_text(P("The room is open for members to write."))

@@ -281,7 +281,8 @@ export async function act(api, frame, success) {
     api.notify(typeof success === "function" ? success(done) : success);
     return true;
   } catch (err) {
-    api.notify(_("Not done: %(error)s", { error: (err && err.message) || _("something went wrong.") }));
+    const error = (err && err.message) || _("something went wrong.");
+    api.notify(_("Not done: %(error)s", { error }));
     return false;
   }
 }
