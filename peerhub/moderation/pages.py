@@ -7,16 +7,20 @@ how many reports and crisis alerts are waiting. The live console is on the room 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from peerhub import i18n
 from peerhub.accounts.routes import require_user
 from peerhub.groups import actions
 from peerhub.groups.web import guarded
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import GroupRole, User
 from peerhub.moderation.extension import audit_row
@@ -25,28 +29,113 @@ from peerhub.web.render import ctx, render
 
 PAGE = 50
 
-# How each action reads in the log ("Mo" + this + subject).
-ACTIONS = {
-    "timeout": "timed out",
-    "timeout.lifted": "lifted the time-out of",
-    "remove": "removed from the group",
-    "ban": "banned",
-    "ban.lifted": "lifted the ban on",
-    "redact": "redacted a message by",
-    "approve": "approved a held message by",
-    "reject": "rejected a held message by",
-    "slow_mode": "set slow mode",
-    "lock": "locked the room",
-    "unlock": "unlocked the room",
-    "pin": "pinned an announcement",
-    "unpin": "unpinned the announcement",
-    "hold_words": "changed the hold-for-review words",
-    "report.resolved": "resolved a report about",
-    "alert.seen": "saw to a crisis alert about",
-    "session.opened": "opened a session",
-    "session.closed": "ended the session",
-    "room.settings": "changed the room's settings",
+# How each action reads in the "What" column of the log (the actor is in "Who"): the
+# words without a subject, and with one (``%(subject)s`` is the person's name). Whole
+# phrases, so a translator can put the name where their language wants it.
+ACTIONS: dict[str, tuple[LazyProxy, LazyProxy]] = {
+    "timeout": (lazy_gettext("timed out"), lazy_gettext("timed out %(subject)s")),
+    "timeout.lifted": (
+        lazy_gettext("lifted the time-out"),
+        lazy_gettext("lifted the time-out of %(subject)s"),
+    ),
+    "remove": (
+        lazy_gettext("removed from the group"),
+        lazy_gettext("removed from the group %(subject)s"),
+    ),
+    "ban": (lazy_gettext("banned"), lazy_gettext("banned %(subject)s")),
+    "ban.lifted": (lazy_gettext("lifted the ban"), lazy_gettext("lifted the ban on %(subject)s")),
+    "redact": (
+        lazy_gettext("redacted a message"),
+        lazy_gettext("redacted a message by %(subject)s"),
+    ),
+    "approve": (
+        lazy_gettext("approved a held message"),
+        lazy_gettext("approved a held message by %(subject)s"),
+    ),
+    "reject": (
+        lazy_gettext("rejected a held message"),
+        lazy_gettext("rejected a held message by %(subject)s"),
+    ),
+    "slow_mode": (lazy_gettext("set slow mode"), lazy_gettext("set slow mode %(subject)s")),
+    "lock": (lazy_gettext("locked the room"), lazy_gettext("locked the room %(subject)s")),
+    "unlock": (lazy_gettext("unlocked the room"), lazy_gettext("unlocked the room %(subject)s")),
+    "pin": (
+        lazy_gettext("pinned an announcement"),
+        lazy_gettext("pinned an announcement %(subject)s"),
+    ),
+    "unpin": (
+        lazy_gettext("unpinned the announcement"),
+        lazy_gettext("unpinned the announcement %(subject)s"),
+    ),
+    "hold_words": (
+        lazy_gettext("changed the hold-for-review words"),
+        lazy_gettext("changed the hold-for-review words %(subject)s"),
+    ),
+    "report.resolved": (
+        lazy_gettext("resolved a report"),
+        lazy_gettext("resolved a report about %(subject)s"),
+    ),
+    "alert.seen": (
+        lazy_gettext("saw to a crisis alert"),
+        lazy_gettext("saw to a crisis alert about %(subject)s"),
+    ),
+    "session.opened": (
+        lazy_gettext("opened a session"),
+        lazy_gettext("opened a session %(subject)s"),
+    ),
+    "session.closed": (
+        lazy_gettext("ended the session"),
+        lazy_gettext("ended the session %(subject)s"),
+    ),
+    "room.settings": (
+        lazy_gettext("changed the room's settings"),
+        lazy_gettext("changed the room's settings %(subject)s"),
+    ),
 }
+
+
+def when(moment: datetime) -> str:
+    """A moment of the log in UK time, day and minute, as the page's language writes it
+    ("5 Dec 2026, 08:40" in British English): CLDR's medium date and short time, joined
+    by the language's own medium date-time pattern."""
+    joined = str(i18n.current().locale.datetime_formats["medium"])
+    return joined.replace("{1}", i18n.format_date(moment, "medium")).replace(
+        "{0}", i18n.format_time(moment, "short")
+    )
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def what(action: str, subject: str | None, detail: dict[str, Any] | None) -> str:
+    """The "What" of one line of the log, in the page's language: the action, whom it
+    was about, and its details (minutes of a time-out, seconds of slow mode, what came
+    of a report), each added as its own translatable phrase."""
+    words = ACTIONS.get(action)
+    if words is None:  # an action this page has no words for: its identifier, as data
+        text = action.replace(".", " ") + (f" {subject}" if subject else "")
+    elif subject:
+        text = str(words[1]) % {"subject": subject}
+    else:
+        text = str(words[0])
+    detail = detail or {}
+    minutes = _whole(detail.get("minutes"))
+    if minutes:
+        text = ngettext(
+            "%(what)s for %(num)s minute", "%(what)s for %(num)s minutes", minutes, what=text
+        )
+    seconds = _whole(detail.get("seconds"))
+    if seconds is not None and action == "slow_mode":
+        text = ngettext(
+            "%(what)s to %(num)s second", "%(what)s to %(num)s seconds", seconds, what=text
+        )
+    outcome = detail.get("outcome")
+    if outcome == "action":
+        text = _("%(what)s (action taken)", what=text)
+    elif outcome:
+        text = _("%(what)s (no action needed)", what=text)
+    return text
 
 
 MAX_EVENT_ID = 2**31 - 1  # moderation_events.id is an INTEGER
@@ -90,8 +179,9 @@ async def moderation_page(request: Request) -> Response:
     rows_out: list[dict[str, Any]] = []
     for event in events[:PAGE]:
         row = audit_row(event, names)
-        row["text"] = ACTIONS.get(event.action, event.action.replace(".", " "))
-        row["when"] = event.at
+        subject = row["subject"]["name"] if row["subject"] else None
+        row["text"] = what(event.action, subject, event.detail)
+        row["when"] = when(event.at)
         rows_out.append(row)
     return render(
         request,
