@@ -211,3 +211,37 @@ async def test_easy_read_is_shown_and_changed_on_the_account_page(
         user = (await db.scalars(select(User).where(User.pseudonym == "Osian"))).one()
         assert user.easy_read is True
     assert "Turn Easy Read off" in (await client.get("/account")).text
+
+
+async def test_an_answer_to_a_join_request_is_written_in_the_members_language(
+    client: httpx.AsyncClient, app: Any, pseudo: None
+) -> None:
+    from tests.groups.helpers import (
+        RecordingSender,
+        create_group,
+        person,
+        post,
+        register_org,
+        user_row,
+        verify_org,
+    )
+
+    sender = RecordingSender()
+    app.state.sender = sender
+    await sign_up(client, "Olu")  # the organiser, whose pages are in English
+    org_id = await register_org(client)
+    await verify_org(client, org_id)
+    group_id = await create_group(client, org_id, join_policy="request")
+    async with person(app, "Gwen", email="gwen@example.org") as gwen:
+        await post(gwen, "/groups/tuesday-talk/join", {}, json=True)
+    await _set_language(app, "Gwen", "en-XA")
+    gwen_id = (await user_row(app.state.ctx.sessions, "Gwen")).id
+    answer = await post(
+        client,
+        f"/organise/groups/{group_id}/requests",
+        {"user_id": gwen_id, "decision": "accept", "message": "Croeso, Gwen!"},
+    )
+    assert answer.status_code == 303
+    (mail,) = sender.sent
+    assert mail.subject.startswith("⟦") and mail.subject.endswith("⟧")
+    assert "has said yes" not in mail.body and "Croeso, Gwen!" in mail.body

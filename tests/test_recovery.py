@@ -42,7 +42,9 @@ __all__ = ["production_logging"]  # a fixture used below
 
 PASSWORD = "a long test password"  # tests.conftest.sign_up's
 NEW_PASSWORD = "a new and quiet morning"
-WORDS = re.compile(r'<span class="visually-hidden">Word \d+: </span>([a-z]+)</li>')
+WORDS = re.compile(
+    r'<span class="visually-hidden">Word \d+: </span><span lang="en" translate="no">([a-z]+)</span>'
+)
 CODE = re.compile(r'<strong class="code">([A-Z2-9]{5}-[A-Z2-9]{5})</strong>')
 LINK = re.compile(r"/recover/link\?token=([A-Za-z0-9_-]+)")
 

@@ -33,7 +33,10 @@ from tests.conftest import (
 from tests.finding.conftest import add_group
 
 PASSWORD = "correct horse battery staple"
-KEY = re.compile(r'<p class="secret-key" id="secret-key">.*?</span>([A-Z2-7 ]+)</p>', re.S)
+KEY = re.compile(
+    r'<p class="secret-key" id="secret-key">.*?<span lang="zxx" translate="no">([A-Z2-7 ]+)</span>',
+    re.S,
+)
 CODES = re.compile(r"<li><code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code></li>")
 
 

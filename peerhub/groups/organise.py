@@ -567,6 +567,7 @@ def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTas
         message=decision.answer.message,
         account_url=f"{settings.base_url}/account",
         help_line=f"{contacts[0].name}, {contacts[0].how}" if contacts else "",
+        language=decision.person.language,  # theirs, not the organiser's
     )
     # Logs name a recipient only by a keyed hash; the key is derived, never the secret itself.
     log_key = keyed(settings.secret_key, "notify-log", "")
