@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Final, Literal
 
 import langcodes
+from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -187,6 +188,35 @@ def shown_text(owner: Group | Organisation, page_lang: str | None = None) -> Sho
     # A loaded relationship sits in the instance's __dict__ (lazy="raise" otherwise).
     loaded = "texts" in vars(owner)
     return text_for(owner, owner.texts if loaded else (), page)
+
+
+def direction(tag: str) -> str:
+    """ "rtl" or "ltr" for text in a language (CLDR through Babel)."""
+    try:
+        return str(Locale.parse(_canonical(tag).replace("-", "_")).text_direction)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "ltr"
+
+
+def rules_frame(
+    own_rules: str, own_language: str, versions: Mapping[str, str], page_lang: str
+) -> dict[str, str | None]:
+    """The room's ground rules as a person reading in ``page_lang`` is shown them (the
+    ``shown`` of the room's ``subscribed`` frame): the version in their language where
+    there is one, else the own text with a note of its language, worded in ``page_lang``
+    (the caller makes it the active language). Accepting is always of the own text."""
+    given = [tag for tag, text in versions.items() if text.strip()]
+    chosen = choose_version(page_lang, own_language, given)
+    if chosen is not None:
+        return {"text": versions[chosen], "lang": None, "dir": None, "note": None}
+    if same_language(page_lang, own_language):
+        return {"text": own_rules, "lang": None, "dir": None, "note": None}
+    return {
+        "text": own_rules,
+        "lang": own_language,
+        "dir": direction(own_language),
+        "note": _("This text is in %(language)s.", language=language_name(own_language, page_lang)),
+    }
 
 
 async def shown_names(

@@ -13,7 +13,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from peerhub import i18n
 from peerhub.accounts.twofactor import standing
+from peerhub.groups import texts
 from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole, User
 from peerhub.outcomes import actions as outcomes
@@ -21,7 +23,7 @@ from peerhub.realtime import protocol, store
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
 from peerhub.realtime.protocol import Frame, Subscribed
-from peerhub.realtime.service import Realtime, SendOrigin
+from peerhub.realtime.service import Realtime, RoomSnapshot, SendOrigin
 
 log = logging.getLogger("peerhub.realtime")
 
@@ -33,6 +35,17 @@ NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
 Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
+
+
+def _rules_shown(peer: Peer, snap: RoomSnapshot) -> dict[str, str | None] | None:
+    """The ground rules as this person is shown them: in their language where the group
+    gave a version, else the own text saying its language; None when there are none."""
+    if not snap.rules_text.strip():
+        return None
+    with i18n.using(peer.language):
+        return texts.rules_frame(
+            snap.rules_text, snap.rules_language, snap.rules_versions, peer.language
+        )
 
 
 def fail(peer: Peer, frame: Frame, code: str, message: object) -> None:
@@ -138,6 +151,7 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
                 latest_seq=catch.latest,
                 limited=catch.limited,
                 extra=hook.extra,
+                rules_shown=_rules_shown(peer, snap),
             )
         )
     )

@@ -458,6 +458,8 @@ class Subscribed:
     latest_seq: int
     limited: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # The rules as this person is shown them (peerhub/groups/texts.py, rules_frame).
+    rules_shown: dict[str, str | None] | None = None
 
 
 def subscribed(info: Subscribed) -> bytes:
@@ -472,6 +474,7 @@ def subscribed(info: Subscribed) -> bytes:
                 "version": info.rules_version,
                 "text": info.rules_text,
                 "accepted": info.rules_accepted,
+                **({"shown": info.rules_shown} if info.rules_shown is not None else {}),
             },
             present=[{"id": p.id, "name": p.name, "role": p.role} for p in info.present],
             last_read=info.last_read,
@@ -662,7 +665,24 @@ SERVER_SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "required": ["version", "text", "accepted"],
                 "additionalProperties": False,
-                "properties": {"version": _STR, "text": _STR, "accepted": {"type": "boolean"}},
+                "properties": {
+                    "version": _STR,
+                    "text": _STR,
+                    "accepted": {"type": "boolean"},
+                    # The rules in the person's language where the group gave them;
+                    # else the own text with its lang, dir and a note of its language.
+                    "shown": {
+                        "type": "object",
+                        "required": ["text", "lang", "dir", "note"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "text": _STR,
+                            "lang": _NSTR,
+                            "dir": {"enum": ["ltr", "rtl", None]},
+                            "note": _NSTR,
+                        },
+                    },
+                },
             },
             "present": {"type": "array", "items": _MEMBER},
             "last_read": _INT,

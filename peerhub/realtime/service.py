@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,6 +116,10 @@ class RoomSnapshot:
     time_zone: str
     exdates: list[str]
     duration_minutes: int
+    # The language of the ground rules, and their versions in other languages
+    # (peerhub/groups/texts.py): each person is shown those in their language.
+    rules_language: str = "en"
+    rules_versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -744,6 +748,12 @@ class Realtime:
             time_zone=group.time_zone,
             exdates=list(group.exdates or []),
             duration_minutes=group.duration_minutes,
+            rules_language=group.text_language or "en",
+            rules_versions={
+                v.language: v.ground_rules
+                for v in (group.texts if "texts" in vars(group) else [])
+                if v.ground_rules.strip()
+            },
         )
         self.rooms[room] = snap
         return snap

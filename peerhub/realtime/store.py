@@ -66,6 +66,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from peerhub.config import Settings
 from peerhub.context import Clock
@@ -371,6 +372,7 @@ async def room_info(db: AsyncSession, room_id: str, user_id: str) -> RoomInfo | 
                 (RoomReadPosition.room_id == Group.id) & (RoomReadPosition.user_id == user_id),
             )
             .where(Group.id == room_id)
+            .options(selectinload(Group.texts))
             .execution_options(populate_existing=True)
         )
     ).first()

@@ -57,6 +57,7 @@ function start(rootEl) {
   const stateEl = $("room-state");
   const rulesEl = $("rules");
   const rulesText = $("rules-text");
+  const rulesLanguage = $("rules-language");
   const rulesButton = $("rules-accept");
   const list = $("messages");
   const logEl = list.parentElement;
@@ -916,7 +917,23 @@ function start(rootEl) {
     rules = next;
     const needed = !rules.accepted;
     rulesEl.hidden = !needed;
-    if (needed) rulesText.textContent = rules.text;
+    if (needed) {
+      // In the person's language where the group gave a version, else the group's own
+      // text with its lang and dir and a line saying its language (made by the server).
+      const shown = rules.shown || { text: rules.text };
+      rulesText.textContent = shown.text;
+      if (shown.lang) {
+        rulesText.lang = shown.lang;
+        rulesText.dir = shown.dir || "auto";
+      } else {
+        rulesText.removeAttribute("lang");
+        rulesText.removeAttribute("dir");
+      }
+      if (rulesLanguage) {
+        rulesLanguage.textContent = shown.note || "";
+        rulesLanguage.hidden = !shown.note;
+      }
+    }
     refreshComposer();
   }
 
