@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from babel import Locale, dates, lists, numbers
+from babel import Locale, UnknownLocaleError, dates, lists, numbers
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -336,7 +336,9 @@ def lang_attrs(tag: str | None) -> Markup:
     page = current()
     try:
         loc = Locale.parse(tag.replace("-", "_"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
+        # A language CLDR has no data for (British Sign Language, bfi): no attributes,
+        # the caller marks the text with its tag alone.
         return Markup("")
     if str(loc).replace("_", "-").casefold() == page.tag.casefold():
         return Markup("")

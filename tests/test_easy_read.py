@@ -353,3 +353,10 @@ def test_every_picture_is_shipped_with_its_licence() -> None:
 def test_no_easy_read_text_is_written_outside_the_catalogue() -> None:
     between_tags = re.findall(r">([^<>{}]*[A-Za-z]{3,}[^<>{}]*)<", _untranslated_sources())
     assert not between_tags
+
+
+def test_a_language_cldr_does_not_know_is_no_error_inside_a_page() -> None:
+    # /find names BSL in itself; in a language that translates its name (the
+    # pseudo-language, Welsh once translated) the page marked it and failed with a 500.
+    with i18n.using("cy"):
+        assert i18n.lang_attrs("bfi") == ""
