@@ -3,7 +3,8 @@
 Issue 12's journeys "set sharing" and "write a crisis plan" in a language chosen by
 its cookie (and by a shared ``?lang=`` link): ``<html lang dir>`` says the language
 and its direction on every page of the journey, the forms save and read back, and in
-Urdu (right to left) axe finds nothing and nothing is wider than a 360 px screen.
+Urdu (right to left) axe finds nothing and nothing is wider than a 360 px screen. The
+same journey in Easy Read (its cookie), whose pages keep the same forms.
 
 Until the catalogues are translated the words are English, so this asserts on
 structure (ids, names, roles, ``lang`` and ``dir``), never on Welsh or Urdu words.
@@ -17,6 +18,7 @@ import pytest
 
 from peerhub import i18n
 from peerhub.demo import DEMO_PASSWORD
+from peerhub.web.language import EASY_COOKIE
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_find_browser import _demo
 from tests.browser.test_referral_browser import _sign_in
@@ -44,19 +46,27 @@ def _submit(page: Any, action: str) -> None:
     page.locator(f'form[action="{action}"] button[type="submit"]').click()
 
 
-@pytest.mark.parametrize(("tag", "direction"), [("cy", "ltr"), ("ur", "rtl")])
+@pytest.mark.parametrize(
+    ("tag", "direction", "easy"),
+    [("cy", "ltr", False), ("ur", "rtl", False), ("cy", "ltr", True), ("ur", "rtl", True)],
+    ids=["cy", "ur", "cy-easy-read", "ur-easy-read"],
+)
 def test_sharing_and_a_crisis_plan_in_another_language(
-    live_server: LiveServer, db_url: str, page: Any, tag: str, direction: str
+    live_server: LiveServer, db_url: str, page: Any, tag: str, direction: str, easy: bool
 ) -> None:
     run_sync(_demo, db_url)
     base = live_server.url
     _sign_in(page, base, "demo-member", DEMO_PASSWORD)
     page.context.add_cookies([{"name": i18n.LANG_COOKIE, "value": tag, "url": base}])
+    if easy:  # Easy Read's versions of these pages, the same forms
+        page.context.add_cookies([{"name": EASY_COOKIE, "value": "1", "url": base}])
     rtl = direction == "rtl"
 
     # The crisis plan: written, shared with one group's moderators, read back.
     page.goto(base + "/account/crisis-plan")
     assert _html_lang_dir(page) == (tag, direction)
+    if easy:
+        assert page.locator("form.easy-form").count() == 1
     if rtl:
         assert_accessible(page, f"crisis plan ({tag})")
         _fits(page)
@@ -67,7 +77,7 @@ def test_sharing_and_a_crisis_plan_in_another_language(
     _submit(page, "/account/crisis-plan")
     page.wait_for_url(base + "/account/crisis-plan?saved=1")
     assert _html_lang_dir(page) == (tag, direction)
-    assert page.get_by_role("status").is_visible()
+    assert page.locator(".notice-ok[role=status]").is_visible()
     assert page.locator("#early_signs").input_value() == plan
     assert page.locator('input[name="plan_group"][value$=":moderators"]').first.is_checked()
     if rtl:
@@ -85,7 +95,7 @@ def test_sharing_and_a_crisis_plan_in_another_language(
     _submit(page, "/account/sharing")
     page.wait_for_url(base + "/account/sharing?saved=1")
     assert _html_lang_dir(page) == (tag, direction)
-    assert page.get_by_role("status").is_visible()
+    assert page.locator(".notice-ok[role=status]").is_visible()
     assert page.locator("#first_name").input_value() == "Dilys"
     assert page.locator("#share-referrer-first_name").is_checked()
     # A link to each group's own choices.
@@ -102,7 +112,7 @@ def test_sharing_and_a_crisis_plan_in_another_language(
     _submit(page, f"/account/sharing/groups/{GROUP}")
     page.wait_for_url(f"{base}/account/sharing/groups/{GROUP}?saved=1")
     assert _html_lang_dir(page) == (tag, direction)
-    assert page.get_by_role("status").is_visible()
+    assert page.locator(".notice-ok[role=status]").is_visible()
     assert page.locator("#share-members-first_name").is_checked()
     assert not page.locator("#share-organisers-first_name").is_checked()
     # Each audience is a named group of boxes (a fieldset with its legend).
