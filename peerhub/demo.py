@@ -43,6 +43,7 @@ from peerhub.models import (
     Group,
     GroupMember,
     GroupTag,
+    GroupText,
     Organisation,
     OrganisationOrganiser,
     TagKind,
@@ -178,6 +179,7 @@ class _Loader:
         await self._organisers(db, orgs)
         groups = await self._groups(db, orgs)
         await self._tags(db, groups)
+        await self._texts(db, groups)
         await self._memberships(db, groups)
         await self._two_factor(db)
         summary = self.summary()
@@ -408,6 +410,32 @@ class _Loader:
                     )
                 )
                 self.tags.created += 1
+        await db.flush()
+
+    async def _texts(self, db: AsyncSession, groups: dict[str, str]) -> None:
+        """Versions of groups' text in other languages, where none is there yet."""
+        rows = await db.execute(
+            select(GroupText.group_id, GroupText.language).where(
+                GroupText.group_id.in_(groups.values())
+            )
+        )
+        existing = set(rows.tuples())
+        for group in GROUPS:
+            gid = groups.get(group.slug)
+            for text in group.texts if gid is not None else ():
+                if (gid, text.language) in existing:
+                    continue
+                db.add(
+                    GroupText(
+                        group_id=gid,
+                        language=text.language,
+                        name=text.name,
+                        description=text.description,
+                        ground_rules=text.ground_rules,
+                        joining=text.joining,
+                        updated_at=self.now,
+                    )
+                )
         await db.flush()
 
     async def _two_factor(self, db: AsyncSession) -> None:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from peerhub.languages import canonical_tag
 from peerhub.taxonomy import (
     ACCESS_CODES,
     COMMUNITY_CODES,
@@ -76,6 +77,17 @@ class DemoOrganisation:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoText:
+    """A group's name and description in another language (peerhub/groups/texts.py)."""
+
+    language: str  # BCP 47
+    name: str = ""
+    description: str = ""
+    ground_rules: str = ""
+    joining: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DemoGroup:
     slug: str
     organisation: str  # an organisation's slug
@@ -105,6 +117,8 @@ class DemoGroup:
     ground_rules: str = ""
     exdates: tuple[str, ...] = ()  # cancelled sessions, local start times
     time_zone: str = "Europe/London"
+    # Versions of the name, description... in other languages than the own text's (English).
+    texts: tuple[DemoText, ...] = ()
 
 
 # --- Ground rules -------------------------------------------------------------------
@@ -978,6 +992,18 @@ _AS_WRITTEN: Final[tuple[DemoGroup, ...]] = (
         moderators=("mod-gwen",),
         requests=("osian",),
         ground_rules=WELSH_GROUND_RULES,
+        # DRAFT, not yet reviewed by a fluent Welsh speaker: check before relying on it.
+        texts=(
+            DemoText(
+                "cy",
+                name="Galar a Cholled: cefnogaeth mewn profedigaeth ar-lein",
+                description=(
+                    "Grŵp ar-lein yn Gymraeg i unrhyw un sy'n galaru, gan gynnwys pobl "
+                    "sydd wedi colli rhywun drwy hunanladdiad. Rydyn ni'n gofyn am sgwrs "
+                    "fer gyda chi cyn eich sesiwn gyntaf."
+                ),
+            ),
+        ),
     ),
     # --- Rainbow Lantern (LGBTQ+) ---
     DemoGroup(
@@ -1653,6 +1679,18 @@ _AS_WRITTEN: Final[tuple[DemoGroup, ...]] = (
         moderators=("mod-hamza",),
         members=("leila", "yusuf"),
         ground_rules=GROUND_RULES,
+        # DRAFT, not yet reviewed by a fluent Arabic speaker: check before relying on it.
+        # The ground rules stay in English here, so the page shows them saying so.
+        texts=(
+            DemoText(
+                "ar",
+                name="حلقة العافية العربية عبر الإنترنت",
+                description=(
+                    "حلقة مسائية عبر الإنترنت، بالعربية والإنجليزية، للمسلمين في أي مكان "
+                    "في المملكة المتحدة الذين يعيشون مع القلق أو الحزن."
+                ),
+            ),
+        ),
     ),
     # --- Northern Lights (general) ---
     DemoGroup(
@@ -1840,6 +1878,14 @@ def _group_problems(group: DemoGroup, accounts: set[str], orgs: set[str]) -> lis
             out.append(f"{where}: bad local time {stamp!r}")
     if not group.ground_rules:
         out.append(f"{where}: needs ground rules")
+    languages = [t.language for t in group.texts]
+    if len(set(languages)) != len(languages) or "en" in languages:
+        out.append(f"{where}: one version per language, none in English (the own text's)")
+    for text in group.texts:
+        if canonical_tag(text.language) != text.language:
+            out.append(f"{where}: version language {text.language!r} is not a canonical tag")
+        if not (text.name or text.description):
+            out.append(f"{where}: the {text.language} version needs a name or a description")
     if "approaching_crisis" in group.stages and "999" not in group.ground_rules:
         out.append(f"{where}: welcomes people approaching crisis but does not signpost 999")
     people = [*group.moderators, *group.members, *group.requests]

@@ -595,3 +595,31 @@ async def test_now_must_be_timezone_aware(passwords: Passwords) -> None:
     naive: Any = datetime(2026, 8, 20, 9, 0)  # noqa: DTZ001 - naive on purpose
     with pytest.raises(ValueError, match="timezone-aware"):
         await load_demo(unbound, passwords, naive)
+
+
+async def test_the_arabic_and_welsh_versions_are_loaded_and_shown(
+    sessions: async_sessionmaker[AsyncSession], passwords: Passwords
+) -> None:
+    """The online Arabic wellbeing circle has an Arabic name and description, and a Welsh
+    bereavement group a Welsh one (drafts, marked so in demo_data.py); loading twice
+    adds no second version."""
+    from peerhub.groups.texts import text_for
+    from peerhub.models import Group, GroupText
+
+    await load_demo(sessions, passwords, NOW)
+    await load_demo(sessions, passwords, NOW + timedelta(days=1))
+    async with sessions() as db:
+        rows = list(await db.scalars(select(GroupText)))
+        by_group = {r.group_id: r for r in rows}
+        arabic = await db.scalar(
+            select(Group).where(Group.slug == "sukoon-arabic-wellbeing-online")
+        )
+        welsh = await db.scalar(select(Group).where(Group.slug == "cylch-galar-a-cholled-ar-lein"))
+    assert arabic is not None and welsh is not None
+    assert sorted((r.group_id, r.language) for r in rows) == sorted(
+        [(arabic.id, "ar"), (welsh.id, "cy")]
+    )
+    shown = text_for(arabic, [by_group[arabic.id]], "ar")
+    assert shown.name.text == "حلقة العافية العربية عبر الإنترنت" and not shown.name.foreign
+    assert shown.ground_rules.foreign and shown.ground_rules.language_name == "الإنجليزية"
+    assert text_for(welsh, [by_group[welsh.id]], "cy").name.text.startswith("Galar a Cholled")
