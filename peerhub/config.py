@@ -50,9 +50,10 @@ class CrisisContact:
 
     ``source`` is where the number and its hours were checked (a web address, or a
     citation that includes one) and ``checked`` the date they were; ``interpreter``
-    is true where that source (or ``interpreter_source``) says a caller can ask for an
-    interpreter. ``descriptions`` are the description in other languages, as
-    ``(BCP 47 tag, text)`` pairs (docs/crisis-contacts.md)."""
+    is true where ``interpreter_source`` (or ``source``) says a caller can ask for an
+    interpreter, in ``interpreter_nations`` only when the source speaks for those (empty:
+    wherever the contact serves). ``descriptions`` are the description in other
+    languages, as ``(BCP 47 tag, text)`` pairs (docs/safety/crisis-contacts.md)."""
 
     name: str
     how: str
@@ -67,6 +68,7 @@ class CrisisContact:
     source: str = ""
     checked: date | None = None
     interpreter: bool = False
+    interpreter_nations: tuple[str, ...] = ()
     interpreter_source: str = ""
     descriptions: tuple[tuple[str, str], ...] = ()
 
@@ -139,7 +141,9 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
         "nhs-111-option-2-for-crisis-mental-health-support/; Wales: ITV Wales, 20 June 2023, "
         "https://itv.com/news/wales/2023-06-20/new-mental-health-phone-line-launches-across-wales",
         checked=CHECKED,
+        # The source is NHS 111 in England; no source for Wales's 111 was found.
         interpreter=True,
+        interpreter_nations=("England",),
         interpreter_source=_NHS_LONDON_111,
     ),
     CrisisContact(
@@ -160,6 +164,12 @@ DEFAULT_CRISIS_CONTACTS: tuple[CrisisContact, ...] = (
         "“What to do if you have to call 999”, "
         "https://young.scot/get-informed/national/what-to-do-if-you-have-to-call-999",
         checked=CHECKED,
+        # The Welsh Ambulance Service's advice; no source for the rest of the UK was found.
+        interpreter=True,
+        interpreter_nations=("Wales",),
+        interpreter_source="NHS 111 Wales, “If you need an interpreter on a 999 call”, "
+        "https://111.wales.nhs.uk/localservices/informationinotherlanguages/"
+        "LSInfoOtherLanguagePage8/",
     ),
 )
 
@@ -448,8 +458,9 @@ def load_crisis_contacts(
     ``general`` (false: shown only where it fits the person) and ``hours``. Where the
     number and hours come from: ``source`` (a web address or citation) and ``checked``
     (the date, ``YYYY-MM-DD``); ``interpreter`` (true where the source says callers
-    can ask for one) with ``interpreter_source``; ``descriptions`` (the description in
-    other languages, ``{"cy": "…"}``). See docs/crisis-contacts.md."""
+    can ask for one) with ``interpreter_source`` and ``interpreter_nations``;
+    ``descriptions`` (the description in other languages, ``{"cy": "…"}``). See
+    docs/safety/crisis-contacts.md."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -472,7 +483,8 @@ def load_crisis_contacts(
         if href is not None and not str(href).startswith(("tel:", "sms:", "https://")):
             raise ConfigError(f"{variable}: entry {i} href must start tel:, sms: or https://")
         nations = _strings(item, "nations", variable, i)
-        if any(n not in CONTACT_NATIONS for n in nations):
+        interpreter_nations = _strings(item, "interpreter_nations", variable, i)
+        if any(n not in CONTACT_NATIONS for n in (*nations, *interpreter_nations)):
             raise ConfigError(
                 f"{variable}: entry {i} nations must be among {', '.join(CONTACT_NATIONS)}"
             )
@@ -507,6 +519,7 @@ def load_crisis_contacts(
                 source=str(item.get("source", "")).strip(),
                 checked=checked,
                 interpreter=bool(item.get("interpreter", False)),
+                interpreter_nations=interpreter_nations,
                 interpreter_source=str(item.get("interpreter_source", "")).strip(),
                 descriptions=descriptions,
             )

@@ -25,6 +25,7 @@ crisis-contacts.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -33,21 +34,31 @@ from babel.support import LazyProxy
 
 from peerhub import languages
 from peerhub.config import (
+    CONTACT_NATIONS,
     DEFAULT_CRISIS_CONTACTS,
     DEFAULT_FITTED_CONTACTS,
     CrisisContact,
     Settings,
 )
-from peerhub.i18n import lazy_gettext
+from peerhub.i18n import _, lazy_gettext
 
 __all__ = [
     "INTERPRETER_ADVICE",
+    "NATION_COOKIE",
     "FittedContacts",
+    "Panel",
     "contact_dict",
     "fit",
+    "interpreter_text",
     "is_sign_language",
+    "nation_name",
+    "panel",
+    "parse_nation",
     "routes_of",
+    "source_links",
+    "source_parts",
     "speaks_english",
+    "where_text",
 ]
 
 #: What to say to someone who did not pick English (source: docs/safety/crisis-contacts.md).
@@ -56,7 +67,8 @@ INTERPRETER_ADVICE: Final = lazy_gettext(
     "of your language in English, for example “Arabic” or “Polish”. NHS 111 will find an "
     "interpreter for you. It is free, and you do not need to speak English first."
 )
-#: Northern Ireland has no NHS 111 line for this; the advice there is general.
+#: Where no source says NHS 111 finds interpreters (Scotland, Wales, Northern Ireland),
+#: the advice is general.
 INTERPRETER_ADVICE_GENERAL: Final = lazy_gettext(
     "If you would like an interpreter: when someone answers, say the name of your "
     "language in English, for example “Arabic” or “Polish”, and ask for an interpreter."
@@ -77,6 +89,15 @@ def nation_name(nation: str) -> str:
     """A nation's name in the page's language ("Cymru" for "Wales" in Welsh)."""
     found = NATION_NAMES.get(nation)
     return nation if found is None else str(found)
+
+
+def interpreter_advice(nation: str | None) -> str:
+    """The interpreter advice for someone in ``nation``, in the page's language: NHS
+    111's (its source is NHS 111 in England) in England or where the nation is not
+    known; elsewhere the general advice, which names no service."""
+    if nation in (None, "England"):
+        return str(INTERPRETER_ADVICE)
+    return str(INTERPRETER_ADVICE_GENERAL)
 
 
 def _primary(tag: str) -> str:
@@ -139,10 +160,158 @@ def fit(
     chosen.sort(key=lambda item: (item[0], item[1]))
     interpreter = None
     if languages and not speaks_english(languages) and not signs:
-        interpreter = str(
-            INTERPRETER_ADVICE_GENERAL if nation == "Northern Ireland" else INTERPRETER_ADVICE
-        )
+        interpreter = interpreter_advice(nation)
     return FittedContacts(tuple(c for _, _, c in chosen), interpreter, signs, nation)
+
+
+# -- the crisis panel and /crisis: every route, the person's nation first ---------------
+
+#: Ways of naming a nation in ``?nation=`` and the nation cookie ("scotland", "northern-
+#: ireland", the ISO 3166-2:GB codes ENG, SCT, WLS, NIR).
+_NATION_KEYS: Final[dict[str, str]] = {
+    **{n.casefold(): n for n in CONTACT_NATIONS},
+    **{n.casefold().replace(" ", "-"): n for n in CONTACT_NATIONS},
+    **{n.casefold().replace(" ", "_"): n for n in CONTACT_NATIONS},
+    "eng": "England",
+    "sct": "Scotland",
+    "wls": "Wales",
+    "nir": "Northern Ireland",
+}
+#: The cookie that remembers the nation chosen on /crisis, so that the crisis panel of
+#: every page puts that nation's lines first (only the nation: no place is kept).
+NATION_COOKIE: Final = "peerhub_nation"
+
+
+def parse_nation(raw: str | None) -> str | None:
+    """One of :data:`~peerhub.config.CONTACT_NATIONS` from what a link or form said;
+    None for anything else (nothing is guessed)."""
+    if not raw:
+        return None
+    return _NATION_KEYS.get(raw.strip().casefold()[:40])
+
+
+def serves(c: CrisisContact, nation: str) -> bool:
+    return not c.nations or nation in c.nations
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """Every configured route, grouped for the crisis panel and /crisis.
+
+    With the person's nation known: ``first`` holds that nation's own lines, then the
+    general ones that serve it; ``sign`` and ``languages`` only routes that serve it;
+    ``nations`` is empty (other nations' lines are left out, as :func:`fit` does).
+    Without: ``first`` is the general contacts; ``sign`` every BSL and text route;
+    ``nations`` each nation's own lines, under its name; ``languages`` every line in
+    another language. No route is listed twice."""
+
+    nation: str | None
+    first: tuple[CrisisContact, ...]
+    sign: tuple[CrisisContact, ...]
+    nations: tuple[tuple[str, tuple[CrisisContact, ...]], ...]
+    languages: tuple[CrisisContact, ...]
+
+
+def panel(routes: Sequence[CrisisContact], nation: str | None = None) -> Panel:
+    sign = tuple(c for c in routes if c.sign_language)
+    language_lines = tuple(c for c in routes if c.languages and not c.sign_language)
+    rest = [c for c in routes if not c.sign_language and not c.languages]
+    if nation is not None:
+        own = [c for c in rest if c.nations and nation in c.nations]
+        serving = [c for c in rest if c.general and serves(c, nation)]
+        return Panel(
+            nation,
+            tuple(own + [c for c in serving if c not in own]),
+            tuple(c for c in sign if serves(c, nation)),
+            (),
+            tuple(c for c in language_lines if serves(c, nation)),
+        )
+    everyone = tuple(c for c in rest if c.general)
+    by_nation = tuple(
+        (n, tuple(c for c in rest if not c.general and n in c.nations)) for n in CONTACT_NATIONS
+    )
+    return Panel(
+        None,
+        everyone,
+        sign,
+        tuple((n, lines) for n, lines in by_nation if lines),
+        language_lines,
+    )
+
+
+def _nations_words(nations: Sequence[str]) -> str:
+    """ "England and Wales": the nations' names as one phrase, in the page's language.
+    (Patterns from the catalogue rather than CLDR's list patterns, so that translators
+    see each one; a contact serves at most the four nations.)"""
+    shown = [nation_name(n) for n in dict.fromkeys(nations)]
+    if len(shown) == 1:
+        return shown[0]
+    if len(shown) == 2:
+        # TRANSLATORS: two nations of the UK, "England and Wales".
+        return _("%(first)s and %(second)s", first=shown[0], second=shown[1])
+    if len(shown) == 3:
+        # TRANSLATORS: three nations of the UK, "England, Scotland and Wales".
+        return _(
+            "%(first)s, %(second)s and %(third)s",
+            first=shown[0],
+            second=shown[1],
+            third=shown[2],
+        )
+    # TRANSLATORS: the four nations of the UK.
+    return _(
+        "%(first)s, %(second)s, %(third)s and %(fourth)s",
+        first=shown[0],
+        second=shown[1],
+        third=shown[2],
+        fourth=shown[3],
+    )
+
+
+def where_text(c: CrisisContact) -> str:
+    """The words "Only in England and Wales" for a line limited to nations, in the page's
+    language; "" for a UK-wide one."""
+    if not c.nations:
+        return ""
+    return _("Only in %(places)s", places=_nations_words(c.nations))
+
+
+def interpreter_text(c: CrisisContact) -> str:
+    """How to ask for an interpreter, where the contact's source says callers can."""
+    if not c.interpreter:
+        return ""
+    if c.interpreter_nations:
+        return _(
+            "In %(places)s you can ask for an interpreter: when someone answers, say the "
+            "name of your language in English, for example “Arabic” or “Polish”.",
+            places=_nations_words(c.interpreter_nations),
+        )
+    return _(
+        "You can ask for an interpreter: when someone answers, say the name of your "
+        "language in English, for example “Arabic” or “Polish”."
+    )
+
+
+_URL: Final = re.compile(r"https?://[^\s;,)]+[^\s;,).]")
+
+
+def source_links(text: str) -> tuple[str, ...]:
+    """The web addresses in a contact's ``source``."""
+    return tuple(dict.fromkeys(_URL.findall(text)))
+
+
+def source_parts(text: str) -> tuple[tuple[str, bool], ...]:
+    """A contact's ``source`` cut into text and web addresses (``True``), so that /crisis
+    can show each address as a link without trusting the text as HTML."""
+    parts: list[tuple[str, bool]] = []
+    last = 0
+    for m in _URL.finditer(text):
+        if m.start() > last:
+            parts.append((text[last : m.start()], False))
+        parts.append((m.group(), True))
+        last = m.end()
+    if last < len(text):
+        parts.append((text[last:], False))
+    return tuple(parts)
 
 
 def routes_of(settings: Settings) -> tuple[CrisisContact, ...]:

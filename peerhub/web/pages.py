@@ -13,11 +13,15 @@ from starlette.types import Scope
 
 from peerhub import crisis, places
 from peerhub import languages as language_names
+from peerhub.config import CONTACT_NATIONS
 from peerhub.errors import BadInput
 from peerhub.i18n import _
 from peerhub.inputs import JSONProblem
+from peerhub.security.middleware import cookie_header
 from peerhub.taxonomy import language_name
-from peerhub.web.render import ctx, error, render
+from peerhub.web.render import ctx, error, nation_of, render
+
+ONE_YEAR = 60 * 60 * 24 * 365
 
 log = logging.getLogger("peerhub.web")
 
@@ -57,10 +61,22 @@ def _language_choice(code: str) -> LanguageChoice:
     return LanguageChoice(code, name[:1].upper() + name[1:], own=True)
 
 
-def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str], str | None]:
-    """Contacts fitted to ``?place=`` (a postcode or town: its nation) and ``?language=``
-    (BCP 47 tags, repeatable). A bad value names its field; the contacts for everyone
-    are still given, so a crisis page never fails for a typo."""
+@dataclass(frozen=True, slots=True)
+class CrisisAsk:
+    """What /crisis and /api/crisis-contacts were asked, and the contacts that fit."""
+
+    fitted: crisis.FittedContacts
+    errors: dict[str, str]
+    place_label: str | None
+    # The person's nation: from the place, else ``?nation=``, else the remembered choice.
+    nation: str | None
+
+
+def _crisis_for(request: Request) -> CrisisAsk:
+    """Contacts fitted to ``?place=`` (a postcode or town: its nation), ``?nation=``
+    (England, Scotland, Wales or Northern Ireland) and ``?language=`` (BCP 47 tags,
+    repeatable). A bad value names its field; the contacts for everyone are still
+    given, so a crisis page never fails for a typo."""
     params = request.query_params
     routes = crisis.routes_of(ctx(request).settings)
     errors: dict[str, str] = {}
@@ -81,6 +97,13 @@ def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str]
                 problem=exc.message,
             )
     nation: str | None = None
+    raw_nation = (params.get("nation") or "").strip()
+    if raw_nation:
+        nation = crisis.parse_nation(raw_nation)
+        if nation is None:
+            errors["nation"] = _("Choose a nation from the list, or leave it empty.")
+    elif "nation" not in params:
+        nation = nation_of(request)  # the choice /crisis remembered
     label: str | None = None
     raw_place = (params.get("place") or "").strip()[:100]
     if raw_place:
@@ -89,43 +112,73 @@ def _crisis_for(request: Request) -> tuple[crisis.FittedContacts, dict[str, str]
         except places.PlaceError as exc:
             errors["place"] = str(exc)
         else:
-            nation, label = found.place.nation, found.place.label
+            label = found.place.label
+            nation = found.place.nation or nation
     if errors:
-        return crisis.fit(routes), errors, None
-    return crisis.fit(routes, languages=languages, nation=nation), errors, label
+        return CrisisAsk(crisis.fit(routes), errors, None, None)
+    fitted = crisis.fit(routes, languages=languages, nation=nation)
+    return CrisisAsk(fitted, errors, label, nation)
 
 
 async def crisis_page(request: Request) -> Response:
     """Needs no database: served from the configured contacts whatever else is down."""
-    fitted, errors, place_label = _crisis_for(request)
+    asked = _crisis_for(request)
     routes = crisis.routes_of(ctx(request).settings)
     params = request.query_params
+    nations: tuple[str, ...] = ("Scotland", "Wales", "Northern Ireland")
+    if asked.nation in nations:  # the person's own nation's section first
+        nations = (asked.nation, *(n for n in nations if n != asked.nation))
+    chosen = crisis.parse_nation(params.get("nation"))
     context = {
-        "fitted": fitted,
-        "errors": errors,
-        "place_label": place_label,
-        "asked": bool(params.get("place") or params.getlist("language")),
+        "fitted": asked.fitted,
+        "errors": asked.errors,
+        "place_label": asked.place_label,
+        "nation": asked.nation,
+        "asked": bool(params.get("place") or params.getlist("language") or asked.nation),
         "values": {
             "place": (params.get("place") or "")[:100],
             "language": params.get("language", "")[:40],
+            "nation": chosen or ("" if "nation" in params else nation_of(request) or ""),
         },
+        # Every route, grouped, the person's nation first (the page and its panel).
+        "panel": crisis.panel(routes, asked.nation),
+        "crisis_panel": crisis.panel(routes, asked.nation),
+        "nation_choices": [(n, crisis.nation_name(n)) for n in CONTACT_NATIONS],
         # (code, name) pairs, as web/templates/easyread/crisis.html reads them.
         "language_choices": [(code, language_name(code)) for code in CRISIS_LANGUAGES],
         # Each named in itself, with its own lang (crisis.html).
         "language_options": [_language_choice(code) for code in CRISIS_LANGUAGES],
-        "sign_routes": [c for c in routes if c.sign_language],
+        "sign_routes": [
+            c
+            for c in routes
+            if c.sign_language and (asked.nation is None or crisis.serves(c, asked.nation))
+        ],
         "nation_routes": [
             (nation, [c for c in routes if nation in c.nations and not c.sign_language])
-            for nation in ("Scotland", "Wales", "Northern Ireland")
+            for nation in nations
         ],
         "language_routes": [c for c in routes if c.languages],
-        "interpreter_advice": crisis.INTERPRETER_ADVICE,
+        "interpreter_advice": crisis.interpreter_advice(asked.nation),
     }
-    return render(request, "crisis.html", context, status=422 if errors else 200)
+    response = render(request, "crisis.html", context, status=422 if asked.errors else 200)
+    if "nation" in params and "nation" not in asked.errors:
+        # Remembered on this device for the crisis panel of every page (the nation only),
+        # or forgotten when the person chose "every nation".
+        response.headers.append(
+            "set-cookie",
+            cookie_header(
+                crisis.NATION_COOKIE,
+                (chosen or "").replace(" ", "-"),
+                secure=ctx(request).settings.secure_cookies,
+                max_age=ONE_YEAR if chosen else 0,
+            ),
+        )
+    return response
 
 
 async def crisis_json(request: Request) -> Response:
-    fitted, errors, place_label = _crisis_for(request)
+    asked = _crisis_for(request)
+    fitted, errors, place_label = asked.fitted, asked.errors, asked.place_label
     body: dict[str, object] = {
         "crisis_contacts": [crisis.contact_dict(c) for c in fitted.contacts],
         "interpreter": fitted.interpreter,

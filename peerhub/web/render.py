@@ -34,6 +34,11 @@ def make_environment(settings: Settings) -> Environment:
     i18n.install(env)  # {% trans %}, _(), date/number filters, lang_attrs (peerhub/i18n.py)
     env.globals["crisis_contacts"] = settings.crisis_contacts
     env.globals["nation_name"] = crisis.nation_name
+    # The panel without a nation, for pages drawn without render() (render() fits it).
+    env.globals["crisis_panel"] = crisis.panel(crisis.routes_of(settings))
+    env.globals["crisis_where"] = crisis.where_text
+    env.globals["crisis_interpreter"] = crisis.interpreter_text
+    env.globals["source_parts"] = crisis.source_parts
     env.globals["language_name"] = language_name
     env.globals["work_menu"] = landing.menu  # each role's entry in base.html's menu
     env.globals["ask"] = questions.ASK  # the words /find and /groups share
@@ -71,6 +76,13 @@ def page_template(env: Environment, template: str) -> Template:
     return env.get_template(template)
 
 
+def nation_of(request: Request) -> str | None:
+    """The person's nation, when they said it: ``?nation=`` on any page, else the
+    choice /crisis remembered (:data:`peerhub.crisis.NATION_COOKIE`)."""
+    said = crisis.parse_nation(request.query_params.get("nation"))
+    return said or crisis.parse_nation(request.cookies.get(crisis.NATION_COOKIE))
+
+
 def render(
     request: Request,
     template: str,
@@ -90,6 +102,10 @@ def render(
         "path": request.url.path,
         "lang": i18n.current(),
         "easy_read": i18n.easy_read(),
+        # Every crisis route, the person's nation first when known (no database needed).
+        "crisis_panel": crisis.panel(
+            crisis.routes_of(request.app.state.settings), nation_of(request)
+        ),
     }
     if context:
         values.update(context)
