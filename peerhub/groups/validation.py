@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-from peerhub import geo
+from peerhub import geo, i18n
 from peerhub.accounts.actions import clean_email
 from peerhub.errors import FieldError
 from peerhub.groups.languages import typed_languages
+from peerhub.i18n import _, ngettext
 from peerhub.moderation.models import (
     DEFAULT_NEWCOMER_MESSAGES,
     MAX_NEWCOMER_MESSAGES,
@@ -83,6 +84,118 @@ class _Collector:
             raise FormErrors(self.errors)
 
 
+# -- the words of a field's errors -----------------------------------------------------
+# Each field's messages are whole sentences (a translator never gets "{label} is
+# needed." to fill with a noun phrase); ``label`` names the field in British English
+# and chooses its sentences. A label not listed gets general ones.
+
+
+def _needed(label: str) -> str:
+    words: dict[str, Callable[[], str]] = {
+        "A name": lambda: _("A name is needed."),
+        "The venue's address": lambda: _("The venue's address is needed."),
+        "The venue's postcode": lambda: _("The venue's postcode is needed."),
+    }
+    return words.get(label, lambda: _("This is needed."))()
+
+
+def _too_long(label: str, limit: int) -> str:
+    words: dict[str, Callable[[], str]] = {
+        "A name": lambda: ngettext(
+            "A name can be at most %(num)s character.",
+            "A name can be at most %(num)s characters.",
+            limit,
+        ),
+        "The description": lambda: ngettext(
+            "The description can be at most %(num)s character.",
+            "The description can be at most %(num)s characters.",
+            limit,
+        ),
+        "The venue's address": lambda: ngettext(
+            "The venue's address can be at most %(num)s character.",
+            "The venue's address can be at most %(num)s characters.",
+            limit,
+        ),
+        "The venue's postcode": lambda: ngettext(
+            "The venue's postcode can be at most %(num)s character.",
+            "The venue's postcode can be at most %(num)s characters.",
+            limit,
+        ),
+        "The ground rules": lambda: ngettext(
+            "The ground rules can be at most %(num)s character.",
+            "The ground rules can be at most %(num)s characters.",
+            limit,
+        ),
+        "The reason": lambda: ngettext(
+            "The reason can be at most %(num)s character.",
+            "The reason can be at most %(num)s characters.",
+            limit,
+        ),
+        "The note": lambda: ngettext(
+            "The note can be at most %(num)s character.",
+            "The note can be at most %(num)s characters.",
+            limit,
+        ),
+    }
+
+    def general() -> str:
+        return ngettext(
+            "This can be at most %(num)s character.",
+            "This can be at most %(num)s characters.",
+            limit,
+        )
+
+    return words.get(label, general)()
+
+
+def _not_whole(label: str) -> str:
+    words: dict[str, Callable[[], str]] = {
+        "Age": lambda: _("Age must be a whole number, like 12."),
+        "Capacity": lambda: _("Capacity must be a whole number, like 12."),
+        "The length": lambda: _("The length must be a whole number, like 12."),
+        "The number of days": lambda: _("The number of days must be a whole number, like 12."),
+        "The number of messages": lambda: _(
+            "The number of messages must be a whole number, like 12."
+        ),
+    }
+    return words.get(label, lambda: _("This must be a whole number, like 12."))()
+
+
+def _below(label: str, low: int) -> str:
+    n = i18n.format_number(low)
+    words: dict[str, Callable[[], str]] = (
+        {
+            "Age": lambda: _("Age cannot be below zero."),
+            "Capacity": lambda: _("Capacity cannot be below zero."),
+        }
+        if low == 0
+        else {
+            "The length": lambda: _("The length cannot be below %(low)s.", low=n),
+            "The number of days": lambda: _("The number of days cannot be below %(low)s.", low=n),
+            "The number of messages": lambda: _(
+                "The number of messages cannot be below %(low)s.", low=n
+            ),
+        }
+    )
+    if low == 0:
+        return words.get(label, lambda: _("This cannot be below zero."))()
+    return words.get(label, lambda: _("This cannot be below %(low)s.", low=n))()
+
+
+def _above(label: str, high: int) -> str:
+    n = i18n.format_number(high)
+    words: dict[str, Callable[[], str]] = {
+        "Age": lambda: _("Age can be at most %(high)s.", high=n),
+        "Capacity": lambda: _("Capacity can be at most %(high)s.", high=n),
+        "The length": lambda: _("The length can be at most %(high)s.", high=n),
+        "The number of days": lambda: _("The number of days can be at most %(high)s.", high=n),
+        "The number of messages": lambda: _(
+            "The number of messages can be at most %(high)s.", high=n
+        ),
+    }
+    return words.get(label, lambda: _("This can be at most %(high)s.", high=n))()
+
+
 def slugify(text_value: str, limit: int = 80) -> str:
     ascii_text = unicodedata.normalize("NFKD", text_value).encode("ascii", "ignore").decode()
     slug = _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
@@ -95,9 +208,9 @@ def line(
     """One line of text, with runs of white space made single."""
     value = " ".join(unicodedata.normalize("NFC", values.get(name) or "").split())
     if required and not value:
-        raise FieldError(name, f"{label} is needed.")
+        raise FieldError(name, _needed(label))
     if len(value) > limit:
-        raise FieldError(name, f"{label} can be at most {limit} characters.")
+        raise FieldError(name, _too_long(label, limit))
     return value
 
 
@@ -106,7 +219,7 @@ def paragraphs(values: Mapping[str, str], name: str, *, label: str, limit: int =
     raw = unicodedata.normalize("NFC", values.get(name) or "").replace("\r\n", "\n")
     value = "\n".join(part.rstrip() for part in raw.strip().split("\n"))
     if len(value) > limit:
-        raise FieldError(name, f"{label} can be at most {limit} characters.")
+        raise FieldError(name, _too_long(label, limit))
     return value
 
 
@@ -117,7 +230,7 @@ def codes(raw: Iterable[str], allowed: frozenset[str], name: str) -> list[str]:
         if not code:
             continue
         if code not in allowed:
-            raise FieldError(name, "Choose from the list.")
+            raise FieldError(name, _("Choose from the list."))
         if code not in out:
             out.append(code)
     return out
@@ -132,12 +245,11 @@ def whole_number(
     try:
         number = int(raw)
     except ValueError as exc:
-        raise FieldError(name, f"{label} must be a whole number, like 12.") from exc
+        raise FieldError(name, _not_whole(label)) from exc
     if number < low:
-        below = "below zero" if low == 0 else f"below {low}"
-        raise FieldError(name, f"{label} cannot be {below}.")
+        raise FieldError(name, _below(label, low))
     if number > high:
-        raise FieldError(name, f"{label} can be at most {high}.")
+        raise FieldError(name, _above(label, high))
     return number
 
 
@@ -148,11 +260,18 @@ def decimal(values: Mapping[str, str], name: str, low: float, high: float) -> fl
     try:
         number = float(raw)
     except ValueError as exc:
-        raise FieldError(name, "Use a number, like 53.7997.") from exc
+        raise FieldError(name, _("Use a number, like 53.7997.")) from exc
     if not math.isfinite(number):  # "nan", "inf", "1e400": not a place on a map
-        raise FieldError(name, "Use a number, like 53.7997.")
+        raise FieldError(name, _("Use a number, like 53.7997."))
     if not low <= number <= high:
-        raise FieldError(name, f"Use a number from {low} to {high}.")
+        raise FieldError(
+            name,
+            _(
+                "Use a number from %(low)s to %(high)s.",
+                low=i18n.format_number(low),
+                high=i18n.format_number(high),
+            ),
+        )
     return number
 
 
@@ -170,14 +289,14 @@ def website(raw: str, name: str = "website") -> str | None:
         or len(value) > 300
         or any(c.isspace() for c in value)
     ):
-        raise FieldError(name, "Give a web address, like https://example.org.")
+        raise FieldError(name, _("Give a web address, like https://example.org."))
     return value
 
 
 def choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     value = (values.get(name) or "").strip() or default
     if value not in allowed:
-        raise FieldError(name, "Choose one of the options.")
+        raise FieldError(name, _("Choose one of the options."))
     return value
 
 
@@ -206,7 +325,7 @@ def _phone(raw: str) -> str | None:
     if not value:
         return None
     if not _PHONE.fullmatch(value):
-        raise FieldError("phone", "Give a phone number using digits, like 0113 496 0000.")
+        raise FieldError("phone", _("Give a phone number using digits, like 0113 496 0000."))
     return value
 
 
@@ -214,7 +333,7 @@ def parse_organisation(values: Mapping[str, str]) -> OrganisationInput:
     c = _Collector()
     name = c.check(lambda: line(values, "name", label="A name", required=True), "")
     if name and len(name) < 3:
-        c.fail("name", "A name needs at least 3 characters.")
+        c.fail("name", _("A name needs at least 3 characters."))
     description = c.check(lambda: paragraphs(values, "description", label="The description"), "")
     site = c.check(lambda: website(values.get("website", "")), None)
     email = c.check(lambda: _email(values.get("email", "")), None)
@@ -311,7 +430,12 @@ def _first_session(values: Mapping[str, str]) -> datetime:
     # (a 500 on every page that shows the group): keep to years a group can meet in.
     if not FIRST_YEAR <= start.year <= LAST_YEAR:
         raise FieldError(
-            "first_date", f"Give a date between {FIRST_YEAR} and {LAST_YEAR}, like 2026-11-03."
+            "first_date",
+            _(
+                "Give a date between %(first)s and %(last)s, like 2026-11-03.",
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
         )
     return start
 
@@ -325,25 +449,25 @@ def _first_session_as_given(values: Mapping[str, str]) -> datetime:
     day = (values.get("first_date") or "").strip()
     at = (values.get("start_time") or "").strip()
     if not _DATE.fullmatch(day):
-        raise FieldError("first_date", "Give the date of the first session, like 2026-11-03.")
+        raise FieldError("first_date", _("Give the date of the first session, like 2026-11-03."))
     if not _TIME.fullmatch(at):
-        raise FieldError("start_time", "Give the time the sessions start, like 18:30.")
+        raise FieldError("start_time", _("Give the time the sessions start, like 18:30."))
     try:
         return datetime.strptime(  # noqa: DTZ007 - a wall-clock time in the group's zone
             f"{day}T{at if len(at) == 8 else at + ':00'}", LOCAL_FORMAT
         )
     except ValueError as exc:
-        raise FieldError("first_date", "That date or time does not exist.") from exc
+        raise FieldError("first_date", _("That date or time does not exist.")) from exc
 
 
 def _recurrence(values: Mapping[str, str], start: datetime | None) -> str:
     advanced = (values.get("rrule") or "").strip()
     repeat = (values.get("repeat") or "").strip() or ("advanced" if advanced else "weekly")
     if repeat not in REPEATS:
-        raise FieldError("repeat", "Choose how often the group meets.")
+        raise FieldError("repeat", _("Choose how often the group meets."))
     if repeat == "advanced":
         if not advanced:
-            raise FieldError("rrule", "Give a rule, like FREQ=WEEKLY;BYDAY=TU.")
+            raise FieldError("rrule", _("Give a rule, like FREQ=WEEKLY;BYDAY=TU."))
         try:
             return validate_rrule(advanced)
         except ScheduleError as exc:
@@ -363,25 +487,27 @@ def _venue(values: Mapping[str, str], group: GroupInput, c: _Collector) -> None:
         raw = line(values, "postcode", label="The venue's postcode", required=True, limit=10)
         postcode = geo.parse_postcode(raw)
         if postcode.inward is None:
-            raise FieldError("postcode", "Give the venue's full postcode, like LS1 4AP.")
+            raise FieldError("postcode", _("Give the venue's full postcode, like LS1 4AP."))
         group.postcode = postcode.formatted
     except FieldError as exc:
         c.fail(exc.field, exc.message)
         postcode = None
     except ValueError as exc:
-        c.fail("postcode", f"That postcode does not look right: {exc}")
+        c.fail("postcode", _("That postcode does not look right: %(why)s", why=str(exc)))
         postcode = None
     group.latitude = c.check(lambda: decimal(values, "latitude", 49.0, 61.0), None)
     group.longitude = c.check(lambda: decimal(values, "longitude", -9.0, 2.5), None)
     if (group.latitude is None) != (group.longitude is None):
-        c.fail("longitude", "Give both latitude and longitude, or leave both empty.")
+        c.fail("longitude", _("Give both latitude and longitude, or leave both empty."))
     elif group.latitude is None and postcode is not None:
         found = geo.locate(postcode)
         if found is None:
             c.fail(
                 "latitude",
-                "We could not place that postcode on a map. Give the venue's latitude "
-                "and longitude.",
+                _(
+                    "We could not place that postcode on a map. Give the venue's latitude "
+                    "and longitude."
+                ),
             )
         else:
             group.latitude, group.longitude = round(found.lat, 5), round(found.lon, 5)
@@ -396,14 +522,14 @@ def parse_group(
     c = _Collector()
     name = c.check(lambda: line(values, "name", label="A name", required=True), "")
     if name and len(name) < 3:
-        c.fail("name", "A name needs at least 3 characters.")
+        c.fail("name", _("A name needs at least 3 characters."))
     description = c.check(lambda: paragraphs(values, "description", label="The description"), "")
     typed: dict[str, str] = c.check(
         lambda: typed_languages(lists.get("languages", []), "languages"), {}
     )
     langs = list(typed)
     if not langs and "languages" not in c.errors:
-        c.fail("languages", "Give at least one language the group meets in.")
+        c.fail("languages", _("Give at least one language the group meets in."))
     typed_interp: dict[str, str] = c.check(
         lambda: typed_languages(lists.get("interpretation", []), "interpretation"), {}
     )
@@ -436,11 +562,11 @@ def parse_group(
     # A group for a community only is a group for that community: tick both for them.
     group.communities += [code for code in group.community_only if code not in group.communities]
     if not group.stages and "stages" not in c.errors:
-        c.fail("stages", "Choose at least one stage the group welcomes.")
+        c.fail("stages", _("Choose at least one stage the group welcomes."))
     group.age_min = c.check(lambda: whole_number(values, "age_min", 0, 120, label="Age"), None)
     group.age_max = c.check(lambda: whole_number(values, "age_max", 0, 120, label="Age"), None)
     if group.age_min is not None and group.age_max is not None and group.age_min > group.age_max:
-        c.fail("age_max", "The oldest age must not be below the youngest.")
+        c.fail("age_max", _("The oldest age must not be below the youngest."))
     group.capacity = c.check(
         lambda: whole_number(values, "capacity", 0, 10_000, label="Capacity"), None
     )
@@ -485,4 +611,4 @@ def _zone(raw: str) -> str:
     try:
         return zone(raw.strip() or DEFAULT_TIME_ZONE).key
     except ScheduleError as exc:
-        raise FieldError("time_zone", "Give a time zone such as Europe/London.") from exc
+        raise FieldError("time_zone", _("Give a time zone such as Europe/London.")) from exc

@@ -11,8 +11,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from peerhub import i18n
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.groups.validation import errors_of
+from peerhub.i18n import _, lazy_gettext
 from peerhub.security.middleware import wants_json
 from peerhub.web.render import error, render
 
@@ -20,8 +22,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 # Word for word what an unknown address gets, so "not yours" and "no such thing"
 # cannot be told apart.
-NOT_FOUND = "We could not find that page. It may have moved, or the address may be wrong."
-FORBIDDEN = "You do not have permission to do that in this group."
+NOT_FOUND = lazy_gettext(
+    "We could not find that page. It may have moved, or the address may be wrong."
+)
+FORBIDDEN = lazy_gettext("You do not have permission to do that in this group.")
 
 LIST_FIELDS = (
     "languages",
@@ -42,9 +46,9 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except NotFound:
-            return error(request, 404, NOT_FOUND)
+            return error(request, 404, str(NOT_FOUND))
         except Forbidden:
-            return error(request, 403, FORBIDDEN)
+            return error(request, 403, str(FORBIDDEN))
 
     return wrapper
 
@@ -66,21 +70,39 @@ def invalid(request: Request, template: str, context: dict[str, Any], exc: Field
     errors = errors_of(exc)
     if wants_json(request.headers):
         return JSONResponse(
-            {"error": "Please check what you entered.", "field": exc.field, "errors": errors},
+            {"error": _("Please check what you entered."), "field": exc.field, "errors": errors},
             status_code=422,
         )
     return render(request, template, {**context, "errors": errors}, status=422)
 
 
+def _clock(moment: datetime) -> str:
+    """The time of day on the moment's own clock (a session's zone), as CLDR writes it."""
+    if moment.tzinfo is None:
+        return i18n.format_time(moment.time())
+    return i18n.format_time(moment, tz=moment.tzinfo)
+
+
 def when(start: datetime, end: datetime | None = None) -> str:
-    """ "Tuesday 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone."""
-    text = f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}"
-    if end is not None:
-        text += f" to {end:%H:%M}"
-    return f"{text} {start.tzname() or ''}".rstrip()
+    """ "Tuesday, 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone, in the
+    page's language (the day through CLDR's full date, the times 24-hour in en-GB)."""
+    day_text = i18n.format_date(start.replace(tzinfo=None).date(), "full")
+    zone_name = start.tzname() or ""
+    if end is None:
+        text = _("%(day)s, %(start)s %(zone)s", day=day_text, start=_clock(start), zone=zone_name)
+    else:
+        text = _(
+            "%(day)s, %(start)s to %(end)s %(zone)s",
+            day=day_text,
+            start=_clock(start),
+            end=_clock(end),
+            zone=zone_name,
+        )
+    return text.rstrip()
 
 
 def day(moment: datetime | None) -> str:
+    """ "27 October 2026": a day in the page's language (UK time)."""
     if moment is None:
         return ""
-    return f"{moment.day} {moment:%B %Y}"
+    return i18n.format_date(moment, "long")
