@@ -16,6 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from babel import numbers
+
+from peerhub import i18n
+from peerhub.i18n import _, lazy_gettext
 from peerhub.matching.kinds import DIMENSION_LABELS, DIMENSIONS, LABELS
 
 __all__ = ["COLUMNS", "THRESHOLD", "Cell", "Line", "OutcomeRow", "Report", "outcome_report"]
@@ -25,11 +29,11 @@ THRESHOLD: Final = 10
 
 #: The counted columns, in order: (key, heading).
 COLUMNS: Final = (
-    ("shown", "Shown"),
-    ("joined", "Joined"),
-    ("seen", "Joined, sessions visible"),
-    ("came", "Came to a session"),
-    ("still", "Still coming at 8 weeks"),
+    ("shown", lazy_gettext("Shown")),
+    ("joined", lazy_gettext("Joined")),
+    ("seen", lazy_gettext("Joined, sessions visible")),
+    ("came", lazy_gettext("Came to a session")),
+    ("still", lazy_gettext("Still coming at 8 weeks")),
 )
 
 
@@ -53,7 +57,9 @@ class Cell:
 
     @property
     def display(self) -> str:
-        return str(self.count) if self.count is not None else f"fewer than {self.threshold}"
+        if self.count is not None:
+            return i18n.format_number(self.count)
+        return _("fewer than %(threshold)s", threshold=i18n.format_number(self.threshold))
 
     def as_dict(self) -> dict[str, object]:
         return {"count": self.count, "display": self.display}
@@ -62,7 +68,9 @@ class Cell:
 def _rate(part: Cell, whole: Cell) -> str | None:
     if part.count is None or whole.count is None or whole.count == 0:
         return None
-    return f"{round(100 * part.count / whole.count)}%"
+    return numbers.format_percent(
+        round(100 * part.count / whole.count) / 100, locale=i18n.current().locale
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,7 @@ class Line:
             "dimension": self.dimension,
             "value": self.value,
             "label": self.label,
-            **{key: self.cells[key].as_dict() for key, _ in COLUMNS},
+            **{key: self.cells[key].as_dict() for key, _heading in COLUMNS},
             "joined_rate": self.joined_rate,
             "came_rate": self.came_rate,
             "still_rate": self.still_rate,
@@ -119,7 +127,7 @@ class Report:
 
 
 def _counts(rows: Iterable[OutcomeRow]) -> dict[str, int]:
-    out = dict.fromkeys((key for key, _ in COLUMNS), 0)
+    out = dict.fromkeys((key for key, _heading in COLUMNS), 0)
     for r in rows:
         out["shown"] += 1
         out["joined"] += r.joined
@@ -142,14 +150,14 @@ def outcome_report(rows: Iterable[OutcomeRow], *, threshold: int = THRESHOLD) ->
     total = Line(
         "all",
         "all",
-        "All shown results",
+        _("All shown results"),
         {k: Cell(None if _hidden(n, threshold) else n, threshold) for k, n in total_counts.items()},
     )
     dimensions: list[tuple[str, str, tuple[Line, ...]]] = []
     for name, values in DIMENSIONS.items():
         counts = {v: _counts(r for r in rows if r.kind.get(name) == v) for v in values}
         hide = {v: {k for k, n in c.items() if _hidden(n, threshold)} for v, c in counts.items()}
-        for key, _ in COLUMNS:
+        for key, _heading in COLUMNS:
             suppressed = [v for v in values if key in hide[v]]
             if len(suppressed) == 1:
                 # One hidden cell could be recovered from the total: hide the next

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
+from peerhub.i18n import _
 from peerhub.outcomes import actions, queries
 from peerhub.outcomes.report import COLUMNS, THRESHOLD
 from peerhub.security.permissions import sees_organisers_reports
@@ -22,7 +23,7 @@ async def outcomes_page(request: Request) -> Response:
     async with app.sessions() as db:
         allowed = await sees_organisers_reports(db, user)
     if not allowed:
-        return error(request, 403, "Only organisers and administrators can see this report.")
+        return error(request, 403, _("Only organisers and administrators can see this report."))
     # Settling is idempotent and cheap: the page is as current as the data.
     async with transaction(app.sessions) as db:
         await actions.settle(db, app.clock())
