@@ -115,6 +115,8 @@ async def test_the_reset_e_mail_goes_through_the_catalogue_in_the_accounts_langu
     assert prose.startswith("⟦") and prose.endswith("⟧")
     assert "Nia" in body
     assert "Someone asked" not in body and "If it was not you" not in body
+    # The crisis line: the service's own name as it is, how to reach it translated.
+    assert "Samaritans" in body and "Call 116 123" not in body
 
 
 async def test_an_account_without_a_language_gets_the_requests_language(
@@ -245,3 +247,4 @@ async def test_an_answer_to_a_join_request_is_written_in_the_members_language(
     (mail,) = sender.sent
     assert mail.subject.startswith("⟦") and mail.subject.endswith("⟧")
     assert "has said yes" not in mail.body and "Croeso, Gwen!" in mail.body
+    assert "Samaritans" in mail.body and "Call 116 123" not in mail.body

@@ -519,14 +519,15 @@ async def send_link(
     settings = app.settings
     contacts = settings.crisis_contacts
     # In the account's own language if it has one, else the language the link was
-    # asked for in.
-    subject, body = notify.reset_link_message(
-        pseudonym=user.pseudonym,
-        link=f"{settings.base_url}/recover/link?token={token}",
-        minutes=int(recovery.EMAIL_LINK.total_seconds() // 60),
-        help_line=f"{contacts[0].name}, {contacts[0].how}" if contacts else "",
-        language=user.language or language,
-    )
+    # asked for in; the crisis line's words in the same language.
+    with i18n.using(notify.language_of(user.language or language)) as written_in:
+        subject, body = notify.reset_link_message(
+            pseudonym=user.pseudonym,
+            link=f"{settings.base_url}/recover/link?token={token}",
+            minutes=int(recovery.EMAIL_LINK.total_seconds() // 60),
+            help_line=f"{contacts[0].name}, {contacts[0].how_text}" if contacts else "",
+            language=written_in.tag,
+        )
     sender = notify.sender_of(request_app.state, log_key)
     await notify.deliver(sender, user.email or "", subject, body, log_key=log_key)
 

@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import languages, notify, realtime
+from peerhub import i18n, languages, notify, realtime
 from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -560,15 +560,17 @@ def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTas
     app = ctx(request)
     settings = app.settings
     contacts = settings.crisis_contacts
-    subject, body = notify.join_answer_message(
-        pseudonym=decision.person.pseudonym,
-        group_name=decision.group.name,
-        accepted=decision.answer.accepted,
-        message=decision.answer.message,
-        account_url=f"{settings.base_url}/account",
-        help_line=f"{contacts[0].name}, {contacts[0].how}" if contacts else "",
-        language=decision.person.language,  # theirs, not the organiser's
-    )
+    # In the person's language, not the organiser's (the crisis line's words too).
+    with i18n.using(notify.language_of(decision.person.language)) as written_in:
+        subject, body = notify.join_answer_message(
+            pseudonym=decision.person.pseudonym,
+            group_name=decision.group.name,
+            accepted=decision.answer.accepted,
+            message=decision.answer.message,
+            account_url=f"{settings.base_url}/account",
+            help_line=f"{contacts[0].name}, {contacts[0].how_text}" if contacts else "",
+            language=written_in.tag,
+        )
     # Logs name a recipient only by a keyed hash; the key is derived, never the secret itself.
     log_key = keyed(settings.secret_key, "notify-log", "")
     sender = notify.sender_of(request.app.state, log_key)
