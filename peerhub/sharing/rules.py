@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from peerhub import audit, languages
 from peerhub.errors import NotFound
+from peerhub.finding import wording
 from peerhub.i18n import lazy_gettext
 from peerhub.models import (
     Consent,
@@ -39,7 +40,7 @@ from peerhub.models import (
 )
 from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.sharing.models import CrisisPlan, GroupSharingChoice, PersonProfile, SharingChoice
-from peerhub.taxonomy import COMMUNITIES, STAGES, language_name
+from peerhub.taxonomy import COMMUNITIES, STAGES
 
 # Version 2: group audiences became per group (migration 0012).
 SHARING_VERSION = "2"
@@ -279,7 +280,8 @@ def _language_names(needs: dict[str, Any]) -> list[str]:
             continue
         if tag not in tags:
             tags.append(tag)
-    return [language_name(t) for t in tags]
+    # Named in the page's language (CLDR), as the finding pages name them.
+    return [wording.language_name(t) for t in tags]
 
 
 async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, Any]:
@@ -297,10 +299,10 @@ async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, 
         if "languages" in shared:
             out["languages"] = _language_names(needs)
             out["communities"] = [
-                _label(COMMUNITIES.label, str(c)) for c in needs.get("communities") or []
+                wording.term_label(COMMUNITIES, str(c)) for c in needs.get("communities") or []
             ]
         if "stage" in shared and needs.get("stage"):
-            out["stage"] = _label(STAGES.label, str(needs["stage"]))
+            out["stage"] = wording.term_label(STAGES, str(needs["stage"]))
     if "contact" in shared:
         contact = {
             "email": subject.email or "",
@@ -313,13 +315,6 @@ async def _view(db: AsyncSession, subject: User, shared: set[str]) -> dict[str, 
         if plan is not None:
             out["crisis_plan"] = plan
     return out
-
-
-def _label(label_of: Any, code: str) -> str:
-    try:
-        return str(label_of(code))
-    except KeyError:
-        return code
 
 
 async def audience_in_group(
