@@ -712,7 +712,13 @@ class Realtime:
     def _after_send(self, origin: SendOrigin, view: MessageView) -> None:
         if origin.classification.crisis:
             contacts = [
-                {"name": c.name, "how": c.how, "description": c.description, "href": c.href}
+                # Worded in the writer's language (active here: i18n.using in _on_commit).
+                {
+                    "name": c.name,
+                    "how": c.how_text,
+                    "description": c.description_text,
+                    "href": c.href,
+                }
                 for c in self.ctx.settings.crisis_contacts
             ]
             # A held message's note (why it waits) went with its ack; the support
