@@ -11,7 +11,8 @@ import pytest
 
 from peerhub import i18n
 from tests.browser.conftest import assert_accessible
-from tests.conftest import LiveServer
+from tests.browser.test_find_browser import _demo
+from tests.conftest import LiveServer, run_sync
 
 # A stand-in for the browser's speech: records what it is asked to say. Voices are given
 # by the test through window.__voices before the page's scripts run.
@@ -130,3 +131,30 @@ def test_easy_read_mirrors_right_to_left(live_server: LiveServer, page: Any, tag
     assert picture and text and picture["x"] > text["x"]  # the picture is at the start: right
     page.goto(base + "/crisis")
     _shots(page, f"crisis-{tag}")
+
+
+# The other Easy Read pages a person reaches before signing in, with the demo's groups.
+PAGES = {
+    "find": "/find",
+    "results": "/find?search=1&languages=ur&place=Leeds",
+    "group": "/groups/roshni-leeds-talking-space",
+    "join": "/groups/roshni-punjabi-carers-online/join",
+    "room": "/groups/roshni-leeds-talking-space/room",
+    "signup": "/signup",
+    "login": "/login",
+    "recover": "/recover",
+}
+
+
+@pytest.mark.parametrize("tag", ["en-GB", "ur"])
+def test_the_other_easy_read_pages_at_both_widths(
+    live_server: LiveServer, db_url: str, page: Any, tag: str
+) -> None:
+    run_sync(_demo, db_url)
+    base = live_server.url
+    page.context.add_cookies([{"name": i18n.LANG_COOKIE, "value": tag, "url": base}])
+    _easy_on(page, base)
+    for name, path in PAGES.items():
+        page.goto(base + path)
+        assert page.locator(".easy-content img.easy-picture").count() >= 3, path
+        _shots(page, f"{name}-{tag}")

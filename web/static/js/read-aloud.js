@@ -107,14 +107,18 @@ function setup() {
   });
 
   // Voices may arrive a moment after the page: offer the button when one for the page's
-  // language does; until then (and if none ever does) the page says reading is not there.
-  if (!offer()) {
-    if (status) {
+  // language does. When the browser has voices, but none for this language (Welsh, say),
+  // the page says so; with no voices at all it says nothing.
+  function check() {
+    if (offer()) return;
+    const voices = speech.getVoices() || [];
+    if (status && voices.length) {
       status.textContent = _("Your browser cannot read this page aloud in this language.");
     }
-    if (typeof speech.addEventListener === "function") {
-      speech.addEventListener("voiceschanged", offer);
-    }
+  }
+  check();
+  if (!voice && typeof speech.addEventListener === "function") {
+    speech.addEventListener("voiceschanged", check);
   }
 }
 
