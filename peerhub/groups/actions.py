@@ -25,6 +25,7 @@ from peerhub.accounts.actions import pseudonym_key
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.groups import answers, sessions
 from peerhub.groups.validation import GroupInput, OrganisationInput, slugify
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import (
     Consent,
     Group,
@@ -139,12 +140,12 @@ async def verify_organisation(
 async def _user_by_pseudonym(db: AsyncSession, pseudonym: str, field: str) -> User:
     key = pseudonym_key(pseudonym)[:40]
     if not key:
-        raise FieldError(field, "Give their name on PeerHub.")
+        raise FieldError(field, _("Give their name on PeerHub."))
     user = await db.scalar(
         select(User).where(User.pseudonym_key == key, User.disabled_at.is_(None))
     )
     if user is None:
-        raise FieldError(field, "There is no one with that name on PeerHub. Check the spelling.")
+        raise FieldError(field, _("There is no one with that name on PeerHub. Check the spelling."))
     return user
 
 
@@ -263,7 +264,7 @@ async def group_for(
 async def update_group(
     db: AsyncSession, actor: User, group_id: str, data: GroupInput, now: datetime
 ) -> Group:
-    group, _ = await group_for(db, actor, group_id, GroupRole.ORGANISER)
+    group, _rank = await group_for(db, actor, group_id, GroupRole.ORGANISER)
     _apply(group, data)
     group.tags = _tags(data)
     group.updated_at = now
@@ -279,17 +280,17 @@ async def set_session_cancelled(
     Moderators and organisers may. Only a real, not yet finished session of the
     group's timetable can be cancelled.
     """
-    group, _ = await group_for(db, actor, group_id, GroupRole.MODERATOR)
+    group, _rank = await group_for(db, actor, group_id, GroupRole.MODERATOR)
     key = key.strip()
     try:
         real = sessions.is_session(group.dtstart_local, group.rrule, key)
     except ScheduleError:
         real = False
     if not real:
-        raise FieldError("session", "That is not one of this group's sessions.")
+        raise FieldError("session", _("That is not one of this group's sessions."))
     if cancelled:
         if sessions.session_end(key, group.time_zone, group.duration_minutes) <= now:
-            raise FieldError("session", "That session has already happened.")
+            raise FieldError("session", _("That session has already happened."))
         if key not in group.exdates:
             group.exdates = sorted([*group.exdates, key])
     else:
@@ -319,7 +320,7 @@ async def remove_moderator(
     target = await _user_by_pseudonym(db, pseudonym, "pseudonym")
     membership = await db.get(GroupMember, (group_id, target.id))
     if membership is None or membership.role != "moderator":
-        raise FieldError("pseudonym", f"{target.pseudonym} is not a moderator here.")
+        raise FieldError("pseudonym", _("%(name)s is not a moderator here.", name=target.pseudonym))
     membership.role = "member"
     audit.record(
         db,
@@ -390,7 +391,7 @@ def is_checked(group: Group) -> bool:
     return group.organisation.verified_at is not None
 
 
-NOT_CHECKED = (
+NOT_CHECKED = lazy_gettext(
     "PeerHub has not checked this group’s organisation yet, so nobody can join the "
     "group until it has."
 )
@@ -504,18 +505,25 @@ async def decide_join_request(
         raise NotFound(user_id)
     text = "\n".join(part.rstrip() for part in message.replace("\r\n", "\n").strip().split("\n"))
     if len(text) > answers.MESSAGE_LIMIT:
-        raise FieldError(field, f"Keep the message to {answers.MESSAGE_LIMIT} characters.")
+        raise FieldError(
+            field,
+            ngettext(
+                "Keep the message to %(num)s character.",
+                "Keep the message to %(num)s characters.",
+                answers.MESSAGE_LIMIT,
+            ),
+        )
     if not accept and not text:
         raise FieldError(
-            field, "Write a short, kind message saying why, so they are not left wondering."
+            field, _("Write a short, kind message saying why, so they are not left wondering.")
         )
     if accept:
         if not is_checked(group):
-            raise FieldError(field, NOT_CHECKED)
+            raise FieldError(field, str(NOT_CHECKED))
         if await places_left(db, group) == 0:
             raise FieldError(
                 field,
-                "The group is full. Raise its capacity first, or decline with a message.",
+                _("The group is full. Raise its capacity first, or decline with a message."),
             )
         membership.status = "active"
         membership.joined_at = now

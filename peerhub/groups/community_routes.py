@@ -17,6 +17,7 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, proposals
 from peerhub.groups.web import field, guarded, invalid
+from peerhub.i18n import _
 from peerhub.security.middleware import wants_json
 from peerhub.web.render import ctx, error, render
 
@@ -92,7 +93,7 @@ async def decide_community(request: Request) -> Response:
     form = await request.form()
     decision = field(form, "decision", 20)
     if decision not in ("add", "decline"):
-        return error(request, 422, "Choose to add or decline the community.", field="decision")
+        return error(request, 422, _("Choose to add or decline the community."), field="decision")
     try:
         async with transaction(app.sessions) as db:
             await proposals.decide(
@@ -106,7 +107,7 @@ async def decide_community(request: Request) -> Response:
                 note=field(form, "note", 2000),
             )
     except NotFound:
-        return error(request, 404, "There is no such proposal.")
+        return error(request, 404, _("There is no such proposal."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
     return RedirectResponse(f"/admin/communities?done={decision}", status_code=303)

@@ -38,6 +38,7 @@ from peerhub import audit
 from peerhub.accounts.actions import pseudonym_key
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
+from peerhub.i18n import _, ngettext
 from peerhub.models import (
     Consent,
     Group,
@@ -58,10 +59,13 @@ CONSENT_VERSION: Final = "1"
 Kind = Literal["moderator", "organiser"]
 KINDS: Final = ("moderator", "organiser")
 
-NOT_CHECKED = (
-    "You can invite people once PeerHub has checked {org}. Until then nobody can join "
-    "its groups, so there is nothing for a moderator or organiser to do yet."
-)
+
+def _not_checked(org: str) -> str:
+    return _(
+        "You can invite people once PeerHub has checked %(org)s. Until then nobody can "
+        "join its groups, so there is nothing for a moderator or organiser to do yet.",
+        org=org,
+    )
 
 
 def _waiting(
@@ -74,13 +78,13 @@ def _waiting(
 async def _target(db: AsyncSession, pseudonym: str) -> User:
     key = pseudonym_key(pseudonym)[:40]
     if not key:
-        raise FieldError("pseudonym", "Give their name on PeerHub.")
+        raise FieldError("pseudonym", _("Give their name on PeerHub."))
     user = await db.scalar(
         select(User).where(User.pseudonym_key == key, User.disabled_at.is_(None))
     )
     if user is None:
         raise FieldError(
-            "pseudonym", "There is no one with that name on PeerHub. Check the spelling."
+            "pseudonym", _("There is no one with that name on PeerHub. Check the spelling.")
         )
     return user
 
@@ -94,12 +98,18 @@ def _check_again(
     if row.declined_at is not None and row.declined_at > now - QUIET_AFTER_NO:
         raise FieldError(
             "pseudonym",
-            f"{who.pseudonym} said no to this recently. PeerHub will not ask them again "
-            "for a while.",
+            _(
+                "%(name)s said no to this recently. PeerHub will not ask them again for a while.",
+                name=who.pseudonym,
+            ),
         )
     if row.declined_at is None and row.created_at > now - LIFETIME:
         raise FieldError(
-            "pseudonym", f"You have invited {who.pseudonym} already. They have not answered yet."
+            "pseudonym",
+            _(
+                "You have invited %(name)s already. They have not answered yet.",
+                name=who.pseudonym,
+            ),
         )
 
 
@@ -115,8 +125,13 @@ async def _room_for_more(
     if int(waiting or 0) >= WAITING_PER_PLACE:
         raise FieldError(
             "pseudonym",
-            f"{WAITING_PER_PLACE} invitations are waiting for an answer already. Wait for "
-            "some answers, or withdraw some, first.",
+            ngettext(
+                "%(num)s invitation is waiting for an answer already. Wait for "
+                "some answers, or withdraw some, first.",
+                "%(num)s invitations are waiting for an answer already. Wait for "
+                "some answers, or withdraw some, first.",
+                WAITING_PER_PLACE,
+            ),
         )
 
 
@@ -133,18 +148,21 @@ async def invite_moderator(
     )
     assert group is not None  # noqa: S101 - require_rank found it
     if group.organisation.verified_at is None:
-        raise FieldError("pseudonym", NOT_CHECKED.format(org=group.organisation.name))
+        raise FieldError("pseudonym", _not_checked(group.organisation.name))
     target = await _target(db, pseudonym)
     rank = await group_rank(db, target, group_id)
     if rank == GroupRole.ORGANISER:
-        raise FieldError("pseudonym", f"{target.pseudonym} is an organiser of this group.")
+        raise FieldError(
+            "pseudonym", _("%(name)s is an organiser of this group.", name=target.pseudonym)
+        )
     if rank == GroupRole.MODERATOR:
-        raise FieldError("pseudonym", f"{target.pseudonym} is already a moderator.")
+        raise FieldError("pseudonym", _("%(name)s is already a moderator.", name=target.pseudonym))
     from peerhub.groups.actions import is_banned
 
     if await is_banned(db, group_id, target.id):
         raise FieldError(
-            "pseudonym", f"{target.pseudonym} is banned from this group. Lift the ban first."
+            "pseudonym",
+            _("%(name)s is banned from this group. Lift the ban first.", name=target.pseudonym),
         )
     row = await db.get(ModeratorInvitation, (group_id, target.id), with_for_update=True)
     _check_again(row, target, now)
@@ -176,10 +194,10 @@ async def invite_organiser(
     if org is None or await db.get(OrganisationOrganiser, (organisation_id, actor.id)) is None:
         raise NotFound(organisation_id)
     if org.verified_at is None:
-        raise FieldError("pseudonym", NOT_CHECKED.format(org=org.name))
+        raise FieldError("pseudonym", _not_checked(org.name))
     target = await _target(db, pseudonym)
     if await db.get(OrganisationOrganiser, (organisation_id, target.id)) is not None:
-        raise FieldError("pseudonym", f"{target.pseudonym} is already an organiser.")
+        raise FieldError("pseudonym", _("%(name)s is already an organiser.", name=target.pseudonym))
     row = await db.get(OrganiserInvitation, (organisation_id, target.id), with_for_update=True)
     _check_again(row, target, now)
     await _room_for_more(
@@ -220,7 +238,7 @@ async def withdraw(
             raise NotFound(place_id)
         row = await db.get(OrganiserInvitation, (place_id, user_id))
     if row is None or row.declined_at is not None or row.created_at <= now - LIFETIME:
-        raise FieldError("pseudonym", "That invitation is not waiting any more.")
+        raise FieldError("pseudonym", _("That invitation is not waiting any more."))
     await db.delete(row)
     audit.record(
         db,
@@ -413,16 +431,18 @@ async def _answer_moderator(
     if group is None or not await organisation_checked(db, group_id):
         raise FieldError(
             "invitation",
-            "PeerHub is checking the organisation that runs this group, so you cannot "
-            "start moderating it yet. Your invitation is kept.",
+            _(
+                "PeerHub is checking the organisation that runs this group, so you cannot "
+                "start moderating it yet. Your invitation is kept."
+            ),
         )
     if await is_banned(db, group_id, user.id):
         await db.delete(row)
-        raise FieldError("invitation", "You cannot moderate this group.")
+        raise FieldError("invitation", _("You cannot moderate this group."))
     rank = await group_rank(db, user, group_id)
     if rank >= GroupRole.MODERATOR:
         await db.delete(row)
-        raise FieldError("invitation", "You have this role in the group already.")
+        raise FieldError("invitation", _("You have this role in the group already."))
     membership = await db.get(GroupMember, (group_id, user.id))
     new_place = membership is None
     if membership is None:
@@ -485,8 +505,10 @@ async def _answer_organiser(
     if org is None or org.verified_at is None:
         raise FieldError(
             "invitation",
-            "PeerHub is checking this organisation, so you cannot start organising it "
-            "yet. Your invitation is kept.",
+            _(
+                "PeerHub is checking this organisation, so you cannot start organising it "
+                "yet. Your invitation is kept."
+            ),
         )
     if await db.get(OrganisationOrganiser, (organisation_id, user.id)) is None:
         db.add(

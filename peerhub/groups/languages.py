@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from peerhub import languages
 from peerhub.errors import FieldError
+from peerhub.i18n import _, ngettext
 
 
 def _one(piece: str, field: str) -> list[str]:
@@ -22,7 +23,11 @@ def _one(piece: str, field: str) -> list[str]:
         shown = ", ".join(languages.english_name(t) for t in q.choices)
         raise FieldError(
             field,
-            f"“{q.asked}” could mean several languages. Say which the group uses: {shown}.",
+            _(
+                "“%(asked)s” could mean several languages. Say which the group uses: %(shown)s.",
+                asked=q.asked,
+                shown=shown,
+            ),
         ) from q
     except languages.LanguageError as exc:
         # Codes separated by spaces, as the form once asked for: "en cy".
@@ -61,7 +66,10 @@ def typed_languages(raw: Sequence[str], field: str, limit: int = 12) -> dict[str
                 kept = len(tags) == 1 and typed.casefold() != tag.casefold()
                 out[tag] = typed[:LABEL_LIMIT] if kept else ""
     if len(out) > limit:
-        raise FieldError(field, f"Give at most {limit} languages.")
+        raise FieldError(
+            field,
+            ngettext("Give at most %(num)s language.", "Give at most %(num)s languages.", limit),
+        )
     return out
 
 
@@ -85,5 +93,5 @@ def check_language_tag(raw: str, field: str) -> str:
     """One language, by name or code, as its canonical tag; FieldError for ``field``."""
     tags = _one(raw, field)
     if len(tags) != 1:
-        raise FieldError(field, "Give one language here.")
+        raise FieldError(field, _("Give one language here."))
     return tags[0]

@@ -31,6 +31,7 @@ from peerhub.groups.validation import (
     repeat_of,
 )
 from peerhub.groups.web import day, field, form_values, guarded, invalid, when
+from peerhub.i18n import _
 from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
 from peerhub.moderation import newcomers
 from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
@@ -117,7 +118,7 @@ async def create_organisation(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     app = ctx(request)
-    values, _ = form_values(await request.form())
+    values, _lists = form_values(await request.form())
     try:
         data = parse_organisation(values)
         async with transaction(app.sessions) as db:
@@ -183,7 +184,7 @@ async def update_organisation(request: Request) -> Response:
         return user
     app = ctx(request)
     org_id = request.path_params["org_id"]
-    values, _ = form_values(await request.form())
+    values, _lists = form_values(await request.form())
     try:
         data = parse_organisation(values)
     except FieldError as exc:
@@ -220,7 +221,7 @@ async def add_organiser(request: Request) -> Response:
                 await invitations.invite_organiser(db, user, org_id, pseudonym, app.clock())
             else:
                 await actions.organisation_for_organiser(db, user, org_id)
-                raise FieldError("pseudonym", "Choose to invite an organiser.")
+                raise FieldError("pseudonym", _("Choose to invite an organiser."))
     except FieldError as exc:
         context = await _organisation_context(user, request, org_id)
         context["values"] = {"pseudonym": pseudonym}
@@ -356,7 +357,7 @@ async def edit_group_page(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     async with ctx(request).sessions() as db:
-        group, _ = await actions.group_for(
+        group, _rank = await actions.group_for(
             db, user, request.path_params["group_id"], GroupRole.ORGANISER
         )
         days = await retention.retention_days(db, group.id)
@@ -387,7 +388,7 @@ async def update_group(request: Request) -> Response:
         data = parse_group(values, lists, vocab.codes)
     except FieldError as exc:
         async with app.sessions() as db:
-            group, _ = await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
+            group, _rank = await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
         context = _group_form(
             group.organisation, group, values, lists, proposals.community_taxonomy(vocab)
         )
@@ -485,7 +486,7 @@ async def moderators(request: Request) -> Response:
                 removed = await actions.remove_moderator(db, user, group_id, pseudonym, app.clock())
             else:
                 await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
-                raise FieldError("pseudonym", "Choose to invite or remove a moderator.")
+                raise FieldError("pseudonym", _("Choose to invite or remove a moderator."))
     except FieldError as exc:
         return await _group_page_error(request, user, group_id, exc, {"pseudonym": pseudonym})
     if removed is not None:
@@ -507,7 +508,7 @@ async def session_change(request: Request) -> Response:
         async with transaction(app.sessions) as db:
             if what not in ("cancel", "restore"):
                 await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
-                raise FieldError("session", "Choose to cancel or restore a session.")
+                raise FieldError("session", _("Choose to cancel or restore a session."))
             await actions.set_session_cancelled(
                 db, user, group_id, key, app.clock(), cancelled=what == "cancel"
             )
@@ -532,7 +533,7 @@ async def answer_request(request: Request) -> Response:
         async with transaction(app.sessions) as db:
             if what not in ("accept", "decline"):
                 await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
-                raise FieldError(f"message-{person_id}", "Choose to accept or decline.")
+                raise FieldError(f"message-{person_id}", _("Choose to accept or decline."))
             decision = await actions.decide_join_request(
                 db, user, group_id, person_id, app.clock(), accept=what == "accept", message=message
             )

@@ -27,6 +27,7 @@ from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.groups.actions import organisation_for_organiser
 from peerhub.groups.models import AddedCommunity, CommunityProposal
 from peerhub.groups.validation import _Collector, line, paragraphs
+from peerhub.i18n import _, ngettext
 from peerhub.models import User
 from peerhub.taxonomy import COMMUNITIES, Taxonomy, Term
 
@@ -80,12 +81,22 @@ def _aliases(raw: str) -> tuple[str, ...]:
             continue
         if len(alias) > _ALIAS_LIMIT:
             raise FieldError(
-                "aliases", f"Each word or phrase can be at most {_ALIAS_LIMIT} characters."
+                "aliases",
+                ngettext(
+                    "Each word or phrase can be at most %(num)s character.",
+                    "Each word or phrase can be at most %(num)s characters.",
+                    _ALIAS_LIMIT,
+                ),
             )
         if alias.casefold() not in (a.casefold() for a in out):
             out.append(alias)
     if len(out) > MAX_ALIASES:
-        raise FieldError("aliases", f"Give at most {MAX_ALIASES} other names.")
+        raise FieldError(
+            "aliases",
+            ngettext(
+                "Give at most %(num)s other name.", "Give at most %(num)s other names.", MAX_ALIASES
+            ),
+        )
     return tuple(out)
 
 
@@ -101,14 +112,17 @@ def parse_proposal(values: dict[str, str], vocab: Vocabulary) -> ProposalInput:
     reason = c.check(lambda: paragraphs(values, "reason", label="The reason", limit=1000), "")
     if name:
         if len(name) < 3 or not normalise_phrase(name):
-            c.fail("name", "A name needs at least 3 characters, with letters.")
+            c.fail("name", _("A name needs at least 3 characters, with letters."))
         else:
             known = vocab.named(name)
             if known is not None:
                 c.fail(
                     "name",
-                    f"PeerHub already has this community: {vocab.label(known)}. "
-                    "Choose it on the group form.",
+                    _(
+                        "PeerHub already has this community: %(community)s. "
+                        "Choose it on the group form.",
+                        community=vocab.label(known),
+                    ),
                 )
     c.raise_if_any()
     return ProposalInput(name, description, aliases, reason)
@@ -130,8 +144,13 @@ async def propose(
     if (waiting or 0) >= MAX_PENDING:
         raise FieldError(
             "name",
-            f"Your organisation has {MAX_PENDING} proposals waiting. "
-            "Please wait for an administrator to answer them.",
+            ngettext(
+                "Your organisation has %(num)s proposal waiting. "
+                "Please wait for an administrator to answer it.",
+                "Your organisation has %(num)s proposals waiting. "
+                "Please wait for an administrator to answer them.",
+                MAX_PENDING,
+            ),
         )
     proposal = CommunityProposal(
         organisation_id=organisation_id,
@@ -200,7 +219,7 @@ async def decide(
     if proposal is None:
         raise NotFound(proposal_id)
     if proposal.status != "pending":
-        raise FieldError("decision", "This proposal has already been answered.")
+        raise FieldError("decision", _("This proposal has already been answered."))
     note = paragraphs({"note": note}, "note", label="The note", limit=1000)
     if add:
         vocab = await vocabulary(db)
@@ -208,10 +227,16 @@ async def decide(
             {"label": label or proposal.name}, "label", label="A name", required=True, limit=80
         )
         if len(name) < 3 or not normalise_phrase(name):
-            raise FieldError("label", "A name needs at least 3 characters, with letters.")
+            raise FieldError("label", _("A name needs at least 3 characters, with letters."))
         known = vocab.named(name)
         if known is not None:
-            raise FieldError("label", f"PeerHub already has this community: {vocab.label(known)}.")
+            raise FieldError(
+                "label",
+                _(
+                    "PeerHub already has this community: %(community)s.",
+                    community=vocab.label(known),
+                ),
+            )
         words = _aliases(aliases) if aliases.strip() else tuple(proposal.aliases or ())
         code = _code(name)
         n = 2

@@ -32,6 +32,7 @@ from peerhub.groups import (
     texts,
 )
 from peerhub.groups.web import field, guarded, when
+from peerhub.i18n import _
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
@@ -155,7 +156,7 @@ async def leave(request: Request) -> Response:
         group_id = await actions.group_id_of(db, slug) if left else None
     if group_id is not None:
         await realtime.revoke_membership(
-            request.app, group_id, user.id, reason="You left the group."
+            request.app, group_id, user.id, reason=_("You left the group.")
         )
     if wants_json(request.headers):
         return JSONResponse({"left": left})
@@ -179,7 +180,7 @@ async def answer_invitation(request: Request) -> Response:
     nxt = safe_next(field(form, "next", 300), "/account/groups")
     if what not in ("accept", "decline") or kind not in invitations.KINDS or not place_id:
         return error(
-            request, 422, "Choose an invitation, and whether to accept it.", field="answer"
+            request, 422, _("Choose an invitation, and whether to accept it."), field="answer"
         )
     try:
         async with transaction(app.sessions) as db:

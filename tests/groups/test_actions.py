@@ -345,7 +345,7 @@ async def test_requests_are_accepted_or_declined_with_a_message(sessions: Maker)
                 db, people["Mo"], group_id, people["Out"].id, later, accept=False, message="  "
             )
         assert caught.value.field == f"message-{people['Out'].id}"
-        with pytest.raises(FieldError, match="1000"):
+        with pytest.raises(FieldError, match="1,000"):
             await actions.decide_join_request(
                 db,
                 people["Mo"],
