@@ -28,7 +28,9 @@ from peerhub.directory.params import (
     parse_web,
 )
 from peerhub.directory.present import GroupView, Session, view_of
+from peerhub.finding import wording
 from peerhub.groups.texts import shown_text
+from peerhub.i18n import SOURCE, current, gettext
 from peerhub.models import Group, Organisation
 from peerhub.web import questions, work
 from peerhub.web.render import auth, ctx, error, render
@@ -54,16 +56,20 @@ def _chosen(form: dict[str, object]) -> dict[str, frozenset[str]]:
 
 async def _choices(request: Request, chosen: tuple[str, ...] = ()) -> dict[str, Any]:
     """The filter's options. Languages: every one in use by an active public group (and
-    any chosen), by name in English and in the language itself."""
+    any chosen): in British English by name and by its own name ("Welsh (Cymraeg)"),
+    in another language by its name in that language (CLDR)."""
     async with ctx(request).sessions() as db:
         in_use = await query.languages_in_use(db)
     return {
-        "languages": [(c.tag, c.label) for c in languages.choices([*in_use, *chosen])],
-        "communities": [(t.code, t.label) for t in taxonomy.COMMUNITIES.terms],
+        "languages": [
+            (c.tag, c.label if current().identifier == SOURCE else wording.language_name(c.tag))
+            for c in languages.choices([*in_use, *chosen])
+        ],
+        "communities": [(t.code, wording.label(t.label)) for t in taxonomy.COMMUNITIES.terms],
         # The words /find uses for the same questions (peerhub/web/questions.py).
         "stages": list(questions.STAGE_OPTIONS),
-        "topics": [(t.code, t.label) for t in taxonomy.TOPICS.terms],
-        "access": [(t.code, t.label) for t in taxonomy.ACCESS.terms],
+        "topics": [(t.code, wording.label(t.label)) for t in taxonomy.TOPICS.terms],
+        "access": [(t.code, wording.label(t.label)) for t in taxonomy.ACCESS.terms],
         "formats": [*questions.FORMAT_OPTIONS, questions.HYBRID_ONLY],
         "days": list(questions.DAY_OPTIONS),
         "miles": list(questions.MILE_OPTIONS),
@@ -80,7 +86,8 @@ async def _resolve_organisation(
         org = await query.public_organisation(db, slug=wq.organisation_slug)
     if org is None:
         raise InvalidForm(
-            {"organisation": "There is no organisation at that address on PeerHub."}, wq.form
+            {"organisation": gettext("There is no organisation at that address on PeerHub.")},
+            wq.form,
         )
     search = replace(wq.search, organisation_ids=(org.id,))
     return WebQuery(search, wq.page, wq.form, wq.organisation_slug, wq.place, wq.miles), org
@@ -185,7 +192,9 @@ async def group_page(request: Request) -> Response:
             else None
         )
     if group is None:
-        return error(request, 404, "We could not find that group. It may have moved or closed.")
+        return error(
+            request, 404, gettext("We could not find that group. It may have moved or closed.")
+        )
     view = view_of(
         group,
         now,
@@ -221,7 +230,7 @@ async def organisation_page(request: Request) -> Response:
             ids = found.ids
         views = await _views(db, app.clock(), ids, {}) if org is not None else []
     if org is None:
-        return error(request, 404, "We could not find that organisation.")
+        return error(request, 404, gettext("We could not find that organisation."))
     website = (
         org.website if org.website and urlsplit(org.website).scheme in ("http", "https") else None
     )
@@ -294,7 +303,7 @@ async def group_feed(request: Request) -> Response:
     async with app.sessions() as db:
         group = await query.public_group(db, slug=slug)
     if group is None:
-        return error(request, 404, "We could not find that group.")
+        return error(request, 404, gettext("We could not find that group."))
     now = app.clock()
     view = view_of(group, now, sessions=FEED_SESSIONS, cancelled_until=now + CANCELLED_WINDOW)
     events = _events(view, _page_url(request, slug), _host(request))

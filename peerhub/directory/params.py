@@ -17,6 +17,7 @@ from typing import Final, TypeVar
 
 from peerhub import geo, languages, places, taxonomy
 from peerhub.directory.query import DAY_CODES, FORMATS, MAX_RADIUS_KM, MAX_WORDS, Near, Search
+from peerhub.i18n import SOURCE, current, format_list, gettext, ngettext
 
 T = TypeVar("T")
 
@@ -84,7 +85,9 @@ class Params:
             values = [part for v in values for part in v.split(",")]
         cleaned = [v.strip() for v in values if v.strip()]
         if len(cleaned) > MAX_VALUES:
-            raise ValueError(f"Give at most {MAX_VALUES} values.")
+            raise ValueError(
+                ngettext("Give at most %(num)s value.", "Give at most %(num)s values.", MAX_VALUES)
+            )
         return list(dict.fromkeys(cleaned))
 
     def raw(self, name: str) -> list[str]:
@@ -102,7 +105,7 @@ def words_of(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
     if len(text) > MAX_TEXT:
-        raise ValueError(f"Use {MAX_TEXT} characters or fewer.")
+        raise ValueError(gettext("Use %(limit)s characters or fewer.", limit=MAX_TEXT))
     words = [w[:60] for w in text.split()]
     return tuple(dict.fromkeys(w for w in words if w))[:MAX_WORDS]
 
@@ -125,29 +128,51 @@ def languages_of(values: Sequence[str]) -> tuple[str, ...]:
         try:
             tags.append(languages.parse(raw))
         except languages.LanguageQuestion as q:
-            shown = ", ".join(languages.english_name(t) for t in q.choices)
+            from peerhub.finding import wording
+
+            shown = ", ".join(wording.language_name(t) for t in q.choices)
             raise ValueError(
-                f"“{q.asked}” could mean several languages: choose one of {shown}."
+                gettext(
+                    "“%(asked)s” could mean several languages: choose one of %(languages)s.",
+                    asked=q.asked,
+                    languages=shown,
+                )
             ) from q
         except languages.LanguageError as exc:
-            raise ValueError(exc.message) from exc
+            from peerhub.finding import wording
+
+            raise ValueError(wording.language_error(exc)) from exc
     return tuple(dict.fromkeys(tags))
+
+
+def _not_one(tax: taxonomy.Taxonomy, value: str) -> str:
+    if tax.code == "stage":
+        return gettext("Choose a stage from the list (%(value)s is not one).", value=value)
+    if tax.code == "community":
+        return gettext(
+            "Choose a culture or community from the list (%(value)s is not one).", value=value
+        )
+    if tax.code == "topic":
+        return gettext("Choose a topic from the list (%(value)s is not one).", value=value)
+    if tax.code == "access":
+        return gettext(
+            "Choose an access feature from the list (%(value)s is not one).", value=value
+        )
+    return gettext("Choose from the list (%(value)s is not one).", value=value)
 
 
 def codes_of(values: Sequence[str], tax: taxonomy.Taxonomy) -> tuple[str, ...]:
     allowed = tax.codes()
     for value in values:
         if value not in allowed:
-            raise ValueError(
-                f"Choose a {tax.name.lower()} from the list ({value[:40]!r} is not one)."
-            )
+            raise ValueError(_not_one(tax, repr(value[:40])))
     return tuple(values)
 
 
 def formats_of(values: Sequence[str]) -> tuple[str, ...]:
     for value in values:
         if value not in FORMATS:
-            raise ValueError("Choose online, in_person or hybrid.")
+            raise ValueError(gettext("Choose online, in_person or hybrid."))
     return tuple(values)
 
 
@@ -156,7 +181,7 @@ def days_of(values: Sequence[str]) -> tuple[int, ...]:
     for value in values:
         day = _DAY_LOOKUP.get(value.lower())
         if day is None:
-            raise ValueError("Choose days of the week, such as monday or tuesday.")
+            raise ValueError(gettext("Choose days of the week, such as monday or tuesday."))
         days.append(day)
     return tuple(sorted(set(days)))
 
@@ -178,8 +203,12 @@ def place_of(raw: str, *, towns: bool = False) -> Place:
         if found.corrected:
             options = [found.place, *found.alternatives]
             raise ValueError(
-                f"We could not find that place. Did you mean "
-                f"{' or '.join(p.label for p in options[:3])}?"
+                gettext(
+                    "We could not find that place. Did you mean %(places)s?",
+                    places=" or ".join(p.label for p in options[:3])
+                    if current().identifier == SOURCE
+                    else format_list([p.label for p in options[:3]], style="or"),
+                )
             )
         p = found.place
         precision: geo.Precision = (
@@ -190,8 +219,11 @@ def place_of(raw: str, *, towns: bool = False) -> Place:
     found_at = geo.locate(parsed)
     if found_at is None:
         raise ValueError(
-            f"We do not know where {parsed.outward} is. Try a nearby postcode in Great "
-            "Britain or Northern Ireland."
+            gettext(
+                "We do not know where %(district)s is. Try a nearby postcode in Great "
+                "Britain or Northern Ireland.",
+                district=parsed.outward,
+            )
         )
     return Place(parsed.formatted, found_at)
 
@@ -207,25 +239,33 @@ def datetime_of(raw: str) -> datetime:
             parsed = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(
-            "Give an ISO 8601 date or date and time, such as 2026-11-01 or 2026-11-01T09:30:00Z."
+            gettext(
+                "Give an ISO 8601 date or date and time, "
+                "such as 2026-11-01 or 2026-11-01T09:30:00Z."
+            )
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC, which Python lacks
-        raise ValueError("Give a date and time between the years 1 and 9999.") from None
+        raise ValueError(gettext("Give a date and time between the years 1 and 9999.")) from None
 
 
 def proximity_km(raw: str) -> float:
     """HSDS ``proximity``: metres by the standard; "5km" or "800m" are accepted too."""
     match = _PROXIMITY.match(raw)
     if not match:
-        raise ValueError("Give a distance in metres, such as 5000 (or 5km).")
+        raise ValueError(gettext("Give a distance in metres, such as 5000 (or 5km)."))
     value = float(match.group(1))
     km = value if (match.group(2) or "m").lower() == "km" else value / 1000
     if not 0 < km <= MAX_RADIUS_KM:
-        raise ValueError(f"Give a distance above 0 and up to {int(MAX_RADIUS_KM * 1000)} metres.")
+        raise ValueError(
+            gettext(
+                "Give a distance above 0 and up to %(limit)s metres.",
+                limit=int(MAX_RADIUS_KM * 1000),
+            )
+        )
     return km
 
 
@@ -286,7 +326,7 @@ def parse_web(items: Sequence[tuple[str, str]]) -> WebQuery:
     days: tuple[int, ...] = c.check("day", lambda: days_of(p.all("day")), ())
     organisation = p.one("organisation")
     if organisation is not None and not re.fullmatch(r"[a-z0-9-]{1,100}", organisation):
-        c.errors["organisation"] = "That is not the address of an organisation on PeerHub."
+        c.errors["organisation"] = gettext("That is not the address of an organisation on PeerHub.")
     raw_postcode = p.one("postcode")
     place = c.check(
         "postcode", lambda: place_of(raw_postcode, towns=True) if raw_postcode else None, None
@@ -377,7 +417,9 @@ def _terms_of(values: Sequence[str]) -> list[taxonomy.Term]:
     for raw in values:
         term = term_by_id(_uuid(raw, "a taxonomy term"))
         if term is None:
-            raise ValueError(f"No PeerHub taxonomy term has the id {raw[:40]!r}.")
+            raise ValueError(
+                gettext("No PeerHub taxonomy term has the id %(id)s.", id=repr(raw[:40]))
+            )
         terms.append(term)
     return terms
 
@@ -387,7 +429,7 @@ def _taxonomies_of(values: Sequence[str]) -> list[taxonomy.Taxonomy]:
     for raw in values:
         tax = taxonomy_by_id(_uuid(raw, "a taxonomy"))
         if tax is None:
-            raise ValueError(f"No PeerHub taxonomy has the id {raw[:40]!r}.")
+            raise ValueError(gettext("No PeerHub taxonomy has the id %(id)s.", id=repr(raw[:40])))
         found.append(tax)
     return found
 
@@ -409,7 +451,7 @@ def paging(p: Params, c: _Collector) -> tuple[int, int]:
     )
     fmt = p.one("format")
     if fmt is not None and fmt != "json":
-        c.errors["format"] = "Only format=json is offered."
+        c.errors["format"] = gettext("Only format=json is offered.")
     return page, per_page
 
 
@@ -451,7 +493,7 @@ def parse_api(items: Sequence[tuple[str, str]], *, statuses: tuple[str, ...]) ->
         DEFAULT_PROXIMITY_M / 1000,
     )
     if raw_proximity and not raw_postcode and "proximity" not in c.errors:
-        c.errors["postcode"] = "Give a postcode to measure the proximity from."
+        c.errors["postcode"] = gettext("Give a postcode to measure the proximity from.")
     c.raise_if_any()
 
     by_kind: dict[str, list[str]] = {}
