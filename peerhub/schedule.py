@@ -187,7 +187,11 @@ def time_of_day(moment: datetime) -> str:
 
 def _day_list(days: list[int]) -> str:
     names = [day_name(d) for d in days]
-    return " and ".join(names) if _source() else i18n.format_list(names)
+    if _source():
+        return " and ".join(names)
+    from peerhub.finding.wording import say_list  # the pages' words; no import cycle
+
+    return say_list(names)
 
 
 def _monthly(which: int, day: str, at: str, interval: int) -> str:

@@ -416,6 +416,8 @@ async def demand_page(request: Request) -> Response:
             "words": words,
             "community_names": vocab.names(),
             "stage_label": {t.code: wording.label(t.label) for t in STAGES.terms},
+            "language_name": wording.language_name,
+            "community_label": wording.community_label,
         },
     )
 

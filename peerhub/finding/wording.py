@@ -17,7 +17,7 @@ from typing import Any
 from peerhub import i18n, languages
 from peerhub.matching import MatchResult
 from peerhub.matching.text import Text, TextList
-from peerhub.taxonomy import Taxonomy
+from peerhub.taxonomy import COMMUNITIES, Taxonomy
 
 
 def _source() -> bool:
@@ -67,8 +67,7 @@ def _render(value: Any) -> Any:
     if isinstance(value, TextList) and value.style == "parts":
         return "; ".join(str(_render(v)) for v in value.items)
     if isinstance(value, TextList):
-        style: i18n.ListStyle = "or" if value.style == "or" else "standard"
-        return i18n.format_list([str(_render(v)) for v in value.items], style=style)
+        return say_list([str(_render(v)) for v in value.items], value.style == "or")
     if isinstance(value, Text):
         if value.kind == "language":
             return language_name(value.msgid)
@@ -145,7 +144,7 @@ def language_error(error: languages.LanguageError) -> str:
         return i18n.gettext(
             "“%(asked)s” could mean several languages: %(languages)s. %(question)s",
             asked=error.asked,
-            languages=i18n.format_list([language_name(t) for t in error.choices]),
+            languages=say_list([language_name(t) for t in error.choices]),
             question=language_question(error),
         )
     if error.message.startswith("A language name has at most"):
@@ -159,10 +158,29 @@ def language_error(error: languages.LanguageError) -> str:
         return i18n.gettext(
             "We do not know a language called “%(asked)s”. Did you mean %(languages)s?",
             asked=error.asked,
-            languages=i18n.format_list([language_name(t) for t in close], style="or"),
+            languages=say_list([language_name(t) for t in close], alternatives=True),
         )
     return i18n.gettext(
         "We do not know a language called “%(asked)s”. Try its name in English or in the "
         "language itself, such as Welsh or Cymraeg.",
         asked=error.asked,
     )
+
+
+def community_label(code: str) -> str:
+    """A community's label on the organisers' reports; a code the taxonomy does not
+    know was someone's own words."""
+    try:
+        return i18n.gettext(COMMUNITIES.label(code))
+    except KeyError:
+        return i18n.gettext("%(community)s (in their own words)", community=code)
+
+
+def say_list(items: list[str], alternatives: bool = False) -> str:
+    """ "a, b and c" (or "a, b or c") as CLDR says it in the page's language. The
+    pseudo-language (tests) has British English's data: its joining words are accented
+    like any translated word, so a list is seen to come through the catalogue."""
+    if i18n.current().identifier == i18n.PSEUDO and len(items) > 1:
+        last = i18n.pseudo(" or " if alternatives else " and ")
+        return ", ".join(items[:-1]) + last + items[-1]
+    return i18n.format_list(items, style="or" if alternatives else "standard")

@@ -118,7 +118,7 @@ def community_people(code: str, names: Mapping[str, str] | None = None) -> str:
         return tx.Text(english, _PEOPLE[code])
     return tx.Text(
         english,
-        "people of the %(community)s community",
+        N_("people of the %(community)s community"),
         {"community": _name(code, names or {})},
     )
 

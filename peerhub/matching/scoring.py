@@ -849,7 +849,7 @@ def explain(
         reasons.append(
             tx.Text(
                 "Has: " + has,
-                "Has: %(features)s",
+                N_("Has: %(features)s"),
                 {"features": has},
             )
         )

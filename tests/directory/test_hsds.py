@@ -647,3 +647,24 @@ def test_nation_of_border_postcodes() -> None:
     }
     for postcode, nation in cases.items():
         assert hsds_map.nation_of(postcode) == nation, postcode
+
+
+async def test_the_data_stays_in_english_whatever_the_language_asked_for(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    passwords: Passwords,
+    clock: FakeClock,
+) -> None:
+    # HSDS values are data for other services: the same in every language. Only the
+    # error messages a person may read are translated.
+    await load_demo(sessions, passwords, clock.now)
+    first = (await get(client, "/hsds/services"))["contents"][0]["id"]
+    english = await get(client, f"/hsds/services/{first}")
+    client.cookies.set("peerhub_lang", "cy")
+    try:
+        welsh = await get(client, f"/hsds/services/{first}")
+        assert welsh == english
+        response = await client.get("/hsds/services/not-an-id")
+        assert response.status_code == 404 and response.json()["error"]
+    finally:
+        client.cookies.delete("peerhub_lang")
