@@ -10,9 +10,11 @@ here, when a page is shown, through peerhub.i18n.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from markupsafe import Markup
 
 from peerhub import i18n, languages
 from peerhub.matching import MatchResult
@@ -121,9 +123,27 @@ def shown_result(result: MatchResult) -> MatchResult:
     return replace(result, results=items, relaxed=lines(result.relaxed), next_steps=steps)
 
 
-def language_choice(tag: str) -> languages.Choice:
+@dataclass(frozen=True, slots=True)
+class LanguageChoice(languages.Choice):
+    """A language to choose, with the ``lang`` (and ``dir``) its own name is marked
+    with (_languages.html, ``named``)."""
+
+    attrs: Markup
+
+
+def own_attrs(tag: str) -> Markup:
+    """`` lang="ur" dir="rtl"`` for a language's own name: CLDR's direction where Babel
+    knows the language, else the tag alone (British Sign Language, Romani)."""
+    try:
+        found = i18n.lang_attrs(tag)
+    except Exception:
+        found = Markup("")
+    return found or Markup(' lang="%s"') % tag
+
+
+def language_choice(tag: str) -> LanguageChoice:
     """A language to choose: its name in the page's language, and its own name."""
-    return languages.Choice(tag, language_name(tag), languages.autonym(tag))
+    return LanguageChoice(tag, language_name(tag), languages.autonym(tag), own_attrs(tag))
 
 
 def language_question(question: languages.LanguageQuestion) -> str:

@@ -129,3 +129,11 @@ def test_reasons_in_welsh_use_welsh_day_names_and_lists() -> None:
         lines, _steps = _result()
     text = " ".join(lines)
     assert "Wrdw" in text  # the language's name in Welsh
+
+
+def test_own_names_are_marked_with_their_language_even_where_babel_has_none() -> None:
+    with i18n.using("en-GB"):
+        assert wording.own_attrs("ur") == ' lang="ur" dir="rtl"'
+        # Babel has no locale for British Sign Language or Romani: the tag alone.
+        assert wording.own_attrs("bfi") == ' lang="bfi"'
+        assert wording.language_choice("rom").attrs == ' lang="rom"'
