@@ -419,7 +419,7 @@ class _Loader:
                 GroupText.group_id.in_(groups.values())
             )
         )
-        existing = set(rows.tuples())
+        existing = {(gid, language) for gid, language in rows}
         for group in GROUPS:
             gid = groups.get(group.slug)
             for text in group.texts if gid is not None else ():
