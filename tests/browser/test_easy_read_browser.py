@@ -5,6 +5,7 @@ say; nothing goes to a server)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from peerhub import i18n
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_find_browser import _demo
-from tests.conftest import LiveServer, run_sync
+from tests.conftest import LiveServer, make_settings, run_sync
+from tests.realtime.conftest import RTServer
 
 # A stand-in for the browser's speech: records what it is asked to say. Voices are given
 # by the test through window.__voices before the page's scripts run.
@@ -158,3 +160,45 @@ def test_the_other_easy_read_pages_at_both_widths(
         page.goto(base + path)
         assert page.locator(".easy-content img.easy-picture").count() >= 3, path
         _shots(page, f"{name}-{tag}")
+
+
+@pytest.fixture(scope="module")
+def rt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RTServer]:
+    """PeerHub with its WebSocket server, for the room (SQLite, the demo's groups)."""
+    folder = tmp_path_factory.mktemp("easyroom")
+    url = f"sqlite+aiosqlite:///{folder}/easyroom.db"
+    from peerhub import migrate
+
+    run_sync(migrate.upgrade, url)
+    run_sync(_demo, url)
+    with RTServer(make_settings(url, folder)) as running:
+        yield running
+
+
+def test_the_room_in_easy_read_shows_its_notices_with_pictures(
+    rt_server: RTServer, page: Any
+) -> None:
+    base = rt_server.base
+    slug = "roshni-punjabi-carers-online"  # open, and its room opens without a moderator
+    _easy_on(page, base)
+    page.goto(base + "/signup")
+    page.locator("input[name=pseudonym]").fill("easy-roomer")
+    page.locator("input[name=password]").fill("a calm walk by the river")
+    with page.expect_navigation():
+        page.locator('main form[action="/signup"] [type=submit]').click()
+    page.goto(base + f"/groups/{slug}/join")
+    with page.expect_navigation():
+        page.locator(f'main form[action="/groups/{slug}/join"] [type=submit]').click()
+    page.goto(base + f"/groups/{slug}/room")
+    assert page.evaluate("document.documentElement.classList.contains('easy-read')")
+    rules = page.locator("#rules")
+    rules.wait_for(state="visible")
+    picture = page.evaluate(
+        "getComputedStyle(document.querySelector('#rules'), '::before').backgroundImage"
+    )
+    assert "/static/easyread/rules.svg" in picture
+    _shots(page, "room")
+    page.locator("#rules-accept").click()
+    page.locator("#message-input").fill("hello in Easy Read")
+    page.locator("#message-input").press("Enter")
+    page.locator("#messages li", has_text="hello in Easy Read").first.wait_for()
