@@ -103,7 +103,9 @@ class World:
         assert response.status_code == 303, response.text[:300]
         if response.headers["location"].startswith("/login/2fa"):
             page = await client.get(response.headers["location"])
-            hidden = re.search(r'name="next" value="([^"]*)"', page.text)
+            hidden = re.search(
+                r'action="/login/2fa".*?name="next" value="([^"]*)"', page.text, re.S
+            )
             self.clock.advance(seconds=30)  # each code works once
             response = await post_form(
                 client,

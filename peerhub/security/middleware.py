@@ -63,7 +63,8 @@ STATIC_PATHS = ("/favicon.ico",)
 
 
 def is_static(path: str) -> bool:
-    return path.startswith("/static/") or path in STATIC_PATHS
+    # /i18n/<tag>.json: the scripts' strings of one language, the same for everyone.
+    return path.startswith(("/static/", "/i18n/")) or path in STATIC_PATHS
 
 
 class SecurityHeadersMiddleware:

@@ -414,6 +414,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "/hsds/service_at_locations/{id}": {"id": sal_id},
         "/hsds/taxonomies/{id}": {"id": taxonomy},
         "/hsds/taxonomy_terms/{id}": {"id": term},
+        "/i18n/{tag}.json": {"tag": "cy"},
     }
     return world
 
