@@ -355,6 +355,12 @@ def _loc() -> Locale:
     return current().locale
 
 
+def _shown(text: str) -> str:
+    """Formatted text as shown: in the pseudo-language, accented like every other word,
+    so that a test can tell a formatted date from English left in a template."""
+    return pseudo(text) if current().identifier == PSEUDO else text
+
+
 def _local(value: datetime, tz: tzinfo | None) -> datetime:
     if value.tzinfo is None:
         from datetime import UTC
@@ -369,9 +375,7 @@ def format_datetime(
     """A moment in the page's language, in UK time unless ``tz`` is given."""
     if value is None:
         return ""
-    if format in ("short", "medium", "long", "full"):
-        return dates.format_datetime(_local(value, tz), format=format, locale=_loc())
-    return dates.format_datetime(_local(value, tz), format=format, locale=_loc())
+    return _shown(dates.format_datetime(_local(value, tz), format=format, locale=_loc()))
 
 
 def format_date(
@@ -381,7 +385,7 @@ def format_date(
         return ""
     if isinstance(value, datetime):
         value = _local(value, tz).date()
-    return dates.format_date(value, format=format, locale=_loc())
+    return _shown(dates.format_date(value, format=format, locale=_loc()))
 
 
 def format_time(
@@ -392,12 +396,12 @@ def format_time(
         return ""
     if isinstance(value, datetime):
         value = _local(value, tz)
-    return dates.format_time(value, format=format, locale=_loc())
+    return _shown(dates.format_time(value, format=format, locale=_loc()))
 
 
 def format_skeleton(value: datetime, skeleton: str, tz: tzinfo | None = None) -> str:
     """A moment by CLDR skeleton (``"EEEEdMMMM"`` → "Tuesday 3 March" in en-GB)."""
-    return dates.format_skeleton(skeleton, _local(value, tz), locale=_loc())
+    return _shown(dates.format_skeleton(skeleton, _local(value, tz), locale=_loc()))
 
 
 def format_number(value: float | int | None) -> str:
@@ -420,7 +424,9 @@ def format_list(values: list[str] | tuple[str, ...], style: ListStyle = "standar
 
 def format_timedelta(seconds: float, threshold: float = 0.85) -> str:
     """ "5 minutes", "2 days": a duration in words in the page's language."""
-    return dates.format_timedelta(timedelta(seconds=seconds), threshold=threshold, locale=_loc())
+    return _shown(
+        dates.format_timedelta(timedelta(seconds=seconds), threshold=threshold, locale=_loc())
+    )
 
 
 # -- choosing the language of a request ------------------------------------------------------

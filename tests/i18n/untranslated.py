@@ -70,7 +70,7 @@ class _Text(HTMLParser):
             for name in _READ_ATTRS:
                 if name in a and not (tag == "meta" and a.get("name") != "description"):
                     self.found.append(a[name])
-            if tag in ("input", "button") and a.get("type") in ("submit", "button", "reset"):
+            if tag == "input" and a.get("type") in ("submit", "button", "reset"):
                 self.found.append(a.get("value", ""))
         if tag not in _VOID:
             self.stack.append((tag, skip))
