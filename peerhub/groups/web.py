@@ -84,9 +84,14 @@ def _clock(moment: datetime) -> str:
 
 
 def when(start: datetime, end: datetime | None = None) -> str:
-    """ "Tuesday, 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone, in the
+    """ "Tuesday 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone, in the
     page's language (the day through CLDR's full date, the times 24-hour in en-GB)."""
-    day_text = i18n.format_date(start.replace(tzinfo=None).date(), "full")
+    if i18n.current().identifier == i18n.SOURCE:
+        # British English as it always read ("Tuesday 27 October 2026", no comma after
+        # the day's name, as peerhub/schedule.py keeps it); CLDR's full date otherwise.
+        day_text = f"{start:%A} {start.day} {start:%B %Y}"
+    else:
+        day_text = i18n.format_date(start.replace(tzinfo=None).date(), "full")
     zone_name = start.tzname() or ""
     if end is None:
         text = _("%(day)s, %(start)s %(zone)s", day=day_text, start=_clock(start), zone=zone_name)
