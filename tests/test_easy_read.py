@@ -181,6 +181,17 @@ PAGES: list[tuple[str | None, str, list[tuple[str, str, set[str]]]]] = [
         [("post", "/account/crisis-plan", {"csrf_token", "plan_group", "plan_audience"})],
     ),
     ("demo-member", "/account/recovery", [("post", "/account/recovery", {"csrf_token", "next"})]),
+    (
+        "demo-member",
+        "/account/password",
+        [
+            (
+                "post",
+                "/account/password",
+                {"csrf_token", "current_password", "new_password", "confirm_password"},
+            )
+        ],
+    ),
 ]
 
 
@@ -256,6 +267,9 @@ async def test_easy_read_pages_after_a_form_is_sent(demo: tuple[Starlette, FakeC
         )
         assert sent.status_code == 200 and 'class="easy-content"' in sent.text
         _check_pictures(read(sent.text), "email sent")
+        wanted = await post_form(client, "/find/interest", {"languages": "so", "place": "Hull"})
+        assert wanted.status_code == 200 and 'class="easy-content"' in wanted.text
+        _check_pictures(read(wanted.text), "interest")
         wrong = await post_form(client, "/login", {"pseudonym": "nobody-here", "password": "x"})
         assert wrong.status_code in (401, 422) and 'class="error-summary"' in wrong.text
         assert 'class="easy-content"' in wrong.text
