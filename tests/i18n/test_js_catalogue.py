@@ -49,7 +49,7 @@ def test_every_call_in_the_scripts_is_extracted() -> None:
 
 
 @pytest.mark.xfail(
-    reason="issue 12 still open: pages left in English are listed in the closing note; fix, then remove this mark",
+    reason="issue 12 open: what is left is in the closing note",
     strict=False,
 )
 async def test_a_plural_has_every_cldr_form_of_the_language(

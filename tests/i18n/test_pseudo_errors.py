@@ -40,7 +40,7 @@ def _words(value: Any) -> list[str]:
 
 
 @pytest.mark.xfail(
-    reason="issue 12 still open: pages left in English are listed in the closing note; fix, then remove this mark",
+    reason="issue 12 open: what is left is in the closing note",
     strict=False,
 )
 async def test_every_error_is_translated(pseudo_app: tuple[Starlette, FakeClock]) -> None:  # noqa: F811

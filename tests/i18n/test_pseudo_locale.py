@@ -66,7 +66,7 @@ async def _content(app: Starlette) -> set[str]:
 
 
 @pytest.mark.xfail(
-    reason="issue 12 still open: pages left in English are listed in the closing note; fix, then remove this mark",
+    reason="issue 12 open: what is left is in the closing note",
     strict=False,
 )
 async def test_every_page_is_translated(pseudo_app: tuple[Starlette, FakeClock]) -> None:
