@@ -67,7 +67,8 @@ async def test_the_group_page_in_welsh_shows_the_welsh_version(
     assert '<p class="user-text">Dewch ddeg munud yn gynnar.</p>' in html
     # The ground rules were not given in Welsh: the own text, saying it is in English
     # (named in Welsh, from CLDR), marked as English.
-    assert "This text is in Saesneg." in html
+    # (Welsh catalogue: "This text is in %(language)s." → "Iaith y testun hwn: %(language)s.")
+    assert "Iaith y testun hwn: Saesneg." in html
     assert '<p class="user-text" lang="en">Be kind.</p>' in html
     # The organisation's Welsh name too.
     assert "Rhwydwaith Cymheiriaid Calder" in html

@@ -406,6 +406,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "user_id": world.users["member"],
         "rest": "no-such-endpoint",
         "path": "css/site.css",
+        "tag": "cy",  # a shipped language's script catalogue
     }
     world.by_path = {
         "/organisations/{slug}": {"slug": org_slug},
