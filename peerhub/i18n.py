@@ -404,6 +404,27 @@ def format_skeleton(value: datetime, skeleton: str, tz: tzinfo | None = None) ->
     return _shown(dates.format_skeleton(skeleton, _local(value, tz), locale=_loc()))
 
 
+def day_name(weekday: int, width: Literal["wide", "abbreviated"] = "wide") -> str:
+    """A day's name (Monday is 0) in the page's language, from CLDR ("Tuesday",
+    "Dydd Mawrth", "wtorek", "الثلاثاء")."""
+    return _shown(str(_loc().days["format"][width][weekday]))
+
+
+_OFFSET = re.compile(r"(GMT)?[+-]\d{1,2}(:?\d{2})?")
+
+
+def zone_name(moment: datetime) -> str:
+    """The name of a moment's time zone as the page's language writes it (CLDR): the
+    short name where the language has one ("GMT", "BST" in British English), else the
+    long one ("Amser Haf Prydain"), never a bare offset such as "+0100"."""
+    if moment.tzinfo is None:
+        return ""
+    short = dates.format_datetime(moment, "z", locale=_loc())
+    if _OFFSET.fullmatch(short):
+        short = dates.format_datetime(moment, "zzzz", locale=_loc())
+    return _shown(short)
+
+
 def format_number(value: float | int | None) -> str:
     if value is None:
         return ""

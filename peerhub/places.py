@@ -247,6 +247,12 @@ def _group_of(outward: str) -> str:
     return m.group(0) if m else outward
 
 
+def district_towns() -> frozenset[str]:
+    """The name of every town the tables give a postcode district (place names, the
+    same in every language: GeoNames' own)."""
+    return frozenset(_tables().district_town.values())
+
+
 def town_of(district: str) -> str | None:
     """The town of a postcode district ("M1" -> "Manchester", "W1" -> "London"), or
     None when the district is unknown."""

@@ -175,9 +175,7 @@ def _source() -> bool:
 def day_name(weekday: int) -> str:
     """A day's name (Monday is 0) in the page's language, from CLDR ("Tuesday",
     "Dydd Mawrth", "wtorek", "الثلاثاء")."""
-    if _source():
-        return DAY_NAMES[weekday]
-    return str(i18n.current().locale.days["format"]["wide"][weekday])
+    return i18n.day_name(weekday)
 
 
 def time_of_day(moment: datetime) -> str:
@@ -195,10 +193,14 @@ def _day_list(days: list[int]) -> str:
 
 
 def _monthly(which: int, day: str, at: str, interval: int) -> str:
-    """ "The first Tuesday of every month at 18:00" (and every n months)."""
+    """ "The first Tuesday of every month at 18:00" (and every n months). Every month is a
+    sentence of its own, so that each plural form can carry the number (a language with
+    one form uses it for every number)."""
+    if interval == 1:
+        return _monthly_once(which, day, at)
     if which == 1:
         return ngettext(
-            "The first %(day)s of every month at %(time)s",
+            "The first %(day)s of every %(num)s month at %(time)s",
             "The first %(day)s of every %(num)s months at %(time)s",
             interval,
             day=day,
@@ -206,7 +208,7 @@ def _monthly(which: int, day: str, at: str, interval: int) -> str:
         )
     if which == 2:
         return ngettext(
-            "The second %(day)s of every month at %(time)s",
+            "The second %(day)s of every %(num)s month at %(time)s",
             "The second %(day)s of every %(num)s months at %(time)s",
             interval,
             day=day,
@@ -214,7 +216,7 @@ def _monthly(which: int, day: str, at: str, interval: int) -> str:
         )
     if which == 3:
         return ngettext(
-            "The third %(day)s of every month at %(time)s",
+            "The third %(day)s of every %(num)s month at %(time)s",
             "The third %(day)s of every %(num)s months at %(time)s",
             interval,
             day=day,
@@ -222,19 +224,32 @@ def _monthly(which: int, day: str, at: str, interval: int) -> str:
         )
     if which == 4:
         return ngettext(
-            "The fourth %(day)s of every month at %(time)s",
+            "The fourth %(day)s of every %(num)s month at %(time)s",
             "The fourth %(day)s of every %(num)s months at %(time)s",
             interval,
             day=day,
             time=at,
         )
     return ngettext(
-        "The last %(day)s of every month at %(time)s",
+        "The last %(day)s of every %(num)s month at %(time)s",
         "The last %(day)s of every %(num)s months at %(time)s",
         interval,
         day=day,
         time=at,
     )
+
+
+def _monthly_once(which: int, day: str, at: str) -> str:
+    """ "The first Tuesday of every month at 18:00"."""
+    if which == 1:
+        return _("The first %(day)s of every month at %(time)s", day=day, time=at)
+    if which == 2:
+        return _("The second %(day)s of every month at %(time)s", day=day, time=at)
+    if which == 3:
+        return _("The third %(day)s of every month at %(time)s", day=day, time=at)
+    if which == 4:
+        return _("The fourth %(day)s of every month at %(time)s", day=day, time=at)
+    return _("The last %(day)s of every month at %(time)s", day=day, time=at)
 
 
 def describe(dtstart_local: str, rule: str) -> str:
@@ -288,7 +303,7 @@ def session_words(start: datetime, end: datetime, now: datetime) -> str:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     here = now.astimezone(start.tzinfo)
-    zone_name = start.tzname() or ""
+    zone_name = i18n.zone_name(start)
     if start <= now < end:
         if zone_name:
             return _("on now, until %(end)s %(zone)s", end=time_of_day(end), zone=zone_name)

@@ -75,10 +75,10 @@ STAGES: Final = Taxonomy(
             (
                 "approaching_crisis",
                 N_("Approaching crisis"),
-                "Things are getting harder and a crisis may be coming.",
+                N_("Things are getting harder and a crisis may be coming."),
             ),
-            ("recovery", N_("Recovery"), "Getting better after a hard time."),
-            ("staying_well", N_("Staying well"), "Keeping well and managing ups and downs."),
+            ("recovery", N_("Recovery"), N_("Getting better after a hard time.")),
+            ("staying_well", N_("Staying well"), N_("Keeping well and managing ups and downs.")),
         ],
     ),
 )

@@ -17,7 +17,7 @@ from typing import Final, TypeVar
 
 from peerhub import geo, languages, places, taxonomy
 from peerhub.directory.query import DAY_CODES, FORMATS, MAX_RADIUS_KM, MAX_WORDS, Near, Search
-from peerhub.i18n import SOURCE, current, format_list, gettext, ngettext
+from peerhub.i18n import SOURCE, current, format_list, format_number, gettext, ngettext
 
 T = TypeVar("T")
 
@@ -111,13 +111,20 @@ def words_of(text: str | None) -> tuple[str, ...]:
 
 
 def whole(raw: str | None, *, default: int, low: int, high: int, what: str) -> int:
+    """``raw`` as a whole number from ``low`` to ``high``; ``what`` names it in the error
+    (a translated label on a page, the parameter's own name in the API)."""
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw):
-        raise ValueError(f"{what} must be a whole number from {low} to {high}.")
-    value = int(raw)
-    if not low <= value <= high:
-        raise ValueError(f"{what} must be a whole number from {low} to {high}.")
+    value = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else None
+    if value is None or not low <= value <= high:
+        raise ValueError(
+            gettext(
+                "%(what)s must be a whole number from %(low)s to %(high)s.",
+                what=what,
+                low=format_number(low),
+                high=format_number(high),
+            )
+        )
     return value
 
 
@@ -333,11 +340,15 @@ def parse_web(items: Sequence[tuple[str, str]]) -> WebQuery:
     )
     miles = c.check(
         "within",
-        lambda: whole(p.one("within"), default=DEFAULT_MILES, low=1, high=100, what="Distance"),
+        lambda: whole(
+            p.one("within"), default=DEFAULT_MILES, low=1, high=100, what=gettext("Distance")
+        ),
         DEFAULT_MILES,
     )
     page = c.check(
-        "page", lambda: whole(p.one("page"), default=1, low=1, high=MAX_PAGE, what="Page"), 1
+        "page",
+        lambda: whole(p.one("page"), default=1, low=1, high=MAX_PAGE, what=gettext("Page")),
+        1,
     )
     form: dict[str, object] = {
         "q": p.one("q") or "",

@@ -94,7 +94,7 @@ def _render(value: Any) -> Any:
 def _moment(kind: str, moment: datetime) -> str:
     """A session's day, date or time of day, as on the group's own clock (CLDR)."""
     if kind == "weekday":
-        return str(i18n.current().locale.days["format"]["wide"][moment.weekday()])
+        return i18n.day_name(moment.weekday())
     if kind == "date":
         return i18n.format_date(moment.date(), "full")
     return i18n.format_time(moment.time())

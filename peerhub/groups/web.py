@@ -92,7 +92,7 @@ def when(start: datetime, end: datetime | None = None) -> str:
         day_text = f"{start:%A} {start.day} {start:%B %Y}"
     else:
         day_text = i18n.format_date(start.replace(tzinfo=None).date(), "full")
-    zone_name = start.tzname() or ""
+    zone_name = i18n.zone_name(start)
     if end is None:
         text = _("%(day)s, %(start)s %(zone)s", day=day_text, start=_clock(start), zone=zone_name)
     else:

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
-from peerhub.i18n import ngettext
+from peerhub.i18n import _, ngettext
 from peerhub.models import GroupTag, User
 from peerhub.moderation.models import (
     DEFAULT_NEWCOMER_MESSAGES,
@@ -48,10 +48,17 @@ from peerhub.realtime.store import CRISIS_STAGE
 
 
 def note(messages: int) -> str:
-    """What the writer of a held first message reads (private, and calm on purpose)."""
+    """What the writer of a held first message reads (private, and calm on purpose). One
+    message is a sentence of its own, so that every plural form can carry the number."""
+    if messages == 1:
+        return _(
+            "Thanks for writing. Because you are new here, a moderator reads your first message "
+            "before everyone sees it. This one will appear as soon as a moderator has read it."
+        )
     return ngettext(
-        "Thanks for writing. Because you are new here, a moderator reads your first message "
-        "before everyone sees them. This one will appear as soon as a moderator has read it.",
+        "Thanks for writing. Because you are new here, a moderator reads your first %(num)s "
+        "message before everyone sees it. This one will appear as soon as a moderator has "
+        "read it.",
         "Thanks for writing. Because you are new here, a moderator reads your first %(num)s "
         "messages before everyone sees them. This one will appear as soon as a moderator has "
         "read it.",

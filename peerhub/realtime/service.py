@@ -140,7 +140,7 @@ def session_text(start: datetime, end: datetime) -> str:
         day=i18n.format_skeleton(start, "EEEEdMMMM", tz=zone),
         start=i18n.format_time(start, tz=zone),
         end=i18n.format_time(end, tz=end.tzinfo),
-        zone=start.tzname() or "",
+        zone=i18n.zone_name(start),
     )
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from babel import dates
 from babel.support import LazyProxy
 
 from peerhub import i18n
 from peerhub.directory.params import KM_PER_MILE, MILE_CHOICES
-from peerhub.i18n import lazy_gettext, ngettext
+from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.taxonomy import DAY_NAMES, STAGES
 
 # A question's words: translated where shown (a LazyProxy), or plain text.
@@ -40,14 +39,19 @@ def _miles(n: int) -> LazyProxy:
 def _day(index: int) -> LazyProxy:
     """A day's name in the page's language (CLDR), Monday being 0."""
     return LazyProxy(
-        lambda: dates.get_day_names("wide", locale=i18n.current().locale)[index],
+        lambda: i18n.day_name(index),
         enable_cache=False,
     )
 
 
-def _stage(label: Words, description: Words) -> LazyProxy:
-    # TRANSLATORS: a stage's name and what it means, e.g. "Struggling: things are hard now".
-    return lazy_gettext("%(label)s: %(description)s", label=label, description=description)
+def _stage(label: str, description: str) -> LazyProxy:
+    # Both parts are catalogue entries of their own (peerhub/taxonomy.py), looked up
+    # in the page's language when the option is shown.
+    return LazyProxy(
+        # TRANSLATORS: a stage's name and what it means, e.g. "Struggling: things are hard now".
+        lambda: _("%(label)s: %(description)s", label=_(label), description=_(description)),
+        enable_cache=False,
+    )
 
 
 ASK: Final[dict[str, Question]] = {

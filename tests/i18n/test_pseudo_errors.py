@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from peerhub import i18n
@@ -39,10 +38,6 @@ def _words(value: Any) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    reason="issue 12 open: what is left is in the closing note",
-    strict=False,
-)
 async def test_every_error_is_translated(pseudo_app: tuple[Starlette, FakeClock]) -> None:  # noqa: F811
     app, clock = pseudo_app
     content = await _content(app)

@@ -65,10 +65,6 @@ async def _content(app: Starlette) -> set[str]:
         await engine.dispose()
 
 
-@pytest.mark.xfail(
-    reason="issue 12 open: what is left is in the closing note",
-    strict=False,
-)
 async def test_every_page_is_translated(pseudo_app: tuple[Starlette, FakeClock]) -> None:
     app, clock = pseudo_app
     content = await _content(app)

@@ -1,9 +1,11 @@
 """Finding interface text that did not go through a catalogue.
 
 Pages are fetched in the pseudo-language (peerhub/i18n.py, ``pseudo``): every string
-that went through gettext comes back between ⟦ and ⟧ with its letters accented. What
-is left of a page's text once those spans, the site's content (group names, people's
-pseudonyms, crisis services' own names: :func:`content_strings`) and text marked as
+that went through gettext comes back between ⟦ and ⟧ with every letter accented, so a
+plain ASCII word, inside a span (a value put into a translated sentence) or out of it,
+did not come from a catalogue. What is left of a page's text once the site's content
+(group names, people's pseudonyms, crisis services' own names, place names:
+:func:`content_strings`) and text marked as
 being in another language (an element whose ``lang`` differs from the page's) are
 taken out, and that still has an English word in it, was written in English and never
 translated.
@@ -18,10 +20,10 @@ from html.parser import HTMLParser
 from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from peerhub import places
 from peerhub.i18n import PSEUDO_CLOSE, PSEUDO_OPEN
 from peerhub.models import Base
 
-_SPANS = re.compile(re.escape(PSEUDO_OPEN) + r".*?" + re.escape(PSEUDO_CLOSE), re.S)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 # Attributes a person reads or hears.
 _READ_ATTRS = ("alt", "title", "placeholder", "aria-label", "aria-description", "content")
@@ -105,7 +107,9 @@ def untranslated(html: str, content: set[str]) -> list[str]:
     left: list[str] = []
     known = _pattern(frozenset(content) | frozenset(ALWAYS))
     for text in parser.found:
-        rest = _SPANS.sub(" ", text)
+        # Every letter of a translated string is accented, so a plain word left, inside
+        # a span or out of it, was put in as a value or written in English.
+        rest = text.replace(PSEUDO_OPEN, " ").replace(PSEUDO_CLOSE, " ")
         if not _WORD.search(rest):
             continue
         rest = known.sub(" ", rest)
@@ -117,6 +121,8 @@ def untranslated(html: str, content: set[str]) -> list[str]:
 async def content_strings(engine: AsyncEngine, extra: tuple[str, ...] = ()) -> set[str]:
     """Every text value stored in the database (content, not interface), and ``extra``."""
     found: set[str] = {s for s in extra if s and len(s) >= 2}
+    # Place names from the bundled GeoNames tables, which pages name as they are.
+    found.update(places.district_towns())
     async with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             columns = [c for c in table.columns if isinstance(c.type, String | Text)]
@@ -127,7 +133,7 @@ async def content_strings(engine: AsyncEngine, extra: tuple[str, ...] = ()) -> s
                 for value in row:
                     if isinstance(value, str) and len(value) >= 2:
                         found.add(value)
-                        found.update(
-                            line.strip() for line in value.splitlines() if len(line.strip()) >= 2
-                        )
+                        # Its lines, and the parts of an address ("…, Caernarfon").
+                        parts = (p for line in value.splitlines() for p in (line, *line.split(",")))
+                        found.update(p.strip() for p in parts if len(p.strip()) >= 2)
     return found

@@ -376,11 +376,13 @@ export function startConsole(page) {
     const newcomers = $("held-newcomers");
     newcomers.hidden = !firstOnes;
     newcomers.textContent = firstOnes
-      ? ngettext(
-          "A new member’s first message waits here too, until a moderator has read it (the group’s setting).",
-          "A new member’s first %(num)s messages wait here too, until a moderator has read them (the group’s setting).",
-          firstOnes,
-        )
+      ? firstOnes === 1
+        ? _("A new member’s first message waits here too, until a moderator has read it (the group’s setting).")
+        : ngettext(
+            "A new member’s first %(num)s message waits here too, until a moderator has read it (the group’s setting).",
+            "A new member’s first %(num)s messages wait here too, until a moderator has read them (the group’s setting).",
+            firstOnes,
+          )
       : "";
   }
 

@@ -905,11 +905,13 @@ function start(rootEl) {
     const show = Boolean(newcomer) && !isStaff() && newcomer.seen < newcomer.messages;
     newcomerNotice.hidden = !show;
     newcomerNotice.textContent = show
-      ? ngettext(
-          "Welcome. Because you are new here, a moderator reads your first message before everyone sees it.",
-          "Welcome. Because you are new here, a moderator reads your first %(num)s messages before everyone sees them.",
-          newcomer.messages,
-        )
+      ? newcomer.messages === 1
+        ? _("Welcome. Because you are new here, a moderator reads your first message before everyone sees it.")
+        : ngettext(
+            "Welcome. Because you are new here, a moderator reads your first %(num)s message before everyone sees it.",
+            "Welcome. Because you are new here, a moderator reads your first %(num)s messages before everyone sees them.",
+            newcomer.messages,
+          )
       : "";
   }
 
