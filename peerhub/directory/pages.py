@@ -30,7 +30,7 @@ from peerhub.directory.params import (
 from peerhub.directory.present import GroupView, Session, view_of
 from peerhub.finding import wording
 from peerhub.groups.texts import shown_text
-from peerhub.i18n import SOURCE, current, gettext
+from peerhub.i18n import SOURCE, current, format_number, gettext, ngettext
 from peerhub.models import Group, Organisation
 from peerhub.web import questions, work
 from peerhub.web.render import auth, ctx, error, render
@@ -257,20 +257,31 @@ def _host(request: Request) -> str:
 
 
 def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
+    """A group's sessions as calendar events, worded in the request's language (its
+    ``?lang=``, the account's or cookie's choice, or Accept-Language), with the group's
+    own name and description in that language where the group gave a version."""
     g = view.group
     stamp = max(g.updated_at, view.organisation.updated_at)
+    name = view.text.name.text
     if g.format == "online":
-        where = "Online (join the group on PeerHub for the room)"
+        where = gettext("Online (join the group on PeerHub for the room)")
     else:
         where = ", ".join(x for x in (g.address, g.postcode) if x)
         if g.format == "hybrid":
-            where += " (or online)"
-    about = f"{g.description}\n\nRun by {view.organisation.name}. More, and how to join: {page_url}"
+            where = gettext("%(address)s (or online)", address=where)
+    run_by = gettext(
+        "Run by %(organisation)s. More, and how to join: %(url)s",
+        organisation=view.organisation_text.name.text,
+        url=page_url,
+    )
+    description = view.text.description.text
+    about = f"{description}\n\n{run_by}" if description else run_by
     coords = (
         (g.latitude, g.longitude)
         if g.format != "online" and g.latitude is not None and g.longitude is not None
         else None
     )
+    cancelled = gettext("Cancelled: %(group)s", group=name)
     sessions: list[Session] = sorted([*view.sessions, *view.cancelled], key=lambda s: s.start)
     return [
         ical.Event(
@@ -278,7 +289,7 @@ def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
             stamp=stamp,
             start=s.start,
             end=s.end,
-            summary=g.name if not s.cancelled else f"Cancelled: {g.name}",
+            summary=cancelled if s.cancelled else name,
             description=about,
             location=where,
             url=page_url,
@@ -307,8 +318,11 @@ async def group_feed(request: Request) -> Response:
     now = app.clock()
     view = view_of(group, now, sessions=FEED_SESSIONS, cancelled_until=now + CANCELLED_WINDOW)
     events = _events(view, _page_url(request, slug), _host(request))
+    name = view.text.name.text
     body = ical.calendar(
-        f"{group.name} (PeerHub)", events, description=f"Sessions of {group.name}."
+        gettext("%(group)s (PeerHub)", group=name),
+        events,
+        description=gettext("Sessions of %(group)s.", group=name),
     )
     return _calendar_response(body, f"{slug}.ics")
 
@@ -334,11 +348,25 @@ async def search_feed(request: Request) -> Response:
         )
         events += _events(view, _page_url(request, group.slug), host)
     events.sort(key=lambda e: (e.start, e.uid))
-    of = f"{found.total} or more" if found.at_least else str(found.total)
-    shown = f"the first {FEED_GROUPS} of {of}" if found.total > FEED_GROUPS else "all"
-    body = ical.calendar(
-        "PeerHub groups",
-        events,
-        description=f"Sessions of {shown} peer support groups matching a PeerHub search.",
-    )
+    if found.total <= FEED_GROUPS:
+        description = gettext("Sessions of all peer support groups matching a PeerHub search.")
+    elif found.at_least:
+        description = ngettext(
+            "Sessions of the first %(shown)s of %(num)s or more peer support group matching "
+            "a PeerHub search.",
+            "Sessions of the first %(shown)s of %(num)s or more peer support groups matching "
+            "a PeerHub search.",
+            found.total,
+            shown=format_number(FEED_GROUPS),
+        )
+    else:
+        description = ngettext(
+            "Sessions of the first %(shown)s of %(num)s peer support group matching a "
+            "PeerHub search.",
+            "Sessions of the first %(shown)s of %(num)s peer support groups matching a "
+            "PeerHub search.",
+            found.total,
+            shown=format_number(FEED_GROUPS),
+        )
+    body = ical.calendar(gettext("PeerHub groups"), events, description=description)
     return _calendar_response(body, "peerhub-groups.ics")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from peerhub import i18n
 from peerhub.directory import ical
 from peerhub.directory.pages import FEED_GROUPS, FEED_SESSIONS
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, app_client, make_settings
 from tests.directory import builders as b
 
 NAME = re.compile(r"^[A-Z][A-Z0-9-]*$")
@@ -268,3 +270,49 @@ async def test_paused_groups_have_an_empty_feed(
     o = b.org()
     await b.save(sessions, o, b.group(o, "resting", status="paused"))
     assert (await feed(client, "/groups/resting.ics")).children == []
+
+
+async def test_the_feeds_words_are_in_the_requests_language(
+    db_url: str, tmp_path: Path, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    """SUMMARY, DESCRIPTION, LOCATION and the calendar's name come from the catalogue in
+    the language the request carries (here ``?lang=`` of the pseudo-language, in which
+    any word left in English shows); the group's own words stay as the group wrote them."""
+    clock.now = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
+    o = b.org()
+    online = b.group(
+        o, "online-talk", name="Online Talk", fmt="online", exdates=["2027-03-30T18:00:00"]
+    )
+    hybrid = b.group(o, "hybrid-talk", name="Hybrid Talk", fmt="hybrid")
+    await b.save(sessions, o, online, hybrid)
+    settings = make_settings(db_url, tmp_path, pseudo_locale=True)
+    try:
+        async with app_client(settings, clock=clock) as client:
+            cal = await feed(client, "/groups/online-talk.ics?lang=en-XA")
+            both = await feed(client, "/groups.ics?lang=en-XA")
+            english = await feed(client, "/groups/online-talk.ics")
+    finally:
+        i18n.enable_pseudo(False)
+    P = i18n.pseudo
+    assert cal.text("X-WR-CALNAME") == P("%(group)s (PeerHub)") % {"group": "Online Talk"}
+    assert cal.text("DESCRIPTION") == P("Sessions of %(group)s.") % {"group": "Online Talk"}
+    first = next(e for e in cal.children if e.one("STATUS") == "CONFIRMED")
+    gone = next(e for e in cal.children if e.one("STATUS") == "CANCELLED")
+    assert first.text("SUMMARY") == "Online Talk"  # the group's own name
+    assert gone.text("SUMMARY") == P("Cancelled: %(group)s") % {"group": "Online Talk"}
+    assert first.text("LOCATION") == P("Online (join the group on PeerHub for the room)")
+    run_by = P("Run by %(organisation)s. More, and how to join: %(url)s") % {
+        "organisation": o.name,
+        "url": "http://testserver/groups/online-talk",
+    }
+    assert first.text("DESCRIPTION") == f"The online-talk group.\n\n{run_by}"
+    assert both.text("X-WR-CALNAME") == P("PeerHub groups")
+    assert both.text("DESCRIPTION") == P(
+        "Sessions of all peer support groups matching a PeerHub search."
+    )
+    mixed = next(e for e in both.children if e.text("SUMMARY") == "Hybrid Talk")
+    assert mixed.text("LOCATION").endswith(P("%(address)s (or online)").split("%(address)s")[1])
+    # Without a language the feed is British English, as before.
+    assert english.text("X-WR-CALNAME") == "Online Talk (PeerHub)"
+    plain = next(e for e in english.children if e.one("STATUS") == "CANCELLED")
+    assert plain.text("SUMMARY") == "Cancelled: Online Talk"
