@@ -41,8 +41,11 @@ from peerhub.security import sessions, throttle
 log = logging.getLogger("peerhub.privacy")
 
 REDACTION_REASON = "Deleted by its writer"
-# Shown in place of a referred person's name once their account is gone.
+# Stored in place of a referred person's name once their account is gone, and as the
+# reason of the referral's last step. English, as data: the referral pages show them in
+# the reader's language (peerhub/referrals/routes.py, person_label and event_text).
 ERASED_NAME = "Deleted account"
+ERASED_REFERRAL_REASON = "The person deleted their PeerHub account."
 OPEN_REFERRAL_STATES = ("sent", "redirected", "accepted", "joined")
 
 
@@ -288,7 +291,7 @@ async def _referrals(db: AsyncSession, user_id: str, now: datetime) -> None:
                     state="withdrawn",
                     actor_id=None,
                     group_id=referral.group_id,
-                    reason="The person deleted their PeerHub account.",
+                    reason=ERASED_REFERRAL_REASON,
                 )
             )
         referral.person_user_id = None

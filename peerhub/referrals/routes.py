@@ -20,6 +20,7 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _
 from peerhub.models import Group, Referral, ReferralEvent, User
+from peerhub.privacy.erasure import ERASED_NAME, ERASED_REFERRAL_REASON
 from peerhub.referrals import actions, notices
 from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
@@ -46,6 +47,21 @@ def moment(at: datetime) -> str:
     )
 
 
+def person_label(name: str) -> str:
+    """A referred person's name as the page shows it: the marker an erasure stores in
+    place of the name (English, as data) in the page's language."""
+    return _("Deleted account") if name == ERASED_NAME else name
+
+
+def reason_text(reason: str) -> str:
+    """Why a referral changed: the professional's or organiser's own words as written;
+    the reason PeerHub stores when the person deleted their account, in the page's
+    language."""
+    if reason == ERASED_REFERRAL_REASON:
+        return _("The person deleted their PeerHub account.")
+    return reason
+
+
 def event_text(event: actions.ShownEvent | ReferralEvent) -> str:
     """One step of a referral's history: when (UK time), its state, and why."""
     when = moment(event.at)
@@ -54,13 +70,17 @@ def event_text(event: actions.ShownEvent | ReferralEvent) -> str:
             "%(time)s: %(state)s — %(reason)s",
             time=when,
             state=actions.state_label(event.state),
-            reason=event.reason,
+            reason=reason_text(event.reason),
         )
     return _("%(time)s: %(state)s", time=when, state=actions.state_label(event.state))
 
 
-# What the referral pages use to show states and history.
-_SHOWN = {"state_label": actions.state_label, "event_text": event_text}
+# What the referral pages use to show states, names and history.
+_SHOWN = {
+    "state_label": actions.state_label,
+    "event_text": event_text,
+    "person_label": person_label,
+}
 
 
 async def _group_or_404(request: Request) -> Group | Response:

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from peerhub import i18n
-from peerhub.models import GroupMember, User
+from peerhub.models import GroupMember, ReferralEvent, User
+from peerhub.privacy.erasure import ERASED_NAME, ERASED_REFERRAL_REASON
 from peerhub.referrals import actions, routes
 from tests.conftest import BASE, post_form, sign_up
 from tests.finding.conftest import add_group
@@ -150,3 +151,45 @@ async def test_each_answer_is_written_in_its_readers_language(
         )
         assert answer.status_code == 303
     assert sorted(written) == [(False, "ur"), (True, "cy")]
+
+
+async def test_a_deleted_accounts_referral_is_shown_in_the_page_language(
+    client: httpx.AsyncClient, sessions: Any, pseudo: None
+) -> None:
+    """An erasure stores "Deleted account" in place of the person's name and its reason
+    in the history (English, as data): the professional's and the group's pages show
+    both in their reader's language."""
+    group = await add_group(sessions, "Erased Circle", join_policy="open")
+    client.cookies.set(i18n.LANG_COOKIE, PSEUDO_TAG)
+    await _as(client, "Dr Erased", sessions, professional_status="verified")
+    code = CODE.search((await _refer(client, group.slug)).text).group(1)  # type: ignore[union-attr]
+    moderator = other(client)
+    async with moderator:
+        moderator.cookies.set(i18n.LANG_COOKIE, PSEUDO_TAG)
+        mod = await _as(moderator, "Erased Mod", sessions)
+        async with sessions() as db, db.begin():
+            db.add(GroupMember(group_id=group.id, user_id=mod.id, role="moderator"))
+            referral = await actions.by_code(db, code)
+            # What peerhub/privacy/erasure.py leaves of a referral (an open one withdrawn).
+            referral.person_name = ERASED_NAME
+            referral.state = "withdrawn"
+            db.add(
+                ReferralEvent(
+                    referral_id=referral.id,
+                    at=datetime.now(UTC),
+                    state="withdrawn",
+                    actor_id=None,
+                    group_id=group.id,
+                    reason=ERASED_REFERRAL_REASON,
+                )
+            )
+        inbox = await moderator.get("/organise/referrals")
+    history = await client.get("/referrals")
+    names = ("Erased Circle", "Dr Erased", "Would like a Welsh-speaking group")
+    assert history.status_code == 200
+    assert i18n.pseudo("Deleted account") in history.text
+    assert i18n.pseudo("The person deleted their PeerHub account.") in history.text
+    assert _left(history, *names) == []
+    assert inbox.status_code == 200 and "Erased Circle" in inbox.text
+    assert i18n.pseudo("Deleted account") in inbox.text
+    assert _left(inbox, *names) == []
