@@ -75,3 +75,16 @@ def test_templates_have_no_inline_script() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path.name
         assert not re.search(r"\son[a-z]+=", text), path.name
+
+
+async def test_the_no_moderator_banner_keeps_a_space_before_the_contacts(
+    server: RTServer, world: World
+) -> None:
+    """The template engine trims the line break after a block tag, which had glued the
+    label to the first contact ("now:Samaritans")."""
+    response = await page(server, "/groups/tuesday-talk/room", world.tokens["ana"])
+    found = re.search(r'<p id="no-moderator-help"[^>]*>(.*?)</p>', response.text, re.S)
+    assert found is not None
+    text = re.sub(r"<[^>]+>", "", found.group(1))
+    first = server.settings.crisis_contacts[0].name
+    assert re.search(r"To talk to someone now:\s+" + re.escape(first), text), text
