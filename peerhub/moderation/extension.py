@@ -983,9 +983,9 @@ def _split_controls(rows: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if kind == "word":
             words.append(value)
         elif kind == "person":
-            muted.append({"id": value, "name": name or "Someone"})
+            muted.append({"id": value, "name": name or _("Someone")})
         elif kind == "block":
-            blocked.append({"id": value, "name": name or "Someone"})
+            blocked.append({"id": value, "name": name or _("Someone")})
         elif kind == "report":
             handled.append({"report": value, "outcome": name, "at": iso(at)})
     return {"muted_words": words, "muted_people": muted, "blocked": blocked}, handled
@@ -1098,7 +1098,7 @@ async def queue_of(
     names = await _names(db, list(people))
 
     def who(uid: str | None) -> dict[str, str] | None:
-        return {"id": uid, "name": names.get(uid, "Someone")} if uid else None
+        return {"id": uid, "name": names.get(uid) or _("Someone")} if uid else None
 
     plans: dict[str, dict[str, str] | None] = {}
     for a in alerts:
@@ -1155,7 +1155,7 @@ async def queue_of(
             }
             for uid, name, role in members
         ],
-        "banned": [{"id": b.user_id, "name": names.get(b.user_id, "Someone")} for b in banned],
+        "banned": [{"id": b.user_id, "name": names.get(b.user_id) or _("Someone")} for b in banned],
         "settings": {
             "slow_mode_seconds": settings.slow_mode_seconds if settings else 0,
             "locked": bool(settings and settings.locked),
@@ -1172,11 +1172,14 @@ def audit_row(event: ModerationEvent, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": event.id,
         "at": iso(event.at),
-        "actor": {"id": event.actor_id, "name": names.get(event.actor_id or "", "Someone")}
+        "actor": {"id": event.actor_id, "name": names.get(event.actor_id or "") or _("Someone")}
         if event.actor_id
         else None,
         "action": event.action,
-        "subject": {"id": event.subject_id, "name": names.get(event.subject_id or "", "Someone")}
+        "subject": {
+            "id": event.subject_id,
+            "name": names.get(event.subject_id or "") or _("Someone"),
+        }
         if event.subject_id
         else None,
         "seq": event.message_seq,

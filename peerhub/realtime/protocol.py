@@ -341,9 +341,12 @@ class MessageView:
             "room": self.room,
             "seq": self.seq,
             "kind": self.kind,
+            # A writer whose name is gone (their account was deleted) is null: the
+            # frame is shared by every reader, so each page shows its own word for
+            # "Someone" in its reader's language rather than one language's here.
             "sender": (
-                {"id": self.sender_id, "name": self.sender_name or "Someone"}
-                if self.sender_id is not None
+                {"id": self.sender_id, "name": self.sender_name}
+                if self.sender_id is not None and self.sender_name
                 else None
             ),
             "client_id": self.client_id,

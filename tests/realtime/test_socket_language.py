@@ -4,6 +4,8 @@ handshake chooses it as a page's is chosen, and each socket reads its own."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub import i18n
 from peerhub.config import Settings
 from peerhub.models import User
+from peerhub.moderation.models import ModerationEvent
+from peerhub.realtime.protocol import MessageView
 from tests.conftest import make_settings
 from tests.realtime.conftest import Client, RTServer, World, in_server
 
@@ -83,3 +87,44 @@ async def test_a_close_reason_from_elsewhere_is_in_the_sockets_language(
     await in_server(server, ban)
     code, said = await ana.closed()
     assert code == 1008 and said == i18n.pseudo(reason)
+
+
+async def test_a_name_that_is_gone_is_someone_in_the_readers_language(
+    server: RTServer, world: World, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The console's audit log names a person whose account is gone "Someone" in the
+    moderator's language; a message whose writer's name is gone goes out with no
+    sender, for each page to say "Someone" in its own language (room.js)."""
+    gone = "00000000-0000-4000-8000-000000000000"  # no such account
+    async with sessions() as db, db.begin():
+        db.add(
+            ModerationEvent(group_id=world.group_id, actor_id=gone, action="lock", subject_id=gone)
+        )
+    mo = await open_with(server, world.tokens["mo"], f"?lang={PSEUDO}")
+    english = await open_with(server, world.tokens["olga"])
+    try:
+        for client in (mo, english):
+            await client.join(world.group_id)
+            await client.send("mod.queue", room=world.group_id)
+        pseudo_row = (await mo.expect("mod.queue"))["audit"][0]
+        english_row = (await english.expect("mod.queue"))["audit"][0]
+    finally:
+        mo.abort()
+        english.abort()
+    assert pseudo_row["actor"] == {"id": gone, "name": i18n.pseudo("Someone")}
+    assert pseudo_row["subject"] == {"id": gone, "name": i18n.pseudo("Someone")}
+    assert english_row["actor"] == {"id": gone, "name": "Someone"}
+    nameless = MessageView(
+        room=world.group_id,
+        seq=1,
+        kind="text",
+        sender_id=gone,
+        sender_name=None,
+        client_id="c-1",
+        body="hello",
+        status="visible",
+        at=datetime.now(UTC),
+    )
+    assert nameless.as_dict()["sender"] is None
+    named = replace(nameless, sender_name="Ana")
+    assert named.as_dict()["sender"] == {"id": gone, "name": "Ana"}
