@@ -208,7 +208,6 @@ async def _mark_if_cached(
                 # Far below anything a ring can hold. Rolling back gives the seq
                 # back: nothing was inserted, so the log has no hole.
                 raise _NotNeeded
-            plural = "day" if days == 1 else "days"
             db.add(
                 RoomMessage(
                     room_id=room_id,
@@ -217,12 +216,9 @@ async def _mark_if_cached(
                     sender_id=None,
                     client_id=MARKER_PREFIX + uuid.uuid4().hex,
                     body="",
-                    data={
-                        "event": "room.retention",
-                        "days": days,
-                        "text": f"Messages older than {days} {plural} are deleted, as "
-                        "this group chose.",
-                    },
+                    # No text: each reader's page words it in their own language
+                    # from the number of days (web/static/js/room.js, systemText).
+                    data={"event": "room.retention", "days": days},
                     status="visible",
                     created_at=now,
                 )

@@ -31,7 +31,6 @@ from peerhub.web.render import ctx, error, form_text, ip, render
 log = logging.getLogger("peerhub.privacy")
 
 ERASED_REASON = lazy_gettext("This account has been deleted.")
-ROOM_NOTICE = "A member deleted their account."
 PASSWORD_FIELD = "password"  # noqa: S105 - the form field's name, not a password
 
 
@@ -179,7 +178,9 @@ async def _tell_rooms(request: Request, done: Erased) -> None:
         return
     for room in sorted(done.rooms):
         try:
-            await service.append_event(room, {"event": "member.erased", "text": ROOM_NOTICE})
+            # No text: each reader's page words the event in their own language
+            # (web/static/js/room.js, systemText).
+            await service.append_event(room, {"event": "member.erased"})
         except Exception:  # the erasure is committed; a room that cannot be told
             # still serves the cleaned log to every new catch-up after its ring turns.
             log.exception("could not tell a room about an erased account")

@@ -82,3 +82,17 @@ async def test_the_pseudo_language_translates_every_form(
         i18n.enable_pseudo(False)
     assert messages[HIDDEN[0]] == {"one": i18n.pseudo(HIDDEN[0]), "other": i18n.pseudo(HIDDEN[1])}
     assert messages["Send report"] == i18n.pseudo("Send report")
+
+
+def test_the_rooms_system_events_are_worded_by_the_script() -> None:
+    """Events the server stores as data (no English sentence): the room script words
+    each from the catalogue, the retention notice by CLDR plural."""
+    ids = {m.id for m in scripts_catalog() if m.id}
+    assert "A member deleted their account." in ids
+    assert (
+        "Messages older than %(num)s day are deleted, as this group chose.",
+        "Messages older than %(num)s days are deleted, as this group chose.",
+    ) in ids
+    assert "Deleted: its writer deleted their account." in ids
+    room = (REPO / "web" / "static" / "js" / "room.js").read_text(encoding="utf-8")
+    assert 'case "member.erased":' in room and 'case "room.retention":' in room

@@ -255,7 +255,8 @@ async def test_resume_and_history_after_old_messages_are_deleted(
     # The notice reaches the live room through the log's tail check; passing
     # through the feed, it empties the feed's ring of cached frames.
     notice = await ana.expect("message", within=10, seq=8)
-    assert notice["data"]["event"] == "room.retention"
+    # Data, not a sentence: each reader's page words it in their language (room.js).
+    assert notice["data"] == {"event": "room.retention", "days": 2}
 
     ben: Client = await connect_as("ben")
     fresh = await ben.join(room)

@@ -5,17 +5,21 @@ for a right-to-left language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from peerhub import i18n
 from peerhub.config import Settings
+from peerhub.privacy.erasure import REDACTION_REASON
+from peerhub.realtime.models import RoomMessage
 from tests.conftest import make_settings
-from tests.realtime.conftest import RTServer
+from tests.realtime.conftest import RTServer, World
 from tests.realtime.js_strings import scripts_catalog
 
 pytestmark = pytest.mark.browser
@@ -107,3 +111,72 @@ def test_the_moderator_console_speaks_the_pages_language(
     expect(mo.locator("#queue-summary")).to_have_text(summary)
     expect(mo.locator("#lock-button")).to_have_text(P("Lock the room"))
     expect(mo.locator("#lock-state")).to_have_text(P("The room is open for members to write."))
+
+
+def test_room_events_are_worded_in_the_pages_language(
+    person: Any, room_server: RTServer, room_world: World
+) -> None:
+    """System events carry data, not English sentences: the page words them from the
+    catalogue, plurals by CLDR (an old row's English ``text`` is not shown either);
+    a message whose writer deleted their account says so, under "Someone", in the
+    page's language; and the banner keeps its space before the first contact."""
+    room = room_world.group_id
+
+    def in_server(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        loop = room_server.rt.loop
+        assert loop is not None
+        return asyncio.run_coroutine_threadsafe(make(), loop).result(15)
+
+    ben = person("ben")
+    ben.goto(f"{room_server.base}{ROOM}")
+    ben.get_by_text("Connected.").wait_for()
+    ben.get_by_role("button", name="I accept the ground rules").click()
+    say(ben, "Your message", "Words that will go with my account")
+    ben.locator("li.message-own .message-state", has_text="Sent").wait_for()
+    ben.close()
+
+    async def erase_bens_words() -> None:
+        # What peerhub/privacy/erasure.py does to the messages of an account it deletes.
+        async with room_server.rt.ctx.sessions() as db, db.begin():
+            await db.execute(
+                update(RoomMessage)
+                .where(RoomMessage.room_id == room, RoomMessage.kind == "text")
+                .values(
+                    status="redacted", body="", redaction_reason=REDACTION_REASON, sender_id=None
+                )
+            )
+
+    in_server(erase_bens_words)
+    for data in (
+        {"event": "member.erased"},
+        {"event": "member.erased", "text": "A member deleted their account."},  # an old row
+        {"event": "room.retention", "days": 1},
+        {"event": "room.retention", "days": 30},
+    ):
+        in_server(lambda data=data: room_server.rt.append_event(room, data))
+
+    ana = person("ana")
+    ana.goto(f"{room_server.base}{ROOM}?lang=en-XA")
+    ana.get_by_text(P("Connected.")).wait_for()
+    notices = ana.locator("li.message-system .message-body")
+    expect(notices).to_have_text(
+        [
+            P("A member deleted their account."),
+            P("A member deleted their account."),
+            P("Messages older than %(num)s day are deleted, as this group chose.").replace(
+                "%(num)s", "1"
+            ),
+            P("Messages older than %(num)s days are deleted, as this group chose.").replace(
+                "%(num)s", "30"
+            ),
+        ]
+    )
+    gone = ana.locator("li.message-redacted")
+    expect(gone.locator(".message-sender")).to_have_text(P("Someone"))
+    expect(gone.locator(".message-body")).to_have_text(
+        P("Deleted: its writer deleted their account.")
+    )
+    # No moderator is here: the banner says who to contact, with a space after its label.
+    banner = ana.locator("#no-moderator-help")
+    expect(banner).to_be_visible()
+    assert banner.inner_text().startswith(P("To talk to someone now:") + " ")

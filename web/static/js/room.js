@@ -31,6 +31,9 @@ const NEAR_END_PX = 48;
 const STAFF = new Set(["moderator", "organiser"]);
 // The reason the server stores when a moderator gives none (English, as data).
 const DEFAULT_REDACTION = "Removed by a moderator.";
+// The reason stored on the messages of someone who deleted their account
+// (peerhub/privacy/erasure.py REDACTION_REASON; English, as data).
+const ERASED_REDACTION = "Deleted by its writer";
 
 const HELD_OWN = _("Waiting for a moderator to look at it. Only you and the moderators can see it.");
 const REJECTED_OWN = _("A moderator decided not to post this. Only you can see it.");
@@ -47,6 +50,7 @@ if (root) start(root);
 
 function redactionText(reason) {
   const why = typeof reason === "string" ? reason.trim() : "";
+  if (why === ERASED_REDACTION) return _("Deleted: its writer deleted their account.");
   return why && why !== DEFAULT_REDACTION ? _("Removed by a moderator: %(reason)s", { reason: why }) : _("Removed by a moderator.");
 }
 
@@ -234,6 +238,15 @@ function start(rootEl) {
         return _("%(who)s pinned an announcement.", v);
       case "room.unpinned":
         return _("%(who)s took down the pinned announcement.", v);
+      case "member.erased":
+        return _("A member deleted their account.");
+      case "room.retention": {
+        const days = Number(data.days);
+        if (Number.isInteger(days) && days > 0) {
+          return ngettext("Messages older than %(num)s day are deleted, as this group chose.", "Messages older than %(num)s days are deleted, as this group chose.", days);
+        }
+        return _("Older messages are deleted, as this group chose.");
+      }
       default:
         return typeof data.text === "string" ? data.text : _("Something changed in the room.");
     }
