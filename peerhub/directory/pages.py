@@ -257,12 +257,12 @@ def _host(request: Request) -> str:
 
 
 def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
-    """A group's sessions as calendar events, worded in the request's language (its
-    ``?lang=``, the account's or cookie's choice, or Accept-Language), with the group's
-    own name and description in that language where the group gave a version."""
+    """A group's sessions as calendar events: PeerHub's words in the request's language
+    (its ``?lang=``, the account's or cookie's choice, or Accept-Language); the group's
+    name and description are its own text, as in the HSDS API and JSON-LD."""
     g = view.group
     stamp = max(g.updated_at, view.organisation.updated_at)
-    name = view.text.name.text
+    name = g.name
     if g.format == "online":
         where = gettext("Online (join the group on PeerHub for the room)")
     else:
@@ -271,10 +271,10 @@ def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
             where = gettext("%(address)s (or online)", address=where)
     run_by = gettext(
         "Run by %(organisation)s. More, and how to join: %(url)s",
-        organisation=view.organisation_text.name.text,
+        organisation=view.organisation.name,
         url=page_url,
     )
-    description = view.text.description.text
+    description = g.description
     about = f"{description}\n\n{run_by}" if description else run_by
     coords = (
         (g.latitude, g.longitude)
@@ -318,7 +318,7 @@ async def group_feed(request: Request) -> Response:
     now = app.clock()
     view = view_of(group, now, sessions=FEED_SESSIONS, cancelled_until=now + CANCELLED_WINDOW)
     events = _events(view, _page_url(request, slug), _host(request))
-    name = view.text.name.text
+    name = group.name
     body = ical.calendar(
         gettext("%(group)s (PeerHub)", group=name),
         events,
