@@ -9,6 +9,7 @@ screenshots at 360 and 1280 px go to /work/shots/fix-sec.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -185,5 +186,8 @@ def test_signing_in_stops_a_reset_code_and_the_account_page_says_who_made_it(
     text = notice.inner_text()
     assert "Olga, an organiser of one of your groups" in text
     assert "stopped working when you signed in" in text
+    # The sentences keep their spaces (the template engine trims line breaks after tags).
+    assert re.search(r"\d: Olga, an organiser", text), text
+    assert "password. It stopped working" in text, text
     check(page, "the account page telling of a reset code")
     shoot(page, "account-ways-back")
