@@ -24,11 +24,11 @@ typed them, are kept beside the tags (``language_label``, ``text_language_label`
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 import langcodes
 from babel import Locale, UnknownLocaleError
@@ -371,6 +371,134 @@ def _page() -> str:
     return i18n.current().tag
 
 
+Kind = Literal["group", "organisation"]
+_Version = TypeVar("_Version", GroupText, OrganisationText)
+
+
+def _too_many(kind: Kind) -> str:
+    if kind == "group":
+        return ngettext(
+            "A group can have at most %(num)s version.",
+            "A group can have at most %(num)s versions.",
+            MAX_VERSIONS,
+        )
+    return ngettext(
+        "An organisation can have at most %(num)s version.",
+        "An organisation can have at most %(num)s versions.",
+        MAX_VERSIONS,
+    )
+
+
+async def _save_version(
+    db: AsyncSession,
+    actor: User,
+    kind: Kind,
+    owner: Group | Organisation,
+    existing: Sequence[_Version],
+    new_row: Callable[[str], _Version],
+    data: VersionInput,
+    now: datetime,
+    replacing: str | None,
+) -> _Version:
+    """Add a version of ``owner``'s text in a language, or change one (``replacing``: its
+    language now, which may differ from ``data.language`` when the organiser corrects
+    it). ``existing`` are the owner's versions; ``new_row`` makes one in a language."""
+    tag = data.language.tag
+    _not_own(owner, tag)
+    by_language = {v.language: v for v in existing}
+    row = by_language.get(replacing) if replacing else None
+    if replacing and row is None:
+        raise NotFound(replacing)
+    if tag in by_language and by_language[tag] is not row:
+        raise FieldError(
+            "language",
+            _(
+                "There is already a version in %(language)s. Change that one instead.",
+                language=language_name(tag, _page()),
+            ),
+        )
+    if row is None:
+        if len(by_language) >= MAX_VERSIONS:
+            raise FieldError("language", _too_many(kind))
+        row = new_row(tag)
+        db.add(row)
+    elif row.language != tag:
+        # The language is in the primary key: a corrected language is a new row.
+        await db.delete(row)
+        await db.flush()
+        row = new_row(tag)
+        db.add(row)
+    row.language_label = data.language.label
+    row.name = data.name
+    row.description = data.description
+    if isinstance(row, GroupText):
+        row.ground_rules = data.ground_rules
+        row.joining = data.joining
+    row.updated_at = now
+    owner.updated_at = now
+    await db.flush()
+    audit.record(
+        db, now, f"{kind}.text_saved", actor_id=actor.id, subject_id=owner.id, language=tag
+    )
+    return row
+
+
+async def _remove_version(
+    db: AsyncSession,
+    actor: User,
+    kind: Kind,
+    owner: Group | Organisation,
+    row: GroupText | OrganisationText | None,
+    language: str,
+    now: datetime,
+) -> None:
+    if row is None:
+        raise NotFound(language)
+    await db.delete(row)
+    owner.updated_at = now
+    audit.record(
+        db,
+        now,
+        f"{kind}.text_removed",
+        actor_id=actor.id,
+        subject_id=owner.id,
+        language=language,
+    )
+
+
+async def _set_language(
+    db: AsyncSession,
+    actor: User,
+    kind: Kind,
+    owner: Group | Organisation,
+    version_in: Callable[[str], Awaitable[GroupText | OrganisationText | None]],
+    raw: str,
+    now: datetime,
+) -> None:
+    """Set the language ``owner``'s own text is written in; ``version_in`` finds the
+    owner's version in a language, which must not be that one."""
+    given = parse_language(raw, "text_language")
+    if await version_in(given.tag) is not None:
+        raise FieldError(
+            "text_language",
+            _(
+                "There is a version in %(language)s. Remove it first, or choose another language.",
+                language=language_name(given.tag, _page()),
+            ),
+        )
+    owner.text_language = given.tag
+    owner.text_language_label = given.label
+    owner.updated_at = now
+    audit.record(
+        db,
+        now,
+        f"{kind}.text_language_set",
+        actor_id=actor.id,
+        subject_id=owner.id,
+        language=given.tag,
+    )
+
+
 async def save_group_version(
     db: AsyncSession,
     actor: User,
@@ -383,48 +511,17 @@ async def save_group_version(
     """Add a version in a language, or change one (``replacing``: its language now,
     which may differ from ``data.language`` when the organiser corrects it)."""
     group = await _group(db, actor, group_id)
-    tag = data.language.tag
-    _not_own(group, tag)
-    existing = {v.language: v for v in await group_versions(db, group_id)}
-    row = existing.get(replacing) if replacing else None
-    if replacing and row is None:
-        raise NotFound(replacing)
-    if tag in existing and existing[tag] is not row:
-        raise FieldError(
-            "language",
-            _(
-                "There is already a version in %(language)s. Change that one instead.",
-                language=language_name(tag, _page()),
-            ),
-        )
-    if row is None:
-        if len(existing) >= MAX_VERSIONS:
-            raise FieldError(
-                "language",
-                ngettext(
-                    "A group can have at most %(num)s version.",
-                    "A group can have at most %(num)s versions.",
-                    MAX_VERSIONS,
-                ),
-            )
-        row = GroupText(group_id=group_id, language=tag)
-        db.add(row)
-    elif row.language != tag:
-        # The language is in the primary key: a corrected language is a new row.
-        await db.delete(row)
-        await db.flush()
-        row = GroupText(group_id=group_id, language=tag)
-        db.add(row)
-    row.language_label = data.language.label
-    row.name = data.name
-    row.description = data.description
-    row.ground_rules = data.ground_rules
-    row.joining = data.joining
-    row.updated_at = now
-    group.updated_at = now
-    await db.flush()
-    audit.record(db, now, "group.text_saved", actor_id=actor.id, subject_id=group_id, language=tag)
-    return row
+    return await _save_version(
+        db,
+        actor,
+        "group",
+        group,
+        await group_versions(db, group_id),
+        lambda tag: GroupText(group_id=group_id, language=tag),
+        data,
+        now,
+        replacing,
+    )
 
 
 async def remove_group_version(
@@ -432,18 +529,7 @@ async def remove_group_version(
 ) -> None:
     group = await _group(db, actor, group_id)
     row = await db.get(GroupText, (group_id, language))
-    if row is None:
-        raise NotFound(language)
-    await db.delete(row)
-    group.updated_at = now
-    audit.record(
-        db,
-        now,
-        "group.text_removed",
-        actor_id=actor.id,
-        subject_id=group_id,
-        language=language,
-    )
+    await _remove_version(db, actor, "group", group, row, language, now)
 
 
 async def set_group_language(
@@ -451,26 +537,11 @@ async def set_group_language(
 ) -> Group:
     """The language the group's own text is written in."""
     group = await _group(db, actor, group_id)
-    given = parse_language(raw, "text_language")
-    if await db.get(GroupText, (group_id, given.tag)) is not None:
-        raise FieldError(
-            "text_language",
-            _(
-                "There is a version in %(language)s. Remove it first, or choose another language.",
-                language=language_name(given.tag, _page()),
-            ),
-        )
-    group.text_language = given.tag
-    group.text_language_label = given.label
-    group.updated_at = now
-    audit.record(
-        db,
-        now,
-        "group.text_language_set",
-        actor_id=actor.id,
-        subject_id=group_id,
-        language=given.tag,
-    )
+
+    async def version_in(tag: str) -> GroupText | None:
+        return await db.get(GroupText, (group_id, tag))
+
+    await _set_language(db, actor, "group", group, version_in, raw, now)
     return group
 
 
@@ -484,52 +555,17 @@ async def save_organisation_version(
     replacing: str | None = None,
 ) -> OrganisationText:
     org = await _organisation(db, actor, organisation_id)
-    tag = data.language.tag
-    _not_own(org, tag)
-    existing = {v.language: v for v in await organisation_versions(db, organisation_id)}
-    row = existing.get(replacing) if replacing else None
-    if replacing and row is None:
-        raise NotFound(replacing)
-    if tag in existing and existing[tag] is not row:
-        raise FieldError(
-            "language",
-            _(
-                "There is already a version in %(language)s. Change that one instead.",
-                language=language_name(tag, _page()),
-            ),
-        )
-    if row is None:
-        if len(existing) >= MAX_VERSIONS:
-            raise FieldError(
-                "language",
-                ngettext(
-                    "An organisation can have at most %(num)s version.",
-                    "An organisation can have at most %(num)s versions.",
-                    MAX_VERSIONS,
-                ),
-            )
-        row = OrganisationText(organisation_id=organisation_id, language=tag)
-        db.add(row)
-    elif row.language != tag:
-        await db.delete(row)
-        await db.flush()
-        row = OrganisationText(organisation_id=organisation_id, language=tag)
-        db.add(row)
-    row.language_label = data.language.label
-    row.name = data.name
-    row.description = data.description
-    row.updated_at = now
-    org.updated_at = now
-    await db.flush()
-    audit.record(
+    return await _save_version(
         db,
+        actor,
+        "organisation",
+        org,
+        await organisation_versions(db, organisation_id),
+        lambda tag: OrganisationText(organisation_id=organisation_id, language=tag),
+        data,
         now,
-        "organisation.text_saved",
-        actor_id=actor.id,
-        subject_id=organisation_id,
-        language=tag,
+        replacing,
     )
-    return row
 
 
 async def remove_organisation_version(
@@ -537,44 +573,18 @@ async def remove_organisation_version(
 ) -> None:
     org = await _organisation(db, actor, organisation_id)
     row = await db.get(OrganisationText, (organisation_id, language))
-    if row is None:
-        raise NotFound(language)
-    await db.delete(row)
-    org.updated_at = now
-    audit.record(
-        db,
-        now,
-        "organisation.text_removed",
-        actor_id=actor.id,
-        subject_id=organisation_id,
-        language=language,
-    )
+    await _remove_version(db, actor, "organisation", org, row, language, now)
 
 
 async def set_organisation_language(
     db: AsyncSession, actor: User, organisation_id: str, raw: str, now: datetime
 ) -> Organisation:
     org = await _organisation(db, actor, organisation_id)
-    given = parse_language(raw, "text_language")
-    if await db.get(OrganisationText, (organisation_id, given.tag)) is not None:
-        raise FieldError(
-            "text_language",
-            _(
-                "There is a version in %(language)s. Remove it first, or choose another language.",
-                language=language_name(given.tag, _page()),
-            ),
-        )
-    org.text_language = given.tag
-    org.text_language_label = given.label
-    org.updated_at = now
-    audit.record(
-        db,
-        now,
-        "organisation.text_language_set",
-        actor_id=actor.id,
-        subject_id=organisation_id,
-        language=given.tag,
-    )
+
+    async def version_in(tag: str) -> OrganisationText | None:
+        return await db.get(OrganisationText, (organisation_id, tag))
+
+    await _set_language(db, actor, "organisation", org, version_in, raw, now)
     return org
 
 
