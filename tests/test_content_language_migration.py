@@ -4,56 +4,37 @@ group's languages, and the tables of versions in other languages, one per langua
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, MetaData, delete, insert, inspect, select
+from sqlalchemy import Connection, delete, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from peerhub import migrate
 from peerhub.db import make_engine
+from tests.migration_helpers import (
+    add_group,
+    add_organisation,
+    migrate_seeded,
+    revision_before,
+    stored_now,
+    tables,
+)
 
 REVISION = "0021"
 
 
 def _seed(conn: Connection) -> None:
-    meta = MetaData()
-    meta.reflect(conn, only=["organisations", "groups", "group_tags"])
-    now: Any = datetime.now(UTC)
-    if conn.dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
-    t = meta.tables
-    conn.execute(
-        insert(t["organisations"]).values(
-            id="org-cy",
-            slug="org-cy",
-            name="Cymdeithas",
-            description="",
-            lived_experience_led=True,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    conn.execute(
-        insert(t["groups"]).values(
-            id="g-cy",
-            organisation_id="org-cy",
-            slug="g-cy",
-            name="Sgwrs",
-            description="Siarad.",
-            format="online",
-            join_policy="open",
-            status="active",
-            ground_rules="Byddwch yn garedig.",
-            time_zone="Europe/London",
-            dtstart_local="2026-10-20T18:00:00",
-            rrule="FREQ=WEEKLY;BYDAY=TU",
-            exdates=[],
-            duration_minutes=90,
-            created_at=now,
-            updated_at=now,
-        )
+    t = tables(conn, ["organisations", "groups", "group_tags"])
+    add_organisation(conn, t, "org-cy", "org-cy", "Cymdeithas")
+    add_group(
+        conn,
+        t,
+        "g-cy",
+        "org-cy",
+        name="Sgwrs",
+        description="Siarad.",
+        ground_rules="Byddwch yn garedig.",
     )
     conn.execute(
         insert(t["group_tags"]).values(group_id="g-cy", kind="language", value="cy", position=0)
@@ -61,17 +42,11 @@ def _seed(conn: Connection) -> None:
 
 
 def _after(conn: Connection) -> dict[str, Any]:
-    meta = MetaData()
-    meta.reflect(
-        conn, only=["organisations", "groups", "group_tags", "group_texts", "organisation_texts"]
-    )
-    t = meta.tables
+    t = tables(conn, ["organisations", "groups", "group_tags", "group_texts", "organisation_texts"])
     group = conn.execute(select(t["groups"]).where(t["groups"].c.id == "g-cy")).one()
     org = conn.execute(select(t["organisations"]).where(t["organisations"].c.id == "org-cy")).one()
     tag = conn.execute(select(t["group_tags"]).where(t["group_tags"].c.group_id == "g-cy")).one()
-    now: Any = datetime.now(UTC)
-    if conn.dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
+    now = stored_now(conn)
     row = {
         "group_id": "g-cy",
         "language": "en",
@@ -117,16 +92,7 @@ def _after(conn: Connection) -> dict[str, Any]:
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 async def test_own_text_language_and_versions(db_url: str) -> None:
-    await migrate.downgrade(db_url, "0020")
-    engine = make_engine(db_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_seed)
-        await migrate.upgrade(db_url)
-        async with engine.begin() as conn:
-            found = await conn.run_sync(_after)
-    finally:
-        await engine.dispose()
+    found = await migrate_seeded(db_url, REVISION, _seed, _after)
     assert found["group"] == ("en", "", "", "Byddwch yn garedig.")
     assert found["org"] == ("en", "")
     assert found["tag"] == ("cy", "")
@@ -135,7 +101,7 @@ async def test_own_text_language_and_versions(db_url: str) -> None:
 
 
 async def test_going_back_drops_the_versions_and_keeps_the_groups(db_url: str) -> None:
-    await migrate.downgrade(db_url, "0020")
+    await migrate.downgrade(db_url, revision_before(REVISION))
     engine = make_engine(db_url)
     try:
         async with engine.connect() as conn:

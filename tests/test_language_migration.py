@@ -4,67 +4,27 @@ for Irish Sign Language becomes "isg", repeats collapse, unknown tags stay."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from sqlalchemy import Connection, insert, select
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, insert, select
-
-from peerhub import migrate
-from peerhub.db import make_engine
+from tests.migration_helpers import (
+    add_group,
+    add_organisation,
+    migrate_seeded,
+    stored_now,
+    tables,
+)
 
 REVISION = "0019"
 
 
-def _before() -> str:
-    script = ScriptDirectory.from_config(migrate.alembic_config())
-    down = script.get_revision(REVISION).down_revision
-    assert isinstance(down, str)
-    return down
-
-
 def _seed(conn: Connection) -> None:
-    meta = MetaData()
-    meta.reflect(
-        conn,
-        only=["organisations", "groups", "group_tags", "demand_records", "saved_needs", "users"],
+    t = tables(
+        conn, ["organisations", "groups", "group_tags", "demand_records", "saved_needs", "users"]
     )
-    now: Any = datetime.now(UTC)
-    if conn.dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
-    t = meta.tables
-    conn.execute(
-        insert(t["organisations"]).values(
-            id="org-lang",
-            slug="lang-org",
-            name="Lang",
-            description="",
-            lived_experience_led=True,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    now = stored_now(conn)
+    add_organisation(conn, t, "org-lang", "lang-org", "Lang")
     for gid in ("g-punjabi", "g-deaf"):
-        conn.execute(
-            insert(t["groups"]).values(
-                id=gid,
-                organisation_id="org-lang",
-                slug=gid,
-                name=gid,
-                description="",
-                format="online",
-                join_policy="open",
-                status="active",
-                ground_rules="",
-                time_zone="Europe/London",
-                dtstart_local="2026-10-20T18:00:00",
-                rrule="FREQ=WEEKLY;BYDAY=TU",
-                exdates=[],
-                duration_minutes=90,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        add_group(conn, t, gid, "org-lang")
     for gid, kind, value, position in (
         ("g-punjabi", "language", "pa-Guru", 0),
         ("g-punjabi", "language", "pa", 1),
@@ -93,9 +53,8 @@ def _seed(conn: Connection) -> None:
 
 
 def _state(conn: Connection) -> tuple[dict[str, list[tuple[str, str]]], list[list[str]]]:
-    meta = MetaData()
-    meta.reflect(conn, only=["group_tags", "demand_records"])
-    tags = meta.tables["group_tags"]
+    t = tables(conn, ["group_tags", "demand_records"])
+    tags = t["group_tags"]
     out: dict[str, list[tuple[str, str]]] = {}
     for row in conn.execute(
         select(tags)
@@ -103,26 +62,13 @@ def _state(conn: Connection) -> tuple[dict[str, list[tuple[str, str]]], list[lis
         .order_by(tags.c.group_id, tags.c.kind, tags.c.position)
     ):
         out.setdefault(row.group_id, []).append((row.kind, row.value))
-    demand = meta.tables["demand_records"]
+    demand = t["demand_records"]
     languages = [list(r.languages) for r in conn.execute(select(demand).order_by(demand.c.id))]
     return out, languages
 
 
 async def test_stored_language_tags_become_canonical(db_url: str) -> None:
-    await migrate.downgrade(db_url, _before())
-    engine = make_engine(db_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_seed)
-    finally:
-        await engine.dispose()
-    await migrate.upgrade(db_url)
-    engine = make_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            tags, demand = await conn.run_sync(_state)
-    finally:
-        await engine.dispose()
+    tags, demand = await migrate_seeded(db_url, REVISION, _seed, _state)
     assert tags["g-punjabi"] == [
         ("community", "south_asian"),
         ("language", "pa"),

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from peerhub import migrate
 from peerhub.db import make_engine
 from peerhub.models import Base
+from tests.migration_helpers import revision_before
 
 
 async def test_database_is_at_head(db_url: str) -> None:
@@ -67,12 +68,9 @@ async def test_sharing_choices_move_to_each_group_the_person_is_in(db_url: str) 
     """Migration 0012: a per-audience choice stays in force exactly for the groups the
     person was already in (places and requests), never for a group they join later;
     the referrer's stays per person. Going back restores only what held everywhere."""
-    from alembic.script import ScriptDirectory
     from sqlalchemy import text
 
-    script = ScriptDirectory.from_config(migrate.alembic_config())
-    before = script.get_revision("0012").down_revision
-    assert isinstance(before, str)
+    before = revision_before("0012")
     await migrate.downgrade(db_url, before)
     at: object = "2026-11-01 09:00:00"  # as SQLite stores it; asyncpg needs a datetime
     if db_url.startswith("postgresql"):

@@ -4,64 +4,25 @@ a room whose moderators chose keeps their choice; other groups' rooms are untouc
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from sqlalchemy import Connection, insert, select
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, insert, select
-
-from peerhub import migrate
-from peerhub.db import make_engine
+from tests.migration_helpers import (
+    add_group,
+    add_organisation,
+    migrate_seeded,
+    stored_now,
+    tables,
+)
 
 REVISION = "0013"
 
 
-def _before() -> str:
-    script = ScriptDirectory.from_config(migrate.alembic_config())
-    down = script.get_revision(REVISION).down_revision
-    assert isinstance(down, str)
-    return down
-
-
 def _seed(conn: Connection) -> None:
-    meta = MetaData()
-    meta.reflect(conn, only=["organisations", "groups", "group_tags", "rooms", "moderation_events"])
-    now: Any = datetime.now(UTC)
-    if conn.dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
-    t = meta.tables
-    conn.execute(
-        insert(t["organisations"]).values(
-            id="org-1",
-            slug="calder",
-            name="Calder",
-            description="",
-            lived_experience_led=True,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    t = tables(conn, ["organisations", "groups", "group_tags", "rooms", "moderation_events"])
+    now = stored_now(conn)
+    add_organisation(conn, t, "org-1", "calder", "Calder")
     for gid, slug in (("g-crisis", "harder-days"), ("g-chosen", "chosen"), ("g-calm", "calm")):
-        conn.execute(
-            insert(t["groups"]).values(
-                id=gid,
-                organisation_id="org-1",
-                slug=slug,
-                name=slug,
-                description="",
-                format="online",
-                join_policy="open",
-                status="active",
-                ground_rules="",
-                time_zone="Europe/London",
-                dtstart_local="2026-10-20T18:00:00",
-                rrule="FREQ=WEEKLY;BYDAY=TU",
-                exdates=[],
-                duration_minutes=90,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        add_group(conn, t, gid, "org-1", slug=slug, name=slug)
         conn.execute(
             insert(t["rooms"]).values(
                 id=gid, next_seq=1, session_open=False, moderator_only=False, created_at=now
@@ -91,25 +52,10 @@ def _seed(conn: Connection) -> None:
 
 
 def _flags(conn: Connection) -> dict[str, bool]:
-    rooms = MetaData()
-    rooms.reflect(conn, only=["rooms"])
-    table = rooms.tables["rooms"]
+    table = tables(conn, ["rooms"])["rooms"]
     return {r.id: bool(r.moderator_only) for r in conn.execute(select(table))}
 
 
 async def test_crisis_stage_rooms_nobody_chose_for_take_the_new_default(db_url: str) -> None:
-    await migrate.downgrade(db_url, _before())
-    engine = make_engine(db_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_seed)
-    finally:
-        await engine.dispose()
-    await migrate.upgrade(db_url)
-    engine = make_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            flags = await conn.run_sync(_flags)
-    finally:
-        await engine.dispose()
+    flags = await migrate_seeded(db_url, REVISION, _seed, _flags)
     assert flags == {"g-crisis": True, "g-chosen": False, "g-calm": False}
