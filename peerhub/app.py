@@ -162,4 +162,5 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     if settings.pseudo_locale:
         i18n.enable_pseudo()
     app.state.jinja = make_environment(settings)
+    app.state.crisis_lists = {}  # the crisis panel drawn per language and nation (render.py)
     return app

@@ -187,29 +187,34 @@ def pseudo(text: str) -> str:
 
 class PseudoTranslations(NullTranslations):
     """Every string looked up comes back accented and bracketed; the strings looked up
-    are recorded, so a test can check each is in the extracted template (POT)."""
+    are recorded by domain, so a test can check each is in that domain's extracted
+    template (messages.pot for the server, js.pot for the scripts)."""
 
-    looked_up: ClassVar[set[str]] = set()
+    looked_up: ClassVar[dict[str, set[str]]] = {}
+
+    def __init__(self, domain: str = "messages") -> None:
+        super().__init__()
+        self.seen = self.looked_up.setdefault(domain, set())
 
     def gettext(self, message: str) -> str:
-        self.looked_up.add(message)
+        self.seen.add(message)
         return pseudo(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        self.looked_up.add(singular)
+        self.seen.add(singular)
         return pseudo(singular if n == 1 else plural)
 
     def pgettext(self, context: str, message: str) -> str:
-        self.looked_up.add(message)
+        self.seen.add(message)
         return pseudo(message)
 
     def npgettext(self, context: str, singular: str, plural: str, num: int) -> str:
-        self.looked_up.add(singular)
+        self.seen.add(singular)
         return pseudo(singular if num == 1 else plural)
 
 
 def _pseudo_translations(domain: str) -> NullTranslations:
-    return PseudoTranslations()
+    return PseudoTranslations(domain)
 
 
 # -- the request's language --------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from babel.support import LazyProxy
 from jinja2 import Environment, FileSystemLoader, Template, TemplateNotFound, select_autoescape
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -83,6 +84,22 @@ def nation_of(request: Request) -> str | None:
     return said or crisis.parse_nation(request.cookies.get(crisis.NATION_COOKIE))
 
 
+def crisis_lists(request: Request, env: Environment, panel: crisis.Panel) -> Markup:
+    """The crisis panel's lists as HTML, drawn once per language and nation: they are the
+    same on every page (the contacts come from the settings, fixed while PeerHub runs), and
+    every page carries them, so drawing them each time was most of a small page's work
+    (docs/performance.md, "Pages in a language")."""
+    cache: dict[tuple[str, str | None, bool], Markup] = request.app.state.crisis_lists
+    key = (i18n.current().identifier, panel.nation, i18n.easy_read())
+    html = cache.get(key)
+    if html is None:
+        # An autoescaped template's output: already HTML-safe, like any rendered page.
+        drawn = env.get_template("_crisis_lists.html").render(crisis_panel=panel)
+        html = Markup(drawn)  # noqa: S704
+        cache[key] = html
+    return html
+
+
 def render(
     request: Request,
     template: str,
@@ -109,6 +126,8 @@ def render(
     }
     if context:
         values.update(context)
+    if not context or "crisis_panel" not in context:
+        values["crisis_lists"] = crisis_lists(request, env, values["crisis_panel"])
     html = page_template(env, template).render(values)
     return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
 
