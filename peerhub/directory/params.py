@@ -137,7 +137,9 @@ def languages_of(values: Sequence[str]) -> tuple[str, ...]:
         except languages.LanguageQuestion as q:
             from peerhub.finding import wording
 
-            shown = ", ".join(wording.language_name(t) for t in q.choices)
+            shown = wording.say_list(
+                [wording.language_name(t) for t in q.choices], alternatives=True
+            )
             raise ValueError(
                 gettext(
                     "“%(asked)s” could mean several languages: choose one of %(languages)s.",

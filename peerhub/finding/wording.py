@@ -67,7 +67,7 @@ def render_all(values: Iterable[Any]) -> list[Any]:
 
 def _render(value: Any) -> Any:
     if isinstance(value, TextList) and value.style == "parts":
-        return "; ".join(str(_render(v)) for v in value.items)
+        return parts_separator().join(str(_render(v)) for v in value.items)
     if isinstance(value, TextList):
         return say_list([str(_render(v)) for v in value.items], value.style == "or")
     if isinstance(value, Text):
@@ -194,6 +194,16 @@ def community_label(code: str) -> str:
         return i18n.gettext(COMMUNITIES.label(code))
     except KeyError:
         return i18n.gettext("%(community)s (in their own words)", community=code)
+
+
+def parts_separator() -> str:
+    """What stands between the parts of a group's description ("Open to everyone;
+    meets in Welsh; online"): a semicolon and a space in English, the Arabic semicolon
+    "؛" in Arabic and Urdu, the full-width "；" in Chinese. CLDR has list patterns
+    only for "and", "or" and units, so the catalogue carries it."""
+    return i18n.pgettext(
+        "between the parts of a group's description: Open to everyone; in Welsh; online", "; "
+    )
 
 
 def say_list(items: list[str], alternatives: bool = False) -> str:

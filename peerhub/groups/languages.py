@@ -20,7 +20,9 @@ def _one(piece: str, field: str) -> list[str]:
     try:
         return [languages.parse(piece)]
     except languages.LanguageQuestion as q:
-        shown = ", ".join(languages.english_name(t) for t in q.choices)
+        from peerhub.finding import wording
+
+        shown = wording.say_list([wording.language_name(t) for t in q.choices], alternatives=True)
         raise FieldError(
             field,
             _(

@@ -137,3 +137,18 @@ def test_own_names_are_marked_with_their_language_even_where_babel_has_none() ->
         # Babel has no locale for British Sign Language or Romani: the tag alone.
         assert wording.own_attrs("bfi") == ' lang="bfi"'
         assert wording.language_choice("rom").attrs == ' lang="rom"'
+
+
+@pytest.mark.parametrize(
+    ("tag", "separator"),
+    [("en-GB", "; "), ("cy", "; "), ("ar", "؛ "), ("ur", "؛ "), ("zh-Hant", "；")],
+)
+def test_the_parts_of_who_a_group_is_for_are_separated_in_the_page_script(
+    tag: str, separator: str
+) -> None:
+    g = group(languages=("so", "en"), communities=frozenset({"men", "somali"}))
+    with i18n.using(tag):
+        text = wording.render(who_line(g))
+    assert text.count(separator) >= 2, text
+    if separator != "; ":
+        assert "; " not in text and ";" not in text, text

@@ -147,6 +147,17 @@ def test_a_language_that_is_not_one_is_refused(typed: str, words: str) -> None:
     assert words in caught.value.message and caught.value.field == "language"
 
 
+def test_a_language_question_names_the_choices_in_the_page_language() -> None:
+    """The choices are named in the organiser's language (CLDR) and joined by CLDR's
+    "or" list, never English names glued with commas."""
+    from peerhub import i18n
+
+    with i18n.using("cy"), pytest.raises(FieldError) as caught:
+        texts.parse_language("Chinese", "language")
+    message = caught.value.message
+    assert "Cantoneeg" in message and " neu " in message and "Cantonese" not in message
+
+
 def test_a_version_needs_a_language_and_some_text_within_the_limits() -> None:
     data = texts.parse_version(
         {"language": "Welsh", "name": " Sgwrs  Dydd Mawrth ", "joining": "Dewch.\r\n"}

@@ -73,6 +73,21 @@ def test_catalogue_holds_every_entry_of_its_template(path: Path) -> None:
     assert not missing, f"run `make messages`: {len(missing)} entries missing, e.g. {missing[:5]}"
 
 
+@pytest.mark.parametrize("path", PO_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_shipped_language_is_complete(path: Path) -> None:
+    """Same completeness for every language (the Welsh Language Standards' "not less
+    favourably"): no entry is left empty or as a guess (fuzzy), which would show the
+    English on that language's pages. After `make messages`, translate what it added."""
+    catalog = _read(path)
+    left = [
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id
+        and (m.fuzzy or not m.string or (isinstance(m.string, tuple | list) and not all(m.string)))
+    ]
+    assert not left, f"{len(left)} entries untranslated or fuzzy, e.g. {left[:5]}"
+
+
 @pytest.mark.parametrize("domain", i18n.DOMAINS)
 def test_a_plural_whose_plural_has_the_number_has_it_in_the_singular_too(domain: str) -> None:
     """A language with one plural form (Chinese) writes every number with form 0, which
