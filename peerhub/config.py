@@ -6,6 +6,7 @@ command line prints that one line and exits non-zero.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -606,6 +607,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     proxies = tuple(
         p.strip() for p in env.get("PEERHUB_TRUSTED_PROXIES", "").split(",") if p.strip()
     )
+    for proxy in proxies:
+        # Checked here, not at the first request: a name such as "caddy" or a
+        # mistyped network would otherwise fail every request that reads the address.
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"PEERHUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+                "(CIDR such as 172.16.0.0/12); names are not looked up"
+            ) from None
 
     def _int(name: str, default: int, low: int) -> int:
         raw = env.get(name)

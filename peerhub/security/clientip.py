@@ -37,29 +37,36 @@ def parse_address(text: str) -> Address | None:
         return None
 
 
-def _trusted(addr: str, nets: Iterable[Network]) -> bool:
-    ip = parse_address(addr)
-    return ip is not None and any(ip in net for net in nets)
+def _within(ip: Address | None, nets: Iterable[Network]) -> bool:
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # A dual-stack listener sees an IPv4 proxy as ::ffff:a.b.c.d.
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in nets)
 
 
 def client_ip(peer: str | None, headers: Mapping[str, str], proxies: tuple[str, ...]) -> str:
     """Walk X-Forwarded-For from the right, skipping trusted proxies.
 
     A spoofed header from an untrusted peer changes nothing: the peer's own
-    address is the answer.
+    address is the answer. Only X-Forwarded-For is read: Caddy (deploy/Caddyfile)
+    writes it from the address it saw, while it passes the RFC 7239 ``Forwarded``
+    header on as the client wrote it, so believing that one would let anyone
+    choose their address.
     """
     addr = peer or "unknown"
     nets = _networks(proxies)
-    if not nets or not _trusted(addr, nets):
+    if not nets or not _within(parse_address(addr), nets):
         return addr
     forwarded = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(forwarded):
-        if not _trusted(hop, nets):
-            # The address alone: with its port left on, every connection of one client
-            # would count as a new address for every limit keyed on it.
-            found = parse_address(hop)
+        # The address alone: with its port left on, every connection of one client
+        # would count as a new address for every limit keyed on it.
+        found = parse_address(hop)
+        if not _within(found, nets):
             return str(found) if found is not None else hop[:64]
-        addr = hop
+        addr = str(found)  # a proxy of ours: the hop before it says who sent it
     return addr
 
 
