@@ -24,24 +24,20 @@ RUN groupadd --system --gid 10001 peerhub \
 
 WORKDIR /app
 
-# The package first (pyproject.toml names README.md as its readme, so both are
-# needed to build), then web/ in its own layer: editing a template or a
-# stylesheet does not reinstall the dependencies.
-COPY pyproject.toml README.md ./
+# The package (pyproject.toml names README.md as its readme, and setup.py compiles
+# the translations into it, so all three are needed to build). The templates and
+# static files are package data (peerhub/templates, peerhub/static): the installed
+# package serves them, with no PEERHUB_WEB_DIR.
+COPY pyproject.toml setup.py README.md ./
 COPY peerhub ./peerhub
 RUN pip install --no-cache-dir /app \
     && rm -rf /app/build /app/*.egg-info
-
-# Templates and static files are read from disk at run time, not from the
-# installed package: PEERHUB_WEB_DIR tells the app where they are.
-COPY web ./web
 
 # The writable data folder. A named volume mounted here starts out with this
 # ownership, so the unprivileged user can write to it.
 RUN mkdir -p /var/lib/peerhub && chown peerhub:peerhub /var/lib/peerhub
 
-ENV PEERHUB_WEB_DIR=/app/web \
-    PEERHUB_DATA_DIR=/var/lib/peerhub
+ENV PEERHUB_DATA_DIR=/var/lib/peerhub
 
 USER 10001:10001
 

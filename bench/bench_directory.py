@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from peerhub import geo, migrate, taxonomy
 from peerhub.app import create_app
-from peerhub.config import DEFAULT_CRISIS_CONTACTS, REPO_ROOT, Settings
+from peerhub.config import DEFAULT_CRISIS_CONTACTS, PACKAGE_DIR, Settings
 from peerhub.db import make_engine
 from peerhub.directory import present
 
@@ -357,7 +357,7 @@ async def main() -> None:
             base_url="http://bench",
             allowed_origins=("http://bench",),
             data_dir=Path(tempfile.mkdtemp()),
-            web_dir=REPO_ROOT / "web",
+            web_dir=PACKAGE_DIR,
             crisis_contacts=DEFAULT_CRISIS_CONTACTS,
         )
         plan = requests_for(random.Random(7), args.requests)

@@ -19,6 +19,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The package's own folder: it holds templates/ and static/, in a checkout and in an
+# installed wheel alike (PEERHUB_WEB_DIR may point elsewhere, to serve edited copies).
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 class ConfigError(Exception):
@@ -585,7 +588,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if base_url == "http://127.0.0.1:8000" and "http://localhost:8000" not in origins:
         origins.append("http://localhost:8000")
 
-    web_dir = Path(env.get("PEERHUB_WEB_DIR", str(REPO_ROOT / "web"))).resolve()
+    web_dir = Path(env.get("PEERHUB_WEB_DIR", str(PACKAGE_DIR))).resolve()
     if not (web_dir / "templates").is_dir():
         raise ConfigError(f"PEERHUB_WEB_DIR: {str(web_dir)!r} has no templates folder")
 

@@ -514,7 +514,7 @@ def choose(
 
 
 def js_catalogue(lang: Language) -> dict[str, Any]:
-    """The ``js`` domain as JSON for web/static/js/i18n.js: msgid → text, or for plurals
+    """The ``js`` domain as JSON for peerhub/static/js/i18n.js: msgid → text, or for plurals
     msgid → {CLDR plural category: text} (the browser picks with ``Intl.PluralRules``)."""
     trans = translations(lang.identifier, "js")
     samples = _plural_samples(lang)

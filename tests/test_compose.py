@@ -701,18 +701,23 @@ def test_dockerfile_bakes_in_no_secret(dockerfile: list[tuple[str, str]]) -> Non
             assert not re.search(r"SECRET|PASSWORD|TOKEN", arguments, re.IGNORECASE), arguments
 
 
-def test_dockerfile_points_the_app_at_its_web_dir(dockerfile: list[tuple[str, str]]) -> None:
+def test_dockerfile_serves_pages_from_the_installed_package(
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    """The templates and static files are package data (peerhub/templates, peerhub/static),
+    so the image installs the package and needs no PEERHUB_WEB_DIR and no copy beside it
+    (tests/test_wheel.py serves pages from an installed wheel)."""
     environment = " ".join(arguments for keyword, arguments in dockerfile if keyword == "ENV")
-    match = re.search(r"PEERHUB_WEB_DIR=(\S+)", environment)
-    assert match, "PEERHUB_WEB_DIR is not set"
-    workdirs = [arguments for keyword, arguments in dockerfile if keyword == "WORKDIR"]
+    assert "PEERHUB_WEB_DIR" not in environment
     copies = [arguments.split() for keyword, arguments in dockerfile if keyword == "COPY"]
-    web_targets = [parts[-1] for parts in copies if parts[:-1] == ["web"]]
-    assert web_targets, "web/ is not copied into the image"
-    target = web_targets[0]
-    if not target.startswith("/"):
-        target = str(Path(workdirs[-1]) / target)
-    assert Path(match.group(1)) == Path(target)
+    sources = {source.rstrip("/") for parts in copies for source in parts[:-1]}
+    assert "peerhub" in sources
+    assert "web" not in sources
+    # setup.py compiles the translations into the package at build time.
+    assert "setup.py" in sources
+    runs = " ".join(arguments for keyword, arguments in dockerfile if keyword == "RUN")
+    assert re.search(r"pip install\b[^&]*\s/app\b", runs), "the package is not installed"
+    assert not re.search(r"pip install\b[^&]*\s(-e|--editable)\s", runs), "installed editable"
 
 
 def test_dockerfile_copies_files_that_exist_and_are_not_ignored(
@@ -747,7 +752,9 @@ def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
         "README.md",
         "peerhub/app.py",
         "peerhub/data/x.json",
-        "web/static/app.css",
+        "setup.py",
+        "peerhub/templates/base.html",
+        "peerhub/static/css/site.css",
     )
     for path in kept:
         assert not _is_ignored(path, patterns), f"{path} would be missing from the build"

@@ -19,8 +19,8 @@ from tests.i18n.untranslated import untranslated
 from tests.test_links import load_demo_into, sign_in
 
 EASY_COOKIE = "peerhub_easy"
-TEMPLATES = REPO / "web" / "templates"
-PICTURES = REPO / "web" / "static" / "easyread"
+TEMPLATES = REPO / "peerhub" / "templates"
+PICTURES = REPO / "peerhub" / "static" / "easyread"
 
 MEMBER_GROUP = "roshni-leeds-talking-space"  # demo-member is a member; it has a room
 OTHER_GROUP = "roshni-punjabi-carers-online"  # open, and demo-member is not in it
@@ -350,7 +350,7 @@ async def test_every_easy_read_sentence_goes_through_the_catalogue(
 def test_every_picture_is_shipped_with_its_licence() -> None:
     used = set(re.findall(r'(?:easy_line|easy_heading|picture)\(\s*"([a-z-]+)"', _easy_sources()))
     used |= set(re.findall(r"/static/easyread/([a-z-]+)\.svg", _easy_sources()))
-    css = (REPO / "web" / "static" / "css" / "easyread.css").read_text()
+    css = (REPO / "peerhub" / "static" / "css" / "easyread.css").read_text()
     used |= set(re.findall(r"/static/easyread/([a-z-]+)\.svg", css))
     assert used
     licence = (PICTURES / "LICENCE").read_text()

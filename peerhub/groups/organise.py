@@ -56,7 +56,7 @@ def _see_other(url: str) -> Response:
 
 
 def _texts_context(versions: Sequence[GroupText | OrganisationText]) -> dict[str, Any]:
-    """What the "In other languages" section needs (web/templates/organise/_texts.html)."""
+    """What the "In other languages" section needs (peerhub/templates/organise/_texts.html)."""
     return {
         "versions": versions,
         "language_words": texts.language_words,

@@ -10,7 +10,7 @@ with ``action``:
 - ``remove``: remove the version in ``replacing``.
 
 Each form sits in the "In other languages" section of the organiser's group or
-organisation page (web/templates/organise/_texts.html). A mistake shows the page
+organisation page (peerhub/templates/organise/_texts.html). A mistake shows the page
 again, 422, with the form's fields as typed and every error named; the actions
 (peerhub/groups/texts.py) check that the person organises the group.
 """

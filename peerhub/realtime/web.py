@@ -3,7 +3,7 @@
 The room page works out, on the server, whether the person can be in the room:
 people who are not signed in, and people who are not in the group, get a clear
 page saying what to do, not a socket that fails. Members get the page and the
-chat client (web/static/js/room.js), which reads the WebSocket URL from
+chat client (peerhub/static/js/room.js), which reads the WebSocket URL from
 ``/api/realtime``.
 """
 

@@ -144,7 +144,7 @@ async def crisis_page(request: Request) -> Response:
         "panel": crisis.panel(routes, asked.nation),
         "crisis_panel": crisis.panel(routes, asked.nation),
         "nation_choices": [(n, crisis.nation_name(n)) for n in CONTACT_NATIONS],
-        # (code, name) pairs, as web/templates/easyread/crisis.html reads them.
+        # (code, name) pairs, as peerhub/templates/easyread/crisis.html reads them.
         "language_choices": [(code, language_name(code)) for code in CRISIS_LANGUAGES],
         # Each named in itself, with its own lang (crisis.html).
         "language_options": [_language_choice(code) for code in CRISIS_LANGUAGES],

@@ -137,32 +137,3 @@ def test_templates_are_up_to_date(domain: str, config: str, tmp_path: Path) -> N
     assert fresh == kept, (
         f"run `make messages`: new {sorted(fresh - kept)[:5]}, gone {sorted(kept - fresh)[:5]}"
     )
-
-
-def test_a_built_package_carries_compiled_catalogues(tmp_path: Path) -> None:
-    """The wheel has each language's .mo, compiled at build time (setup.py)."""
-    import zipfile
-
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--wheel-dir",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("peerhub-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for identifier in i18n.SHIPPED:
-        if identifier == i18n.SOURCE:
-            continue
-        for domain in i18n.DOMAINS:
-            assert f"peerhub/locale/{identifier}/LC_MESSAGES/{domain}.mo" in names, identifier
-            assert f"peerhub/locale/{identifier}/LC_MESSAGES/{domain}.po" in names, identifier

@@ -39,7 +39,7 @@ def test_every_call_in_the_scripts_is_extracted() -> None:
     (``_("…%(x)s", { x: ngettext(…) })``): compute such words first."""
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in scripts_catalog() if m.id}
     missed = []
-    for path in sorted((REPO / "web" / "static" / "js").glob("*.js")):
+    for path in sorted((REPO / "peerhub" / "static" / "js").glob("*.js")):
         if path.name == "i18n.js":
             continue  # the machinery: its calls are examples in comments
         for m in CALL.finditer(path.read_text(encoding="utf-8")):
@@ -94,5 +94,5 @@ def test_the_rooms_system_events_are_worded_by_the_script() -> None:
         "Messages older than %(num)s days are deleted, as this group chose.",
     ) in ids
     assert "Deleted: its writer deleted their account." in ids
-    room = (REPO / "web" / "static" / "js" / "room.js").read_text(encoding="utf-8")
+    room = (REPO / "peerhub" / "static" / "js" / "room.js").read_text(encoding="utf-8")
     assert 'case "member.erased":' in room and 'case "room.retention":' in room

@@ -18,7 +18,7 @@ KEYWORDS = {"_": None, "ngettext": (1, 2)}
 def scripts_catalog() -> Catalog:
     catalog = Catalog(domain="js")
     found = extract_from_dir(
-        REPO / "web" / "static" / "js",
+        REPO / "peerhub" / "static" / "js",
         method_map=[("**.js", "javascript")],
         options_map={"**.js": {"parse_template_string": "true"}},
         keywords=KEYWORDS,

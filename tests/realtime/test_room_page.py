@@ -10,7 +10,7 @@ from peerhub.config import Settings
 from tests.conftest import REPO, FakeClock, app_client
 from tests.realtime.conftest import RTServer, World
 
-JS = sorted((REPO / "web" / "static" / "js").glob("*.js"))
+JS = sorted((REPO / "peerhub" / "static" / "js").glob("*.js"))
 
 
 async def page(server: RTServer, path: str, token: str | None = None) -> httpx.Response:
@@ -71,7 +71,7 @@ def test_the_front_end_keeps_nothing_in_browser_storage() -> None:
 
 
 def test_templates_have_no_inline_script() -> None:
-    for path in (REPO / "web" / "templates" / "rooms").glob("*.html"):
+    for path in (REPO / "peerhub" / "templates" / "rooms").glob("*.html"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path.name
         assert not re.search(r"\son[a-z]+=", text), path.name

@@ -67,7 +67,7 @@ ROLES = ("anonymous", "member")
 def _names() -> list[str]:
     """Form and query names from the templates and the code, so fuzzing goes deep."""
     found: set[str] = set()
-    for template in (REPO / "web" / "templates").rglob("*.html"):
+    for template in (REPO / "peerhub" / "templates").rglob("*.html"):
         found |= set(re.findall(r'name="([a-z][a-z_]{0,30})"', template.read_text("utf-8")))
     code = r'(?:form_text\(\w+, |field\(\w+, |\.get\(|\.getlist\(|p\.(?:one|all|raw)\()"([a-z_]+)"'
     for module in (REPO / "peerhub").rglob("*.py"):
