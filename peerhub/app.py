@@ -30,6 +30,7 @@ from peerhub.inputs import JSONProblem
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
+from peerhub.outbox.dispatcher import Dispatcher
 from peerhub.outcomes import routes as outcomes
 from peerhub.privacy import routes as privacy
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
@@ -93,9 +94,15 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         except BaseException:
             await close_clients()
             raise
+        # The outbox's dispatcher (peerhub/outbox): what actions recorded to happen after
+        # their commit. Started once the rooms run (its handlers publish to them), and
+        # stopped first; what it leaves is delivered after the restart.
+        app.state.outbox = Dispatcher(engine, clock=clock)
+        await app.state.outbox.start()
         try:
             yield
         finally:
+            await app.state.outbox.stop()  # at most about a second
             await app.state.realtime.stop()  # real-time rooms: bounded too
             await close_clients()
 

@@ -519,6 +519,7 @@ import peerhub.accounts.models_2fa  # noqa: E402
 import peerhub.accounts.models_recovery  # noqa: E402
 import peerhub.groups.models  # noqa: E402
 import peerhub.moderation.models  # noqa: E402
+import peerhub.outbox.models  # noqa: E402
 import peerhub.outcomes.models  # noqa: E402
 import peerhub.privacy.models  # noqa: E402
 import peerhub.realtime.models  # noqa: E402

@@ -1,0 +1,326 @@
+"""The outbox's dispatcher: claims due rows, runs their handlers, marks them done.
+
+One per process, started and stopped with the application (peerhub/app.py). It wakes
+
+- at once after a commit in this process that recorded rows (``peerhub.outbox``'s
+  after-commit hook),
+- on PostgreSQL, when another process commits rows (``LISTEN peerhub_outbox``; the
+  recording transaction sends ``NOTIFY``, delivered only if it commits),
+- when a delayed or retried row falls due, and at least every ``sweep_every``
+  seconds, which catches a wake-up that was missed (a lost ``LISTEN`` connection, a
+  row committed while this process was starting).
+
+Claiming sets ``claimed_by`` and a lease (``claimed_until``) in one UPDATE; on
+PostgreSQL the rows are chosen ``FOR UPDATE SKIP LOCKED``, so several processes
+never claim the same row, and on SQLite the database's single writer does the same.
+Delivery is at least once: a process that dies between running a handler and
+marking the row done leaves a claim whose lease runs out, and the row is delivered
+again. A handler that raises is retried with exponential backoff, up to the kind's
+limit; then the row is marked failed, kept, and logged by id, kind and exception
+class (never the payload).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peerhub import outbox
+from peerhub.outbox import CHANNEL, Kind
+from peerhub.outbox.models import ERROR_LIMIT, OutboxEntry
+
+log = logging.getLogger("peerhub.outbox")
+
+P = TypeVar("P")
+Clock = Callable[[], datetime]
+PRUNE_EVERY = 600.0  # seconds between deletions of old done rows
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Handler(Generic[P]):
+    kind: Kind[P]
+    run: Callable[[P], Awaitable[None]]
+    max_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock = _system_clock,
+        name: str | None = None,
+        lease: float = 60.0,
+        handler_timeout: float = 30.0,
+        sweep_every: float = 5.0,
+        batch: int = 100,
+        backoff: float = 1.0,
+        backoff_cap: float = 600.0,
+        keep_done: timedelta = timedelta(days=1),
+        listen: bool = True,
+    ) -> None:
+        if handler_timeout >= lease:
+            raise ValueError("a handler's time-out must be shorter than the claim's lease")
+        self.engine = engine
+        self.clock = clock
+        self.name = (name or f"outbox-{uuid.uuid4().hex[:12]}")[:64]
+        self.lease = timedelta(seconds=lease)
+        self.handler_timeout = handler_timeout
+        self.sweep_every = sweep_every
+        self.batch = batch
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.keep_done = keep_done
+        self.listen = listen and engine.dialect.name == "postgresql"
+        self.handlers: dict[str, _Handler[Any]] = {}
+        self.delivered = 0  # handlers that succeeded
+        self.failed = 0  # handler runs that raised
+        self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pruned_at = float("-inf")  # the event loop's time of the last pruning
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def register(
+        self, kind: Kind[P], handler: Callable[[P], Awaitable[None]], *, max_attempts: int = 8
+    ) -> None:
+        """Run ``handler`` (idempotent: it may run more than once) for rows of ``kind``."""
+        if kind.name in self.handlers:
+            raise ValueError(f"outbox {kind.name}: a handler is registered already")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.handlers[kind.name] = _Handler(kind, handler, max_attempts)
+
+    async def start(self) -> None:
+        """Deliver what is due, then keep doing so in the background until :meth:`stop`."""
+        self._loop = asyncio.get_running_loop()
+        outbox.add_waker(self.engine.sync_engine, self.wake)
+        self._wake.set()  # deliver what was left at once (a restart)
+        self._tasks = [self._loop.create_task(self._run(), name=f"{self.name}-run")]
+        if self.listen:
+            self._tasks.append(self._loop.create_task(self._listen(), name=f"{self.name}-listen"))
+
+    async def stop(self) -> None:
+        """Stop at once. A handler cut short leaves its row claimed: it is delivered
+        again when the lease runs out (here after a restart, or by another process)."""
+        outbox.remove_waker(self.engine.sync_engine, self.wake)
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=1.0)
+        self._tasks = []
+
+    def wake(self) -> None:
+        """Look for due rows now (safe to call from any code in this event loop)."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until nothing is due and no wake-up is pending (for tests and shutdown)."""
+        await self._idle.wait()
+
+    async def listening(self) -> None:
+        """Wait until this dispatcher hears other processes' commits (PostgreSQL)."""
+        await self._listening.wait()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            self._idle.clear()
+            try:
+                while await self.run_once() >= self.batch:
+                    pass  # a full batch: there may be more
+                if self._loop is not None and self._loop.time() - self._pruned_at > PRUNE_EVERY:
+                    self._pruned_at = self._loop.time()
+                    await self.prune()
+                wait = await self._until_next_due()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("outbox: the database is not answering (%s)", type(exc).__name__)
+                wait = self.sweep_every
+            if not self._wake.is_set():
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _until_next_due(self) -> float:
+        """Seconds to the next delayed or retried row, at most ``sweep_every``."""
+        if not self.handlers:
+            return self.sweep_every
+        async with self.engine.connect() as conn:
+            soonest = await conn.scalar(
+                select(func.min(OutboxEntry.run_at)).where(*self._pending())
+            )
+        if soonest is None:
+            return self.sweep_every
+        if soonest.tzinfo is None:
+            soonest = soonest.replace(tzinfo=UTC)
+        return max(0.0, min(self.sweep_every, (soonest - self.clock()).total_seconds()))
+
+    def _pending(self) -> list[Any]:
+        return [
+            OutboxEntry.kind.in_(sorted(self.handlers)),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.failed_at.is_(None),
+        ]
+
+    def _due(self, now: datetime) -> list[Any]:
+        return [
+            *self._pending(),
+            or_(OutboxEntry.run_at.is_(None), OutboxEntry.run_at <= now),
+            or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
+        ]
+
+    async def claim(self) -> list[Claimed]:
+        """Claim up to ``batch`` due rows for this dispatcher (with a lease)."""
+        if not self.handlers:
+            return []
+        now = self.clock()
+        due = select(OutboxEntry.id).where(*self._due(now)).order_by(OutboxEntry.id)
+        due = due.limit(self.batch)
+        if self.engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(OutboxEntry)
+            # The conditions again: the row may have changed since the sub-select read it.
+            .where(OutboxEntry.id.in_(due.scalar_subquery()), *self._due(now))
+            .values(
+                claimed_by=self.name,
+                claimed_until=now + self.lease,
+                attempts=OutboxEntry.attempts + 1,
+            )
+            .returning(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.attempts)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((Claimed(r[0], r[1], r[2], r[3]) for r in rows), key=lambda c: c.id)
+
+    async def run_once(self) -> int:
+        """Claim due rows and deliver them; the number claimed."""
+        claimed = await self.claim()
+        for row in claimed:
+            await self._deliver(row)
+        return len(claimed)
+
+    async def _deliver(self, row: Claimed) -> None:
+        handler = self.handlers[row.kind]
+        try:
+            payload = handler.kind.decode(row.payload)
+            await asyncio.wait_for(handler.run(payload), self.handler_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failed += 1
+            await self._failed(row, handler, exc)
+            return
+        self.delivered += 1
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.name)
+                .values(done_at=self.clock(), claimed_until=None, last_error=None)
+            )
+
+    async def _failed(self, row: Claimed, handler: _Handler[Any], exc: Exception) -> None:
+        now = self.clock()
+        error = type(exc).__name__[:ERROR_LIMIT]
+        values: dict[str, Any] = {"claimed_until": None, "claimed_by": None, "last_error": error}
+        if row.attempts >= handler.max_attempts:
+            values["failed_at"] = now
+            log.error(
+                "outbox: %s #%s failed %s times (%s); left marked failed",
+                row.kind,
+                row.id,
+                row.attempts,
+                error,
+            )
+        else:
+            delay = min(self.backoff_cap, self.backoff * 2 ** (row.attempts - 1))
+            values["run_at"] = now + timedelta(seconds=delay)
+            log.warning(
+                "outbox: %s #%s failed (%s), attempt %s of %s; again in %.0f s",
+                row.kind,
+                row.id,
+                error,
+                row.attempts,
+                handler.max_attempts,
+                delay,
+            )
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.name)
+                .values(**values)
+            )
+
+    async def prune(self) -> None:
+        """Forget rows done more than ``keep_done`` ago (failed ones stay)."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(OutboxEntry).where(
+                    OutboxEntry.done_at.is_not(None), OutboxEntry.done_at < now - self.keep_done
+                )
+            )
+
+    # --- PostgreSQL: other processes' commits ---------------------------------------------
+
+    async def _listen(self) -> None:
+        delay = 1.0
+        while True:
+            lost = asyncio.Event()
+            try:
+                async with self.engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    driver: Any = raw.driver_connection
+
+                    def heard(*_args: Any) -> None:
+                        self.wake()
+
+                    def terminated(*_args: Any, lost: asyncio.Event = lost) -> None:
+                        lost.set()
+
+                    driver.add_termination_listener(terminated)
+                    await driver.add_listener(CHANNEL, heard)
+                    try:
+                        self._listening.set()
+                        delay = 1.0
+                        self.wake()  # anything committed while not listening
+                        await lost.wait()
+                    finally:
+                        self._listening.clear()
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(driver.remove_listener(CHANNEL, heard), 1.0)
+                        driver.remove_termination_listener(terminated)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # asyncpg's errors are not all OSError
+                log.warning("outbox: LISTEN connection lost (%s)", type(exc).__name__)
+            await asyncio.sleep(delay)  # reconnect backoff, not synchronisation
+            delay = min(delay * 2, 30.0)
