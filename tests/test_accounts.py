@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,9 @@ async def _user(app: object, pseudonym: str) -> User:
     return user
 
 
-async def test_signup_needs_only_a_pseudonym_and_password(client: httpx.AsyncClient, app) -> None:
+async def test_signup_needs_only_a_pseudonym_and_password(
+    client: httpx.AsyncClient, app: Any
+) -> None:
     response = await sign_up(client, "River")
     # First the offer of recovery words (tests/test_recovery.py), then the account.
     assert response.headers["location"] == "/account/recovery?welcome=1"
@@ -62,7 +65,7 @@ async def test_pseudonyms_are_unique_ignoring_case(client: httpx.AsyncClient) ->
     assert "taken" in response.text
 
 
-async def test_login_logout_and_session_replay_refused(client: httpx.AsyncClient, app) -> None:
+async def test_login_logout_and_session_replay_refused(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Kasia", "correct horse battery staple")
     client.cookies.clear()
     bad = await post_form(
@@ -90,7 +93,7 @@ async def test_login_logout_and_session_replay_refused(client: httpx.AsyncClient
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
 
 
-async def test_logout_ends_every_session(client: httpx.AsyncClient, app) -> None:
+async def test_logout_ends_every_session(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Dylan", "correct horse battery staple")
     other = httpx.AsyncClient(transport=client._transport, base_url=BASE)
     async with other:
@@ -106,7 +109,7 @@ async def test_logout_ends_every_session(client: httpx.AsyncClient, app) -> None
 
 
 async def test_session_token_rotates_at_login_and_only_hash_is_stored(
-    client: httpx.AsyncClient, app
+    client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Sam", "correct horse battery staple")
     first = client.cookies["peerhub_session"]
@@ -124,7 +127,7 @@ async def test_session_token_rotates_at_login_and_only_hash_is_stored(
 
 
 async def test_unknown_account_gets_the_same_answer_as_a_wrong_password(
-    client: httpx.AsyncClient, app, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sign_up(client, "Known Person", "correct horse battery staple")
     client.cookies.clear()
@@ -150,7 +153,7 @@ async def test_unknown_account_gets_the_same_answer_as_a_wrong_password(
 
 
 async def test_throttle_slows_an_attacker_but_never_locks_out_for_good(
-    client: httpx.AsyncClient, app, clock: FakeClock
+    client: httpx.AsyncClient, app: Any, clock: FakeClock
 ) -> None:
     await sign_up(client, "Target", "correct horse battery staple")
     client.cookies.clear()
@@ -232,7 +235,7 @@ async def test_spoofed_forwarded_for_does_not_change_the_address(
     assert statuses[-1] == 429
 
 
-async def test_rehash_on_login_when_parameters_change(client: httpx.AsyncClient, app) -> None:
+async def test_rehash_on_login_when_parameters_change(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Old Hash", "correct horse battery staple")
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     async with app.state.ctx.sessions() as db, db.begin():
@@ -253,7 +256,7 @@ async def test_rehash_on_login_when_parameters_change(client: httpx.AsyncClient,
 
 
 async def test_disabled_account_loses_every_session_and_cannot_sign_in(
-    client: httpx.AsyncClient, app
+    client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Admin One", "correct horse battery staple")
     async with app.state.ctx.sessions() as db, db.begin():
@@ -276,7 +279,9 @@ async def test_disabled_account_loses_every_session_and_cannot_sign_in(
         assert again.status_code == 401
 
 
-async def test_idle_and_absolute_timeouts(client: httpx.AsyncClient, app, clock: FakeClock) -> None:
+async def test_idle_and_absolute_timeouts(
+    client: httpx.AsyncClient, app: Any, clock: FakeClock
+) -> None:
     settings = app.state.ctx.settings
     await sign_up(client, "Sleepy", "correct horse battery staple")
     clock.advance(seconds=settings.session_idle_timeout - 10)
@@ -305,7 +310,7 @@ async def test_admin_page_is_for_admins_only(client: httpx.AsyncClient) -> None:
     assert r.status_code == 403
 
 
-async def test_professional_verification_by_admin(client: httpx.AsyncClient, app) -> None:
+async def test_professional_verification_by_admin(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Dr Jones", "correct horse battery staple")
     # Not before they ask: the role brings two-step sign-in, so it is theirs to ask for.
     async with httpx.AsyncClient(transport=client._transport, base_url=BASE) as early:
@@ -364,7 +369,7 @@ async def test_safe_next_refuses_open_redirects(client: httpx.AsyncClient) -> No
 
 
 async def test_people_see_their_sessions_and_end_any_of_them(
-    client: httpx.AsyncClient, app
+    client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Two Devices", "correct horse battery staple")
     phone = httpx.AsyncClient(

@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import logs
 from peerhub.models import User
@@ -21,7 +22,9 @@ NOTE = "Distinctive note about a hard week 8f3k"
 
 
 async def test_secrets_and_bodies_never_reach_the_logs(
-    client: httpx.AsyncClient, sessions, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Production's logging set-up, at its most talkative level.
     logs.quiet_third_party()

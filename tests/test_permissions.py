@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.errors import Forbidden, NotFound
 from peerhub.models import (
@@ -20,7 +21,9 @@ def _user(name: str) -> User:
     return User(pseudonym=name, pseudonym_key=name.lower(), password_hash="x")
 
 
-async def test_ranks_come_from_organisation_and_membership(sessions) -> None:
+async def test_ranks_come_from_organisation_and_membership(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     org = Organisation(slug="org", name="Org")
     other_org = Organisation(slug="other", name="Other")
     group = Group(

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 
-from tests.conftest import BASE, app_client, csrf_token, make_settings, post_form, sign_up
+from tests.conftest import (
+    BASE,
+    FakeClock,
+    app_client,
+    csrf_token,
+    make_settings,
+    post_form,
+    sign_up,
+)
 
 PUBLIC_PAGES = ["/", "/crisis", "/signup", "/login"]
 
@@ -100,7 +111,7 @@ async def test_oversized_form_is_refused(client: httpx.AsyncClient) -> None:
     assert r.status_code == 413
 
 
-async def test_state_changing_routes_reject_get(app, client: httpx.AsyncClient) -> None:
+async def test_state_changing_routes_reject_get(app: Any, client: httpx.AsyncClient) -> None:
     from starlette.routing import Route
 
     posts = {r.path for r in app.routes if isinstance(r, Route) and "POST" in (r.methods or ())}
@@ -137,7 +148,7 @@ async def test_private_pages_are_no_store_and_static_is_cacheable(
     assert css.status_code == 200 and "max-age" in css.headers["cache-control"]
 
 
-async def test_hsts_only_behind_https(db_url: str, tmp_path, clock) -> None:
+async def test_hsts_only_behind_https(db_url: str, tmp_path: Path, clock: FakeClock) -> None:
     settings = make_settings(db_url, tmp_path, base_url="https://peerhub.example")
     async with app_client(settings, clock, base_url="https://peerhub.example") as c:
         r = await c.get("/")

@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import DemandRecord
 from tests.finding.conftest import add_group
@@ -18,7 +19,7 @@ async def match(client: httpx.AsyncClient, body: object) -> httpx.Response:
 
 @pytest.mark.parametrize("asked", ["urdu", "Urdu", "URDU", "Urdu (Pakistan)", "اردو", "urd", "ur"])
 async def test_urdu_by_any_name_finds_the_urdu_group_described_as_urdu(
-    client: httpx.AsyncClient, sessions, asked: str
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], asked: str
 ) -> None:
     await add_group(sessions, "Urdu Circle", languages=("ur",))
     await add_group(sessions, "English Circle", languages=("en",))
@@ -37,7 +38,7 @@ async def test_urdu_by_any_name_finds_the_urdu_group_described_as_urdu(
 
 @pytest.mark.parametrize("asked", ["BSL", "bsl", "British Sign Language", "sgn-GB", "bfi"])
 async def test_bsl_finds_the_british_sign_language_group(
-    client: httpx.AsyncClient, sessions, asked: str
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], asked: str
 ) -> None:
     await add_group(sessions, "Deaf Peer Space", languages=("bfi",))
     await add_group(sessions, "Spoken Circle", languages=("en",))
@@ -49,7 +50,7 @@ async def test_bsl_finds_the_british_sign_language_group(
 
 
 async def test_old_and_three_letter_codes_are_the_same_language(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Arabic Circle", languages=("ar",))
     await add_group(sessions, "Cantonese Circle", languages=("yue",))
@@ -59,7 +60,7 @@ async def test_old_and_three_letter_codes_are_the_same_language(
 
 
 async def test_a_family_that_said_chinese_by_code_is_offered_cantonese_honestly(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Cantonese Circle", languages=("yue",))
     r = await match(client, {"languages": ["zh"]})
@@ -73,7 +74,9 @@ async def test_a_family_that_said_chinese_by_code_is_offered_cantonese_honestly(
     )
 
 
-async def test_punjabi_scripts_are_related_and_said(client: httpx.AsyncClient, sessions) -> None:
+async def test_punjabi_scripts_are_related_and_said(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "Gurmukhi Circle", languages=("pa",))
     r = await match(client, {"languages": ["Punjabi (Shahmukhi)"]})
     first = r.json()["results"][0]
@@ -87,7 +90,7 @@ async def test_punjabi_scripts_are_related_and_said(client: httpx.AsyncClient, s
 
 
 async def test_two_languages_asked_one_offered_is_no_mismatch(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Urdu Circle", languages=("ur",))
     r = await match(client, {"languages": ["English", "Urdu"]})
@@ -114,7 +117,7 @@ async def test_chinese_is_a_question_with_an_any_choice(client: httpx.AsyncClien
 
 
 async def test_sign_language_is_a_question_page_that_keeps_the_other_answers(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Deaf Peer Space", languages=("bfi",))
     r = await client.get(
@@ -166,7 +169,9 @@ async def test_a_misspelling_gets_a_suggestion(client: httpx.AsyncClient) -> Non
     assert "Did you mean Urdu?" in r.json()["error"]
 
 
-async def test_the_form_suggests_names_not_codes(client: httpx.AsyncClient, sessions) -> None:
+async def test_the_form_suggests_names_not_codes(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "German Circle", languages=("de",))
     r = await client.get("/find")
     assert "type a language code" not in r.text.lower()
@@ -177,7 +182,9 @@ async def test_the_form_suggests_names_not_codes(client: httpx.AsyncClient, sess
     assert "de" not in values and "ur" not in values
 
 
-async def test_demand_is_recorded_with_canonical_tags(client: httpx.AsyncClient, sessions) -> None:
+async def test_demand_is_recorded_with_canonical_tags(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     for asked in ("urdu", "Urdu", "اردو"):
         r = await match(client, {"languages": [asked], "communities": ["veterans"]})
         assert r.status_code == 200
@@ -187,7 +194,7 @@ async def test_demand_is_recorded_with_canonical_tags(client: httpx.AsyncClient,
 
 
 async def test_the_directory_filter_lists_every_language_in_use_by_name(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "German Circle", languages=("de",))
     await add_group(sessions, "Tigrinya Circle", languages=("ti",), interpretation=("bfi",))

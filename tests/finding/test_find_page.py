@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.demo import load_demo
 from peerhub.models import DemandRecord, GroupMember, SavedNeeds, User, WaitlistEntry
+from peerhub.security.passwords import Passwords
 from tests.conftest import FakeClock, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group, add_user
 
 
 async def test_form_then_results_without_javascript(
-    client: httpx.AsyncClient, sessions, passwords, clock: FakeClock
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    passwords: Passwords,
+    clock: FakeClock,
 ) -> None:
     await load_demo(sessions, passwords, clock())
     form = await client.get("/find")
@@ -44,7 +50,7 @@ async def test_page_shows_a_field_error(client: httpx.AsyncClient) -> None:
 
 
 async def test_approaching_crisis_page_shows_crisis_contacts_first(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Crisis Circle", stages=("approaching_crisis",))
     r = await client.get("/find", params={"search": "1", "stage": "approaching_crisis"})
@@ -53,7 +59,9 @@ async def test_approaching_crisis_page_shows_crisis_contacts_first(
     assert "116 123" in main.split("Crisis Circle")[0]
 
 
-async def test_days_and_times_become_availability(client: httpx.AsyncClient, sessions) -> None:
+async def test_days_and_times_become_availability(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "Tuesday Evenings", rrule="FREQ=WEEKLY;BYDAY=TU")
     await add_group(
         sessions,
@@ -67,7 +75,7 @@ async def test_days_and_times_become_availability(client: httpx.AsyncClient, ses
 
 
 async def test_signed_in_people_can_save_and_forget_their_needs(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await sign_up(client, "Saver", "correct horse battery staple")
     r = await post_form(
@@ -85,7 +93,9 @@ async def test_signed_in_people_can_save_and_forget_their_needs(
     assert anon.status_code == 303 and anon.headers["location"].startswith("/login")
 
 
-async def test_register_interest_is_anonymous(client: httpx.AsyncClient, sessions) -> None:
+async def test_register_interest_is_anonymous(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     r = await post_form(
         client,
         "/find/interest",
@@ -103,7 +113,7 @@ async def test_register_interest_is_anonymous(client: httpx.AsyncClient, session
 
 
 async def test_demand_report_suppresses_small_numbers(
-    client: httpx.AsyncClient, sessions, app
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any
 ) -> None:
     async with sessions() as db, db.begin():
         for _ in range(6):
@@ -144,7 +154,10 @@ async def test_demand_report_suppresses_small_numbers(
 
 
 async def test_waiting_list_allocation_and_offer(
-    client: httpx.AsyncClient, sessions, app, clock: FakeClock
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    app: Any,
+    clock: FakeClock,
 ) -> None:
     holder = await add_user(sessions, "Holder")
     group = await add_group(sessions, "Small Group", capacity=1, members=(holder.id,))
@@ -177,7 +190,7 @@ async def test_waiting_list_allocation_and_offer(
     assert again.status_code == 404
 
 
-async def test_offers_expire(sessions, clock: FakeClock) -> None:
+async def test_offers_expire(sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> None:
     from peerhub.finding.actions import OFFER_LIFETIME, allocate_places
 
     group = await add_group(sessions, "Roomy", capacity=1)
@@ -205,7 +218,9 @@ async def test_offers_expire(sessions, clock: FakeClock) -> None:
         assert expired is not None and expired.status == "expired"
 
 
-async def test_admin_allocates_from_the_page(client: httpx.AsyncClient, sessions) -> None:
+async def test_admin_allocates_from_the_page(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await sign_up(client, "Alloc Admin", "correct horse battery staple")
     r = await post_form(client, "/admin/allocate", {})
     assert r.status_code == 403

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import Block, DemandRecord, GroupMember
 from tests.conftest import BASE, sign_up
@@ -15,7 +18,9 @@ async def match(client: httpx.AsyncClient, body: object, **headers: str) -> http
     return await client.post("/api/match", json=body, headers=headers)
 
 
-async def test_contract_and_reasons(client: httpx.AsyncClient, sessions) -> None:
+async def test_contract_and_reasons(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(
         sessions,
         "Urdu Recovery Circle",
@@ -59,7 +64,9 @@ async def test_contract_and_reasons(client: httpx.AsyncClient, sessions) -> None
     assert codes == ["waiting_list", "register_interest", "crisis_contacts"]
 
 
-async def test_no_sign_in_and_no_csrf_token_needed(client: httpx.AsyncClient, sessions) -> None:
+async def test_no_sign_in_and_no_csrf_token_needed(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "Any Group")
     r = await match(client, {})
     assert r.status_code == 200
@@ -115,7 +122,7 @@ async def test_malformed_bodies(client: httpx.AsyncClient) -> None:
 
 
 async def test_widens_only_as_far_as_is_safe_and_says_so(
-    client: httpx.AsyncClient, sessions, app
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any
 ) -> None:
     await add_group(
         sessions,
@@ -149,7 +156,7 @@ async def test_empty_directory_still_gives_next_steps(client: httpx.AsyncClient)
 
 
 async def test_approaching_crisis_puts_crisis_contacts_and_soon_moderated_groups_first(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     moderator = await add_user(sessions, "mod")
     # The fake clock is Monday 2 November 2026 09:00 UTC.
@@ -180,7 +187,9 @@ async def test_approaching_crisis_puts_crisis_contacts_and_soon_moderated_groups
     assert body["results"][0]["name"] == "Soon And Moderated"
 
 
-async def test_full_groups_are_shown_with_waiting_list(client: httpx.AsyncClient, sessions) -> None:
+async def test_full_groups_are_shown_with_waiting_list(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     member = await add_user(sessions, "m1")
     await add_group(sessions, "Full Group", capacity=1, members=(member.id,))
     body = (await match(client, {})).json()
@@ -188,7 +197,7 @@ async def test_full_groups_are_shown_with_waiting_list(client: httpx.AsyncClient
 
 
 async def test_blocked_people_are_never_matched_together(
-    client: httpx.AsyncClient, sessions, app
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any
 ) -> None:
     await sign_up(client, "Searcher", "correct horse battery staple")
     me = (await client.get("/api/me")).json()["id"]
@@ -213,7 +222,7 @@ async def test_blocked_people_are_never_matched_together(
 
 
 async def test_searches_without_a_good_fit_are_recorded_anonymously(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "English Group", languages=("en",))
     await sign_up(client, "Anon Check", "correct horse battery staple")
@@ -237,7 +246,7 @@ async def test_searches_without_a_good_fit_are_recorded_anonymously(
     assert "3HN" not in str(row.__dict__)
 
 
-async def test_rate_limited_per_address(client: httpx.AsyncClient, app) -> None:
+async def test_rate_limited_per_address(client: httpx.AsyncClient, app: Any) -> None:
     statuses = [(await match(client, {})).status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30
     assert statuses[30] == 429
@@ -253,7 +262,7 @@ async def test_openapi_describes_match(client: httpx.AsyncClient) -> None:
 
 
 async def test_groups_of_unverified_organisations_are_not_matched(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     from peerhub.models import Organisation
 

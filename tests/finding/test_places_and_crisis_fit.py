@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.finding.conftest import add_group, add_user
 
@@ -22,7 +23,7 @@ async def match(client: httpx.AsyncClient, body: object) -> httpx.Response:
 
 
 async def test_a_town_name_places_the_search_and_results_name_towns(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Manchester Circle", **MANCHESTER)
     r = await match(client, {"place": "Manchester", "format": "in_person"})
@@ -37,7 +38,7 @@ async def test_a_town_name_places_the_search_and_results_name_towns(
 
 
 async def test_a_postcode_typo_gets_did_you_mean_with_results(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Manchester Circle", **MANCHESTER)
     body = (await match(client, {"place": "MI IAE", "format": "in_person"})).json()
@@ -68,7 +69,7 @@ async def test_bad_places_are_422_naming_the_field(
 
 
 async def test_the_form_offers_did_you_mean_links_with_results(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(
         sessions,
@@ -91,14 +92,16 @@ async def test_the_form_names_a_bad_place_beside_the_field(client: httpx.AsyncCl
     assert 'id="place-error"' in r.text and 'aria-invalid="true"' in r.text
 
 
-async def test_old_links_with_postcode_still_work(client: httpx.AsyncClient, sessions) -> None:
+async def test_old_links_with_postcode_still_work(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "Manchester Circle", **MANCHESTER)
     r = await client.get("/find", params={"search": "1", "postcode": "M1 1AE"})
     assert r.status_code == 200 and "Searching near M1 1AE, Manchester" in r.text
 
 
 async def test_place_unknown_puts_groups_you_can_join_online_before_far_in_person_ones(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     moderator = await add_user(sessions, "mod")
     # A crisis-ready in-person group in Glasgow (session within 48 hours, moderated)…
@@ -125,7 +128,7 @@ async def test_place_unknown_puts_groups_you_can_join_online_before_far_in_perso
 
 
 async def test_the_page_asks_for_a_town_when_the_place_is_unknown(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Online Circle")
     r = await client.get("/find", params={"search": "1"})
@@ -135,7 +138,7 @@ async def test_the_page_asks_for_a_town_when_the_place_is_unknown(
 
 
 async def test_a_deaf_bsl_user_near_crisis_is_led_to_bsl_and_text_routes(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Online Circle", stages=("approaching_crisis",))
     body = (
@@ -164,7 +167,7 @@ async def test_a_deaf_bsl_user_near_crisis_is_led_to_bsl_and_text_routes(
 
 
 async def test_someone_who_did_not_pick_english_is_told_about_interpreters(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Arabic Circle", languages=("ar",), stages=("approaching_crisis",))
     body = (await match(client, {"stage": "approaching_crisis", "languages": ["ar"]})).json()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.db import transaction
 from peerhub.models import GroupMember, User
@@ -19,7 +20,7 @@ from tests.conftest import FakeClock, enrol_2fa, sign_up
 from tests.finding.conftest import add_group
 
 
-async def _me(sessions, name: str) -> User:  # type: ignore[no-untyped-def]
+async def _me(sessions: async_sessionmaker[AsyncSession], name: str) -> User:  # type: ignore[no-untyped-def]
     async with sessions() as db:
         user = await db.scalar(select(User).where(User.pseudonym == name))
     assert user is not None
@@ -34,7 +35,7 @@ async def _search(client: httpx.AsyncClient, body: dict[str, object]) -> dict[st
 
 
 async def test_a_signed_in_search_records_each_group_shown_once_by_kind(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     urdu = await add_group(
         sessions,
@@ -72,7 +73,7 @@ async def test_a_signed_in_search_records_each_group_shown_once_by_kind(
 
 
 async def test_groups_they_already_belong_to_are_not_followed(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await sign_up(client, "Already In")
     me = await _me(sessions, "Already In")
@@ -83,7 +84,7 @@ async def test_groups_they_already_belong_to_are_not_followed(
 
 
 async def test_joining_coming_and_staying_are_followed_then_the_link_goes(
-    client: httpx.AsyncClient, sessions, clock: FakeClock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     group = await add_group(sessions, "Tuesday Group", languages=("en",))
     await sign_up(client, "Stayer")
@@ -123,7 +124,7 @@ async def test_joining_coming_and_staying_are_followed_then_the_link_goes(
 
 
 async def test_a_person_who_stops_coming_is_not_still_coming(
-    client: httpx.AsyncClient, sessions, clock: FakeClock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     group = await add_group(sessions, "Early Leaver Group")
     await sign_up(client, "Came Once")
@@ -142,7 +143,7 @@ async def test_a_person_who_stops_coming_is_not_still_coming(
 
 
 async def test_not_joining_is_settled_after_eight_weeks(
-    client: httpx.AsyncClient, sessions, clock: FakeClock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     await add_group(sessions, "Never Joined")
     await sign_up(client, "Just Looking")
@@ -160,7 +161,7 @@ async def test_not_joining_is_settled_after_eight_weeks(
 
 
 async def test_the_link_goes_with_the_account_and_old_outcomes_are_deleted(
-    client: httpx.AsyncClient, sessions, clock: FakeClock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     await add_group(sessions, "Any Group")
     await sign_up(client, "Leaving")
@@ -181,7 +182,7 @@ async def test_the_link_goes_with_the_account_and_old_outcomes_are_deleted(
 
 
 async def test_the_report_is_for_organisers_and_administrators_and_suppresses(
-    client: httpx.AsyncClient, sessions, clock: FakeClock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     async with transaction(sessions) as db:
         for i in range(23):
@@ -221,7 +222,7 @@ async def test_the_report_is_for_organisers_and_administrators_and_suppresses(
 
 
 async def test_the_find_page_says_what_is_followed_only_to_someone_signed_in(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Said Group")
     note = "whether you join these groups and come to their sessions"

@@ -5,20 +5,27 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import Consent, GroupMember, ProfessionalStatus, Referral, User
 from peerhub.referrals import actions
-from tests.conftest import BASE, enrol_2fa, post_form, sign_up
+from tests.conftest import BASE, FakeClock, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group, add_user
 
 CODE = re.compile(r'<strong class="code">([A-Z0-9-]+)</strong>')
 
 
-async def _as(client: httpx.AsyncClient, name: str, sessions, **flags: object) -> User:
+async def _as(
+    client: httpx.AsyncClient,
+    name: str,
+    sessions: async_sessionmaker[AsyncSession],
+    **flags: object,
+) -> User:
     await sign_up(client, name, "correct horse battery staple")
     async with sessions() as db, db.begin():
         user = await db.scalar(select(User).where(User.pseudonym == name))
@@ -47,7 +54,9 @@ async def _refer(client: httpx.AsyncClient, slug: str, **overrides: str) -> http
     return await post_form(client, f"/groups/{slug}/refer", data)
 
 
-async def test_only_verified_professionals_can_refer(client: httpx.AsyncClient, sessions) -> None:
+async def test_only_verified_professionals_can_refer(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     await add_group(sessions, "Welsh Circle")
     anon = await client.get("/groups/welsh-circle/refer")
     assert anon.status_code == 303 and "/login" in anon.headers["location"]
@@ -69,7 +78,10 @@ async def test_only_verified_professionals_can_refer(client: httpx.AsyncClient, 
     ],
 )
 async def test_referral_form_errors_name_the_field(
-    client: httpx.AsyncClient, sessions, overrides: dict, field: str
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    overrides: dict,
+    field: str,
 ) -> None:
     await add_group(sessions, "Welsh Circle")
     await _as(client, "Dr Pro", sessions, professional_status="verified", professional_role="GP")
@@ -81,7 +93,7 @@ async def test_referral_form_errors_name_the_field(
 
 
 async def test_the_whole_loop_with_consent_gated_progress(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     moderator = await add_user(sessions, "Group Mod")
     group = await add_group(sessions, "Welsh Circle", moderators=(moderator.id,))
@@ -141,7 +153,7 @@ async def test_the_whole_loop_with_consent_gated_progress(
 
 
 async def test_inbox_is_for_the_groups_organisers_and_moderators_only(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Welsh Circle")
     await _as(client, "Dr Pro", sessions, professional_status="verified")
@@ -164,7 +176,9 @@ async def test_inbox_is_for_the_groups_organisers_and_moderators_only(
         assert r.status_code == 303
 
 
-async def test_state_machine_refuses_impossible_transitions(sessions, clock) -> None:
+async def test_state_machine_refuses_impossible_transitions(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
     mod = await add_user(sessions, "mod")
     group = await add_group(sessions, "Group A", moderators=(mod.id,))
     await add_group(sessions, "Group B")
@@ -238,7 +252,7 @@ async def test_code_guessing_is_rate_limited(client: httpx.AsyncClient) -> None:
 
 
 async def test_referred_person_joins_through_the_join_page(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_group(sessions, "Open Circle", join_policy="open")
     await _as(client, "Dr Pro", sessions, professional_status="verified")
@@ -268,7 +282,7 @@ class Outbox:
 
 @pytest.mark.parametrize("state", ["accepted", "declined"])
 async def test_answers_are_e_mailed_to_the_person_and_the_referrer(
-    client: httpx.AsyncClient, sessions, app, state: str
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any, state: str
 ) -> None:
     outbox = Outbox()
     app.state.sender = outbox
@@ -305,7 +319,7 @@ async def test_answers_are_e_mailed_to_the_person_and_the_referrer(
 
 
 async def test_no_e_mail_when_nobody_gave_an_address(
-    client: httpx.AsyncClient, sessions, app
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any
 ) -> None:
     outbox = Outbox()
     app.state.sender = outbox
@@ -340,7 +354,7 @@ def _someone(client: httpx.AsyncClient, n: int) -> httpx.AsyncClient:
 
 
 async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
-    client: httpx.AsyncClient, sessions, clock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     """Four referrals, made at the same moment, of the same name, to the same group:
     A is truly accepted; B's person joined; C's person joined and the group closed it;
@@ -421,7 +435,7 @@ async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
 
 
 async def test_the_codes_page_and_taking_it_up_tell_the_professional_nothing_hidden(
-    client: httpx.AsyncClient, sessions, clock
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     """The security review, item 4: the professional holds every code they made. The
     landing page showed a hidden "closed" as "no longer open", and posting the code
@@ -512,7 +526,7 @@ async def test_the_codes_page_and_taking_it_up_tell_the_professional_nothing_hid
 
 
 async def test_no_referral_reaches_an_organisation_peerhub_has_not_checked(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     from peerhub.models import Organisation
 
@@ -579,7 +593,7 @@ async def test_no_referral_reaches_an_organisation_peerhub_has_not_checked(
 
 
 async def test_a_join_before_any_answer_e_mails_the_professional_as_an_acceptance(
-    client: httpx.AsyncClient, sessions, app
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], app: Any
 ) -> None:
     """The page says "accepted" for a join; the professional's e-mail must say the same,
     or a missing "accepted" e-mail would give the join away."""
@@ -621,7 +635,7 @@ async def test_a_join_before_any_answer_e_mails_the_professional_as_an_acceptanc
 
 
 async def test_a_taken_up_referral_to_a_group_no_longer_checked_links_nowhere(
-    client: httpx.AsyncClient, sessions
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     from peerhub.models import Organisation
 
