@@ -22,13 +22,11 @@ import time as clock
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_matching import make_group, make_query, percentile
+from bench.bench_matching import make_group, make_query, percentile
+from peerhub.matching import Gender, GroupIndex, GroupProfile, Needs
 
-from peerhub.matching import GroupIndex, GroupProfile, Needs
-
-GENDERS = ("woman", "man", "non_binary", "prefer_not_to_say")
+GENDERS: tuple[Gender, ...] = ("woman", "man", "non_binary", "prefer_not_to_say")
 
 
 def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
@@ -79,7 +77,7 @@ def run(size: int, queries: int, seed: int) -> None:
             dataclasses.replace(
                 n,
                 gender=rng.choice(GENDERS),
-                other=" ".join(rng.choices(words, weights, k=rng.randrange(2, 4))),
+                other=tuple(rng.choices(words, weights, k=rng.randrange(2, 4))),
             )
             for n in qs
         ],

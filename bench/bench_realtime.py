@@ -618,7 +618,7 @@ def scenario_throughput(args: argparse.Namespace) -> dict[str, Any]:
 def scenario_large_room(args: argparse.Namespace) -> dict[str, Any]:
     duration = 8.0 if args.quick else args.duration
     world = make_world(1, 1000)
-    results = {}
+    results: dict[str, Any] = {}
     try:
         server = start_peerhub(world)
         try:

@@ -15,9 +15,9 @@ from peerhub.security import throttle
 from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa, post_form, sign_up
 
 
-async def _user(app: object, pseudonym: str) -> User:
-    async with app.state.ctx.sessions() as db:  # type: ignore[attr-defined]
-        user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
+async def _user(app: Any, pseudonym: str) -> User:
+    async with app.state.ctx.sessions() as db:
+        user: User | None = await db.scalar(select(User).where(User.pseudonym == pseudonym))
     assert user is not None
     return user
 

@@ -362,9 +362,9 @@ async def test_your_rooms_puts_sessions_on_now_first_and_counts_what_waits(
             assert (await c.get(f"/organise/groups/{group.id}/moderation")).status_code == 200
     async with await _new_client(app, 55) as c:
         await world.sign_in(c, "pro")
-        page = await c.get("/moderate")
-        assert page.status_code == 200
-        assert "You do not moderate or organise a group yet." in page.text
+        answer = await c.get("/moderate")
+        assert answer.status_code == 200
+        assert "You do not moderate or organise a group yet." in answer.text
 
 
 async def test_use_a_referral_code_is_a_page_that_works(fresh: httpx.AsyncClient) -> None:
@@ -419,7 +419,9 @@ async def test_find_and_the_directory_ask_the_same_questions_in_the_same_words(
             assert f">{question.label}<" in page, (name, question.label)
             if question.hint:  # (a LazyProxy: translated where shown)
                 assert str(question.hint) in page, (name, question.hint)
-    options = [label for _, label in questions.STAGE_OPTIONS + questions.FORMAT_OPTIONS]
+    options: list[questions.Words] = [
+        label for _, label in questions.STAGE_OPTIONS + questions.FORMAT_OPTIONS
+    ]
     options += [label for _, label in questions.DAY_OPTIONS + questions.MILE_OPTIONS]
     options.append(questions.ASK["format"].any)
     for label in options:

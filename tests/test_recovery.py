@@ -34,6 +34,7 @@ from peerhub.models import (
     User,
 )
 from peerhub.security import throttle
+from peerhub.security.passwords import Passwords
 from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa, post_form, sign_up
 from tests.finding.conftest import add_group
 from tests.security.test_no_secrets_in_logs import everything_in, production_logging
@@ -57,7 +58,7 @@ def other(app: Any, address: str = "203.0.113.20") -> httpx.AsyncClient:
 
 async def _user(app: Any, pseudonym: str) -> User:
     async with app.state.ctx.sessions() as db:
-        user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
+        user: User | None = await db.scalar(select(User).where(User.pseudonym == pseudonym))
     assert user is not None
     return user
 
@@ -382,7 +383,7 @@ async def test_unknown_names_and_wrong_words_get_the_same_answer_and_the_same_wo
     words = await _make_words(client)
     async with other(app) as c:
         await sign_up(c, "Wordless")  # an account that never made words
-    passwords = app.state.ctx.passwords
+    passwords: Passwords = app.state.ctx.passwords
     verified: list[bool] = []
     real_verify = passwords.verify
 
@@ -1109,12 +1110,12 @@ async def test_a_reset_cookie_with_odd_digits_starts_again_instead_of_failing(
     jar = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     for value in ("a.words.b.\u00b2.n.m", "a.words.b.\u00b2\u00b3.n.m"):
         cookie = f"{jar}; peerhub_reset={value}".encode("latin-1")
-        page = await client.get("/recover/password", headers={"cookie": cookie})  # type: ignore[dict-item]
+        page = await client.get("/recover/password", headers={b"cookie": cookie})
         assert page.status_code == 303 and page.headers["location"] == "/recover?expired=1"
         sent = await client.post(
             "/recover/password",
             data={"csrf_token": token, "new_password": "abcdefghijk", "confirm_password": "x"},
-            headers={"Origin": BASE, "cookie": cookie},  # type: ignore[dict-item]
+            headers={b"Origin": BASE.encode(), b"cookie": cookie},
         )
         assert sent.status_code == 303 and sent.headers["location"] == "/recover?expired=1"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from tests.conftest import app_client, free_port, make_settings
 
 
 @pytest.fixture
-async def dead_db_client(tmp_path: Path):
+async def dead_db_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     # Nothing listens on this port: every database call fails fast.
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
     contacts = tmp_path / "contacts.json"

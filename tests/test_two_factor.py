@@ -53,14 +53,14 @@ def other(client: httpx.AsyncClient, **kwargs: Any) -> httpx.AsyncClient:
 
 async def _user(app: Any, pseudonym: str) -> User:
     async with app.state.ctx.sessions() as db:
-        user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
+        user: User | None = await db.scalar(select(User).where(User.pseudonym == pseudonym))
     assert user is not None
     return user
 
 
 async def _set(app: Any, pseudonym: str, **values: Any) -> User:
     async with app.state.ctx.sessions() as db, db.begin():
-        user = await db.scalar(select(User).where(User.pseudonym == pseudonym))
+        user: User | None = await db.scalar(select(User).where(User.pseudonym == pseudonym))
         assert user is not None
         for key, value in values.items():
             setattr(user, key, value)
@@ -435,7 +435,7 @@ async def test_roles_that_need_it_are_sent_to_set_it_up_and_members_are_not(
     assert (await client.get("/account")).status_code == 200
     assert (await client.get("/find")).status_code == 200
 
-    people = {
+    people: dict[str, dict[str, object]] = {
         "An Admin": {"is_admin": True},
         "A Pro": {"professional_status": "verified", "professional_role": "GP"},
         "An Organiser": {},

@@ -63,6 +63,8 @@ class FastWS(asyncio.Protocol):
         cls, url: str, origin: str, cookie: str | None, on_text: Callable[[bytes], None]
     ) -> FastWS:
         parts = urlsplit(url)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"{url} names no host and port")
         loop = asyncio.get_running_loop()
         _, proto = await loop.create_connection(lambda: cls(on_text), parts.hostname, parts.port)
         key = base64.b64encode(os.urandom(16)).decode()

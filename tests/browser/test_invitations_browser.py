@@ -69,7 +69,7 @@ def in_db(db_url: str, work: Any) -> Any:
 def _user_id(maker: Any, name: str) -> Any:
     async def find() -> str:
         async with maker() as db:
-            user = await db.scalar(select(User).where(User.pseudonym == name))
+            user: User | None = await db.scalar(select(User).where(User.pseudonym == name))
         assert user is not None
         return user.id
 

@@ -112,7 +112,7 @@ def assert_valid(document: Any, name: str) -> None:
 def page_schema() -> dict[str, Any]:
     """openapi.json's Page, strict, with ``contents`` (checked item by item elsewhere)."""
     api = json.loads((STANDARDS / "openapi.json").read_text(encoding="utf-8"))
-    page = copy.deepcopy(api["components"]["schemas"]["Page"])
+    page: dict[str, Any] = copy.deepcopy(api["components"]["schemas"]["Page"])
     page["properties"]["contents"] = {"type": "array"}
     page["required"] = sorted(page["properties"])
     page["additionalProperties"] = False

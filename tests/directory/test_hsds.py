@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -266,7 +267,7 @@ async def test_the_validator_rejects_broken_documents(
     listed = await get(client, "/hsds/services")
     good = await get(client, f"/hsds/services/{listed['contents'][0]['id']}")
     assert errors(good, "compiled-service.json") == []
-    breakages = {
+    breakages: dict[str, Callable[[dict[str, Any]], object]] = {
         "missing name": lambda d: d.pop("name"),
         "bad status": lambda d: d.update(status="open"),
         "invented field": lambda d: d.update(colour="green"),
@@ -622,7 +623,7 @@ def test_the_sal_id_mask_keeps_uuids_well_formed() -> None:
     for _ in range(200):
         gid = str(uuid.uuid4())
         for kind in ("physical", "virtual"):
-            sid = hsds_map.sal_id(gid, kind)  # type: ignore[arg-type]
+            sid = hsds_map.sal_id(gid, kind)
             assert uuid.UUID(sid).version == 4 and uuid.UUID(sid).variant == uuid.RFC_4122
             assert hsds_map.sal_candidates(sid)[gid] == kind
             assert sid != gid

@@ -95,7 +95,7 @@ async def test_no_sign_in_and_no_csrf_token_needed(
     ],
 )
 async def test_invalid_input_is_a_422_naming_the_field(
-    client: httpx.AsyncClient, body: dict, field: str
+    client: httpx.AsyncClient, body: dict[str, object], field: str
 ) -> None:
     r = await match(client, body)
     assert r.status_code == 422, r.text

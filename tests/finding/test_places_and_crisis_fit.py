@@ -3,19 +3,36 @@ results, online groups first when the place is unknown, and crisis contacts that
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.finding.conftest import add_group, add_user
 
-MANCHESTER = {
+
+class Place(TypedDict):
+    """The columns that put an in-person group somewhere (add_group's extra fields)."""
+
+    format: str
+    postcode: str
+    latitude: float
+    longitude: float
+
+
+MANCHESTER: Place = {
     "format": "in_person",
     "postcode": "M1 1AE",
     "latitude": 53.4794,
     "longitude": -2.2353,
 }
-GLASGOW = {"format": "in_person", "postcode": "G1 1AA", "latitude": 55.8609, "longitude": -4.2514}
+GLASGOW: Place = {
+    "format": "in_person",
+    "postcode": "G1 1AA",
+    "latitude": 55.8609,
+    "longitude": -4.2514,
+}
 
 
 async def match(client: httpx.AsyncClient, body: object) -> httpx.Response:

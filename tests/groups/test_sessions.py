@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from peerhub.groups.sessions import is_session, session_end, upcoming
+from peerhub.groups.sessions import Session, is_session, session_end, upcoming
 from peerhub.schedule import occurrences
 
 
-def _utc(s: object) -> str:
-    return s.start_utc.strftime("%Y-%m-%dT%H:%MZ")  # type: ignore[attr-defined]
+def _utc(s: Session) -> str:
+    return s.start_utc.strftime("%Y-%m-%dT%H:%MZ")
 
 
 def test_weekly_sessions_keep_their_wall_clock_time_across_the_autumn_change() -> None:

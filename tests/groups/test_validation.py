@@ -54,6 +54,7 @@ def test_a_valid_online_group_parses_in_full() -> None:
 def test_an_in_person_group_is_placed_from_its_postcode() -> None:
     group = _parse(format="in_person", address="Hall, 1 Park Lane", postcode="ls1  4ap")
     assert group.postcode == "LS1 4AP"
+    assert group.latitude is not None and group.longitude is not None
     assert 53.5 < group.latitude < 54.0
     assert -2.0 < group.longitude < -1.2
     exact = _parse(

@@ -95,7 +95,7 @@ def needs(draw: st.DrawFn, base: datetime) -> Needs:
         languages=draw(_subset(LANGS, 3)),
         communities=draw(_subset(COMMUNITIES, 2)),
         gender=draw(st.none() | st.sampled_from(GENDERS)),
-        other=" ".join(draw(_subset(WORDS, 2))),
+        other=draw(_subset(WORDS, 2)),
         stage=draw(st.none() | st.sampled_from(STAGES)),
         topics=draw(_subset(TOPICS, 3)),
         format=draw(st.sampled_from(NEED_FORMATS)),

@@ -5,6 +5,7 @@ to organisers only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -20,14 +21,14 @@ from tests.conftest import FakeClock, enrol_2fa, sign_up
 from tests.finding.conftest import add_group
 
 
-async def _me(sessions: async_sessionmaker[AsyncSession], name: str) -> User:  # type: ignore[no-untyped-def]
+async def _me(sessions: async_sessionmaker[AsyncSession], name: str) -> User:
     async with sessions() as db:
         user = await db.scalar(select(User).where(User.pseudonym == name))
     assert user is not None
     return user
 
 
-async def _search(client: httpx.AsyncClient, body: dict[str, object]) -> dict[str, object]:
+async def _search(client: httpx.AsyncClient, body: Mapping[str, object]) -> dict[str, object]:
     r = await client.post("/api/match", json=body)
     assert r.status_code == 200, r.text
     data: dict[str, object] = r.json()

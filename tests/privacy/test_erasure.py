@@ -352,9 +352,9 @@ async def test_erased_text_is_not_left_in_the_database_files(
         assert (await erase(ana, "remove")).status_code == 303
     await reclaim(engine, sessions, [], datetime.now(UTC), full=True)
     for table in ("crisis_plans", "room_messages"):
-        data = await _relation_bytes(sessions, table)
-        if data is not None:
-            assert not [s for s in secrets if s in data], table
+        heap = await _relation_bytes(sessions, table)
+        if heap is not None:
+            assert not [s for s in secrets if s in heap], table
 
 
 def test_every_reference_to_an_account_lets_go_when_the_account_is_deleted() -> None:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema
 import pytest
@@ -180,6 +180,17 @@ def check_frame(frame: dict[str, Any]) -> None:
     assert not errors, f"{kind} frame breaks its schema: {errors[0].message} in {frame}"
 
 
+class Listening(Protocol):
+    """What Client.open needs of a server: an RTServer, or where a killed one listened."""
+
+    @property
+    def ws_url(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
 class Client:
     """A real WebSocket client that keeps what it received and waits for frames."""
 
@@ -192,7 +203,7 @@ class Client:
     @classmethod
     async def open(
         cls,
-        server: RTServer,
+        server: Listening,
         token: str | None,
         *,
         origin: str | None = "default",
@@ -277,7 +288,7 @@ class Client:
 
     async def messages(self, room: str, count: int, within: float = 10.0) -> list[dict[str, Any]]:
         """The next ``count`` message frames of a room, in the order received."""
-        out = []
+        out: list[dict[str, Any]] = []
         deadline = time.monotonic() + within
         while len(out) < count:
             left = deadline - time.monotonic()

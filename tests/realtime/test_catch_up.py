@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,7 +41,7 @@ async def seed(sessions: Sessions, room: str, sender: str, count: int, size: int
         )
 
 
-async def open_small(server: RTServer, token: str, **kwargs: object) -> Client:
+async def open_small(server: RTServer, token: str, **kwargs: Any) -> Client:
     """A client whose socket has a small receive buffer."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.groups import actions
 from peerhub.groups.validation import GroupInput
-from peerhub.models import GroupMember, User
+from peerhub.models import Group, GroupMember, User
 from peerhub.realtime.models import Room
 from tests.conftest import FakeClock
 from tests.realtime.conftest import RTServer, World
@@ -30,9 +30,7 @@ async def new_group(
     async with sessions() as db, db.begin():
         olga = await db.get(User, world.users["olga"])
         assert olga is not None
-        org_id = await db.scalar(
-            select(actions.Group.organisation_id).where(actions.Group.id == world.group_id)
-        )
+        org_id = await db.scalar(select(Group.organisation_id).where(Group.id == world.group_id))
         assert org_id is not None
         data = GroupInput(
             name=name,

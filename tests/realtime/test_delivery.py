@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
+from peerhub.realtime.events import Event
 from peerhub.realtime.hub import Peer
 from peerhub.realtime.models import Room, RoomMessage
 from tests.conftest import FakeClock
@@ -226,11 +227,11 @@ async def test_a_lost_fan_out_is_filled_from_the_log(
     real = rt.hub.on_event
     dropped: list[int] = []
 
-    def lossy(ev: Any) -> None:
-        if ev.seq == 2:
-            dropped.append(ev.seq)  # lost on the way
+    def lossy(event: Event) -> None:
+        if event.seq == 2:
+            dropped.append(event.seq)  # lost on the way
             return
-        real(ev)
+        real(event)
 
     rt.hub.on_event = lossy  # type: ignore[method-assign]
     try:
@@ -242,7 +243,7 @@ async def test_a_lost_fan_out_is_filled_from_the_log(
     assert dropped == [2]
     assert [m["body"] for m in got] == ["one", "two", "three"]
     # The last event lost, with nothing after it: the tail check finds it.
-    rt.hub.on_event = lambda ev: None  # type: ignore[method-assign]
+    rt.hub.on_event = lambda event: None  # type: ignore[method-assign]
     try:
         await ana.say(world.group_id, "four", "gap-00000004")
         await in_server(server, rt.tail_check)

@@ -191,8 +191,8 @@ async def test_a_process_killed_mid_stream_loses_and_duplicates_nothing(
             victim = Stub(port, ws_port, survivor.settings)
             watchers = [
                 await Client.open(victim, world.tokens[n], origin=ORIGIN) for n in ("cat", "mo")
-            ]  # type: ignore[arg-type]
-            ana = await Client.open(victim, world.tokens["ana"], origin=ORIGIN)  # type: ignore[arg-type]
+            ]
+            ana = await Client.open(victim, world.tokens["ana"], origin=ORIGIN)
             ben = await open_on(survivor, world, "ben")
             for client in (*watchers, ana, ben):
                 await client.join(world.group_id)

@@ -192,7 +192,7 @@ async def one_stop(
         try:
             served = Served(ws_port, settings)
             clients = {
-                name: await Client.open(served, world.tokens[name], origin=ORIGIN)  # type: ignore[arg-type]
+                name: await Client.open(served, world.tokens[name], origin=ORIGIN)
                 for name in (*SENDERS, "olga")
             }
             for client in clients.values():
@@ -201,7 +201,7 @@ async def one_stop(
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.connect(("127.0.0.1", ws_port))
-            cat = await Client.open(served, world.tokens["cat"], origin=ORIGIN, sock=sock)  # type: ignore[arg-type]
+            cat = await Client.open(served, world.tokens["cat"], origin=ORIGIN, sock=sock)
             cat.ws.transport.pause_reading()
             await cat.send("resume", rooms={world.group_id: 0})
             # A burst from three people, not waiting for acks: a batch is being written.

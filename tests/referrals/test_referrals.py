@@ -80,7 +80,7 @@ async def test_only_verified_professionals_can_refer(
 async def test_referral_form_errors_name_the_field(
     client: httpx.AsyncClient,
     sessions: async_sessionmaker[AsyncSession],
-    overrides: dict,
+    overrides: dict[str, str],
     field: str,
 ) -> None:
     await add_group(sessions, "Welsh Circle")
@@ -207,16 +207,19 @@ async def test_state_machine_refuses_impossible_transitions(
             await actions.decide(db, moderator, rid, "closed", clock(), outcome="x")
     async with sessions() as db, db.begin():
         moderator = await db.get(User, mod.id)
+        assert moderator is not None
         with pytest.raises(Exception, match="Say why"):
             await actions.decide(db, moderator, rid, "declined", clock())
     async with sessions() as db, db.begin():
         moderator = await db.get(User, mod.id)
+        assert moderator is not None
         await actions.decide(db, moderator, rid, "redirected", clock(), redirect_to="group-b")
     async with sessions() as db:
         referral = await db.get(Referral, rid)
         assert referral is not None and referral.group_id != group.id
         # The old group's moderator no longer sees or decides it.
         moderator = await db.get(User, mod.id)
+        assert moderator is not None
         with pytest.raises(Exception, match=rid):
             await actions.decide(db, moderator, rid, "accepted", clock())
     async with sessions() as db:
@@ -429,6 +432,7 @@ async def test_a_hidden_join_or_close_reads_exactly_as_a_real_acceptance(
     # Once the person chooses to share, the truth shows (for theirs only).
     async with sessions() as db, db.begin():
         referral = await db.get(Referral, c)
+        assert referral is not None
         referral.share_progress = True
     made = (await client.get("/referrals")).text.split("Referrals you made")[1]
     assert "closed: Came every week" in made and made.count("joined") == 1

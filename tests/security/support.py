@@ -265,12 +265,13 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         if role in NEEDS_TWO_STEP:
             await enrol_2fa(app, world.users[role])
 
+    flagged: dict[str, dict[str, object]] = {
+        "admin": {"is_admin": True},
+        "pro-pending": {"professional_status": "pending", "professional_role": "GP"},
+        "pro-verified": {"professional_status": "verified", "professional_role": "GP"},
+    }
     async with sessions() as db, db.begin():
-        for role, flags in {
-            "admin": {"is_admin": True},
-            "pro-pending": {"professional_status": "pending", "professional_role": "GP"},
-            "pro-verified": {"professional_status": "verified", "professional_role": "GP"},
-        }.items():
+        for role, flags in flagged.items():
             user = await db.get(User, world.users[role])
             assert user is not None
             for key, value in flags.items():

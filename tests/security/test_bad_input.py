@@ -291,7 +291,7 @@ async def test_odd_digits_in_the_two_step_cookie_are_not_a_server_error(
     # Headers arrive as Latin-1: "²", "³" and "¹" are digits to str.isdigit, not to int.
     for expires in ("²", "¹²³⁴", "9" * 40, "1" * 13):
         cookie = f"{name}={user_id}.{expires}.nonce.mac".encode("latin-1", "replace")
-        page = await client.get("/login/2fa", headers={"Cookie": cookie})
+        page = await client.get("/login/2fa", headers={b"Cookie": cookie})
         assert page.status_code in (200, 303), (expires, page.status_code)
         assert "/login" in page.headers.get("location", "/login")
 

@@ -406,8 +406,8 @@ def test_no_route_answers_5xx_or_drops_the_connection_whatever_it_is_sent(
     server.server.config.timeout_keep_alive = 600
     # One client sending thousands of searches and codes: lift the per-address limits
     # (their 429s are fine, but a run of 429s would test nothing behind them).
-    server.app.state.match_limits = TokenBuckets(rate=1e6, burst=1e6, clock=time.monotonic)
-    server.app.state.code_limits = TokenBuckets(rate=1e6, burst=1e6, clock=time.monotonic)
+    server.app.state.match_limits = TokenBuckets(rate=1e6, burst=1_000_000, clock=time.monotonic)
+    server.app.state.code_limits = TokenBuckets(rate=1e6, burst=1_000_000, clock=time.monotonic)
     routes = endpoints(server.app)
     assert len(routes) >= 60, routes
     failures: list[str] = []

@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
@@ -75,7 +76,8 @@ def local_schema(ref: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     name = ref.removeprefix(_SCHEMA_BASE + "/").replace("/", "-")
     assert name not in seen, f"cyclic HSDS reference: {(*seen, name)}"
     text = (STANDARDS / name).read_text(encoding="utf-8")
-    return inline(json.loads(text), (*seen, name))
+    schema: dict[str, Any] = inline(json.loads(text), (*seen, name))
+    return schema
 
 
 def inline(node: Any, seen: tuple[str, ...] = ()) -> Any:
@@ -162,19 +164,23 @@ def test_the_public_api_answers_as_documented_whatever_it_is_sent(
     app = create_app(make_settings(db_url, tmp_path))
     # The fuzzer is one client sending hundreds of searches: lift the per-address limit
     # (its 429 is documented, but a run of 429s would test nothing else).
-    app.state.match_limits = TokenBuckets(rate=1e6, burst=1e6, clock=time.monotonic)
+    app.state.match_limits = TokenBuckets(rate=1e6, burst=1_000_000, clock=time.monotonic)
     failures: list[str] = []
     answered: dict[tuple[str, int], int] = {}
     started = time.monotonic()
     try:
-        with asgi.get_client(app) as client:  # starts the app's lifespan
+        # schemathesis types an ASGI app's messages as dict, Starlette as MutableMapping.
+        with asgi.get_client(app) as client:  # type: ignore[arg-type]  # starts the lifespan
             served = client.get("/openapi.json")
         assert served.status_code == 200
         document = inline(copy.deepcopy(served.json()))
         assert "raw.githubusercontent" not in json.dumps(document)
         schema = schemathesis.openapi.from_dict(document)
         schema.app = app
-        operations = [result.ok() for result in schema.get_all_operations()]
+        operations = []
+        for result in schema.get_all_operations():
+            assert isinstance(result, Ok), result.err()
+            operations.append(result.ok())
         assert len(operations) >= 10, [op.label for op in operations]
         known = known_ids(app)
         for operation in operations:

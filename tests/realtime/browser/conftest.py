@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Dialog
 
 from peerhub.config import Settings
 from peerhub.db import make_engine, make_sessionmaker
@@ -96,12 +97,17 @@ def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[A
         page = context.new_page()
         page.set_default_timeout(10_000)
         dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.dialogs = dialogs  # type: ignore[attr-defined]
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        page.dialogs = dialogs
         # Script errors on the page (an uncaught exception in a module) fail the test.
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(f"{name}: {exc}"))
-        page.js_errors = errors  # type: ignore[attr-defined]
+        page.js_errors = errors
         pages.append(page)
         return page
 

@@ -6,6 +6,7 @@ for a right-to-left language."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,7 @@ def test_room_events_are_worded_in_the_pages_language(
         {"event": "room.retention", "days": 1},
         {"event": "room.retention", "days": 30},
     ):
-        in_server(lambda data=data: room_server.rt.append_event(room, data))
+        in_server(functools.partial(room_server.rt.append_event, room, data))
 
     ana = person("ana")
     ana.goto(f"{room_server.base}{ROOM}?lang=en-XA")
