@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck audit lock pytest browser bench clean messages translations
+.PHONY: run test check lint typecheck audit lock pytest browser bench clean messages translations
 
 $(BIN)/peerhub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(BIN)/peerhub
 
 ## Every check: lint, types, known vulnerabilities, tests on SQLite and PostgreSQL, browser tests.
 test: lint typecheck audit pytest
+
+## The quick loop while working: lint, types and every test but the browser ones
+## (no Chromium, no network), on both databases. `make test` before you push.
+check: lint typecheck $(BIN)/peerhub
+	$(BIN)/pytest -m "not browser"
 
 lint: $(BIN)/peerhub
 	$(BIN)/ruff check .
