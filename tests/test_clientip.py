@@ -182,7 +182,7 @@ async def _failed_login_address(app: Any, peer: str, headers: dict[str, str]) ->
         response = await c.post("/login", data=form, headers={"Origin": BASE})
     assert response.status_code == 401, response.text
     async with app.state.ctx.sessions() as db:
-        event = await db.scalar(
+        event: AuditEvent | None = await db.scalar(
             select(AuditEvent)
             .where(AuditEvent.action == "login.failed")
             .order_by(AuditEvent.id.desc())

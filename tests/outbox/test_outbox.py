@@ -151,7 +151,7 @@ async def test_wrong_objects_are_refused_when_recorded(
         with pytest.raises(TypeError, match="AsyncSession"):
             outbox.record(db.sync_session, NOTE, Note(1))  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="must be a Note"):
-            outbox.record(db, NOTE, Other(1))  # type: ignore[arg-type]
+            outbox.record(db, NOTE, Other(1))  # type: ignore[misc]  # the wrong payload type, on purpose
         with pytest.raises(TypeError, match="n must be"):
             outbox.record(db, NOTE, Note("1"))  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="rooms must be"):
