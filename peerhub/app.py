@@ -21,7 +21,7 @@ from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.directory import routes as directory
-from peerhub.errors import BadInput
+from peerhub.errors import BadInput, Forbidden, NotFound
 from peerhub.finding import routes as finding
 from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import routes as groups
@@ -147,7 +147,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             Middleware(CSRFMiddleware, exempt=CSRF_EXEMPT, read_only=(HSDS,)),
         ],
         exception_handlers={
+            # Registered once for every route: no route turns these into answers itself.
             HTTPException: pages.http_exception,
+            NotFound: pages.not_found,
+            Forbidden: pages.forbidden,
             BadInput: pages.bad_input,
             JSONProblem: pages.json_problem,
             OperationalError: pages.database_unavailable,

@@ -16,7 +16,7 @@ from peerhub.accounts.routes import require_admin, require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, proposals
-from peerhub.groups.web import field, guarded, invalid
+from peerhub.groups.web import field, invalid
 from peerhub.i18n import _
 from peerhub.security.middleware import wants_json
 from peerhub.web.render import ctx, error, render
@@ -24,7 +24,6 @@ from peerhub.web.render import ctx, error, render
 PROPOSAL_FIELDS = ("name", "description", "aliases", "reason")
 
 
-@guarded
 async def new_community_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -40,7 +39,6 @@ async def new_community_page(request: Request) -> Response:
     )
 
 
-@guarded
 async def propose_community(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):

@@ -30,7 +30,7 @@ from peerhub.groups.validation import (
     parse_organisation,
     repeat_of,
 )
-from peerhub.groups.web import day, field, form_values, guarded, invalid, when
+from peerhub.groups.web import day, field, form_values, invalid, when
 from peerhub.i18n import _
 from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
 from peerhub.moderation import newcomers
@@ -67,7 +67,6 @@ def _texts_context(versions: Sequence[GroupText | OrganisationText]) -> dict[str
 # -- the organiser's home ---------------------------------------------------------------
 
 
-@guarded
 async def home(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -104,7 +103,6 @@ def _organisation_values(org: Organisation | None) -> dict[str, str]:
     }
 
 
-@guarded
 async def new_organisation_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -112,7 +110,6 @@ async def new_organisation_page(request: Request) -> Response:
     return render(request, "organise/organisation_form.html", {"org": None, "values": {}})
 
 
-@guarded
 async def create_organisation(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -154,7 +151,6 @@ async def _organisation_context(user: User, request: Request, org_id: str) -> di
     }
 
 
-@guarded
 async def organisation_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -163,7 +159,6 @@ async def organisation_page(request: Request) -> Response:
     return render(request, "organise/organisation.html", context)
 
 
-@guarded
 async def edit_organisation_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -177,7 +172,6 @@ async def edit_organisation_page(request: Request) -> Response:
     )
 
 
-@guarded
 async def update_organisation(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -199,7 +193,6 @@ async def update_organisation(request: Request) -> Response:
     return _see_other(f"/organise/organisations/{org_id}?done=saved")
 
 
-@guarded
 async def add_organiser(request: Request) -> Response:
     """Invite a person to organise the organisation too (they accept on their own
     pages), or withdraw an invitation still waiting (``action=withdraw``)."""
@@ -307,7 +300,6 @@ def _group_form(
     }
 
 
-@guarded
 async def new_group_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -323,7 +315,6 @@ async def new_group_page(request: Request) -> Response:
     )
 
 
-@guarded
 async def create_group(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -351,7 +342,6 @@ async def create_group(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group.id}?done=created")
 
 
-@guarded
 async def edit_group_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -374,7 +364,6 @@ async def edit_group_page(request: Request) -> Response:
     )
 
 
-@guarded
 async def update_group(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -444,7 +433,6 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
     }
 
 
-@guarded
 async def group_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -461,7 +449,6 @@ async def _group_page_error(
     return invalid(request, "organise/group.html", context, exc)
 
 
-@guarded
 async def moderators(request: Request) -> Response:
     """Invite a person to moderate the group (they become one when they accept, on
     their own pages), withdraw an invitation, or make a moderator a member again."""
@@ -494,7 +481,6 @@ async def moderators(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
 
 
-@guarded
 async def session_change(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -518,7 +504,6 @@ async def session_change(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group_id}?done={done}#sessions-title")
 
 
-@guarded
 async def answer_request(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):

@@ -31,7 +31,7 @@ from peerhub.groups import (
     text_routes,
     texts,
 )
-from peerhub.groups.web import field, guarded, when
+from peerhub.groups.web import field, when
 from peerhub.i18n import _
 from peerhub.models import GroupMember, GroupRole, WaitlistEntry
 from peerhub.referrals import notices
@@ -111,13 +111,11 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
     }
 
 
-@guarded
 async def join_page(request: Request) -> Response:
     context = await _join_context(request, request.path_params["slug"])
     return render(request, "groups/join.html", context)
 
 
-@guarded
 async def join(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -143,7 +141,6 @@ async def join(request: Request) -> Response:
     return response
 
 
-@guarded
 async def leave(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -164,7 +161,6 @@ async def leave(request: Request) -> Response:
     return RedirectResponse(f"{nxt}{sep}done={'left' if left else 'not_in_group'}", 303)
 
 
-@guarded
 async def answer_invitation(request: Request) -> Response:
     """The person invited to moderate a group or organise an organisation says yes or
     no (peerhub/groups/invitations.py). Yes, for a role that needs two-step sign-in

@@ -29,7 +29,7 @@ from peerhub.errors import FieldError, NotFound
 from peerhub.groups import organise, texts
 from peerhub.groups.actions import group_for, organisation_for_organiser
 from peerhub.groups.validation import FormErrors, errors_of
-from peerhub.groups.web import field, guarded, invalid
+from peerhub.groups.web import field, invalid
 from peerhub.i18n import _
 from peerhub.models import GroupRole, User
 from peerhub.web.render import ctx
@@ -121,11 +121,9 @@ async def _check(db: AsyncSession, user: User, owner_id: str, *, group: bool) ->
         await organisation_for_organiser(db, user, owner_id)
 
 
-@guarded
 async def group_texts(request: Request) -> Response:
     return await _handle(request, group=True)
 
 
-@guarded
 async def organisation_texts(request: Request) -> Response:
     return await _handle(request, group=False)

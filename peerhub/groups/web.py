@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -12,20 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from peerhub import i18n
-from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.errors import FieldError
 from peerhub.groups.validation import errors_of
-from peerhub.i18n import _, lazy_gettext
+from peerhub.i18n import _
 from peerhub.security.middleware import wants_json
-from peerhub.web.render import error, render
+from peerhub.web.render import render
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-# Word for word what an unknown address gets, so "not yours" and "no such thing"
-# cannot be told apart.
-NOT_FOUND = lazy_gettext(
-    "We could not find that page. It may have moved, or the address may be wrong."
-)
-FORBIDDEN = lazy_gettext("You do not have permission to do that in this group.")
 
 LIST_FIELDS = (
     "languages",
@@ -36,21 +29,6 @@ LIST_FIELDS = (
     "topics",
     "access",
 )
-
-
-def guarded(handler: Handler) -> Handler:
-    """Turn NotFound into the site's ordinary 404 and Forbidden into a 403."""
-
-    @wraps(handler)
-    async def wrapper(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except NotFound:
-            return error(request, 404, str(NOT_FOUND))
-        except Forbidden:
-            return error(request, 403, str(FORBIDDEN))
-
-    return wrapper
 
 
 def field(form: FormData, name: str, limit: int = 4096) -> str:

@@ -19,7 +19,6 @@ from starlette.routing import BaseRoute, Route
 from peerhub import i18n
 from peerhub.accounts.routes import require_user
 from peerhub.groups import actions
-from peerhub.groups.web import guarded
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import GroupRole, User
@@ -141,7 +140,6 @@ def what(action: str, subject: str | None, detail: dict[str, Any] | None) -> str
 MAX_EVENT_ID = 2**31 - 1  # moderation_events.id is an INTEGER
 
 
-@guarded
 async def moderation_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):

@@ -16,16 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub.i18n import _, lazy_gettext
+from peerhub.errors import NotFound
+from peerhub.i18n import _
 from peerhub.models import Group, GroupRole
 from peerhub.realtime.service import Realtime
 from peerhub.realtime.store import role_name
 from peerhub.security.permissions import group_rank, organisation_checked
-from peerhub.web.render import auth, ctx, error, render
-
-NOT_FOUND = lazy_gettext(
-    "We could not find that page. It may have moved, or the address may be wrong."
-)
+from peerhub.web.render import auth, ctx, render
 
 
 def service(request: Request) -> Realtime | None:
@@ -67,7 +64,7 @@ async def room_page(request: Request) -> Response:
     if group is None or (not checked and rank == GroupRole.NONE):
         # A group of an organisation PeerHub has not verified is not public: to
         # everyone outside it, its room does not exist, like its page.
-        return error(request, 404, str(NOT_FOUND))
+        raise NotFound(slug)
     rt = service(request)
     here = f"/groups/{group.slug}/room"
     if not checked:

@@ -17,7 +17,6 @@ from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import NotFound
 from peerhub.groups import actions as group_actions
-from peerhub.groups.web import guarded
 from peerhub.i18n import _, format_list, format_number, lazy_gettext
 from peerhub.models import Group, GroupMember, User
 from peerhub.moderation.frames import changed
@@ -158,7 +157,6 @@ async def _my_place(db: AsyncSession, user: User, slug: str) -> Group:
     return group
 
 
-@guarded
 async def group_sharing_page(request: Request) -> Response:
     user = require_user(request)
     if isinstance(user, Response):
@@ -184,7 +182,6 @@ async def group_sharing_page(request: Request) -> Response:
     )
 
 
-@guarded
 async def group_sharing_save(request: Request) -> Response:
     """What this one group's members, moderators and organisers may see: the whole truth."""
     user = require_user(request)
@@ -293,7 +290,6 @@ async def plan_save(request: Request) -> Response:
     return RedirectResponse("/account/crisis-plan?saved=1", status_code=303)
 
 
-@guarded
 async def person_card(request: Request) -> Response:
     viewer = require_user(request)
     if isinstance(viewer, Response):

@@ -14,8 +14,8 @@ from starlette.types import Scope
 from peerhub import crisis, places
 from peerhub import languages as language_names
 from peerhub.config import CONTACT_NATIONS
-from peerhub.errors import BadInput
-from peerhub.i18n import _
+from peerhub.errors import BadInput, Forbidden, NotFound
+from peerhub.i18n import _, lazy_gettext
 from peerhub.inputs import JSONProblem
 from peerhub.security.middleware import cookie_header
 from peerhub.taxonomy import language_name
@@ -24,6 +24,13 @@ from peerhub.web.render import ctx, error, nation_of, render
 ONE_YEAR = 60 * 60 * 24 * 365
 
 log = logging.getLogger("peerhub.web")
+
+# Word for word what an unknown address gets, so "not yours" and "no such thing"
+# cannot be told apart.
+NOT_FOUND = lazy_gettext(
+    "We could not find that page. It may have moved, or the address may be wrong."
+)
+FORBIDDEN = lazy_gettext("You do not have permission to do that in this group.")
 
 
 async def home(request: Request) -> Response:
@@ -195,7 +202,7 @@ async def crisis_json(request: Request) -> Response:
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
     messages = {
-        404: _("We could not find that page. It may have moved, or the address may be wrong."),
+        404: str(NOT_FOUND),
         405: _("That page does not accept this kind of request."),
     }
     return error(
@@ -204,6 +211,20 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         messages.get(exc.status_code, str(exc.detail)),
         headers=exc.headers,
     )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """:class:`peerhub.errors.NotFound` from any route or action: the site's ordinary 404,
+    the same words as an unknown address (its text, an id, is never shown)."""
+    assert isinstance(exc, NotFound)  # noqa: S101 - registered for NotFound only
+    return error(request, 404, str(NOT_FOUND))
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    """:class:`peerhub.errors.Forbidden` from any route or action: a 403. A route that has
+    its own words for a refusal catches the error itself."""
+    assert isinstance(exc, Forbidden)  # noqa: S101 - registered for Forbidden only
+    return error(request, 403, str(FORBIDDEN))
 
 
 def printable(text: str) -> str:
