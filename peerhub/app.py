@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         try:
             yield
         finally:
-            await app.state.outbox.stop()  # at most about a second
+            await app.state.outbox.stop()  # the row in hand finished, at most 5 s
             await app.state.realtime.stop()  # real-time rooms: bounded too
             await close_clients()
 

@@ -121,6 +121,9 @@ async def _empty_all_tables(url: str) -> None:
             tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
             if url.startswith("postgresql"):
                 names = ", ".join(f'"{t}"' for t in tables)
+                # A connection a previous test left inside a transaction would make the
+                # TRUNCATE wait for ever: fail that test's successor clearly instead.
+                await conn.execute(text("SET LOCAL lock_timeout = '60s'"))
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
                 for table in tables:

@@ -10,7 +10,7 @@ One per process, started and stopped with the application (peerhub/app.py). It w
   seconds, which catches a wake-up that was missed (a lost ``LISTEN`` connection, a
   row committed while this process was starting).
 
-Claiming sets ``claimed_by`` and a lease (``claimed_until``) in one UPDATE; on
+Claiming sets ``claimant`` and a lease (``claimed_until``) in one UPDATE; on
 PostgreSQL the rows are chosen ``FOR UPDATE SKIP LOCKED``, so several processes
 never claim the same row, and on SQLite the database's single writer does the same.
 Delivery is at least once: a process that dies between running a handler and
@@ -98,6 +98,7 @@ class Dispatcher:
         self.delivered = 0  # handlers that succeeded
         self.failed = 0  # handler runs that raised
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._listening = asyncio.Event()
         self._idle = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -119,21 +120,37 @@ class Dispatcher:
     async def start(self) -> None:
         """Deliver what is due, then keep doing so in the background until :meth:`stop`."""
         self._loop = asyncio.get_running_loop()
+        self._stopping.clear()
         outbox.add_waker(self.engine.sync_engine, self.wake)
         self._wake.set()  # deliver what was left at once (a restart)
         self._tasks = [self._loop.create_task(self._run(), name=f"{self.name}-run")]
         if self.listen:
             self._tasks.append(self._loop.create_task(self._listen(), name=f"{self.name}-listen"))
 
-    async def stop(self) -> None:
-        """Stop at once. A handler cut short leaves its row claimed: it is delivered
-        again when the lease runs out (here after a restart, or by another process)."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop: the delivery loop finishes the row in hand (at most ``grace`` seconds),
+        then every task ends with its connection given back.
+
+        The loop is never cancelled in the middle of a database statement when it can
+        be helped: a connection cut off there could be left open inside a transaction,
+        holding its locks. A handler still running after ``grace`` is cancelled; its row
+        stays claimed and is delivered again when the lease runs out (here after a
+        restart, or by another process)."""
+        self.request_stop()
+        tasks, self._tasks = self._tasks, []
+        run = [t for t in tasks if t.get_name().endswith("-run")]
+        if run:
+            await asyncio.wait(run, timeout=grace)
+        for task in tasks:
+            task.cancel()  # the LISTEN task waits on its connection; the rest overran
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the row in hand; :meth:`stop` waits for it."""
         outbox.remove_waker(self.engine.sync_engine, self.wake)
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=1.0)
-        self._tasks = []
+        self._stopping.set()
 
     def wake(self) -> None:
         """Look for due rows now (safe to call from any code in this event loop)."""
@@ -151,12 +168,14 @@ class Dispatcher:
     # --- the loop -------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             self._idle.clear()
             try:
-                while await self.run_once() >= self.batch:
+                while await self.run_once() >= self.batch and not self._stopping.is_set():
                     pass  # a full batch: there may be more
+                if self._stopping.is_set():
+                    return
                 if self._loop is not None and self._loop.time() - self._pruned_at > PRUNE_EVERY:
                     self._pruned_at = self._loop.time()
                     await self.prune()
@@ -166,8 +185,19 @@ class Dispatcher:
                 wait = self.sweep_every
             if not self._wake.is_set():
                 self._idle.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await self._sleep(wait)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until woken, stopped or ``seconds`` have passed."""
+        waits = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def _until_next_due(self) -> float:
         """Seconds to the next delayed or retried row, at most ``sweep_every``."""
@@ -204,29 +234,51 @@ class Dispatcher:
         now = self.clock()
         due = select(OutboxEntry.id).where(*self._due(now)).order_by(OutboxEntry.id)
         due = due.limit(self.batch)
-        if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        claim = (
-            update(OutboxEntry)
-            # The conditions again: the row may have changed since the sub-select read it.
-            .where(OutboxEntry.id.in_(due.scalar_subquery()), *self._due(now))
-            .values(
-                claimed_by=self.name,
-                claimed_until=now + self.lease,
-                attempts=OutboxEntry.attempts + 1,
-            )
-            .returning(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.attempts)
+        claim = update(OutboxEntry).values(
+            claimant=self.name,
+            claimed_until=now + self.lease,
+            attempts=OutboxEntry.attempts + 1,
+        )
+        claim = claim.returning(
+            OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.attempts
         )
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(claim)).all()
+            if self.engine.dialect.name == "postgresql":
+                # Two statements: lock the rows first (other dispatchers skip them), then
+                # claim exactly those. A single UPDATE ... WHERE id IN (SELECT ... SKIP
+                # LOCKED) was seen to claim nothing at all while another dispatcher's
+                # claim committed (tests/outbox: about one run in five).
+                ids = list((await conn.scalars(due.with_for_update(skip_locked=True))).all())
+                if not ids:
+                    return []
+                claim = claim.where(OutboxEntry.id.in_(ids))
+            else:
+                # SQLite has one writer: the statement runs alone. (Two statements would
+                # hold a read lock while waiting to write, and two dispatchers would
+                # refuse each other.)
+                claim = claim.where(OutboxEntry.id.in_(due.scalar_subquery()))
+            # The conditions again: a row may have changed since it was chosen.
+            rows = (await conn.execute(claim.where(*self._due(now)))).all()
         return sorted((Claimed(r[0], r[1], r[2], r[3]) for r in rows), key=lambda c: c.id)
 
     async def run_once(self) -> int:
         """Claim due rows and deliver them; the number claimed."""
         claimed = await self.claim()
-        for row in claimed:
+        for i, row in enumerate(claimed):
+            if self._stopping.is_set():
+                await self._release(claimed[i:])
+                break
             await self._deliver(row)
         return len(claimed)
+
+    async def _release(self, rows: list[Claimed]) -> None:
+        """Give back claims not started before stopping: due again at once, elsewhere."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_([r.id for r in rows]), OutboxEntry.claimant == self.name)
+                .values(claimant=None, claimed_until=None, attempts=OutboxEntry.attempts - 1)
+            )
 
     async def _deliver(self, row: Claimed) -> None:
         handler = self.handlers[row.kind]
@@ -243,14 +295,14 @@ class Dispatcher:
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.name)
+                .where(OutboxEntry.id == row.id, OutboxEntry.claimant == self.name)
                 .values(done_at=self.clock(), claimed_until=None, last_error=None)
             )
 
     async def _failed(self, row: Claimed, handler: _Handler[Any], exc: Exception) -> None:
         now = self.clock()
         error = type(exc).__name__[:ERROR_LIMIT]
-        values: dict[str, Any] = {"claimed_until": None, "claimed_by": None, "last_error": error}
+        values: dict[str, Any] = {"claimed_until": None, "claimant": None, "last_error": error}
         if row.attempts >= handler.max_attempts:
             values["failed_at"] = now
             log.error(
@@ -275,7 +327,7 @@ class Dispatcher:
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.id == row.id, OutboxEntry.claimed_by == self.name)
+                .where(OutboxEntry.id == row.id, OutboxEntry.claimant == self.name)
                 .values(**values)
             )
 

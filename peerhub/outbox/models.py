@@ -41,7 +41,8 @@ class OutboxEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The failure's exception class only (a message could carry someone's words).
     last_error: Mapped[str | None] = mapped_column(String(ERROR_LIMIT), default=None)
-    claimed_by: Mapped[str | None] = mapped_column(String(CLAIMANT_LIMIT), default=None)
+    # The dispatcher holding the claim (its name, not a person: see Dispatcher.name).
+    claimant: Mapped[str | None] = mapped_column(String(CLAIMANT_LIMIT), default=None)
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     failed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -214,7 +214,7 @@ async def test_a_failing_handler_is_retried_with_backoff_then_marked_failed(
     [row] = await rows(engine)
     assert row.failed_at == clock.now - timedelta(seconds=3600)
     assert row.done_at is None and row.attempts == 3 and row.last_error == "RuntimeError"
-    assert row.claimed_by is None and row.claimed_until is None
+    assert row.claimant is None and row.claimed_until is None
     failed = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(failed) == 1 and "test.note" in failed[0].getMessage()
     assert "secret" not in caplog.text and "boom" not in caplog.text
@@ -241,7 +241,7 @@ async def test_a_claim_whose_lease_ran_out_is_delivered_again(
     assert await other.run_once() == 1
     assert [n.n for n in seen.notes] == [1]
     [row] = await rows(engine)
-    assert row.done_at is not None and row.attempts == 2 and row.claimed_by == "other"
+    assert row.done_at is not None and row.attempts == 2 and row.claimant == "other"
 
 
 async def test_a_late_done_mark_from_a_lost_claim_changes_nothing(
@@ -261,7 +261,7 @@ async def test_a_late_done_mark_from_a_lost_claim_changes_nothing(
     [again] = await taker.claim()
     await slow._failed(claimed, slow.handlers["test.note"], RuntimeError())
     [row] = await rows(engine)
-    assert row.claimed_by == "taker" and row.last_error is None and row.attempts == 2
+    assert row.claimant == "taker" and row.last_error is None and row.attempts == 2
     assert again.id == claimed.id
 
 
@@ -286,7 +286,7 @@ async def test_rows_of_kinds_without_a_handler_are_left_alone(
     await commit_notes(engine, 1)
     assert await Dispatcher(engine).run_once() == 0
     [row] = await rows(engine)
-    assert row.attempts == 0 and row.claimed_by is None
+    assert row.attempts == 0 and row.claimant is None
 
 
 async def test_old_done_rows_are_pruned_and_failed_ones_kept(
@@ -353,6 +353,51 @@ async def test_the_sweep_finds_rows_nobody_announced(engines: Callable[[], Async
     assert [n.n for n in seen.notes] == [5]
 
 
+async def test_stopping_finishes_the_row_in_hand_and_gives_back_the_rest(
+    engines: Callable[[], AsyncEngine],
+) -> None:
+    engine = engines()
+    handled: list[int] = []
+    began = asyncio.Event()
+    dispatcher = Dispatcher(engine, sweep_every=3600)
+
+    async def handle(note: Note) -> None:
+        handled.append(note.n)
+        dispatcher.request_stop()  # asked to stop while this row is in hand
+        began.set()
+
+    dispatcher.register(NOTE, handle)
+    await commit_notes(engine, 1, 2, 3)
+    await dispatcher.start()
+    await asyncio.wait_for(began.wait(), DEADLINE)
+    await asyncio.wait_for(dispatcher.stop(), DEADLINE)
+    assert handled == [1]
+    left = {r.payload["n"]: r for r in await rows(engine)}
+    assert left[1].done_at is not None and left[1].attempts == 1
+    for n in (2, 3):  # claimed in the same batch, never started: given back, due at once
+        assert left[n].done_at is None and left[n].claimant is None
+        assert left[n].claimed_until is None and left[n].attempts == 0
+
+
+async def test_a_stopped_dispatcher_holds_no_connection(
+    engines: Callable[[], AsyncEngine],
+) -> None:
+    """A connection kept past stop() could sit inside a transaction holding locks
+    (a later TRUNCATE or migration would wait for ever): every one is given back."""
+    engine = engines()
+    seen = Seen()
+    dispatcher = Dispatcher(engine, sweep_every=3600)
+    dispatcher.register(NOTE, seen)
+    await dispatcher.start()
+    if engine.dialect.name == "postgresql":
+        await asyncio.wait_for(dispatcher.listening(), DEADLINE)
+    await commit_notes(engine, 1)
+    await seen.wait()
+    await asyncio.wait_for(dispatcher.stop(), DEADLINE)
+    checked_out = getattr(engine.pool, "checkedout", lambda: 0)()
+    assert checked_out == 0
+
+
 @pytest.mark.postgres_only
 async def test_listen_notify_wakes_a_dispatcher_on_another_connection(
     engines: Callable[[], AsyncEngine],
@@ -386,7 +431,7 @@ async def test_two_dispatchers_never_handle_the_same_row(
             handled.append((name, note.n))
             if name == "b":
                 b_started.set()
-            else:  # a holds its first claim until b has claimed rows of its own
+            elif len(handled) == 1:  # a holds its first claim until b has claimed rows too
                 await asyncio.wait_for(b_started.wait(), DEADLINE)
 
         return handle
@@ -400,7 +445,7 @@ async def test_two_dispatchers_never_handle_the_same_row(
         while await dispatcher.run_once():
             pass
 
-    await asyncio.gather(drain(a), drain(b))
+    await asyncio.wait_for(asyncio.gather(drain(a), drain(b)), 3 * DEADLINE)
     assert sorted(n for _name, n in handled) == list(range(300))  # each exactly once
     assert {name for name, _n in handled} == {"a", "b"}
     async with one.connect() as conn:

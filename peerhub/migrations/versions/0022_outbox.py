@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("run_at", when, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=200), nullable=True),
-        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimant", sa.String(length=64), nullable=True),
         sa.Column("claimed_until", when, nullable=True),
         sa.Column("done_at", when, nullable=True),
         sa.Column("failed_at", when, nullable=True),
