@@ -28,10 +28,14 @@ WORKDIR /app
 # the translations into it, so all three are needed to build). The templates and
 # static files are package data (peerhub/templates, peerhub/static): the installed
 # package serves them, with no PEERHUB_WEB_DIR.
+# The runtime lock first (hash-checked, its own layer, cached while it is unchanged),
+# then the package without resolving anything: the image runs exactly what is locked.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml setup.py README.md ./
 COPY peerhub ./peerhub
-RUN pip install --no-cache-dir /app \
-    && rm -rf /app/build /app/*.egg-info
+RUN pip install --no-cache-dir --no-deps /app \
+    && rm -rf /app/build /app/*.egg-info /app/requirements.lock
 
 # The writable data folder. A named volume mounted here starts out with this
 # ownership, so the unprivileged user can write to it.

@@ -7,10 +7,12 @@ PORT ?= 8000
 
 .PHONY: run test check lint typecheck audit lock pytest browser bench clean messages translations
 
-$(BIN)/peerhub: pyproject.toml
+# Installed from the development lock (hash-checked), then PeerHub itself without
+# resolving anything: what is tested is exactly what the locks pin (docs/development.md).
+$(BIN)/peerhub: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	$(MAKE) --no-print-directory translations
 	@touch $@
 
@@ -34,16 +36,25 @@ lint: $(BIN)/peerhub
 typecheck: $(BIN)/peerhub
 	$(BIN)/mypy
 
-## pip-audit of requirements.lock. Skips with one line saying so ONLY when no
-## vulnerability service can be reached (PEERHUB_AUDIT_REQUIRED=1: fail instead);
-## see docs/security.md, "Dependency audit".
+## pip-audit of what is installed: requirements-dev.lock (a superset of requirements.lock,
+## which the image installs), after checking the environment is exactly that lock.
+## Skips with one line saying so ONLY when no vulnerability service can be reached
+## (PEERHUB_AUDIT_REQUIRED=1: fail instead); see docs/security.md, "Dependency audit".
 audit: $(BIN)/peerhub
-	$(BIN)/python tools/audit.py requirements.lock
+	$(BIN)/python tools/audit.py requirements-dev.lock
 
-## Re-pin requirements.lock from the virtual environment (after changing pyproject.toml).
+## Compile both locks from pyproject.toml (after changing a dependency): the runtime lock
+## (the image) and the development lock (make, CI), with hashes, for this Python.
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --no-header \
+	--python $(BIN)/python --annotation-style line
+## Pins already in a lock are kept where they still fit (`make lock UV_FLAGS=--upgrade`
+## moves everything to the newest releases); the runtime lock is constrained by the
+## development lock, so the two never disagree.
 lock: $(BIN)/peerhub
-	@echo "# Pinned from .venv by \`make lock\` (pip freeze --exclude-editable); audited by \`make audit\`." > requirements.lock
-	$(BIN)/pip freeze --exclude-editable >> requirements.lock
+	$(UV_COMPILE) $(UV_FLAGS) --extra dev -o requirements-dev.lock
+	$(UV_COMPILE) -c requirements-dev.lock -o requirements.lock
+	@sed -i '1i # Runtime dependencies, compiled by `make lock` (uv pip compile); installed by the Dockerfile.' requirements.lock
+	@sed -i '1i # Runtime and development dependencies, compiled by `make lock` (uv pip compile); installed by make and CI.' requirements-dev.lock
 
 pytest: $(BIN)/peerhub
 	$(BIN)/pytest

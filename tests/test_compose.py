@@ -721,6 +721,21 @@ def test_dockerfile_serves_pages_from_the_installed_package(
     assert not re.search(r"pip install\b[^&]*\s(-e|--editable)\s", runs), "installed editable"
 
 
+def test_dockerfile_installs_exactly_the_runtime_lock(
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    """The image runs what requirements.lock pins: installed hash-checked, and the package
+    after it with --no-deps (nothing resolved at build time)."""
+    copies = [arguments.split() for keyword, arguments in dockerfile if keyword == "COPY"]
+    assert "requirements.lock" in {source for parts in copies for source in parts[:-1]}
+    runs = [arguments for keyword, arguments in dockerfile if keyword == "RUN"]
+    lock = [r for r in runs if "-r requirements.lock" in r]
+    assert lock and "--require-hashes" in lock[0]
+    package = [r for r in runs if re.search(r"pip install\b[^&]*\s/app\b", r)]
+    assert package and "--no-deps" in package[0]
+    assert runs.index(lock[0]) < runs.index(package[0])
+
+
 def test_dockerfile_copies_files_that_exist_and_are_not_ignored(
     dockerfile: list[tuple[str, str]],
 ) -> None:

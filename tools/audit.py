@@ -1,4 +1,7 @@
-"""`make audit`: pip-audit of requirements.lock, honest about what it could check.
+"""`make audit`: pip-audit of what is installed, honest about what it could check.
+
+The environment must be exactly the lock it is given (``make`` installs
+requirements-dev.lock); any difference fails, so the audit covers what is tested.
 
 pip-audit asks a vulnerability service about each pinned package: PyPI's JSON API
 (``/pypi/NAME/VERSION/json``, its default) or OSV. On a machine that reaches PyPI
@@ -12,7 +15,7 @@ any package the service could not audit. Only when no service answers at all doe
 print one line saying the audit was skipped, and why, and exit 0 — unless
 ``PEERHUB_AUDIT_REQUIRED=1``, which makes that a failure too.
 
-Usage: python tools/audit.py [requirements.lock]
+Usage: python tools/audit.py [requirements-dev.lock]
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 
 
 def pins(lock: Path) -> list[tuple[str, str]]:
+    """Each ``name==version`` of a lock compiled with hashes (continuation lines of
+    ``--hash=`` and ``# via`` comments skipped)."""
     found = []
     for number, raw in enumerate(lock.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith(("#", "--hash=")):
             continue
         match = PIN.match(line)
         if match is None:
@@ -83,23 +88,44 @@ def osv_answers(name: str, version: str) -> str | None:
     return None
 
 
+# Installed but never locked: PeerHub itself (from the work tree) and what `python -m
+# venv` puts in every environment before anything is installed.
+UNLOCKED = frozenset({"peerhub", "pip", "setuptools", "wheel"})
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def drift(locked: list[tuple[str, str]]) -> list[str]:
-    """Installed distributions whose version differs from the lock (for information)."""
-    norm = {re.sub(r"[-_.]+", "-", n).lower(): v for n, v in locked}
+    """How the running environment differs from the lock: a locked package missing or at
+    another version, or a package installed that the lock does not pin (``UNLOCKED``
+    excepted)."""
+    norm = {_norm(n): v for n, v in locked}
+    installed = {
+        _norm(d.metadata["Name"] or ""): d.version
+        for d in metadata.distributions()
+        if d.metadata["Name"]
+    }
     out = []
-    for dist in metadata.distributions():
-        name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
-        if name in norm and norm[name] != dist.version:
-            out.append(f"{name} {dist.version} (lock: {norm[name]})")
-    return sorted(out)
+    for name, version in sorted(norm.items()):
+        if name not in installed:
+            out.append(f"{name} missing (lock: {version})")
+        elif installed[name] != version:
+            out.append(f"{name} {installed[name]} (lock: {version})")
+    extra = sorted(n for n in installed if n not in norm and n not in UNLOCKED)
+    return out + [f"{n} {installed[n]} (not in the lock)" for n in extra]
 
 
 def main() -> int:
-    lock = Path(sys.argv[1] if len(sys.argv) > 1 else "requirements.lock")
+    lock = Path(sys.argv[1] if len(sys.argv) > 1 else "requirements-dev.lock")
     locked = pins(lock)
     changed = drift(locked)
     if changed:
-        print(f"audit: note: this environment differs from {lock}: {', '.join(changed)}")
+        # What is audited must be what is installed (and tested): run `make` again
+        # after the lock changed, or `make lock` after pyproject.toml did.
+        print(f"audit: FAILED, this environment differs from {lock}: {', '.join(changed)}")
+        return 1
     name, version = locked[0]
     reasons = {}
     service = None
