@@ -1,10 +1,13 @@
 """A durable outbox: what must happen after a commit, recorded in the same transaction.
 
-An action records its events with :func:`record` beside its writes::
+An action records its events with :func:`record` beside its writes (an illustration:
+``SIGNED_OUT`` stands for a kind declared with :func:`kind`)::
+
+    SIGNED_OUT = kind("account.signed_out", SignedOut)  # once, at import time
 
     async with transaction(app.sessions) as db:
         await actions.logout(db, user.id, now, address)
-        record(db, CLOSE_SOCKETS, CloseSockets(user_id=user.id))
+        record(db, SIGNED_OUT, SignedOut(user_id=user.id))
 
 The row is part of the transaction: if it rolls back, nothing is published; once it
 commits, the :class:`~peerhub.outbox.dispatcher.Dispatcher` delivers it at least once

@@ -1,6 +1,6 @@
 """Real-time group rooms: protocol, hub, bus, store and the WebSocket server.
 
-The rest of the application uses three calls, all safe to make whether or not the
+The rest of the application uses these calls, all safe to make whether or not the
 real-time server runs in this process (they go through the bus to every process):
 
 - :func:`disconnect_user` — close a person's live sockets (logout, account disabled);

@@ -1,4 +1,4 @@
-"""The three calls the rest of PeerHub makes into the real-time rooms.
+"""The calls the rest of PeerHub makes into the real-time rooms.
 
 Each takes the Starlette application (``request.app``), or anything whose
 ``state.realtime`` is the running :class:`~peerhub.realtime.service.Realtime`, or
