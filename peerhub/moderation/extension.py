@@ -2,7 +2,8 @@
 
 :class:`Moderation` is a :class:`~peerhub.realtime.policy.RoomPolicy` (time-outs,
 locks and slow mode refuse messages; hold-for-review lists hold them; the crisis
-lexicon flags them) and registers the moderators' and members' frame types. Every
+lexicon flags them, and :meth:`Moderation.rows_for` stores the crisis alert in the
+message's own transaction) and registers the moderators' and members' frame types. Every
 action is checked against the actor's rank *in the database* (by the core, on every
 frame) and the target's rank (nobody acts on an equal or higher rank), committed
 with its line in the append-only :class:`ModerationEvent` log, and only then made
@@ -21,17 +22,18 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, literal, select, union_all, update
+from sqlalchemy import Insert, and_, delete, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import i18n
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.i18n import _, lazy_gettext, ngettext
-from peerhub.models import Block, GroupMember, GroupRole, User
+from peerhub.models import Block, GroupMember, GroupRole, User, new_id
 from peerhub.moderation import frames, newcomers
 from peerhub.moderation.lexicon import Matcher, clean_phrases, load_crisis_lexicon
 from peerhub.moderation.models import (
@@ -115,8 +117,6 @@ class Moderation:
         self._reloading: set[str] = set()
         self._generation: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        # (room, sender, client id) of messages classify() flagged as a possible crisis.
-        self._flagged: set[tuple[str, str, str]] = set()
 
     # --- set-up --------------------------------------------------------------------
 
@@ -302,12 +302,9 @@ class Moderation:
         return ALLOW
 
     async def classify(self, ctx: SendContext, body: str) -> Classification:
+        # The verdict travels with the message (its Classification) to rows_for and
+        # on_committed, so a message is searched once.
         crisis = self.crisis.search(body) is not None
-        if crisis:
-            # Remembered for on_committed, so an ordinary message is searched once.
-            if len(self._flagged) > 10_000:
-                self._flagged.clear()
-            self._flagged.add((ctx.room_id, ctx.socket.user_id, ctx.client_id))
         if ctx.rank < GroupRole.MODERATOR:
             rules = await self.room_rules(ctx.api, ctx.room_id)
             if await self._still_new(ctx.api, ctx.room_id, ctx.socket.user_id, rules) is not None:
@@ -332,22 +329,31 @@ class Moderation:
             return None
         return count
 
-    async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
+    def rows_for(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> Sequence[Insert]:
+        """A possible crisis: its alert, stored in the message's own transaction, so
+        there is never a message without its alert (it waits in the console for a
+        moderator who is not online; hazard H3)."""
+        if not classification.crisis:
+            return ()
+        return [
+            insert(CrisisAlert).values(
+                id=new_id(),
+                group_id=message.room,
+                user_id=message.sender_id,
+                message_seq=message.seq,
+                created_at=message.at,
+            )
+        ]
+
+    async def on_committed(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> None:
+        # After the commit, as for the message itself: what the console reads is stored.
         if message.status == "held":
             ctx.api.send_to_moderators(ctx.room_id, frames.changed(ctx.room_id, "held"))
-        key = (ctx.room_id, message.sender_id or "", message.client_id)
-        if key in self._flagged:
-            self._flagged.discard(key)
-            # Stored, so the alert waits in the console if no moderator is online.
-            async with ctx.api.sessions() as db, db.begin():
-                db.add(
-                    CrisisAlert(
-                        group_id=ctx.room_id,
-                        user_id=message.sender_id,
-                        message_seq=message.seq,
-                        created_at=message.at,
-                    )
-                )
+        if classification.crisis:
             ctx.api.send_to_moderators(ctx.room_id, frames.changed(ctx.room_id, "alert"))
 
     async def on_subscribe(self, ctx: SubscribeContext) -> None:

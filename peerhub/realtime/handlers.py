@@ -10,6 +10,7 @@ the place in the group is gone (then 1008).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -286,6 +287,8 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
         sender_name=peer.pseudonym,
         session_id=peer.session_id,
         gated=True,
+        # The policies' rows (a crisis alert) go into the message's own transaction.
+        rows=functools.partial(rt.policy.rows_for, ctx, classification=classification),
         context=SendOrigin(peer, ctx, classification),
     )
     try:

@@ -8,10 +8,13 @@ moderation toolkit) registers, at start-up:
   error code, a message and a ``retry_after``; ``classify`` marks a message
   ``held`` for review and/or ``crisis`` (it is still posted; the writer gets a
   private, kind ``support`` frame with the crisis contacts, and the room's
-  moderators an ``alert``); ``on_committed`` runs after the commit (store an
-  alert so it is never lost, audit, ...); ``on_subscribe`` can add to the
-  ``subscribed`` frame (a pinned message, slow mode) and fill the socket's
-  ``hidden_senders`` (personal mutes and blocks);
+  moderators an ``alert``); ``rows_for`` returns rows (insert statements) that the
+  writer adds to the message's OWN transaction, once its ``seq`` is known, so they
+  are stored with the message or not at all (the crisis alert that waits in the
+  moderator console); ``on_committed`` runs after the commit (frames to
+  moderators, ...); ``on_subscribe`` can add to the ``subscribed`` frame (a pinned
+  message, slow mode) and fill the socket's ``hidden_senders`` (personal mutes and
+  blocks);
 - frame handlers by type (``mod.timeout``, ``report.create``...), with a field
   spec: the core validates the frame, re-checks the session and the sender's
   rank in the database, then calls the handler with a :class:`FrameContext`;
@@ -22,16 +25,18 @@ Handlers act through :class:`RealtimeAPI`: the database, ``append_event`` (an
 event in the room's ordered log, so it replays on resume), ``send_private``,
 ``send_to_moderators``, ``disconnect_user``, ``revoke_membership``. Several
 policies compose: the first refusal wins, a hold by any one holds, any crisis
-flag counts.
+flag counts, and every policy's rows are stored (each is given the combined
+classification).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
@@ -175,7 +180,20 @@ class FrameContext:
 class RoomPolicy(Protocol):
     async def check_send(self, ctx: SendContext) -> Verdict: ...
     async def classify(self, ctx: SendContext, body: str) -> Classification: ...
-    async def on_committed(self, ctx: SendContext, message: MessageView) -> None: ...
+
+    def rows_for(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> Sequence[Insert]:
+        """Rows to store in the message's own transaction, after its row (its ``seq``
+        and time are in ``message``). Called inside the writer's transaction: no I/O,
+        no waiting, only statements. If one fails, the message fails with it (the
+        sender gets an ``error``, nothing is stored, and a retry may succeed); a
+        retry of a message already stored is not asked again."""
+        ...
+
+    async def on_committed(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> None: ...
     async def on_subscribe(self, ctx: SubscribeContext) -> None: ...
 
 
@@ -188,7 +206,14 @@ class AllowAll:
     async def classify(self, ctx: SendContext, body: str) -> Classification:
         return VISIBLE
 
-    async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
+    def rows_for(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> Sequence[Insert]:
+        return ()
+
+    async def on_committed(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> None:
         return None
 
     async def on_subscribe(self, ctx: SubscribeContext) -> None:
@@ -279,7 +304,8 @@ class Extension(Protocol):
 
 
 class Composite:
-    """Several policies as one: first refusal wins; any hold holds; any crisis counts."""
+    """Several policies as one: first refusal wins; any hold holds; any crisis counts;
+    every policy's rows are stored, in the order the policies were registered."""
 
     def __init__(self, policies: list[RoomPolicy]) -> None:
         self.policies = policies
@@ -301,9 +327,18 @@ class Composite:
                 notes.append(found.note)
         return Classification("held" if held else "visible", crisis, " ".join(notes) or None)
 
-    async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
+    def rows_for(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> Sequence[Insert]:
+        return [
+            row for policy in self.policies for row in policy.rows_for(ctx, message, classification)
+        ]
+
+    async def on_committed(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> None:
         for policy in self.policies:
-            await policy.on_committed(ctx, message)
+            await policy.on_committed(ctx, message, classification)
 
     async def on_subscribe(self, ctx: SubscribeContext) -> None:
         for policy in self.policies:

@@ -736,7 +736,7 @@ class Realtime:
                     Person(origin.peer.user_id, origin.peer.pseudonym),
                 ),
             )
-        self.spawn(self.policy.on_committed(origin.ctx, view))
+        self.spawn(self.policy.on_committed(origin.ctx, view, origin.classification))
 
     # --- rooms ----------------------------------------------------------------------------
 

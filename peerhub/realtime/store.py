@@ -13,7 +13,10 @@ commits them in ONE transaction (group commit). In that transaction it
 3. finds retries: an existing ``(room, sender, client_id)`` gets the ORIGINAL
    ``seq`` back and nothing is written;
 4. adds the number of new messages to each room's ``next_seq`` (``UPDATE ...
-   RETURNING``) and inserts the rows.
+   RETURNING``) and inserts the rows;
+5. inserts the rows the room's policies add to a message (``Command.rows``, from
+   ``RoomPolicy.rows_for``: a crisis alert), now that its ``seq`` is known — so a
+   message is stored with its alert or not at all.
 
 Only after the commit are the results handed on (acknowledgements, then fan-out),
 in ``seq`` order. A failed transaction acknowledges nothing; the client retries
@@ -41,6 +44,7 @@ from typing import Any
 
 from babel.support import LazyProxy
 from sqlalchemy import (
+    Insert,
     Integer,
     String,
     any_,
@@ -549,6 +553,9 @@ class Command:
     room_changes: dict[str, Any] | None = None
     # Apply the room's gate (moderator-only rooms outside a session).
     gated: bool = False
+    # Rows to store in the SAME transaction as the message, once its seq is known (the
+    # policies' rows_for: a crisis alert). If they fail, the message fails with them.
+    rows: Callable[[MessageView], Sequence[Insert]] | None = None
     # Anything the caller wants back with the result (the socket, the policy context).
     context: Any = None
     future: asyncio.Future[Result] | None = None
@@ -892,13 +899,19 @@ class Writer:
                         }
                     )
                 await db.execute(_PG.insert, rows)
-                for _, command in new:
+                for i, command in new:
                     if command.room_changes:
                         await db.execute(
                             update(Room)
                             .where(Room.id == command.room)
                             .values(**command.room_changes)
                         )
+                    if command.rows is not None:
+                        view = results[i].view
+                        assert view is not None  # noqa: S101 - set above for every new one
+                        # In this transaction: the message and its rows, or neither.
+                        for statement in command.rows(view):
+                            await db.execute(statement)
             # Copies of a message sent twice in one batch get the first one's ack.
             for i, command in enumerate(batch):
                 key = (command.room, command.sender_id, command.client_id)

@@ -3,11 +3,12 @@ its own frame type and control op, all without touching the core."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import Insert
 
 from peerhub.config import Settings
 from peerhub.models import GroupRole
@@ -56,7 +57,14 @@ class FakeModeration:
             note="A moderator will look at this first." if "[hold]" in body else None,
         )
 
-    async def on_committed(self, ctx: SendContext, message: MessageView) -> None:
+    def rows_for(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> Sequence[Insert]:
+        return ()
+
+    async def on_committed(
+        self, ctx: SendContext, message: MessageView, classification: Classification
+    ) -> None:
         self.committed.append((message.room, message.seq, message.status))
 
     async def on_subscribe(self, ctx: SubscribeContext) -> None:
