@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint typecheck audit lock pytest browser bench clean messages translations
+.PHONY: run test check lint typecheck jscheck audit lock pytest browser bench clean messages translations
 
 # Installed from the development lock (hash-checked), then PeerHub itself without
 # resolving anything: what is tested is exactly what the locks pin (docs/development.md).
@@ -21,12 +21,13 @@ run: $(BIN)/peerhub
 	$(BIN)/peerhub demo
 	$(BIN)/peerhub serve --host $(HOST) --port $(PORT)
 
-## Every check: lint, types, known vulnerabilities, tests on SQLite and PostgreSQL, browser tests.
-test: lint typecheck audit pytest
+## Every check: lint, types (Python and the browser's scripts), known vulnerabilities,
+## tests on SQLite and PostgreSQL, browser tests.
+test: lint typecheck jscheck audit pytest
 
 ## The quick loop while working: lint, types and every test but the browser ones
 ## (no Chromium, no network), on both databases. `make test` before you push.
-check: lint typecheck $(BIN)/peerhub
+check: lint typecheck jscheck $(BIN)/peerhub
 	$(BIN)/pytest -m "not browser"
 
 lint: $(BIN)/peerhub
@@ -35,6 +36,16 @@ lint: $(BIN)/peerhub
 
 typecheck: $(BIN)/peerhub
 	$(BIN)/mypy
+
+## The browser's scripts (peerhub/static/js) type-checked against their JSDoc by
+## TypeScript's tsc, strict, with nothing emitted: the browser loads the same files
+## (docs/architecture.md, "Type-checking the browser's scripts"). TypeScript is the one
+## dev dependency in package.json, installed from package-lock.json when that changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+jscheck: node_modules/.package-lock.json
+	node_modules/.bin/tsc -p tsconfig.json
 
 ## pip-audit of what is installed: requirements-dev.lock (a superset of requirements.lock,
 ## which the image installs), after checking the environment is exactly that lock.
@@ -89,4 +100,4 @@ bench: $(BIN)/peerhub
 	$(BIN)/python bench/bench_directory.py --groups 50000 --requests 400 --baseline-requests 25 --rounds 3
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -1,3 +1,4 @@
+// @ts-check
 // Modal dialogs for the room's reports, confirmations and moderator actions.
 //
 // A native <dialog> opened with showModal(): the rest of the page is inert, focus
@@ -9,6 +10,16 @@
 import { el, excerpt, focusSafely, uid } from "./dom.js";
 import { _, ngettext } from "./i18n.js";
 
+/** @typedef {import("./room-menu.js").Api} Api */
+/** @typedef {import("./room-menu.js").Message} Message */
+/** @typedef {import("./room-menu.js").Person} Person */
+/** @typedef {import("./realtime.js").Frame} Frame */
+/**
+ * A dialog's form: its fields by name (form.elements.reason).
+ * @typedef {HTMLFormElement & { elements: HTMLFormControlsCollection & Record<string, HTMLInputElement> }} DialogForm
+ */
+
+/** @type {[string, string][]} */
 export const REPORT_CATEGORIES = [
   ["unkind", _("Unkind, bullying or harassing")],
   ["unsafe", _("Worried about someone’s safety")],
@@ -18,6 +29,7 @@ export const REPORT_CATEGORIES = [
   ["other", _("Something else")],
 ];
 
+/** @type {[number, string][]} */
 export const TIMEOUT_CHOICES = [
   [5, ngettext("%(num)s minute", "%(num)s minutes", 5)],
   [15, ngettext("%(num)s minute", "%(num)s minutes", 15)],
@@ -27,6 +39,10 @@ export const TIMEOUT_CHOICES = [
 
 // Thrown by a dialog's submit function when what was entered is not usable.
 export class Invalid extends Error {
+  /**
+   * @param {string} message
+   * @param {HTMLElement | null} [field]
+   */
   constructor(message, field) {
     super(message);
     this.field = field;
@@ -35,9 +51,20 @@ export class Invalid extends Error {
 
 // host: where the dialog element goes; submit(form) may return a Promise; when it
 // resolves the dialog closes, when it throws the message is shown in the dialog.
+/**
+ * @param {object} options
+ * @param {HTMLElement | null} [options.host]
+ * @param {string} options.title
+ * @param {Node[]} [options.intro]
+ * @param {Node[]} [options.fields]
+ * @param {string} options.submitLabel
+ * @param {boolean} [options.danger]
+ * @param {(form: DialogForm) => unknown} options.submit
+ * @param {() => HTMLElement | null | undefined} [options.fallbackFocus]
+ */
 export function openDialog({ host, title, intro = [], fields = [], submitLabel, danger = false, submit, fallbackFocus }) {
   const titleId = uid("dialog-title");
-  const opener = document.activeElement;
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   const error = el("p", { className: "error-message dialog-error", role: "alert" });
   const submitButton = el("button", { type: "submit", className: danger ? "button button-danger" : "button", text: submitLabel });
   const dialog = el("dialog", { className: "dialog", "aria-labelledby": titleId });
@@ -65,9 +92,9 @@ export function openDialog({ host, title, intro = [], fields = [], submitLabel, 
     submitButton.disabled = true;
     form.setAttribute("aria-busy", "true");
     try {
-      await submit(form);
+      await submit(/** @type {DialogForm} */ (form));
       dialog.close("done");
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       error.textContent = (err && err.message) || _("Something went wrong. Please try again.");
       if (err instanceof Invalid && err.field) err.field.focus();
     } finally {
@@ -83,11 +110,17 @@ export function openDialog({ host, title, intro = [], fields = [], submitLabel, 
   });
   (host || document.body).append(dialog);
   dialog.showModal();
-  const first = form.querySelector("input:checked") || form.querySelector("input, textarea, select");
+  const first = /** @type {HTMLElement | null} */ (form.querySelector("input:checked") || form.querySelector("input, textarea, select"));
   if (first) first.focus();
   return dialog;
 }
 
+/**
+ * @param {string} name
+ * @param {string} legend
+ * @param {ReadonlyArray<readonly [string | number, string]>} options
+ * @param {string | number | null} checked
+ */
 export function radioGroup(name, legend, options, checked) {
   const group = el("fieldset", { className: "radios dialog-radios" }, el("legend", { text: legend }));
   for (const [value, label] of options) {
@@ -104,6 +137,15 @@ export function radioGroup(name, legend, options, checked) {
   return group;
 }
 
+/**
+ * @param {object} options
+ * @param {string} options.name
+ * @param {string} options.label
+ * @param {string} [options.hint]
+ * @param {boolean} [options.multiline]
+ * @param {number} [options.maxlength]
+ * @param {string} [options.value]
+ */
 export function textField({ name, label, hint, multiline = false, maxlength = 500, value = "" }) {
   const id = uid(name);
   const hintId = hint ? uid(`${name}-hint`) : null;
@@ -114,6 +156,7 @@ export function textField({ name, label, hint, multiline = false, maxlength = 50
   return el("div", { className: "field" }, el("label", { for: id, text: label }), hintId ? el("p", { id: hintId, className: "hint", text: hint }) : null, input);
 }
 
+/** @param {Message} message */
 function quote(message) {
   return el(
     "figure",
@@ -125,6 +168,10 @@ function quote(message) {
 
 // --- members ------------------------------------------------------------------------
 
+/**
+ * @param {Message} message
+ * @param {Api} api
+ */
 export function reportDialog(message, api) {
   return openDialog({
     host: api.root,
@@ -144,8 +191,8 @@ export function reportDialog(message, api) {
     ],
     submitLabel: _("Send report"),
     submit: async (form) => {
-      const chosen = form.querySelector('input[name="category"]:checked');
-      if (!chosen) throw new Invalid(_("Choose what the problem is."), form.querySelector('input[name="category"]'));
+      const chosen = /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="category"]:checked'));
+      if (!chosen) throw new Invalid(_("Choose what the problem is."), /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="category"]')));
       const words = form.elements.words.value.trim();
       await api.request({
         type: "report.create",
@@ -159,6 +206,10 @@ export function reportDialog(message, api) {
   });
 }
 
+/**
+ * @param {Person} person
+ * @param {Api} api
+ */
 export function blockDialog(person, api) {
   return openDialog({
     host: api.root,
@@ -183,6 +234,10 @@ export function blockDialog(person, api) {
 
 // --- moderators ------------------------------------------------------------------------
 
+/**
+ * @param {Message} message
+ * @param {Api} api
+ */
 export function redactDialog(message, api) {
   return openDialog({
     host: api.root,
@@ -199,6 +254,10 @@ export function redactDialog(message, api) {
   });
 }
 
+/**
+ * @param {Person} person
+ * @param {Api} api
+ */
 export function timeoutDialog(person, api) {
   return openDialog({
     host: api.root,
@@ -211,7 +270,7 @@ export function timeoutDialog(person, api) {
     ],
     submitLabel: _("Time out"),
     submit: async (form) => {
-      const minutes = Number(form.querySelector('input[name="minutes"]:checked').value);
+      const minutes = Number(/** @type {HTMLInputElement} */ (form.querySelector('input[name="minutes"]:checked')).value);
       const done = await api.request({
         type: "mod.timeout",
         room: api.room,
@@ -229,6 +288,11 @@ export function timeoutDialog(person, api) {
 }
 
 // Remove or ban: destructive, so always confirmed here, with an optional reason.
+/**
+ * @param {Person} person
+ * @param {Api} api
+ * @param {{ ban: boolean }} options
+ */
 export function outDialog(person, api, { ban }) {
   return openDialog({
     host: api.root,
@@ -257,6 +321,10 @@ export function outDialog(person, api, { ban }) {
   });
 }
 
+/**
+ * @param {Message} message
+ * @param {Api} api
+ */
 export function rejectDialog(message, api) {
   return openDialog({
     host: api.root,
@@ -275,12 +343,17 @@ export function rejectDialog(message, api) {
 
 // A request outside a dialog (approve, lift a time-out...): announces the outcome
 // or the refusal.
+/**
+ * @param {Api} api
+ * @param {Record<string, unknown>} frame
+ * @param {string | ((done: Frame) => string)} success
+ */
 export async function act(api, frame, success) {
   try {
     const done = await api.request(frame);
     api.notify(typeof success === "function" ? success(done) : success);
     return true;
-  } catch (err) {
+  } catch (/** @type {any} */ err) {
     const error = (err && err.message) || _("something went wrong.");
     api.notify(_("Not done: %(error)s", { error }));
     return false;

@@ -1,3 +1,4 @@
+// @ts-check
 // The moderator console (only on the pages of the group's moderators and organisers):
 // reports, held messages, crisis alerts, the people in the group with their
 // time-outs and bans, the room's settings (slow mode, lock, pinned announcement,
@@ -13,8 +14,29 @@ import { act, outDialog, redactDialog, rejectDialog, timeoutDialog } from "./dia
 import { el, excerpt, focusSafely, slowText, timeEl, uid, withNodes } from "./dom.js";
 import { _, lang, ngettext } from "./i18n.js";
 
+/** @typedef {import("./realtime.js").Frame} Frame */
+/** @typedef {import("./room-menu.js").Message} Message */
+/** @typedef {import("./room-menu.js").Person} Person */
+/**
+ * What room.js gives the console: the menu's api and more (room.js `page`).
+ * @typedef {import("./room-menu.js").Api & {
+ *   client: import("./realtime.js").RealtimeClient,
+ *   me: () => Person | null,
+ *   role: () => string,
+ *   roleOf: (userId: string) => string,
+ *   setRoles: (people: { id?: string, name?: string, role?: string }[]) => void,
+ *   message: (seq: number) => Message | undefined,
+ * }} Page
+ */
+/**
+ * An entry of the `mod.queue` frame (a report, held message, alert, member, audit
+ * entry) or its settings, read as the server sent it (docs/protocol.md).
+ * @typedef {{ [field: string]: any }} QueueItem
+ */
+
 const QUEUE_GUARD_MS = 10000;
 
+/** @param {number} minutes */
 function duration(minutes) {
   if (minutes % 1440 === 0) return ngettext("%(num)s day", "%(num)s days", minutes / 1440);
   if (minutes % 60 === 0) return ngettext("%(num)s hour", "%(num)s hours", minutes / 60);
@@ -22,6 +44,7 @@ function duration(minutes) {
 }
 
 // The parts of a crisis plan a person may share with the group's moderators.
+/** @type {Record<string, string>} */
 const PLAN_PARTS = {
   early_signs: _("Early signs that I am struggling"),
   what_helps: _("What helps me"),
@@ -30,6 +53,10 @@ const PLAN_PARTS = {
   dependants: _("People or animals who depend on me"),
 };
 
+/**
+ * @param {string} person
+ * @param {unknown} plan
+ */
 function planDetails(person, plan) {
   if (!plan || typeof plan !== "object") return null;
   const parts = Object.entries(plan).filter(([, text]) => typeof text === "string" && text.trim());
@@ -42,6 +69,7 @@ function planDetails(person, plan) {
   );
 }
 
+/** @param {QueueItem} entry */
 function auditWhat(entry) {
   const d = entry.detail || {};
   switch (entry.action) {
@@ -88,8 +116,10 @@ function auditWhat(entry) {
   }
 }
 
+/** @param {Page} page */
 export function startConsole(page) {
-  const $ = (id) => document.getElementById(id);
+  /** The page's element with this id (the console's template always has it). @param {string} id */
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
   const summary = $("queue-summary");
   const reportsEl = $("mod-reports");
   const heldEl = $("mod-held");
@@ -98,20 +128,21 @@ export function startConsole(page) {
   const bannedEl = $("mod-banned");
   const auditEl = $("mod-audit");
   const slowForm = $("slow-form");
-  const slowSelect = $("slow-select");
+  const slowSelect = /** @type {HTMLSelectElement} */ ($("slow-select"));
   const lockForm = $("lock-form");
   const lockState = $("lock-state");
-  const lockReason = $("lock-reason");
+  const lockReason = /** @type {HTMLInputElement} */ ($("lock-reason"));
   const lockButton = $("lock-button");
   const pinForm = $("pin-form");
   const pinCurrent = $("pin-current");
-  const pinText = $("pin-text");
+  const pinText = /** @type {HTMLTextAreaElement} */ ($("pin-text"));
   const unpinButton = $("unpin-button");
   const holdForm = $("hold-form");
-  const holdWords = $("hold-words");
+  const holdWords = /** @type {HTMLTextAreaElement} */ ($("hold-words"));
 
   let inFlight = false;
   let again = false;
+  /** @type {number | null} */
   let guard = null;
   let locked = false;
   let holdDirty = false;
@@ -137,8 +168,18 @@ export function startConsole(page) {
 
   // Keep the nodes whose key is unchanged; add, re-order and drop the rest. When
   // the node holding focus goes, focus moves to the one now in its place.
+  /**
+   * @param {HTMLElement} listEl
+   * @param {QueueItem[]} items
+   * @param {(item: QueueItem) => unknown} keyOf
+   * @param {(item: QueueItem) => HTMLElement} build
+   * @param {HTMLElement | null} emptyEl
+   * @param {HTMLElement} heading
+   */
   function syncList(listEl, items, keyOf, build, emptyEl, heading) {
-    const existing = new Map([...listEl.children].map((node) => [node.dataset.key, node]));
+    const existing = new Map(
+      [.../** @type {HTMLCollectionOf<HTMLElement>} */ (listEl.children)].map((node) => /** @type {[string | undefined, HTMLElement]} */ ([node.dataset.key, node])),
+    );
     const wanted = items.map((item) => {
       const key = String(keyOf(item));
       const node = existing.get(key) || build(item);
@@ -147,7 +188,7 @@ export function startConsole(page) {
     });
     const keep = new Set(wanted);
     let lostAt = -1;
-    [...listEl.children].forEach((node, index) => {
+    [.../** @type {HTMLCollectionOf<HTMLElement>} */ (listEl.children)].forEach((node, index) => {
       if (keep.has(node)) return;
       if (node.contains(document.activeElement)) lostAt = index;
       node.remove();
@@ -163,10 +204,16 @@ export function startConsole(page) {
     }
   }
 
+  /** @param {...(HTMLElement | null)} buttons */
   function buttonsRow(...buttons) {
     return el("div", { className: "actions console-actions" }, ...buttons.filter(Boolean));
   }
 
+  /**
+   * @param {string} text
+   * @param {() => unknown} onclick
+   * @param {{ secondary?: boolean, danger?: boolean, context?: string }} [options]
+   */
   function button(text, onclick, { secondary = false, danger = false, context = "" } = {}) {
     return el(
       "button",
@@ -180,6 +227,7 @@ export function startConsole(page) {
     );
   }
 
+  /** @param {Message | null | undefined} message */
   function quoted(message) {
     if (!message) return null;
     if (message.status === "redacted" || typeof message.body !== "string") {
@@ -188,6 +236,7 @@ export function startConsole(page) {
     return el("blockquote", { className: "excerpt", text: excerpt(message.body, 300) });
   }
 
+  /** @param {Person | null | undefined} person */
   function canActOn(person) {
     const me = page.me();
     if (!person || (me && person.id === me.id)) return false;
@@ -197,13 +246,14 @@ export function startConsole(page) {
 
   // --- reports ------------------------------------------------------------------------
 
+  /** @param {QueueItem} report */
   function buildReport(report) {
     const reporter = report.reporter ? report.reporter.name : _("Someone");
     const subject = report.subject;
     const noteId = uid("report-note");
     const names = { reporter, subject: subject ? subject.name : "" };
-    const resolve = (outcome) => {
-      const note = document.getElementById(noteId).value.trim();
+    const resolve = (/** @type {string} */ outcome) => {
+      const note = /** @type {HTMLInputElement} */ (document.getElementById(noteId)).value.trim();
       act(
         page,
         { type: "mod.resolve", room: page.room, report: report.id, outcome, note },
@@ -244,6 +294,7 @@ export function startConsole(page) {
 
   // --- held messages and alerts --------------------------------------------------------------
 
+  /** @param {QueueItem} held */
   function buildHeld(held) {
     const sender = held.sender || { id: "", name: _("Someone") };
     const message = { seq: held.seq, kind: "text", sender, body: held.body, status: "held" };
@@ -268,6 +319,7 @@ export function startConsole(page) {
     );
   }
 
+  /** @param {QueueItem} alert */
   function buildAlert(alert) {
     const person = alert.person ? alert.person.name : _("Someone");
     return el(
@@ -294,6 +346,7 @@ export function startConsole(page) {
 
   // --- people ------------------------------------------------------------------------------
 
+  /** @param {QueueItem} member */
   function buildMember(member) {
     const me = page.me();
     const person = { id: member.id, name: member.name };
@@ -332,6 +385,7 @@ export function startConsole(page) {
     return item;
   }
 
+  /** @param {QueueItem} person */
   function buildBanned(person) {
     return el(
       "li",
@@ -354,6 +408,7 @@ export function startConsole(page) {
 
   // --- the room's settings and the audit log ---------------------------------------------------
 
+  /** @param {QueueItem} settings */
   function showSettings(settings) {
     const slow = String(settings.slow_mode_seconds || 0);
     if (![...slowSelect.options].some((o) => o.value === slow)) {
@@ -386,6 +441,7 @@ export function startConsole(page) {
       : "";
   }
 
+  /** @param {QueueItem[]} entries */
   function showAudit(entries) {
     auditEl.replaceChildren(
       ...entries.map((entry) =>
@@ -403,6 +459,7 @@ export function startConsole(page) {
     if (!entries.length) auditEl.append(el("tr", {}, el("td", { colspan: "5", text: _("Nothing yet.") })));
   }
 
+  /** @param {Frame} queue the `mod.queue` frame */
   function show(queue) {
     page.setRoles(queue.members);
     syncList(reportsEl, queue.reports, (r) => `${r.id}|${r.message ? r.message.status : ""}`, buildReport, $("reports-empty"), $("reports-title"));
@@ -425,7 +482,7 @@ export function startConsole(page) {
   // --- frames ------------------------------------------------------------------------------
 
   page.client.addEventListener("frame", (event) => {
-    const frame = event.detail;
+    const frame = /** @type {CustomEvent<Frame>} */ (event).detail;
     if (frame.room && frame.room !== page.room) return;
     switch (frame.type) {
       case "synced":

@@ -1,3 +1,4 @@
+// @ts-check
 // A person's own mutes and blocks: the "Your mutes and blocks" panel, and which
 // messages they hide on this page.
 //
@@ -13,6 +14,7 @@ import { _ } from "./i18n.js";
 // Characters that mean something in a RegExp (with the u flag only these may be escaped).
 const SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
+/** @param {string[]} words */
 export function wordPattern(words) {
   const parts = words
     .map((w) => w.trim())
@@ -23,18 +25,25 @@ export function wordPattern(words) {
   return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${parts.join("|")})(?![\\p{L}\\p{N}_])`, "iu");
 }
 
+/**
+ * @param {import("./room-menu.js").Api} api
+ * @param {() => void} onChange
+ */
 export function setupPersonal(api, onChange) {
-  const $ = (id) => document.getElementById(id);
+  /** The page's element with this id (the room page always has these). @param {string} id */
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
   const wordsList = $("muted-words");
   const wordsCount = $("muted-words-count");
   const wordForm = $("mute-word-form");
-  const wordInput = $("mute-word");
+  const wordInput = /** @type {HTMLInputElement} */ ($("mute-word"));
   const peopleList = $("muted-people");
   const peopleCount = $("muted-people-count");
   const peopleEmpty = $("muted-people-empty");
   const wordsEmpty = $("muted-words-empty");
 
+  /** @type {string[]} */
   let words = [];
+  /** @type {RegExp | null} */
   let pattern = null;
   const muted = new Map(); // id -> name
   const blocked = new Map(); // id -> name
@@ -66,6 +75,7 @@ export function setupPersonal(api, onChange) {
     wordsCount.textContent = String(words.length);
     wordsEmpty.hidden = words.length > 0;
 
+    /** @type {{ id: string, name: string, kind: "blocked" | "muted" }[]} */
     const people = [];
     for (const [id, name] of blocked) people.push({ id, name, kind: "blocked" });
     for (const [id, name] of muted) if (!blocked.has(id)) people.push({ id, name, kind: "muted" });
@@ -107,6 +117,7 @@ export function setupPersonal(api, onChange) {
     peopleEmpty.hidden = people.length > 0;
   }
 
+  /** @param {{ [field: string]: any } | null | undefined} controls the `me.controls` frame, or the `personal` part of `subscribed` */
   function update(controls) {
     if (!controls) return;
     words = Array.isArray(controls.muted_words) ? controls.muted_words : [];
@@ -135,9 +146,13 @@ export function setupPersonal(api, onChange) {
 
   return {
     update,
-    isMuted: (id) => muted.has(id),
-    isBlocked: (id) => blocked.has(id),
+    isMuted: (/** @type {string} */ id) => muted.has(id),
+    isBlocked: (/** @type {string} */ id) => blocked.has(id),
     // Why a message is hidden from this person: "blocked", "person", "word" or null.
+    /**
+     * @param {import("./room-menu.js").Message} message
+     * @param {string | null | undefined} meId
+     */
     hiddenReason(message, meId) {
       if (message.kind !== "text" || !message.sender || message.sender.id === meId) return null;
       if (blocked.has(message.sender.id)) return "blocked";

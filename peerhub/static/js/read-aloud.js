@@ -1,3 +1,4 @@
+// @ts-check
 // "Read aloud" on Easy Read pages (docs/easy-read.md): the browser's own speech
 // synthesis reads the page's main text, one line at a time, in the page's language.
 // Nothing is sent to PeerHub or anywhere else. The buttons stay hidden when the browser
@@ -5,7 +6,7 @@
 // so instead of reading in the wrong language.
 import { _, lang } from "./i18n.js";
 
-const box = document.querySelector(".read-aloud");
+const box = /** @type {HTMLElement | null} */ (document.querySelector(".read-aloud"));
 const status = document.querySelector(".read-aloud-status");
 const content = document.querySelector(".easy-content");
 const speech = window.speechSynthesis;
@@ -13,26 +14,38 @@ const speech = window.speechSynthesis;
 // One thing to say per idea: headings, Easy Read lines, paragraphs, list items, labels.
 const READ = "h1, h2, h3, h4, p, li, dt, dd, legend, label, summary";
 
-/** "cy-GB", "cy_GB" and "CY" all answer "cy"; "zh-Hant-HK" answers "zh". */
+/**
+ * "cy-GB", "cy_GB" and "CY" all answer "cy"; "zh-Hant-HK" answers "zh".
+ * @param {string | null | undefined} tag
+ */
 function primary(tag) {
   return String(tag || "").replace(/_/g, "-").split("-")[0].toLowerCase();
 }
 
-/** The browser's voice for `tag`: the same language and region first, then the language. */
+/**
+ * The browser's voice for `tag`: the same language and region first, then the language.
+ * @param {SpeechSynthesisVoice[]} voices
+ * @param {string} tag
+ * @returns {SpeechSynthesisVoice | null}
+ */
 export function voiceFor(voices, tag) {
   const want = String(tag).replace(/_/g, "-").toLowerCase();
   const exact = voices.find((v) => String(v.lang).replace(/_/g, "-").toLowerCase() === want);
   return exact || voices.find((v) => primary(v.lang) === primary(tag)) || null;
 }
 
-/** The page's text as lines to say, in reading order, without hidden or skipped parts. */
+/**
+ * The page's text as lines to say, in reading order, without hidden or skipped parts.
+ * @param {ParentNode} root
+ */
 export function linesOf(root) {
+  /** @type {{ el: Element, text: string }[]} */
   const lines = [];
   for (const el of root.querySelectorAll(READ)) {
     if (el.closest("[data-no-read], [hidden], [aria-hidden='true'], .visually-hidden")) continue;
     // A block holding another block is said through its parts.
     if (el.querySelector(READ)) continue;
-    const text = el.textContent.replace(/\s+/g, " ").trim();
+    const text = /** @type {string} */ (el.textContent).replace(/\s+/g, " ").trim();
     if (text) lines.push({ el, text });
   }
   return lines;
@@ -42,13 +55,14 @@ function setup() {
   if (!box || !content || !speech || typeof window.SpeechSynthesisUtterance !== "function") {
     return; // no speech in this browser: the buttons stay hidden
   }
-  const start = box.querySelector(".read-aloud-start");
-  const stop = box.querySelector(".read-aloud-stop");
+  const start = /** @type {HTMLElement} */ (box.querySelector(".read-aloud-start"));
+  const stop = /** @type {HTMLElement} */ (box.querySelector(".read-aloud-stop"));
+  /** @type {SpeechSynthesisVoice | null} */
   let voice = null;
   let reading = false;
 
   function unmark() {
-    for (const el of content.querySelectorAll(".reading")) el.classList.remove("reading");
+    for (const el of /** @type {Element} */ (content).querySelectorAll(".reading")) el.classList.remove("reading");
   }
 
   function finish() {
@@ -61,14 +75,14 @@ function setup() {
   function offer() {
     voice = voiceFor(speech.getVoices() || [], lang);
     if (voice) {
-      box.hidden = false;
+      /** @type {HTMLElement} */ (box).hidden = false;
       if (status) status.textContent = "";
     }
     return Boolean(voice);
   }
 
   function say() {
-    const lines = linesOf(content);
+    const lines = linesOf(/** @type {Element} */ (content));
     if (!lines.length) return;
     speech.cancel();
     reading = true;

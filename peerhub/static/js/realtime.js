@@ -1,9 +1,16 @@
+// @ts-check
 // The PeerHub real-time connection: one WebSocket, reconnection with backoff, resume
 // from the last seq of each room, and re-sending of unacknowledged messages with
 // their original client_id (the server answers a retry with the first ack).
 // Protocol: docs/protocol.md. Nothing is written to browser storage.
 
 import { _, lang } from "./i18n.js";
+
+/**
+ * A frame from the server (docs/protocol.md): its `type` says which other fields it has.
+ * The client reads them as the server sends them, unchecked, so they are `any` here.
+ * @typedef {{ type: string, [field: string]: any }} Frame
+ */
 
 const PROTOCOL_VERSION = 1;
 const PING_EVERY_MS = 25000;
@@ -23,6 +30,11 @@ const AT_ONCE_CLOSE_CODES = new Set([1006, 1013]);
 
 // A refusal of a request() (an `error` frame with its ref), or no answer at all.
 export class RequestError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {Frame | null} [frame]
+   */
   constructor(code, message, frame = null) {
     super(message);
     this.code = code;
@@ -33,11 +45,13 @@ export class RequestError extends Error {
 // Text the server cannot store is refused (bad_frame): a lone surrogate (half of an
 // emoji, cut by a copy or a truncation) or NUL. Mend it before sending, so nobody's
 // words are refused for a character they cannot see: a lone half becomes U+FFFD.
+/** @param {string} text */
 export function storableText(text) {
   const whole = typeof text.toWellFormed === "function" ? text.toWellFormed() : mendSurrogates(text);
   return whole.replaceAll("\0", "");
 }
 
+/** @param {string} text */
 function mendSurrogates(text) {
   let out = "";
   for (let i = 0; i < text.length; i += 1) {
@@ -53,6 +67,11 @@ function mendSurrogates(text) {
   return out;
 }
 
+/**
+ * A JSON.stringify replacer.
+ * @param {string} key
+ * @param {unknown} value
+ */
 function storableStrings(key, value) {
   return typeof value === "string" ? storableText(value) : value;
 }
@@ -73,20 +92,30 @@ export class RealtimeClient extends EventTarget {
   constructor({ infoUrl = "/api/realtime" } = {}) {
     super();
     this.infoUrl = infoUrl;
+    /** @type {WebSocket | null} */
     this.socket = null;
+    /** @type {Map<string, number | null>} */
     this.rooms = new Map(); // room id -> last seq seen (null: never synced)
+    /** @type {Map<string, { room: string, body: string }>} */
     this.pending = new Map(); // client id -> { room, body } awaiting an ack
     this.attempt = 0;
     this.stopped = false;
+    /** @type {number | null} */
     this.timer = null;
+    /** @type {number | null} */
     this.pinger = null;
     this.lastFrameAt = 0;
     this.user = null;
     this.refs = 0;
+    /** @type {Map<string, { resolve: (frame: Frame) => void, reject: (err: RequestError) => void, timer: number }>} */
     this.waiting = new Map(); // ref -> { resolve, reject, timer }
   }
 
   // Follow a room; after a reconnect it is resumed from its last seq.
+  /**
+   * @param {string} room
+   * @param {number | null} [lastSeq]
+   */
   follow(room, lastSeq = null) {
     if (!this.rooms.has(room)) this.rooms.set(room, lastSeq);
     if (this.isOpen()) this.sendFrame({ type: "subscribe", room, ...(lastSeq === null ? {} : { after: lastSeq }) });
@@ -108,6 +137,10 @@ export class RealtimeClient extends EventTarget {
     if (this.socket) this.socket.close(1000, "bye");
   }
 
+  /**
+   * @param {string} state
+   * @param {object} [extra]
+   */
   status(state, extra = {}) {
     this.dispatchEvent(new CustomEvent("status", { detail: { state, ...extra } }));
   }
@@ -158,6 +191,10 @@ export class RealtimeClient extends EventTarget {
     });
   }
 
+  /**
+   * @param {number} [delay]
+   * @param {number} [code]
+   */
   retryLater(delay, code) {
     if (this.stopped) return;
     this.attempt += 1;
@@ -171,25 +208,32 @@ export class RealtimeClient extends EventTarget {
   heartbeat() {
     if (!this.isOpen()) return;
     if (Date.now() - this.lastFrameAt > SILENT_LIMIT_MS) {
-      this.socket.close(4000, "no answer"); // then reconnect through "close"
+      /** @type {WebSocket} */ (this.socket).close(4000, "no answer"); // then reconnect through "close"
       return;
     }
     this.sendFrame({ type: "ping" });
   }
 
   resume() {
+    /** @type {Record<string, number | null>} */
     const rooms = {};
     for (const [room, seq] of this.rooms) rooms[room] = seq;
     if (Object.keys(rooms).length) this.sendFrame({ type: "resume", rooms });
   }
 
+  /** @param {Record<string, unknown>} frame */
   sendFrame(frame) {
     if (!this.isOpen()) return false;
-    this.socket.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }, storableStrings));
+    /** @type {WebSocket} */ (this.socket).send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }, storableStrings));
     return true;
   }
 
   // Send a message; it is re-sent (same client id) after a reconnect until acked.
+  /**
+   * @param {string} room
+   * @param {string} body
+   * @param {string} [clientId]
+   */
   sendMessage(room, body, clientId = newClientId()) {
     this.pending.set(clientId, { room, body });
     this.sendFrame({ type: "send", room, client_id: clientId, body });
@@ -199,6 +243,11 @@ export class RealtimeClient extends EventTarget {
   // Send a frame with a fresh ref; resolves with the frame that answers it (`done`,
   // `report.received`...) and rejects with a RequestError on its `error`, on a
   // dropped connection or when no answer comes. The frame still reaches listeners.
+  /**
+   * @param {Record<string, unknown>} frame
+   * @param {number} [timeoutMs]
+   * @returns {Promise<Frame>}
+   */
   request(frame, timeoutMs = REQUEST_TIMEOUT_MS) {
     return new Promise((resolve, reject) => {
       if (!this.isOpen()) {
@@ -224,10 +273,12 @@ export class RealtimeClient extends EventTarget {
     }
   }
 
+  /** @param {string} clientId */
   forget(clientId) {
     this.pending.delete(clientId);
   }
 
+  /** @param {string} data */
   receive(data) {
     this.lastFrameAt = Date.now();
     let frame;
@@ -240,6 +291,7 @@ export class RealtimeClient extends EventTarget {
     for (const one of frames) this.handle(one);
   }
 
+  /** @param {Frame} frame */
   handle(frame) {
     switch (frame.type) {
       case "welcome":

@@ -1,3 +1,4 @@
+// @ts-check
 // The per-message menu: where report, mute and block hang, and the moderators'
 // redact, time out, approve and reject.
 //
@@ -19,8 +20,49 @@
 import { act, blockDialog, redactDialog, rejectDialog, reportDialog, timeoutDialog } from "./dialogs.js";
 import { _ } from "./i18n.js";
 
+/** @typedef {import("./realtime.js").Frame} Frame */
+/**
+ * A message as the room shows it: from a `message` frame (docs/protocol.md), a queue
+ * entry, or one of your own before it has a seq; its fields are read as the server sent them.
+ * @typedef {{ [field: string]: any }} Message
+ */
+/** @typedef {{ id: string, name: string }} Person */
+/**
+ * The person looking at a message (room.js `viewer()`).
+ * @typedef {object} Viewer
+ * @property {string} [id]
+ * @property {string} [name]
+ * @property {string} role
+ * @property {boolean} moderator
+ * @property {(userId: string) => string} roleOf
+ * @property {(userId: string) => boolean} isMuted
+ * @property {(userId: string) => boolean} isBlocked
+ */
+/**
+ * What the room page gives the actions and dialogs (room.js `page`).
+ * @typedef {object} Api
+ * @property {string} room
+ * @property {HTMLElement} root
+ * @property {(frame: Record<string, unknown>) => boolean} send
+ * @property {(frame: Record<string, unknown>) => Promise<Frame>} request
+ * @property {(text: string) => void} notify
+ * @property {(iso: string) => string} whenText
+ * @property {(userId: string) => void} hideSender
+ * @property {() => HTMLElement} fallbackFocus
+ */
+/**
+ * One entry of the message menu.
+ * @typedef {object} MessageAction
+ * @property {string} id
+ * @property {(message: Message) => string} label
+ * @property {(message: Message, viewer: Viewer) => boolean} [shows]
+ * @property {(message: Message, api: Api) => unknown} run
+ */
+
+/** @type {MessageAction[]} */
 const actions = [];
 
+/** @param {MessageAction} action */
 export function registerMessageAction(action) {
   if (!action || typeof action.id !== "string" || typeof action.run !== "function") {
     throw new TypeError("an action needs an id and a run(message, api) function");
@@ -29,23 +71,37 @@ export function registerMessageAction(action) {
   actions.push(action);
 }
 
+/**
+ * @param {Message} message
+ * @param {Viewer} viewer
+ */
 export function actionsFor(message, viewer) {
   return actions.filter((a) => (typeof a.shows === "function" ? a.shows(message, viewer) : true));
 }
 
 const STAFF = new Set(["moderator", "organiser"]);
+/** @type {Record<string, number>} */
 const RANK = { member: 1, moderator: 2, organiser: 3 };
 
+/** @param {Message} message */
 function isText(message) {
   return message.kind === "text" && Boolean(message.sender) && Boolean(message.seq);
 }
 
+/**
+ * @param {Message} message
+ * @param {Viewer} viewer
+ */
 function fromOther(message, viewer) {
   return isText(message) && message.sender.id !== viewer.id;
 }
 
 // Whether the viewer outranks the writer (unknown ranks count as members; the
 // server checks again in any case).
+/**
+ * @param {Viewer} viewer
+ * @param {string} userId
+ */
 function outranks(viewer, userId) {
   const theirs = RANK[viewer.roleOf ? viewer.roleOf(userId) : "member"] || RANK.member;
   return (RANK[viewer.role] || 0) > theirs;

@@ -1,3 +1,4 @@
+// @ts-check
 // The room page: messages in a live region, a composer that sends on Enter, each
 // of your own messages marked sending / sent / not sent (with a retry that reuses
 // its client id), who is here, typing notices, ground rules, session controls; and
@@ -35,10 +36,15 @@ const DEFAULT_REDACTION = "Removed by a moderator.";
 // (peerhub/privacy/erasure.py REDACTION_REASON; English, as data).
 const ERASED_REDACTION = "Deleted by its writer";
 
+/** @typedef {import("./realtime.js").Frame} Frame */
+/** @typedef {import("./room-menu.js").Message} Message */
+/** @typedef {import("./room-menu.js").Person} Person */
+
 const HELD_OWN = _("Waiting for a moderator to look at it. Only you and the moderators can see it.");
 const REJECTED_OWN = _("A moderator decided not to post this. Only you can see it.");
 
 // A role's name as people read it; members are not marked.
+/** @param {string} role */
 function roleText(role) {
   if (role === "moderator") return _("moderator");
   if (role === "organiser") return _("organiser");
@@ -48,35 +54,38 @@ function roleText(role) {
 const root = document.getElementById("room");
 if (root) start(root);
 
+/** @param {unknown} reason */
 function redactionText(reason) {
   const why = typeof reason === "string" ? reason.trim() : "";
   if (why === ERASED_REDACTION) return _("Deleted: its writer deleted their account.");
   return why && why !== DEFAULT_REDACTION ? _("Removed by a moderator: %(reason)s", { reason: why }) : _("Removed by a moderator.");
 }
 
+/** @param {HTMLElement} rootEl */
 function start(rootEl) {
-  const room = rootEl.dataset.room;
-  const $ = (id) => document.getElementById(id);
+  const room = /** @type {string} */ (rootEl.dataset.room);
+  /** The page's element with this id (the room's template always has it). @param {string} id */
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
   const statusEl = $("room-status");
   const stateEl = $("room-state");
   const rulesEl = $("rules");
   const rulesText = $("rules-text");
   const rulesLanguage = $("rules-language");
-  const rulesButton = $("rules-accept");
+  const rulesButton = /** @type {HTMLButtonElement} */ ($("rules-accept"));
   const list = $("messages");
-  const logEl = list.parentElement;
-  const olderButton = $("older");
+  const logEl = /** @type {HTMLElement} */ (list.parentElement);
+  const olderButton = /** @type {HTMLButtonElement} */ ($("older"));
   const typingEl = $("typing");
-  const form = $("composer");
-  const input = $("message-input");
-  const sendButton = $("send-button");
+  const form = /** @type {HTMLFormElement} */ ($("composer"));
+  const input = /** @type {HTMLTextAreaElement} */ ($("message-input"));
+  const sendButton = /** @type {HTMLButtonElement} */ ($("send-button"));
   const counter = $("composer-count");
   const composerError = $("composer-error");
   const presentEl = $("present");
   const announcer = $("room-announcer");
   const supportEl = $("support");
-  const sessionButton = $("session-toggle");
-  const modOnlyBox = $("moderator-only");
+  const sessionButton = /** @type {HTMLButtonElement} */ ($("session-toggle"));
+  const modOnlyBox = /** @type {HTMLInputElement} */ ($("moderator-only"));
   const pinnedEl = $("pinned");
   const pinnedText = $("pinned-text");
   const timeoutNotice = $("timeout-notice");
@@ -105,34 +114,44 @@ function start(rootEl) {
   const typing = new Map(); // user id -> { name, timer }
   const hidden = new Set(); // senders hidden on this page (menu api)
   const revealed = new Set(); // seqs of muted messages the person chose to see
+  /** @type {import("./room-menu.js").Person | null} */
   let me = null;
   let role = rootEl.dataset.role || "member";
+  /** @type {any} the room's state as the server last sent it (docs/protocol.md), null before */
   let state = null;
+  /** @type {any} the ground rules as the server last sent them, null before */
   let rules = null;
+  /** @type {number | null} */
   let minSeq = null;
   let latestSeq = 0;
   let applied = 0; // the highest seq whose room event has been applied
   let readSent = 0;
+  /** @type {number | null} */
   let readTimer = null;
   let lastTyping = 0;
   // What moderators have set, as this page knows it.
+  /** @type {{ slow: number, locked: boolean, pinned: { text: string, at: string } | null, timedOutUntil: string | null, timeoutReason: string }} */
   const mod = { slow: 0, locked: false, pinned: null, timedOutUntil: null, timeoutReason: "" };
+  /** @type {number | null} */
   let timeoutTimer = null;
   let nextSendAt = 0; // slow mode: not before (ms since epoch)
   // Where the room opens: at the first message after lastReadAtOpen, else the newest.
   let opened = false;
   let lastReadAtOpen = 0;
   let unreadPages = 0;
+  /** @type {HTMLElement | null} */
   let marker = null;
   let following = true; // the list shows its newest message and follows new ones
   let followFrame = 0;
   // A new member's first messages wait for a moderator: {messages, seen, note} or null.
+  /** @type {any} */
   let newcomer = null;
   let newcomerToldOnce = false;
   const notes = new Map(); // client id -> why your held message waits (from its ack)
 
   const isStaff = () => STAFF.has(role);
 
+  /** @param {string} text */
   function announce(text) {
     announcer.textContent = "";
     // A fresh text node so screen readers announce the same words twice.
@@ -142,6 +161,7 @@ function start(rootEl) {
   }
 
   // What the menu's actions, the dialogs and the console use.
+  /** @type {import("./moderator.js").Page} */
   const page = {
     room,
     root: rootEl,
@@ -182,6 +202,7 @@ function start(rootEl) {
 
   // --- system events ------------------------------------------------------------------
 
+  /** @param {number} seq */
   function nameAt(seq) {
     const message = known.get(seq);
     return message && message.sender ? message.sender.name : null;
@@ -189,6 +210,7 @@ function start(rootEl) {
 
   // The line a system event shows in the log; null for none (an approval or a
   // rejection means nothing to those who never saw the held message).
+  /** @param {Message} message */
   function systemText(message) {
     const data = message.data || {};
     const named = message.sender ? message.sender.name : (data.by && names.get(data.by)) || null;
@@ -253,9 +275,10 @@ function start(rootEl) {
   }
 
   // A room event changes what is on the page (once, in seq order).
+  /** @param {Message} message */
   function applyEvent(message) {
     const data = message.data || {};
-    const mine = (user) => Boolean(me && user && user.id === me.id);
+    const mine = (/** @type {Person | null | undefined} */ user) => Boolean(me && user && user.id === me.id);
     switch (data.event) {
       case "message.redacted":
         updateMessage(data.seq, (old) => ({ ...old, status: "redacted", body: null, reason: data.reason }));
@@ -304,10 +327,11 @@ function start(rootEl) {
 
   // --- messages --------------------------------------------------------------------
 
+  /** @param {HTMLElement} item @param {number} seq */
   function place(item, seq) {
     // In seq order, before any message still waiting for its seq.
     let after = null;
-    for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
+    for (let node = /** @type {HTMLElement | null} */ (list.lastElementChild); node; node = /** @type {HTMLElement | null} */ (node.previousElementSibling)) {
       const nodeSeq = node.dataset.seq ? Number(node.dataset.seq) : Infinity;
       if (nodeSeq < seq) {
         after = node;
@@ -318,6 +342,7 @@ function start(rootEl) {
     else list.prepend(item);
   }
 
+  /** @param {HTMLElement} item @param {string} text @param {boolean} [failed] */
   function ownState(item, text, failed = false) {
     const holder = item.querySelector(".message-state");
     if (!holder) return;
@@ -337,7 +362,7 @@ function start(rootEl) {
             announce(why);
             return;
           }
-          client.sendMessage(room, item.dataset.body, item.dataset.clientId);
+          client.sendMessage(room, /** @type {string} */ (item.dataset.body), item.dataset.clientId);
           noteSent();
           ownState(item, _("Sending…"));
           input.focus();
@@ -347,8 +372,9 @@ function start(rootEl) {
     }
   }
 
+  /** @param {HTMLDetailsElement} menu @param {Message} message */
   function fillMenu(menu, message) {
-    const listEl = menu.querySelector("ul");
+    const listEl = /** @type {HTMLUListElement} */ (menu.querySelector("ul"));
     const shown = actionsFor(known.get(message.seq) || message, viewer());
     listEl.replaceChildren(
       ...shown.map((action) =>
@@ -360,7 +386,7 @@ function start(rootEl) {
             className: "link-button",
             text: action.label(message),
             onclick: () => {
-              const summary = menu.querySelector("summary");
+              const summary = /** @type {HTMLElement} */ (menu.querySelector("summary"));
               menu.open = false;
               summary.focus();
               action.run(known.get(message.seq) || message, page);
@@ -372,6 +398,7 @@ function start(rootEl) {
     if (!shown.length) listEl.append(el("li", { className: "hint", text: _("Nothing to do here.") }));
   }
 
+  /** @param {Message} message */
   function menuFor(message) {
     if (!actionsFor(message, viewer()).length) return null;
     const name = message.sender ? message.sender.name : "PeerHub"; // the product's name
@@ -387,21 +414,23 @@ function start(rootEl) {
       if (!menu.open) return;
       fillMenu(menu, message);
       // The log scrolls: bring the whole menu into view inside it.
-      menu.querySelector("ul").scrollIntoView({ block: "nearest" });
+      /** @type {HTMLElement} */ (menu.querySelector("ul")).scrollIntoView({ block: "nearest" });
     });
     menu.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && menu.open) {
         menu.open = false;
-        menu.querySelector("summary").focus();
+        /** @type {HTMLElement} */ (menu.querySelector("summary")).focus();
       }
     });
     return menu;
   }
 
+  /** @param {Message} message */
   function isMine(message) {
     return Boolean(me && message.sender && message.sender.id === me.id);
   }
 
+  /** @param {Message} message @param {{ own?: boolean, pending?: boolean }} [options] */
   function render(message, { own = false, pending = false } = {}) {
     const system = message.kind === "system";
     const status = message.status || "visible";
@@ -459,12 +488,14 @@ function start(rootEl) {
 
   // --- what mutes and blocks hide --------------------------------------------------------
 
+  /** @param {Message} message */
   function reasonFor(message) {
     if (message.sender && hidden.has(message.sender.id) && !isMine(message)) return "blocked";
     if (message.status === "redacted") return null;
     return personal.hiddenReason(message, me ? me.id : null);
   }
 
+  /** @param {HTMLElement} item @param {Message} message */
   function applyFilter(item, message) {
     const old = item.querySelector(".message-placeholder");
     if (old) old.remove();
@@ -525,6 +556,7 @@ function start(rootEl) {
 
   // --- showing and updating messages ----------------------------------------------------
 
+  /** @param {number} seq @param {Message} message */
   function replaceItem(seq, message) {
     const old = bySeq.get(seq);
     const own = isMine(message);
@@ -537,6 +569,7 @@ function start(rootEl) {
     updateHiddenCount();
   }
 
+  /** @param {number} seq @param {(old: Message) => Message} change */
   function updateMessage(seq, change) {
     const old = known.get(seq);
     if (!old || !bySeq.has(seq)) return;
@@ -549,6 +582,7 @@ function start(rootEl) {
   // History requests for messages a moderator approved (keyed by before_seq).
   const approvalFetches = new Set();
 
+  /** @param {Message} message */
   function upsert(message) {
     if (bySeq.has(message.seq)) {
       known.set(message.seq, message);
@@ -558,6 +592,7 @@ function start(rootEl) {
     showMessage(message);
   }
 
+  /** @param {Message} message */
   function showMessage(message) {
     const newest = message.seq > applied;
     if (newest) applied = message.seq;
@@ -602,6 +637,7 @@ function start(rootEl) {
     emptyEl.hidden = !opened || list.querySelector("li.message") !== null;
   }
 
+  /** @param {number} seq */
   function track(seq) {
     renderEmpty();
     latestSeq = Math.max(latestSeq, seq);
@@ -611,6 +647,7 @@ function start(rootEl) {
     scheduleRead();
   }
 
+  /** @param {string | null | undefined} clientId */
   function heldText(clientId) {
     return (clientId && notes.get(clientId)) || HELD_OWN;
   }
@@ -646,7 +683,7 @@ function start(rootEl) {
 
   // The first message after the read position that someone else wrote.
   function firstUnread() {
-    for (const node of list.children) {
+    for (const node of /** @type {HTMLCollectionOf<HTMLElement>} */ (list.children)) {
       const seq = Number(node.dataset.seq);
       if (!node.dataset.seq || !(seq > lastReadAtOpen) || node === marker || node.hidden) continue;
       if (node.classList.contains("message-own") || node.classList.contains("message-system")) continue;
@@ -684,7 +721,7 @@ function start(rootEl) {
   function readUpTo() {
     if (nearEnd()) return latestSeq;
     const limit = logEl.scrollTop + logEl.clientHeight;
-    for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
+    for (let node = /** @type {HTMLElement | null} */ (list.lastElementChild); node; node = /** @type {HTMLElement | null} */ (node.previousElementSibling)) {
       if (!node.dataset.seq || node === marker || node.hidden) continue;
       if (node.offsetTop + node.offsetHeight <= limit + 2) return Math.floor(Number(node.dataset.seq));
     }
@@ -707,6 +744,7 @@ function start(rootEl) {
     logEl.focus();
   });
 
+  /** @param {HTMLElement} item @param {string | null | undefined} at */
   function stamp(item, at) {
     const head = item.querySelector(".message-head");
     if (at && head && !head.querySelector("time")) {
@@ -715,7 +753,7 @@ function start(rootEl) {
   }
 
   function clearMessages() {
-    for (const node of [...list.children]) {
+    for (const node of [.../** @type {HTMLCollectionOf<HTMLElement>} */ (list.children)]) {
       if (node.dataset.seq) node.remove();
     }
     marker = null;
@@ -744,6 +782,7 @@ function start(rootEl) {
   }
 
   // until: ISO time or null; reason: text, or null to keep the one known for this until.
+  /** @param {string | null} until @param {string | null} reason */
   function setTimedOut(until, reason) {
     clearTimeout(timeoutTimer);
     if (!until || Date.parse(until) <= Date.now()) {
@@ -787,7 +826,7 @@ function start(rootEl) {
           mod.timeoutReason
             ? _("A moderator has paused your messages until %(when)s. You can still read. Reason: %(reason)s")
             : _("A moderator has paused your messages until %(when)s. You can still read."),
-          { when: timeEl(mod.timedOutUntil), reason: mod.timeoutReason },
+          { when: timeEl(/** @type {string} */ (mod.timedOutUntil)), reason: mod.timeoutReason },
         ),
       );
       timeoutNotice.hidden = false;
@@ -801,7 +840,7 @@ function start(rootEl) {
   // Why the composer will not send now (moderators are never held back), or null.
   function refusal() {
     if (isStaff()) return null;
-    if (timedOut()) return _("A moderator has paused your messages until %(when)s.", { when: whenText(mod.timedOutUntil) });
+    if (timedOut()) return _("A moderator has paused your messages until %(when)s.", { when: whenText(/** @type {string} */ (mod.timedOutUntil)) });
     if (mod.locked) return _("A moderator has locked the room for now: you can read but not write.");
     const wait = nextSendAt - Date.now();
     if (mod.slow && wait > 0) {
@@ -815,6 +854,7 @@ function start(rootEl) {
     if (mod.slow && !isStaff()) nextSendAt = Date.now() + mod.slow * 1000;
   }
 
+  /** @param {string} text */
   function showComposerError(text) {
     composerError.textContent = _("Not sent. %(why)s", { why: text });
     composerError.hidden = false;
@@ -826,6 +866,7 @@ function start(rootEl) {
     composerError.hidden = true;
   }
 
+  /** @param {{ [field: string]: any }} item a handled report (docs/protocol.md) */
   function reportHandled(item) {
     const text =
       item.outcome === "action"
@@ -864,6 +905,7 @@ function start(rootEl) {
     sendButton.disabled = !ok;
   }
 
+  /** @param {any} next */
   function showState(next) {
     state = next;
     const lines = [];
@@ -902,6 +944,7 @@ function start(rootEl) {
     noModeratorText.textContent = lines.join(" ");
   }
 
+  /** @param {boolean} shown */
   function showBannerDetails(shown) {
     noModeratorText.hidden = !shown;
     noModeratorHelp.hidden = !shown;
@@ -928,6 +971,7 @@ function start(rootEl) {
       : "";
   }
 
+  /** @param {any} next */
   function showRules(next) {
     rules = next;
     const needed = !rules.accepted;
@@ -971,6 +1015,7 @@ function start(rootEl) {
     else typingEl.textContent = _("Several people are typing…");
   }
 
+  /** @param {{ [field: string]: any } | null | undefined} extra */
   function subscribedExtra(extra) {
     if (!extra) return;
     const m = extra.moderation;
@@ -990,7 +1035,7 @@ function start(rootEl) {
   // --- frames ------------------------------------------------------------------------------
 
   client.addEventListener("frame", (event) => {
-    const frame = event.detail;
+    const frame = /** @type {CustomEvent<Frame>} */ (event).detail;
     if (frame.room && frame.room !== room) return;
     switch (frame.type) {
       case "welcome":
@@ -1140,7 +1185,7 @@ function start(rootEl) {
   });
 
   client.addEventListener("status", (event) => {
-    const { state: connection, code, reason, retryIn } = event.detail;
+    const { state: connection, code, reason, retryIn } = /** @type {CustomEvent<{ state: string, [field: string]: any }>} */ (event).detail;
     if (connection === "connecting") statusEl.textContent = _("Connecting…");
     // "Connected." once the room is synced (its state known), not when the socket opens.
     else if (connection === "open") statusEl.textContent = _("Joining the room…");
@@ -1158,6 +1203,7 @@ function start(rootEl) {
     refreshComposer();
   });
 
+  /** @param {Frame} frame */
   function showSupport(frame) {
     supportEl.replaceChildren(
       el("h2", { id: "support-title", tabindex: "-1", text: _("You are not alone") }),
@@ -1165,7 +1211,7 @@ function start(rootEl) {
       el(
         "ul",
         { className: "crisis-list" },
-        ...frame.contacts.map((c) =>
+        ...frame.contacts.map((/** @type {{ [field: string]: any }} */ c) =>
           el(
             "li",
             {},
@@ -1188,7 +1234,7 @@ function start(rootEl) {
       }),
     );
     supportEl.hidden = false;
-    document.getElementById("support-title").focus();
+    /** @type {HTMLElement} */ (document.getElementById("support-title")).focus();
   }
 
   // --- the composer and controls -------------------------------------------------------
@@ -1273,10 +1319,11 @@ function start(rootEl) {
   // --- a narrow screen: the side panel in place of the messages ---------------------------
 
   const panelClosedText = panelToggle.textContent;
+  /** @param {boolean} side */
   function showPanel(side) {
     rootEl.dataset.panel = side ? "side" : "messages";
     panelToggle.setAttribute("aria-expanded", side ? "true" : "false");
-    panelToggle.textContent = side ? panelToggle.dataset.openText : panelClosedText;
+    panelToggle.textContent = side ? /** @type {string} */ (panelToggle.dataset.openText) : panelClosedText;
   }
   panelToggle.addEventListener("click", () => {
     const opening = rootEl.dataset.panel !== "side";
