@@ -196,7 +196,7 @@ CLIENT_FRAMES: Final[dict[str, Spec]] = {
 _ENVELOPE: Final = frozenset({"v", "type", "ref"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slower to make, per frame
 class Frame:
     """A validated incoming frame: its type, its fields (those it carried, without
     ``v``, ``type`` and ``ref``) and the struct they were decoded into."""
@@ -284,8 +284,9 @@ def _fields_of(spec: Spec) -> dict[str, _Field]:
 
 
 @functools.cache
-def _names(spec: Spec) -> tuple[str, ...]:
-    return tuple(name for name in spec.__struct_fields__ if name not in _ENVELOPE)
+def _layout(spec: Spec) -> tuple[str, tuple[str, ...]]:
+    """A frame struct's type and its own fields (not ``v``, ``type``, ``ref``)."""
+    return frame_type_of(spec), tuple(n for n in spec.__struct_fields__ if n not in _ENVELOPE)
 
 
 # "Expected `int` >= 1 - at `$.before_seq`", "... - at `key` in `$.rooms`"
@@ -423,23 +424,25 @@ class Reader:
             frame = self._decoder.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError):
             frame = _refusal(raw, self.specs)
-        spec, ref = type(frame), _ref(frame)
+        kind, names = _layout(type(frame))
+        ref = _ref(frame)
         fields: dict[str, Any] = {}
-        for name in _names(spec):
+        for name in names:
             value = getattr(frame, name)
             if value is UNSET:
                 continue
             # One check for every text field of every frame (extensions' included).
-            if isinstance(value, str) and not storable(value):
-                raise _unstorable(name, _Echo(ref, {n: getattr(frame, n) for n in _names(spec)}))
+            if type(value) is str and not storable(value):
+                raise _unstorable(name, _Echo(ref, {n: getattr(frame, n) for n in names}))
             fields[name] = value
-        return Frame(frame_type_of(spec), fields, ref, frame)
+        return Frame(kind, fields, ref, frame)
 
 
 def _ref(frame: ClientFrame) -> str | None:
     ref = frame.ref
-    if isinstance(ref, UnsetType):
+    if ref is UNSET:
         return None
+    assert isinstance(ref, str)  # noqa: S101 - by the struct
     if not storable(ref):
         raise ProtocolError(
             "bad_frame", f"'ref' must be a string of at most {REF_MAX} characters that can be saved"
