@@ -5,77 +5,187 @@ their JSON Schemas (the tests hold every received frame to them). docs/protocol.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import UNSET, Meta, UnsetType
 
 from peerhub.moderation.models import PHRASE_LIMIT, REASON_LIMIT, WORDS_LIMIT
 from peerhub.realtime import protocol
-from peerhub.realtime.protocol import ID_RE, ROOM, Bool, Int, Spec, Str, dumps
+from peerhub.realtime.protocol import (
+    ID_RE,
+    INT_MAX,
+    TEXT_PATTERN,
+    ClientFrame,
+    RoomId,
+    Spec,
+    dumps,
+    frame_type_of,
+)
 
-USER = Str(36, pattern=ID_RE)
-SEQ = Int(lo=1)
-REASON = Str(REASON_LIMIT, min_len=0, required=False)
 NAME_RE = re.compile(r"^[a-z_]{1,20}$")
+UserId = Annotated[str, Meta(min_length=1, max_length=36, pattern=ID_RE.pattern)]
+ItemId = UserId  # a report's or an alert's id
+MessageSeq = Annotated[int, Meta(ge=1, le=INT_MAX)]
+Reason = Annotated[str, Meta(max_length=REASON_LIMIT)] | UnsetType
+PinText = Annotated[str, Meta(max_length=REASON_LIMIT, pattern=TEXT_PATTERN)]
+Outcome = Annotated[str, Meta(min_length=1, max_length=12, pattern=NAME_RE.pattern)]
+Category = Annotated[str, Meta(min_length=1, max_length=20, pattern=NAME_RE.pattern)]
+MuteKind = Annotated[str, Meta(min_length=1, max_length=8, pattern=NAME_RE.pattern)]
+Phrase = Annotated[str, Meta(min_length=1, max_length=PHRASE_LIMIT)]
 
-# type -> (field spec, minimum rank name, needs a room)
-CLIENT: dict[str, tuple[Spec, str, bool]] = {
-    "mod.queue": ({"room": ROOM}, "moderator", True),
-    "mod.timeout": (
-        {"room": ROOM, "user": USER, "minutes": Int(lo=1, hi=10080), "reason": REASON},
-        "moderator",
-        True,
-    ),
-    "mod.untimeout": ({"room": ROOM, "user": USER}, "moderator", True),
-    "mod.remove": ({"room": ROOM, "user": USER, "reason": REASON}, "moderator", True),
-    "mod.ban": ({"room": ROOM, "user": USER, "reason": REASON}, "moderator", True),
-    "mod.unban": ({"room": ROOM, "user": USER}, "moderator", True),
-    "mod.redact": ({"room": ROOM, "seq": SEQ, "reason": REASON}, "moderator", True),
-    "mod.approve": ({"room": ROOM, "seq": SEQ}, "moderator", True),
-    "mod.reject": ({"room": ROOM, "seq": SEQ, "reason": REASON}, "moderator", True),
-    "mod.slow": ({"room": ROOM, "seconds": Int(lo=0, hi=3600)}, "moderator", True),
-    "mod.lock": ({"room": ROOM, "locked": Bool(), "reason": REASON}, "moderator", True),
-    "mod.pin": ({"room": ROOM, "text": Str(REASON_LIMIT, text=True)}, "moderator", True),
-    "mod.unpin": ({"room": ROOM}, "moderator", True),
-    "mod.hold_words": (
-        {"room": ROOM, "words": Str(4000, min_len=0)},
-        "moderator",
-        True,
-    ),
-    "mod.resolve": (
-        {
-            "room": ROOM,
-            "report": Str(36, pattern=ID_RE),
-            "outcome": Str(12, pattern=NAME_RE),
-            "note": REASON,
-        },
-        "moderator",
-        True,
-    ),
-    "mod.alert_done": ({"room": ROOM, "alert": Str(36, pattern=ID_RE)}, "moderator", True),
-    "report.create": (
-        {
-            "room": ROOM,
-            "seq": Int(lo=1, required=False),
-            "user": Str(36, pattern=ID_RE, required=False),
-            "category": Str(20, pattern=NAME_RE),
-            "words": Str(WORDS_LIMIT, min_len=0, required=False),
-        },
-        "member",
-        True,
-    ),
-    "me.controls": ({}, "member", False),
-    "me.mute": (
-        {"kind": Str(8, pattern=NAME_RE), "value": Str(PHRASE_LIMIT)},
-        "member",
-        False,
-    ),
-    "me.unmute": (
-        {"kind": Str(8, pattern=NAME_RE), "value": Str(PHRASE_LIMIT)},
-        "member",
-        False,
-    ),
-    "me.block": ({"user": USER}, "member", False),
-    "me.unblock": ({"user": USER}, "member", False),
-}
+
+class ModQueue(ClientFrame, tag="mod.queue"):
+    room: RoomId
+
+
+class ModTimeout(ClientFrame, tag="mod.timeout"):
+    room: RoomId
+    user: UserId
+    minutes: Annotated[int, Meta(ge=1, le=10080)]
+    reason: Reason = UNSET
+
+
+class ModUntimeout(ClientFrame, tag="mod.untimeout"):
+    room: RoomId
+    user: UserId
+
+
+class ModRemove(ClientFrame, tag="mod.remove"):
+    room: RoomId
+    user: UserId
+    reason: Reason = UNSET
+
+
+class ModBan(ClientFrame, tag="mod.ban"):
+    room: RoomId
+    user: UserId
+    reason: Reason = UNSET
+
+
+class ModUnban(ClientFrame, tag="mod.unban"):
+    room: RoomId
+    user: UserId
+
+
+class ModRedact(ClientFrame, tag="mod.redact"):
+    room: RoomId
+    seq: MessageSeq
+    reason: Reason = UNSET
+
+
+class ModApprove(ClientFrame, tag="mod.approve"):
+    room: RoomId
+    seq: MessageSeq
+
+
+class ModReject(ClientFrame, tag="mod.reject"):
+    room: RoomId
+    seq: MessageSeq
+    reason: Reason = UNSET
+
+
+class ModSlow(ClientFrame, tag="mod.slow"):
+    room: RoomId
+    seconds: Annotated[int, Meta(ge=0, le=3600)]
+
+
+class ModLock(ClientFrame, tag="mod.lock"):
+    room: RoomId
+    locked: bool
+    reason: Reason = UNSET
+
+
+class ModPin(ClientFrame, tag="mod.pin"):
+    room: RoomId
+    text: PinText
+
+
+class ModUnpin(ClientFrame, tag="mod.unpin"):
+    room: RoomId
+
+
+class ModHoldWords(ClientFrame, tag="mod.hold_words"):
+    room: RoomId
+    words: Annotated[str, Meta(max_length=4000)]
+
+
+class ModResolve(ClientFrame, tag="mod.resolve"):
+    room: RoomId
+    report: ItemId
+    outcome: Outcome
+    note: Reason = UNSET
+
+
+class ModAlertDone(ClientFrame, tag="mod.alert_done"):
+    room: RoomId
+    alert: ItemId
+
+
+class ReportCreate(ClientFrame, tag="report.create", kw_only=True):
+    room: RoomId
+    seq: MessageSeq | UnsetType = UNSET
+    user: UserId | UnsetType = UNSET
+    category: Category
+    words: Annotated[str, Meta(max_length=WORDS_LIMIT)] | UnsetType = UNSET
+
+
+class MeControls(ClientFrame, tag="me.controls"):
+    pass
+
+
+class MeMute(ClientFrame, tag="me.mute"):
+    kind: MuteKind
+    value: Phrase
+
+
+class MeUnmute(ClientFrame, tag="me.unmute"):
+    kind: MuteKind
+    value: Phrase
+
+
+class MeBlock(ClientFrame, tag="me.block"):
+    user: UserId
+
+
+class MeUnblock(ClientFrame, tag="me.unblock"):
+    user: UserId
+
+
+def _client(spec: Spec, rank: str, room: bool) -> tuple[str, tuple[Spec, str, bool]]:
+    return frame_type_of(spec), (spec, rank, room)
+
+
+# type -> (struct, minimum rank name, needs a room)
+CLIENT: dict[str, tuple[Spec, str, bool]] = dict(
+    [
+        *(
+            _client(spec, "moderator", True)
+            for spec in (
+                ModQueue,
+                ModTimeout,
+                ModUntimeout,
+                ModRemove,
+                ModBan,
+                ModUnban,
+                ModRedact,
+                ModApprove,
+                ModReject,
+                ModSlow,
+                ModLock,
+                ModPin,
+                ModUnpin,
+                ModHoldWords,
+                ModResolve,
+                ModAlertDone,
+            )
+        ),
+        _client(ReportCreate, "member", True),
+        *(
+            _client(spec, "member", False)
+            for spec in (MeControls, MeMute, MeUnmute, MeBlock, MeUnblock)
+        ),
+    ]
+)
 
 
 def _f(frame_type: str, /, **fields: Any) -> bytes:

@@ -260,19 +260,22 @@ class Registry:
     ) -> None:
         """Handle frames of ``frame_type`` (which must not be a core type).
 
-        ``fields`` is the frame's field spec (see :mod:`peerhub.realtime.protocol`);
-        with ``room=True`` it must include ``room`` and the sender must hold at
-        least ``min_rank`` there (checked in the database on every frame).
+        ``fields`` is the frame's struct (a :class:`peerhub.realtime.protocol.ClientFrame`
+        tagged ``frame_type``), which validates it and gives its JSON Schema; with
+        ``room=True`` it must have a ``room`` field and the sender must hold at least
+        ``min_rank`` there (checked in the database on every frame).
         """
-        from peerhub.realtime.protocol import CLIENT_FRAMES, FRAME_TYPE_RE
+        from peerhub.realtime.protocol import CLIENT_FRAMES, FRAME_TYPE_RE, frame_type_of
 
         if frame_type in CLIENT_FRAMES or frame_type in self.handlers:
             raise ValueError(f"frame type {frame_type!r} is already handled")
         if not FRAME_TYPE_RE.match(frame_type):
             raise ValueError(f"frame type {frame_type!r} is not a valid name")
-        if room and "room" not in fields:
-            raise ValueError("a room frame's spec needs a 'room' field")
-        self.handlers[frame_type] = HandlerEntry(handler, dict(fields), room, min_rank)
+        if frame_type_of(fields) != frame_type:
+            raise ValueError(f"the struct for {frame_type!r} is tagged {frame_type_of(fields)!r}")
+        if room and "room" not in fields.__struct_fields__:
+            raise ValueError("a room frame's struct needs a 'room' field")
+        self.handlers[frame_type] = HandlerEntry(handler, fields, room, min_rank)
 
     def register_control(self, op: str, handler: ControlHandler) -> None:
         if op.startswith("core."):

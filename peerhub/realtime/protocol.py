@@ -1,11 +1,13 @@
 """Frames: versioned JSON, validated on the way in, built by typed functions on the way out.
 
 Every frame is one JSON object ``{"v": 1, "type": ..., ...}`` in one WebSocket text
-message (docs/protocol.md). Incoming frames are checked against a field spec:
-unknown fields, missing fields, wrong types and values out of range are refused
-with an error naming the problem, and nothing is done. Outgoing frames are built
-here and nowhere else, and each has a JSON Schema in :data:`SERVER_SCHEMAS` that
-the tests check every received frame against.
+message (docs/protocol.md). Each frame type is defined once, as a msgspec Struct:
+incoming frames are decoded into theirs (unknown fields, missing fields, wrong types
+and values out of range are refused with an error naming the problem, and nothing
+is done), outgoing frames are encoded from theirs, here and nowhere else, and the
+JSON Schemas (:func:`schemas`) are generated from them: the tests check every
+received frame against those, and docs/protocol.md and docs/protocol-schema.json
+against them too.
 
 Message frames are encoded once, as UTF-8 bytes, and the same bytes go to every
 socket (see :mod:`peerhub.realtime.hub`).
@@ -13,13 +15,17 @@ socket (see :mod:`peerhub.realtime.hub`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar, Union
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 from peerhub.inputs import JSONProblem, parse_json
 from peerhub.realtime.models import BODY_LIMIT, REASON_LIMIT
@@ -34,6 +40,7 @@ REF_MAX: Final = 64
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 FRAME_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
+_T = TypeVar("_T")
 
 
 # Text no database here can store, whatever field it is in: NUL (PostgreSQL refuses
@@ -74,84 +81,139 @@ class ProtocolError(Exception):
         self.client_id = client_id
 
 
-# --- field specs for incoming frames -------------------------------------------------
+# --- incoming frames: one msgspec Struct each ------------------------------------------
+#
+# A client frame's type is its tag ("type"); ``v`` and ``ref`` are common to all. The
+# constraints (lengths, ranges, patterns) are the struct's, and so is its JSON Schema
+# (:func:`client_schemas`); docs/protocol.md is checked against those schemas
+# (tests/realtime/test_docs_agree.py).
+
+INT_MAX: Final = 2**31 - 1
+# A text field (a message body): not only whitespace (msgspec patterns are searched for,
+# not matched), and "too_long" (not "bad_frame") when over its length.
+TEXT_PATTERN: Final = r"\S"
+
+RoomId = Annotated[str, Meta(min_length=1, max_length=64, pattern=ID_RE.pattern)]
+ClientId = Annotated[str, Meta(min_length=1, max_length=64, pattern=CLIENT_ID_RE.pattern)]
+Seq = Annotated[int, Meta(ge=0, le=INT_MAX)]
+PositiveSeq = Annotated[int, Meta(ge=1, le=INT_MAX)]
+Body = Annotated[str, Meta(max_length=MAX_BODY, pattern=TEXT_PATTERN)]
+Ref = Annotated[str, Meta(max_length=REF_MAX)]
 
 
-@dataclass(frozen=True, slots=True)
-class Str:
-    max_len: int
-    min_len: int = 1
-    pattern: re.Pattern[str] | None = None
-    required: bool = True
-    # A body: not only whitespace, and "too_long" (not "bad_frame") when over.
-    text: bool = False
+class ClientFrame(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
+    """What every client frame carries. Subclasses name their type with ``tag=``."""
+
+    v: Literal[1]
+    ref: Ref | UnsetType = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class Int:
-    lo: int = 0
-    hi: int = 2**31 - 1
-    required: bool = True
-    nullable: bool = False
+class Ping(ClientFrame, tag="ping"):
+    pass
 
 
-@dataclass(frozen=True, slots=True)
-class Bool:
-    required: bool = True
+class Subscribe(ClientFrame, tag="subscribe"):
+    room: RoomId
+    after: Seq | UnsetType | None = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class SeqMap:
-    """``{room_id: last_seq or null}``, at most ``max_items`` rooms."""
+class Resume(ClientFrame, tag="resume"):
+    rooms: Annotated[
+        dict[Annotated[str, Meta(pattern=ID_RE.pattern)], Seq | None],
+        Meta(max_length=MAX_ROOMS_PER_RESUME),
+    ]
 
-    max_items: int = MAX_ROOMS_PER_RESUME
+
+class Unsubscribe(ClientFrame, tag="unsubscribe"):
+    room: RoomId
 
 
-FieldSpec = Str | Int | Bool | SeqMap
-Spec = Mapping[str, FieldSpec]
+class Send(ClientFrame, tag="send"):
+    room: RoomId
+    client_id: ClientId
+    body: Body
 
-ROOM: Final = Str(64, pattern=ID_RE)
 
-CLIENT_FRAMES: dict[str, Spec] = {
-    "ping": {},
-    "subscribe": {"room": ROOM, "after": Int(nullable=True, required=False)},
-    "resume": {"rooms": SeqMap()},
-    "unsubscribe": {"room": ROOM},
-    "send": {
-        "room": ROOM,
-        "client_id": Str(64, pattern=CLIENT_ID_RE),
-        "body": Str(MAX_BODY, text=True),
-    },
-    "history": {
-        "room": ROOM,
-        "before_seq": Int(lo=1),
-        "limit": Int(lo=1, hi=HISTORY_PAGE_MAX, required=False),
-    },
-    "typing": {"room": ROOM},
-    "read": {"room": ROOM, "seq": Int(lo=0)},
-    "rules.accept": {"room": ROOM, "version": Str(16, pattern=ID_RE)},
-    "session.open": {"room": ROOM},
-    "session.close": {"room": ROOM},
-    "room.settings": {"room": ROOM, "moderator_only": Bool()},
+class History(ClientFrame, tag="history"):
+    room: RoomId
+    before_seq: PositiveSeq
+    limit: Annotated[int, Meta(ge=1, le=HISTORY_PAGE_MAX)] | UnsetType = UNSET
+
+
+class Typing(ClientFrame, tag="typing"):
+    room: RoomId
+
+
+class Read(ClientFrame, tag="read"):
+    room: RoomId
+    seq: Seq
+
+
+class RulesAccept(ClientFrame, tag="rules.accept"):
+    room: RoomId
+    version: Annotated[str, Meta(min_length=1, max_length=16, pattern=ID_RE.pattern)]
+
+
+class SessionOpen(ClientFrame, tag="session.open"):
+    room: RoomId
+
+
+class SessionClose(ClientFrame, tag="session.close"):
+    room: RoomId
+
+
+class RoomSettings(ClientFrame, tag="room.settings"):
+    room: RoomId
+    moderator_only: bool
+
+
+Spec = type[ClientFrame]
+
+
+def frame_type_of(spec: Spec) -> str:
+    tag = spec.__struct_config__.tag
+    assert isinstance(tag, str)  # noqa: S101 - every frame class names its type
+    return tag
+
+
+CLIENT_FRAMES: Final[dict[str, Spec]] = {
+    frame_type_of(spec): spec
+    for spec in (
+        Ping,
+        Subscribe,
+        Resume,
+        Unsubscribe,
+        Send,
+        History,
+        Typing,
+        Read,
+        RulesAccept,
+        SessionOpen,
+        SessionClose,
+        RoomSettings,
+    )
 }
+_ENVELOPE: Final = frozenset({"v", "type", "ref"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slower to make, per frame
 class Frame:
-    """A validated incoming frame."""
+    """A validated incoming frame: its type, its fields (those it carried, without
+    ``v``, ``type`` and ``ref``) and the struct they were decoded into."""
 
     type: str
     fields: dict[str, Any]
     ref: str | None = None
+    data: ClientFrame | None = None
 
     def text(self, name: str) -> str:
         value = self.fields[name]
-        assert isinstance(value, str)  # noqa: S101 - guaranteed by the spec
+        assert isinstance(value, str)  # noqa: S101 - guaranteed by the struct
         return value
 
     def number(self, name: str, default: int | None = None) -> int | None:
         value = self.fields.get(name, default)
-        assert value is None or isinstance(value, int)  # noqa: S101 - by the spec
+        assert value is None or isinstance(value, int)  # noqa: S101 - by the struct
         return value
 
     def flag(self, name: str) -> bool:
@@ -187,64 +249,111 @@ class _Echo:
         return self.error(code, message)
 
 
-def _check(name: str, spec: FieldSpec, value: Any, echo: _Echo) -> Any:
-    bad = echo.bad
-    if isinstance(spec, Str):
-        if not isinstance(value, str):
-            raise bad(f"'{name}' must be a string")
-        # One check for every text field of every frame (extensions' included): text
-        # that cannot be stored is refused here, never by the database inside a batch
-        # of other people's messages.
-        if not storable(value):
-            raise bad(f"'{name}' has a character that cannot be saved (NUL or a lone surrogate)")
-        if len(value) > spec.max_len:
-            if spec.text:
-                raise bad(f"'{name}' is longer than {spec.max_len} characters", "too_long")
-            raise bad(f"'{name}' is longer than {spec.max_len} characters")
-        if spec.text and not value.strip():
-            raise bad(f"'{name}' is empty")
-        if len(value) < spec.min_len:
-            raise bad(f"'{name}' is too short")
-        if spec.pattern is not None and not spec.pattern.match(value):
-            raise bad(f"'{name}' has characters that are not allowed")
-        return value
-    if isinstance(spec, Bool):
-        if not isinstance(value, bool):
-            raise bad(f"'{name}' must be true or false")
-        return value
-    if isinstance(spec, Int):
-        if value is None and spec.nullable:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad(f"'{name}' must be a whole number")
-        if not spec.lo <= value <= spec.hi:
-            raise bad(f"'{name}' must be between {spec.lo} and {spec.hi}")
-        return value
-    # SeqMap
-    if not isinstance(value, dict):
-        raise bad(f"'{name}' must be an object of room ids to seq numbers")
-    if len(value) > spec.max_items:
-        raise bad(f"'{name}' names more than {spec.max_items} rooms")
-    checked: dict[str, int | None] = {}
-    for key, seq in value.items():
-        if not ID_RE.match(key):
-            raise bad(f"'{name}' has a room id that is not valid")
-        checked[key] = _check(f"{name}.{key}", Int(nullable=True), seq, echo)
-    return checked
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """What a refusal needs to know of one field (from msgspec.inspect)."""
+
+    lo: int | None = None
+    hi: int | None = None
+    text: bool = False  # a body: "too_long" when over, "is empty" when only whitespace
 
 
-def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
-    """Parse and validate one incoming frame, or raise :class:`ProtocolError`.
+def _field_info(kind: msgspec.inspect.Type) -> _Field:
+    if isinstance(kind, msgspec.inspect.UnionType):
+        for member in kind.types:
+            info = _field_info(member)
+            if info != _Field():
+                return info
+        return _Field()
+    if isinstance(kind, msgspec.inspect.Metadata):
+        return _field_info(kind.type)
+    if isinstance(kind, msgspec.inspect.IntType):
+        return _Field(lo=kind.ge, hi=kind.le)
+    if isinstance(kind, msgspec.inspect.StrType):
+        return _Field(text=kind.pattern == TEXT_PATTERN)
+    if isinstance(kind, msgspec.inspect.DictType):
+        return _field_info(kind.value_type)
+    return _Field()
 
-    ``extra`` holds the specs of frame types registered by extensions.
-    """
-    if isinstance(raw, bytes):
-        raise ProtocolError("bad_frame", "send frames as text, not binary")
+
+@functools.cache
+def _fields_of(spec: Spec) -> dict[str, _Field]:
+    info = msgspec.inspect.type_info(spec)
+    assert isinstance(info, msgspec.inspect.StructType)  # noqa: S101
+    return {f.encode_name: _field_info(f.type) for f in info.fields}
+
+
+@functools.cache
+def _layout(spec: Spec) -> tuple[str, tuple[str, ...]]:
+    """A frame struct's type and its own fields (not ``v``, ``type``, ``ref``)."""
+    return frame_type_of(spec), tuple(n for n in spec.__struct_fields__ if n not in _ENVELOPE)
+
+
+# "Expected `int` >= 1 - at `$.before_seq`", "... - at `key` in `$.rooms`"
+_MSGSPEC_ERROR: Final = re.compile(
+    r"^(?P<what>.*?)(?: - at `(?P<path>[^`]*)`(?: in `\$\.(?P<outer>\w+)`)?)?$", re.S
+)
+
+
+def _shown(name: str) -> str:
+    """A name from the input, shown only if it looks like one of ours."""
+    return name[:40] if FRAME_TYPE_RE.match(name[:40]) else "?"
+
+
+def _explain(error: msgspec.ValidationError, spec: Spec, echo: _Echo) -> ProtocolError:
+    """A msgspec refusal in the words (and codes) clients have always been given.
+
+    msgspec's message names what was expected and where, never what was found beyond
+    its JSON type; the unknown-field and missing-field cases name a field of ours or
+    one checked with :func:`_shown`."""
+    found = _MSGSPEC_ERROR.match(str(error))
+    what, path, outer = (found["what"], found["path"], found["outer"]) if found else ("", "", "")
+    if what.startswith("Object missing required field `"):
+        return echo.bad(f"missing field '{_shown(what.split('`')[1])}'")
+    if what.startswith("Object contains unknown field `"):
+        return echo.bad(f"unexpected field '{_shown(what.split('`')[1])}'")
+    key = outer is not None and path == "key"
+    name = outer if outer is not None else (path or "").removeprefix("$.").split("[")[0]
+    value = (path or "").endswith("[...]")
+    info = _fields_of(spec).get(name, _Field())
+    if key:  # a room id of resume's rooms
+        return echo.bad(f"'{name}' has a room id that is not valid")
+    if what.startswith(("Expected `int`", "Expected `int | null`", "Number out of range")):
+        if ", got `" in what:
+            return echo.bad(f"'{name}' must be a whole number" + (" or null" if value else ""))
+        return echo.bad(f"'{name}' must be between {info.lo} and {info.hi}")
+    if what.startswith("Expected `bool`"):
+        return echo.bad(f"'{name}' must be true or false")
+    if what.startswith("Expected `object`"):
+        if ", got `" in what:
+            return echo.bad(f"'{name}' must be an object of room ids to seq numbers")
+        limit = what.rsplit(" ", 1)[-1]
+        return echo.bad(f"'{name}' names more than {limit} rooms")
+    if what.startswith("Expected `str` of length <= "):
+        limit = what.rsplit(" ", 1)[-1]
+        message = f"'{name}' is longer than {limit} characters"
+        return echo.bad(message, "too_long" if info.text else "bad_frame")
+    if what.startswith("Expected `str` of length >= "):
+        return echo.bad(f"'{name}' is too short")
+    if what.startswith("Expected `str` matching regex "):
+        if info.text:
+            return echo.bad(f"'{name}' is empty")
+        return echo.bad(f"'{name}' has characters that are not allowed")
+    if what.startswith("Expected `str`"):
+        return echo.bad(f"'{name}' must be a string")
+    return echo.bad(f"'{_shown(name)}' is not valid" if name else "the frame is not valid")
+
+
+def _unstorable(name: str, echo: _Echo) -> ProtocolError:
+    return echo.bad(f"'{name}' has a character that cannot be saved (NUL or a lone surrogate)")
+
+
+def _refusal(raw: str, specs: Mapping[str, Spec]) -> ClientFrame:
+    """The slow path, for a frame msgspec refused: read it with the one JSON reader
+    and say what is wrong in the words clients have always been given (or return the
+    frame, if it is fine after all)."""
     try:
         # The one JSON reader (peerhub/inputs.py): no NaN, no 1e400, no deep nesting.
-        # Text no database can store (NUL, an unpaired surrogate) is refused field by
-        # field below (_check, storable), so the refusal names the frame's room and
-        # client_id and the client stops re-sending that message.
         data = parse_json(raw, max_bytes=MAX_FRAME_BYTES, what="the frame", check_text=False)
     except JSONProblem as exc:
         if exc.syntax:
@@ -263,45 +372,365 @@ def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
         raise ProtocolError(
             "bad_frame", f"'ref' must be a string of at most {REF_MAX} characters that can be saved"
         )
-    if data.get("v") != VERSION or isinstance(data.get("v"), bool):
+    version = data.get("v")
+    if type(version) is not int or version != VERSION:
         if "v" not in data:
             raise ProtocolError("bad_frame", "missing field 'v' (the protocol version)", ref=ref)
         raise ProtocolError("unsupported_version", f"this server speaks version {VERSION}", ref=ref)
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("bad_frame", "missing field 'type'", ref=ref)
-    spec = CLIENT_FRAMES.get(kind)
-    if spec is None and extra is not None:
-        spec = extra.get(kind)
+    spec = specs.get(kind)
     if spec is None:
-        shown = kind[:40] if FRAME_TYPE_RE.match(kind[:40]) else "?"
-        raise ProtocolError("unknown_type", f"unknown frame type '{shown}'", ref=ref)
+        raise ProtocolError("unknown_type", f"unknown frame type '{_shown(kind)}'", ref=ref)
     echo = _Echo(ref, data)
-    fields: dict[str, Any] = {}
+    known = spec.__struct_fields__
     for name, value in data.items():
-        if name in ("v", "type", "ref"):
-            continue
-        fspec = spec.get(name)
-        if fspec is None:
-            shown = name[:40] if FRAME_TYPE_RE.match(name[:40]) else "?"
-            raise echo.error("bad_frame", f"unexpected field '{shown}'")
-        fields[name] = _check(name, fspec, value, echo)
-    for name, fspec in spec.items():
-        if name not in fields and getattr(fspec, "required", True):
-            raise echo.error("bad_frame", f"missing field '{name}'")
-    return Frame(kind, fields, ref)
+        if name not in known and name != "type":
+            raise echo.bad(f"unexpected field '{_shown(name)}'")
+        # One check for every text field of every frame (extensions' included): text
+        # that cannot be stored is refused here, never by the database inside a batch
+        # of other people's messages.
+        if isinstance(value, str) and not storable(value):
+            raise _unstorable(name, echo)
+    try:
+        return msgspec.convert(data, spec)
+    except msgspec.ValidationError as exc:
+        raise _explain(exc, spec, echo) from None
 
 
-# --- outgoing frames -----------------------------------------------------------------
+class Reader:
+    """Decodes the client frames of the core and of the given extensions' types."""
+
+    __slots__ = ("_decoder", "specs")
+
+    def __init__(self, extra: Mapping[str, Spec] | None = None) -> None:
+        specs = dict(CLIENT_FRAMES)
+        for name, spec in (extra or {}).items():
+            if frame_type_of(spec) != name:
+                raise ValueError(f"the struct for {name!r} is tagged {frame_type_of(spec)!r}")
+            specs[name] = spec
+        self.specs: Mapping[str, Spec] = specs
+        union: Any = Union[tuple(specs.values())]  # noqa: UP007 - a Union built at run time
+        self._decoder: msgspec.json.Decoder[ClientFrame] = msgspec.json.Decoder(union)
+
+    def decode(self, raw: str | bytes) -> Frame:
+        """Parse and validate one incoming frame, or raise :class:`ProtocolError`."""
+        if isinstance(raw, bytes):
+            raise ProtocolError("bad_frame", "send frames as text, not binary")
+        try:
+            if len(raw) > MAX_FRAME_BYTES // 4 and len(raw.encode()) > MAX_FRAME_BYTES:
+                raise msgspec.ValidationError  # too large: said by the slow path
+            frame = self._decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError):
+            frame = _refusal(raw, self.specs)
+        kind, names = _layout(type(frame))
+        ref = _ref(frame)
+        fields: dict[str, Any] = {}
+        for name in names:
+            value = getattr(frame, name)
+            if value is UNSET:
+                continue
+            # One check for every text field of every frame (extensions' included).
+            if type(value) is str and not storable(value):
+                raise _unstorable(name, _Echo(ref, {n: getattr(frame, n) for n in names}))
+            fields[name] = value
+        return Frame(kind, fields, ref, frame)
+
+
+def _ref(frame: ClientFrame) -> str | None:
+    ref = frame.ref
+    if ref is UNSET:
+        return None
+    assert isinstance(ref, str)  # noqa: S101 - by the struct
+    if not storable(ref):
+        raise ProtocolError(
+            "bad_frame", f"'ref' must be a string of at most {REF_MAX} characters that can be saved"
+        )
+    return ref
+
+
+@functools.lru_cache(maxsize=8)
+def _reader(extra: tuple[tuple[str, Spec], ...]) -> Reader:
+    return Reader(dict(extra))
+
+
+def reader(extra: Mapping[str, Spec] | None = None) -> Reader:
+    """The (cached) reader of the core's frames and ``extra``'s."""
+    return _reader(tuple(sorted((extra or {}).items())))
+
+
+def decode(raw: str | bytes, extra: Mapping[str, Spec] | None = None) -> Frame:
+    """Parse and validate one incoming frame, or raise :class:`ProtocolError`.
+
+    ``extra`` holds the structs of frame types registered by extensions.
+    """
+    return reader(extra).decode(raw)
+
+
+# --- outgoing frames: one msgspec Struct each ------------------------------------------
+#
+# A server frame's struct holds its fields without ``v`` and ``type``: :func:`encode`
+# writes those two first and then the struct's fields, so every frame reads
+# ``{"v":1,"type":...,...}`` as it always has, and a ``message``'s fields are also the
+# entries of a ``history`` page. Fields that are left out when there is nothing to say
+# default to UNSET (msgspec omits them); ``None`` is sent as ``null``.
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, str):  # a str subclass (Markup, a translated string)
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} in a frame")
+
+
+_ENCODER: Final = msgspec.json.Encoder(enc_hook=_enc_hook)
 
 
 def dumps(frame: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON; non-ASCII stays as is (smaller than \\u escapes)."""
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(frame)
 
 
-def _frame(frame_type: str, /, **fields: Any) -> dict[str, Any]:
-    return {"v": VERSION, "type": frame_type, **fields}
+def _enum(*values: str) -> Meta:
+    return Meta(extra_json_schema={"enum": list(values)})
+
+
+Name = Annotated[str, Meta(max_length=40)]
+Role = Annotated[str, _enum("member", "moderator", "organiser")]
+Status = Annotated[str, _enum("visible", "held", "rejected", "redacted")]
+Count = Annotated[int, Meta(ge=0)]
+MessageSeq = Annotated[int, Meta(ge=1)]
+Moment = str  # ISO 8601 UTC with milliseconds (:func:`iso`)
+
+
+class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An object inside a server frame (forbid_unknown_fields: its schema says so)."""
+
+
+class ServerFrame(Wire, kw_only=True):
+    """A server frame's fields; ``TYPE`` is its type."""
+
+    TYPE: ClassVar[str]
+
+
+_HEADS: dict[type[ServerFrame], bytes] = {}
+
+
+def encode(frame: ServerFrame) -> bytes:
+    """The frame as UTF-8 JSON: ``{"v":1,"type":TYPE,...its fields}``."""
+    head = _HEADS.get(type(frame))
+    if head is None:
+        head = _HEADS[type(frame)] = b'{"v":%d,"type":%s' % (VERSION, dumps_str(frame.TYPE))
+    body = _ENCODER.encode(frame)
+    return head + b"}" if len(body) == 2 else head + b"," + body[1:]
+
+
+def dumps_str(value: str) -> bytes:
+    return _ENCODER.encode(value)
+
+
+class PublicPerson(Wire, kw_only=False):
+    id: str
+    name: Name
+
+
+class Member(Wire, kw_only=False):
+    id: str
+    name: Name
+    role: Role
+
+
+class MessageFrame(ServerFrame, kw_only=True):
+    """One entry of a room's log (also the entries of a ``history`` page)."""
+
+    TYPE: ClassVar[str] = "message"
+    room: str
+    seq: MessageSeq
+    kind: Annotated[str, _enum("text", "system")]
+    sender: PublicPerson | None
+    client_id: Annotated[str, Meta(max_length=64)]
+    body: Annotated[str, Meta(max_length=MAX_BODY)] | None
+    status: Status
+    at: Moment
+    data: dict[str, Any] | UnsetType = UNSET
+    reason: Annotated[str, Meta(max_length=REASON_LIMIT)] | UnsetType | None = UNSET
+
+
+class WelcomeFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "welcome"
+    user: PublicPerson
+    limits: dict[str, int | float]
+
+
+class AckFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "ack"
+    room: str
+    client_id: str
+    seq: MessageSeq
+    status: Status
+    at: Moment
+    duplicate: bool
+    note: Annotated[str, Meta(max_length=300)] | UnsetType = UNSET
+
+
+class ErrorFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "error"
+    code: Annotated[str, Meta(pattern="^[a-z_]+$")]
+    message: Annotated[str, Meta(max_length=300)]
+    ref: str | UnsetType = UNSET
+    room: str | UnsetType = UNSET
+    client_id: str | UnsetType = UNSET
+    retry_after: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
+    next_session: str | UnsetType = UNSET
+
+
+class State(Wire):
+    session_open: bool
+    opened_at: Moment | None
+    moderator_only: bool
+    moderator_present: bool
+    writable: bool
+    reason: str | None
+    next_session: Moment | None
+    next_session_text: str | None
+
+
+class Group(Wire, kw_only=False):
+    slug: str
+    name: str
+
+
+class RulesShown(Wire):
+    """The rules in the person's language where the group gave them; else the own
+    text with its lang, dir and a note of its language."""
+
+    text: str
+    lang: str | None
+    dir: Annotated[str, _enum("ltr", "rtl")] | None
+    note: str | None
+
+
+class Rules(Wire):
+    version: str
+    text: str
+    accepted: bool
+    shown: RulesShown | UnsetType = UNSET
+
+
+class SubscribedFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "subscribed"
+    room: str
+    group: Group
+    role: Role
+    state: State
+    rules: Rules
+    present: list[Member]
+    last_read: Count
+    latest_seq: Count
+    limited: bool
+    extra: dict[str, Any] | UnsetType = UNSET
+
+
+class SyncedFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "synced"
+    room: str
+    seq: Count
+
+
+class UnsubscribedFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "unsubscribed"
+    room: str
+
+
+class HistoryFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "history"
+    room: str
+    before_seq: Count
+    messages: Annotated[list[MessageFrame], Meta(max_length=HISTORY_PAGE_MAX)]
+    more: bool
+
+
+class PresenceFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "presence"
+    room: str
+    joined: list[Member]
+    left: list[str]
+
+
+class TypingFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "typing"
+    room: str
+    user: PublicPerson
+
+
+class RoomFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "room"
+    room: str
+    state: State
+
+
+class RulesAcceptedFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "rules.accepted"
+    room: str
+    version: str
+
+
+class ReadFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "read"
+    room: str
+    seq: Count
+
+
+class PongFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "pong"
+    ref: str | UnsetType = UNSET
+
+
+class SupportFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "support"
+    room: str
+    seq: Count
+    message: str
+    contacts: list[dict[str, str | None]]
+
+
+class AlertFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "alert"
+    room: str
+    kind: str
+    seq: Count
+    sender: PublicPerson
+
+
+class BatchFrame(ServerFrame, kw_only=True):
+    """Several queued frames in one WebSocket message (see :func:`batch`)."""
+
+    TYPE: ClassVar[str] = "batch"
+    frames: Annotated[list[dict[str, Any]], Meta(min_length=1)]
+
+
+SERVER_FRAMES: Final[dict[str, type[ServerFrame]]] = {
+    cls.TYPE: cls
+    for cls in (
+        WelcomeFrame,
+        MessageFrame,
+        AckFrame,
+        ErrorFrame,
+        SubscribedFrame,
+        SyncedFrame,
+        UnsubscribedFrame,
+        HistoryFrame,
+        PresenceFrame,
+        TypingFrame,
+        RoomFrame,
+        RulesAcceptedFrame,
+        ReadFrame,
+        PongFrame,
+        SupportFrame,
+        AlertFrame,
+        BatchFrame,
+    )
+}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -310,14 +739,21 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _unset(value: _T | None) -> _T | UnsetType:
+    return UNSET if value is None else value
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     id: str
     name: str
     role: str = "member"
 
-    def public(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name}
+    def public(self) -> PublicPerson:
+        return PublicPerson(self.id, self.name)
+
+    def member(self) -> Member:
+        return Member(self.id, self.name, self.role)
 
 
 @dataclass(slots=True)
@@ -336,38 +772,43 @@ class MessageView:
     data: dict[str, Any] | None = None
     redaction_reason: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "room": self.room,
-            "seq": self.seq,
-            "kind": self.kind,
+    def entry(self) -> MessageFrame:
+        redacted = self.status == "redacted"
+        return MessageFrame(
+            room=self.room,
+            seq=self.seq,
+            kind=self.kind,
             # A writer whose name is gone (their account was deleted) is null: the
             # frame is shared by every reader, so each page shows its own word for
             # "Someone" in its reader's language rather than one language's here.
-            "sender": (
-                {"id": self.sender_id, "name": self.sender_name}
+            sender=(
+                PublicPerson(self.sender_id, self.sender_name)
                 if self.sender_id is not None and self.sender_name
                 else None
             ),
-            "client_id": self.client_id,
+            client_id=self.client_id,
             # A redacted message's text is gone for everyone; the notice stays.
-            "body": None if self.status == "redacted" else self.body,
-            "status": self.status,
-            "at": iso(self.at),
-        }
-        if self.data is not None:
-            out["data"] = self.data
-        if self.status == "redacted":
-            out["reason"] = self.redaction_reason
+            body=None if redacted else self.body,
+            status=self.status,
+            at=iso(self.at) or "",
+            data=_unset(self.data),
+            reason=self.redaction_reason if redacted else UNSET,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = msgspec.to_builtins(self.entry(), enc_hook=_enc_hook)
         return out
 
 
 def message(view: MessageView) -> bytes:
-    return dumps(_frame("message", **view.as_dict()))
+    return encode(view.entry())
 
 
 def welcome(user: Person, limits: Mapping[str, int | float]) -> bytes:
-    return dumps(_frame("welcome", user=user.public(), limits=dict(limits)))
+    return encode(WelcomeFrame(user=user.public(), limits=dict(limits)))
+
+
+_CODE_RE: Final = re.compile(r"[a-z_]{1,40}")
 
 
 def error(
@@ -381,20 +822,17 @@ def error(
     next_session: str | None = None,
 ) -> bytes:
     # Bounded on the way out too (extensions supply their own codes and words).
-    if not re.fullmatch(r"[a-z_]{1,40}", code):
-        code = "refused"
-    out = _frame("error", code=code, message=text[:300])
-    if ref is not None:
-        out["ref"] = ref
-    if room is not None:
-        out["room"] = room
-    if client_id is not None:
-        out["client_id"] = client_id
-    if retry_after is not None:
-        out["retry_after"] = math.ceil(retry_after * 10) / 10
-    if next_session is not None:
-        out["next_session"] = next_session
-    return dumps(out)
+    return encode(
+        ErrorFrame(
+            code=code if _CODE_RE.fullmatch(code) else "refused",
+            message=str(text)[:300],
+            ref=_unset(ref),
+            room=_unset(room),
+            client_id=_unset(client_id),
+            retry_after=UNSET if retry_after is None else math.ceil(retry_after * 10) / 10,
+            next_session=_unset(next_session),
+        )
+    )
 
 
 def ack(
@@ -408,16 +846,15 @@ def ack(
     note: str | None = None,
 ) -> bytes:
     """``note``: for a held message, why it waits, in words for its writer only."""
-    return dumps(
-        _frame(
-            "ack",
+    return encode(
+        AckFrame(
             room=room,
             client_id=client_id,
             seq=seq,
             status=status,
-            at=iso(at),
+            at=iso(at) or "",
             duplicate=duplicate,
-            **({"note": note} if note else {}),
+            note=note or UNSET,
         )
     )
 
@@ -433,17 +870,21 @@ class RoomState:
     next_session: datetime | None
     next_session_text: str | None
 
+    def wire(self) -> State:
+        return State(
+            session_open=self.session_open,
+            opened_at=iso(self.opened_at),
+            moderator_only=self.moderator_only,
+            moderator_present=self.moderator_present,
+            writable=self.writable,
+            reason=self.reason,
+            next_session=iso(self.next_session),
+            next_session_text=self.next_session_text,
+        )
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "session_open": self.session_open,
-            "opened_at": iso(self.opened_at),
-            "moderator_only": self.moderator_only,
-            "moderator_present": self.moderator_present,
-            "writable": self.writable,
-            "reason": self.reason,
-            "next_session": iso(self.next_session),
-            "next_session_text": self.next_session_text,
-        }
+        out: dict[str, Any] = msgspec.to_builtins(self.wire(), enc_hook=_enc_hook)
+        return out
 
 
 @dataclass(slots=True)
@@ -466,85 +907,74 @@ class Subscribed:
 
 
 def subscribed(info: Subscribed) -> bytes:
-    return dumps(
-        _frame(
-            "subscribed",
+    shown = info.rules_shown
+    return encode(
+        SubscribedFrame(
             room=info.room,
-            group={"slug": info.group_slug, "name": info.group_name},
+            group=Group(info.group_slug, info.group_name),
             role=info.role,
-            state=info.state.as_dict(),
-            rules={
-                "version": info.rules_version,
-                "text": info.rules_text,
-                "accepted": info.rules_accepted,
-                **({"shown": info.rules_shown} if info.rules_shown is not None else {}),
-            },
-            present=[{"id": p.id, "name": p.name, "role": p.role} for p in info.present],
+            state=info.state.wire(),
+            rules=Rules(
+                version=info.rules_version,
+                text=info.rules_text,
+                accepted=info.rules_accepted,
+                shown=UNSET if shown is None else msgspec.convert(shown, RulesShown),
+            ),
+            present=[p.member() for p in info.present],
             last_read=info.last_read,
             latest_seq=info.latest_seq,
             limited=info.limited,
-            **({"extra": info.extra} if info.extra else {}),
+            extra=info.extra or UNSET,
         )
     )
 
 
 def synced(room: str, seq: int) -> bytes:
-    return dumps(_frame("synced", room=room, seq=seq))
+    return encode(SyncedFrame(room=room, seq=seq))
 
 
 def unsubscribed(room: str) -> bytes:
-    return dumps(_frame("unsubscribed", room=room))
+    return encode(UnsubscribedFrame(room=room))
 
 
 def history(room: str, before_seq: int, messages: list[MessageView], more: bool) -> bytes:
-    return dumps(
-        _frame(
-            "history",
-            room=room,
-            before_seq=before_seq,
-            messages=[m.as_dict() for m in messages],
-            more=more,
+    return encode(
+        HistoryFrame(
+            room=room, before_seq=before_seq, messages=[m.entry() for m in messages], more=more
         )
     )
 
 
 def presence(room: str, joined: list[Person], left: list[str]) -> bytes:
-    return dumps(
-        _frame(
-            "presence",
-            room=room,
-            joined=[{"id": p.id, "name": p.name, "role": p.role} for p in joined],
-            left=left,
-        )
-    )
+    return encode(PresenceFrame(room=room, joined=[p.member() for p in joined], left=left))
 
 
 def typing(room: str, user: Person) -> bytes:
-    return dumps(_frame("typing", room=room, user=user.public()))
+    return encode(TypingFrame(room=room, user=user.public()))
 
 
 def room_state(room: str, state: RoomState) -> bytes:
-    return dumps(_frame("room", room=room, state=state.as_dict()))
+    return encode(RoomFrame(room=room, state=state.wire()))
 
 
 def rules_accepted(room: str, version: str) -> bytes:
-    return dumps(_frame("rules.accepted", room=room, version=version))
+    return encode(RulesAcceptedFrame(room=room, version=version))
 
 
 def read_ok(room: str, seq: int) -> bytes:
-    return dumps(_frame("read", room=room, seq=seq))
+    return encode(ReadFrame(room=room, seq=seq))
 
 
 def pong(ref: str | None) -> bytes:
-    return dumps(_frame("pong", **({"ref": ref} if ref is not None else {})))
+    return encode(PongFrame(ref=_unset(ref)))
 
 
 def support(room: str, seq: int, text: str, contacts: list[dict[str, str | None]]) -> bytes:
-    return dumps(_frame("support", room=room, seq=seq, message=text, contacts=contacts))
+    return encode(SupportFrame(room=room, seq=seq, message=text, contacts=contacts))
 
 
 def alert(room: str, kind: str, seq: int, sender: Person) -> bytes:
-    return dumps(_frame("alert", room=room, kind=kind, seq=seq, sender=sender.public()))
+    return encode(AlertFrame(room=room, kind=kind, seq=seq, sender=sender.public()))
 
 
 def batch(frames: list[bytes]) -> bytes:
@@ -552,214 +982,59 @@ def batch(frames: list[bytes]) -> bytes:
     return b'{"v":1,"type":"batch","frames":[' + b",".join(frames) + b"]}"
 
 
-# --- JSON Schemas of every server frame (the tests hold each received frame to them) --
+# --- JSON Schemas, generated from the structs above --------------------------------------
 
-_STR = {"type": "string"}
-_NSTR = {"type": ["string", "null"]}
-_INT = {"type": "integer", "minimum": 0}
-_PERSON = {
-    "type": "object",
-    "required": ["id", "name"],
-    "additionalProperties": False,
-    "properties": {"id": _STR, "name": {"type": "string", "maxLength": 40}},
-}
-_MEMBER = {
-    "type": "object",
-    "required": ["id", "name", "role"],
-    "additionalProperties": False,
-    "properties": {
-        "id": _STR,
-        "name": {"type": "string", "maxLength": 40},
-        "role": {"enum": ["member", "moderator", "organiser"]},
-    },
-}
-_MESSAGE_BODY: dict[str, Any] = {
-    "room": _STR,
-    "seq": {"type": "integer", "minimum": 1},
-    "kind": {"enum": ["text", "system"]},
-    "sender": {"oneOf": [_PERSON, {"type": "null"}]},
-    "client_id": {"type": "string", "maxLength": 64},
-    "body": {"type": ["string", "null"], "maxLength": MAX_BODY},
-    "status": {"enum": ["visible", "held", "rejected", "redacted"]},
-    "at": _STR,
-    "data": {"type": "object"},
-    "reason": {"type": ["string", "null"], "maxLength": REASON_LIMIT},
-}
-_MESSAGE_REQUIRED = ["room", "seq", "kind", "sender", "client_id", "body", "status", "at"]
-_STATE = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": [
-        "session_open",
-        "opened_at",
-        "moderator_only",
-        "moderator_present",
-        "writable",
-        "reason",
-        "next_session",
-        "next_session_text",
-    ],
-    "properties": {
-        "session_open": {"type": "boolean"},
-        "opened_at": _NSTR,
-        "moderator_only": {"type": "boolean"},
-        "moderator_present": {"type": "boolean"},
-        "writable": {"type": "boolean"},
-        "reason": _NSTR,
-        "next_session": _NSTR,
-        "next_session_text": _NSTR,
-    },
-}
+SCHEMA_REF: Final = "#/$defs/{name}"
 
 
-def _schema(kind: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+def _frame_schema(name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A server frame's schema: its struct's, with ``v`` and ``type`` first."""
     return {
+        **({"title": body["title"]} if "title" in body else {}),
+        **({"description": body["description"]} if "description" in body else {}),
         "type": "object",
+        "properties": {
+            "v": {"const": VERSION},
+            "type": {"const": name},
+            **body.get("properties", {}),
+        },
+        "required": ["v", "type", *body.get("required", [])],
         "additionalProperties": False,
-        "required": ["v", "type", *required],
-        "properties": {"v": {"const": VERSION}, "type": {"const": kind}, **props},
     }
 
 
-SERVER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "welcome": _schema(
-        "welcome", {"user": _PERSON, "limits": {"type": "object"}}, ["user", "limits"]
-    ),
-    "message": _schema("message", _MESSAGE_BODY, _MESSAGE_REQUIRED),
-    "ack": _schema(
-        "ack",
-        {
-            "room": _STR,
-            "client_id": _STR,
-            "seq": {"type": "integer", "minimum": 1},
-            "status": {"enum": ["visible", "held", "rejected", "redacted"]},
-            "at": _STR,
-            "duplicate": {"type": "boolean"},
-            "note": {"type": "string", "maxLength": 300},
+def schemas(
+    client: Mapping[str, Spec] | None = None, server: Mapping[str, type[ServerFrame]] | None = None
+) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of every frame: ``{"client": {type: schema}, "server":
+    {type: schema}, "$defs": {...}}``, the core's and those of ``client``/``server``
+    (extensions'). Frames refer to shared parts as ``#/$defs/Name``."""
+    clients = {**CLIENT_FRAMES, **(client or {})}
+    servers = {**SERVER_FRAMES, **(server or {})}
+    _, defs = msgspec.json.schema_components(
+        [*clients.values(), *servers.values()], ref_template=SCHEMA_REF
+    )
+    out: dict[str, Any] = {
+        "client": {name: defs.pop(spec.__name__) for name, spec in sorted(clients.items())},
+        "server": {
+            name: _frame_schema(name, defs[cls.__name__]) for name, cls in sorted(servers.items())
         },
-        ["room", "client_id", "seq", "status", "at", "duplicate"],
-    ),
-    "error": _schema(
-        "error",
-        {
-            "code": {"type": "string", "pattern": "^[a-z_]+$"},
-            "message": {"type": "string", "maxLength": 300},
-            "ref": _STR,
-            "room": _STR,
-            "client_id": _STR,
-            "retry_after": {"type": "number", "minimum": 0},
-            "next_session": _STR,
-        },
-        ["code", "message"],
-    ),
-    "subscribed": _schema(
-        "subscribed",
-        {
-            "room": _STR,
-            "group": {
-                "type": "object",
-                "required": ["slug", "name"],
-                "additionalProperties": False,
-                "properties": {"slug": _STR, "name": _STR},
-            },
-            "role": {"enum": ["member", "moderator", "organiser"]},
-            "state": _STATE,
-            "rules": {
-                "type": "object",
-                "required": ["version", "text", "accepted"],
-                "additionalProperties": False,
-                "properties": {
-                    "version": _STR,
-                    "text": _STR,
-                    "accepted": {"type": "boolean"},
-                    # The rules in the person's language where the group gave them;
-                    # else the own text with its lang, dir and a note of its language.
-                    "shown": {
-                        "type": "object",
-                        "required": ["text", "lang", "dir", "note"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "text": _STR,
-                            "lang": _NSTR,
-                            "dir": {"enum": ["ltr", "rtl", None]},
-                            "note": _NSTR,
-                        },
-                    },
-                },
-            },
-            "present": {"type": "array", "items": _MEMBER},
-            "last_read": _INT,
-            "latest_seq": _INT,
-            "limited": {"type": "boolean"},
-            "extra": {"type": "object"},
-        },
-        [
-            "room",
-            "group",
-            "role",
-            "state",
-            "rules",
-            "present",
-            "last_read",
-            "latest_seq",
-            "limited",
-        ],
-    ),
-    "synced": _schema("synced", {"room": _STR, "seq": _INT}, ["room", "seq"]),
-    "unsubscribed": _schema("unsubscribed", {"room": _STR}, ["room"]),
-    "history": _schema(
-        "history",
-        {
-            "room": _STR,
-            "before_seq": _INT,
-            "messages": {
-                "type": "array",
-                "maxItems": HISTORY_PAGE_MAX,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": _MESSAGE_REQUIRED,
-                    "properties": _MESSAGE_BODY,
-                },
-            },
-            "more": {"type": "boolean"},
-        },
-        ["room", "before_seq", "messages", "more"],
-    ),
-    "presence": _schema(
-        "presence",
-        {
-            "room": _STR,
-            "joined": {"type": "array", "items": _MEMBER},
-            "left": {"type": "array", "items": _STR},
-        },
-        ["room", "joined", "left"],
-    ),
-    "typing": _schema("typing", {"room": _STR, "user": _PERSON}, ["room", "user"]),
-    "room": _schema("room", {"room": _STR, "state": _STATE}, ["room", "state"]),
-    "rules.accepted": _schema(
-        "rules.accepted", {"room": _STR, "version": _STR}, ["room", "version"]
-    ),
-    "read": _schema("read", {"room": _STR, "seq": _INT}, ["room", "seq"]),
-    "pong": _schema("pong", {"ref": _STR}, []),
-    "support": _schema(
-        "support",
-        {
-            "room": _STR,
-            "seq": _INT,
-            "message": _STR,
-            "contacts": {"type": "array", "items": {"type": "object"}},
-        },
-        ["room", "seq", "message", "contacts"],
-    ),
-    "alert": _schema(
-        "alert",
-        {"room": _STR, "kind": _STR, "seq": _INT, "sender": _PERSON},
-        ["room", "kind", "seq", "sender"],
-    ),
-    "batch": _schema(
-        "batch",
-        {"frames": {"type": "array", "minItems": 1, "items": {"type": "object"}}},
-        ["frames"],
-    ),
-}
+    }
+    referred = json.dumps(out["server"]) + json.dumps(defs)
+    out["$defs"] = {
+        name: schema
+        for name, schema in sorted(defs.items())
+        if f'"{SCHEMA_REF.format(name=name)}"' in referred
+    }
+    return out
+
+
+def validators_schemas(document: Mapping[str, Any], side: str) -> dict[str, dict[str, Any]]:
+    """Each frame of one side as a schema of its own (with the ``$defs`` it may use)."""
+    return {name: {**schema, "$defs": document["$defs"]} for name, schema in document[side].items()}
+
+
+@functools.cache
+def server_schemas() -> dict[str, dict[str, Any]]:
+    """Every core server frame's schema (the tests check each frame they receive)."""
+    return validators_schemas(schemas(), "server")

@@ -207,7 +207,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
     log.info("socket opened user=%s origin=%s ip=%s", info.user_id, info.origin, info.ip)
     frames = _Bucket(config.frame_rate, config.frame_burst)
     errors = 0
-    extra = rt.registry.specs
+    reader = protocol.reader(rt.registry.specs)
     peer.send(
         protocol.welcome(
             protocol.Person(info.user_id, info.pseudonym),
@@ -234,7 +234,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                 peer.close(CLOSE_POLICY, _("Too many frames."))
                 break
             try:
-                frame = protocol.decode(raw, extra)
+                frame = reader.decode(raw)
             except ProtocolError as exc:
                 errors += 1
                 peer.send(

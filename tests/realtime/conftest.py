@@ -38,7 +38,7 @@ from peerhub.models import (
 from peerhub.moderation.frames import SCHEMAS as MODERATION_SCHEMAS
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.policy import Extension
-from peerhub.realtime.protocol import SERVER_SCHEMAS
+from peerhub.realtime.protocol import server_schemas
 from peerhub.realtime.service import Realtime
 from peerhub.security.sessions import start_session
 from tests.conftest import TEST_TOTP_SECRET, FakeClock, free_port, make_settings
@@ -169,7 +169,7 @@ async def make_world(
 
 VALIDATORS = {
     name: jsonschema.Draft202012Validator(s)
-    for name, s in {**SERVER_SCHEMAS, **MODERATION_SCHEMAS}.items()
+    for name, s in {**server_schemas(), **MODERATION_SCHEMAS}.items()
 }
 
 

@@ -297,3 +297,116 @@ def test_the_allowed_origins_default_reads_the_same_in_readme_and_deployment(
         "https://peers.example.org",
         "https://www.example.org",
     )
+
+
+# --- the frames: docs/protocol.md and docs/protocol-schema.json against the structs ----------
+
+
+def test_the_schema_file_is_the_one_the_structs_give() -> None:
+    """docs/protocol-schema.json is generated (tools/protocol_schema.py): never edited."""
+    from tools.protocol_schema import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), (
+        "docs/protocol-schema.json is out of date: run python tools/protocol_schema.py"
+    )
+
+
+def _split_top(text: str) -> list[str]:
+    """``a, b: {c, d}, e: [f, g]`` -> ``["a", "b: {c, d}", "e: [f, g]"]``."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _shape(text: str) -> dict[str, tuple[bool, str]]:
+    """A documented object ``{room, seq?, kind: text|system, ...}``: each key, whether it
+    is marked optional, and what is said of its value."""
+    assert text.startswith("{") and text.endswith("}"), text
+    out = {}
+    for part in _split_top(text[1:-1]):
+        key, _, value = part.partition(":")
+        key = key.strip()
+        out[key.rstrip("?")] = (key.endswith("?"), value.strip())
+    return out
+
+
+SCHEMA_DOC = protocol.schemas()
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object's schema behind a $ref, a nullable anyOf, or an array's items."""
+    if "$ref" in schema:
+        return _resolve(SCHEMA_DOC["$defs"][schema["$ref"].rsplit("/", 1)[-1]])
+    if "anyOf" in schema:
+        (inner,) = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _resolve(inner)
+    if schema.get("type") == "array":
+        return _resolve(schema.get("items", {}))
+    return schema
+
+
+def _agree(where: str, documented: dict[str, tuple[bool, str]], schema: dict[str, Any]) -> None:
+    props = {k: v for k, v in schema["properties"].items() if k not in ("v", "type")}
+    required = set(schema.get("required", [])) - {"v", "type"}
+    assert set(documented) == set(props), f"{where}: the doc says {sorted(documented)}"
+    for key, (optional, value) in documented.items():
+        assert optional == (key not in required), f"{where}.{key}: optional is marked '?'"
+        inner = _resolve(props[key])
+        nested = re.match(r"^\[?(\{[^{}]*\})", value)
+        if nested and "properties" in inner:
+            _agree(f"{where}.{key}", _shape(nested.group(1)), inner)
+        if re.fullmatch(r"[a-z_]+(\|[a-z_]+)+", value):
+            assert set(value.split("|")) == set(inner["enum"]), f"{where}.{key}: {value}"
+
+
+def test_every_server_frame_is_documented_with_exactly_its_fields() -> None:
+    shapes = re.findall(r"\*\*`([a-z.]+)`\*\*\s+`(\{[^`]*\})`", PROTOCOL)
+    documented: dict[str, str] = {}
+    for kind, shape in shapes:
+        if kind in protocol.SERVER_FRAMES:
+            assert kind not in documented, f"{kind} is described twice"
+            documented[kind] = shape
+    assert set(documented) == set(protocol.SERVER_FRAMES), "server frames without a description"
+    for kind, shape in documented.items():
+        _agree(kind, _shape(shape), SCHEMA_DOC["server"][kind])
+    # subscribed's state, described on its own.
+    state = re.search(r"`state` is `(\{[^`]*\})`", PROTOCOL)
+    assert state is not None
+    _agree("subscribed.state", _shape(state.group(1)), SCHEMA_DOC["$defs"]["State"])
+
+
+def test_every_client_frame_is_in_the_table_with_exactly_its_fields() -> None:
+    rows = {row["type"].strip("`"): row["fields"] for row in table(PROTOCOL, "### Client → server")}
+    assert set(rows) == set(protocol.CLIENT_FRAMES)
+    for kind, cell in rows.items():
+        schema = SCHEMA_DOC["client"][kind]
+        fields = set(schema["properties"]) - {"v", "type", "ref"}
+        named = set(re.findall(r"`([a-z_]+)`", cell))
+        assert named == fields, f"{kind}: the table names {sorted(named)}, the frame has {fields}"
+        for name in fields - set(schema["required"]):
+            # Said once, in the words around the field (subscribe's after, history's limit).
+            assert "optional" in cell or "default" in cell, f"{kind}.{name} is optional"
+
+
+def test_every_moderation_frame_type_is_in_its_table_with_its_fields() -> None:
+    from peerhub.moderation import frames
+
+    rows = table(PROTOCOL, "## Moderation frames")
+    cells: dict[str, str] = {}
+    for row in rows:
+        for kind in re.findall(r"`([a-z_.]+)`", row["type"]):
+            cells[kind] = row["fields"]
+    assert set(frames.CLIENT) <= set(cells), set(frames.CLIENT) - set(cells)
+    for kind, (spec, _rank, _room) in frames.CLIENT.items():
+        fields = set(spec.__struct_fields__) - {"v", "ref"}
+        named = set(re.findall(r"`([a-z_]+)`", cells[kind]))
+        # A row may cover two types (mod.pin / mod.unpin) and name values too (`word`).
+        assert fields <= named, f"{kind}: {sorted(fields - named)} not in the table"

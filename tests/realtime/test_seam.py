@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from msgspec import Meta
 from sqlalchemy import Insert
 
 from peerhub.config import Settings
@@ -21,9 +22,18 @@ from peerhub.realtime.policy import (
     SubscribeContext,
     Verdict,
 )
-from peerhub.realtime.protocol import MessageView, Str
+from peerhub.realtime.protocol import TEXT_PATTERN, ClientFrame, MessageView, RoomId
 from tests.conftest import FakeClock
 from tests.realtime.conftest import RTServer, World, in_server
+
+
+class Announce(ClientFrame, tag="test.announce"):
+    room: RoomId
+    text: Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)]
+
+
+class NoRoom(ClientFrame, tag="mod.x"):
+    pass
 
 
 @dataclass
@@ -40,7 +50,7 @@ class FakeModeration:
         registry.register_handler(
             "test.announce",
             self.announce,
-            {"room": protocol.ROOM, "text": Str(200, text=True)},
+            Announce,
             min_rank=GroupRole.MODERATOR,
         )
         registry.register_control("test.flag", self.flags.append)
@@ -206,9 +216,9 @@ async def _rank_of(server: RTServer, world: World) -> GroupRole:
 def test_core_frame_types_cannot_be_taken_over() -> None:
     registry = Registry()
     with pytest.raises(ValueError, match="already handled"):
-        registry.register_handler("send", _noop, {"room": protocol.ROOM})
+        registry.register_handler("send", _noop, protocol.Send)
     with pytest.raises(ValueError, match="'room'"):
-        registry.register_handler("mod.x", _noop, {})
+        registry.register_handler("mod.x", _noop, NoRoom)
     with pytest.raises(ValueError, match="core"):
         registry.register_control("core.close_user", lambda p: None)
 

@@ -19,6 +19,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from peerhub.moderation.extension import Moderation
 from peerhub.realtime import protocol, store
 from peerhub.realtime.models import BODY_LIMIT, Room, RoomMessage
 from peerhub.realtime.policy import Registry
-from peerhub.realtime.protocol import CLIENT_FRAMES, Bool, Int, ProtocolError, SeqMap, Spec, Str
+from peerhub.realtime.protocol import CLIENT_FRAMES, ProtocolError, Spec
 from peerhub.realtime.server import _fault
 from tests.conftest import FakeClock, run_sync
 from tests.realtime.conftest import TEST_CONFIG, Client, RTServer, World, in_server
@@ -140,22 +141,37 @@ def _all_specs() -> dict[str, Spec]:
     return {**CLIENT_FRAMES, **registry.specs}
 
 
-def _valid(spec: Any) -> Any:
-    if isinstance(spec, Str):
+def _fields(spec: Spec) -> dict[str, msgspec.inspect.Type]:
+    """A frame struct's own fields (not v, type, ref), each without null (msgspec.inspect
+    leaves UNSET out)."""
+    info = msgspec.inspect.type_info(spec)
+    assert isinstance(info, msgspec.inspect.StructType)
+    out = {}
+    for f in info.fields:
+        kind = f.type
+        if isinstance(kind, msgspec.inspect.UnionType):
+            (kind,) = [t for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+        if f.name not in ("v", "ref"):
+            out[f.name] = kind
+    return out
+
+
+def _valid(kind: msgspec.inspect.Type) -> Any:
+    if isinstance(kind, msgspec.inspect.StrType):
         return "abcdefgh"  # matches every pattern in use (ids, client ids, names)
-    if isinstance(spec, Int):
-        return spec.lo
-    if isinstance(spec, Bool):
+    if isinstance(kind, msgspec.inspect.IntType):
+        return kind.ge or 0
+    if isinstance(kind, msgspec.inspect.BoolType):
         return True
-    assert isinstance(spec, SeqMap)
+    assert isinstance(kind, msgspec.inspect.DictType)
     return {}
 
 
 TEXT_FIELDS = [
     (frame_type, name)
     for frame_type, spec in _all_specs().items()
-    for name, field in spec.items()
-    if isinstance(field, Str)
+    for name, kind in _fields(spec).items()
+    if isinstance(kind, msgspec.inspect.StrType)
 ]
 
 
@@ -172,7 +188,7 @@ def test_every_text_field_of_every_frame_refuses_unstorable_text(
     frame_type: str, name: str, bad: str
 ) -> None:
     specs = _all_specs()
-    frame = {n: _valid(f) for n, f in specs[frame_type].items()}
+    frame = {n: _valid(f) for n, f in _fields(specs[frame_type]).items()}
     good = json.dumps({"v": 1, "type": frame_type, **frame})
     assert protocol.decode(good, specs).type == frame_type  # the frame is otherwise fine
     frame[name] = "abc" + bad + "def"
