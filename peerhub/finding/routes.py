@@ -37,8 +37,8 @@ from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, STAGES, TOPICS
 from peerhub.web import questions
-from peerhub.web.guards import admin_only, signed_in
-from peerhub.web.render import auth, ctx, error, ip, read_json, render
+from peerhub.web.guards import admin_only, optional_user, signed_in
+from peerhub.web.render import ctx, error, ip, read_json, render
 
 # Languages offered as check boxes; any other can be typed by name, in English or in
 # the language itself, with suggestions (a <datalist>, which needs no JavaScript).
@@ -150,7 +150,7 @@ def next_steps(
 async def _run(request: Request, search: Search) -> MatchResult:
     app = ctx(request)
     index = await match_index(request).get()
-    user = auth(request).user
+    user = optional_user(request)
     async with transaction(app.sessions) as db:
         result = await actions.find_groups(db, index, search)
         if not result.good_fit:
@@ -168,7 +168,7 @@ async def api_match(request: Request) -> Response:
     # 415, 413 or 422 (JSON) for a body that is not plain, finite, shallow JSON.
     body = await read_json(request, max_bytes=MAX_BODY)
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
@@ -294,7 +294,7 @@ def _place_links(params: ImmutableMultiDict[str, str], search: Search) -> list[t
 async def find_page(request: Request) -> Response:
     """GET: the form; with ?search=1, the results too. Works without JavaScript."""
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     params = request.query_params
     searching = params.get("search") == "1"
     in_use = await _languages_in_use(request)
@@ -368,7 +368,7 @@ async def register_interest(request: Request) -> Response:
         search = from_form(values, lists, app.clock(), vocab=vocab)
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
-    user = auth(request).user
+    user = optional_user(request)
     async with transaction(app.sessions) as db:
         actions.record_demand(db, search, app.clock(), kind="interest")
         if user is not None and form.get("notify") == "yes":

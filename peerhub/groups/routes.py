@@ -41,13 +41,13 @@ from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
 from peerhub.sharing import rules as sharing
 from peerhub.web import work
-from peerhub.web.guards import signed_in
-from peerhub.web.render import auth, ctx, error, render
+from peerhub.web.guards import optional_user, signed_in
+from peerhub.web.render import ctx, error, render
 
 
 async def _join_context(request: Request, slug: str) -> dict[str, object]:
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     state = "signed_out"
     answer = None
     place = None

@@ -25,8 +25,8 @@ from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.names import NAMES
 from peerhub.sharing.rules import referrer_views
-from peerhub.web.guards import signed_in
-from peerhub.web.render import auth, ctx, error, form_text, ip
+from peerhub.web.guards import optional_user, signed_in
+from peerhub.web.render import ctx, error, form_text, ip
 from peerhub.web.render import render as render_page
 
 
@@ -192,7 +192,7 @@ async def landing(request: Request) -> Response:
             await db.get(User, referral.professional_id) if referral.professional_id else None
         )
         taking = await organisation_checked(db, referral.group_id)
-    viewer = auth(request).user
+    viewer = optional_user(request)
     return render(
         request,
         "referrals/landing.html",
