@@ -36,8 +36,6 @@ from peerhub.accounts.actions import clean_email, clean_pseudonym
 from peerhub.accounts.routes import (
     asker_of,
     device_cookie_header,
-    require_admin,
-    require_user,
     safe_next,
 )
 from peerhub.db import transaction
@@ -49,6 +47,7 @@ from peerhub.security.middleware import ANON_COOKIE, cookie_header
 from peerhub.security.permissions import require_rank
 from peerhub.security.sessions import Auth
 from peerhub.security.tokens import keyed
+from peerhub.web.guards import admin_only, signed_in
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 log = logging.getLogger("peerhub.accounts")
@@ -91,17 +90,13 @@ def _see_other(url: str) -> Response:
 # --- Changing the password -------------------------------------------------------------------
 
 
-async def change_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def change_page(request: Request, user: User) -> Response:
     return render(request, "recovery/change.html", {"done": bool(request.query_params.get("done"))})
 
 
-async def change(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def change(request: Request, user: User) -> Response:
     app = ctx(request)
     settings = app.settings
     form = await request.form()
@@ -211,10 +206,8 @@ async def _words_state(request: Request, user: User) -> tuple[datetime | None, b
     return (row.created_at if row else None), fresh
 
 
-async def words_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def words_page(request: Request, user: User) -> Response:
     made_at, fresh = await _words_state(request, user)
     return render(
         request,
@@ -228,10 +221,8 @@ async def words_page(request: Request) -> Response:
     )
 
 
-async def make_words(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def make_words(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     nxt = safe_next(form_text(form, "next"))
@@ -727,10 +718,8 @@ def _issued(
     )
 
 
-async def organiser_code(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def organiser_code(request: Request, user: User) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     form = await request.form()
@@ -760,10 +749,8 @@ async def organiser_code(request: Request) -> Response:
     return _issued(request, result, back)
 
 
-async def admin_code(request: Request) -> Response:
-    admin = require_admin(request)
-    if isinstance(admin, Response):
-        return admin
+@admin_only
+async def admin_code(request: Request, admin: User) -> Response:
     app = ctx(request)
     form = await request.form()
     person_id = form_text(form, "user_id", 36)

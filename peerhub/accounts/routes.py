@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from starlette.requests import Request
@@ -22,6 +22,7 @@ from peerhub.security import buckets, devices, sessions
 from peerhub.security.middleware import cookie_header
 from peerhub.security.tokens import digest
 from peerhub.web import landing
+from peerhub.web.guards import admin_only, signed_in
 from peerhub.web.limits import too_many
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
@@ -36,20 +37,6 @@ def safe_next(value: str | None, default: str = "/account") -> str:
     if "\\" in value:
         return default
     return value
-
-
-def login_redirect(request: Request) -> Response:
-    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/login?next={target}", status_code=303)
-
-
-def require_user(request: Request) -> User | Response:
-    user = auth(request).user
-    if user is None:
-        if request.url.path.startswith("/api/"):
-            return error(request, 401, _("Sign in first."))
-        return login_redirect(request)
-    return user
 
 
 def asker_of(request: Request) -> recovery.Asker:
@@ -272,17 +259,13 @@ async def _account_context(request: Request, user: User) -> dict[str, Any]:
     }
 
 
-async def account_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def account_page(request: Request, user: User) -> Response:
     return render(request, "account.html", await _account_context(request, user))
 
 
-async def account_update(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def account_update(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     what = form_text(form, "action", 40)
@@ -340,10 +323,8 @@ async def account_update(request: Request) -> Response:
     return RedirectResponse("/account?saved=1", status_code=303)
 
 
-async def api_me(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def api_me(request: Request, user: User) -> Response:
     return JSONResponse(
         {
             "id": user.id,
@@ -355,21 +336,10 @@ async def api_me(request: Request) -> Response:
     )
 
 
-def require_admin(request: Request) -> User | Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    if not user.is_admin:
-        return error(request, 403, _("Only PeerHub administrators can open this page."))
-    return user
-
-
-async def admin_page(request: Request) -> Response:
+@admin_only
+async def admin_page(request: Request, admin: User) -> Response:
     from peerhub.groups import queries as group_queries
 
-    admin = require_admin(request)
-    if isinstance(admin, Response):
-        return admin
     app = ctx(request)
     query = request.query_params.get("q", "").strip()[:40]
     async with app.sessions() as db:
@@ -417,13 +387,11 @@ async def admin_page(request: Request) -> Response:
     )
 
 
-async def admin_action(request: Request) -> Response:
+@admin_only
+async def admin_action(request: Request, admin: User) -> Response:
     from peerhub.groups import actions as group_actions
     from peerhub.groups import queries as group_queries
 
-    admin = require_admin(request)
-    if isinstance(admin, Response):
-        return admin
     app = ctx(request)
     form = await request.form()
     user_id = form_text(form, "user_id", 36)
@@ -504,18 +472,14 @@ async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
     return {"listed": listed, "remembered": remembered}
 
 
-async def sessions_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def sessions_page(request: Request, user: User) -> Response:
     return render(request, "sessions.html", await _sessions_context(request, user))
 
 
-async def sessions_end(request: Request) -> Response:
+@signed_in
+async def sessions_end(request: Request, user: User) -> Response:
     """End one of the person's sessions, or forget one (or all) of their known devices."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     form = await request.form()
     what = form_text(form, "action", 20)

@@ -21,13 +21,14 @@ from starlette.routing import Route
 
 from peerhub import audit, realtime
 from peerhub.accounts import actions, twofactor
-from peerhub.accounts.routes import device_cookie_header, require_user, safe_next
+from peerhub.accounts.routes import device_cookie_header, safe_next
 from peerhub.db import transaction
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User
 from peerhub.security import devices, sessions, totp
 from peerhub.security.middleware import cookie_header
 from peerhub.web import landing
+from peerhub.web.guards import signed_in
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 WRONG_CODE = lazy_gettext(
@@ -242,10 +243,8 @@ async def _page_context(request: Request, user: User) -> dict[str, Any]:
     }
 
 
-async def setup_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def setup_page(request: Request, user: User) -> Response:
     return render(request, "account_2fa.html", await _page_context(request, user))
 
 
@@ -253,10 +252,8 @@ async def _check_password(request: Request, user: User, password: str) -> bool:
     return await ctx(request).passwords.verify(user.password_hash, password[:1024])
 
 
-async def setup_action(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def setup_action(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     what = form_text(form, "action", 20)

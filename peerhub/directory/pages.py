@@ -33,7 +33,8 @@ from peerhub.groups.texts import shown_text
 from peerhub.i18n import SOURCE, current, format_number, gettext, ngettext
 from peerhub.models import Group, Organisation
 from peerhub.web import questions, work
-from peerhub.web.render import auth, ctx, error, render
+from peerhub.web.guards import optional_user
+from peerhub.web.render import ctx, error, render
 
 GROUP_SESSIONS: Final = 5
 FEED_SESSIONS: Final = 26  # about six months of a weekly group
@@ -181,7 +182,7 @@ async def group_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     app = ctx(request)
     now = app.clock()
-    user = auth(request).user
+    user = optional_user(request)
     async with app.sessions() as db:
         group = await query.public_group(db, slug=slug)
         taken = await query.places_taken(db, [group.id]) if group else {}

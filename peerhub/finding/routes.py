@@ -11,7 +11,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import crisis, languages
-from peerhub.accounts.routes import require_user
 from peerhub.communities import Vocabulary
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -29,6 +28,7 @@ from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import proposals, texts
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.matching import MatchResult
+from peerhub.models import User
 from peerhub.outcomes import actions as outcomes
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
@@ -37,7 +37,8 @@ from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
 from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, STAGES, TOPICS
 from peerhub.web import questions
-from peerhub.web.render import auth, ctx, error, ip, read_json, render
+from peerhub.web.guards import admin_only, optional_user, signed_in
+from peerhub.web.render import ctx, error, ip, read_json, render
 
 # Languages offered as check boxes; any other can be typed by name, in English or in
 # the language itself, with suggestions (a <datalist>, which needs no JavaScript).
@@ -149,7 +150,7 @@ def next_steps(
 async def _run(request: Request, search: Search) -> MatchResult:
     app = ctx(request)
     index = await match_index(request).get()
-    user = auth(request).user
+    user = optional_user(request)
     async with transaction(app.sessions) as db:
         result = await actions.find_groups(db, index, search)
         if not result.good_fit:
@@ -167,7 +168,7 @@ async def api_match(request: Request) -> Response:
     # 415, 413 or 422 (JSON) for a body that is not plain, finite, shallow JSON.
     body = await read_json(request, max_bytes=MAX_BODY)
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     try:
         async with app.sessions() as db:
             blocked = await actions.blocked_ids(db, user)
@@ -293,7 +294,7 @@ def _place_links(params: ImmutableMultiDict[str, str], search: Search) -> list[t
 async def find_page(request: Request) -> Response:
     """GET: the form; with ?search=1, the results too. Works without JavaScript."""
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     params = request.query_params
     searching = params.get("search") == "1"
     in_use = await _languages_in_use(request)
@@ -367,7 +368,7 @@ async def register_interest(request: Request) -> Response:
         search = from_form(values, lists, app.clock(), vocab=vocab)
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
-    user = auth(request).user
+    user = optional_user(request)
     async with transaction(app.sessions) as db:
         actions.record_demand(db, search, app.clock(), kind="interest")
         if user is not None and form.get("notify") == "yes":
@@ -377,10 +378,8 @@ async def register_interest(request: Request) -> Response:
     )
 
 
-async def save_search(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def save_search(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     async with transaction(app.sessions) as db:
@@ -397,10 +396,8 @@ async def save_search(request: Request) -> Response:
     return RedirectResponse("/find?saved=1", status_code=303)
 
 
-async def demand_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def demand_page(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         if not await sees_organisers_reports(db, user):
@@ -422,10 +419,8 @@ async def demand_page(request: Request) -> Response:
     )
 
 
-async def waiting_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def waiting_page(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         rows = await actions.my_waiting_lists(db, user)
@@ -445,10 +440,8 @@ async def waiting_page(request: Request) -> Response:
     )
 
 
-async def answer_offer(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def answer_offer(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     choice = form.get("answer")
@@ -479,12 +472,8 @@ async def answer_offer(request: Request) -> Response:
     return RedirectResponse("/waiting-lists?declined=1", status_code=303)
 
 
-async def admin_allocate(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    if not user.is_admin:
-        return error(request, 403, _("Only PeerHub administrators can do this."))
+@admin_only(refusal=lazy_gettext("Only PeerHub administrators can do this."))
+async def admin_allocate(request: Request, user: User) -> Response:
     app = ctx(request)
     async with transaction(app.sessions) as db:
         offers = await actions.allocate_places(db, app.clock(), actor_id=user.id)

@@ -12,22 +12,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub.accounts.routes import require_admin, require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, proposals
 from peerhub.groups.web import field, invalid
 from peerhub.i18n import _
+from peerhub.models import User
 from peerhub.security.middleware import wants_json
+from peerhub.web.guards import admin_only, signed_in
 from peerhub.web.render import ctx, error, render
 
 PROPOSAL_FIELDS = ("name", "description", "aliases", "reason")
 
 
-async def new_community_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def new_community_page(request: Request, user: User) -> Response:
     org_id = request.path_params["org_id"]
     async with ctx(request).sessions() as db:
         org = await actions.organisation_for_organiser(db, user, org_id)
@@ -39,10 +38,8 @@ async def new_community_page(request: Request) -> Response:
     )
 
 
-async def propose_community(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def propose_community(request: Request, user: User) -> Response:
     app = ctx(request)
     org_id = request.path_params["org_id"]
     form = await request.form()
@@ -65,10 +62,8 @@ async def propose_community(request: Request) -> Response:
     )
 
 
-async def admin_communities(request: Request) -> Response:
-    admin = require_admin(request)
-    if isinstance(admin, Response):
-        return admin
+@admin_only
+async def admin_communities(request: Request, admin: User) -> Response:
     async with ctx(request).sessions() as db:
         waiting = await proposals.pending(db)
         vocab = await proposals.vocabulary(db)
@@ -83,10 +78,8 @@ async def admin_communities(request: Request) -> Response:
     )
 
 
-async def decide_community(request: Request) -> Response:
-    admin = require_admin(request)
-    if isinstance(admin, Response):
-        return admin
+@admin_only
+async def decide_community(request: Request, admin: User) -> Response:
     app = ctx(request)
     form = await request.form()
     decision = field(form, "decision", 20)

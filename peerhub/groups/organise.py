@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from peerhub import i18n, languages, notify, realtime
-from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, invitations, proposals, queries, sessions, texts
@@ -43,6 +42,7 @@ from peerhub.security import buckets
 from peerhub.security.middleware import wants_json
 from peerhub.security.tokens import keyed
 from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS, Taxonomy
+from peerhub.web.guards import signed_in
 from peerhub.web.limits import too_many
 from peerhub.web.render import ctx, ip, render
 
@@ -67,10 +67,8 @@ def _texts_context(versions: Sequence[GroupText | OrganisationText]) -> dict[str
 # -- the organiser's home ---------------------------------------------------------------
 
 
-async def home(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def home(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         organisations = await queries.my_organisations(db, user.id)
         moderated = await queries.moderated_groups(db, user.id)
@@ -103,17 +101,13 @@ def _organisation_values(org: Organisation | None) -> dict[str, str]:
     }
 
 
-async def new_organisation_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def new_organisation_page(request: Request, user: User) -> Response:
     return render(request, "organise/organisation_form.html", {"org": None, "values": {}})
 
 
-async def create_organisation(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def create_organisation(request: Request, user: User) -> Response:
     app = ctx(request)
     values, _lists = form_values(await request.form())
     try:
@@ -151,18 +145,14 @@ async def _organisation_context(user: User, request: Request, org_id: str) -> di
     }
 
 
-async def organisation_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def organisation_page(request: Request, user: User) -> Response:
     context = await _organisation_context(user, request, request.path_params["org_id"])
     return render(request, "organise/organisation.html", context)
 
 
-async def edit_organisation_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def edit_organisation_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         org = await actions.organisation_for_organiser(db, user, request.path_params["org_id"])
     return render(
@@ -172,10 +162,8 @@ async def edit_organisation_page(request: Request) -> Response:
     )
 
 
-async def update_organisation(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def update_organisation(request: Request, user: User) -> Response:
     app = ctx(request)
     org_id = request.path_params["org_id"]
     values, _lists = form_values(await request.form())
@@ -193,12 +181,10 @@ async def update_organisation(request: Request) -> Response:
     return _see_other(f"/organise/organisations/{org_id}?done=saved")
 
 
-async def add_organiser(request: Request) -> Response:
+@signed_in
+async def add_organiser(request: Request, user: User) -> Response:
     """Invite a person to organise the organisation too (they accept on their own
     pages), or withdraw an invitation still waiting (``action=withdraw``)."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     org_id = request.path_params["org_id"]
     form = await request.form()
@@ -300,10 +286,8 @@ def _group_form(
     }
 
 
-async def new_group_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def new_group_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         org = await actions.organisation_for_organiser(db, user, request.path_params["org_id"])
         vocab = await proposals.vocabulary(db)
@@ -315,10 +299,8 @@ async def new_group_page(request: Request) -> Response:
     )
 
 
-async def create_group(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def create_group(request: Request, user: User) -> Response:
     app = ctx(request)
     org_id = request.path_params["org_id"]
     values, lists = form_values(await request.form())
@@ -342,10 +324,8 @@ async def create_group(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group.id}?done=created")
 
 
-async def edit_group_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def edit_group_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         group, _rank = await actions.group_for(
             db, user, request.path_params["group_id"], GroupRole.ORGANISER
@@ -364,10 +344,8 @@ async def edit_group_page(request: Request) -> Response:
     )
 
 
-async def update_group(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def update_group(request: Request, user: User) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     values, lists = form_values(await request.form())
@@ -433,10 +411,8 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
     }
 
 
-async def group_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def group_page(request: Request, user: User) -> Response:
     context = await _group_context(user, request, request.path_params["group_id"])
     return render(request, "organise/group.html", context)
 
@@ -449,12 +425,10 @@ async def _group_page_error(
     return invalid(request, "organise/group.html", context, exc)
 
 
-async def moderators(request: Request) -> Response:
+@signed_in
+async def moderators(request: Request, user: User) -> Response:
     """Invite a person to moderate the group (they become one when they accept, on
     their own pages), withdraw an invitation, or make a moderator a member again."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     group_id = request.path_params["group_id"]
     form = await request.form()
@@ -481,10 +455,8 @@ async def moderators(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
 
 
-async def session_change(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def session_change(request: Request, user: User) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     form = await request.form()
@@ -504,10 +476,8 @@ async def session_change(request: Request) -> Response:
     return _see_other(f"/organise/groups/{group_id}?done={done}#sessions-title")
 
 
-async def answer_request(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def answer_request(request: Request, user: User) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     form = await request.form()

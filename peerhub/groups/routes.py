@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from peerhub import realtime
 from peerhub.accounts import twofactor
-from peerhub.accounts.routes import require_user, safe_next
+from peerhub.accounts.routes import safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import (
@@ -33,7 +33,7 @@ from peerhub.groups import (
 )
 from peerhub.groups.web import field, when
 from peerhub.i18n import _
-from peerhub.models import GroupMember, GroupRole, WaitlistEntry
+from peerhub.models import GroupMember, GroupRole, User, WaitlistEntry
 from peerhub.referrals import notices
 from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe, occurrences
@@ -41,12 +41,13 @@ from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
 from peerhub.sharing import rules as sharing
 from peerhub.web import work
-from peerhub.web.render import auth, ctx, error, render
+from peerhub.web.guards import optional_user, signed_in
+from peerhub.web.render import ctx, error, render
 
 
 async def _join_context(request: Request, slug: str) -> dict[str, object]:
     app = ctx(request)
-    user = auth(request).user
+    user = optional_user(request)
     state = "signed_out"
     answer = None
     place = None
@@ -116,10 +117,8 @@ async def join_page(request: Request) -> Response:
     return render(request, "groups/join.html", context)
 
 
-async def join(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def join(request: Request, user: User) -> Response:
     app = ctx(request)
     slug = request.path_params["slug"]
     form = await request.form()
@@ -141,10 +140,8 @@ async def join(request: Request) -> Response:
     return response
 
 
-async def leave(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def leave(request: Request, user: User) -> Response:
     app = ctx(request)
     slug = request.path_params["slug"]
     nxt = safe_next(field(await request.form(), "next", 300), "/account")
@@ -161,13 +158,11 @@ async def leave(request: Request) -> Response:
     return RedirectResponse(f"{nxt}{sep}done={'left' if left else 'not_in_group'}", 303)
 
 
-async def answer_invitation(request: Request) -> Response:
+@signed_in
+async def answer_invitation(request: Request, user: User) -> Response:
     """The person invited to moderate a group or organise an organisation says yes or
     no (peerhub/groups/invitations.py). Yes, for a role that needs two-step sign-in
     they have not set up yet, leads straight to setting it up (they were told)."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     form = await request.form()
     kind = field(form, "kind", 20)

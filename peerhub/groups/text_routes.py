@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import organise, texts
@@ -32,6 +31,7 @@ from peerhub.groups.validation import FormErrors, errors_of
 from peerhub.groups.web import field, invalid
 from peerhub.i18n import _
 from peerhub.models import GroupRole, User
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx
 
 FIELDS = ("language", "name", "description", "ground_rules", "joining")
@@ -47,12 +47,10 @@ def _prefixed(exc: FieldError, prefix: str) -> FormErrors:
 
 async def _handle(
     request: Request,
+    user: User,
     *,
     group: bool,
 ) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     owner_id = request.path_params["group_id" if group else "org_id"]
     base = f"/organise/groups/{owner_id}" if group else f"/organise/organisations/{owner_id}"
@@ -121,9 +119,11 @@ async def _check(db: AsyncSession, user: User, owner_id: str, *, group: bool) ->
         await organisation_for_organiser(db, user, owner_id)
 
 
-async def group_texts(request: Request) -> Response:
-    return await _handle(request, group=True)
+@signed_in
+async def group_texts(request: Request, user: User) -> Response:
+    return await _handle(request, user, group=True)
 
 
-async def organisation_texts(request: Request) -> Response:
-    return await _handle(request, group=False)
+@signed_in
+async def organisation_texts(request: Request, user: User) -> Response:
+    return await _handle(request, user, group=False)

@@ -17,13 +17,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import i18n
-from peerhub.accounts.routes import require_user
 from peerhub.groups import actions
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import GroupRole, User
 from peerhub.moderation.extension import audit_row
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, render
 
 PAGE = 50
@@ -140,10 +140,8 @@ def what(action: str, subject: str | None, detail: dict[str, Any] | None) -> str
 MAX_EVENT_ID = 2**31 - 1  # moderation_events.id is an INTEGER
 
 
-async def moderation_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def moderation_page(request: Request, user: User) -> Response:
     group_id = request.path_params["group_id"]
     # ASCII digits only ("²".isdigit() is true), within the id column's 32 bits; else ignored.
     before = ascii_digits(request.query_params.get("before", ""), max_digits=10)

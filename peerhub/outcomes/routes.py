@@ -6,19 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.i18n import _
+from peerhub.models import User
 from peerhub.outcomes import actions, queries
 from peerhub.outcomes.report import COLUMNS, THRESHOLD
 from peerhub.security.permissions import sees_organisers_reports
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, error, render
 
 
-async def outcomes_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def outcomes_page(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         allowed = await sees_organisers_reports(db, user)

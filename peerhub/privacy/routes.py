@@ -17,7 +17,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import audit, realtime
-from peerhub.accounts.routes import require_user
 from peerhub.db import checkpoint, transaction
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User
@@ -26,6 +25,7 @@ from peerhub.privacy.erasure import Erased, MessageChoice
 from peerhub.privacy.export import build_export
 from peerhub.security import throttle
 from peerhub.security.middleware import cookie_header
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, error, form_text, ip, render
 
 log = logging.getLogger("peerhub.privacy")
@@ -34,10 +34,8 @@ ERASED_REASON = lazy_gettext("This account has been deleted.")
 PASSWORD_FIELD = "password"  # noqa: S105 - the form field's name, not a password
 
 
-async def export(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def export(request: Request, user: User) -> Response:
     # A download started by another site (a link or a form elsewhere) is refused: the
     # file would land on the person's device without them asking for it.
     if request.headers.get("sec-fetch-site") == "cross-site":
@@ -71,10 +69,8 @@ async def _erase_context(request: Request, user: User) -> dict[str, Any]:
     return {"sole_organiser_of": sole, "values": {}, "errors": {}}
 
 
-async def erase_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def erase_page(request: Request, user: User) -> Response:
     return render(request, "privacy/erase.html", await _erase_context(request, user))
 
 
@@ -91,10 +87,8 @@ async def _refuse(
     return render(request, "privacy/erase.html", context, status=status, headers=headers)
 
 
-async def erase(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def erase(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     choice = form_text(form, "messages", 10)

@@ -22,7 +22,8 @@ from peerhub.models import Group, GroupRole
 from peerhub.realtime.service import Realtime
 from peerhub.realtime.store import role_name
 from peerhub.security.permissions import group_rank, organisation_checked
-from peerhub.web.render import auth, ctx, render
+from peerhub.web.guards import optional_user
+from peerhub.web.render import ctx, render
 
 
 def service(request: Request) -> Realtime | None:
@@ -56,7 +57,7 @@ def _csp(request: Request, ws_url: str | None) -> str:
 
 async def room_page(request: Request) -> Response:
     slug = request.path_params["slug"]
-    user = auth(request).user
+    user = optional_user(request)
     async with ctx(request).sessions() as db:
         group = await db.scalar(select(Group).where(Group.slug == slug))
         rank = await group_rank(db, user, group.id) if group is not None else GroupRole.NONE

@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import i18n, notify
-from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _
@@ -26,7 +25,8 @@ from peerhub.security.permissions import organisation_checked
 from peerhub.security.tokens import keyed
 from peerhub.sharing.names import NAMES
 from peerhub.sharing.rules import referrer_views
-from peerhub.web.render import auth, ctx, error, form_text, ip
+from peerhub.web.guards import optional_user, signed_in
+from peerhub.web.render import ctx, error, form_text, ip
 from peerhub.web.render import render as render_page
 
 
@@ -99,20 +99,16 @@ async def _group_or_404(request: Request) -> Group | Response:
     return group
 
 
-async def refer_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def refer_page(request: Request, user: User) -> Response:
     group = await _group_or_404(request)
     if isinstance(group, Response):
         return group
     return render(request, "referrals/refer.html", {"group": group, "values": {}})
 
 
-async def refer(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def refer(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     values = {
@@ -196,7 +192,7 @@ async def landing(request: Request) -> Response:
             await db.get(User, referral.professional_id) if referral.professional_id else None
         )
         taking = await organisation_checked(db, referral.group_id)
-    viewer = auth(request).user
+    viewer = optional_user(request)
     return render(
         request,
         "referrals/landing.html",
@@ -220,10 +216,8 @@ def ip_allowed(request: Request) -> bool:
     return allowed
 
 
-async def take_up(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def take_up(request: Request, user: User) -> Response:
     if not ip_allowed(request):
         return error(
             request,
@@ -254,11 +248,9 @@ async def take_up(request: Request) -> Response:
     return response
 
 
-async def mine(request: Request) -> Response:
+@signed_in
+async def mine(request: Request, user: User) -> Response:
     """Referrals I made (as a professional) and referrals for me (as the person)."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     async with app.sessions() as db:
         made = await actions.sent_by(db, user) if user.is_professional else []
@@ -272,10 +264,8 @@ async def mine(request: Request) -> Response:
     )
 
 
-async def person_action(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def person_action(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     what = form_text(form, "action", 20)
@@ -297,10 +287,8 @@ async def person_action(request: Request) -> Response:
     return RedirectResponse("/referrals?saved=1", status_code=303)
 
 
-async def inbox_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def inbox_page(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         rows = await actions.inbox(db, user)
@@ -312,10 +300,8 @@ async def inbox_page(request: Request) -> Response:
     return render(request, "referrals/inbox.html", {"rows": rows, "events": events, **_SHOWN})
 
 
-async def inbox_action(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def inbox_action(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     state = form_text(form, "state", 20)

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub import audit
-from peerhub.accounts.routes import require_user
 from peerhub.db import transaction
 from peerhub.errors import NotFound
 from peerhub.groups import actions as group_actions
@@ -25,6 +24,7 @@ from peerhub.security.middleware import wants_json
 from peerhub.sharing import rules
 from peerhub.sharing.models import PLAN_FIELD_LIMIT, CrisisPlan, PersonProfile
 from peerhub.sharing.names import NAMES
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, error, form_text
 from peerhub.web.render import render as render_page
 
@@ -73,10 +73,8 @@ def summary(view: dict[str, Any]) -> str:
     return format_list([_("Your name on PeerHub"), *parts])
 
 
-async def sharing_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def sharing_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         chosen = await rules.choices(db, user.id)
         profile = await db.get(PersonProfile, user.id)
@@ -105,15 +103,13 @@ async def sharing_page(request: Request) -> Response:
     )
 
 
-async def sharing_save(request: Request) -> Response:
+@signed_in
+async def sharing_save(request: Request, user: User) -> Response:
     """The person's details, and what a professional who referred them may see.
 
     Group audiences are chosen per group (:func:`group_sharing_save`); an
     ``audience:item`` for a group audience posted here is ignored.
     """
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     form = await request.form()
     first_name = " ".join(form_text(form, "first_name", 200).split())
@@ -157,10 +153,8 @@ async def _my_place(db: AsyncSession, user: User, slug: str) -> Group:
     return group
 
 
-async def group_sharing_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def group_sharing_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         group = await _my_place(db, user, request.path_params["slug"])
         chosen = await rules.group_choices(db, user.id, group.id)
@@ -182,11 +176,9 @@ async def group_sharing_page(request: Request) -> Response:
     )
 
 
-async def group_sharing_save(request: Request) -> Response:
+@signed_in
+async def group_sharing_save(request: Request, user: User) -> Response:
     """What this one group's members, moderators and organisers may see: the whole truth."""
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     app = ctx(request)
     form = await request.form()
     wanted = _wanted(form, rules.GROUP_AUDIENCES)
@@ -201,10 +193,8 @@ async def group_sharing_save(request: Request) -> Response:
     return RedirectResponse(f"/account/sharing/groups/{group.slug}?saved=1", status_code=303)
 
 
-async def plan_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def plan_page(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
         plan = await db.get(CrisisPlan, user.id)
         chosen = await rules.choices(db, user.id)
@@ -236,10 +226,8 @@ def _plan_audiences(form: FormData) -> tuple[bool, dict[str, set[str]]]:
     return referrer, per_group
 
 
-async def plan_save(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def plan_save(request: Request, user: User) -> Response:
     app = ctx(request)
     form = await request.form()
     values = {f: form_text(form, f, PLAN_FIELD_LIMIT + 1).strip() for f in rules.PLAN_FIELDS}
@@ -290,10 +278,8 @@ async def plan_save(request: Request) -> Response:
     return RedirectResponse("/account/crisis-plan?saved=1", status_code=303)
 
 
-async def person_card(request: Request) -> Response:
-    viewer = require_user(request)
-    if isinstance(viewer, Response):
-        return viewer
+@signed_in
+async def person_card(request: Request, viewer: User) -> Response:
     slug, subject_id = request.path_params["slug"], request.path_params["user_id"]
     async with ctx(request).sessions() as db:
         group = await group_actions.group_by_slug(db, slug)

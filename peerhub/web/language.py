@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from peerhub import i18n
 from peerhub.accounts import actions
 from peerhub.db import transaction
-from peerhub.i18n import _
+from peerhub.i18n import _, lazy_gettext
 from peerhub.models import User
 from peerhub.security.middleware import cookie_header, read_cookies
+from peerhub.web.guards import admin_only
 from peerhub.web.render import auth, ctx, error, form_text, render
 
 EASY_COOKIE = "peerhub_easy"
@@ -159,15 +160,9 @@ async def languages_page(request: Request) -> Response:
     return render(request, "languages.html", {"rows": _coverage_rows()})
 
 
-async def admin_languages(request: Request) -> Response:
+@admin_only(refusal=lazy_gettext("Only administrators can see this page."))
+async def admin_languages(request: Request, admin: User) -> Response:
     """GET /admin/languages: each language's coverage and reviewed share, for administrators."""
-    who = auth(request)
-    if who.user is None:
-        from peerhub.accounts.routes import login_redirect
-
-        return login_redirect(request)
-    if not who.user.is_admin:
-        return error(request, 403, _("Only administrators can see this page."))
     return render(request, "admin_languages.html", {"rows": _coverage_rows()})
 
 

@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub.accounts.routes import require_user
 from peerhub.groups import invitations, queries
 from peerhub.i18n import _
 from peerhub.models import Group, GroupMember, GroupRole, OrganisationOrganiser, User
@@ -34,6 +33,7 @@ from peerhub.realtime.doors import Door, Presence, doors, nobody_present
 from peerhub.realtime.models import RoomMessage
 from peerhub.realtime.service import Realtime
 from peerhub.security.permissions import group_rank
+from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, render
 
 # The statuses of "Your groups" that hold a place, and so a way into the room.
@@ -76,10 +76,8 @@ async def my_places(
     return [Place(g, found.get(g.group_id)) for g in mine]
 
 
-async def your_groups(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def your_groups(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         places = await my_places(db, user.id, app.clock(), presence_of(request))
@@ -233,10 +231,8 @@ async def room_lines(
     )
 
 
-async def your_rooms(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
+@signed_in
+async def your_rooms(request: Request, user: User) -> Response:
     app = ctx(request)
     async with app.sessions() as db:
         lines = await room_lines(db, user.id, app.clock(), presence_of(request))
