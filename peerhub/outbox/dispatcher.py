@@ -138,9 +138,8 @@ class Dispatcher:
         restart, or by another process)."""
         self.request_stop()
         tasks, self._tasks = self._tasks, []
-        run = [t for t in tasks if t.get_name().endswith("-run")]
-        if run:
-            await asyncio.wait(run, timeout=grace)
+        if tasks:  # the delivery loop is the first task started
+            await asyncio.wait(tasks[:1], timeout=grace)
         for task in tasks:
             task.cancel()  # the LISTEN task waits on its connection; the rest overran
         for task in tasks:

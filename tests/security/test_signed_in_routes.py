@@ -228,8 +228,11 @@ def test_every_route_that_sends_the_anonymous_to_sign_in_is_a_signed_in_route() 
     assert sorted(decorated - login) == []
 
 
-async def _post(client: httpx.AsyncClient, path: str, token: str) -> httpx.Response:
-    return await client.post(path, data={"csrf_token": token}, headers={"Origin": BASE})
+async def _ask(client: httpx.AsyncClient, route: Guarded, token: str) -> httpx.Response:
+    """The route's own method: a GET, or a POST with a valid CSRF token."""
+    if route.method == "GET":
+        return await client.get(route.path)
+    return await client.post(route.path, data={"csrf_token": token}, headers={"Origin": BASE})
 
 
 async def test_every_signed_in_route_sends_the_anonymous_to_sign_in(
@@ -240,10 +243,7 @@ async def test_every_signed_in_route_sends_the_anonymous_to_sign_in(
     assert len(routes) > 50
     wrong: list[str] = []
     for route in routes:
-        if route.method == "GET":
-            response = await client.get(route.path)
-        else:
-            response = await _post(client, route.path, token)
+        response = await _ask(client, route, token)
         if route.path.startswith("/api/"):
             ok = (
                 response.status_code == 401
@@ -275,10 +275,7 @@ async def test_every_admin_route_refuses_a_person_who_is_not_an_administrator(
     assert routes
     wrong: list[str] = []
     for route in routes:
-        if route.method == "GET":
-            response = await client.get(route.path)
-        else:
-            response = await _post(client, route.path, token)
+        response = await _ask(client, route, token)
         if response.status_code != 403 or "administrators" not in response.text:
             wrong.append(f"{route.method} {route.path}: {response.status_code}")
     assert wrong == []
