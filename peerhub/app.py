@@ -33,6 +33,7 @@ from peerhub.openapi import openapi_json
 from peerhub.outbox.dispatcher import Dispatcher
 from peerhub.outcomes import routes as outcomes
 from peerhub.privacy import routes as privacy
+from peerhub.realtime import after_commit
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
 from peerhub.realtime import web as realtime_web
 from peerhub.realtime.policy import Registry as RealtimeRegistry
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         # their commit. Started once the rooms run (its handlers publish to them), and
         # stopped first; what it leaves is delivered after the restart.
         app.state.outbox = Dispatcher(engine, clock=clock)
+        after_commit.register(app.state.outbox, app.state.realtime)
         await app.state.outbox.start()
         try:
             yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -99,9 +99,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits on success and rolls back on error."""
-    async with maker() as session, session.begin():
-        yield session
+    """A session whose transaction commits on success and rolls back on error.
+
+    After the commit, each of :data:`AFTER_COMMIT` runs before this returns: the outbox
+    delivers what the transaction recorded (:func:`peerhub.outbox.settle`)."""
+    async with maker() as session:
+        session.sync_session.info[HOOKED] = True
+        async with session.begin():
+            yield session
+        for hook in AFTER_COMMIT:
+            await hook(session)
+
+
+#: Awaited, with the session, after each :func:`transaction` commits (not after a
+#: rollback). ``peerhub.outbox`` adds its ``settle`` when imported (this module imports
+#: no model, so every model module may import it).
+AFTER_COMMIT: list[Callable[[AsyncSession], Awaitable[None]]] = []
+#: In ``session.info`` of the sessions :func:`transaction` opens: their commits are
+#: followed by :data:`AFTER_COMMIT`.
+HOOKED = "peerhub.db.after_commit"
 
 
 # --- after deleting personal data ---------------------------------------------------------

@@ -372,7 +372,11 @@ async def set_disabled(
         raise FieldError("user", _("You cannot disable your own account."))
     user.disabled_at = now if disabled else None
     user.updated_at = now
-    ended = await sessions.end_all_sessions(db, user.id) if disabled else 0
+    ended = (
+        await sessions.end_all_sessions(db, user.id, reason=_("This account is disabled."))
+        if disabled
+        else 0
+    )
     audit.record(
         db,
         now,

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import i18n, notify, realtime
+from peerhub import i18n, notify
 from peerhub.accounts import actions, recovery
 from peerhub.accounts.actions import clean_email, clean_pseudonym
 from peerhub.accounts.routes import (
@@ -115,7 +115,6 @@ async def change(request: Request, user: User) -> Response:
             recovery.check_new_password(new, user.pseudonym, NEW)
         except FieldError as exc:
             errors[exc.field] = exc.message
-    ended: list[str] = []
     device = ""
     wait = 0
     if not errors:
@@ -139,7 +138,8 @@ async def change(request: Request, user: User) -> Response:
                     me = await db.get(User, user.id)
                     if me is None:
                         raise NotFound(user.id)
-                    ended = await recovery.change_password(
+                    # The other sessions end, and their sockets close once this commits.
+                    await recovery.change_password(
                         db,
                         me,
                         now,
@@ -174,9 +174,6 @@ async def change(request: Request, user: User) -> Response:
             status=429 if wait else 422,
             headers=headers,
         )
-    # After the commit: the ended sessions' sockets close in every process.
-    for session_id in ended:
-        await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     response = _see_other("/account/password?done=1")
     response.headers.append("Set-Cookie", device_cookie_header(settings, device))
     return response
@@ -674,8 +671,6 @@ async def set_new_password(request: Request) -> Response:
             {"person": person.pseudonym, "errors": errors},
             status=422,
         )
-    # Every session ended: close every socket of the person, in every process.
-    await realtime.disconnect_user(request.app, person.id, reason=_("Your password was changed."))
     response = render(
         request,
         "recovery/reset_done.html",
@@ -767,9 +762,6 @@ async def admin_code(request: Request, admin: User) -> Response:
         return error(request, 404, _("No such account."))
     except Forbidden:
         return error(request, 403, _("Only PeerHub administrators can do this."))
-    if isinstance(result, recovery.IssuedCode):
-        # Resetting two-step sign-in ended their sessions: close their sockets too.
-        await realtime.disconnect_user(request.app, person_id)
     return _issued(request, result, "/admin")
 
 

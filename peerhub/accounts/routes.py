@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import audit, realtime
+from peerhub import audit
 from peerhub.accounts import actions, recovery, twofactor
 from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.config import Settings
@@ -18,6 +18,7 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.i18n import _, ngettext
 from peerhub.models import ProfessionalStatus, User
+from peerhub.realtime import after_commit
 from peerhub.security import buckets, devices, sessions
 from peerhub.security.middleware import cookie_header
 from peerhub.security.tokens import digest
@@ -221,9 +222,8 @@ async def logout(request: Request) -> Response:
     who = auth(request)
     if who.user is not None:
         async with transaction(app.sessions) as db:
+            # Every session ends, and with them the person's live room sockets (1008).
             await actions.logout(db, who.user.id, app.clock(), ip(request))
-        # Every session ended: close the person's live room sockets too (1008).
-        await realtime.disconnect_user(request.app, who.user.id)
     settings = app.settings
     response = RedirectResponse("/?signed_out=1", status_code=303)
     response.headers.append(
@@ -398,7 +398,6 @@ async def admin_action(request: Request, admin: User) -> Response:
     organisation_id = form_text(form, "organisation_id", 36)
     what = form_text(form, "action", 20)
     now = app.clock()
-    closing: list[tuple[str, str]] = []
     try:
         async with transaction(app.sessions) as db:
             if what in ("verify", "decline"):
@@ -412,26 +411,20 @@ async def admin_action(request: Request, admin: User) -> Response:
                     db, admin, organisation_id, now, verified=what == "verify_org"
                 )
                 if what == "unverify_org":
-                    closing = await group_queries.people_in_rooms(db, organisation_id)
+                    # No longer verified: its rooms close at once, in every process, once
+                    # this commits (the socket's rank checks refuse them from now on;
+                    # this closes what is already open).
+                    reason = _("This room is closed while PeerHub checks the group’s organisation.")
+                    for group_id, person_id in await group_queries.people_in_rooms(
+                        db, organisation_id
+                    ):
+                        after_commit.revoke_membership(db, group_id, person_id, reason=reason)
             else:
                 raise FieldError("action", _("Unknown action."))
     except NotFound:
         return error(request, 404, _("No such account or organisation."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
-    if what == "disable":
-        await realtime.disconnect_user(request.app, user_id, reason=_("This account is disabled."))
-    elif what == "reset_2fa":
-        await realtime.disconnect_user(request.app, user_id)
-    # No longer verified: its rooms close at once, in every process (the socket's
-    # rank checks refuse them from now on; these close what is already open).
-    for group_id, person_id in closing:
-        await realtime.revoke_membership(
-            request.app,
-            group_id,
-            person_id,
-            reason=_("This room is closed while PeerHub checks the group’s organisation."),
-        )
     return RedirectResponse("/admin?done=1", status_code=303)
 
 
@@ -506,7 +499,6 @@ async def sessions_end(request: Request, user: User) -> Response:
             )
     if not ended:
         return error(request, 404, _("That session has already ended."))
-    await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     if session_id == auth(request).session_id:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account/sessions?ended=1", status_code=303)

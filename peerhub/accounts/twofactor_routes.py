@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import audit, realtime
+from peerhub import audit
 from peerhub.accounts import actions, twofactor
 from peerhub.accounts.routes import device_cookie_header, safe_next
 from peerhub.db import transaction
@@ -261,7 +261,6 @@ async def setup_action(request: Request, user: User) -> Response:
     now, address = app.clock(), ip(request)
     errors: dict[str, str] = {}
     codes: list[str] | None = None
-    ended: list[str] = []
     wait = 0
     moved = False
 
@@ -316,9 +315,7 @@ async def setup_action(request: Request, user: User) -> Response:
                         errors[code_field] = str(WRONG_CODE)
                     else:
                         # Sessions started elsewhere with the password alone end now.
-                        ended = await sessions.end_other_sessions(
-                            db, user.id, auth(request).session_id
-                        )
+                        await sessions.end_other_sessions(db, user.id, auth(request).session_id)
                 elif not await twofactor.use_code(
                     db,
                     user.id,
@@ -337,8 +334,6 @@ async def setup_action(request: Request, user: User) -> Response:
                 await twofactor.settle_attempt(
                     db, held, user.id, address, now, ok=not errors, where=what
                 )
-    for session_id in ended:
-        await realtime.disconnect_user(request.app, user.id, session_id=session_id)
     if errors:
         context = await _page_context(request, user)
         context.update(errors=errors, action=what, next=nxt)

@@ -38,6 +38,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.realtime import after_commit
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
 from peerhub.security import buckets
@@ -269,6 +270,8 @@ async def update_group(
     group.tags = _tags(data)
     group.updated_at = now
     audit.record(db, now, "group.updated", actor_id=actor.id, subject_id=group.id)
+    # Every process re-reads the room once this commits: its stages may have changed.
+    after_commit.room_changed(db, group.id)
     return group
 
 
@@ -330,6 +333,7 @@ async def remove_moderator(
         subject_id=target.id,
         group_id=group_id,
     )
+    after_commit.member_changed(db, group_id, target.id)  # every process re-reads the rank
     return target
 
 
@@ -560,6 +564,8 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
     left = await end_place(db, user.id, group_id, now)
     if left:
         audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
+        # Their sockets in the room close, in every process, once this commits.
+        after_commit.revoke_membership(db, group_id, user.id, reason=_("You left the group."))
     return left
 
 

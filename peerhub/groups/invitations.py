@@ -49,6 +49,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.realtime import after_commit
 from peerhub.security.permissions import group_rank, organisation_checked, require_rank
 
 LIFETIME: Final = timedelta(days=30)
@@ -489,6 +490,7 @@ async def _answer_moderator(
         group_id=group_id,
         invited_by=row.invited_by,
     )
+    after_commit.member_changed(db, group_id, user.id)  # every process re-reads the rank
     return Answered("moderator", group_id, True, group_id)
 
 

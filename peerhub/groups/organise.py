@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import i18n, languages, notify, realtime
+from peerhub import i18n, languages, notify
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, invitations, proposals, queries, sessions, texts
@@ -366,8 +366,6 @@ async def update_group(request: Request, user: User) -> Response:
         await newcomers.set_review(
             db, user, group_id, data.newcomer_review, data.newcomer_messages, app.clock()
         )
-    # Every process re-reads the room: its stages and hold for new members may have changed.
-    await realtime.room_changed(request.app, group_id)
     return _see_other(f"/organise/groups/{group_id}?done=saved")
 
 
@@ -434,7 +432,6 @@ async def moderators(request: Request, user: User) -> Response:
     form = await request.form()
     pseudonym = field(form, "pseudonym", 200)
     what = field(form, "action", 20)
-    removed: User | None = None
     try:
         async with transaction(app.sessions) as db:
             if what == "invite":
@@ -444,14 +441,12 @@ async def moderators(request: Request, user: User) -> Response:
                     db, user, "moderator", group_id, field(form, "user_id", 36), app.clock()
                 )
             elif what == "remove":
-                removed = await actions.remove_moderator(db, user, group_id, pseudonym, app.clock())
+                await actions.remove_moderator(db, user, group_id, pseudonym, app.clock())
             else:
                 await actions.group_for(db, user, group_id, GroupRole.ORGANISER)
                 raise FieldError("pseudonym", _("Choose to invite or remove a moderator."))
     except FieldError as exc:
         return await _group_page_error(request, user, group_id, exc, {"pseudonym": pseudonym})
-    if removed is not None:
-        await realtime.member_changed(request.app, group_id, removed.id)
     return _see_other(f"/organise/groups/{group_id}?done=moderator_{what}#moderators-title")
 
 

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import realtime
 from peerhub.accounts import twofactor
 from peerhub.accounts.routes import safe_next
 from peerhub.db import transaction
@@ -147,11 +146,6 @@ async def leave(request: Request, user: User) -> Response:
     nxt = safe_next(field(await request.form(), "next", 300), "/account")
     async with transaction(app.sessions) as db:
         left = await actions.leave_group(db, user, slug, app.clock())
-        group_id = await actions.group_id_of(db, slug) if left else None
-    if group_id is not None:
-        await realtime.revoke_membership(
-            request.app, group_id, user.id, reason=_("You left the group.")
-        )
     if wants_json(request.headers):
         return JSONResponse({"left": left})
     sep = "&" if "?" in nxt else "?"
@@ -181,9 +175,6 @@ async def answer_invitation(request: Request, user: User) -> Response:
             must_enrol = done.accepted and (await twofactor.standing(db, user)).must_enrol
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
-    if done.group_id is not None:
-        # Every process re-reads the person's rank in the room.
-        await realtime.member_changed(request.app, done.group_id, user.id)
     sep = "&" if "?" in nxt else "?"
     target = f"{nxt}{sep}done=invitation_{'accepted' if done.accepted else 'declined'}"
     if must_enrol:

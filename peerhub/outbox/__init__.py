@@ -32,11 +32,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, Union
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from peerhub import db
 from peerhub.outbox.models import OutboxEntry
 
 P = TypeVar("P")
@@ -47,6 +48,7 @@ CHANNEL = "peerhub_outbox"
 PAYLOAD_LIMIT = 8192
 
 _RECORDED = "peerhub.outbox.recorded"  # session.info: rows recorded in this transaction
+_COMMITTED = "peerhub.outbox.committed"  # session.info: their ids, once committed
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
@@ -173,7 +175,7 @@ def record(
         attempts=0,
     )
     db.add(row)
-    db.sync_session.info[_RECORDED] = True
+    db.sync_session.info.setdefault(_RECORDED, []).append(row)
     return row
 
 
@@ -199,16 +201,37 @@ def _engine_of(session: Session) -> Engine | None:
     return bind if isinstance(bind, Engine) else None
 
 
+def _settled_here(session: Session) -> bool:
+    """Whether this commit's rows will be delivered by this process's dispatcher through
+    :func:`settle` (a :func:`peerhub.db.transaction` with a dispatcher running): then
+    neither this process's loop nor other processes are woken for them, and nobody
+    races the request for its own rows. (Should the process die first, the rows are
+    unclaimed and due: the next sweep, here or elsewhere, delivers them.)"""
+    engine = _engine_of(session)
+    return bool(session.info.get(db.HOOKED)) and bool(engine and _settlers.get(engine))
+
+
 @event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
     # In the transaction: PostgreSQL delivers the notification only if it commits.
-    if session.info.get(_RECORDED) and session.get_bind().dialect.name == "postgresql":
+    if (
+        session.info.get(_RECORDED)
+        and session.get_bind().dialect.name == "postgresql"
+        and not _settled_here(session)
+    ):
         session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_this_process(session: Session) -> None:
-    if not session.info.pop(_RECORDED, False):
+    rows: list[OutboxEntry] = session.info.pop(_RECORDED, [])
+    if not rows:
+        return
+    # Each row's id, read from its identity (set by the commit's flush; nothing loaded).
+    ids = [key[0] for key in (inspect(row).identity for row in rows) if key]
+    if session.info.get(db.HOOKED):  # for settle, after peerhub.db.transaction's commit
+        session.info.setdefault(_COMMITTED, []).extend(ids)
+    if _settled_here(session):
         return
     engine = _engine_of(session)
     for wake in list(_wakers.get(engine, ())) if engine is not None else []:
@@ -220,4 +243,52 @@ def _forget(session: Session) -> None:
     session.info.pop(_RECORDED, None)
 
 
-__all__ = ["CHANNEL", "KINDS", "Kind", "OutboxEntry", "kind", "record"]
+# --- delivering a request's own rows before it answers -----------------------------------
+
+# The running dispatchers of this process, by engine: :func:`settle` hands them the rows
+# a transaction committed.
+_settlers: weakref.WeakKeyDictionary[Engine, list[Settler]] = weakref.WeakKeyDictionary()
+
+
+class Settler(typing.Protocol):
+    async def settle(self, ids: list[int]) -> None: ...
+
+
+def add_settler(engine: Engine, settler: Settler) -> None:
+    _settlers.setdefault(engine, []).append(settler)
+
+
+def remove_settler(engine: Engine, settler: Settler) -> None:
+    found = _settlers.get(engine, [])
+    if settler in found:
+        found.remove(settler)
+
+
+def committed(db: AsyncSession) -> list[int]:
+    """The ids of the rows ``db``'s committed transactions recorded (and forget them)."""
+    ids: list[int] = db.sync_session.info.pop(_COMMITTED, [])
+    return ids
+
+
+async def settle(db: AsyncSession) -> None:
+    """Deliver the rows ``db`` committed now, through this process's dispatcher, and
+    return once their handlers have run (or their claim is another process's).
+
+    :func:`peerhub.db.transaction` calls it after its commit, so a route's effects
+    (sockets closed, moderators told) have happened when it answers, as they did when
+    routes called the real-time rooms themselves. Without a running dispatcher (a
+    command-line tool, a test without the app) the rows wait for one: nothing is lost.
+    A transaction that recorded nothing costs nothing here.
+    """
+    ids = committed(db)
+    if not ids:
+        return
+    engine = _engine_of(db.sync_session)
+    found = _settlers.get(engine, []) if engine is not None else []
+    if found:
+        await found[0].settle(ids)
+
+
+db.AFTER_COMMIT.append(settle)
+
+__all__ = ["CHANNEL", "KINDS", "Kind", "OutboxEntry", "committed", "kind", "record", "settle"]

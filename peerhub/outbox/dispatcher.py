@@ -104,6 +104,8 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pruned_at = float("-inf")  # the event loop's time of the last pruning
+        # Rows a request waits for (settle), resolved when this dispatcher has run them.
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -122,6 +124,7 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self._stopping.clear()
         outbox.add_waker(self.engine.sync_engine, self.wake)
+        outbox.add_settler(self.engine.sync_engine, self)
         self._wake.set()  # deliver what was left at once (a restart)
         self._tasks = [self._loop.create_task(self._run(), name=f"{self.name}-run")]
         if self.listen:
@@ -149,6 +152,7 @@ class Dispatcher:
     def request_stop(self) -> None:
         """Ask the loop to stop after the row in hand; :meth:`stop` waits for it."""
         outbox.remove_waker(self.engine.sync_engine, self.wake)
+        outbox.remove_settler(self.engine.sync_engine, self)
         self._stopping.set()
 
     def wake(self) -> None:
@@ -219,19 +223,21 @@ class Dispatcher:
             OutboxEntry.failed_at.is_(None),
         ]
 
-    def _due(self, now: datetime) -> list[Any]:
+    def _due(self, now: datetime, ids: list[int] | None = None) -> list[Any]:
         return [
             *self._pending(),
+            *([OutboxEntry.id.in_(ids)] if ids is not None else []),
             or_(OutboxEntry.run_at.is_(None), OutboxEntry.run_at <= now),
             or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
         ]
 
-    async def claim(self) -> list[Claimed]:
-        """Claim up to ``batch`` due rows for this dispatcher (with a lease)."""
-        if not self.handlers:
+    async def claim(self, ids: list[int] | None = None) -> list[Claimed]:
+        """Claim up to ``batch`` due rows for this dispatcher (with a lease); only rows
+        among ``ids`` when given."""
+        if not self.handlers or ids == []:
             return []
         now = self.clock()
-        due = select(OutboxEntry.id).where(*self._due(now)).order_by(OutboxEntry.id)
+        due = select(OutboxEntry.id).where(*self._due(now, ids)).order_by(OutboxEntry.id)
         due = due.limit(self.batch)
         claim = update(OutboxEntry).values(
             claimant=self.name,
@@ -257,7 +263,7 @@ class Dispatcher:
                 # refuse each other.)
                 claim = claim.where(OutboxEntry.id.in_(due.scalar_subquery()))
             # The conditions again: a row may have changed since it was chosen.
-            rows = (await conn.execute(claim.where(*self._due(now)))).all()
+            rows = (await conn.execute(claim.where(*self._due(now, ids)))).all()
         return sorted((Claimed(r[0], r[1], r[2], r[3]) for r in rows), key=lambda c: c.id)
 
     async def run_once(self) -> int:
@@ -280,6 +286,14 @@ class Dispatcher:
             )
 
     async def _deliver(self, row: Claimed) -> None:
+        try:
+            await self._run_handler(row)
+        finally:
+            for waiter in self._waiters.pop(row.id, []):
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _run_handler(self, row: Claimed) -> None:
         handler = self.handlers[row.kind]
         try:
             payload = handler.kind.decode(row.payload)
@@ -295,8 +309,59 @@ class Dispatcher:
             await conn.execute(
                 update(OutboxEntry)
                 .where(OutboxEntry.id == row.id, OutboxEntry.claimant == self.name)
-                .values(done_at=self.clock(), claimed_until=None, last_error=None)
+                # The payload goes once delivered: the ids in it (a person erased in the
+                # same transaction, say) are kept no longer than they are needed.
+                .values(done_at=self.clock(), claimed_until=None, last_error=None, payload={})
             )
+
+    async def settle(self, ids: list[int], wait: float | None = None) -> None:
+        """Deliver the rows ``ids`` now, in the caller's task, and return once each has
+        been run once here (done, or failed and due again later).
+
+        A row this dispatcher's loop has already claimed is waited for (at most
+        ``wait`` seconds, the handler's time-out by default); one claimed by another
+        process, not yet due, or of a kind nobody here handles is left to its
+        dispatcher. Called by :func:`peerhub.outbox.settle` after a transaction commits.
+        """
+        if not ids or self._stopping.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        mine = {i: loop.create_future() for i in ids}
+        for i, waiter in mine.items():
+            self._waiters.setdefault(i, []).append(waiter)
+        try:
+            for row in await self.claim(ids):
+                await self._deliver(row)
+            rest = [i for i, waiter in mine.items() if not waiter.done()]
+            if rest:
+                in_hand = await self._in_hand(rest)
+                if in_hand:
+                    await asyncio.wait(
+                        [mine[i] for i in in_hand],
+                        timeout=self.handler_timeout if wait is None else wait,
+                    )
+        finally:
+            for i, waiter in mine.items():
+                waiter.cancel()
+                left = [w for w in self._waiters.get(i, []) if w is not waiter]
+                if left:
+                    self._waiters[i] = left
+                else:
+                    self._waiters.pop(i, None)
+
+    async def _in_hand(self, ids: list[int]) -> list[int]:
+        """Which of ``ids`` this dispatcher has claimed and not finished (its loop's)."""
+        async with self.engine.connect() as conn:
+            found = await conn.scalars(
+                select(OutboxEntry.id).where(
+                    OutboxEntry.id.in_(ids),
+                    OutboxEntry.claimant == self.name,
+                    OutboxEntry.done_at.is_(None),
+                    OutboxEntry.failed_at.is_(None),
+                    OutboxEntry.claimed_until.is_not(None),
+                )
+            )
+            return list(found.all())
 
     async def _failed(self, row: Claimed, handler: _Handler[Any], exc: Exception) -> None:
         now = self.clock()

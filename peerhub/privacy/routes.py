@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import audit, realtime
+from peerhub import audit
 from peerhub.db import checkpoint, transaction
-from peerhub.i18n import _, lazy_gettext, ngettext
+from peerhub.i18n import _, ngettext
 from peerhub.models import User
 from peerhub.privacy import erasure
 from peerhub.privacy.erasure import Erased, MessageChoice
@@ -30,7 +30,6 @@ from peerhub.web.render import ctx, error, form_text, ip, render
 
 log = logging.getLogger("peerhub.privacy")
 
-ERASED_REASON = lazy_gettext("This account has been deleted.")
 PASSWORD_FIELD = "password"  # noqa: S105 - the form field's name, not a password
 
 
@@ -139,10 +138,9 @@ async def erase(request: Request, user: User) -> Response:
         return await _refuse(
             request, user, values, {PASSWORD_FIELD: _("That password is not right.")}, 422
         )
-    # After the commit: close the person's live sockets in every process, then make
-    # every live room whose log changed drop what it cached, and forget the person in
-    # the matching index.
-    await realtime.disconnect_user(request.app, done.user_id, reason=str(ERASED_REASON))
+    # The person's live sockets closed in every process when the erasure committed
+    # (peerhub.security.sessions records it); now make every live room whose log
+    # changed drop what it cached, and forget the person in the matching index.
     await _tell_rooms(request, done)
     # SQLite: the deleted text is zeroed in the pages (secure_delete); empty the
     # write-ahead log, which still holds the pages as they were. PostgreSQL cannot

@@ -1,13 +1,14 @@
-"""The calls the rest of PeerHub makes into the real-time rooms.
+"""Direct calls into the running real-time rooms of this process.
+
+Actions do not call these: they record what the rooms must be told in their own
+transaction (:mod:`peerhub.realtime.after_commit`), and the outbox delivers it after
+the commit. These are for code that holds the running service (tests, tools).
 
 Each takes the Starlette application (``request.app``), or anything whose
 ``state.realtime`` is the running :class:`~peerhub.realtime.service.Realtime`, or
-the service itself. They publish a control event on the bus, so the sockets are
-closed in every process, and they return once this process has acted. Without a
-running service (a test app, a command-line tool) they do nothing.
-
-Call them AFTER the change is committed, so a socket that reconnects at once
-finds the change already in the database.
+the service itself, and raises ``TypeError`` for anything else (it never silently
+does nothing). They publish a control event on the bus, so the sockets are closed
+in every process, and they return once this process has acted.
 """
 
 from __future__ import annotations
@@ -18,32 +19,38 @@ if TYPE_CHECKING:  # imported lazily: peerhub.models imports this package's mode
     from peerhub.realtime.service import Realtime
 
 
-def _service(target: Any) -> Realtime | None:
+#: The words a closed socket shows when the caller gives none.
+SESSION_ENDED = "Your session has ended."
+NOT_IN_GROUP = "You are no longer in this group."
+
+
+def _service(target: Any) -> Realtime:
     from peerhub.realtime.service import Realtime
 
     if isinstance(target, Realtime):
         return target
     state = getattr(target, "state", None)
     service = getattr(state, "realtime", None) if state is not None else None
-    return service if isinstance(service, Realtime) else None
+    if not isinstance(service, Realtime):
+        raise TypeError(f"no running real-time rooms in {type(target).__name__}")
+    return service
 
 
 async def disconnect_user(
     target: Any,
     user_id: str,
     *,
-    reason: str = "Your session has ended.",
+    reason: str = SESSION_ENDED,
     session_id: str | None = None,
     code: int = 1008,
 ) -> None:
     """Close the person's live sockets (only those of ``session_id`` if given)."""
     service = _service(target)
-    if service is not None:
-        await service.disconnect_user(user_id, reason=reason, session_id=session_id, code=code)
+    await service.disconnect_user(user_id, reason=reason, session_id=session_id, code=code)
 
 
 async def revoke_membership(
-    target: Any, room_id: str, user_id: str, *, reason: str = "You are no longer in this group."
+    target: Any, room_id: str, user_id: str, *, reason: str = NOT_IN_GROUP
 ) -> None:
     """The person left, was removed or was banned from the group whose id is ``room_id``.
 
@@ -51,22 +58,20 @@ async def revoke_membership(
     sockets forget their rank in it.
     """
     service = _service(target)
-    if service is not None:
-        await service.revoke_membership(room_id, user_id, reason=reason)
+    await service.revoke_membership(room_id, user_id, reason=reason)
 
 
 async def member_changed(target: Any, room_id: str, user_id: str) -> None:
     """The person's rank in the group changed (made or unmade a moderator)."""
     service = _service(target)
-    if service is not None:
-        await service.member_changed(room_id, user_id)
+    await service.member_changed(room_id, user_id)
 
 
 async def room_changed(target: Any, room_id: str) -> None:
     """The group's room settings changed outside the room (the group's form): every
     process re-reads the room's state and drops what extensions cached about it."""
     service = _service(target)
-    if service is not None and service.started:
+    if service.started:
         service.refresh_room(room_id)
         service.publish_control("room.changed", {"room": room_id})
 
@@ -74,5 +79,4 @@ async def room_changed(target: Any, room_id: str) -> None:
 async def notify_moderators(target: Any, room_id: str, frame: bytes) -> None:
     """An ephemeral frame to the room's moderators and organisers, in every process."""
     service = _service(target)
-    if service is not None:
-        service.send_to_moderators(room_id, frame)
+    service.send_to_moderators(room_id, frame)

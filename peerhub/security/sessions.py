@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.config import Settings
 from peerhub.i18n import _
 from peerhub.models import AuthSession, User
+from peerhub.realtime import after_commit
 from peerhub.security.tokens import digest, new_token
 
 # Writing last_seen on every request would turn every page view into a write;
@@ -92,6 +93,11 @@ async def end_session(db: AsyncSession, session_id: str) -> None:
     await db.execute(delete(AuthSession).where(AuthSession.id == session_id))
 
 
+# Ending a sign-in closes the live room sockets it opened, in every process: each
+# function below records that in the same transaction (peerhub.realtime.after_commit),
+# so it happens once the ending commits, and never if it does not.
+
+
 async def end_other_sessions(db: AsyncSession, user_id: str, keep: str | None) -> list[str]:
     """End every session of the person but ``keep``; the ids of those ended."""
     query = select(AuthSession.id).where(AuthSession.user_id == user_id)
@@ -100,11 +106,15 @@ async def end_other_sessions(db: AsyncSession, user_id: str, keep: str | None) -
     ids = list((await db.scalars(query)).all())
     if ids:
         await db.execute(delete(AuthSession).where(AuthSession.id.in_(ids)))
+    for session_id in ids:
+        after_commit.disconnect_user(db, user_id, session_id=session_id)
     return ids
 
 
-async def end_all_sessions(db: AsyncSession, user_id: str) -> int:
+async def end_all_sessions(db: AsyncSession, user_id: str, *, reason: str | None = None) -> int:
+    """End every session of the person; their live sockets close with ``reason``."""
     result = await db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+    after_commit.disconnect_user(db, user_id, reason=reason)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -122,7 +132,10 @@ async def end_own_session(db: AsyncSession, user_id: str, session_id: str) -> bo
     result = await db.execute(
         delete(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user_id)
     )
-    return bool(getattr(result, "rowcount", 0))
+    ended = bool(getattr(result, "rowcount", 0))
+    if ended:
+        after_commit.disconnect_user(db, user_id, session_id=session_id)
+    return ended
 
 
 def describe_device(user_agent: str) -> str:

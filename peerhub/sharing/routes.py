@@ -19,7 +19,7 @@ from peerhub.groups import actions as group_actions
 from peerhub.i18n import _, format_list, format_number, lazy_gettext
 from peerhub.models import Group, GroupMember, User
 from peerhub.moderation.frames import changed
-from peerhub.realtime.notify import notify_moderators
+from peerhub.realtime import after_commit
 from peerhub.security.middleware import wants_json
 from peerhub.sharing import rules
 from peerhub.sharing.models import PLAN_FIELD_LIMIT, CrisisPlan, PersonProfile
@@ -47,10 +47,11 @@ async def _my_rooms(db: AsyncSession, user: User) -> list[str]:
     return list(found.scalars())
 
 
-async def _tell_consoles(request: Request, rooms: list[str]) -> None:
-    """Choices apply at once: open moderator consoles of the person's groups re-read."""
+def _tell_consoles(db: AsyncSession, rooms: list[str]) -> None:
+    """Choices apply at once: open moderator consoles of the person's groups re-read
+    (once this transaction commits)."""
     for room in rooms:
-        await notify_moderators(request.app, room, changed(room, "sharing"))
+        after_commit.to_moderators(db, room, changed(room, "sharing"))
 
 
 # What an audience sees, item by item, in the words of :func:`summary`.
@@ -137,9 +138,8 @@ async def sharing_save(request: Request, user: User) -> Response:
         # The crisis plan's audiences are chosen on its own page too; this form covers
         # every item for the referrer, so it is the whole truth for that audience.
         await rules.set_choices(db, user, wanted, now)
-        rooms = await _my_rooms(db, user)
-    # A changed detail (a phone number, say) changes what the groups see too.
-    await _tell_consoles(request, rooms)
+        # A changed detail (a phone number, say) changes what the groups see too.
+        _tell_consoles(db, await _my_rooms(db, user))
     if wants_json(request.headers):
         return JSONResponse({"saved": True, "shared": sorted(f"{a}:{i}" for a, i in wanted)})
     return RedirectResponse("/account/sharing?saved=1", status_code=303)
@@ -185,7 +185,7 @@ async def group_sharing_save(request: Request, user: User) -> Response:
     async with transaction(app.sessions) as db:
         group = await _my_place(db, user, request.path_params["slug"])
         await rules.set_group_choices(db, user, group.id, wanted, app.clock())
-    await _tell_consoles(request, [group.id])
+        _tell_consoles(db, [group.id])
     if wants_json(request.headers):
         return JSONResponse(
             {"saved": True, "group": group.slug, "shared": sorted(f"{a}:{i}" for a, i in wanted)}
@@ -271,8 +271,7 @@ async def plan_save(request: Request, user: User) -> Response:
             shared_with += sorted(f"{mine.group.slug}:{a}" for a in audiences)
         # Never the plan's words in the audit trail: only that it changed.
         audit.record(db, now, "crisis_plan.saved", actor_id=user.id, subject_id=user.id)
-        rooms = await _my_rooms(db, user)
-    await _tell_consoles(request, rooms)
+        _tell_consoles(db, await _my_rooms(db, user))
     if wants_json(request.headers):
         return JSONResponse({"saved": True, "shared_with": shared_with})
     return RedirectResponse("/account/crisis-plan?saved=1", status_code=303)
