@@ -373,7 +373,7 @@ async def set_disabled(
     user.disabled_at = now if disabled else None
     user.updated_at = now
     ended = (
-        await sessions.end_all_sessions(db, user.id, reason=_("This account is disabled."))
+        await sessions.end_all_sessions(db, user.id, reason="This account is disabled.")
         if disabled
         else 0
     )

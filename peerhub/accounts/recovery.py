@@ -1047,7 +1047,7 @@ async def complete_reset(
     user.updated_at = now
     # Every other way back that was waiting dies with this reset.
     await expire_live(db, user.id, now, why="reset")
-    ended = await sessions.end_all_sessions(db, user.id, reason=_("Your password was changed."))
+    ended = await sessions.end_all_sessions(db, user.id, reason="Your password was changed.")
     # Strangers who locked the account by guessing should not keep its owner out now.
     await _forget_strangers(db, user.pseudonym_key)
     audit.record(

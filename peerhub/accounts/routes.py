@@ -414,7 +414,7 @@ async def admin_action(request: Request, admin: User) -> Response:
                     # No longer verified: its rooms close at once, in every process, once
                     # this commits (the socket's rank checks refuse them from now on;
                     # this closes what is already open).
-                    reason = _("This room is closed while PeerHub checks the group’s organisation.")
+                    reason = "This room is closed while PeerHub checks the group’s organisation."
                     for group_id, person_id in await group_queries.people_in_rooms(
                         db, organisation_id
                     ):

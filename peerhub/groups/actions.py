@@ -565,7 +565,7 @@ async def leave_group(db: AsyncSession, user: User, slug: str, now: datetime) ->
     if left:
         audit.record(db, now, "group.left", actor_id=user.id, subject_id=group_id)
         # Their sockets in the room close, in every process, once this commits.
-        after_commit.revoke_membership(db, group_id, user.id, reason=_("You left the group."))
+        after_commit.revoke_membership(db, group_id, user.id, reason="You left the group.")
     return left
 
 

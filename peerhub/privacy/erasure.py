@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import audit
 from peerhub.errors import NotFound
-from peerhub.i18n import _
 from peerhub.models import (
     AuditEvent,
     LoginThrottle,
@@ -148,7 +147,7 @@ async def erase_account(
     await throttle.forget_person(db, user.pseudonym_key, user_id)
     await db.execute(delete(LoginThrottle).where(LoginThrottle.key == erase_throttle_key(user_id)))
     done.sessions_ended = await sessions.end_all_sessions(
-        db, user_id, reason=_("This account has been deleted.")
+        db, user_id, reason="This account has been deleted."
     )
     # Everything else that is only theirs goes with the row (ON DELETE CASCADE), and
     # every link to them from rows that stay becomes NULL (ON DELETE SET NULL).

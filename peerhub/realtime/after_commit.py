@@ -16,8 +16,9 @@ handlers publish a control event on the bus), as when routes called the rooms
 themselves. The handlers are idempotent: closing a closed socket, or re-reading a
 room's state, twice changes nothing.
 
-Payloads hold ids and short settings, never what a person wrote. A reason is stored as
-the words to show, in the language of the request that recorded it.
+Payloads hold ids and short settings, never what a person wrote. A close reason is
+given in English, one of :data:`peerhub.realtime.service.CLOSE_REASONS`: each socket
+shows it in its own person's language.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import outbox
-from peerhub.realtime.notify import NOT_IN_GROUP, SESSION_ENDED
+from peerhub.realtime.events import NOT_IN_GROUP, SESSION_ENDED
 
 if TYPE_CHECKING:  # the service imports the models; this module is imported by actions
     from peerhub.outbox.dispatcher import Dispatcher

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from peerhub.realtime.events import NOT_IN_GROUP, SESSION_ENDED
+
 if TYPE_CHECKING:  # imported lazily: peerhub.models imports this package's models
     from peerhub.realtime.service import Realtime
-
-
-#: The words a closed socket shows when the caller gives none.
-SESSION_ENDED = "Your session has ended."
-NOT_IN_GROUP = "You are no longer in this group."
 
 
 def _service(target: Any) -> Realtime:

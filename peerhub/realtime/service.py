@@ -86,6 +86,7 @@ CLOSE_REASONS = {
         "A moderator has removed you from this group."
     ),
     "This account is disabled.": lazy_gettext("This account is disabled."),
+    "You left the group.": lazy_gettext("You left the group."),
     "This account has been deleted.": lazy_gettext("This account has been deleted."),
     "Your password was changed.": lazy_gettext("Your password was changed."),
     "This room is closed while PeerHub checks the group’s organisation.": lazy_gettext(

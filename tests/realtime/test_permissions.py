@@ -313,6 +313,32 @@ async def test_disabling_an_account_closes_its_sockets_at_once(
     assert code == 1008 and reason == "This account is disabled."
 
 
+async def test_the_close_reason_is_in_the_closed_persons_language_not_the_admins(
+    server: RTServer, connect_as: Any, world: World, sessions: Sessions
+) -> None:
+    """The action records the reason in English; each socket words it in its own
+    person's language (realtime/service.py CLOSE_REASONS), not the admin's page's."""
+    from peerhub import i18n
+
+    reason = "This account is disabled."
+    with i18n.using("cy"):
+        assert str(i18n._(reason)) != reason  # Welsh has its own words for it
+    async with sessions() as db, db.begin():
+        await db.execute(update(User).where(User.id == world.users["olga"]).values(is_admin=True))
+    ben = await connect_as("ben")  # an English socket
+    await ben.join(world.group_id)
+    response = await _post_as(
+        server,
+        sessions,
+        world,
+        "olga",
+        "/admin?lang=cy",  # the administrator reads PeerHub in Welsh
+        {"user_id": world.users["ben"], "action": "disable"},
+    )
+    assert response.status_code == 303, response.text
+    assert await ben.closed() == (1008, reason)
+
+
 async def test_ending_one_session_closes_only_its_sockets(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
