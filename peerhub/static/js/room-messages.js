@@ -2,9 +2,9 @@
 // The list of messages: each message drawn (text, system line, held, removed or
 // rejected), put in seq order, drawn again when it changes; your own marked sending /
 // sent / not sent, with a retry that reuses its client id; each message's menu of
-// actions (room-menu.js); and what your mutes and blocks hide, with "Show it" in a muted
-// message's place. The messages themselves are in the room's state (room-state.js);
-// this module keeps their elements.
+// actions (room-menu.js); pages of earlier messages, and those a moderator approved.
+// What mutes and blocks hide is room-filter.js. The messages themselves are in the
+// room's state (room-state.js); this module keeps their elements.
 
 import { actionsFor } from "./room-menu.js";
 import { el, focusSafely, timeOf } from "./dom.js";
@@ -19,7 +19,6 @@ import {
   heldText,
   historyEnds,
   holdNote,
-  takeApproved,
   isMine,
   isNewest,
   noteSent,
@@ -27,6 +26,7 @@ import {
   remember,
   rememberNew,
   settleDraft,
+  takeApproved,
   trackSeq,
 } from "./room-state.js";
 
