@@ -217,7 +217,7 @@ async def _mark_if_cached(
                     client_id=MARKER_PREFIX + uuid.uuid4().hex,
                     body="",
                     # No text: each reader's page words it in their own language
-                    # from the number of days (peerhub/static/js/room.js, systemText).
+                    # from the number of days (peerhub/static/js/room-events.js, systemText).
                     data={"event": "room.retention", "days": days},
                     status="visible",
                     created_at=now,

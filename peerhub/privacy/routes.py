@@ -171,7 +171,7 @@ async def _tell_rooms(request: Request, done: Erased) -> None:
     for room in sorted(done.rooms):
         try:
             # No text: each reader's page words the event in their own language
-            # (peerhub/static/js/room.js, systemText).
+            # (peerhub/static/js/room-events.js, systemText).
             await service.append_event(room, {"event": "member.erased"})
         except Exception:  # the erasure is committed; a room that cannot be told
             # still serves the cleaned log to every new catch-up after its ring turns.

@@ -94,5 +94,5 @@ def test_the_rooms_system_events_are_worded_by_the_script() -> None:
         "Messages older than %(num)s days are deleted, as this group chose.",
     ) in ids
     assert "Deleted: its writer deleted their account." in ids
-    room = (REPO / "peerhub" / "static" / "js" / "room.js").read_text(encoding="utf-8")
+    room = (REPO / "peerhub" / "static" / "js" / "room-events.js").read_text(encoding="utf-8")
     assert 'case "member.erased":' in room and 'case "room.retention":' in room

@@ -55,6 +55,53 @@ async def test_without_a_websocket_server_the_page_says_so(
     assert response.status_code == 503 and "not available right now" in response.text
 
 
+# A static import's specifier: `import { a } from "./x.js";` (over lines or not), or
+# `import "./x.js";`.
+IMPORT = re.compile(r'^import\s+(?:[^;"]*?\bfrom\s+)?"([^"]+)";', re.M)
+
+
+def imported_by(name: str) -> list[str]:
+    """The modules a script in peerhub/static/js imports: each relative to it, in that folder."""
+    text = (REPO / "peerhub" / "static" / "js" / name).read_text(encoding="utf-8")
+    found = []
+    for specifier in IMPORT.findall(text):
+        assert specifier.startswith("./") and "/" not in specifier[2:], (name, specifier)
+        found.append(specifier[2:])
+    return found
+
+
+def test_import_lines_are_found() -> None:
+    state_users = [path.name for path in JS if "room-state.js" in imported_by(path.name)]
+    assert "room.js" in state_users and "room-messages.js" in state_users
+    assert imported_by("dom.js") == ["i18n.js"]
+
+
+async def test_every_module_of_the_room_page_resolves_and_is_served(server: RTServer) -> None:
+    """room.js is the entry the template loads (docs/architecture.md, "The room page's
+    modules"): every module it reaches by its imports is a file, and each is served as
+    JavaScript from /static under the page's CSP (script-src 'self')."""
+    reached: set[str] = set()
+    todo = ["room.js"]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        assert (REPO / "peerhub" / "static" / "js" / name).is_file(), name
+        reached.add(name)
+        todo.extend(imported_by(name))
+    expected = {path.name for path in JS if path.name.startswith("room")}
+    assert expected <= reached, expected - reached
+    assert {"realtime.js", "moderator.js", "personal.js", "i18n.js"} <= reached
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        for name in sorted(reached):
+            response = await http.get(f"/static/js/{name}")
+            assert response.status_code == 200, name
+            assert response.headers["content-type"].startswith("text/javascript"), name
+            assert response.text == (REPO / "peerhub" / "static" / "js" / name).read_text(
+                encoding="utf-8"
+            )
+
+
 def test_the_front_end_never_writes_html() -> None:
     assert JS, "the chat client exists"
     banned = re.compile(
