@@ -31,7 +31,7 @@ from peerhub.groups import (
     text_routes,
     texts,
 )
-from peerhub.groups.web import field, when
+from peerhub.groups.page_helpers import field, when
 from peerhub.i18n import _
 from peerhub.models import GroupMember, GroupRole, User, WaitlistEntry
 from peerhub.referrals import notices
