@@ -128,7 +128,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
-        Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
+        Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]
     app = Starlette(
         routes=routes,

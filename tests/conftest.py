@@ -234,7 +234,7 @@ def make_settings(db: str, data_dir: Path, base_url: str = BASE, **overrides: An
         "base_url": base_url,
         "allowed_origins": (base_url,),
         "data_dir": data_dir,
-        "web_dir": REPO / "peerhub",
+        "frontend_dir": REPO / "peerhub",
         "crisis_contacts": DEFAULT_CRISIS_CONTACTS,
         "argon2_params": CHEAP_ARGON2,
     }
