@@ -33,11 +33,7 @@ from starlette.routing import Route
 from peerhub import i18n, mail, realtime
 from peerhub.accounts import actions, recovery
 from peerhub.accounts.actions import clean_email, clean_pseudonym
-from peerhub.accounts.routes import (
-    asker_of,
-    device_cookie_header,
-    safe_next,
-)
+from peerhub.accounts.page_helpers import asker_of, device_cookie_header, safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _, lazy_gettext

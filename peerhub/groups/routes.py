@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from peerhub import realtime
 from peerhub.accounts import twofactor
-from peerhub.accounts.routes import safe_next
+from peerhub.accounts.page_helpers import safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import (
