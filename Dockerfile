@@ -27,7 +27,7 @@ WORKDIR /app
 # The package (pyproject.toml names README.md as its readme, and setup.py compiles
 # the translations into it, so all three are needed to build). The templates and
 # static files are package data (peerhub/templates, peerhub/static): the installed
-# package serves them, with no PEERHUB_WEB_DIR.
+# package serves them, with no PEERHUB_FRONTEND_DIR.
 # The runtime lock first (hash-checked, its own layer, cached while it is unchanged),
 # then the package without resolving anything: the image runs exactly what is locked.
 COPY requirements.lock ./

@@ -357,7 +357,7 @@ async def main() -> None:
             base_url="http://bench",
             allowed_origins=("http://bench",),
             data_dir=Path(tempfile.mkdtemp()),
-            web_dir=PACKAGE_DIR,
+            frontend_dir=PACKAGE_DIR,
             crisis_contacts=DEFAULT_CRISIS_CONTACTS,
         )
         plan = requests_for(random.Random(7), args.requests)

@@ -35,7 +35,7 @@ from peerhub.outcomes import routes as outcomes
 from peerhub.privacy import routes as privacy
 from peerhub.realtime import after_commit
 from peerhub.realtime import config as realtime_config  # real-time rooms (peerhub/realtime)
-from peerhub.realtime import web as realtime_web
+from peerhub.realtime import routes as realtime_routes
 from peerhub.realtime.policy import Registry as RealtimeRegistry
 from peerhub.realtime.service import Realtime, bounded
 from peerhub.referrals import routes as referrals
@@ -127,10 +127,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *moderation_pages.routes,  # GET /organise/groups/{id}/moderation
         *privacy.routes,  # /account/export, /account/erase (data rights)
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
-        *realtime_web.routes,  # GET /api/realtime and /groups/{slug}/room
+        *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
-        Mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static"),
+        Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]
     app = Starlette(
         routes=routes,

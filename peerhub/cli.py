@@ -51,10 +51,10 @@ def _migrate(settings: Settings) -> str | None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from peerhub import notify
+    from peerhub import mail
     from peerhub.app import create_app
 
-    notify.load_sender()  # bad PEERHUB_SMTP_* values stop start-up here, not at first use
+    mail.load_sender()  # bad PEERHUB_SMTP_* values stop start-up here, not at first use
     if "PEERHUB_BASE_URL" not in os.environ:
         # Nobody said where PeerHub is published, so it is where it listens.
         settings = settings.listening_on(args.host, args.port)

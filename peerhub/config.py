@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The package's own folder: it holds templates/ and static/, in a checkout and in an
-# installed wheel alike (PEERHUB_WEB_DIR may point elsewhere, to serve edited copies).
+# installed wheel alike (PEERHUB_FRONTEND_DIR may point elsewhere, to serve edited copies).
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -361,7 +361,7 @@ class Settings:
     base_url: str
     allowed_origins: tuple[str, ...]
     data_dir: Path
-    web_dir: Path
+    frontend_dir: Path  # templates/ and static/
     # The contacts every page shows; crisis_routes adds those shown where they fit the
     # person (empty: the defaults' fitted routes when crisis_contacts are the defaults).
     crisis_contacts: tuple[CrisisContact, ...]
@@ -588,9 +588,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if base_url == "http://127.0.0.1:8000" and "http://localhost:8000" not in origins:
         origins.append("http://localhost:8000")
 
-    web_dir = Path(env.get("PEERHUB_WEB_DIR", str(PACKAGE_DIR))).resolve()
-    if not (web_dir / "templates").is_dir():
-        raise ConfigError(f"PEERHUB_WEB_DIR: {str(web_dir)!r} has no templates folder")
+    # PEERHUB_WEB_DIR is the older name of PEERHUB_FRONTEND_DIR: still read, when alone.
+    frontend_var = "PEERHUB_FRONTEND_DIR"
+    if frontend_var not in env and "PEERHUB_WEB_DIR" in env:
+        frontend_var = "PEERHUB_WEB_DIR"
+    frontend_dir = Path(env.get(frontend_var, str(PACKAGE_DIR))).resolve()
+    if not (frontend_dir / "templates").is_dir():
+        raise ConfigError(f"{frontend_var}: {str(frontend_dir)!r} has no templates folder")
 
     contacts_path = env.get("PEERHUB_CRISIS_CONTACTS")
     routes = (
@@ -639,7 +643,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_url=base_url,
         allowed_origins=tuple(origins),
         data_dir=data_dir,
-        web_dir=web_dir,
+        frontend_dir=frontend_dir,
         crisis_contacts=contacts,
         young_people_services=young,
         crisis_routes=routes,

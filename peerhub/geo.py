@@ -3,7 +3,8 @@
 A person types a postcode ("ls6 3hn", "LS6", "SW1A 1AA"); :func:`parse_postcode`
 normalises and validates it, :func:`locate` turns it into approximate coordinates
 from the bundled table of postcode *district* (outward code) centroids, and
-:func:`haversine_km` / :func:`bounding_box` measure and prefilter distances.
+:func:`bounding_box` prefilters distances, which
+:func:`peerhub.matching.distances.distance_km` (the one distance function) measures.
 
 Nothing here touches the network: the coordinates come from
 ``peerhub/data/postcode_districts.csv`` (derived from OS Code-Point Open and, for
@@ -32,8 +33,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple
 
+from peerhub.matching.distances import EARTH_RADIUS_KM, distance_km
+
 __all__ = [
-    "EARTH_RADIUS_KM",
     "BoundingBox",
     "LatLon",
     "Location",
@@ -44,13 +46,9 @@ __all__ = [
     "distance_between",
     "district_of",
     "districts",
-    "haversine_km",
     "locate",
     "parse_postcode",
 ]
-
-#: Mean Earth radius (IUGG), the usual choice for haversine distances.
-EARTH_RADIUS_KM: Final = 6371.0088
 
 _DATA_PACKAGE: Final = "peerhub.data"
 _DATA_FILE: Final = "postcode_districts.csv"
@@ -156,7 +154,7 @@ class Location:
 class BoundingBox:
     """A latitude/longitude rectangle, for a cheap SQL prefilter such as
     ``latitude BETWEEN :south AND :north AND longitude BETWEEN :west AND :east``
-    before the exact :func:`haversine_km` check."""
+    before the exact :func:`~peerhub.matching.distances.distance_km` check."""
 
     south: float
     west: float
@@ -357,23 +355,12 @@ def _coords(p: tuple[float, float] | Location) -> tuple[float, float]:
     return p[0], p[1]
 
 
-def haversine_km(a: tuple[float, float] | Location, b: tuple[float, float] | Location) -> float:
-    """Great-circle distance in kilometres between two (lat, lon) points."""
-    lat1, lon1 = (math.radians(v) for v in _coords(a))
-    lat2, lon2 = (math.radians(v) for v in _coords(b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def distance_between(a: Postcode | str, b: Postcode | str) -> float | None:
     """Approximate distance in km between two postcodes, None if either is unknown."""
     la, lb = locate(a), locate(b)
     if la is None or lb is None:
         return None
-    return haversine_km(la, lb)
+    return distance_km(la.point, lb.point)
 
 
 def bounding_box(center: tuple[float, float] | Location, radius_km: float) -> BoundingBox:
@@ -382,9 +369,9 @@ def bounding_box(center: tuple[float, float] | Location, radius_km: float) -> Bo
 
     Exact on the sphere (the east/west edges touch the circle where it is tangent to
     a meridian) plus a hair of margin for rounding, so a prefilter with it never
-    drops a point :func:`haversine_km` would keep. When the circle reaches a pole or
-    crosses the antimeridian the longitude range becomes the full -180..180 rather
-    than wrapping.
+    drops a point :func:`~peerhub.matching.distances.distance_km` would keep. When the
+    circle reaches a pole or crosses the antimeridian the longitude range becomes the
+    full -180..180 rather than wrapping.
     """
     if not math.isfinite(radius_km) or radius_km < 0:
         raise ValueError("radius_km must be a finite number of kilometres, zero or more")

@@ -511,17 +511,3 @@ class Consent(Base):
     granted: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[str] = mapped_column(String(20), default="1")
     at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# The real-time rooms and their moderation keep their models in their own packages;
-# importing them here puts their tables in Base.metadata for Alembic and the tests.
-import peerhub.accounts.models_2fa  # noqa: E402
-import peerhub.accounts.models_recovery  # noqa: E402
-import peerhub.groups.models  # noqa: E402
-import peerhub.moderation.models  # noqa: E402
-import peerhub.outbox.models  # noqa: E402
-import peerhub.outcomes.models  # noqa: E402
-import peerhub.privacy.models  # noqa: E402
-import peerhub.realtime.models  # noqa: E402
-import peerhub.security.models  # noqa: E402
-import peerhub.sharing.models  # noqa: E402, F401

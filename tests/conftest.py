@@ -33,7 +33,7 @@ from peerhub import migrate
 from peerhub.app import create_app
 from peerhub.config import DEFAULT_CRISIS_CONTACTS, Settings
 from peerhub.db import make_engine, make_sessionmaker
-from peerhub.models import Base
+from peerhub.schema import metadata
 from peerhub.security.passwords import Passwords
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,7 +118,7 @@ async def _empty_all_tables(url: str) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+            tables = [t.name for t in reversed(metadata.sorted_tables)]
             if url.startswith("postgresql"):
                 names = ", ".join(f'"{t}"' for t in tables)
                 # A connection a previous test left inside a transaction would make the
@@ -234,7 +234,7 @@ def make_settings(db: str, data_dir: Path, base_url: str = BASE, **overrides: An
         "base_url": base_url,
         "allowed_origins": (base_url,),
         "data_dir": data_dir,
-        "web_dir": REPO / "peerhub",
+        "frontend_dir": REPO / "peerhub",
         "crisis_contacts": DEFAULT_CRISIS_CONTACTS,
         "argon2_params": CHEAP_ARGON2,
     }

@@ -15,7 +15,7 @@ import pytest
 from babel.support import NullTranslations
 from sqlalchemy import select
 
-from peerhub import i18n, notify
+from peerhub import i18n, mail
 from peerhub.models import User
 from tests.conftest import BASE, post_form, sign_up
 
@@ -136,7 +136,7 @@ def test_answers_to_joining_and_referrals_are_built_in_the_recipients_language(
 ) -> None:
     # The request (an organiser's) is in English; the recipient chose another language.
     with i18n.using("en-GB"):
-        subject, body = notify.join_answer_message(
+        subject, body = mail.join_answer_message(
             pseudonym="Ade",
             group_name="Cylch Aberystwyth",
             accepted=accepted,
@@ -152,7 +152,7 @@ def test_answers_to_joining_and_referrals_are_built_in_the_recipients_language(
     assert "  Croeso!" in body  # the group's own words are never translated
     assert "Samaritans, 116 123" in body
     with i18n.using("en-GB"):
-        subject, body = notify.referral_answer_message(
+        subject, body = mail.referral_answer_message(
             greeting_name="Ade",
             group_name="Cylch Aberystwyth",
             accepted=accepted,
@@ -164,7 +164,7 @@ def test_answers_to_joining_and_referrals_are_built_in_the_recipients_language(
     assert subject.startswith("⟦") and body.startswith("⟦")
     # No language of their own: the request's.
     with i18n.using("en-GB"):
-        subject, _ = notify.referral_answer_message(
+        subject, _ = mail.referral_answer_message(
             greeting_name="Ade",
             group_name="Cylch Aberystwyth",
             accepted=accepted,
@@ -244,7 +244,7 @@ async def test_an_answer_to_a_join_request_is_written_in_the_members_language(
         {"user_id": gwen_id, "decision": "accept", "message": "Croeso, Gwen!"},
     )
     assert answer.status_code == 303
-    (mail,) = sender.sent
-    assert mail.subject.startswith("⟦") and mail.subject.endswith("⟧")
-    assert "has said yes" not in mail.body and "Croeso, Gwen!" in mail.body
-    assert "Samaritans" in mail.body and "Call 116 123" not in mail.body
+    (letter,) = sender.sent
+    assert letter.subject.startswith("⟦") and letter.subject.endswith("⟧")
+    assert "has said yes" not in letter.body and "Croeso, Gwen!" in letter.body
+    assert "Samaritans" in letter.body and "Call 116 123" not in letter.body

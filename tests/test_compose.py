@@ -706,10 +706,11 @@ def test_dockerfile_serves_pages_from_the_installed_package(
     dockerfile: list[tuple[str, str]],
 ) -> None:
     """The templates and static files are package data (peerhub/templates, peerhub/static),
-    so the image installs the package and needs no PEERHUB_WEB_DIR and no copy beside it
+    so the image installs the package and needs no PEERHUB_FRONTEND_DIR (nor its older name,
+    PEERHUB_WEB_DIR) and no copy beside it
     (tests/test_wheel.py serves pages from an installed wheel)."""
     environment = " ".join(arguments for keyword, arguments in dockerfile if keyword == "ENV")
-    assert "PEERHUB_WEB_DIR" not in environment
+    assert "PEERHUB_FRONTEND_DIR" not in environment and "PEERHUB_WEB_DIR" not in environment
     copies = [arguments.split() for keyword, arguments in dockerfile if keyword == "COPY"]
     sources = {source.rstrip("/") for parts in copies for source in parts[:-1]}
     assert "peerhub" in sources

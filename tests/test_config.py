@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from peerhub.config import DEFAULT_CRISIS_CONTACTS, ConfigError, load_settings
+from peerhub.config import DEFAULT_CRISIS_CONTACTS, PACKAGE_DIR, ConfigError, load_settings
 
 
 def env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -55,6 +55,7 @@ def test_postgres_urls_are_normalised(tmp_path: Path) -> None:
             "PEERHUB_ALLOWED_ORIGINS",
         ),
         ({"PEERHUB_CRISIS_CONTACTS": "/no/such/file.json"}, "PEERHUB_CRISIS_CONTACTS"),
+        ({"PEERHUB_FRONTEND_DIR": "/nonexistent"}, "PEERHUB_FRONTEND_DIR"),
         ({"PEERHUB_WEB_DIR": "/nonexistent"}, "PEERHUB_WEB_DIR"),
         ({"PEERHUB_SESSION_IDLE_SECONDS": "soon"}, "PEERHUB_SESSION_IDLE_SECONDS"),
     ],
@@ -65,6 +66,18 @@ def test_bad_values_name_the_variable(
     with pytest.raises(ConfigError) as err:
         load_settings(env(tmp_path, **values))
     assert str(err.value).startswith(variable + ":")
+
+
+def test_the_frontend_folder_is_read_under_its_name_and_its_older_one(tmp_path: Path) -> None:
+    """PEERHUB_FRONTEND_DIR was PEERHUB_WEB_DIR: the older name is still read, and the
+    new one wins when both are set."""
+    new, old = tmp_path / "new", tmp_path / "old"
+    for folder in (new, old):
+        (folder / "templates").mkdir(parents=True)
+    assert load_settings(env(tmp_path)).frontend_dir == PACKAGE_DIR
+    assert load_settings(env(tmp_path, PEERHUB_WEB_DIR=str(old))).frontend_dir == old
+    both = env(tmp_path, PEERHUB_WEB_DIR=str(old), PEERHUB_FRONTEND_DIR=str(new))
+    assert load_settings(both).frontend_dir == new
 
 
 @pytest.mark.parametrize(

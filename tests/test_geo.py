@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from peerhub import geo
 from peerhub.geo import LatLon, Location, Postcode, PostcodeError
+from peerhub.matching.distances import EARTH_RADIUS_KM, distance_km
 
 # -- parsing -------------------------------------------------------------------------
 
@@ -163,7 +164,7 @@ def test_known_district_centroids(postcode: str, lat: float, lon: float, place: 
     assert found is not None, place
     assert found.precision == "district"
     assert found.matched == geo.parse_postcode(postcode).outward
-    assert geo.haversine_km(found, (lat, lon)) < 5, place
+    assert distance_km(found.point, (lat, lon)) < 5, place
 
 
 def test_locate_accepts_parsed_or_text_and_outward_only() -> None:
@@ -171,7 +172,7 @@ def test_locate_accepts_parsed_or_text_and_outward_only() -> None:
     assert by_text is not None
     assert by_text == geo.locate(geo.parse_postcode("LS6 3HN")) == geo.locate("LS6")
     assert by_text.point == LatLon(by_text.lat, by_text.lon)
-    assert geo.haversine_km(by_text, (53.82, -1.57)) < 3  # Headingley / Hyde Park
+    assert distance_km(by_text.point, (53.82, -1.57)) < 3  # Headingley / Hyde Park
 
 
 def test_locate_malformed_text_raises() -> None:
@@ -186,8 +187,8 @@ def test_area_fallback_for_unknown_district() -> None:
     assert (found.precision, found.matched) == ("area", "LS")
     leeds = [p for code, p in geo.districts().items() if re.fullmatch(r"LS[0-9]+", code)]
     mean = (sum(p.lat for p in leeds) / len(leeds), sum(p.lon for p in leeds) / len(leeds))
-    assert geo.haversine_km(found, mean) < 0.05
-    assert geo.haversine_km(found, (53.797, -1.548)) < 25
+    assert distance_km(found.point, mean) < 0.05
+    assert distance_km(found.point, (53.797, -1.548)) < 25
 
 
 @pytest.mark.parametrize(("code", "members"), [("W1", "W1"), ("EC1", "EC1"), ("WC2", "WC2")])
@@ -199,7 +200,7 @@ def test_split_district_falls_back_to_its_lettered_districts(code: str, members:
     parts = [p for c, p in geo.districts().items() if re.fullmatch(members + "[A-Z]", c)]
     assert len(parts) >= 2
     for p in parts:
-        assert geo.haversine_km(found, p) < 5
+        assert distance_km(found.point, p) < 5
 
 
 def test_unknown_lettered_district_uses_its_siblings() -> None:
@@ -240,27 +241,27 @@ LEEDS = (53.7997, -1.5492)  # Leeds city centre
 MANCHESTER = (53.4808, -2.2426)  # Manchester city centre
 
 
-def test_haversine_leeds_manchester() -> None:
-    assert geo.haversine_km(LEEDS, MANCHESTER) == pytest.approx(58, abs=1)
-    assert geo.haversine_km(MANCHESTER, LEEDS) == geo.haversine_km(LEEDS, MANCHESTER)
-    assert geo.haversine_km(LEEDS, LEEDS) == 0
+def test_distance_leeds_manchester() -> None:
+    assert distance_km(LEEDS, MANCHESTER) == pytest.approx(58, abs=1)
+    assert distance_km(MANCHESTER, LEEDS) == distance_km(LEEDS, MANCHESTER)
+    assert distance_km(LEEDS, LEEDS) == 0
 
 
-def test_haversine_other_known_distances() -> None:
+def test_distance_other_known_distances() -> None:
     london, paris = (51.5074, -0.1278), (48.8566, 2.3522)
-    assert geo.haversine_km(london, paris) == pytest.approx(343.5, abs=1.5)
+    assert distance_km(london, paris) == pytest.approx(343.5, abs=1.5)
     # A quarter of the meridian.
-    assert geo.haversine_km((0, 0), (90, 0)) == pytest.approx(math.pi * 6371.0088 / 2)
+    assert distance_km((0, 0), (90, 0)) == pytest.approx(math.pi * 6371.0088 / 2)
     # Antipodes: no domain error from rounding.
-    assert geo.haversine_km((0, 0), (0, 180)) == pytest.approx(math.pi * 6371.0088)
+    assert distance_km((0, 0), (0, 180)) == pytest.approx(math.pi * 6371.0088)
 
 
-def test_haversine_takes_locations_and_pairs() -> None:
+def test_distance_between_postcodes_is_that_of_their_locations() -> None:
     leeds, manchester = geo.locate("LS1"), geo.locate("M1")
     assert isinstance(leeds, Location) and isinstance(manchester, Location)
-    d = geo.haversine_km(leeds, manchester)
+    d = geo.distance_between("LS1", "M1")
     assert d == pytest.approx(58, abs=3)
-    assert d == geo.haversine_km(leeds.point, manchester.point)
+    assert d == distance_km(leeds.point, manchester.point)
 
 
 def test_bounding_box_around_leeds() -> None:
@@ -294,7 +295,7 @@ def test_bounding_box_near_a_pole_or_the_antimeridian_spans_all_longitudes() -> 
 
 def _destination(start: tuple[float, float], bearing_deg: float, km: float) -> tuple[float, float]:
     lat1, lon1 = math.radians(start[0]), math.radians(start[1])
-    d, b = km / geo.EARTH_RADIUS_KM, math.radians(bearing_deg)
+    d, b = km / EARTH_RADIUS_KM, math.radians(bearing_deg)
     lat2 = math.asin(math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(b))
     lon2 = lon1 + math.atan2(
         math.sin(b) * math.sin(d) * math.cos(lat1), math.cos(d) - math.sin(lat1) * math.sin(lat2)
@@ -315,7 +316,7 @@ def test_bounding_box_never_drops_a_point_within_the_radius(
 ) -> None:
     center = (lat, lon)
     point = _destination(center, bearing, radius * fraction)
-    assert geo.haversine_km(center, point) <= radius + 1e-6
+    assert distance_km(center, point) <= radius + 1e-6
     assert geo.bounding_box(center, radius).contains(point)
 
 
@@ -378,7 +379,7 @@ def test_every_district_is_near_its_area() -> None:
     for area, points in by_area.items():
         mean = (sum(p.lat for p in points) / len(points), sum(p.lon for p in points) / len(points))
         for p in points:
-            assert geo.haversine_km(p, mean) < 160, area
+            assert distance_km(p, mean) < 160, area
 
 
 def test_licence_file_carries_the_attributions() -> None:

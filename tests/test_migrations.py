@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 
 from peerhub import migrate
 from peerhub.db import make_engine
-from peerhub.models import Base
+from peerhub.schema import metadata
 from tests.migration_helpers import revision_before
 
 
@@ -32,14 +32,14 @@ async def test_migrated_schema_matches_the_models(db_url: str) -> None:
                     sync_conn,
                     opts={"compare_type": True, "include_object": migrate.include_object},
                 )
-                return compare_metadata(context, Base.metadata)
+                return compare_metadata(context, metadata)
 
             changes = await conn.run_sync(diff)
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     finally:
         await engine.dispose()
     assert changes == [], f"models and migrations differ: {changes}"
-    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    assert {t.name for t in metadata.sorted_tables} <= tables
 
 
 async def test_every_migration_downgrades_and_upgrades_again(db_url: str) -> None:

@@ -1,5 +1,5 @@
 """The built package stands on its own: its wheel carries the templates, the static files
-and the compiled catalogues, and once installed it serves pages with no PEERHUB_WEB_DIR
+and the compiled catalogues, and once installed it serves pages with no PEERHUB_FRONTEND_DIR
 and nothing from the repository.
 
 How the test gets there, quickly and without downloading PeerHub's dependencies:

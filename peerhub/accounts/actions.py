@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub import audit
 from peerhub.accounts import twofactor
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
+from peerhub.accounts.models_recovery import expire_live
 from peerhub.config import Settings
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
@@ -275,11 +276,9 @@ async def login(
     still waiting stops working (someone else may have asked for it; the account page
     tells them it was made, by whom and what became of it).
     """
-    from peerhub.accounts import recovery
-
     if old_session_id is not None:
         await sessions.end_session(db, old_session_id)
-    cancelled = await recovery.expire_live(db, user.id, now, why="signed_in")
+    cancelled = await expire_live(db, user.id, now, why="signed_in")
     if cancelled:
         db.info[CANCELLED_AT_SIGN_IN] = cancelled
         audit.record(

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peerhub.models import Base, new_id, utcnow
@@ -40,6 +41,9 @@ class RecoveryWords(Base):
     def __repr__(self) -> str:  # never the hash, even in a traceback
         return f"RecoveryWords(user_id={self.user_id!r}, created_at={self.created_at!r})"
 
+
+# The kinds of reset secret (the check constraint below says the same).
+KINDS = ("email", "organiser", "admin")
 
 # Why a reset secret stopped working early: the person signed in, changed their
 # password, reset it another way, or a newer secret of the same kind replaced it.
@@ -75,3 +79,29 @@ class PasswordReset(Base):
 
     def __repr__(self) -> str:
         return f"PasswordReset(id={self.id!r}, kind={self.kind!r}, used={self.used_at})"
+
+
+async def expire_live(
+    db: AsyncSession,
+    user_id: str,
+    now: datetime,
+    *,
+    why: str,
+    kinds: tuple[str, ...] = KINDS,
+) -> int:
+    """Every reset code and e-mailed link of the person still waiting stops working,
+    for the reason ``why`` (one of :data:`ENDED`, which their account page shows).
+    Returns how many did. Here, beside the table, because signing in (accounts/actions.py)
+    and the recovery itself (accounts/recovery.py) both call it."""
+    result = await db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user_id,
+            PasswordReset.kind.in_(kinds),
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(expires_at=now, ended=why)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -46,9 +46,10 @@ from peerhub import audit, i18n
 from peerhub.accounts import twofactor
 from peerhub.accounts.actions import clean_email, pseudonym_key, reset_two_factor
 from peerhub.accounts.models_2fa import TwoFactor
-from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
+from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords, expire_live
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
+from peerhub.groups.invitations import has_joined
 from peerhub.i18n import _, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import AuditEvent, GroupMember, GroupRole, User
@@ -636,31 +637,6 @@ class IssuedCode:
     expires_at: datetime
 
 
-async def expire_live(
-    db: AsyncSession,
-    user_id: str,
-    now: datetime,
-    *,
-    why: str,
-    kinds: tuple[str, ...] = METHODS,
-) -> int:
-    """Every reset code and e-mailed link of the person still waiting stops working,
-    for the reason ``why`` (one of ``models_recovery.ENDED``, which their account page
-    shows). Returns how many did."""
-    result = await db.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user_id,
-            PasswordReset.kind.in_(kinds),
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
-        )
-        .values(expires_at=now, ended=why)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 async def _issue_code(
     db: AsyncSession, secret_key: str, person: User, kind: str, issuer: User, now: datetime
 ) -> IssuedCode:
@@ -703,8 +679,6 @@ async def _why_not(db: AsyncSession, person: User, group_id: str) -> str | None:
     who they are to the organiser: before invitations, any pseudonym could be "appointed"
     and then handed a code, which was a way to take over anyone's account.
     """
-    from peerhub.groups.invitations import has_joined
-
     if person.disabled_at is not None:
         return "disabled"
     if not await has_joined(db, person.id, group_id):

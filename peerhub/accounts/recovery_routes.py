@@ -30,14 +30,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from peerhub import i18n, notify
+from peerhub import i18n, mail
 from peerhub.accounts import actions, recovery
 from peerhub.accounts.actions import clean_email, clean_pseudonym
-from peerhub.accounts.routes import (
-    asker_of,
-    device_cookie_header,
-    safe_next,
-)
+from peerhub.accounts.page_helpers import asker_of, device_cookie_header, safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _, lazy_gettext
@@ -306,10 +302,10 @@ async def save_words(request: Request) -> Response:
             f"    {base}/recover",
             _("and type your name on PeerHub and these words."),
             "",
-            *notify.paragraph(
+            *mail.paragraph(
                 _("Each set of words works once. Afterwards PeerHub gives you a new set.")
             ),
-            *notify.paragraph(
+            *mail.paragraph(
                 _(
                     "Keep this somewhere safe and private: anyone with these words and your "
                     "name can choose a new password for your account."
@@ -508,16 +504,16 @@ async def send_link(
     contacts = settings.crisis_contacts
     # In the account's own language if it has one, else the language the link was
     # asked for in; the crisis line's words in the same language.
-    with i18n.using(notify.language_of(user.language or language)) as written_in:
-        subject, body = notify.reset_link_message(
+    with i18n.using(mail.language_of(user.language or language)) as written_in:
+        subject, body = mail.reset_link_message(
             pseudonym=user.pseudonym,
             link=f"{settings.base_url}/recover/link?token={token}",
             minutes=int(recovery.EMAIL_LINK.total_seconds() // 60),
             help_line=f"{contacts[0].name}, {contacts[0].how_text}" if contacts else "",
             language=written_in.tag,
         )
-    sender = notify.sender_of(request_app.state, log_key)
-    await notify.deliver(sender, user.email or "", subject, body, log_key=log_key)
+    sender = mail.sender_of(request_app.state, log_key)
+    await mail.deliver(sender, user.email or "", subject, body, log_key=log_key)
 
 
 async def request_link(request: Request) -> Response:

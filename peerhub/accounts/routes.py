@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from starlette.requests import Request
@@ -13,55 +12,29 @@ from starlette.routing import Route
 from peerhub import audit
 from peerhub.accounts import actions, recovery, twofactor
 from peerhub.accounts.models_2fa import TwoFactor
-from peerhub.config import Settings
+from peerhub.accounts.page_helpers import asker_of, device_cookie_header, safe_next
+from peerhub.accounts.recovery_routes import after_signup
+from peerhub.accounts.twofactor_routes import start_second_step
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
+from peerhub.groups import actions as group_actions
+from peerhub.groups import invitations
+from peerhub.groups import queries as group_queries
 from peerhub.i18n import _, ngettext
 from peerhub.models import ProfessionalStatus, User
 from peerhub.realtime import after_commit
 from peerhub.security import buckets, devices, sessions
 from peerhub.security.middleware import cookie_header
 from peerhub.security.tokens import digest
-from peerhub.web import landing
+from peerhub.web import landing, work
 from peerhub.web.guards import admin_only, signed_in
 from peerhub.web.limits import too_many
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 
-def safe_next(value: str | None, default: str = "/account") -> str:
-    """Only same-site paths: no open redirect through ?next=."""
-    if not value:
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
-        return default
-    if "\\" in value:
-        return default
-    return value
-
-
-def asker_of(request: Request) -> recovery.Asker:
-    """Where a try at a secret comes from (peerhub/accounts/recovery.py, "The throttle")."""
-    return recovery.Asker(
-        client_ip=ip(request),
-        device_cookie=request.cookies.get(devices.cookie_name(ctx(request).settings)),
-        session_id=auth(request).session_id,
-    )
-
-
 def _session_cookie(request: Request, token: str) -> str:
     settings = ctx(request).settings
     return cookie_header(settings.session_cookie_name, token, secure=settings.secure_cookies)
-
-
-def device_cookie_header(settings: Settings, value: str) -> str:
-    """The known-device cookie (peerhub/security/devices.py): long-lived, HttpOnly."""
-    return cookie_header(
-        devices.cookie_name(settings),
-        value,
-        secure=settings.secure_cookies,
-        max_age=int(devices.LIFETIME.total_seconds()),
-    )
 
 
 async def signup_page(request: Request) -> Response:
@@ -118,7 +91,6 @@ async def signup(request: Request) -> Response:
         )
     except buckets.Exhausted as exc:
         return too_many(request, exc)
-    from peerhub.accounts.recovery_routes import after_signup
 
     # First the offer of recovery words (a spare key to the account), then onwards.
     response = RedirectResponse(after_signup(nxt), status_code=303)
@@ -175,8 +147,6 @@ async def login(request: Request) -> Response:
             headers={"Retry-After": str(result.retry_after)},
         )
     if result.user is not None and result.second_factor:
-        from peerhub.accounts.twofactor_routes import start_second_step
-
         return start_second_step(request, result.user, nxt)
     if result.user is None:
         return render(
@@ -235,10 +205,6 @@ async def logout(request: Request) -> Response:
 
 
 async def _account_context(request: Request, user: User) -> dict[str, Any]:
-    from peerhub.groups import invitations
-    from peerhub.groups import queries as group_queries
-    from peerhub.web import work
-
     app = ctx(request)
     now = app.clock()
     async with app.sessions() as db:
@@ -338,8 +304,6 @@ async def api_me(request: Request, user: User) -> Response:
 
 @admin_only
 async def admin_page(request: Request, admin: User) -> Response:
-    from peerhub.groups import queries as group_queries
-
     app = ctx(request)
     query = request.query_params.get("q", "").strip()[:40]
     async with app.sessions() as db:
@@ -389,9 +353,6 @@ async def admin_page(request: Request, admin: User) -> Response:
 
 @admin_only
 async def admin_action(request: Request, admin: User) -> Response:
-    from peerhub.groups import actions as group_actions
-    from peerhub.groups import queries as group_queries
-
     app = ctx(request)
     form = await request.form()
     user_id = form_text(form, "user_id", 36)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from peerhub import audit
 from peerhub.accounts import actions, twofactor
-from peerhub.accounts.routes import device_cookie_header, safe_next
+from peerhub.accounts.page_helpers import device_cookie_header, safe_next
 from peerhub.db import transaction
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User

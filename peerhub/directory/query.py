@@ -54,6 +54,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from peerhub import geo
+from peerhub.matching.distances import distance_km
 from peerhub.models import Group, GroupMember, GroupTag, Organisation, TagKind
 
 DAY_CODES: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -419,7 +420,7 @@ async def _find_near(
     for gid, name, lat, lon in await db.execute(query):
         if lat is None or lon is None:
             continue
-        km = geo.haversine_km(centre, (lat, lon))
+        km = distance_km(centre, (lat, lon))
         if km <= near.radius_km:
             scored.append((round(km, 3), name, gid))
     scored.sort()

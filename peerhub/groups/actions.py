@@ -38,7 +38,9 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.moderation.models import active_ban
 from peerhub.realtime import after_commit
+from peerhub.realtime.store import rules_version
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
 from peerhub.security import buckets
@@ -381,8 +383,6 @@ class JoinResult:
 
 
 async def is_banned(db: AsyncSession, group_id: str, user_id: str) -> bool:
-    from peerhub.moderation.extension import active_ban
-
     return await active_ban(db, group_id, user_id) is not None
 
 
@@ -449,8 +449,6 @@ async def join_group(
             joined_at=now,
         )
     )
-    from peerhub.realtime.store import rules_version
-
     # Joining (or asking to) is a consent to the group's terms as they stand now:
     # recorded with the version of its ground rules, like the room's acceptance.
     db.add(

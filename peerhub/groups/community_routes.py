@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, proposals
-from peerhub.groups.web import field, invalid
+from peerhub.groups.page_helpers import field, invalid
 from peerhub.i18n import _
 from peerhub.models import User
 from peerhub.security.middleware import wants_json

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 from peerhub import audit
 from peerhub.accounts.actions import pseudonym_key
 from peerhub.errors import FieldError, NotFound
+from peerhub.groups.actions import is_banned
 from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
 from peerhub.i18n import _, ngettext
 from peerhub.models import (
@@ -50,7 +51,10 @@ from peerhub.models import (
     WaitlistEntry,
 )
 from peerhub.realtime import after_commit
+from peerhub.realtime.store import rules_version
+from peerhub.referrals import actions as referrals
 from peerhub.security.permissions import group_rank, organisation_checked, require_rank
+from peerhub.sharing import rules as sharing
 
 LIFETIME: Final = timedelta(days=30)
 QUIET_AFTER_NO: Final = timedelta(days=30)
@@ -158,8 +162,6 @@ async def invite_moderator(
         )
     if rank == GroupRole.MODERATOR:
         raise FieldError("pseudonym", _("%(name)s is already a moderator.", name=target.pseudonym))
-    from peerhub.groups.actions import is_banned
-
     if await is_banned(db, group_id, target.id):
         raise FieldError(
             "pseudonym",
@@ -417,11 +419,6 @@ async def _answer_moderator(
     accept: bool,
     share: AbstractSet[tuple[str, str]],
 ) -> Answered:
-    from peerhub.groups.actions import is_banned
-    from peerhub.realtime.store import rules_version
-    from peerhub.referrals import actions as referrals
-    from peerhub.sharing import rules as sharing
-
     row = await db.get(ModeratorInvitation, (group_id, user.id), with_for_update=True)
     if row is None or row.declined_at is not None or row.created_at <= now - LIFETIME:
         raise NotFound(group_id)

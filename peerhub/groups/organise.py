@@ -18,18 +18,18 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import i18n, languages, notify
+from peerhub import i18n, languages, mail
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import actions, invitations, proposals, queries, sessions, texts
 from peerhub.groups.languages import typed_name
+from peerhub.groups.page_helpers import day, field, form_values, invalid, when
 from peerhub.groups.validation import (
     DEFAULT_TIME_ZONE,
     parse_group,
     parse_organisation,
     repeat_of,
 )
-from peerhub.groups.web import day, field, form_values, invalid, when
 from peerhub.i18n import _
 from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
 from peerhub.moderation import newcomers
@@ -512,8 +512,8 @@ def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTas
     settings = app.settings
     contacts = settings.crisis_contacts
     # In the person's language, not the organiser's (the crisis line's words too).
-    with i18n.using(notify.language_of(decision.person.language)) as written_in:
-        subject, body = notify.join_answer_message(
+    with i18n.using(mail.language_of(decision.person.language)) as written_in:
+        subject, body = mail.join_answer_message(
             pseudonym=decision.person.pseudonym,
             group_name=decision.group.name,
             accepted=decision.answer.accepted,
@@ -524,6 +524,6 @@ def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTas
         )
     # Logs name a recipient only by a keyed hash; the key is derived, never the secret itself.
     log_key = keyed(settings.secret_key, "notify-log", "")
-    sender = notify.sender_of(request.app.state, log_key)
+    sender = mail.sender_of(request.app.state, log_key)
     to = decision.person.email or ""
-    return BackgroundTask(notify.deliver, sender, to, subject, body, log_key=log_key)
+    return BackgroundTask(mail.deliver, sender, to, subject, body, log_key=log_key)

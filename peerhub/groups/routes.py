@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from peerhub.accounts import twofactor
-from peerhub.accounts.routes import safe_next
+from peerhub.accounts.page_helpers import safe_next
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import (
@@ -30,7 +30,7 @@ from peerhub.groups import (
     text_routes,
     texts,
 )
-from peerhub.groups.web import field, when
+from peerhub.groups.page_helpers import field, when
 from peerhub.i18n import _
 from peerhub.models import GroupMember, GroupRole, User, WaitlistEntry
 from peerhub.referrals import notices

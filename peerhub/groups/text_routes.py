@@ -27,8 +27,8 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import organise, texts
 from peerhub.groups.actions import group_for, organisation_for_organiser
+from peerhub.groups.page_helpers import field, invalid
 from peerhub.groups.validation import FormErrors, errors_of
-from peerhub.groups.web import field, invalid
 from peerhub.i18n import _
 from peerhub.models import GroupRole, User
 from peerhub.web.guards import signed_in

@@ -46,8 +46,7 @@ from typing import Final
 from peerhub.languages import relate
 
 from .bitset import count_levels, from_slots, to_slots
-from .eligibility import EXCLUSIVE_FAMILIES, person_codes
-from .geo import (
+from .distances import (
     EARTH_RADIUS_KM,
     Cell,
     Prepared,
@@ -57,6 +56,7 @@ from .geo import (
     prepare,
     prepared_distance_km,
 )
+from .eligibility import EXCLUSIVE_FAMILIES, person_codes
 from .model import LONDON, GroupProfile, LatLon, MatchResult, Needs, Relaxation
 from .result import build_result
 from .rules import (

@@ -25,8 +25,8 @@ from peerhub.taxonomy import ACCESS, COMMUNITIES, DAY_NAMES, MONTH_NAMES, N_, TO
 
 from . import text as tx
 from .describe import only_phrase, who_line
+from .distances import distance_km
 from .eligibility import Who, who_status
-from .geo import distance_km
 from .model import LONDON, GroupProfile, Needs, Relaxation, time_zone
 from .rules import (
     access_met,

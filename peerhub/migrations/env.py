@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from peerhub.migrate import include_object
-from peerhub.models import Base
+from peerhub.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -14,7 +14,7 @@ if connection is None:  # pragma: no cover - only `alembic` run by hand reaches 
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     # SQLite cannot ALTER most things: batch mode copies the table instead.
     render_as_batch=True,
     compare_type=True,

@@ -31,6 +31,7 @@ from sqlalchemy import Insert, and_, delete, insert, literal, select, union_all,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import i18n
+from peerhub.groups.actions import end_place
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import Block, GroupMember, GroupRole, User, new_id
@@ -47,6 +48,7 @@ from peerhub.moderation.models import (
     Report,
     RoomModeration,
     Sanction,
+    active_ban,
 )
 from peerhub.realtime import protocol, store
 from peerhub.realtime.models import RoomMessage
@@ -61,6 +63,7 @@ from peerhub.realtime.policy import (
     Verdict,
 )
 from peerhub.realtime.protocol import MessageView, iso
+from peerhub.sharing.rules import view_for
 
 log = logging.getLogger("peerhub.moderation")
 
@@ -568,8 +571,6 @@ class Moderation:
                 raise Refused(
                     "not_member", _("%(name)s is not in this group.", name=target.pseudonym)
                 )
-            from peerhub.groups.actions import end_place
-
             # Their place (or request, or waiting-list place) ends, and what they had
             # shared with the group is withdrawn on record, as when they leave.
             await end_place(db, target.id, room, now)
@@ -941,18 +942,6 @@ class Moderation:
 # --- reads shared with the pages ------------------------------------------------------------
 
 
-async def active_ban(db: AsyncSession, group_id: str, user_id: str) -> Sanction | None:
-    found: Sanction | None = await db.scalar(
-        select(Sanction).where(
-            Sanction.group_id == group_id,
-            Sanction.user_id == user_id,
-            Sanction.kind == "ban",
-            Sanction.lifted_at.is_(None),
-        )
-    )
-    return found
-
-
 def _controls_query(user_id: str, room_for_reports: str | None = None) -> Any:
     """One round trip: the person's mutes and blocks (with names) and, for a room, the
     resolved reports they have not yet been told about. Rows: (kind, value, name, at)."""
@@ -1020,8 +1009,6 @@ async def queue_of(
     withdrawing the choice hides it from the next read, and what they shared with
     another group's moderators never shows here (peerhub/sharing/rules.py).
     """
-    from peerhub.sharing.rules import view_for
-
     reports = list(
         (
             await db.execute(

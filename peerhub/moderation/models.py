@@ -21,7 +21,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peerhub.i18n import lazy_gettext
@@ -236,3 +247,18 @@ class NewcomerProgress(Base):
     __table_args__ = (
         CheckConstraint(f"approved >= 0 AND approved <= {MAX_NEWCOMER_MESSAGES}", name="approved"),
     )
+
+
+async def active_ban(db: AsyncSession, group_id: str, user_id: str) -> Sanction | None:
+    """The person's ban from the group, if one is in force. Here, beside the table,
+    because joining (groups/actions.py) and the rooms (moderation/extension.py) both
+    ask."""
+    found: Sanction | None = await db.scalar(
+        select(Sanction).where(
+            Sanction.group_id == group_id,
+            Sanction.user_id == user_id,
+            Sanction.kind == "ban",
+            Sanction.lifted_at.is_(None),
+        )
+    )
+    return found

@@ -5,7 +5,7 @@ The export is the person's right of access and portability (UK GDPR articles 15 
 
 Every column in the schema that can hold a person's id is listed either in
 :data:`COVERED` (the export section that carries it) or in :data:`EXCLUDED` (why it is
-left out). ``tests/privacy/test_export.py`` walks ``Base.metadata`` and fails when a new
+left out). ``tests/privacy/test_export.py`` walks ``peerhub.schema.metadata`` and fails when a new
 column holding a person's id is in neither, so a new table cannot silently escape the
 export (or the erasure, whose checks read the same lists).
 
@@ -32,7 +32,6 @@ from peerhub.matching.kinds import DIMENSIONS
 from peerhub.models import (
     AuditEvent,
     AuthSession,
-    Base,
     Block,
     Consent,
     Group,
@@ -56,6 +55,7 @@ from peerhub.moderation.models import (
 )
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.schema import metadata
 from peerhub.security.models import KnownDevice
 from peerhub.security.sessions import describe_device
 
@@ -218,7 +218,7 @@ SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan"})
 def person_columns() -> list[Column[Any]]:
     """Every column of the schema that can hold a person's id."""
     found: list[Column[Any]] = []
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         for column in table.columns:
             to_users = any(fk.column.table.name == "users" for fk in column.foreign_keys)
             by_name = column.name in PERSON_COLUMN_NAMES or column.name.endswith("_by")
@@ -354,7 +354,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
     await _rooms_part(db, uid, out)
     out["security_events"] = await _security_events(db, uid)
     for table_name, section in OWNED_TABLES.items():
-        table = Base.metadata.tables.get(table_name)
+        table = metadata.tables.get(table_name)
         if table is None:
             continue
         found = await db.execute(table.select().where(table.c.user_id == uid))

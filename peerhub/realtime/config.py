@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from peerhub.config import ConfigError, Settings
+from peerhub.realtime.deployment import configured_namespace
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +133,6 @@ def load(settings: Settings, env: Mapping[str, str] | None = None) -> RealtimeCo
     public = extra.get("ws_public_url") or env.get("PEERHUB_WS_PUBLIC_URL") or config.public_url
     if public:
         public = _public_url(str(public), "PEERHUB_WS_PUBLIC_URL")
-    from peerhub.realtime.deployment import configured_namespace
-
     namespace = configured_namespace(env) or config.namespace
     return replace(config, port=port, host=host, public_url=public, namespace=namespace)
 

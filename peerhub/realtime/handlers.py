@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from peerhub import i18n
 from peerhub.accounts.twofactor import standing
@@ -21,10 +22,13 @@ from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole, User
 from peerhub.outcomes import actions as outcomes
 from peerhub.realtime import protocol, store
-from peerhub.realtime.hub import CLOSE_POLICY, Peer
+from peerhub.realtime.hub import CLOSE_POLICY, Peer, SendOrigin
+from peerhub.realtime.models import RoomMessage
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
 from peerhub.realtime.protocol import Frame, Subscribed
-from peerhub.realtime.service import Realtime, RoomSnapshot, SendOrigin
+
+if TYPE_CHECKING:
+    from peerhub.realtime.service import Realtime, RoomSnapshot
 
 log = logging.getLogger("peerhub.realtime")
 
@@ -35,7 +39,7 @@ SESSION_ENDED = store.SESSION_ENDED_TEXT
 NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
-Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
+Handler = Callable[["Realtime", Peer, Frame], Awaitable[None]]
 
 
 def _rules_shown(peer: Peer, snap: RoomSnapshot) -> dict[str, str | None] | None:
@@ -192,8 +196,6 @@ async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
 async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> bool:
     """A retry of a message already committed gets its ack even if sending is now refused."""
     from sqlalchemy import select
-
-    from peerhub.realtime.models import RoomMessage
 
     async with rt.sessions() as db:
         row = (

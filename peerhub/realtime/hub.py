@@ -34,7 +34,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
@@ -45,6 +45,10 @@ from peerhub.models import GroupRole
 from peerhub.realtime import protocol
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.events import Event
+from peerhub.realtime.store import role_name
+
+if TYPE_CHECKING:
+    from peerhub.realtime.policy import Classification, SendContext
 
 log = logging.getLogger("peerhub.realtime.hub")
 
@@ -247,9 +251,17 @@ class Peer:
         self._closer(self, code, reason)
 
     def person(self, room_id: str) -> protocol.Person:
-        from peerhub.realtime.store import role_name
-
         return protocol.Person(self.user_id, self.pseudonym, role_name(self.rank(room_id)))
+
+
+@dataclass(slots=True)
+class SendOrigin:
+    """What the writer hands back with a person's message (handlers.py makes it, the
+    service reads it once the message is committed)."""
+
+    peer: Peer
+    ctx: SendContext
+    classification: Classification
 
 
 class Subscription:

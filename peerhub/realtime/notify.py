@@ -13,22 +13,36 @@ in every process, and they return once this process has acted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from peerhub.realtime.events import NOT_IN_GROUP, SESSION_ENDED
 
-if TYPE_CHECKING:  # imported lazily: peerhub.models imports this package's models
-    from peerhub.realtime.service import Realtime
+
+@runtime_checkable
+class LiveRooms(Protocol):
+    """What these calls need of the running :class:`~peerhub.realtime.service.Realtime`.
+
+    A protocol rather than the class: the service imports the server, the handlers and,
+    through them, the groups' code, which imports this module (an import cycle)."""
+
+    started: bool
+
+    async def disconnect_user(
+        self, user_id: str, *, reason: str, session_id: str | None = None, code: int = 1008
+    ) -> None: ...
+    async def revoke_membership(self, room_id: str, user_id: str, *, reason: str) -> None: ...
+    async def member_changed(self, room_id: str, user_id: str) -> None: ...
+    def refresh_room(self, room_id: str) -> None: ...
+    def publish_control(self, op: str, payload: dict[str, Any]) -> None: ...
+    def send_to_moderators(self, room_id: str, frame: bytes) -> None: ...
 
 
-def _service(target: Any) -> Realtime:
-    from peerhub.realtime.service import Realtime
-
-    if isinstance(target, Realtime):
+def _service(target: Any) -> LiveRooms:
+    if isinstance(target, LiveRooms):
         return target
     state = getattr(target, "state", None)
     service = getattr(state, "realtime", None) if state is not None else None
-    if not isinstance(service, Realtime):
+    if not isinstance(service, LiveRooms):
         raise TypeError(f"no running real-time rooms in {type(target).__name__}")
     return service
 

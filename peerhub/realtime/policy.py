@@ -41,7 +41,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.config import Settings
 from peerhub.models import GroupRole
-from peerhub.realtime.protocol import Frame, MessageView, Spec
+from peerhub.realtime.protocol import (
+    CLIENT_FRAMES,
+    FRAME_TYPE_RE,
+    Frame,
+    MessageView,
+    Spec,
+    frame_type_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +272,6 @@ class Registry:
         ``room=True`` it must have a ``room`` field and the sender must hold at least
         ``min_rank`` there (checked in the database on every frame).
         """
-        from peerhub.realtime.protocol import CLIENT_FRAMES, FRAME_TYPE_RE, frame_type_of
-
         if frame_type in CLIENT_FRAMES or frame_type in self.handlers:
             raise ValueError(f"frame type {frame_type!r} is already handled")
         if not FRAME_TYPE_RE.match(frame_type):

@@ -39,10 +39,11 @@ from peerhub.realtime.events import (
     pack,
     unpack,
 )
-from peerhub.realtime.hub import CLOSE_GOING_AWAY, CLOSE_POLICY, Feed, Hub, Peer
-from peerhub.realtime.policy import Classification, Registry, SendContext, SocketView
+from peerhub.realtime.hub import CLOSE_GOING_AWAY, CLOSE_POLICY, Feed, Hub, Peer, SendOrigin
+from peerhub.realtime.policy import Registry, SocketView
 from peerhub.realtime.presence import Presence
 from peerhub.realtime.protocol import MessageView, Person, RoomState
+from peerhub.realtime.server import serve
 from peerhub.schedule import ScheduleError, occurrences
 from peerhub.security.ratelimit import TokenBuckets
 
@@ -121,15 +122,6 @@ class RoomSnapshot:
     # (peerhub/groups/texts.py): each person is shown those in their language.
     rules_language: str = "en"
     rules_versions: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class SendOrigin:
-    """What the writer hands back with a person's message."""
-
-    peer: Peer
-    ctx: SendContext
-    classification: Classification
 
 
 def session_text(start: datetime, end: datetime) -> str:
@@ -233,8 +225,6 @@ class Realtime:
             ),
         ]
         if self.config.port is not None:
-            from peerhub.realtime.server import serve
-
             if self.config.freeze_gc:
                 # Everything alive now (modules, the app) lives as long as the
                 # process: take it out of the collector's full passes, which grow

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 
-from peerhub import i18n, notify
+from peerhub import i18n, mail
 from peerhub.models import Group, Referral, User
 from peerhub.security.tokens import keyed
 from peerhub.web.render import ctx
@@ -39,7 +39,7 @@ async def acceptance_letters(request: Request, referral_ids: Sequence[str]) -> B
             if professional is None or not professional.email or group is None:
                 continue
             with i18n.using(professional.language):  # the professional's own language
-                subject, body = notify.referral_answer_message(
+                subject, body = mail.referral_answer_message(
                     greeting_name=professional.pseudonym,
                     group_name=group.name,
                     accepted=True,
@@ -50,7 +50,7 @@ async def acceptance_letters(request: Request, referral_ids: Sequence[str]) -> B
             letters.append((professional.email, subject, body))
     if letters:
         log_key = keyed(settings.secret_key, "notify-log", "")
-        sender = notify.sender_of(request.app.state, log_key)
+        sender = mail.sender_of(request.app.state, log_key)
         for to, subject, body in letters:
-            tasks.add_task(notify.deliver, sender, to, subject, body, log_key=log_key)
+            tasks.add_task(mail.deliver, sender, to, subject, body, log_key=log_key)
     return tasks

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import i18n, notify
+from peerhub import i18n, mail
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _
@@ -326,10 +326,10 @@ async def inbox_action(request: Request, user: User) -> Response:
     response = RedirectResponse("/organise/referrals?saved=1", status_code=303)
     if letters:
         # After the commit, in the background: a mail problem never undoes the answer.
-        sender = notify.sender_of(request.app.state, _log_key(request))
+        sender = mail.sender_of(request.app.state, _log_key(request))
         tasks = BackgroundTasks()
         for to, subject, body in letters:
-            tasks.add_task(notify.deliver, sender, to, subject, body, log_key=_log_key(request))
+            tasks.add_task(mail.deliver, sender, to, subject, body, log_key=_log_key(request))
         response.background = tasks
     return response
 
@@ -362,7 +362,7 @@ async def _answer_letters(
         with i18n.using(person.language if person else None):
             # The crisis line's words in the same language as the letter.
             help_line = f"{contacts[0].name}, {contacts[0].how}" if contacts else ""
-            subject, body = notify.referral_answer_message(
+            subject, body = mail.referral_answer_message(
                 greeting_name=person.pseudonym if person else referral.person_name,
                 group_name=group.name,
                 accepted=state == "accepted",
@@ -377,7 +377,7 @@ async def _answer_letters(
     )
     if professional is not None and professional.email and group is not None:
         with i18n.using(professional.language):
-            subject, body = notify.referral_answer_message(
+            subject, body = mail.referral_answer_message(
                 greeting_name=professional.pseudonym,
                 group_name=group.name,
                 accepted=state == "accepted",

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from peerhub import i18n
 from peerhub.accounts import actions
+from peerhub.accounts.page_helpers import safe_next
 from peerhub.db import transaction
 from peerhub.i18n import _, lazy_gettext
 from peerhub.models import User
@@ -69,8 +70,6 @@ class LocaleMiddleware:
 
 
 def _back(request: Request, form_next: str) -> str:
-    from peerhub.accounts.routes import safe_next
-
     return safe_next(form_next, "/")
 
 

@@ -39,7 +39,7 @@ async def home(request: Request) -> Response:
 
 async def favicon(request: Request) -> Response:
     """/favicon.ico, which browsers ask for whatever the page's <link rel="icon"> says."""
-    path = request.app.state.settings.web_dir / "static" / "favicon.ico"
+    path = request.app.state.settings.frontend_dir / "static" / "favicon.ico"
     return FileResponse(path, media_type="image/vnd.microsoft.icon")
 
 

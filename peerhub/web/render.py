@@ -26,7 +26,7 @@ from peerhub.web import landing, questions
 
 def make_environment(settings: Settings) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(settings.web_dir / "templates")),
+        loader=FileSystemLoader(str(settings.frontend_dir / "templates")),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -13,8 +13,8 @@ import pytest
 from peerhub import i18n
 from peerhub.errors import FieldError
 from peerhub.groups import languages as group_languages
+from peerhub.groups.page_helpers import day, when
 from peerhub.groups.validation import FormErrors, parse_group, parse_organisation
-from peerhub.groups.web import day, when
 from peerhub.moderation.pages import what
 from peerhub.moderation.pages import when as log_when
 from peerhub.outcomes.report import Cell

@@ -100,7 +100,7 @@ def hard_violations(g: GroupProfile, n: Needs) -> tuple[set[str], set[str]]:
     """The hard constraints, written out again independently of the engine: (the
     needs a widened search may relax, the rules it never relaxes)."""
     from peerhub.languages import relate
-    from peerhub.matching.geo import distance_km
+    from peerhub.matching.distances import distance_km
 
     out: set[str] = set()
     never: set[str] = set()

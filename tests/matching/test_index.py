@@ -18,7 +18,7 @@ from peerhub.matching import (
     Window,
     match,
 )
-from peerhub.matching.geo import distance_km
+from peerhub.matching.distances import distance_km
 
 from .helpers import LEEDS, NOW, group, ids, needs, reference, summary
 

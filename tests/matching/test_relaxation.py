@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peerhub.matching import AccessNeed, GroupProfile, Needs, assess, match
-from peerhub.matching.geo import distance_km
+from peerhub.matching.distances import distance_km
 from peerhub.matching.model import RELAXATION_ORDER
 from peerhub.matching.rules import (
     RELAXATION_STEPS,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from peerhub import i18n, notify
+from peerhub import i18n, mail
 from peerhub.models import GroupMember, ReferralEvent, User
 from peerhub.privacy.erasure import ERASED_NAME, ERASED_REFERRAL_REASON
 from peerhub.referrals import actions, routes
@@ -115,13 +115,13 @@ async def test_each_answer_is_written_in_its_readers_language(
 ) -> None:
     app.state.sender = Outbox()
     written: list[tuple[bool, str]] = []
-    real = notify.referral_answer_message
+    real = mail.referral_answer_message
 
     def recording(**kwargs: Any) -> tuple[str, str]:
         written.append((kwargs["for_professional"], i18n.current().tag))
         return real(**kwargs)
 
-    monkeypatch.setattr(notify, "referral_answer_message", recording)
+    monkeypatch.setattr(mail, "referral_answer_message", recording)
     group = await add_group(sessions, "Letter Circle", join_policy="open")
     await _as(
         client,

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from peerhub.realtime.bus import Handler, OnReconnect
+from peerhub.realtime.bus.base import Handler, OnReconnect
 
 
 @dataclass

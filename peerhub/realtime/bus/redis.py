@@ -19,7 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from peerhub.realtime.bus import Handler, OnReconnect
+from peerhub.realtime.bus.base import Handler, OnReconnect
 
 log = logging.getLogger("peerhub.realtime.bus")
 

@@ -9,27 +9,27 @@ from typing import Any, ClassVar
 
 import pytest
 
-from peerhub import notify
+from peerhub import mail
 from peerhub.config import ConfigError
 
 
 async def test_the_log_sender_logs_only_a_redacted_address_and_the_subject(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    sender = notify.LogSender("key")
-    with caplog.at_level(logging.INFO, logger="peerhub.notify"):
+    sender = mail.LogSender("key")
+    with caplog.at_level(logging.INFO, logger="peerhub.mail"):
         await sender.send("Sam@Example.org", "PeerHub: hello", "a private body text")
     text = caplog.text
     assert "PeerHub: hello" in text
-    assert notify.redact("sam@example.org", "key") in text
+    assert mail.redact("sam@example.org", "key") in text
     assert "example.org" not in text.lower() and "sam@" not in text.lower()
     assert "private body" not in text
 
 
 def test_redaction_is_stable_keyed_and_short() -> None:
-    a = notify.redact("sam@example.org", "k1")
-    assert a == notify.redact(" SAM@example.org ", "k1")
-    assert a != notify.redact("sam@example.org", "k2")
+    a = mail.redact("sam@example.org", "k1")
+    assert a == mail.redact(" SAM@example.org ", "k1")
+    assert a != mail.redact("sam@example.org", "k2")
     assert a.startswith("addr:") and len(a) == 17
 
 
@@ -62,10 +62,10 @@ class FakeSMTP:
 
 async def test_smtp_sender_uses_starttls_logs_in_and_sends_one_message() -> None:
     FakeSMTP.instances.clear()
-    config = notify.SmtpConfig(
+    config = mail.SmtpConfig(
         "smtp.example.org", 587, "peerhub", "secret", "PeerHub <no-reply@example.org>"
     )
-    sender = notify.SmtpSender(config, smtp_class=FakeSMTP)  # type: ignore[arg-type]
+    sender = mail.SmtpSender(config, smtp_class=FakeSMTP)  # type: ignore[arg-type]
     await sender.send("sam@example.org", "PeerHub: a group has answered", "Hello Sam")
     (smtp,) = FakeSMTP.instances
     assert (smtp.host, smtp.port) == ("smtp.example.org", 587)
@@ -79,14 +79,14 @@ async def test_smtp_sender_uses_starttls_logs_in_and_sends_one_message() -> None
 
 
 def test_a_subject_cannot_smuggle_headers() -> None:
-    sender = notify.SmtpSender(notify.SmtpConfig("h", sender="a@example.org"))
+    sender = mail.SmtpSender(mail.SmtpConfig("h", sender="a@example.org"))
     with pytest.raises(ValueError, match=r"linefeed|newline|carriage"):
         sender.message("sam@example.org", "hi\r\nBcc: everyone@example.org", "body")
 
 
 def test_load_sender_from_the_environment() -> None:
-    assert isinstance(notify.load_sender({}), notify.LogSender)
-    smtp = notify.load_sender(
+    assert isinstance(mail.load_sender({}), mail.LogSender)
+    smtp = mail.load_sender(
         {
             "PEERHUB_SMTP_HOST": "smtp.example.org",
             "PEERHUB_SMTP_PORT": "2525",
@@ -95,16 +95,16 @@ def test_load_sender_from_the_environment() -> None:
             "PEERHUB_SMTP_FROM": "no-reply@example.org",
         }
     )
-    assert isinstance(smtp, notify.SmtpSender)
+    assert isinstance(smtp, mail.SmtpSender)
     assert (smtp.config.port, smtp.config.starttls, smtp.config.user) == (2525, True, "u")
-    local = notify.load_sender(
+    local = mail.load_sender(
         {
             "PEERHUB_SMTP_HOST": "localhost",
             "PEERHUB_SMTP_FROM": "no-reply@example.org",
             "PEERHUB_SMTP_STARTTLS": "false",
         }
     )
-    assert isinstance(local, notify.SmtpSender) and local.config.starttls is False
+    assert isinstance(local, mail.SmtpSender) and local.config.starttls is False
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_load_sender_from_the_environment() -> None:
 def test_bad_smtp_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
     base = {"PEERHUB_SMTP_HOST": "smtp.example.org", "PEERHUB_SMTP_FROM": "a@example.org"}
     with pytest.raises(ConfigError, match=variable):
-        notify.load_sender({**base, **env})
+        mail.load_sender({**base, **env})
 
 
 async def test_deliver_never_raises_and_logs_no_address(caplog: pytest.LogCaptureFixture) -> None:
@@ -131,8 +131,8 @@ async def test_deliver_never_raises_and_logs_no_address(caplog: pytest.LogCaptur
         async def send(self, to: str, subject: str, body: str) -> None:
             raise smtplib.SMTPServerDisconnected(f"lost while sending to {to}")
 
-    with caplog.at_level(logging.WARNING, logger="peerhub.notify"):
-        ok = await notify.deliver(Broken(), "sam@example.org", "s", "b")
+    with caplog.at_level(logging.WARNING, logger="peerhub.mail"):
+        ok = await mail.deliver(Broken(), "sam@example.org", "s", "b")
     assert ok is False
     assert "SMTPServerDisconnected" in caplog.text
     assert "sam@example.org" not in caplog.text
@@ -144,19 +144,19 @@ def test_sender_of_prefers_the_injected_sender_and_builds_one_otherwise(
     class State:
         pass
 
-    injected = notify.LogSender()
+    injected = mail.LogSender()
     state = State()
     state.sender = injected  # type: ignore[attr-defined]
-    assert notify.sender_of(state) is injected
+    assert mail.sender_of(state) is injected
     monkeypatch.delenv("PEERHUB_SMTP_HOST", raising=False)
     empty = State()
-    built = notify.sender_of(empty)
-    assert isinstance(built, notify.LogSender)
-    assert notify.sender_of(empty) is built
+    built = mail.sender_of(empty)
+    assert isinstance(built, mail.LogSender)
+    assert mail.sender_of(empty) is built
 
 
 def test_the_answer_message_is_kind_and_complete() -> None:
-    subject, body = notify.join_answer_message(
+    subject, body = mail.join_answer_message(
         pseudonym="Sam",
         group_name="Tuesday Talk",
         accepted=False,
@@ -170,7 +170,7 @@ def test_the_answer_message_is_kind_and_complete() -> None:
     assert "not a judgement" in body
     assert "https://peerhub.example/account" in body
     assert "Samaritans, Call 116 123" in body
-    _, yes = notify.join_answer_message(
+    _, yes = mail.join_answer_message(
         pseudonym="Sam", group_name="G", accepted=True, message="", account_url="u"
     )
     assert "said yes" in yes and "Their message" not in yes and "judgement" not in yes

@@ -1,4 +1,4 @@
-"""HTTP helpers shared by the group and organiser pages."""
+"""What the group and organiser pages share: form fields, the 422 answer, dates in words."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Distances and a coarse latitude/longitude grid for finding nearby groups."""
+"""Distances and a coarse latitude/longitude grid for finding nearby groups.
+
+:func:`distance_km` is PeerHub's one distance function: the directory
+(peerhub/directory/query.py) and the postcodes (peerhub/geo.py) use it too."""
 
 from __future__ import annotations
 

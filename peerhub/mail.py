@@ -40,7 +40,7 @@ from peerhub.config import ConfigError
 from peerhub.i18n import _
 from peerhub.inputs import ascii_digits
 
-log = logging.getLogger("peerhub.notify")
+log = logging.getLogger("peerhub.mail")
 
 
 class Sender(Protocol):
