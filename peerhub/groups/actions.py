@@ -445,7 +445,7 @@ async def join_group(
             joined_at=now,
         )
     )
-    from peerhub.realtime.store import rules_version
+    from peerhub.realtime.queries import rules_version
 
     # Joining (or asking to) is a consent to the group's terms as they stand now:
     # recorded with the version of its ground rules, like the room's acceptance.

@@ -417,7 +417,7 @@ async def _answer_moderator(
     share: AbstractSet[tuple[str, str]],
 ) -> Answered:
     from peerhub.groups.actions import is_banned
-    from peerhub.realtime.store import rules_version
+    from peerhub.realtime.queries import rules_version
     from peerhub.referrals import actions as referrals
     from peerhub.sharing import rules as sharing
 

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.i18n import _
 from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
-from peerhub.realtime.store import CRISIS_STAGE
+from peerhub.realtime.queries import CRISIS_STAGE
 from peerhub.schedule import next_session, session_words
 
 # Whether a moderator or organiser is in a room now, by room id.
@@ -119,7 +119,7 @@ async def doors(
                 Organisation.verified_at,
                 Room.session_open,
                 Room.moderator_only,
-                # A room's row is made on first use (store.ensure_room); until then it
+                # A room's row is made on first use (writer.ensure_room); until then it
                 # would open as ensure_room will make it: moderator-only for groups
                 # that welcome people approaching crisis.
                 select(GroupTag.group_id)

@@ -20,7 +20,7 @@ from peerhub.groups import texts
 from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole, User
 from peerhub.outcomes import actions as outcomes
-from peerhub.realtime import protocol, store
+from peerhub.realtime import protocol, queries, writer
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
 from peerhub.realtime.protocol import Frame, Subscribed
@@ -30,8 +30,8 @@ log = logging.getLogger("peerhub.realtime")
 
 # Words people read, put into the socket's language where they are sent (handlers run
 # in the socket's own task, where its language is active: server.run_connection).
-NOT_FOUND = store.NOT_FOUND_TEXT
-SESSION_ENDED = store.SESSION_ENDED_TEXT
+NOT_FOUND = writer.NOT_FOUND_TEXT
+SESSION_ENDED = writer.SESSION_ENDED_TEXT
 NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
@@ -56,7 +56,7 @@ def fail(peer: Peer, frame: Frame, code: str, message: object) -> None:
 async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
     """The person's rank in the room, checked in the database; None after refusing."""
     async with rt.sessions() as db, db.begin():
-        rank = await store.check_access(
+        rank = await queries.check_access(
             db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
         )
     if rank is None:
@@ -82,11 +82,11 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
         fail(peer, frame, "too_many_rooms", _("This connection follows as many rooms as it may."))
         return
     async with rt.sessions() as db, db.begin():
-        rank = await store.check_access(
+        rank = await queries.check_access(
             db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
         )
         info = (
-            await store.room_info(db, room, peer.user_id)
+            await writer.room_info(db, room, peer.user_id)
             if rank is not None and rank > GroupRole.NONE
             else None
         )
@@ -142,10 +142,10 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
                 room=room,
                 group_slug=snap.slug,
                 group_name=snap.name,
-                role=store.role_name(rank),
+                role=queries.role_name(rank),
                 state=rt.state_for(room, rank),
                 rules_text=snap.rules_text,
-                rules_version=store.rules_version(snap.rules_text),
+                rules_version=queries.rules_version(snap.rules_text),
                 rules_accepted=peer.rules_ok[room],
                 present=present,
                 last_read=info.last_read,
@@ -191,20 +191,8 @@ async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
 
 async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> bool:
     """A retry of a message already committed gets its ack even if sending is now refused."""
-    from sqlalchemy import select
-
-    from peerhub.realtime.models import RoomMessage
-
     async with rt.sessions() as db:
-        row = (
-            await db.execute(
-                select(RoomMessage.seq, RoomMessage.status, RoomMessage.created_at).where(
-                    RoomMessage.room_id == room,
-                    RoomMessage.sender_id == peer.user_id,
-                    RoomMessage.client_id == client_id,
-                )
-            )
-        ).first()
+        row = await queries.committed(db, room, peer.user_id, client_id)
     if row is None:
         return False
     peer.send(protocol.ack(room, client_id, row[0], row[1], row[2], duplicate=True))
@@ -278,7 +266,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     classification = await rt.policy.classify(ctx, body)
     if peer.closing:
         return
-    command = store.Command(
+    command = writer.Command(
         room=room,
         client_id=client_id,
         body=body,
@@ -293,7 +281,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
     try:
         rt.writer.submit(command)
-    except store.Busy:
+    except writer.Busy:
         refuse("busy", _("The server is busy; try again."), retry_after=1.0)
         return
     peer.inflight += 1
@@ -311,7 +299,7 @@ async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if rank is None:
         return
     async with rt.sessions() as db:
-        views = await store.fetch_before(db, room, before, limit)
+        views = await queries.fetch_before(db, room, before, limit)
     moderator = rank >= GroupRole.MODERATOR
     shown = []
     for view in views:
@@ -335,8 +323,8 @@ async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if feed is not None and feed.last_seq is not None:
         seq = min(seq, feed.last_seq)
     async with rt.sessions() as db, db.begin():
-        await store.ensure_room(db, room)
-        stored = await store.set_read(db, room, peer.user_id, seq, rt.now())
+        await writer.ensure_room(db, room)
+        stored = await writer.set_read(db, room, peer.user_id, seq, rt.now())
         # Reading the room while a session is on is coming to it (match outcomes).
         await outcomes.note_presence(db, room, peer.user_id, rt.now())
     peer.send(protocol.read_ok(room, stored))
@@ -365,15 +353,15 @@ async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if rank is None:
         return
     async with rt.sessions() as db, db.begin():
-        info = await store.room_info(db, room, peer.user_id)
+        info = await writer.room_info(db, room, peer.user_id)
         if info is None:
             fail(peer, frame, "not_found", NOT_FOUND)
             return
-        current = store.rules_version(info.group.ground_rules)
+        current = queries.rules_version(info.group.ground_rules)
         if version != current:
             fail(peer, frame, "rules_changed", _("The ground rules have changed; read them again."))
             return
-        await store.accept_rules(db, room, peer.user_id, version, rt.now())
+        await writer.accept_rules(db, room, peer.user_id, version, rt.now())
     for mine in rt.hub.peers_of(peer.user_id):
         mine.rules_ok[room] = True
     peer.send(protocol.rules_accepted(room, version))
@@ -388,9 +376,9 @@ async def _system(
     changes: dict[str, object],
 ) -> None:
     result = await rt.writer.write(
-        store.Command(
+        writer.Command(
             room=room,
-            client_id=store.system_client_id(),
+            client_id=writer.system_client_id(),
             kind="system",
             sender_id=peer.user_id,
             sender_name=peer.pseudonym,
@@ -435,7 +423,7 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
     if await _needs_two_step(rt, peer, frame):
         return None
     async with rt.sessions() as db, db.begin():
-        info = await store.room_info(db, room, peer.user_id)
+        info = await writer.room_info(db, room, peer.user_id)
     if info is None:
         fail(peer, frame, "not_found", NOT_FOUND)
         return None

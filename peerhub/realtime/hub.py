@@ -247,7 +247,7 @@ class Peer:
         self._closer(self, code, reason)
 
     def person(self, room_id: str) -> protocol.Person:
-        from peerhub.realtime.store import role_name
+        from peerhub.realtime.queries import role_name
 
         return protocol.Person(self.user_id, self.pseudonym, role_name(self.rank(room_id)))
 
