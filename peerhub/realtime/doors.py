@@ -1,7 +1,7 @@
 """Whether a group's room is open now, and when its next session is, in plain words.
 
 For the pages that link to rooms ("Your groups", "Your rooms"). The room itself
-decides who may write in the same way (``Realtime._gate`` in service.py, and
+decides who may write in the same way (``Realtime.gate`` in service.py, and
 docs/realtime.md, "Sessions of a group"):
 
 - a room that is not *moderator-only* is open to its members at any time; a session

@@ -23,6 +23,19 @@ from peerhub.outcomes import actions as outcomes
 from peerhub.realtime import protocol, queries, writer
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
+from peerhub.realtime.ports import (
+    AcceptsRules,
+    Checks,
+    Extends,
+    Leaves,
+    MarksRead,
+    Moderates,
+    Reads,
+    ReadsHistory,
+    Sends,
+    Subscribes,
+    Types,
+)
 from peerhub.realtime.protocol import Frame, Subscribed
 from peerhub.realtime.service import Realtime, RoomSnapshot, SendOrigin
 
@@ -53,7 +66,7 @@ def fail(peer: Peer, frame: Frame, code: str, message: object) -> None:
     peer.send(protocol.error(code, str(message), ref=frame.ref, room=frame.room))
 
 
-async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
+async def access(rt: Checks, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
     """The person's rank in the room, checked in the database; None after refusing."""
     async with rt.sessions() as db, db.begin():
         rank = await queries.check_access(
@@ -75,7 +88,7 @@ async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole
 # --- subscribing ---------------------------------------------------------------------
 
 
-async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: int | None) -> None:
+async def subscribe(rt: Subscribes, peer: Peer, frame: Frame, room: str, after: int | None) -> None:
     if room in peer.subs:
         rt.leave(peer, room)
     elif len(peer.subs) >= rt.config.rooms_per_socket:
@@ -168,11 +181,11 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
     await feed.go_live(catch.sub, catch.latest)
 
 
-async def on_subscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_subscribe(rt: Subscribes, peer: Peer, frame: Frame) -> None:
     await subscribe(rt, peer, frame, frame.text("room"), frame.number("after"))
 
 
-async def on_resume(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_resume(rt: Subscribes, peer: Peer, frame: Frame) -> None:
     rooms: dict[str, int | None] = frame.fields["rooms"]
     for room, after in rooms.items():
         if peer.closing:
@@ -180,7 +193,7 @@ async def on_resume(rt: Realtime, peer: Peer, frame: Frame) -> None:
         await subscribe(rt, peer, Frame("subscribe", {"room": room}, frame.ref), room, after)
 
 
-async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_unsubscribe(rt: Leaves, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     rt.leave(peer, room)
     peer.send(protocol.unsubscribed(room))
@@ -189,7 +202,7 @@ async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- sending -------------------------------------------------------------------------
 
 
-async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> bool:
+async def _original_ack(rt: Reads, peer: Peer, room: str, client_id: str) -> bool:
     """A retry of a message already committed gets its ack even if sending is now refused."""
     async with rt.sessions() as db:
         row = await queries.committed(db, room, peer.user_id, client_id)
@@ -199,7 +212,7 @@ async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> 
     return True
 
 
-async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
     room, client_id, body = frame.text("room"), frame.text("client_id"), frame.text("body")
 
     def refuse(
@@ -246,7 +259,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
         return
     snap = rt.rooms.get(room)
     if snap is not None:
-        closed = rt._gate(room, snap.session_open, snap.moderator_only, rank)
+        closed = rt.gate(room, snap.session_open, snap.moderator_only, rank)
         if closed is not None:
             if not await _original_ack(rt, peer, room, client_id):
                 refuse(closed.code, closed.message, next_session=rt.next_session_iso(room))
@@ -291,7 +304,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- reading -------------------------------------------------------------------------
 
 
-async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_history(rt: ReadsHistory, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     before = frame.number("before_seq") or 1
     limit = frame.number("limit", rt.config.page_size) or rt.config.page_size
@@ -312,7 +325,7 @@ async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.history(room, before, shown, more))
 
 
-async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_read(rt: MarksRead, peer: Peer, frame: Frame) -> None:
     room, seq = frame.text("room"), frame.number("seq") or 0
     if not rt.read_limits.take(f"{peer.user_id}\x00{room}").allowed:
         return  # read positions are advisory: drop extras quietly
@@ -330,7 +343,7 @@ async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.read_ok(room, stored))
 
 
-async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_typing(rt: Types, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     if room not in peer.subs or peer.rank(room) == GroupRole.NONE:
         fail(peer, frame, "not_subscribed", NOT_SUBSCRIBED)
@@ -340,14 +353,14 @@ async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
     rt.send_to_room(room, protocol.typing(room, peer.person(room)), skip_user=peer.user_id)
 
 
-async def on_ping(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_ping(rt: object, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.pong(frame.ref))
 
 
 # --- rules, sessions, settings -------------------------------------------------------
 
 
-async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_rules_accept(rt: AcceptsRules, peer: Peer, frame: Frame) -> None:
     room, version = frame.text("room"), frame.text("version")
     rank = await access(rt, peer, frame, room)
     if rank is None:
@@ -368,7 +381,7 @@ async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
 
 
 async def _system(
-    rt: Realtime,
+    rt: Moderates,
     peer: Peer,
     frame: Frame,
     room: str,
@@ -401,7 +414,7 @@ async def _system(
             log.exception("event listener failed")
 
 
-async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
+async def _needs_two_step(rt: Reads, peer: Peer, frame: Frame) -> bool:
     """A moderator's action from someone whose role now needs two-step sign-in that
     they have not set up (made a moderator after this socket opened): refused."""
     async with rt.sessions() as db:
@@ -412,7 +425,7 @@ async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
     return missing
 
 
-async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
+async def _moderator(rt: Moderates, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
     room = frame.text("room")
     rank = await access(rt, peer, frame, room)
     if rank is None:
@@ -431,7 +444,7 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
     return room, info.room.session_open
 
 
-async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_session_open(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -450,7 +463,7 @@ async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
 
 
-async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_session_close(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -468,7 +481,7 @@ async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
 
 
-async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_room_settings(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -487,7 +500,7 @@ async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- extensions ------------------------------------------------------------------------
 
 
-async def extension(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def extension(rt: Extends, peer: Peer, frame: Frame) -> None:
     entry = rt.registry.handlers[frame.type]
     room = frame.room if entry.room else None
     rank = GroupRole.NONE

@@ -165,7 +165,7 @@ class Realtime:
             ctx.settings,
             ctx.clock,
             on_commit=self._on_commit,
-            gate=self._gate,
+            gate=self.gate,
             max_queue=config.write_queue,
             max_batch=config.write_batch,
             concurrency=1 if ctx.settings.is_sqlite else config.pg_writers,
@@ -835,7 +835,7 @@ class Realtime:
         found = self.next_session(room)
         if snap is None:
             return RoomState(False, None, False, present, False, _("Unavailable."), None, None)
-        refusal = self._gate(room, snap.session_open, snap.moderator_only, rank)
+        refusal = self.gate(room, snap.session_open, snap.moderator_only, rank)
         return RoomState(
             session_open=snap.session_open,
             opened_at=snap.opened_at,
@@ -847,7 +847,7 @@ class Realtime:
             next_session_text=session_text(*found) if found else None,
         )
 
-    def _gate(
+    def gate(
         self, room: str, session_open: bool, moderator_only: bool, rank: GroupRole
     ) -> writer.Refusal | None:
         """A moderator-only room takes members' messages only in a session, with a moderator."""
