@@ -5,6 +5,10 @@ in the room *in the database*; the others (typing) use the socket's cached rank,
 which control events and the periodic re-check keep current. A refusal is an
 ``error`` frame naming the problem; the socket stays open unless the session or
 the place in the group is gone (then 1008).
+
+Each handler is given the running service, typed as the part of it the handler uses
+(a protocol of ports.py: ``on_send`` sees :class:`~peerhub.realtime.ports.Sends`, the
+limits, the room's gate, the policies and the writer's queue, and nothing more).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ SESSION_ENDED = writer.SESSION_ENDED_TEXT
 NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
+# Called with the whole service; each handler's own type says which part it uses, and
+# mypy checks here that the service is that part (a handler taking ports.Sends is a
+# Handler only while Realtime satisfies Sends).
 Handler = Callable[[Realtime, Peer, Frame], Awaitable[None]]
 
 
