@@ -49,7 +49,7 @@ from peerhub.models import (
     TagKind,
     User,
 )
-from peerhub.realtime.store import rules_version
+from peerhub.realtime.queries import rules_version
 from peerhub.security.passwords import Passwords
 
 __all__ = [

@@ -40,7 +40,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
-from peerhub.realtime.store import rules_version
+from peerhub.realtime.queries import rules_version
 from peerhub.referrals import actions as referrals
 from peerhub.security.permissions import organisation_checked
 from peerhub.sharing import rules as sharing

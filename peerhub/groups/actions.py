@@ -40,7 +40,7 @@ from peerhub.models import (
 )
 from peerhub.moderation.models import active_ban
 from peerhub.realtime import after_commit
-from peerhub.realtime.store import rules_version
+from peerhub.realtime.queries import rules_version
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
 from peerhub.security import buckets

@@ -51,7 +51,7 @@ from peerhub.models import (
     WaitlistEntry,
 )
 from peerhub.realtime import after_commit
-from peerhub.realtime.store import rules_version
+from peerhub.realtime.queries import rules_version
 from peerhub.referrals import actions as referrals
 from peerhub.security.permissions import group_rank, organisation_checked, require_rank
 from peerhub.sharing import rules as sharing

@@ -50,7 +50,7 @@ from peerhub.moderation.models import (
     Sanction,
     active_ban,
 )
-from peerhub.realtime import protocol, store
+from peerhub.realtime import protocol, queries, writer
 from peerhub.realtime.models import RoomMessage
 from peerhub.realtime.policy import (
     ALLOW,
@@ -430,7 +430,7 @@ class Moderation:
             raise Refused("not_found", _("There is no such person in this group."))
         if user_id == ctx.socket.user_id and not allow_self:
             raise Refused("forbidden", _("You cannot do that to yourself."))
-        rank = (await store.ranks(db, [(room, user_id)]))[room, user_id]
+        rank = (await queries.ranks(db, [(room, user_id)]))[room, user_id]
         if rank >= ctx.rank and user_id != ctx.socket.user_id:
             raise Refused(
                 "forbidden", _("You cannot act on someone of the same or a higher rank than you.")
@@ -477,7 +477,7 @@ class Moderation:
         return {"id": user.id, "name": user.pseudonym}
 
     async def _settings_row(self, db: AsyncSession, room: str) -> RoomModeration:
-        await store.ensure_room(db, room)
+        await writer.ensure_room(db, room)
         row = await db.get(RoomModeration, room, with_for_update=True)
         if row is None:
             row = RoomModeration(room_id=room, hold_phrases=[])

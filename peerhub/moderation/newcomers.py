@@ -44,7 +44,7 @@ from peerhub.moderation.models import (
     NewcomerReview,
 )
 from peerhub.realtime.models import RoomMessage
-from peerhub.realtime.store import CRISIS_STAGE
+from peerhub.realtime.queries import CRISIS_STAGE
 
 
 def note(messages: int) -> str:

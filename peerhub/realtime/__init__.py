@@ -1,4 +1,4 @@
-"""Real-time group rooms: protocol, hub, bus, store and the WebSocket server.
+"""Real-time group rooms: protocol, hub, bus, writer, queries and the WebSocket server.
 
 The rest of the application uses these calls, all safe to make whether or not the
 real-time server runs in this process (they go through the bus to every process):

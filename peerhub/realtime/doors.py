@@ -1,7 +1,7 @@
 """Whether a group's room is open now, and when its next session is, in plain words.
 
 For the pages that link to rooms ("Your groups", "Your rooms"). The room itself
-decides who may write in the same way (``Realtime._gate`` in service.py, and
+decides who may write in the same way (``Realtime.gate`` in service.py, and
 docs/realtime.md, "Sessions of a group"):
 
 - a room that is not *moderator-only* is open to its members at any time; a session
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.i18n import _
 from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
-from peerhub.realtime.store import CRISIS_STAGE
+from peerhub.realtime.queries import CRISIS_STAGE
 from peerhub.schedule import next_session, session_words
 
 # Whether a moderator or organiser is in a room now, by room id.
@@ -119,7 +119,7 @@ async def doors(
                 Organisation.verified_at,
                 Room.session_open,
                 Room.moderator_only,
-                # A room's row is made on first use (store.ensure_room); until then it
+                # A room's row is made on first use (writer.ensure_room); until then it
                 # would open as ensure_room will make it: moderator-only for groups
                 # that welcome people approaching crisis.
                 select(GroupTag.group_id)

@@ -5,6 +5,10 @@ in the room *in the database*; the others (typing) use the socket's cached rank,
 which control events and the periodic re-check keep current. A refusal is an
 ``error`` frame naming the problem; the socket stays open unless the session or
 the place in the group is gone (then 1008).
+
+Each handler is given the running service, typed as the part of it the handler uses
+(a protocol of ports.py: ``on_send`` sees :class:`~peerhub.realtime.ports.Sends`, the
+limits, the room's gate, the policies and the writer's queue, and nothing more).
 """
 
 from __future__ import annotations
@@ -21,10 +25,22 @@ from peerhub.groups import texts
 from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole, User
 from peerhub.outcomes import actions as outcomes
-from peerhub.realtime import protocol, store
+from peerhub.realtime import protocol, queries, writer
 from peerhub.realtime.hub import CLOSE_POLICY, Peer, SendOrigin
-from peerhub.realtime.models import RoomMessage
 from peerhub.realtime.policy import FrameContext, SendContext, SubscribeContext
+from peerhub.realtime.ports import (
+    AcceptsRules,
+    Checks,
+    Extends,
+    Leaves,
+    MarksRead,
+    Moderates,
+    Reads,
+    ReadsHistory,
+    Sends,
+    Subscribes,
+    Types,
+)
 from peerhub.realtime.protocol import Frame, Subscribed
 
 if TYPE_CHECKING:
@@ -34,11 +50,14 @@ log = logging.getLogger("peerhub.realtime")
 
 # Words people read, put into the socket's language where they are sent (handlers run
 # in the socket's own task, where its language is active: server.run_connection).
-NOT_FOUND = store.NOT_FOUND_TEXT
-SESSION_ENDED = store.SESSION_ENDED_TEXT
+NOT_FOUND = writer.NOT_FOUND_TEXT
+SESSION_ENDED = writer.SESSION_ENDED_TEXT
 NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
+# Called with the whole service; each handler's own type says which part it uses, and
+# mypy checks here that the service is that part (a handler taking ports.Sends is a
+# Handler only while Realtime satisfies Sends).
 Handler = Callable[["Realtime", Peer, Frame], Awaitable[None]]
 
 
@@ -57,10 +76,10 @@ def fail(peer: Peer, frame: Frame, code: str, message: object) -> None:
     peer.send(protocol.error(code, str(message), ref=frame.ref, room=frame.room))
 
 
-async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
+async def access(rt: Checks, peer: Peer, frame: Frame, room: str) -> GroupRole | None:
     """The person's rank in the room, checked in the database; None after refusing."""
     async with rt.sessions() as db, db.begin():
-        rank = await store.check_access(
+        rank = await queries.check_access(
             db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
         )
     if rank is None:
@@ -79,18 +98,18 @@ async def access(rt: Realtime, peer: Peer, frame: Frame, room: str) -> GroupRole
 # --- subscribing ---------------------------------------------------------------------
 
 
-async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: int | None) -> None:
+async def subscribe(rt: Subscribes, peer: Peer, frame: Frame, room: str, after: int | None) -> None:
     if room in peer.subs:
         rt.leave(peer, room)
     elif len(peer.subs) >= rt.config.rooms_per_socket:
         fail(peer, frame, "too_many_rooms", _("This connection follows as many rooms as it may."))
         return
     async with rt.sessions() as db, db.begin():
-        rank = await store.check_access(
+        rank = await queries.check_access(
             db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
         )
         info = (
-            await store.room_info(db, room, peer.user_id)
+            await writer.room_info(db, room, peer.user_id)
             if rank is not None and rank > GroupRole.NONE
             else None
         )
@@ -146,10 +165,10 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
                 room=room,
                 group_slug=snap.slug,
                 group_name=snap.name,
-                role=store.role_name(rank),
+                role=queries.role_name(rank),
                 state=rt.state_for(room, rank),
                 rules_text=snap.rules_text,
-                rules_version=store.rules_version(snap.rules_text),
+                rules_version=queries.rules_version(snap.rules_text),
                 rules_accepted=peer.rules_ok[room],
                 present=present,
                 last_read=info.last_read,
@@ -172,11 +191,11 @@ async def subscribe(rt: Realtime, peer: Peer, frame: Frame, room: str, after: in
     await feed.go_live(catch.sub, catch.latest)
 
 
-async def on_subscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_subscribe(rt: Subscribes, peer: Peer, frame: Frame) -> None:
     await subscribe(rt, peer, frame, frame.text("room"), frame.number("after"))
 
 
-async def on_resume(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_resume(rt: Subscribes, peer: Peer, frame: Frame) -> None:
     rooms: dict[str, int | None] = frame.fields["rooms"]
     for room, after in rooms.items():
         if peer.closing:
@@ -184,7 +203,7 @@ async def on_resume(rt: Realtime, peer: Peer, frame: Frame) -> None:
         await subscribe(rt, peer, Frame("subscribe", {"room": room}, frame.ref), room, after)
 
 
-async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_unsubscribe(rt: Leaves, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     rt.leave(peer, room)
     peer.send(protocol.unsubscribed(room))
@@ -193,27 +212,17 @@ async def on_unsubscribe(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- sending -------------------------------------------------------------------------
 
 
-async def _original_ack(rt: Realtime, peer: Peer, room: str, client_id: str) -> bool:
+async def _original_ack(rt: Reads, peer: Peer, room: str, client_id: str) -> bool:
     """A retry of a message already committed gets its ack even if sending is now refused."""
-    from sqlalchemy import select
-
     async with rt.sessions() as db:
-        row = (
-            await db.execute(
-                select(RoomMessage.seq, RoomMessage.status, RoomMessage.created_at).where(
-                    RoomMessage.room_id == room,
-                    RoomMessage.sender_id == peer.user_id,
-                    RoomMessage.client_id == client_id,
-                )
-            )
-        ).first()
+        row = await queries.committed(db, room, peer.user_id, client_id)
     if row is None:
         return False
     peer.send(protocol.ack(room, client_id, row[0], row[1], row[2], duplicate=True))
     return True
 
 
-async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
     room, client_id, body = frame.text("room"), frame.text("client_id"), frame.text("body")
 
     def refuse(
@@ -260,7 +269,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
         return
     snap = rt.rooms.get(room)
     if snap is not None:
-        closed = rt._gate(room, snap.session_open, snap.moderator_only, rank)
+        closed = rt.gate(room, snap.session_open, snap.moderator_only, rank)
         if closed is not None:
             if not await _original_ack(rt, peer, room, client_id):
                 refuse(closed.code, closed.message, next_session=rt.next_session_iso(room))
@@ -280,7 +289,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     classification = await rt.policy.classify(ctx, body)
     if peer.closing:
         return
-    command = store.Command(
+    command = writer.Command(
         room=room,
         client_id=client_id,
         body=body,
@@ -295,7 +304,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
     try:
         rt.writer.submit(command)
-    except store.Busy:
+    except writer.Busy:
         refuse("busy", _("The server is busy; try again."), retry_after=1.0)
         return
     peer.inflight += 1
@@ -305,7 +314,7 @@ async def on_send(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- reading -------------------------------------------------------------------------
 
 
-async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_history(rt: ReadsHistory, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     before = frame.number("before_seq") or 1
     limit = frame.number("limit", rt.config.page_size) or rt.config.page_size
@@ -313,7 +322,7 @@ async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if rank is None:
         return
     async with rt.sessions() as db:
-        views = await store.fetch_before(db, room, before, limit)
+        views = await queries.fetch_before(db, room, before, limit)
     moderator = rank >= GroupRole.MODERATOR
     shown = []
     for view in views:
@@ -326,7 +335,7 @@ async def on_history(rt: Realtime, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.history(room, before, shown, more))
 
 
-async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_read(rt: MarksRead, peer: Peer, frame: Frame) -> None:
     room, seq = frame.text("room"), frame.number("seq") or 0
     if not rt.read_limits.take(f"{peer.user_id}\x00{room}").allowed:
         return  # read positions are advisory: drop extras quietly
@@ -337,14 +346,14 @@ async def on_read(rt: Realtime, peer: Peer, frame: Frame) -> None:
     if feed is not None and feed.last_seq is not None:
         seq = min(seq, feed.last_seq)
     async with rt.sessions() as db, db.begin():
-        await store.ensure_room(db, room)
-        stored = await store.set_read(db, room, peer.user_id, seq, rt.now())
+        await writer.ensure_room(db, room)
+        stored = await writer.set_read(db, room, peer.user_id, seq, rt.now())
         # Reading the room while a session is on is coming to it (match outcomes).
         await outcomes.note_presence(db, room, peer.user_id, rt.now())
     peer.send(protocol.read_ok(room, stored))
 
 
-async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_typing(rt: Types, peer: Peer, frame: Frame) -> None:
     room = frame.text("room")
     if room not in peer.subs or peer.rank(room) == GroupRole.NONE:
         fail(peer, frame, "not_subscribed", NOT_SUBSCRIBED)
@@ -354,35 +363,35 @@ async def on_typing(rt: Realtime, peer: Peer, frame: Frame) -> None:
     rt.send_to_room(room, protocol.typing(room, peer.person(room)), skip_user=peer.user_id)
 
 
-async def on_ping(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_ping(rt: object, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.pong(frame.ref))
 
 
 # --- rules, sessions, settings -------------------------------------------------------
 
 
-async def on_rules_accept(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_rules_accept(rt: AcceptsRules, peer: Peer, frame: Frame) -> None:
     room, version = frame.text("room"), frame.text("version")
     rank = await access(rt, peer, frame, room)
     if rank is None:
         return
     async with rt.sessions() as db, db.begin():
-        info = await store.room_info(db, room, peer.user_id)
+        info = await writer.room_info(db, room, peer.user_id)
         if info is None:
             fail(peer, frame, "not_found", NOT_FOUND)
             return
-        current = store.rules_version(info.group.ground_rules)
+        current = queries.rules_version(info.group.ground_rules)
         if version != current:
             fail(peer, frame, "rules_changed", _("The ground rules have changed; read them again."))
             return
-        await store.accept_rules(db, room, peer.user_id, version, rt.now())
+        await writer.accept_rules(db, room, peer.user_id, version, rt.now())
     for mine in rt.hub.peers_of(peer.user_id):
         mine.rules_ok[room] = True
     peer.send(protocol.rules_accepted(room, version))
 
 
 async def _system(
-    rt: Realtime,
+    rt: Moderates,
     peer: Peer,
     frame: Frame,
     room: str,
@@ -390,9 +399,9 @@ async def _system(
     changes: dict[str, object],
 ) -> None:
     result = await rt.writer.write(
-        store.Command(
+        writer.Command(
             room=room,
-            client_id=store.system_client_id(),
+            client_id=writer.system_client_id(),
             kind="system",
             sender_id=peer.user_id,
             sender_name=peer.pseudonym,
@@ -415,7 +424,7 @@ async def _system(
             log.exception("event listener failed")
 
 
-async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
+async def _needs_two_step(rt: Reads, peer: Peer, frame: Frame) -> bool:
     """A moderator's action from someone whose role now needs two-step sign-in that
     they have not set up (made a moderator after this socket opened): refused."""
     async with rt.sessions() as db:
@@ -426,7 +435,7 @@ async def _needs_two_step(rt: Realtime, peer: Peer, frame: Frame) -> bool:
     return missing
 
 
-async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
+async def _moderator(rt: Moderates, peer: Peer, frame: Frame) -> tuple[str, bool] | None:
     room = frame.text("room")
     rank = await access(rt, peer, frame, room)
     if rank is None:
@@ -437,7 +446,7 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
     if await _needs_two_step(rt, peer, frame):
         return None
     async with rt.sessions() as db, db.begin():
-        info = await store.room_info(db, room, peer.user_id)
+        info = await writer.room_info(db, room, peer.user_id)
     if info is None:
         fail(peer, frame, "not_found", NOT_FOUND)
         return None
@@ -445,7 +454,7 @@ async def _moderator(rt: Realtime, peer: Peer, frame: Frame) -> tuple[str, bool]
     return room, info.room.session_open
 
 
-async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_session_open(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -464,7 +473,7 @@ async def on_session_open(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
 
 
-async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_session_close(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -482,7 +491,7 @@ async def on_session_close(rt: Realtime, peer: Peer, frame: Frame) -> None:
     )
 
 
-async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def on_room_settings(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -501,7 +510,7 @@ async def on_room_settings(rt: Realtime, peer: Peer, frame: Frame) -> None:
 # --- extensions ------------------------------------------------------------------------
 
 
-async def extension(rt: Realtime, peer: Peer, frame: Frame) -> None:
+async def extension(rt: Extends, peer: Peer, frame: Frame) -> None:
     entry = rt.registry.handlers[frame.type]
     room = frame.room if entry.room else None
     rank = GroupRole.NONE

@@ -45,7 +45,7 @@ from peerhub.models import GroupRole
 from peerhub.realtime import protocol
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.events import Event
-from peerhub.realtime.store import role_name
+from peerhub.realtime.queries import role_name
 
 if TYPE_CHECKING:
     from peerhub.realtime.policy import Classification, SendContext

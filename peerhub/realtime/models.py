@@ -4,7 +4,7 @@ read positions and ground-rules acceptances.
 The log is the truth; the fan-out only carries copies. Each message takes its
 ``seq`` from the room's ``next_seq`` counter in the transaction that inserts it,
 so ``seq`` order is commit order and a rolled-back send leaves no hole
-(see :mod:`peerhub.realtime.store`).
+(see :mod:`peerhub.realtime.writer`; the reads are in :mod:`peerhub.realtime.queries`).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Route
 from peerhub.errors import NotFound
 from peerhub.i18n import _
 from peerhub.models import Group, GroupRole
+from peerhub.realtime.queries import role_name
 from peerhub.realtime.service import Realtime
-from peerhub.realtime.store import role_name
 from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.web.guards import optional_user
 from peerhub.web.render import ctx, render

@@ -41,7 +41,7 @@ from websockets.typing import Origin
 from peerhub import i18n
 from peerhub.accounts.twofactor import standing
 from peerhub.i18n import _
-from peerhub.realtime import handlers, protocol, store
+from peerhub.realtime import handlers, protocol, writer
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.protocol import ProtocolError
 from peerhub.security import sessions as login_sessions
@@ -254,9 +254,9 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
                     await handlers.extension(rt, peer, frame)
             except ConnectionClosed:
                 raise
-            except store.WriteRefused as exc:
+            except writer.WriteRefused as exc:
                 peer.send(protocol.error(exc.code, exc.message, ref=frame.ref, room=frame.room))
-            except store.Busy:
+            except writer.Busy:
                 # The writer's queue is full, or its batch could not be stored for a
                 # passing reason: nothing was changed, and the same frame can succeed.
                 peer.send(
@@ -287,12 +287,12 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
 def _fault(frame: protocol.Frame, exc: Exception) -> bytes:
     """The answer to a frame whose handler failed: ``internal`` only where trying
     again can succeed (docs/protocol.md, "Error codes")."""
-    if store.data_fault(exc):
+    if writer.data_fault(exc):
         # The frame's own data was refused by the database: retrying cannot help.
         log.warning("frame %s refused by the database: %s", frame.type, exc.__class__.__name__)
-        refusal = store.NOT_STORABLE
+        refusal = writer.NOT_STORABLE
         return protocol.error(refusal.code, refusal.message, ref=frame.ref, room=frame.room)
-    if store.passing_fault(exc) or isinstance(exc, SQLAlchemyError):
+    if writer.passing_fault(exc) or isinstance(exc, SQLAlchemyError):
         log.warning("frame %s failed: %s", frame.type, exc.__class__.__name__)
         message = _("The database is not answering; try again shortly.")
     else:

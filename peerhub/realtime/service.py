@@ -28,7 +28,7 @@ from peerhub.config import Settings
 from peerhub.context import AppContext
 from peerhub.i18n import _, lazy_gettext
 from peerhub.models import GroupRole
-from peerhub.realtime import deployment, protocol, store
+from peerhub.realtime import deployment, protocol, queries, writer
 from peerhub.realtime.bus import Bus, make_bus
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.config import public_url as make_public_url
@@ -79,7 +79,7 @@ CRISIS_MESSAGE = lazy_gettext(
 # say it in English; each socket reads it in its own language (its peer.language).
 CLOSE_REASONS = {
     "Your session has ended.": lazy_gettext("Your session has ended."),
-    "Your session has ended. Sign in again.": store.SESSION_ENDED_TEXT,
+    "Your session has ended. Sign in again.": writer.SESSION_ENDED_TEXT,
     "You are no longer in this group.": lazy_gettext("You are no longer in this group."),
     "Removed from the room.": lazy_gettext("Removed from the room."),
     "You have been banned from this group.": lazy_gettext("You have been banned from this group."),
@@ -153,12 +153,12 @@ class Realtime:
         self.bus: Bus = bus if bus is not None else make_bus(ctx.settings.redis_url)
         self.hub = Hub(config, self._fetch_events, self._tail)
         self.presence = Presence(config.presence_ttl)
-        self.writer = store.Writer(
+        self.writer = writer.Writer(
             ctx.engine,
             ctx.settings,
             ctx.clock,
             on_commit=self._on_commit,
-            gate=self._gate,
+            gate=self.gate,
             max_queue=config.write_queue,
             max_batch=config.write_batch,
             concurrency=1 if ctx.settings.is_sqlite else config.pg_writers,
@@ -421,11 +421,11 @@ class Realtime:
         room_changes: dict[str, Any] | None = None,
     ) -> int:
         async with self.ctx.sessions() as db, db.begin():
-            await store.ensure_room(db, room_id)
+            await writer.ensure_room(db, room_id)
         result = await self.writer.write(
-            store.Command(
+            writer.Command(
                 room=room_id,
-                client_id=store.system_client_id(),
+                client_id=writer.system_client_id(),
                 body=body,
                 kind="system",
                 sender_id=None,
@@ -434,7 +434,7 @@ class Realtime:
             )
         )
         if result.refused is not None:
-            raise store.WriteRefused(result.refused)
+            raise writer.WriteRefused(result.refused)
         if room_changes:
             self.refresh_room(room_id)
         return result.seq
@@ -529,7 +529,7 @@ class Realtime:
 
     async def _recheck_rank(self, room: str, user: str, peers: list[Peer]) -> None:
         async with self.ctx.sessions() as db:
-            rank = (await store.ranks(db, [(room, user)]))[room, user]
+            rank = (await queries.ranks(db, [(room, user)]))[room, user]
         for peer in peers:
             if rank == GroupRole.NONE:
                 peer.ranks.pop(room, None)
@@ -627,12 +627,12 @@ class Realtime:
 
     async def _fetch_events(self, room: str, after: int, upto: int, limit: int) -> list[Event]:
         async with self.ctx.sessions() as db:
-            views = await store.fetch_after(db, room, after, upto, limit)
+            views = await queries.fetch_after(db, room, after, upto, limit)
         return [self.event_of(v) for v in views]
 
     async def _tail(self, room: str) -> int:
         async with self.ctx.sessions() as db:
-            return await store.latest_seq(db, room)
+            return await queries.latest_seq(db, room)
 
     async def tail_check(self) -> None:
         """Recover events the bus lost: compare each feed with the log's tail."""
@@ -640,13 +640,13 @@ class Realtime:
         if not rooms:
             return
         async with self.ctx.sessions() as db:
-            tails = await store.tails(db, rooms)
+            tails = await queries.tails(db, rooms)
         for room, tail in tails.items():
             feed = self.hub.feeds.get(room)
             if feed is not None:
                 feed.request_fill(tail)
 
-    def _on_commit(self, pairs: list[tuple[store.Command, store.Result]]) -> None:
+    def _on_commit(self, pairs: list[tuple[writer.Command, writer.Result]]) -> None:
         """Runs in the writer after each commit, in seq order: ack, then fan out."""
         for command, result in pairs:
             origin = command.context if isinstance(command.context, SendOrigin) else None
@@ -681,7 +681,7 @@ class Realtime:
                 with i18n.using(origin.peer.language):
                     self._after_send(origin, result.view)
 
-    def _refused(self, peer: Peer, command: store.Command, refusal: store.Refusal) -> None:
+    def _refused(self, peer: Peer, command: writer.Command, refusal: writer.Refusal) -> None:
         """A person's message the writer refused: said in their language (active here)."""
         message = refusal.message
         if refusal.code == "room_closed":
@@ -731,7 +731,7 @@ class Realtime:
 
     # --- rooms ----------------------------------------------------------------------------
 
-    def remember_room(self, room: str, info: store.RoomInfo) -> RoomSnapshot:
+    def remember_room(self, room: str, info: queries.RoomInfo) -> RoomSnapshot:
         group, row = info.group, info.room
         snap = RoomSnapshot(
             slug=group.slug,
@@ -759,7 +759,7 @@ class Realtime:
         if room not in self.hub.feeds:
             return
         async with self.ctx.sessions() as db, db.begin():
-            info = await store.room_info(db, room, "")
+            info = await writer.room_info(db, room, "")
         if info is None:
             return
         self.remember_room(room, info)
@@ -826,7 +826,7 @@ class Realtime:
         found = self.next_session(room)
         if snap is None:
             return RoomState(False, None, False, present, False, _("Unavailable."), None, None)
-        refusal = self._gate(room, snap.session_open, snap.moderator_only, rank)
+        refusal = self.gate(room, snap.session_open, snap.moderator_only, rank)
         return RoomState(
             session_open=snap.session_open,
             opened_at=snap.opened_at,
@@ -838,15 +838,15 @@ class Realtime:
             next_session_text=session_text(*found) if found else None,
         )
 
-    def _gate(
+    def gate(
         self, room: str, session_open: bool, moderator_only: bool, rank: GroupRole
-    ) -> store.Refusal | None:
+    ) -> writer.Refusal | None:
         """A moderator-only room takes members' messages only in a session, with a moderator."""
         if rank >= GroupRole.MODERATOR or not moderator_only:
             return None
         if session_open and self.presence.moderator_present(room):
             return None
-        return store.Refusal("room_closed", self.closed_text(room))
+        return writer.Refusal("room_closed", self.closed_text(room))
 
     # --- presence -------------------------------------------------------------------------
 
@@ -937,18 +937,18 @@ class Realtime:
             return
         now = self.ctx.clock()
         async with self.ctx.sessions() as db, db.begin():
-            live = await store.live_sessions(
+            live = await queries.live_sessions(
                 db, self.ctx.settings, (p.session_id for p in peers), now
             )
             pairs = {(room, p.user_id) for p in peers for room in p.subs}
-            rank_of = await store.ranks(db, pairs)
+            rank_of = await queries.ranks(db, pairs)
             active = [p.session_id for p in peers if p.active and p.session_id in live]
             if active:
-                await store.touch_sessions(db, set(active), now, timedelta(seconds=60))
+                await writer.touch_sessions(db, set(active), now, timedelta(seconds=60))
         for peer in peers:
             peer.active = False
             if live.get(peer.session_id) != peer.user_id:
-                peer.close(CLOSE_POLICY, close_reason(peer, store.SESSION_ENDED_TEXT, ""))
+                peer.close(CLOSE_POLICY, close_reason(peer, writer.SESSION_ENDED_TEXT, ""))
                 continue
             for room in list(peer.subs):
                 rank = rank_of.get((room, peer.user_id))

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from peerhub.config import Settings
 from peerhub.models import AuditEvent, Referral, ReferralEvent, User
 from peerhub.moderation.extension import queue_of
-from peerhub.realtime import protocol, store
+from peerhub.realtime import protocol, queries
 from peerhub.realtime.models import RoomMessage
 from peerhub.security.passwords import Passwords
 from tests.conftest import FakeClock, csrf_token, post_form, sign_up
@@ -40,7 +40,7 @@ async def erase(client: httpx.AsyncClient, choice: str, password: str = PASSWORD
 
 async def _room_frames(app: Any, room: str) -> list[dict[str, Any]]:
     async with app.state.ctx.sessions() as db:
-        views = await store.fetch_after(db, room, 0, 100_000, 100_000)
+        views = await queries.fetch_after(db, room, 0, 100_000, 100_000)
     return [json.loads(protocol.message(v)) for v in views]
 
 

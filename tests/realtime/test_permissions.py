@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub import realtime
 from peerhub.accounts.models_2fa import TwoFactor
 from peerhub.models import AuthSession, GroupMember, User
-from peerhub.realtime import store
+from peerhub.realtime import queries
 from peerhub.realtime.models import RoomMessage
 from tests.conftest import TEST_TOTP_SECRET, FakeClock
 from tests.realtime.conftest import Client, RTServer, World, in_server
@@ -262,7 +262,7 @@ async def test_the_periodic_check_leaves_alone_a_subscription_it_did_not_check(
     async def nothing_known(db: Any, pairs: Any) -> dict[Any, Any]:
         return {}
 
-    monkeypatch.setattr(store, "ranks", nothing_known)
+    monkeypatch.setattr(queries, "ranks", nothing_known)
     await in_server(server, server.rt.revalidate)
     await ana.send("ping", ref="still-open")
     await ana.expect("pong", ref="still-open")

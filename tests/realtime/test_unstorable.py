@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub.config import Settings
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.moderation.extension import Moderation
-from peerhub.realtime import protocol, store
+from peerhub.realtime import protocol, writer
 from peerhub.realtime.models import BODY_LIMIT, Room, RoomMessage
 from peerhub.realtime.policy import Registry
 from peerhub.realtime.protocol import CLIENT_FRAMES, ProtocolError, Spec
@@ -75,21 +75,21 @@ async def hold_writer(server: RTServer, room: str) -> asyncio.Event:
     committed as one batch."""
 
     async def install() -> asyncio.Event:
-        writer = server.rt.writer
+        held_writer = server.rt.writer
         entered, gate = asyncio.Event(), asyncio.Event()
-        original = writer._commit
+        original = held_writer._commit
 
-        async def held(batch: list[store.Command]) -> list[store.Result]:
-            writer._commit = original  # type: ignore[method-assign]
+        async def held(batch: list[writer.Command]) -> list[writer.Result]:
+            held_writer._commit = original  # type: ignore[method-assign]
             entered.set()
             await gate.wait()
             return await original(batch)
 
-        writer._commit = held  # type: ignore[method-assign]
-        writer.submit(
-            store.Command(
+        held_writer._commit = held  # type: ignore[method-assign]
+        held_writer.submit(
+            writer.Command(
                 room=room,
-                client_id=store.system_client_id(),
+                client_id=writer.system_client_id(),
                 kind="system",
                 data={"event": "test.plug"},
             )
@@ -413,10 +413,10 @@ def test_odd_bodies_never_fail_ordinary_messages(
 # --- the writer isolates a failing command, whatever the cause --------------------------
 
 
-def _system(room: str, data: dict[str, Any] | None = None, **changes: Any) -> store.Command:
-    return store.Command(
+def _system(room: str, data: dict[str, Any] | None = None, **changes: Any) -> writer.Command:
+    return writer.Command(
         room=room,
-        client_id=store.system_client_id(),
+        client_id=writer.system_client_id(),
         kind="system",
         data=data or {"event": "test.odd"},
         **changes,
@@ -444,7 +444,7 @@ async def test_a_command_that_breaks_a_constraint_fails_alone_and_the_rest_commi
     ]
     # Interleaved with good events, so good work sits on both sides of each.
     injected = [c for i, bad in enumerate(poison) for c in (bad, _system(room, {"n": i}))]
-    futures: list[asyncio.Future[store.Result]] = []
+    futures: list[asyncio.Future[writer.Result]] = []
 
     async def inject() -> None:
         for command in injected:
@@ -456,7 +456,7 @@ async def test_a_command_that_breaks_a_constraint_fails_alone_and_the_rest_commi
     isolations = loose_server.rt.writer.isolations
     await release(loose_server, gate)
 
-    async def results() -> list[store.Result]:
+    async def results() -> list[writer.Result]:
         return list(await asyncio.gather(*futures))
 
     answers = await in_server(loose_server, results)
@@ -586,11 +586,11 @@ def test_faults_are_told_apart_by_whether_a_retry_can_succeed() -> None:
         UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
     ]
     for exc in passing:
-        assert store.passing_fault(exc) and not store.data_fault(exc), exc
+        assert writer.passing_fault(exc) and not writer.data_fault(exc), exc
     for exc in data:
-        assert store.data_fault(exc) and not store.passing_fault(exc), exc
+        assert writer.data_fault(exc) and not writer.passing_fault(exc), exc
     unnamed = RuntimeError("something else")
-    assert not store.passing_fault(unnamed) and not store.data_fault(unnamed)
+    assert not writer.passing_fault(unnamed) and not writer.data_fault(unnamed)
     frame = protocol.decode('{"v":1,"type":"mod.queue","room":"r1","ref":"q1"}', _all_specs())
     answers = {
         "not_storable": _fault(frame, data[0]),

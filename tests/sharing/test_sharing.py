@@ -25,7 +25,7 @@ from peerhub.models import (
 )
 from peerhub.moderation.extension import queue_of
 from peerhub.moderation.models import CrisisAlert
-from peerhub.realtime import store
+from peerhub.realtime import queries, writer
 from peerhub.security.sessions import start_session
 from peerhub.sharing.models import GroupSharingChoice, PersonProfile
 from peerhub.sharing.rules import AUDIENCES, ITEMS, view_for
@@ -319,7 +319,7 @@ async def test_a_crisis_alert_shows_the_plan_only_if_shared_with_that_audience(
     rooms = (cast.group.id, cast.other.id, cast.unchecked.id)
     async with sessions() as db, db.begin():
         for room in rooms:
-            await store.ensure_room(db, room)
+            await writer.ensure_room(db, room)
             db.add(CrisisAlert(group_id=room, user_id=cast.users["rhian"], message_seq=1))
 
     async def plans(room: str = cast.group.id) -> dict[str, Any]:
@@ -531,6 +531,6 @@ async def test_joining_and_leaving_are_consents_with_a_version(
             )
         ).all()
     assert [tuple(r) for r in rows] == [
-        ("group.join", group.id, True, store.rules_version("Be kind.")),
+        ("group.join", group.id, True, queries.rules_version("Be kind.")),
         ("group.join", group.id, False, "-"),
     ]

@@ -1,4 +1,4 @@
-"""The room log in the database: reads, and the one writer that gives out ``seq``.
+"""Every write to the room log and its tables; the one writer that gives out ``seq``.
 
 Writes that take a ``seq`` (people's messages and system events) go through
 :class:`Writer`: one task per process that takes every command waiting and
@@ -27,13 +27,17 @@ One command never fails the others in its batch: when a transaction fails becaus
 of a command (not because the database is away), the batch is halved and each half
 committed in turn, until the command that fails is alone. It alone is refused
 (``not_storable`` when it can never succeed); the rest commit in queue order.
+
+The few writes that take no ``seq`` are here too (:func:`ensure_room`, the room's row
+on first use, and so :func:`room_info`; :func:`set_read`; :func:`accept_rules`;
+:func:`touch_sessions`). The reads are in :mod:`peerhub.realtime.queries`, which
+writes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections import Counter
@@ -52,10 +56,8 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    literal,
     select,
     tuple_,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -69,112 +71,36 @@ from sqlalchemy.exc import (
     OperationalError,
     StatementError,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from peerhub.config import Settings
 from peerhub.context import Clock
 from peerhub.i18n import lazy_gettext
-from peerhub.models import (
-    AuthSession,
-    Group,
-    GroupMember,
-    GroupRole,
-    GroupTag,
-    Organisation,
-    OrganisationOrganiser,
-    User,
-)
+from peerhub.models import AuthSession, GroupRole, GroupTag
+from peerhub.realtime import queries
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.realtime.protocol import MessageView
+from peerhub.realtime.queries import CRISIS_STAGE, Db, RoomInfo, among, dialect
 
+# The name log filters know: this module was peerhub/realtime/store.py.
 log = logging.getLogger("peerhub.realtime.store")
-
-Sessions = async_sessionmaker[AsyncSession]
-
-
-def rules_version(text: str) -> str:
-    """A short digest of the rules' text: editing the rules makes a new version."""
-    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
-
-
-def role_name(rank: GroupRole) -> str:
-    return {
-        GroupRole.ORGANISER: "organiser",
-        GroupRole.MODERATOR: "moderator",
-    }.get(rank, "member")
-
-
-# The reads below work on an ORM session or on a bare connection (the writer's).
-Db = AsyncSession | AsyncConnection
-
-
-def _dialect(db: Db) -> str:
-    if isinstance(db, AsyncConnection):
-        return db.dialect.name
-    bind = db.bind
-    assert bind is not None  # noqa: S101 - sessions come from a bound sessionmaker
-    return bind.dialect.name
-
-
-def _among(db: Db, column: Any, values: Iterable[str]) -> Any:
-    """``column IN values``. On PostgreSQL as ``= ANY($1)`` with one array parameter:
-    the SQL text is then the same for any number of values, so asyncpg's prepared
-    statement is reused instead of a new one planned for every batch size."""
-    items = list(values)
-    if _dialect(db) == "postgresql":
-        return column == any_(bindparam(None, items, type_=ARRAY(String()), unique=True))
-    return column.in_(items)
 
 
 class _Pg:
-    """The writer's and the re-checks' statements for PostgreSQL, built once.
+    """The writer's statements for PostgreSQL, built once.
 
     Each takes arrays (``= ANY``, ``unnest``), so one prepared statement serves
     every batch, and SQLAlchemy does not rebuild and re-key a statement per batch
-    (that was most of a small batch's CPU)."""
+    (that was most of a small batch's CPU). (The access re-checks' are in
+    :mod:`peerhub.realtime.queries`.)"""
 
     def __init__(self) -> None:
         ids = ARRAY(String())
-        when = AuthSession.expires_at.type
         self.lock = (
             select(Room.id, Room.session_open, Room.moderator_only)
             .where(Room.id == any_(bindparam("rooms", type_=ids)))
             .order_by(Room.id)
             .with_for_update()
-        )
-        self.sessions = (
-            select(AuthSession.id, AuthSession.user_id)
-            .join(User, User.id == AuthSession.user_id)
-            .where(
-                AuthSession.id == any_(bindparam("ids", type_=ids)),
-                AuthSession.expires_at > bindparam("now", type_=when),
-                AuthSession.last_seen_at > bindparam("idle", type_=when),
-                User.disabled_at.is_(None),
-            )
-        )
-        groups, users = bindparam("groups", type_=ids), bindparam("users", type_=ids)
-        self.ranks = union_all(
-            select(GroupMember.group_id, GroupMember.user_id, GroupMember.role)
-            .join(Group, Group.id == GroupMember.group_id)
-            .join(Organisation, Organisation.id == Group.organisation_id)
-            .where(
-                GroupMember.group_id == any_(groups),
-                GroupMember.user_id == any_(users),
-                GroupMember.status == "active",
-                Organisation.verified_at.is_not(None),
-            ),
-            select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
-            .join(
-                OrganisationOrganiser,
-                OrganisationOrganiser.organisation_id == Group.organisation_id,
-            )
-            .join(Organisation, Organisation.id == Group.organisation_id)
-            .where(
-                Group.id == any_(groups),
-                OrganisationOrganiser.user_id == any_(users),
-                Organisation.verified_at.is_not(None),
-            ),
         )
         keys = select(
             func.unnest(bindparam("r", type_=ids)).label("r"),
@@ -210,129 +136,7 @@ class _Pg:
 _PG = _Pg()
 
 
-# --- reads ---------------------------------------------------------------------------
-
-
-async def live_sessions(
-    db: Db, settings: Settings, session_ids: Iterable[str], now: datetime
-) -> dict[str, str]:
-    """Of these login sessions, the ones still live, mapped to their user's id."""
-    ids = list(set(session_ids))
-    if not ids:
-        return {}
-    idle = now - timedelta(seconds=settings.session_idle_timeout)
-    out: dict[str, str] = {}
-    if _dialect(db) == "postgresql":
-        for start in range(0, len(ids), 500):
-            params = {"ids": ids[start : start + 500], "now": now, "idle": idle}
-            out.update({sid: uid for sid, uid in await db.execute(_PG.sessions, params)})
-        return out
-    for start in range(0, len(ids), 500):
-        rows = await db.execute(
-            select(AuthSession.id, AuthSession.user_id)
-            .join(User, User.id == AuthSession.user_id)
-            .where(
-                _among(db, AuthSession.id, ids[start : start + 500]),
-                AuthSession.expires_at > now,
-                AuthSession.last_seen_at > idle,
-                User.disabled_at.is_(None),
-            )
-        )
-        out.update({sid: uid for sid, uid in rows})
-    return out
-
-
-async def ranks(db: Db, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], GroupRole]:
-    """Each (group id, user id) pair's rank in the group's room.
-
-    As :func:`peerhub.security.permissions.group_rank`, except that nobody has a
-    rank in the room of a group whose organisation PeerHub has not verified: such a
-    room is closed to everyone, its organisers included, so subscribing, sending
-    and every moderation frame there are refused (docs/groups.md, "Verification").
-    """
-    wanted = set(pairs)
-    out = dict.fromkeys(wanted, GroupRole.NONE)
-    ordered = sorted(wanted)
-    for start in range(0, len(ordered), 500):
-        out.update(await _ranks_of(db, set(ordered[start : start + 500])))
-    return out
-
-
-async def _ranks_of(db: Db, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], GroupRole]:
-    out = dict.fromkeys(wanted, GroupRole.NONE)
-    if not wanted:
-        return out
-    groups = sorted({g for g, _ in wanted})
-    users = sorted({u for _, u in wanted})
-    if _dialect(db) == "postgresql":
-        rows = await db.execute(_PG.ranks, {"groups": groups, "users": users})
-        return _rank_rows(out, rows)
-    # One round trip: active memberships and organiserships of these people here, in
-    # groups of verified organisations only.
-    members = (
-        select(GroupMember.group_id, GroupMember.user_id, GroupMember.role)
-        .join(Group, Group.id == GroupMember.group_id)
-        .join(Organisation, Organisation.id == Group.organisation_id)
-        .where(
-            _among(db, GroupMember.group_id, groups),
-            _among(db, GroupMember.user_id, users),
-            GroupMember.status == "active",
-            Organisation.verified_at.is_not(None),
-        )
-    )
-    organisers = (
-        select(Group.id, OrganisationOrganiser.user_id, literal("organiser"))
-        .join(
-            OrganisationOrganiser,
-            OrganisationOrganiser.organisation_id == Group.organisation_id,
-        )
-        .join(Organisation, Organisation.id == Group.organisation_id)
-        .where(
-            _among(db, Group.id, groups),
-            _among(db, OrganisationOrganiser.user_id, users),
-            Organisation.verified_at.is_not(None),
-        )
-    )
-    return _rank_rows(out, await db.execute(union_all(members, organisers)))
-
-
-def _rank_rows(
-    out: dict[tuple[str, str], GroupRole], rows: Iterable[Any]
-) -> dict[tuple[str, str], GroupRole]:
-    for gid, uid, role in rows:
-        if (gid, uid) not in out:
-            continue
-        rank = _RANKS.get(role, GroupRole.MEMBER)
-        if rank > out[gid, uid]:
-            out[gid, uid] = rank
-    return out
-
-
-_RANKS = {
-    "organiser": GroupRole.ORGANISER,
-    "moderator": GroupRole.MODERATOR,
-    "member": GroupRole.MEMBER,
-}
-
-
-async def check_access(
-    db: AsyncSession,
-    settings: Settings,
-    session_id: str,
-    user_id: str,
-    room_id: str,
-    now: datetime,
-) -> GroupRole | None:
-    """None when the login session has ended; else the person's rank in the group."""
-    live = await live_sessions(db, settings, [session_id], now)
-    if live.get(session_id) != user_id:
-        return None
-    return (await ranks(db, [(room_id, user_id)]))[room_id, user_id]
-
-
-# A group that welcomes people at this stage gets a room that opens only while a
-# moderator is present, unless its moderators choose otherwise (docs/realtime.md).
-CRISIS_STAGE = "approaching_crisis"
+# --- writes that take no seq -------------------------------------------------------------
 
 
 async def ensure_room(db: AsyncSession, room_id: str) -> None:
@@ -351,129 +155,26 @@ async def ensure_room(db: AsyncSession, room_id: str) -> None:
         .exists()
     )
     values = {"id": room_id, "moderator_only": crisis}
-    if _dialect(db) == "postgresql":
+    if dialect(db) == "postgresql":
         await db.execute(pg_insert(Room).values(values).on_conflict_do_nothing())
     else:
         await db.execute(sqlite_insert(Room).values(values).on_conflict_do_nothing())
 
 
-@dataclass(slots=True)
-class RoomInfo:
-    group: Group
-    room: Room
-    rules_accepted: bool
-    last_read: int
-
-
 async def room_info(db: AsyncSession, room_id: str, user_id: str) -> RoomInfo | None:
-    """The group, its room (made on first use), and this person's rules and read position."""
-    row = (
-        await db.execute(
-            select(Group, Room, RoomReadPosition.last_read_seq)
-            .outerjoin(Room, Room.id == Group.id)
-            .outerjoin(
-                RoomReadPosition,
-                (RoomReadPosition.room_id == Group.id) & (RoomReadPosition.user_id == user_id),
-            )
-            .where(Group.id == room_id)
-            .options(selectinload(Group.texts))
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if row is None:
+    """The group, its room (its row made on first use: hence here, with the writes), and
+    this person's rules and read position; None when there is no such group."""
+    found = await queries.group_room(db, room_id, user_id)
+    if found is None:
         return None
-    group, room, last_read = row
+    group, room, last_read = found
     if room is None:
         await ensure_room(db, room_id)
-        room = await db.get(Room, room_id, populate_existing=True)
+        room = await queries.room_row(db, room_id)
         if room is None:  # pragma: no cover - just made
             return None
-    versions = set(
-        await db.scalars(
-            select(RoomRulesAcceptance.version).where(
-                RoomRulesAcceptance.room_id == room_id, RoomRulesAcceptance.user_id == user_id
-            )
-        )
-    )
-    return RoomInfo(group, room, rules_version(group.ground_rules) in versions, int(last_read or 0))
-
-
-async def latest_seq(db: AsyncSession, room_id: str) -> int:
-    value = await db.scalar(select(Room.next_seq).where(Room.id == room_id))
-    return int(value) - 1 if value is not None else 0
-
-
-async def tails(db: AsyncSession, room_ids: Sequence[str]) -> dict[str, int]:
-    """The last committed seq of each room."""
-    out: dict[str, int] = {}
-    for start in range(0, len(room_ids), 500):
-        rows = await db.execute(
-            select(Room.id, Room.next_seq).where(_among(db, Room.id, room_ids[start : start + 500]))
-        )
-        out.update({rid: int(nxt) - 1 for rid, nxt in rows})
-    return out
-
-
-_VIEW_COLUMNS = (
-    RoomMessage.room_id,
-    RoomMessage.seq,
-    RoomMessage.kind,
-    RoomMessage.sender_id,
-    User.pseudonym,
-    RoomMessage.client_id,
-    RoomMessage.body,
-    RoomMessage.status,
-    RoomMessage.created_at,
-    RoomMessage.data,
-    RoomMessage.redaction_reason,
-)
-
-
-def _views(rows: Iterable[Any]) -> list[MessageView]:
-    return [
-        MessageView(
-            room=r[0],
-            seq=r[1],
-            kind=r[2],
-            sender_id=r[3],
-            sender_name=r[4],
-            client_id=r[5],
-            body=r[6],
-            status=r[7],
-            at=r[8],
-            data=r[9],
-            redaction_reason=r[10],
-        )
-        for r in rows
-    ]
-
-
-async def fetch_after(
-    db: AsyncSession, room_id: str, after: int, upto: int, limit: int
-) -> list[MessageView]:
-    """Messages with ``after < seq <= upto``, oldest first, at most ``limit``."""
-    rows = await db.execute(
-        select(*_VIEW_COLUMNS)
-        .outerjoin(User, User.id == RoomMessage.sender_id)
-        .where(RoomMessage.room_id == room_id, RoomMessage.seq > after, RoomMessage.seq <= upto)
-        .order_by(RoomMessage.seq)
-        .limit(limit)
-    )
-    return _views(rows)
-
-
-async def fetch_before(
-    db: AsyncSession, room_id: str, before: int, limit: int
-) -> list[MessageView]:
-    """The ``limit`` messages just before ``before``, oldest first."""
-    rows = await db.execute(
-        select(*_VIEW_COLUMNS)
-        .outerjoin(User, User.id == RoomMessage.sender_id)
-        .where(RoomMessage.room_id == room_id, RoomMessage.seq < before)
-        .order_by(RoomMessage.seq.desc())
-        .limit(limit)
-    )
-    return list(reversed(_views(rows)))
+    accepted = await queries.accepted_rules(db, room_id, user_id, group.ground_rules)
+    return RoomInfo(group, room, accepted, last_read)
 
 
 async def set_read(db: AsyncSession, room_id: str, user_id: str, seq: int, now: datetime) -> int:
@@ -494,7 +195,7 @@ async def accept_rules(
     db: AsyncSession, room_id: str, user_id: str, version: str, now: datetime
 ) -> None:
     values = {"room_id": room_id, "user_id": user_id, "version": version, "accepted_at": now}
-    if _dialect(db) == "postgresql":
+    if dialect(db) == "postgresql":
         await db.execute(pg_insert(RoomRulesAcceptance).values(**values).on_conflict_do_nothing())
     else:
         await db.execute(
@@ -511,7 +212,7 @@ async def touch_sessions(
         await db.execute(
             update(AuthSession)
             .where(
-                _among(db, AuthSession.id, ids[start : start + 500]),
+                among(db, AuthSession.id, ids[start : start + 500]),
                 AuthSession.last_seen_at < now - every,
             )
             .values(last_seen_at=now)
@@ -825,12 +526,12 @@ class Writer:
         room_ids = sorted({c.room for c in batch})
         results: list[Result] = [Result() for _ in batch]
         async with db.begin():
-            if _dialect(db) == "sqlite":
+            if dialect(db) == "sqlite":
                 # Take SQLite's write lock first (waits on the busy timeout).
                 await db.execute(
                     update(Room).where(Room.id.in_(room_ids)).values(next_seq=Room.next_seq)
                 )
-            if _dialect(db) == "postgresql":
+            if dialect(db) == "postgresql":
                 locked = await db.execute(_PG.lock, {"rooms": room_ids})
             else:
                 locked = await db.execute(
@@ -840,9 +541,9 @@ class Writer:
                 )
             rooms = {rid: (bool(so), bool(mo)) for rid, so, mo in locked}
             session_ids = {c.session_id for c in batch if c.session_id is not None}
-            live = await live_sessions(db, self.settings, session_ids, now)
+            live = await queries.live_sessions(db, self.settings, session_ids, now)
             pairs = {(c.room, c.sender_id) for c in batch if c.sender_id is not None}
-            rank_of = await ranks(db, [(r, u) for r, u in pairs if u is not None])
+            rank_of = await queries.ranks(db, [(r, u) for r, u in pairs if u is not None])
             existing = await self._existing(db, batch)
 
             new: list[tuple[int, Command]] = []
@@ -930,7 +631,7 @@ class Writer:
 
     async def _take_seqs(self, db: Db, counts: Counter[str]) -> dict[str, int]:
         """Add each room's count to its counter; the first new seq of each room."""
-        if _dialect(db) == "postgresql":
+        if dialect(db) == "postgresql":
             # unnest() of two arrays: one statement whatever the batch holds.
             params = {"ids": list(counts), "ns": list(counts.values())}
             returned = await db.execute(_PG.take, params)
@@ -979,7 +680,7 @@ class Writer:
             RoomMessage.status,
             RoomMessage.created_at,
         )
-        if _dialect(db) == "postgresql":
+        if dialect(db) == "postgresql":
             # Join the unique index with the exact triples (unnest of three arrays):
             # one probe per message. (Three "= ANY" lists would make PostgreSQL
             # probe their whole cross product.)
