@@ -38,6 +38,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.moderation.models import Sanction
 from peerhub.referrals import actions as referrals
 from peerhub.schedule import ScheduleError
 from peerhub.security import buckets
@@ -376,9 +377,20 @@ class JoinResult:
     group: Group
 
 
-async def is_banned(db: AsyncSession, group_id: str, user_id: str) -> bool:
-    from peerhub.moderation.extension import active_ban
+async def active_ban(db: AsyncSession, group_id: str, user_id: str) -> Sanction | None:
+    """The person's ban from the group, if one is in force (a moderator's sanction)."""
+    found: Sanction | None = await db.scalar(
+        select(Sanction).where(
+            Sanction.group_id == group_id,
+            Sanction.user_id == user_id,
+            Sanction.kind == "ban",
+            Sanction.lifted_at.is_(None),
+        )
+    )
+    return found
 
+
+async def is_banned(db: AsyncSession, group_id: str, user_id: str) -> bool:
     return await active_ban(db, group_id, user_id) is not None
 
 
