@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub.groups import newcomer_review
 from peerhub.i18n import _
 from peerhub.models import Block, GroupMember, User
-from peerhub.moderation import newcomers
 from peerhub.moderation.lexicon import Matcher
 from peerhub.moderation.models import (
     REPORT_CATEGORIES,
@@ -30,7 +30,7 @@ from peerhub.realtime.protocol import iso
 async def room_rules(db: AsyncSession, room: str, now: datetime) -> RoomRules:
     """The room's settings, its newcomers' hold and its active time-outs, as stored."""
     row = await db.get(RoomModeration, room)
-    review = await newcomers.review_of(db, room)
+    review = await newcomer_review.review_of(db, room)
     timeouts = (
         await db.execute(
             select(Sanction.user_id, Sanction.until).where(
@@ -200,7 +200,7 @@ async def queue_of(
         ).scalars()
     )
     settings = await db.get(RoomModeration, room)
-    review = await newcomers.review_of(db, room)
+    review = await newcomer_review.review_of(db, room)
     people = {uid for uid, _name, _role in members}
     people |= {r.reporter_id or "" for r in reports} | {r.subject_id or "" for r in reports}
     people |= {m.sender_id or "" for m in held} | {a.user_id or "" for a in alerts}
