@@ -25,6 +25,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the app factory wires the extension into the rooms' Registry"
     ),
     ("peerhub.app", "peerhub.moderation.pages"): "the app factory mounts the toolkit's page",
+    ("peerhub.app", "peerhub.moderation.api"): "the app factory mounts the toolkit's routes",
     ("peerhub.models", "peerhub.moderation.models"): (
         "every package's tables in one Base.metadata (migrations, create_all)"
     ),

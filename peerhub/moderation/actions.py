@@ -120,8 +120,11 @@ class Actor:
 async def actor_rank(
     db: AsyncSession, actor: Actor, room: str, minimum: GroupRole = GroupRole.MODERATOR
 ) -> GroupRole:
-    """The actor's rank in the room's group, read now; refused below ``minimum``."""
+    """The actor's rank in the room's group, read now; refused below ``minimum``. Someone
+    outside the group is told there is no such room, as the core tells them."""
     rank = (await store.ranks(db, [(room, actor.user_id)]))[room, actor.user_id]
+    if rank == GroupRole.NONE:
+        raise Refused("not_found", str(store.NOT_FOUND_TEXT))
     policy.require_rank(rank, minimum)
     return rank
 

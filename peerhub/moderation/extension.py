@@ -74,7 +74,7 @@ class Moderation:
 
     def setup(self, registry: Registry) -> None:
         registry.register_policy(self)
-        handlers = Sockets(self._forget).handlers()
+        handlers = Sockets(self.forget).handlers()
         for name, (spec, rank, room) in frames.CLIENT.items():
             registry.register_handler(
                 name, handlers[name], spec, room=room, min_rank=RANK_NAMES[rank]
@@ -91,7 +91,7 @@ class Moderation:
 
     # --- cached room rules -----------------------------------------------------------
 
-    def _forget(self, room: str) -> None:
+    def forget(self, room: str) -> None:
         """This process's copy of the room's rules is stale (a copy being read now too)."""
         self._generation[room] = self._generation.get(room, 0) + 1
         self.rules.pop(room, None)
@@ -99,7 +99,7 @@ class Moderation:
     def _forget_room(self, payload: dict[str, Any]) -> None:
         room = payload.get("room")
         if isinstance(room, str):
-            self._forget(room)
+            self.forget(room)
 
     def _hide(self, payload: dict[str, Any]) -> None:
         """Runs in every process: a person muted or blocked someone (or undid it)."""

@@ -4,13 +4,13 @@ transaction, and only after its commit reply and publish what it asks for.
 The core has already validated the frame against its struct (:mod:`.frames`) and
 re-checked the sender's session and rank; the action checks the rank again in its own
 transaction (as it does for any caller). A :class:`~.policy.Refused` becomes an
-``error`` frame to the sender, and nothing was stored.
+``error`` frame to the sender, and nothing was stored. :data:`ACTIONS` (frame → action)
+and :func:`publish` are shared with the console's HTTP routes (:mod:`.api`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,9 +29,11 @@ from peerhub.moderation.actions import (
 from peerhub.moderation.policy import Refused
 from peerhub.realtime import protocol
 from peerhub.realtime.policy import FrameContext, FrameHandler, RealtimeAPI
+from peerhub.realtime.protocol import Frame
 
-# The action a frame asks for, given the frame, the transaction's session and the actor.
-Act = Callable[[FrameContext, AsyncSession, Actor], Awaitable[Outcome]]
+# The action a frame asks for: given the validated frame, the transaction's session, the
+# actor and the running rooms (only to ask who is in a room on this process).
+Act = Callable[[Frame, AsyncSession, Actor, RealtimeAPI], Awaitable[Outcome]]
 
 
 async def publish(
@@ -56,21 +58,99 @@ async def publish(
                 api.publish_control(op, payload)
 
 
-def _room(ctx: FrameContext) -> str:
-    assert ctx.room_id is not None  # noqa: S101 - room handlers always have one
-    return ctx.room_id
+def _room(frame: Frame) -> str:
+    room = frame.room
+    assert room is not None  # noqa: S101 - a room frame's struct requires one
+    return room
 
 
-def _actor(ctx: FrameContext) -> Actor:
-    return Actor(ctx.socket.user_id, ctx.api.now())
+def _text(frame: Frame, name: str) -> str:
+    """An optional free-text field (a reason, a note, a report's words), or ""."""
+    return str(frame.fields.get(name) or "")
 
 
-def _fields(ctx: FrameContext, name: str) -> Any:
-    return ctx.frame.fields.get(name)
+def _optional(frame: Frame, name: str) -> str | None:
+    value = frame.fields.get(name)
+    return value if isinstance(value, str) else None
 
 
-def _reason(ctx: FrameContext, name: str = "reason") -> str:
-    return str(_fields(ctx, name) or "")
+def _here(api: RealtimeAPI, room: str) -> Callable[[str], bool]:
+    """Whether the person has a socket in the room on this process."""
+    return lambda user: any(s.in_room(room) for s in api.sockets_of(user))
+
+
+# Frame type → its action, for every frame that changes something (the two reads,
+# mod.queue and me.controls, are :func:`actions.queue` and :func:`queries.controls`).
+ACTIONS: dict[str, Act] = {
+    "mod.timeout": lambda f, db, a, _api: actions.timeout(
+        db, a, _room(f), f.text("user"), f.number("minutes") or 1, _text(f, "reason")
+    ),
+    "mod.untimeout": lambda f, db, a, _api: actions.untimeout(db, a, _room(f), f.text("user")),
+    "mod.remove": lambda f, db, a, _api: actions.remove(
+        db, a, _room(f), f.text("user"), _text(f, "reason")
+    ),
+    "mod.ban": lambda f, db, a, _api: actions.ban(
+        db, a, _room(f), f.text("user"), _text(f, "reason")
+    ),
+    "mod.unban": lambda f, db, a, _api: actions.unban(db, a, _room(f), f.text("user")),
+    "mod.redact": lambda f, db, a, _api: actions.redact(
+        db, a, _room(f), f.number("seq") or 0, _text(f, "reason")
+    ),
+    "mod.approve": lambda f, db, a, _api: actions.decide_held(
+        db, a, _room(f), f.number("seq") or 0, approve=True, reason=_text(f, "reason")
+    ),
+    "mod.reject": lambda f, db, a, _api: actions.decide_held(
+        db, a, _room(f), f.number("seq") or 0, approve=False, reason=_text(f, "reason")
+    ),
+    "mod.slow": lambda f, db, a, _api: actions.slow(db, a, _room(f), f.number("seconds") or 0),
+    "mod.lock": lambda f, db, a, _api: actions.lock(
+        db, a, _room(f), f.flag("locked"), _text(f, "reason")
+    ),
+    "mod.pin": lambda f, db, a, _api: actions.pin(db, a, _room(f), f.text("text")),
+    "mod.unpin": lambda f, db, a, _api: actions.unpin(db, a, _room(f)),
+    "mod.hold_words": lambda f, db, a, _api: actions.hold_words(db, a, _room(f), f.text("words")),
+    "mod.resolve": lambda f, db, a, api: actions.resolve(
+        db,
+        a,
+        _room(f),
+        f.text("report"),
+        f.text("outcome"),
+        _text(f, "note"),
+        reporter_here=_here(api, _room(f)),
+    ),
+    "mod.alert_done": lambda f, db, a, _api: actions.alert_done(db, a, _room(f), f.text("alert")),
+    "report.create": lambda f, db, a, _api: actions.report(
+        db,
+        a,
+        _room(f),
+        f.text("category"),
+        seq=f.number("seq"),
+        user=_optional(f, "user"),
+        words=_text(f, "words"),
+    ),
+    "me.mute": lambda f, db, a, _api: actions.mute(db, a, f.text("kind"), f.text("value")),
+    "me.unmute": lambda f, db, a, _api: actions.unmute(db, a, f.text("kind"), f.text("value")),
+    "me.block": lambda f, db, a, _api: actions.block(db, a, f.text("user")),
+    "me.unblock": lambda f, db, a, _api: actions.unblock(db, a, f.text("user")),
+}
+
+
+async def act(
+    api: RealtimeAPI, frame: Frame, actor: Actor, forget: Callable[[str], None]
+) -> Outcome:
+    """Run the frame's action in a transaction of its own and, once it is committed,
+    publish its effects; a refusal (:class:`Refused`) rolls it back and publishes nothing."""
+    async with api.sessions() as db, db.begin():
+        outcome = await ACTIONS[frame.type](frame, db, actor, api)
+    await publish(api, actor.user_id, outcome.after, forget)
+    return outcome
+
+
+def console_changed(api: RealtimeAPI, frame: Frame) -> None:
+    """After a moderator's action: the room's moderators read their console again."""
+    room = frame.room
+    if room is not None and frame.type.startswith("mod."):
+        api.send_to_moderators(room, frames.changed(room, frame.type))
 
 
 class Sockets:
@@ -81,83 +161,21 @@ class Sockets:
 
     def handlers(self) -> dict[str, FrameHandler]:
         """Frame type → handler, for every type in :data:`.frames.CLIENT`."""
-        table: dict[str, FrameHandler] = {
+        table: dict[str, FrameHandler] = dict.fromkeys(ACTIONS, self.on_action)
+        table |= {
             "mod.queue": self.on_queue,
             "me.controls": self.on_controls,
             "report.create": self.on_report,
         }
-        acts: dict[str, Act] = {
-            "mod.timeout": lambda c, db, a: actions.timeout(
-                db, a, _room(c), c.frame.text("user"), c.frame.number("minutes") or 1, _reason(c)
-            ),
-            "mod.untimeout": lambda c, db, a: actions.untimeout(
-                db, a, _room(c), c.frame.text("user")
-            ),
-            "mod.remove": lambda c, db, a: actions.remove(
-                db, a, _room(c), c.frame.text("user"), _reason(c)
-            ),
-            "mod.ban": lambda c, db, a: actions.ban(
-                db, a, _room(c), c.frame.text("user"), _reason(c)
-            ),
-            "mod.unban": lambda c, db, a: actions.unban(db, a, _room(c), c.frame.text("user")),
-            "mod.redact": lambda c, db, a: actions.redact(
-                db, a, _room(c), c.frame.number("seq") or 0, _reason(c)
-            ),
-            "mod.approve": lambda c, db, a: actions.decide_held(
-                db, a, _room(c), c.frame.number("seq") or 0, approve=True, reason=_reason(c)
-            ),
-            "mod.reject": lambda c, db, a: actions.decide_held(
-                db, a, _room(c), c.frame.number("seq") or 0, approve=False, reason=_reason(c)
-            ),
-            "mod.slow": lambda c, db, a: actions.slow(
-                db, a, _room(c), c.frame.number("seconds") or 0
-            ),
-            "mod.lock": lambda c, db, a: actions.lock(
-                db, a, _room(c), c.frame.flag("locked"), _reason(c)
-            ),
-            "mod.pin": lambda c, db, a: actions.pin(db, a, _room(c), c.frame.text("text")),
-            "mod.unpin": lambda c, db, a: actions.unpin(db, a, _room(c)),
-            "mod.hold_words": lambda c, db, a: actions.hold_words(
-                db, a, _room(c), c.frame.text("words")
-            ),
-            "mod.resolve": lambda c, db, a: actions.resolve(
-                db,
-                a,
-                _room(c),
-                c.frame.text("report"),
-                c.frame.text("outcome"),
-                _reason(c, "note"),
-                reporter_here=lambda user: any(s.in_room(_room(c)) for s in c.api.sockets_of(user)),
-            ),
-            "mod.alert_done": lambda c, db, a: actions.alert_done(
-                db, a, _room(c), c.frame.text("alert")
-            ),
-            "me.mute": lambda c, db, a: actions.mute(
-                db, a, c.frame.text("kind"), c.frame.text("value")
-            ),
-            "me.unmute": lambda c, db, a: actions.unmute(
-                db, a, c.frame.text("kind"), c.frame.text("value")
-            ),
-            "me.block": lambda c, db, a: actions.block(db, a, c.frame.text("user")),
-            "me.unblock": lambda c, db, a: actions.unblock(db, a, c.frame.text("user")),
-        }
-        for name, act in acts.items():
-            table[name] = self._acting(act)
         return {name: _guard(handler) for name, handler in table.items()}
 
-    def _acting(self, act: Act) -> FrameHandler:
-        async def run(ctx: FrameContext) -> None:
-            actor = _actor(ctx)
-            async with ctx.api.sessions() as db, db.begin():
-                outcome = await act(ctx, db, actor)
-            # Committed: only now is anyone told.
-            await publish(ctx.api, actor.user_id, outcome.after, self._forget)
-            _done(ctx, outcome.done)
-
-        return run
+    async def on_action(self, ctx: FrameContext) -> None:
+        outcome = await act(ctx.api, ctx.frame, _actor(ctx), self._forget)
+        ctx.reply(frames.done(ctx.frame.type, ref=ctx.frame.ref, room=ctx.room_id, **outcome.done))
+        console_changed(ctx.api, ctx.frame)
 
     async def on_queue(self, ctx: FrameContext) -> None:
-        room = _room(ctx)
+        room = _room(ctx.frame)
         async with ctx.api.sessions() as db:
             body = await actions.queue(db, _actor(ctx), room)
         ctx.reply(frames.queue(room, body))
@@ -167,26 +185,13 @@ class Sockets:
             ctx.reply(frames.controls(await queries.controls(db, ctx.socket.user_id)))
 
     async def on_report(self, ctx: FrameContext) -> None:
-        room, actor = _room(ctx), _actor(ctx)
-        user = _fields(ctx, "user")
-        async with ctx.api.sessions() as db, db.begin():
-            outcome = await actions.report(
-                db,
-                actor,
-                room,
-                ctx.frame.text("category"),
-                seq=ctx.frame.number("seq"),
-                user=user if isinstance(user, str) else None,
-                words=str(_fields(ctx, "words") or ""),
-            )
-        await publish(ctx.api, actor.user_id, outcome.after, self._forget)
+        outcome = await act(ctx.api, ctx.frame, _actor(ctx), self._forget)
+        room = _room(ctx.frame)
         ctx.reply(frames.report_received(room, outcome.done["report"], ctx.frame.ref))
 
 
-def _done(ctx: FrameContext, more: dict[str, Any]) -> None:
-    ctx.reply(frames.done(ctx.frame.type, ref=ctx.frame.ref, room=ctx.room_id, **more))
-    if ctx.room_id is not None and ctx.frame.type.startswith("mod."):
-        ctx.api.send_to_moderators(ctx.room_id, frames.changed(ctx.room_id, ctx.frame.type))
+def _actor(ctx: FrameContext) -> Actor:
+    return Actor(ctx.socket.user_id, ctx.api.now())
 
 
 def _guard(handler: FrameHandler) -> FrameHandler:
