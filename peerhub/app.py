@@ -27,6 +27,7 @@ from peerhub.finding.profiles import MatchIndex
 from peerhub.groups import routes as groups
 from peerhub.health import healthz, readyz
 from peerhub.inputs import JSONProblem
+from peerhub.moderation import api as moderation_api
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.openapi import openapi_json
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *outcomes.routes,  # /organise/outcomes: what happens after a match, by kind
         *referrals.routes,
         *moderation_pages.routes,  # GET /organise/groups/{id}/moderation
+        *moderation_api.routes,  # POST /api/moderation/{frame type}: the console over HTTP
         *privacy.routes,  # /account/export, /account/erase (data rights)
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room

@@ -21,7 +21,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from peerhub import i18n, languages, mail
 from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
-from peerhub.groups import actions, invitations, proposals, queries, sessions, texts
+from peerhub.groups import (
+    actions,
+    invitations,
+    newcomer_review,
+    proposals,
+    queries,
+    sessions,
+    texts,
+)
 from peerhub.groups.languages import typed_name
 from peerhub.groups.page_helpers import day, field, form_values, invalid, when
 from peerhub.groups.validation import (
@@ -32,7 +40,6 @@ from peerhub.groups.validation import (
 )
 from peerhub.i18n import _
 from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
-from peerhub.moderation import newcomers
 from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
 from peerhub.privacy import retention
 from peerhub.referrals import notices
@@ -316,7 +323,7 @@ async def create_group(request: Request, user: User) -> Response:
     async with transaction(app.sessions) as db:
         group = await actions.create_group(db, user, org_id, data, app.clock())
         await retention.set_retention(db, user, group.id, data.message_retention_days, app.clock())
-        await newcomers.set_review(
+        await newcomer_review.set_review(
             db, user, group.id, data.newcomer_review, data.newcomer_messages, app.clock()
         )
     if wants_json(request.headers):
@@ -331,7 +338,7 @@ async def edit_group_page(request: Request, user: User) -> Response:
             db, user, request.path_params["group_id"], GroupRole.ORGANISER
         )
         days = await retention.retention_days(db, group.id)
-        review = await newcomers.review_of(db, group.id)
+        review = await newcomer_review.review_of(db, group.id)
         vocab = await proposals.vocabulary(db)
     values, lists = _group_values(group)
     values["message_retention_days"] = "" if days is None else str(days)
@@ -363,7 +370,7 @@ async def update_group(request: Request, user: User) -> Response:
     async with transaction(app.sessions) as db:
         await actions.update_group(db, user, group_id, data, app.clock())
         await retention.set_retention(db, user, group_id, data.message_retention_days, app.clock())
-        await newcomers.set_review(
+        await newcomer_review.set_review(
             db, user, group_id, data.newcomer_review, data.newcomer_messages, app.clock()
         )
     return _see_other(f"/organise/groups/{group_id}?done=saved")

@@ -1,11 +1,13 @@
-"""The moderation toolkit's frames: client frame specs, server frame builders and
-their JSON Schemas (the tests hold every received frame to them). docs/protocol.md
-("Moderation") is the contract."""
+"""The moderation toolkit's frames: the client frames' structs, the server frames'
+structs and their builders. Both sides' JSON Schemas are generated from the structs
+(docs/protocol-schema.json; the tests hold every received frame to them).
+docs/protocol.md ("Moderation frames") is the contract."""
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Final
 
 from msgspec import UNSET, Meta, UnsetType
 
@@ -16,9 +18,11 @@ from peerhub.realtime.protocol import (
     INT_MAX,
     TEXT_PATTERN,
     ClientFrame,
+    PublicPerson,
     RoomId,
+    ServerFrame,
     Spec,
-    dumps,
+    encode,
     frame_type_of,
 )
 
@@ -188,118 +192,158 @@ CLIENT: dict[str, tuple[Spec, str, bool]] = dict(
 )
 
 
-def _f(frame_type: str, /, **fields: Any) -> bytes:
-    return dumps({"v": protocol.VERSION, "type": frame_type, **fields})
+# --- server frames: one msgspec Struct each, as the core's (peerhub/realtime/protocol.py)
+#
+# encode() writes ``v`` and ``type`` first, then the struct's fields; fields left out
+# when there is nothing to say default to UNSET (not sent); ``None`` is sent as null.
+# Their schemas are generated into docs/protocol-schema.json (tools/protocol_schema.py).
+
+Moment = str  # ISO 8601 UTC with milliseconds (protocol.iso)
+Items = list[dict[str, Any]]
+
+
+class DoneFrame(ServerFrame, kw_only=True):
+    """A moderation action or personal control succeeded: what it was, and what it
+    acted on (the fields its action has)."""
+
+    TYPE: ClassVar[str] = "done"
+    action: str
+    ref: str | UnsetType = UNSET
+    room: str | UnsetType = UNSET
+    user: str | UnsetType = UNSET
+    until: Moment | UnsetType = UNSET
+    seq: MessageSeq | UnsetType = UNSET
+    seconds: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    locked: bool | UnsetType = UNSET
+    count: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    report: str | UnsetType = UNSET
+    alert: str | UnsetType = UNSET
+
+
+class QueueFrame(ServerFrame, kw_only=True):
+    """The moderator console's contents for a room (peerhub/moderation/queries.py)."""
+
+    TYPE: ClassVar[str] = "mod.queue"
+    room: str
+    reports: Items
+    held: Items
+    alerts: Items
+    members: Items
+    banned: list[PublicPerson]
+    settings: dict[str, Any]
+    audit: Items
+
+
+class ChangedFrame(ServerFrame, kw_only=True):
+    """To the room's moderators: the console's queue changed; read it again."""
+
+    TYPE: ClassVar[str] = "mod.changed"
+    room: str
+    what: str
+
+
+class ReportReceivedFrame(ServerFrame, kw_only=True):
+    TYPE: ClassVar[str] = "report.received"
+    room: str
+    report: str
+    ref: str | UnsetType = UNSET
+
+
+class ReportHandledFrame(ServerFrame, kw_only=True):
+    """To the reporter: a moderator resolved their report."""
+
+    TYPE: ClassVar[str] = "report.handled"
+    room: str
+    report: str
+    outcome: Annotated[str, Meta(extra_json_schema={"enum": ["action", "no_action"]})]
+    at: Moment | None
+
+
+class SanctionFrame(ServerFrame, kw_only=True):
+    """To the person: they were timed out (or it was lifted: kind ``lifted``)."""
+
+    TYPE: ClassVar[str] = "sanction"
+    room: str
+    kind: Annotated[str, Meta(extra_json_schema={"enum": ["timeout", "lifted"]})]
+    until: Moment | None
+    reason: str
+
+
+class ControlsFrame(ServerFrame, kw_only=True):
+    """The person's own mutes and blocks."""
+
+    TYPE: ClassVar[str] = "me.controls"
+    muted_words: list[str]
+    muted_people: list[PublicPerson]
+    blocked: list[PublicPerson]
+
+
+SERVER: Final[dict[str, type[ServerFrame]]] = {
+    cls.TYPE: cls
+    for cls in (
+        DoneFrame,
+        QueueFrame,
+        ChangedFrame,
+        ReportReceivedFrame,
+        ReportHandledFrame,
+        SanctionFrame,
+        ControlsFrame,
+    )
+}
+
+
+def _people(items: list[dict[str, str]]) -> list[PublicPerson]:
+    return [PublicPerson(item["id"], item["name"]) for item in items]
 
 
 def done(action: str, *, ref: str | None, room: str | None, **more: Any) -> bytes:
-    fields: dict[str, Any] = {"action": action}
-    if ref is not None:
-        fields["ref"] = ref
-    if room is not None:
-        fields["room"] = room
-    return _f("done", **fields, **more)
+    """``more``: the fields of the action's outcome (user, until, seq, ...)."""
+    return encode(
+        DoneFrame(
+            action=action,
+            ref=UNSET if ref is None else ref,
+            room=UNSET if room is None else room,
+            **more,
+        )
+    )
 
 
 def queue(room: str, body: dict[str, Any]) -> bytes:
-    return _f("mod.queue", room=room, **body)
+    return encode(QueueFrame(room=room, **{**body, "banned": _people(body["banned"])}))
 
 
 def changed(room: str, what: str) -> bytes:
     """To the room's moderators: the console's queue changed; read it again."""
-    return _f("mod.changed", room=room, what=what)
+    return encode(ChangedFrame(room=room, what=what))
 
 
 def report_received(room: str, report_id: str, ref: str | None) -> bytes:
-    return _f("report.received", room=room, report=report_id, **({"ref": ref} if ref else {}))
+    return encode(ReportReceivedFrame(room=room, report=report_id, ref=ref or UNSET))
 
 
 def report_handled(room: str, report_id: str, outcome: str, at: str | None) -> bytes:
-    return _f("report.handled", room=room, report=report_id, outcome=outcome, at=at)
+    return encode(ReportHandledFrame(room=room, report=report_id, outcome=outcome, at=at))
 
 
 def sanction(room: str, kind: str, until: str | None, reason: str) -> bytes:
     """To the person: they were timed out (or it was lifted: kind ``lifted``)."""
-    return _f("sanction", room=room, kind=kind, until=until, reason=reason)
+    return encode(SanctionFrame(room=room, kind=kind, until=until, reason=reason))
 
 
 def controls(body: dict[str, Any]) -> bytes:
-    return _f("me.controls", **body)
+    return encode(
+        ControlsFrame(
+            muted_words=body["muted_words"],
+            muted_people=_people(body["muted_people"]),
+            blocked=_people(body["blocked"]),
+        )
+    )
 
 
-_STR = {"type": "string"}
-_NSTR = {"type": ["string", "null"]}
-
-
-def _schema(kind: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["v", "type", *required],
-        "properties": {"v": {"const": protocol.VERSION}, "type": {"const": kind}, **props},
-    }
-
-
-_LIST = {"type": "array", "items": {"type": "object"}}
-_STRINGS = {"type": "array", "items": _STR}
-
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "done": {
-        "type": "object",
-        "required": ["v", "type", "action"],
-        "properties": {
-            "v": {"const": protocol.VERSION},
-            "type": {"const": "done"},
-            "action": _STR,
-            "ref": _STR,
-            "room": _STR,
-        },
-    },
-    "mod.queue": _schema(
-        "mod.queue",
-        {
-            "room": _STR,
-            "reports": _LIST,
-            "held": _LIST,
-            "alerts": _LIST,
-            "members": _LIST,
-            "banned": _LIST,
-            "settings": {"type": "object"},
-            "audit": _LIST,
-        },
-        ["room", "reports", "held", "alerts", "members", "banned", "settings", "audit"],
-    ),
-    "mod.changed": _schema("mod.changed", {"room": _STR, "what": _STR}, ["room", "what"]),
-    "report.received": _schema(
-        "report.received", {"room": _STR, "report": _STR, "ref": _STR}, ["room", "report"]
-    ),
-    "report.handled": _schema(
-        "report.handled",
-        {
-            "room": _STR,
-            "report": _STR,
-            "outcome": {"enum": ["action", "no_action"]},
-            "at": _NSTR,
-        },
-        ["room", "report", "outcome", "at"],
-    ),
-    "sanction": _schema(
-        "sanction",
-        {
-            "room": _STR,
-            "kind": {"enum": ["timeout", "lifted"]},
-            "until": _NSTR,
-            "reason": _STR,
-        },
-        ["room", "kind", "until", "reason"],
-    ),
-    "me.controls": _schema(
-        "me.controls",
-        {
-            "muted_words": _STRINGS,
-            "muted_people": _LIST,
-            "blocked": _LIST,
-        },
-        ["muted_words", "muted_people", "blocked"],
-    ),
-}
+@functools.cache
+def server_schemas() -> dict[str, dict[str, Any]]:
+    """Each of these server frames' JSON Schema, with the ``$defs`` it may use (the
+    tests check every frame they receive against it)."""
+    document = protocol.schemas(server=SERVER)
+    every = protocol.validators_schemas(document, "server")
+    return {name: every[name] for name in SERVER}

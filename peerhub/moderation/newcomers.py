@@ -2,10 +2,11 @@
 
 A seconds-old account should not be able to post at once in a room where people may be
 in crisis. Each group has a setting (:class:`~peerhub.moderation.models.NewcomerReview`,
-on the group's form): ``auto`` (the default: on when the group welcomes people
-approaching crisis), ``on`` or ``off``, and how many messages (3 unless the group says
-otherwise). While it is on, a member whose count is below that number has each message
-held for review, and is told why, kindly, in words only they see.
+on the group's form, read and stored by :mod:`peerhub.groups.newcomer_review`):
+``auto`` (the default: on when the group welcomes people approaching crisis), ``on`` or
+``off``, and how many messages (3 unless the group says otherwise). While it is on, a
+member whose count is below that number has each message held for review, and is told
+why, kindly, in words only they see.
 
 The count is per member per group, read from the database, so every process and every
 restart agree:
@@ -25,26 +26,16 @@ forgets when the setting changes (the ``mod.room`` control event).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub import audit
 from peerhub.i18n import _, ngettext
-from peerhub.models import GroupTag, User
-from peerhub.moderation.models import (
-    DEFAULT_NEWCOMER_MESSAGES,
-    MAX_NEWCOMER_MESSAGES,
-    NEWCOMER_MODES,
-    NewcomerProgress,
-    NewcomerReview,
-)
+from peerhub.moderation.models import MAX_NEWCOMER_MESSAGES, NewcomerProgress
 from peerhub.realtime.models import RoomMessage
-from peerhub.realtime.queries import CRISIS_STAGE
 
 
 def note(messages: int) -> str:
@@ -64,72 +55,6 @@ def note(messages: int) -> str:
         "read it.",
         messages,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Review:
-    mode: str = "auto"
-    messages: int = DEFAULT_NEWCOMER_MESSAGES
-    crisis_stage: bool = False
-
-    @property
-    def active(self) -> bool:
-        return self.mode == "on" or (self.mode == "auto" and self.crisis_stage)
-
-    @property
-    def held_messages(self) -> int:
-        """How many first messages are held now (0 when the setting is off)."""
-        return self.messages if self.active else 0
-
-
-def welcomes_crisis(stages: list[str] | tuple[str, ...]) -> bool:
-    return CRISIS_STAGE in stages
-
-
-async def review_of(db: AsyncSession, group_id: str) -> Review:
-    row = await db.get(NewcomerReview, group_id)
-    crisis = bool(
-        await db.scalar(
-            select(
-                exists().where(
-                    GroupTag.group_id == group_id,
-                    GroupTag.kind == "stage",
-                    GroupTag.value == CRISIS_STAGE,
-                )
-            )
-        )
-    )
-    if row is None:
-        return Review(crisis_stage=crisis)
-    return Review(row.mode, row.messages, crisis)
-
-
-async def set_review(
-    db: AsyncSession, actor: User, group_id: str, mode: str, messages: int, now: datetime
-) -> bool:
-    """Store the group's choice; True if it changed. The caller has checked that
-    ``actor`` organises the group (the group form's action does)."""
-    if mode not in NEWCOMER_MODES or not 1 <= messages <= MAX_NEWCOMER_MESSAGES:
-        raise ValueError((mode, messages))
-    row = await db.get(NewcomerReview, group_id)
-    if row is None:
-        if mode == "auto" and messages == DEFAULT_NEWCOMER_MESSAGES:
-            return False  # the defaults need no row
-        db.add(NewcomerReview(group_id=group_id, mode=mode, messages=messages, updated_at=now))
-    elif (row.mode, row.messages) == (mode, messages):
-        return False
-    else:
-        row.mode, row.messages, row.updated_at = mode, messages, now
-    audit.record(
-        db,
-        now,
-        "group.newcomer_review_changed",
-        actor_id=actor.id,
-        subject_id=group_id,
-        mode=mode,
-        messages=messages,
-    )
-    return True
 
 
 async def seen_count(db: AsyncSession, group_id: str, user_id: str) -> int:

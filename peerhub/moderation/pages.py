@@ -21,8 +21,8 @@ from peerhub.groups import actions
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import GroupRole, User
-from peerhub.moderation.extension import audit_row
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report
+from peerhub.moderation.queries import audit_row
 from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, render
 

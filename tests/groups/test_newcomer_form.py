@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from peerhub.groups import newcomer_review
 from peerhub.models import AuditEvent
-from peerhub.moderation import newcomers
 from tests.conftest import sign_up
 from tests.groups.helpers import create_group, group_form, post, register_org
 
@@ -34,15 +34,15 @@ async def test_organisers_choose_how_new_members_first_messages_are_read(
     crisis = await create_group(client, org_id, stages=["approaching_crisis", "recovery"])
     calm = await create_group(client, org_id, name="Calm Circle")
     async with sessions() as db:
-        assert (await newcomers.review_of(db, crisis)).held_messages == 3
-        assert (await newcomers.review_of(db, calm)).held_messages == 0
+        assert (await newcomer_review.review_of(db, crisis)).held_messages == 3
+        assert (await newcomer_review.review_of(db, calm)).held_messages == 0
 
     # An organiser's choice is stored and shown again.
     own = await create_group(
         client, org_id, name="Careful Circle", newcomer_review="on", newcomer_messages="5"
     )
     async with sessions() as db:
-        review = await newcomers.review_of(db, own)
+        review = await newcomer_review.review_of(db, own)
     assert (review.mode, review.messages, review.held_messages) == ("on", 5, 5)
     edit = await client.get(f"/organise/groups/{own}/edit")
     assert checked(edit.text, "newcomer_review") == "on"
@@ -55,7 +55,7 @@ async def test_organisers_choose_how_new_members_first_messages_are_read(
     )
     assert saved.status_code == 303, saved.text
     async with sessions() as db:
-        assert (await newcomers.review_of(db, crisis)).held_messages == 0
+        assert (await newcomer_review.review_of(db, crisis)).held_messages == 0
         actions = list(
             await db.scalars(
                 select(AuditEvent.action).where(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from peerhub.config import Settings
 from peerhub.models import AuditEvent, Referral, ReferralEvent, User
-from peerhub.moderation.extension import queue_of
+from peerhub.moderation.queries import queue_of
 from peerhub.realtime import protocol, queries
 from peerhub.realtime.models import RoomMessage
 from peerhub.security.passwords import Passwords

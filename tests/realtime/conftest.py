@@ -35,7 +35,7 @@ from peerhub.models import (
     OrganisationOrganiser,
     User,
 )
-from peerhub.moderation.frames import SCHEMAS as MODERATION_SCHEMAS
+from peerhub.moderation.frames import server_schemas as moderation_schemas
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.policy import Extension
 from peerhub.realtime.protocol import server_schemas
@@ -169,7 +169,7 @@ async def make_world(
 
 VALIDATORS = {
     name: jsonschema.Draft202012Validator(s)
-    for name, s in {**server_schemas(), **MODERATION_SCHEMAS}.items()
+    for name, s in {**server_schemas(), **moderation_schemas()}.items()
 }
 
 

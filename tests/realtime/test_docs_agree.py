@@ -396,6 +396,19 @@ def test_every_client_frame_is_in_the_table_with_exactly_its_fields() -> None:
             assert "optional" in cell or "default" in cell, f"{kind}.{name} is optional"
 
 
+def test_every_moderation_server_frame_is_documented_with_exactly_its_fields() -> None:
+    from peerhub.moderation import frames
+
+    section = PROTOCOL[PROTOCOL.index("## Moderation frames") :]
+    shapes = re.findall(r"\*{0,2}`([a-z.]+)`\*{0,2} `(\{[^`]*\})`", section)
+    # done's fields are its action's (`{action, ref?, room?, ...}`): the struct lists them.
+    documented = {k: shape for k, shape in shapes if k in frames.SERVER and k != "done"}
+    assert set(documented) == set(frames.SERVER) - {"done"}, "frames without their fields"
+    schemas = protocol.schemas(server=frames.SERVER)["server"]
+    for kind, shape in documented.items():
+        _agree(kind, _shape(shape), schemas[kind])
+
+
 def test_every_moderation_frame_type_is_in_its_table_with_its_fields() -> None:
     from peerhub.moderation import frames
 

@@ -41,7 +41,7 @@ async def welcome_crisis(sessions: Sessions, group_id: str) -> None:
 
 
 async def choose(sessions: Sessions, group_id: str, mode: str, messages: int = 3) -> None:
-    """What the group's form stores (peerhub/moderation/newcomers.set_review)."""
+    """What the group's form stores (peerhub/groups/newcomer_review.set_review)."""
     async with sessions() as db, db.begin():
         row = await db.get(NewcomerReview, group_id)
         if row is None:

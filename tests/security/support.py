@@ -417,6 +417,8 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "/hsds/taxonomies/{id}": {"id": taxonomy},
         "/hsds/taxonomy_terms/{id}": {"id": term},
         "/i18n/{tag}.json": {"tag": "cy"},
+        # The console's queue of group A: its moderators and organisers only.
+        "/api/moderation/{frame_type}": {"frame_type": "mod.queue"},
     }
     return world
 

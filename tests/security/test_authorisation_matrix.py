@@ -57,7 +57,10 @@ PROBES: dict[Endpoint, Probe] = {
     Endpoint("POST", "/referrals/{referral_id}"): lambda w, role: {"action": "share"},
     Endpoint("POST", "/waiting-lists/{group_id}"): lambda w, role: {"answer": "decline"},
 }
-JSON_BODIES: dict[Endpoint, Any] = {Endpoint("POST", "/api/match"): {}}
+JSON_BODIES: dict[Endpoint, Callable[[World], Any]] = {
+    Endpoint("POST", "/api/match"): lambda w: {},
+    Endpoint("POST", "/api/moderation/{frame_type}"): lambda w: {"room": w.values["group_id"]},
+}
 
 
 def bare_app() -> Starlette:
@@ -86,8 +89,12 @@ async def request(world: World, endpoint: Endpoint, role: str) -> httpx.Response
         return await client.request(
             endpoint.method,
             url,
-            content=json.dumps(JSON_BODIES[endpoint]),
-            headers={"Origin": world.base, "Content-Type": "application/json"},
+            content=json.dumps(JSON_BODIES[endpoint](world)),
+            headers={
+                "Origin": world.base,
+                "Content-Type": "application/json",
+                "X-CSRF-Token": await csrf_token(client),
+            },
         )
     assert endpoint.method == "POST", f"teach the matrix test to send {endpoint}"
     probe = PROBES.get(endpoint)

@@ -23,8 +23,8 @@ from peerhub.models import (
     SavedNeeds,
     User,
 )
-from peerhub.moderation.extension import queue_of
 from peerhub.moderation.models import CrisisAlert
+from peerhub.moderation.queries import queue_of
 from peerhub.realtime import queries, writer
 from peerhub.security.sessions import start_session
 from peerhub.sharing.models import GroupSharingChoice, PersonProfile
