@@ -106,6 +106,10 @@ class Dispatcher:
         self._pruned_at = float("-inf")  # the event loop's time of the last pruning
         # Rows a request waits for (settle), resolved when this dispatcher has run them.
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        # One claim at a time in this process: settle then sees each of its rows either
+        # claimed by its loop (and waits for it) or free (and claims it), never half
+        # claimed by a loop's transaction that has not committed yet.
+        self._claiming = asyncio.Lock()
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -247,7 +251,7 @@ class Dispatcher:
         claim = claim.returning(
             OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.attempts
         )
-        async with self.engine.begin() as conn:
+        async with self._claiming, self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":
                 # Two statements: lock the rows first (other dispatchers skip them), then
                 # claim exactly those. A single UPDATE ... WHERE id IN (SELECT ... SKIP
@@ -322,6 +326,10 @@ class Dispatcher:
         ``wait`` seconds, the handler's time-out by default); one claimed by another
         process, not yet due, or of a kind nobody here handles is left to its
         dispatcher. Called by :func:`peerhub.outbox.settle` after a transaction commits.
+
+        The commit stands whatever happens here: if the database does not answer, the
+        loop is woken to deliver the rows once it does, and this returns normally (the
+        request that committed them must not fail for it).
         """
         if not ids or self._stopping.is_set():
             return
@@ -340,6 +348,11 @@ class Dispatcher:
                         [mine[i] for i in in_hand],
                         timeout=self.handler_timeout if wait is None else wait,
                     )
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning(
+                "outbox: delivery after a commit failed (%s); left to the loop", type(exc).__name__
+            )
+            self.wake()
         finally:
             for i, waiter in mine.items():
                 waiter.cancel()

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peerhub import outbox
 from peerhub.db import make_engine, make_sessionmaker, transaction
-from peerhub.outbox.dispatcher import Dispatcher
+from peerhub.outbox.dispatcher import Claimed, Dispatcher
 from peerhub.outbox.models import OutboxEntry
 from peerhub.realtime import after_commit, notify
 
@@ -187,6 +188,41 @@ async def test_a_failing_handler_does_not_fail_the_request_and_is_retried(
         await dispatcher.stop()
     assert tries == [4, 4]
     assert [r.done_at is not None for r in await entries(engine)] == [True]
+
+
+async def test_a_database_error_after_the_commit_leaves_the_rows_to_the_loop(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request that committed does not fail (no 500 for a change that was made),
+    and the rows are still delivered, by the loop, once the database answers."""
+    arrived = asyncio.Event()
+    got: list[int] = []
+
+    async def handle(ping: Ping) -> None:
+        got.append(ping.n)
+        arrived.set()
+
+    dispatcher = Dispatcher(engine, sweep_every=3600)
+    dispatcher.register(PING, handle)
+    await dispatcher.start()
+    real_claim = dispatcher.claim
+    failed: list[list[int] | None] = []
+
+    async def claim(ids: list[int] | None = None) -> list[Claimed]:
+        if ids is not None and not failed:  # settle's claim, the first time only
+            failed.append(ids)
+            raise OperationalError("UPDATE outbox", {}, ConnectionError("the database went away"))
+        return await real_claim(ids)
+
+    monkeypatch.setattr(dispatcher, "claim", claim)
+    try:
+        async with transaction(make_sessionmaker(engine)) as db:
+            outbox.record(db, PING, Ping(6))
+        assert len(failed) == 1 and got == []  # returned normally, nothing delivered yet
+        await asyncio.wait_for(arrived.wait(), DEADLINE)  # the loop, woken, delivered it
+    finally:
+        await dispatcher.stop()
+    assert got == [6]
 
 
 async def test_a_delivered_rows_payload_is_dropped(engine: AsyncEngine) -> None:
