@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import secrets
@@ -341,11 +342,38 @@ async def enrol_me(client: httpx.AsyncClient) -> str:
     return user_id
 
 
+def _port_block() -> range:
+    """This test process's own block of loopback ports, below the range the kernel
+    hands out for ``bind(0)`` and outgoing connections, so that a port picked here is
+    never taken between the pick and the server's bind, by the kernel or by another
+    pytest-xdist worker (each worker has its own block)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) if worker.isdigit() else 0
+    size = 1000
+    slots = max(1, (low - 10000) // size)
+    start = 10000 + (index % slots) * size
+    return range(start, start + size)
+
+
+_PORT_BLOCK = _port_block()
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A loopback port nothing listens on, from this process's own block."""
+    for _ in range(len(_PORT_BLOCK)):
+        port = _PORT_BLOCK[next(_next_port) % len(_PORT_BLOCK)]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {_PORT_BLOCK}")
 
 
 class LiveServer:
