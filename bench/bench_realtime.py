@@ -49,7 +49,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.realtime.clients import Member, Plan, run  # noqa: E402
 from peerhub import migrate  # noqa: E402
 from peerhub.db import make_engine  # noqa: E402
-from peerhub.models import AuthSession, Group, GroupMember, Organisation, User  # noqa: E402
+from peerhub.models import Group, GroupMember, Organisation, SignIn, User  # noqa: E402
 from peerhub.realtime.models import Room  # noqa: E402
 from peerhub.security.tokens import digest  # noqa: E402
 
@@ -89,7 +89,7 @@ class World:
     url: str
     name: str
     rooms: list[str]
-    tokens: list[list[str]]  # per room, the members' session tokens
+    tokens: list[list[str]]  # per room, the members' sign-in tokens
 
 
 async def _fill(url: str, rooms: int, per_room: int) -> World:
@@ -105,7 +105,7 @@ async def _fill(url: str, rooms: int, per_room: int) -> World:
                 "verified_at": now,  # rooms open only in groups of checked organisations
             }
             await conn.execute(insert(Organisation), [org])
-            groups, room_rows, users, sessions, members = [], [], [], [], []
+            groups, room_rows, users, sign_ins, members = [], [], [], [], []
             for r in range(rooms):
                 gid = f"00000000-0000-4000-9000-{r:012d}"
                 groups.append(
@@ -142,7 +142,7 @@ async def _fill(url: str, rooms: int, per_room: int) -> World:
                             "updated_at": now,
                         }
                     )
-                    sessions.append(
+                    sign_ins.append(
                         {
                             "id": f"00000000-0000-4000-b000-{r * per_room + m:012d}",
                             "user_id": uid,
@@ -167,7 +167,7 @@ async def _fill(url: str, rooms: int, per_room: int) -> World:
                 (Group, groups),
                 (Room, room_rows),
                 (User, users),
-                (AuthSession, sessions),
+                (SignIn, sign_ins),
                 (GroupMember, members),
             ):
                 for start in range(0, len(rows), 2000):

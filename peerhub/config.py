@@ -367,9 +367,10 @@ class Settings:
     crisis_contacts: tuple[CrisisContact, ...]
     redis_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
-    # Session lifetimes (seconds). Idle: no request for this long ends the session.
-    session_idle_timeout: int = 60 * 60 * 2
-    session_absolute_timeout: int = 60 * 60 * 24 * 7
+    # Sign-in lifetimes (seconds). Idle: no request for this long ends the sign-in.
+    # (Their environment variables keep their names: PEERHUB_SESSION_*_SECONDS.)
+    sign_in_idle_timeout: int = 60 * 60 * 2
+    sign_in_absolute_timeout: int = 60 * 60 * 24 * 7
     # argon2 parameters: None means argon2-cffi's defaults (RFC 9106 low-memory profile).
     # Tests pass cheap parameters; production never sets these.
     argon2_params: Mapping[str, int] | None = None
@@ -386,7 +387,7 @@ class Settings:
         return self.base_url.startswith("https://")
 
     @property
-    def session_cookie_name(self) -> str:
+    def sign_in_cookie_name(self) -> str:
         # __Host- pins the cookie to this exact host, path / and Secure (RFC 6265bis).
         return "__Host-peerhub_session" if self.secure_cookies else "peerhub_session"
 
@@ -649,7 +650,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         crisis_routes=routes,
         redis_url=redis_url,
         trusted_proxies=proxies,
-        session_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),
-        session_absolute_timeout=_int("PEERHUB_SESSION_MAX_SECONDS", 60 * 60 * 24 * 7, 300),
+        sign_in_idle_timeout=_int("PEERHUB_SESSION_IDLE_SECONDS", 60 * 60 * 2, 60),
+        sign_in_absolute_timeout=_int("PEERHUB_SESSION_MAX_SECONDS", 60 * 60 * 24 * 7, 300),
         pseudo_locale=env.get("PEERHUB_PSEUDO_LOCALE") == "1",
     )

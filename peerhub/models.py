@@ -116,10 +116,11 @@ class User(Base):
         return self.professional_status == ProfessionalStatus.VERIFIED.value
 
 
-class AuthSession(Base):
-    """A server-side login session. Only a SHA-256 of the cookie token is stored."""
+class SignIn(Base):
+    """A person's sign-in, held on the server (peerhub/security/signins.py). Only a
+    SHA-256 of the cookie token is stored."""
 
-    __tablename__ = "auth_sessions"
+    __tablename__ = "sign_ins"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -90,12 +90,12 @@ async def migrate_seeded(
     """Go back to just before ``revision``, ``seed`` the database, migrate to the head
     and return what ``read`` finds (in a transaction that is committed)."""
     await migrate.downgrade(db_url, revision_before(revision))
-    await _in_transaction(db_url, seed)
+    await in_transaction(db_url, seed)
     await migrate.upgrade(db_url)
-    return await _in_transaction(db_url, read)
+    return await in_transaction(db_url, read)
 
 
-async def _in_transaction(db_url: str, work: Callable[[Connection], T]) -> T:
+async def in_transaction(db_url: str, work: Callable[[Connection], T]) -> T:
     """Run ``work`` on a fresh engine's connection, in one committed transaction."""
     engine = make_engine(db_url)
     try:

@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from peerhub.models import AuditEvent, AuthSession, User
+from peerhub.models import AuditEvent, SignIn, User
 from peerhub.security import throttle
 from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa, post_form, sign_up
 
@@ -65,7 +65,7 @@ async def test_pseudonyms_are_unique_ignoring_case(client: httpx.AsyncClient) ->
     assert "taken" in response.text
 
 
-async def test_login_logout_and_session_replay_refused(client: httpx.AsyncClient, app: Any) -> None:
+async def test_login_logout_and_sign_in_replay_refused(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Kasia", "correct horse battery staple")
     client.cookies.clear()
     bad = await post_form(
@@ -93,7 +93,7 @@ async def test_login_logout_and_session_replay_refused(client: httpx.AsyncClient
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
 
 
-async def test_logout_ends_every_session(client: httpx.AsyncClient, app: Any) -> None:
+async def test_logout_ends_every_sign_in(client: httpx.AsyncClient, app: Any) -> None:
     await sign_up(client, "Dylan", "correct horse battery staple")
     other = httpx.AsyncClient(transport=client._transport, base_url=BASE)
     async with other:
@@ -105,10 +105,10 @@ async def test_logout_ends_every_session(client: httpx.AsyncClient, app: Any) ->
         await client.post("/logout", data={"csrf_token": token}, headers={"Origin": BASE})
         assert (await other.get("/api/me")).status_code == 401
     async with app.state.ctx.sessions() as db:
-        assert await db.scalar(select(func.count()).select_from(AuthSession)) == 0
+        assert await db.scalar(select(func.count()).select_from(SignIn)) == 0
 
 
-async def test_session_token_rotates_at_login_and_only_hash_is_stored(
+async def test_sign_in_token_rotates_at_login_and_only_hash_is_stored(
     client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Sam", "correct horse battery staple")
@@ -119,7 +119,7 @@ async def test_session_token_rotates_at_login_and_only_hash_is_stored(
     second = client.cookies["peerhub_session"]
     assert first != second
     async with app.state.ctx.sessions() as db:
-        hashes = set((await db.scalars(select(AuthSession.token_hash))).all())
+        hashes = set((await db.scalars(select(SignIn.token_hash))).all())
     assert hashlib.sha256(second.encode()).hexdigest() in hashes
     assert second not in hashes and first not in hashes
     # The pre-login session was ended, not left behind.
@@ -255,7 +255,7 @@ async def test_rehash_on_login_when_parameters_change(client: httpx.AsyncClient,
     assert not weak.check_needs_rehash(user.password_hash)
 
 
-async def test_disabled_account_loses_every_session_and_cannot_sign_in(
+async def test_disabled_account_loses_every_sign_in_and_cannot_sign_in(
     client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Admin One", "correct horse battery staple")
@@ -284,17 +284,17 @@ async def test_idle_and_absolute_timeouts(
 ) -> None:
     settings = app.state.ctx.settings
     await sign_up(client, "Sleepy", "correct horse battery staple")
-    clock.advance(seconds=settings.session_idle_timeout - 10)
+    clock.advance(seconds=settings.sign_in_idle_timeout - 10)
     assert (await client.get("/api/me")).status_code == 200
-    clock.advance(seconds=settings.session_idle_timeout + 1)
+    clock.advance(seconds=settings.sign_in_idle_timeout + 1)
     assert (await client.get("/api/me")).status_code == 401
 
     await post_form(
         client, "/login", {"pseudonym": "Sleepy", "password": "correct horse battery staple"}
     )
-    steps = settings.session_absolute_timeout // (settings.session_idle_timeout // 2) + 1
+    steps = settings.sign_in_absolute_timeout // (settings.sign_in_idle_timeout // 2) + 1
     for _ in range(steps):
-        clock.advance(seconds=settings.session_idle_timeout // 2)
+        clock.advance(seconds=settings.sign_in_idle_timeout // 2)
         if (await client.get("/api/me")).status_code == 401:
             break
     else:
@@ -368,7 +368,7 @@ async def test_safe_next_refuses_open_redirects(client: httpx.AsyncClient) -> No
         client.cookies.clear()
 
 
-async def test_people_see_their_sessions_and_end_any_of_them(
+async def test_people_see_their_sign_ins_and_end_any_of_them(
     client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "Two Devices", "correct horse battery staple")
@@ -389,7 +389,7 @@ async def test_people_see_their_sessions_and_end_any_of_them(
         assert page.status_code == 200
         assert "Chrome on Android" in page.text and "(this device)" in page.text
         async with app.state.ctx.sessions() as db:
-            rows = (await db.scalars(select(AuthSession))).all()
+            rows = (await db.scalars(select(SignIn))).all()
         me = (await client.get("/api/me")).json()["id"]
         phone_id = next(r.id for r in rows if "Android" in r.user_agent)
         assert all(r.user_id == me for r in rows)
@@ -405,7 +405,7 @@ async def test_people_see_their_sessions_and_end_any_of_them(
             async with app.state.ctx.sessions() as db:
                 victim = next(
                     r.id
-                    for r in (await db.scalars(select(AuthSession))).all()
+                    for r in (await db.scalars(select(SignIn))).all()
                     if r.user_id != mine["id"]
                 )
             r = await post_form(client, "/account/sessions", {"session_id": victim})

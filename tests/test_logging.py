@@ -34,7 +34,7 @@ async def test_secrets_and_bodies_never_reach_the_logs(
         client, "/signup", {"pseudonym": "Log Tester", "password": PASSWORD, "email": EMAIL}
     )
     assert r.status_code == 303
-    session_token = client.cookies["peerhub_session"]
+    sign_in_token = client.cookies["peerhub_session"]
     csrf = (await client.get("/api/me")).json()["csrf_token"]
     await client.post("/logout", data={"csrf_token": csrf}, headers={"Origin": BASE})
     await post_form(client, "/login", {"pseudonym": "Log Tester", "password": PASSWORD + "x"})
@@ -72,7 +72,7 @@ async def test_secrets_and_bodies_never_reach_the_logs(
         EMAIL,
         REFERRAL_EMAIL,
         NOTE,
-        session_token,
+        sign_in_token,
         csrf,
         code.group(1),
         "3HN",

@@ -134,7 +134,7 @@ def test_words_are_random_and_typed_words_are_read_kindly() -> None:
 # --- Changing the password -------------------------------------------------------------------
 
 
-async def test_changing_the_password_needs_the_current_one_and_ends_only_other_sessions(
+async def test_changing_the_password_needs_the_current_one_and_ends_only_other_sign_ins(
     client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "River")
@@ -285,7 +285,7 @@ async def test_new_words_need_the_password_and_the_old_ones_stop_working(
         assert accepted.status_code == 303
 
 
-async def test_recovering_with_the_words_sets_a_new_password_and_ends_every_session(
+async def test_recovering_with_the_words_sets_a_new_password_and_ends_every_sign_in(
     client: httpx.AsyncClient, app: Any
 ) -> None:
     await sign_up(client, "River")
@@ -1059,7 +1059,7 @@ async def _parallel(
         ("/account/2fa", {"action": "confirm", "code": "123456"}, "2fa.failed"),
     ],
 )
-async def test_passwords_sent_all_at_once_inside_a_session_queue_and_each_counts(
+async def test_passwords_sent_all_at_once_inside_a_sign_in_queue_and_each_counts(
     client: httpx.AsyncClient, app: Any, path: str, form: dict[str, str], failed: str
 ) -> None:
     """Someone with a borrowed session sends sixty guesses of the password at once: the

@@ -46,7 +46,7 @@ async def test_foreign_origin_or_referer_is_refused(client: httpx.AsyncClient) -
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_token_is_required_and_bound_to_the_session(client: httpx.AsyncClient) -> None:
+async def test_token_is_required_and_bound_to_the_sign_in(client: httpx.AsyncClient) -> None:
     missing = await client.post(
         "/signup",
         headers={"Origin": BASE},

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from peerhub import logs
 from peerhub.accounts import twofactor
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
-from peerhub.models import AuditEvent, AuthSession, GroupMember, OrganisationOrganiser, User
+from peerhub.models import AuditEvent, GroupMember, OrganisationOrganiser, SignIn, User
 from peerhub.security import throttle, totp
 from tests.conftest import (
     BASE,
@@ -252,7 +252,7 @@ async def test_the_step_between_password_and_code_expires_and_cannot_be_forged(
 async def test_the_step_between_password_and_code_works_once(
     client: httpx.AsyncClient, app: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A copy of the pre-session cookie (left on a shared computer, say) is worthless
+    """A copy of the pre-sign-in cookie (left on a shared computer, say) is worthless
     once its owner has signed in with it, though its five minutes have not passed."""
     await sign_up(client, "Once", PASSWORD)
     secret, codes = await _enrol_through_pages(client, clock)
@@ -319,7 +319,7 @@ async def test_a_nonce_is_spent_once_whoever_tries_at_the_same_time(
         assert not await nonces.is_spent(db, "test", "the-nonce")
 
 
-async def test_two_uses_of_one_pre_session_cookie_at_once_let_one_through(
+async def test_two_uses_of_one_pre_sign_in_cookie_at_once_let_one_through(
     client: httpx.AsyncClient, app: Any, settings: Any, clock: FakeClock
 ) -> None:
     """Two server processes get the same cookie at the same moment, each with a
@@ -336,7 +336,7 @@ async def test_two_uses_of_one_pre_session_cookie_at_once_let_one_through(
     assert pending
     async with app.state.ctx.sessions() as db:
         before = await db.scalar(
-            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+            select(func.count()).select_from(SignIn).where(SignIn.user_id == user.id)
         )
 
     second = create_app(settings, clock=clock)
@@ -359,7 +359,7 @@ async def test_two_uses_of_one_pre_session_cookie_at_once_let_one_through(
     assert refused.status_code == 303 and refused.headers["location"] == "/login?expired=1"
     async with app.state.ctx.sessions() as db:
         after = await db.scalar(
-            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+            select(func.count()).select_from(SignIn).where(SignIn.user_id == user.id)
         )
         assert await twofactor.codes_left(db, user.id) == len(codes) - 1
     assert after == (before or 0) + 1
@@ -609,7 +609,7 @@ async def test_secrets_and_codes_never_reach_the_logs_or_the_audit_trail(
     assert secret not in repr(row)
 
 
-async def test_a_session_of_someone_given_a_role_mid_session_is_gated_at_once(
+async def test_a_sign_in_of_someone_given_a_role_mid_sign_in_is_gated_at_once(
     client: httpx.AsyncClient, app: Any, sessions: Any
 ) -> None:
     await sign_up(client, "Soon Mod", PASSWORD)
@@ -620,7 +620,7 @@ async def test_a_session_of_someone_given_a_role_mid_session_is_gated_at_once(
         db.add(GroupMember(group_id=group.id, user_id=user.id, role="moderator"))
     assert (await client.get("/account")).status_code == 303
     async with sessions() as db:
-        assert await db.scalar(select(func.count()).select_from(AuthSession)) == 1
+        assert await db.scalar(select(func.count()).select_from(SignIn)) == 1
     assert TEST_TOTP_SECRET  # the shared test key is what enrol_2fa uses
     await enrol_2fa(sessions, user.id)
     assert (await client.get("/account")).status_code == 200

@@ -19,7 +19,7 @@ from peerhub.db import transaction
 from peerhub.errors import FieldError, NotFound
 from peerhub.i18n import _
 from peerhub.models import ProfessionalStatus, User
-from peerhub.security import buckets, devices, sessions, throttle
+from peerhub.security import buckets, devices, signins, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
 
 PSEUDONYM_RE = re.compile(r"^[\w][\w .'\-]{1,38}[\w.]$")
@@ -106,7 +106,7 @@ async def signup(
 class LoginResult:
     user: User | None
     retry_after: int = 0
-    # The password was right, but the person has set up two-step sign-in: no session
+    # The password was right, but the person has set up two-step sign-in: no sign-in
     # until the code is given too (see accounts/twofactor.py).
     second_factor: bool = False
     # Held back by the account-wide counter (strangers guessing from many places):
@@ -266,18 +266,18 @@ async def login(
     user: User,
     now: datetime,
     *,
-    old_session_id: str | None,
+    old_sign_in_id: str | None,
     user_agent: str,
     client_ip: str | None = None,
-) -> sessions.NewSession:
-    """Start a fresh session (a new token every time: no fixation).
+) -> signins.NewSignIn:
+    """Start a fresh sign-in (a new token every time: no fixation).
 
     The person has shown they can get in: any reset code or e-mailed link of theirs
     still waiting stops working (someone else may have asked for it; the account page
     tells them it was made, by whom and what became of it).
     """
-    if old_session_id is not None:
-        await sessions.end_session(db, old_session_id)
+    if old_sign_in_id is not None:
+        await signins.end_sign_in(db, old_sign_in_id)
     cancelled = await expire_live(db, user.id, now, why="signed_in")
     if cancelled:
         db.info[CANCELLED_AT_SIGN_IN] = cancelled
@@ -290,12 +290,12 @@ async def login(
             client_ip=client_ip,
             cancelled=cancelled,
         )
-    return await sessions.start_session(db, settings, user, now, user_agent)
+    return await signins.start_sign_in(db, settings, user, now, user_agent)
 
 
 async def logout(db: AsyncSession, user_id: str, now: datetime, client_ip: str | None) -> int:
-    """Ends every session of the person: signing out here signs out everywhere."""
-    ended = await sessions.end_all_sessions(db, user_id)
+    """Ends every sign-in of the person: signing out here signs out everywhere."""
+    ended = await signins.end_all_sign_ins(db, user_id)
     audit.record(
         db,
         now,
@@ -365,14 +365,14 @@ async def decide_professional(
 async def set_disabled(
     db: AsyncSession, admin: User, user_id: str, now: datetime, *, disabled: bool
 ) -> User:
-    """Disable (or re-enable) an account; disabling ends every session at once."""
+    """Disable (or re-enable) an account; disabling ends every sign-in at once."""
     user = await _target(db, user_id)
     if user.id == admin.id:
         raise FieldError("user", _("You cannot disable your own account."))
     user.disabled_at = now if disabled else None
     user.updated_at = now
     ended = (
-        await sessions.end_all_sessions(db, user.id, reason="This account is disabled.")
+        await signins.end_all_sign_ins(db, user.id, reason="This account is disabled.")
         if disabled
         else 0
     )
@@ -389,14 +389,14 @@ async def set_disabled(
 
 async def reset_two_factor(db: AsyncSession, admin: User, user_id: str, now: datetime) -> User:
     """For someone who lost both their phone and their recovery codes: an administrator
-    removes their two-step sign-in and ends their sessions. If their role needs it,
+    removes their two-step sign-in and ends their sign-ins. If their role needs it,
     they are asked to set it up again as soon as they next sign in."""
     user = await _target(db, user_id)
     if user.id == admin.id:
         raise FieldError("user", _("Use your own two-step sign-in page to change yours."))
     await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await db.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
-    ended = await sessions.end_all_sessions(db, user.id)
+    ended = await signins.end_all_sign_ins(db, user.id)
     audit.record(db, now, "2fa.reset", actor_id=admin.id, subject_id=user.id, sessions_ended=ended)
     return user
 

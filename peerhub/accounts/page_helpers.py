@@ -31,7 +31,7 @@ def asker_of(request: Request) -> recovery.Asker:
     return recovery.Asker(
         client_ip=ip(request),
         device_cookie=request.cookies.get(devices.cookie_name(ctx(request).settings)),
-        session_id=auth(request).session_id,
+        sign_in_id=auth(request).sign_in_id,
     )
 
 

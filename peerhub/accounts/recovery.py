@@ -22,7 +22,7 @@ Four ways back in, each ending in the same step (:func:`complete_reset`):
 Proving one of these gives a short-lived *reset ticket* (:func:`ticket_value`), signed
 with the server's key and bound to the proof and to the current password hash; the
 proof is spent only when the new password is set, so someone who closes the page half
-way keeps their words. Every reset ends all the person's sessions (the caller closes
+way keeps their words. Every reset ends all the person's sign-ins (the caller closes
 their sockets) and is written to the audit trail. Any completed sign-in by the person
 stops every code and link still waiting (``accounts.actions.login``), and their account
 page lists the ones made in the last month (:func:`ways_back`).
@@ -53,7 +53,7 @@ from peerhub.groups.invitations import has_joined
 from peerhub.i18n import _, ngettext
 from peerhub.inputs import ascii_digits
 from peerhub.models import AuditEvent, GroupMember, GroupRole, User
-from peerhub.security import devices, sessions, throttle
+from peerhub.security import devices, signins, throttle
 from peerhub.security.passwords import PasswordPolicyError, Passwords, check_policy
 from peerhub.security.permissions import organisation_checked, require_rank
 from peerhub.security.tokens import keyed, same
@@ -208,20 +208,20 @@ async def make_words(
 #   this address (strict), this name from everywhere (looser), this address; or, on a
 #   phone or computer the person has signed in on before, that device's own counter
 #   only, which strangers elsewhere cannot move;
-# - the person's own password typed again inside a session (changing it, new recovery
+# - the person's own password typed again inside a sign-in (changing it, new recovery
 #   words, a new e-mail address) counts on that known device's counter, or else on the
-#   session's: only whoever holds the session can move it, so strangers who know the
+#   sign-in's: only whoever holds the sign-in can move it, so strangers who know the
 #   name can never stop the owner changing their password.
 
 
 @dataclass(frozen=True, slots=True)
 class Asker:
     """Where a try comes from: the address, and this browser's known-device cookie and
-    session, when it has them."""
+    sign-in, when it has them."""
 
     client_ip: str
     device_cookie: str | None = None
-    session_id: str | None = None
+    sign_in_id: str | None = None
 
 
 async def _name_keys(
@@ -293,7 +293,7 @@ async def check_password(
     asker: Asker,
     purpose: str,
 ) -> str | None:
-    """The person's own password, typed again inside their session, under the throttle.
+    """The person's own password, typed again inside their sign-in, under the throttle.
 
     Returns the password hash it matched (the caller changes things only if the hash
     is still that one), or None when it is wrong (counted and audited). Raises
@@ -310,7 +310,7 @@ async def check_password(
         keys = [
             throttle.device_key(me.id, device.id)
             if device is not None
-            else throttle.session_key(asker.session_id or me.id)
+            else throttle.sign_in_key(asker.sign_in_id or me.id)
         ]
         held = await throttle.reserve(db, keys, now)
         stored = me.password_hash
@@ -343,7 +343,7 @@ async def email_change_problem(
     """None when the e-mail address may change as asked; otherwise what to tell the person.
 
     An address is a way to reset the password, so setting or changing one needs the
-    password (someone with a borrowed session must not be able to add a way back in
+    password (someone with a borrowed sign-in must not be able to add a way back in
     for later); removing it does not. A wrong password is counted like any other, and
     :class:`Throttled` raised when there were too many.
     """
@@ -372,15 +372,15 @@ async def change_password(
     *,
     checked_hash: str,
     new_hash: str,
-    keep_session: str | None,
+    keep_sign_in: str | None,
     client_ip: str,
 ) -> list[str]:
-    """Set the new password (already hashed) and end every other session.
+    """Set the new password (already hashed) and end every other sign-in.
 
     ``user`` must belong to ``db``; ``checked_hash`` is what :func:`check_password`
     returned for the current password, and must still be the account's (else
     :class:`PasswordMoved`). Every reset code or e-mailed link still waiting dies too,
-    like at a reset. Returns the ids of the sessions ended, so the caller can close
+    like at a reset. Returns the ids of the sign-ins ended, so the caller can close
     their sockets after the commit.
     """
     await db.refresh(user, with_for_update=True)
@@ -389,7 +389,7 @@ async def change_password(
     user.password_hash = new_hash
     user.updated_at = now
     await expire_live(db, user.id, now, why="changed")
-    ended = await sessions.end_other_sessions(db, user.id, keep_session)
+    ended = await signins.end_other_sign_ins(db, user.id, keep_sign_in)
     audit.record(
         db,
         now,
@@ -992,7 +992,7 @@ async def _spend(db: AsyncSession, ticket: Ticket, now: datetime) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Reset:
-    sessions_ended: int
+    sign_ins_ended: int
     # Shown once on the page that follows, when the person has no words left.
     new_words: list[str] | None
 
@@ -1007,7 +1007,7 @@ async def complete_reset(
     new_password: str,
     client_ip: str,
 ) -> Reset:
-    """Set the new password: spend the proof, end every session, clear the sign-in
+    """Set the new password: spend the proof, end every sign-in, clear the sign-in
     counter of the account, and give new recovery words if none are left.
 
     ``user`` must belong to ``db``; raises FieldError for a password the policy refuses
@@ -1021,7 +1021,7 @@ async def complete_reset(
     user.updated_at = now
     # Every other way back that was waiting dies with this reset.
     await expire_live(db, user.id, now, why="reset")
-    ended = await sessions.end_all_sessions(db, user.id, reason="Your password was changed.")
+    ended = await signins.end_all_sign_ins(db, user.id, reason="Your password was changed.")
     # Strangers who locked the account by guessing should not keep its owner out now.
     await _forget_strangers(db, user.pseudonym_key)
     audit.record(

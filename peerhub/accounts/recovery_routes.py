@@ -1,14 +1,14 @@
 """HTTP routes for changing a password and getting back into an account.
 
 - ``/account/password``: change the password (the current one, then the new one);
-  every other session and its sockets end.
+  every other sign-in and its sockets end.
 - ``/account/recovery``: recovery words, made (shown once) and replaced. Sign-up
   comes here first (:func:`after_signup`).
 - ``/recover``: "Forgotten your password?": the name and the recovery words; or
   ``/recover/code`` (a code from an organiser or an administrator), or
   ``/recover/email`` (a link sent to the account's e-mail address). Each gives a
   short-lived signed *reset ticket* cookie and leads to ``/recover/password``, where
-  the new password is chosen; every session and socket of the person then ends.
+  the new password is chosen; every sign-in and socket of the person then ends.
 - ``/recover/save``: the words shown on a page, back as a text file (works without
   JavaScript).
 - ``POST /organise/groups/{group_id}/reset-code`` and ``POST /admin/reset-code``:
@@ -37,11 +37,11 @@ from peerhub.accounts.page_helpers import asker_of, device_cookie_header, safe_n
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _, lazy_gettext
-from peerhub.models import AuthSession, GroupRole, User
+from peerhub.models import GroupRole, SignIn, User
 from peerhub.security import devices
 from peerhub.security.middleware import ANON_COOKIE, cookie_header
 from peerhub.security.permissions import require_rank
-from peerhub.security.sessions import Auth
+from peerhub.security.signins import Auth
 from peerhub.security.tokens import keyed
 from peerhub.web.guards import admin_only, signed_in
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
@@ -55,7 +55,7 @@ WRONG_WORDS = lazy_gettext(
 )
 WRONG_CODE = lazy_gettext("That code does not match that name, or it has been used or has expired.")
 # Making words without typing the password again is allowed only just after signing
-# up, in the session the sign-up started, before any words were made.
+# up, in the sign-in the sign-up started, before any words were made.
 FRESH_SIGNUP = 30 * 60
 
 
@@ -134,14 +134,14 @@ async def change(request: Request, user: User) -> Response:
                     me = await db.get(User, user.id)
                     if me is None:
                         raise NotFound(user.id)
-                    # The other sessions end, and their sockets close once this commits.
+                    # The other sign-ins end, and their sockets close once this commits.
                     await recovery.change_password(
                         db,
                         me,
                         now,
                         checked_hash=checked,
                         new_hash=new_hash,
-                        keep_session=auth(request).session_id,
+                        keep_sign_in=auth(request).sign_in_id,
                         client_ip=ip(request),
                     )
                     # This browser stays one of the person's known devices under the
@@ -185,15 +185,13 @@ async def _words_state(request: Request, user: User) -> tuple[datetime | None, b
     now = app.clock()
     async with app.sessions() as db:
         row = await recovery.words_of(db, user.id)
-        session = (
-            await db.get(AuthSession, auth(request).session_id)
-            if auth(request).session_id
-            else None
+        sign_in = (
+            await db.get(SignIn, auth(request).sign_in_id) if auth(request).sign_in_id else None
         )
     fresh = (
         row is None
-        and session is not None
-        and abs((session.created_at - user.created_at).total_seconds()) < 5
+        and sign_in is not None
+        and abs((sign_in.created_at - user.created_at).total_seconds()) < 5
         and (now - user.created_at).total_seconds() < FRESH_SIGNUP
     )
     return (row.created_at if row else None), fresh
@@ -226,7 +224,7 @@ async def make_words(request: Request, user: User) -> Response:
     problem, wait = "", 0
     words: list[str] | None = None
     if not fresh:
-        # Like changing the password: someone with a borrowed session must not be
+        # Like changing the password: someone with a borrowed sign-in must not be
         # able to make a spare key to the account for later.
         if not password:
             problem = _("Enter your password, to show it is you.")
@@ -682,7 +680,7 @@ async def set_new_password(request: Request) -> Response:
     settings = app.settings
     response.headers.append(
         "Set-Cookie",
-        cookie_header(settings.session_cookie_name, "", secure=settings.secure_cookies, max_age=0),
+        cookie_header(settings.sign_in_cookie_name, "", secure=settings.secure_cookies, max_age=0),
     )
     return response
 

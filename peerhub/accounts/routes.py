@@ -23,7 +23,7 @@ from peerhub.groups import queries as group_queries
 from peerhub.i18n import _, ngettext
 from peerhub.models import ProfessionalStatus, User
 from peerhub.realtime import after_commit
-from peerhub.security import buckets, devices, sessions
+from peerhub.security import buckets, devices, signins
 from peerhub.security.middleware import cookie_header
 from peerhub.security.tokens import digest
 from peerhub.web import landing, work
@@ -32,9 +32,9 @@ from peerhub.web.limits import too_many
 from peerhub.web.render import auth, ctx, error, form_text, ip, render
 
 
-def _session_cookie(request: Request, token: str) -> str:
+def _sign_in_cookie(request: Request, token: str) -> str:
     settings = ctx(request).settings
-    return cookie_header(settings.session_cookie_name, token, secure=settings.secure_cookies)
+    return cookie_header(settings.sign_in_cookie_name, token, secure=settings.secure_cookies)
 
 
 async def signup_page(request: Request) -> Response:
@@ -69,7 +69,7 @@ async def signup(request: Request) -> Response:
                 app.settings,
                 user,
                 now,
-                old_session_id=None,
+                old_sign_in_id=None,
                 user_agent=user_agent,
                 client_ip=address,
             )
@@ -94,7 +94,7 @@ async def signup(request: Request) -> Response:
 
     # First the offer of recovery words (a spare key to the account), then onwards.
     response = RedirectResponse(after_signup(nxt), status_code=303)
-    response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    response.headers.append("Set-Cookie", _sign_in_cookie(request, new.token))
     response.headers.append("Set-Cookie", device_cookie_header(app.settings, device))
     return response
 
@@ -165,7 +165,7 @@ async def login(request: Request) -> Response:
             settings,
             result.user,
             now,
-            old_session_id=auth(request).session_id,
+            old_sign_in_id=auth(request).sign_in_id,
             user_agent=user_agent,
             client_ip=address,
         )
@@ -182,7 +182,7 @@ async def login(request: Request) -> Response:
             db, nxt, await landing.after_sign_in(db, result.user, nxt)
         )
     response = RedirectResponse(nxt, status_code=303)
-    response.headers.append("Set-Cookie", _session_cookie(request, new.token))
+    response.headers.append("Set-Cookie", _sign_in_cookie(request, new.token))
     response.headers.append("Set-Cookie", device_cookie_header(settings, device))
     return response
 
@@ -192,13 +192,13 @@ async def logout(request: Request) -> Response:
     who = auth(request)
     if who.user is not None:
         async with transaction(app.sessions) as db:
-            # Every session ends, and with them the person's live room sockets (1008).
+            # Every sign-in ends, and with them the person's live room sockets (1008).
             await actions.logout(db, who.user.id, app.clock(), ip(request))
     settings = app.settings
     response = RedirectResponse("/?signed_out=1", status_code=303)
     response.headers.append(
         "Set-Cookie",
-        cookie_header(settings.session_cookie_name, "", secure=settings.secure_cookies, max_age=0),
+        cookie_header(settings.sign_in_cookie_name, "", secure=settings.secure_cookies, max_age=0),
     )
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
@@ -389,18 +389,18 @@ async def admin_action(request: Request, admin: User) -> Response:
     return RedirectResponse("/admin?done=1", status_code=303)
 
 
-async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
+async def _sign_ins_context(request: Request, user: User) -> dict[str, Any]:
     app = ctx(request)
     now = app.clock()
     async with app.sessions() as db:
-        rows = await sessions.list_sessions(db, user.id)
+        rows = await signins.list_sign_ins(db, user.id)
         me = await db.get(User, user.id)
         known = await devices.listed(db, me, now) if me is not None else []
-    current = auth(request).session_id
+    current = auth(request).sign_in_id
     listed = [
         {
             "id": row.id,
-            "device": sessions.describe_device(row.user_agent),
+            "device": signins.describe_device(row.user_agent),
             "created_at": row.created_at,
             "last_seen_at": row.last_seen_at,
             "current": row.id == current,
@@ -416,7 +416,7 @@ async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
     remembered = [
         {
             "id": row.id,
-            "device": sessions.describe_device(row.user_agent),
+            "device": signins.describe_device(row.user_agent),
             "created_at": row.created_at,
             "last_used_at": row.last_used_at,
             "current": row.token_hash in here,
@@ -427,13 +427,13 @@ async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
 
 
 @signed_in
-async def sessions_page(request: Request, user: User) -> Response:
-    return render(request, "sessions.html", await _sessions_context(request, user))
+async def sign_ins_page(request: Request, user: User) -> Response:
+    return render(request, "sessions.html", await _sign_ins_context(request, user))
 
 
 @signed_in
-async def sessions_end(request: Request, user: User) -> Response:
-    """End one of the person's sessions, or forget one (or all) of their known devices."""
+async def sign_ins_end(request: Request, user: User) -> Response:
+    """End one of the person's sign-ins, or forget one (or all) of their known devices."""
     app = ctx(request)
     form = await request.form()
     what = form_text(form, "action", 20)
@@ -446,9 +446,9 @@ async def sessions_end(request: Request, user: User) -> Response:
         if what == "forget_device" and not forgotten:
             return error(request, 404, _("That device is not remembered any more."))
         return RedirectResponse("/account/sessions?forgotten=1", status_code=303)
-    session_id = form_text(form, "session_id", 36)
+    sign_in_id = form_text(form, "session_id", 36)  # the form keeps its field's name
     async with transaction(app.sessions) as db:
-        ended = await sessions.end_own_session(db, user.id, session_id)
+        ended = await signins.end_own_sign_in(db, user.id, sign_in_id)
         if ended:
             audit.record(
                 db,
@@ -460,7 +460,7 @@ async def sessions_end(request: Request, user: User) -> Response:
             )
     if not ended:
         return error(request, 404, _("That session has already ended."))
-    if session_id == auth(request).session_id:
+    if sign_in_id == auth(request).sign_in_id:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account/sessions?ended=1", status_code=303)
 
@@ -473,8 +473,8 @@ routes = [
     Route("/logout", logout, methods=["POST"]),
     Route("/account", account_page, methods=["GET"]),
     Route("/account", account_update, methods=["POST"]),
-    Route("/account/sessions", sessions_page, methods=["GET"]),
-    Route("/account/sessions", sessions_end, methods=["POST"]),
+    Route("/account/sessions", sign_ins_page, methods=["GET"]),
+    Route("/account/sessions", sign_ins_end, methods=["POST"]),
     Route("/api/me", api_me, methods=["GET"]),
     Route("/admin", admin_page, methods=["GET"]),
     Route("/admin", admin_action, methods=["POST"]),

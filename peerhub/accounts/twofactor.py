@@ -10,7 +10,7 @@ never reach the audit trail or the logs: events say what happened, not with what
   the same code cannot both win).
 - Recovery codes: :data:`RECOVERY_CODES` random codes shown once, stored as SHA-256
   digests, each usable once instead of a code from the app.
-- Between the password and the code, the browser holds a signed pre-session cookie
+- Between the password and the code, the browser holds a signed pre-sign-in cookie
   (:func:`pending_login_value`) that lasts :data:`PENDING_LOGIN`; it is bound to the
   account's password hash, so it dies if the password changes, and it is single-use:
   the sign-in it completes spends its nonce (:func:`spend_pending`).
@@ -87,7 +87,7 @@ async def standing(db: AsyncSession, user: User) -> Standing:
     """Whether the person has set up two-step sign-in, and which roles require it.
 
     One round trip, run by the authentication middleware on every signed-in request,
-    so a role given mid-session (made a moderator, say) takes effect at once.
+    so a role given mid-sign-in (made a moderator, say) takes effect at once.
     """
     enrolled = exists().where(TwoFactor.user_id == user.id, TwoFactor.confirmed_at.is_not(None))
     organiser = exists().where(OrganisationOrganiser.user_id == user.id)
@@ -408,7 +408,7 @@ def pending_login_value(settings: Settings, user: User, now: datetime) -> str:
 
 
 def pending_user_id(value: str | None) -> str | None:
-    """The account a pre-session cookie names (not yet checked: see :func:`pending_valid`)."""
+    """The account a pre-sign-in cookie names (not yet checked: see :func:`pending_valid`)."""
     parts = (value or "").split(".")
     if len(parts) != 4 or len(value or "") > 200:
         return None
@@ -439,13 +439,13 @@ def _nonce_and_expiry(value: str) -> tuple[str, datetime]:
 
 
 async def pending_spent(db: AsyncSession, value: str) -> bool:
-    """Whether a (valid) pre-session cookie has already completed a sign-in."""
+    """Whether a (valid) pre-sign-in cookie has already completed a sign-in."""
     nonce, _expires = _nonce_and_expiry(value)
     return await nonces.is_spent(db, _NONCE_PURPOSE, nonce)
 
 
 async def spend_pending(db: AsyncSession, value: str, now: datetime) -> bool:
-    """Spend a (valid) pre-session cookie; False if it was spent before. Of two
+    """Spend a (valid) pre-sign-in cookie; False if it was spent before. Of two
     requests racing with the same cookie, exactly one gets True."""
     nonce, expires = _nonce_and_expiry(value)
     return await nonces.spend(db, _NONCE_PURPOSE, nonce, expires, now)

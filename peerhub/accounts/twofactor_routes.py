@@ -1,8 +1,8 @@
 """HTTP routes of two-step sign-in: the code after the password, and the set-up page.
 
 - ``/login/2fa``: after a right password, for someone who has set up two-step sign-in.
-  The browser holds only a signed pre-session cookie (5 minutes) until the code is
-  right; then a session starts exactly as ``POST /login`` starts one.
+  The browser holds only a signed pre-sign-in cookie (5 minutes) until the code is
+  right; then a sign-in starts exactly as ``POST /login`` starts one.
 - ``/account/2fa``: set up (key as text and as an ``otpauth://`` link, confirmed with a
   code and the password), recovery codes shown once, new recovery codes, moving to a
   new phone, and turning it off (only for people whose role does not need it).
@@ -25,7 +25,7 @@ from peerhub.accounts.page_helpers import device_cookie_header, safe_next
 from peerhub.db import transaction
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import User
-from peerhub.security import devices, sessions, totp
+from peerhub.security import devices, signins, totp
 from peerhub.security.middleware import cookie_header
 from peerhub.web import landing
 from peerhub.web.guards import signed_in
@@ -77,7 +77,7 @@ def start_second_step(request: Request, user: User, nxt: str) -> Response:
 
 
 async def _pending(request: Request) -> tuple[User, str] | None:
-    """The person a valid, unspent pre-session cookie names, and the cookie."""
+    """The person a valid, unspent pre-sign-in cookie names, and the cookie."""
     app = ctx(request)
     value = request.cookies.get(twofactor.pending_cookie_name(app.settings))
     user_id = twofactor.pending_user_id(value)
@@ -93,7 +93,7 @@ async def _pending(request: Request) -> tuple[User, str] | None:
 
 
 class _Replayed(Exception):
-    """The pre-session cookie has already completed a sign-in: undo this attempt."""
+    """The pre-sign-in cookie has already completed a sign-in: undo this attempt."""
 
 
 def _expired(request: Request) -> Response:
@@ -136,7 +136,7 @@ async def second_step(request: Request) -> Response:
     now, address = app.clock(), ip(request)
     settings = app.settings
     device_cookie = request.cookies.get(devices.cookie_name(settings))
-    new: sessions.NewSession | None = None
+    new: signins.NewSignIn | None = None
     device_value = ""
     method: str | None = None
     wait = 0
@@ -175,7 +175,7 @@ async def second_step(request: Request) -> Response:
                     settings,
                     user,
                     now,
-                    old_session_id=auth(request).session_id,
+                    old_sign_in_id=auth(request).sign_in_id,
                     user_agent=request.headers.get("user-agent", ""),
                     client_ip=address,
                 )
@@ -209,7 +209,7 @@ async def second_step(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.headers.append(
         "Set-Cookie",
-        cookie_header(settings.session_cookie_name, new.token, secure=settings.secure_cookies),
+        cookie_header(settings.sign_in_cookie_name, new.token, secure=settings.secure_cookies),
     )
     response.headers.append("Set-Cookie", device_cookie_header(settings, device_value))
     _clear_pending(request, response)
@@ -315,7 +315,7 @@ async def setup_action(request: Request, user: User) -> Response:
                         errors[code_field] = str(WRONG_CODE)
                     else:
                         # Sessions started elsewhere with the password alone end now.
-                        await sessions.end_other_sessions(db, user.id, auth(request).session_id)
+                        await signins.end_other_sign_ins(db, user.id, auth(request).sign_in_id)
                 elif not await twofactor.use_code(
                     db,
                     user.id,

@@ -2,7 +2,7 @@
 transaction, and only after its commit reply and publish what it asks for.
 
 The core has already validated the frame against its struct (:mod:`.frames`) and
-re-checked the sender's session and rank; the action checks the rank again in its own
+re-checked the sender's sign-in and rank; the action checks the rank again in its own
 transaction (as it does for any caller). A :class:`~.policy.Refused` becomes an
 ``error`` frame to the sender, and nothing was stored. :data:`ACTIONS` (frame → action)
 and :func:`publish` are shared with the console's HTTP routes (:mod:`.api`).

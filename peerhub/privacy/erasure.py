@@ -36,7 +36,7 @@ from peerhub.models import (
 )
 from peerhub.moderation.models import CrisisAlert, PersonalMute, Report
 from peerhub.realtime.models import RoomMessage
-from peerhub.security import sessions, throttle
+from peerhub.security import signins, throttle
 
 log = logging.getLogger("peerhub.privacy")
 
@@ -92,7 +92,7 @@ class Erased:
     rooms: set[str] = field(default_factory=set)
     messages: int = 0
     events_scrubbed: int = 0
-    sessions_ended: int = 0
+    sign_ins_ended: int = 0
 
 
 async def sole_organiser_of(db: AsyncSession, user_id: str) -> list[Organisation]:
@@ -146,7 +146,7 @@ async def erase_account(
     # devices, this page).
     await throttle.forget_person(db, user.pseudonym_key, user_id)
     await db.execute(delete(LoginThrottle).where(LoginThrottle.key == erase_throttle_key(user_id)))
-    done.sessions_ended = await sessions.end_all_sessions(
+    done.sign_ins_ended = await signins.end_all_sign_ins(
         db, user_id, reason="This account has been deleted."
     )
     # Everything else that is only theirs goes with the row (ON DELETE CASCADE), and
@@ -161,7 +161,7 @@ async def erase_account(
         subject_id=user_id,
         messages=choice.value,
         messages_changed=done.messages,
-        sessions_ended=done.sessions_ended,
+        sessions_ended=done.sign_ins_ended,
     )
     return done
 

@@ -9,7 +9,7 @@ left out). ``tests/privacy/test_export.py`` walks ``peerhub.schema.metadata`` an
 column holding a person's id is in neither, so a new table cannot silently escape the
 export (or the erasure, whose checks read the same lists).
 
-Never exported: the password hash, session token hashes and CSRF tokens, two-step
+Never exported: the password hash, sign-in token hashes and CSRF tokens, two-step
 secrets, recovery-code and recovery-word hashes, and reset-code hashes
 (:data:`SECRET_COLUMNS`).
 """
@@ -31,7 +31,6 @@ from peerhub.i18n import _, lazy_gettext
 from peerhub.matching.kinds import DIMENSIONS
 from peerhub.models import (
     AuditEvent,
-    AuthSession,
     Block,
     Consent,
     Group,
@@ -42,6 +41,7 @@ from peerhub.models import (
     Referral,
     ReferralEvent,
     SavedNeeds,
+    SignIn,
     User,
     WaitlistEntry,
 )
@@ -57,7 +57,7 @@ from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.schema import metadata
 from peerhub.security.models import KnownDevice
-from peerhub.security.sessions import describe_device
+from peerhub.security.signins import describe_device
 
 EXPORT_FORMAT = "peerhub-personal-data"
 EXPORT_VERSION = 1
@@ -78,7 +78,7 @@ PERSON_COLUMN_NAMES = frozenset(
 
 # "table.column" -> the export section that carries it.
 COVERED: dict[str, str] = {
-    "auth_sessions.user_id": "sign_in_sessions",
+    "sign_ins.user_id": "sign_in_sessions",
     "known_devices.user_id": "known_devices",
     "two_factor.user_id": "two_step_sign_in",
     "recovery_codes.user_id": "two_step_sign_in",
@@ -191,8 +191,8 @@ EXCLUDED: dict[str, LazyProxy] = {
 SECRET_COLUMNS = frozenset(
     {
         "users.password_hash",
-        "auth_sessions.token_hash",
-        "auth_sessions.csrf_token",
+        "sign_ins.token_hash",
+        "sign_ins.csrf_token",
         "known_devices.token_hash",
         "known_devices.password_mark",
         "two_factor.secret",
@@ -305,7 +305,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
             "ends_at": iso(s.expires_at),
         }
         for s in await db.scalars(
-            select(AuthSession).where(AuthSession.user_id == uid).order_by(AuthSession.created_at)
+            select(SignIn).where(SignIn.user_id == uid).order_by(SignIn.created_at)
         )
     ]
     out["known_devices"] = [

@@ -139,7 +139,7 @@ async def erase(request: Request, user: User) -> Response:
             request, user, values, {PASSWORD_FIELD: _("That password is not right.")}, 422
         )
     # The person's live sockets closed in every process when the erasure committed
-    # (peerhub.security.sessions records it); now make every live room whose log
+    # (peerhub.security.signins records it); now make every live room whose log
     # changed drop what it cached, and forget the person in the matching index.
     await _tell_rooms(request, done)
     # SQLite: the deleted text is zeroed in the pages (secure_delete); empty the
@@ -155,7 +155,7 @@ async def erase(request: Request, user: User) -> Response:
     response = RedirectResponse("/account/erased", status_code=303)
     response.headers.append(
         "Set-Cookie",
-        cookie_header(settings.session_cookie_name, "", secure=settings.secure_cookies, max_age=0),
+        cookie_header(settings.sign_in_cookie_name, "", secure=settings.secure_cookies, max_age=0),
     )
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import outbox
-from peerhub.realtime.events import NOT_IN_GROUP, SESSION_ENDED
+from peerhub.realtime.events import NOT_IN_GROUP, SIGN_IN_ENDED
 
 if TYPE_CHECKING:  # the service imports the models; this module is imported by actions
     from peerhub.outbox.dispatcher import Dispatcher
@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # the service imports the models; this module is imported by 
 @dataclass(frozen=True, slots=True)
 class Disconnect:
     user_id: str
-    reason: str = SESSION_ENDED
-    session_id: str | None = None
+    reason: str = SIGN_IN_ENDED
+    sign_in_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +75,11 @@ TO_MODERATORS = outbox.kind("realtime.to_moderators", ToModerators)
 
 
 def disconnect_user(
-    db: AsyncSession, user_id: str, *, reason: str | None = None, session_id: str | None = None
+    db: AsyncSession, user_id: str, *, reason: str | None = None, sign_in_id: str | None = None
 ) -> None:
-    """Close the person's live sockets (only those of ``session_id`` if given)."""
-    text = SESSION_ENDED if reason is None else str(reason)
-    outbox.record(db, DISCONNECT, Disconnect(user_id, text, session_id))
+    """Close the person's live sockets (only those of ``sign_in_id`` if given)."""
+    text = SIGN_IN_ENDED if reason is None else str(reason)
+    outbox.record(db, DISCONNECT, Disconnect(user_id, text, sign_in_id))
 
 
 def revoke_membership(
@@ -111,7 +111,7 @@ def register(dispatcher: Dispatcher, service: Realtime) -> None:
 
     async def disconnect(event: Disconnect) -> None:
         await service.disconnect_user(
-            event.user_id, reason=event.reason, session_id=event.session_id
+            event.user_id, reason=event.reason, sign_in_id=event.sign_in_id
         )
 
     async def revoke(event: Revoke) -> None:

@@ -81,7 +81,7 @@ class RealtimeConfig:
     write_batch: int = 256
     # Transactions in flight at once on PostgreSQL (SQLite: always one).
     pg_writers: int = 1
-    # Periodic work (seconds): session and membership re-checks, the log tail
+    # Periodic work (seconds): sign-in and membership re-checks, the log tail
     # check that recovers events the bus lost, presence refresh and expiry.
     revalidate_every: float = 20.0
     tail_check_every: float = 2.0

@@ -19,7 +19,7 @@ from typing import Any
 
 # Why a socket is closed, when the caller gives no reason (in English: each socket
 # shows it in its person's language, realtime/service.py CLOSE_REASONS).
-SESSION_ENDED = "Your session has ended."
+SIGN_IN_ENDED = "Your session has ended."
 NOT_IN_GROUP = "You are no longer in this group."
 
 # Statuses that everyone in the room may see.

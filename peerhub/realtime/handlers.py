@@ -1,9 +1,9 @@
 """What each client frame does. Every handler gets a validated :class:`Frame`.
 
-Frames that touch the database re-check the login session and the person's rank
+Frames that touch the database re-check the sign-in and the person's rank
 in the room *in the database*; the others (typing) use the socket's cached rank,
 which control events and the periodic re-check keep current. A refusal is an
-``error`` frame naming the problem; the socket stays open unless the session or
+``error`` frame naming the problem; the socket stays open unless the sign-in or
 the place in the group is gone (then 1008).
 
 Each handler is given the running service, typed as the part of it the handler uses
@@ -51,7 +51,7 @@ log = logging.getLogger("peerhub.realtime")
 # Words people read, put into the socket's language where they are sent (handlers run
 # in the socket's own task, where its language is active: server.run_connection).
 NOT_FOUND = writer.NOT_FOUND_TEXT
-SESSION_ENDED = writer.SESSION_ENDED_TEXT
+SIGN_IN_ENDED = writer.SIGN_IN_ENDED_TEXT
 NOT_SUBSCRIBED = lazy_gettext("Subscribe to the room first.")
 NO_LONGER_IN_GROUP = lazy_gettext("You are no longer in this group.")
 
@@ -80,10 +80,10 @@ async def access(rt: Checks, peer: Peer, frame: Frame, room: str) -> GroupRole |
     """The person's rank in the room, checked in the database; None after refusing."""
     async with rt.sessions() as db, db.begin():
         rank = await queries.check_access(
-            db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
+            db, rt.settings, peer.sign_in_id, peer.user_id, room, rt.now()
         )
     if rank is None:
-        peer.close(CLOSE_POLICY, str(SESSION_ENDED))
+        peer.close(CLOSE_POLICY, str(SIGN_IN_ENDED))
         return None
     if rank == GroupRole.NONE:
         fail(peer, frame, "not_found", NOT_FOUND)
@@ -106,7 +106,7 @@ async def subscribe(rt: Subscribes, peer: Peer, frame: Frame, room: str, after: 
         return
     async with rt.sessions() as db, db.begin():
         rank = await queries.check_access(
-            db, rt.settings, peer.session_id, peer.user_id, room, rt.now()
+            db, rt.settings, peer.sign_in_id, peer.user_id, room, rt.now()
         )
         info = (
             await writer.room_info(db, room, peer.user_id)
@@ -114,7 +114,7 @@ async def subscribe(rt: Subscribes, peer: Peer, frame: Frame, room: str, after: 
             else None
         )
     if rank is None:
-        peer.close(CLOSE_POLICY, str(SESSION_ENDED))
+        peer.close(CLOSE_POLICY, str(SIGN_IN_ENDED))
         return
     if info is None:
         fail(peer, frame, "not_found", NOT_FOUND)
@@ -296,7 +296,7 @@ async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
         status=classification.status,
         sender_id=peer.user_id,
         sender_name=peer.pseudonym,
-        session_id=peer.session_id,
+        sign_in_id=peer.sign_in_id,
         gated=True,
         # The policies' rows (a crisis alert) go into the message's own transaction.
         rows=functools.partial(rt.policy.rows_for, ctx, classification=classification),
@@ -405,7 +405,7 @@ async def _system(
             kind="system",
             sender_id=peer.user_id,
             sender_name=peer.pseudonym,
-            session_id=peer.session_id,
+            sign_in_id=peer.sign_in_id,
             min_rank=GroupRole.MODERATOR,
             data=dict(data),
             room_changes=dict(changes),

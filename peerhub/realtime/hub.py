@@ -204,14 +204,14 @@ class Peer:
         socket_id: str,
         user_id: str,
         pseudonym: str,
-        session_id: str,
+        sign_in_id: str,
         closer: Callable[[Peer, int, str], None],
     ) -> None:
         self.conn = conn
         self.socket_id = socket_id
         self.user_id = user_id
         self.pseudonym = pseudonym
-        self.session_id = session_id
+        self.sign_in_id = sign_in_id
         self.ranks: dict[str, GroupRole] = {}
         self.subs: dict[str, Subscription] = {}
         self.hidden_senders: set[str] = set()
@@ -219,7 +219,7 @@ class Peer:
         self.closing = False
         self.close_code: int | None = None
         self.close_reason = ""
-        self.active = False  # sent a frame since the last session touch
+        self.active = False  # sent a frame since the last sign-in touch
         self.inflight = 0
         # The interface language of the person (their account's, else the page's):
         # the words of error frames, notices and close reasons sent to this socket.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from peerhub.realtime.events import NOT_IN_GROUP, SESSION_ENDED
+from peerhub.realtime.events import NOT_IN_GROUP, SIGN_IN_ENDED
 
 
 @runtime_checkable
@@ -28,7 +28,7 @@ class LiveRooms(Protocol):
     started: bool
 
     async def disconnect_user(
-        self, user_id: str, *, reason: str, session_id: str | None = None, code: int = 1008
+        self, user_id: str, *, reason: str, sign_in_id: str | None = None, code: int = 1008
     ) -> None: ...
     async def revoke_membership(self, room_id: str, user_id: str, *, reason: str) -> None: ...
     async def member_changed(self, room_id: str, user_id: str) -> None: ...
@@ -51,13 +51,13 @@ async def disconnect_user(
     target: Any,
     user_id: str,
     *,
-    reason: str = SESSION_ENDED,
-    session_id: str | None = None,
+    reason: str = SIGN_IN_ENDED,
+    sign_in_id: str | None = None,
     code: int = 1008,
 ) -> None:
-    """Close the person's live sockets (only those of ``session_id`` if given)."""
+    """Close the person's live sockets (only those of ``sign_in_id`` if given)."""
     service = _service(target)
-    await service.disconnect_user(user_id, reason=reason, session_id=session_id, code=code)
+    await service.disconnect_user(user_id, reason=reason, sign_in_id=sign_in_id, code=code)
 
 
 async def revoke_membership(

@@ -16,7 +16,7 @@ moderation toolkit) registers, at start-up:
   message, slow mode) and fill the socket's ``hidden_senders`` (personal mutes and
   blocks);
 - frame handlers by type (``mod.timeout``, ``report.create``...), with a field
-  spec: the core validates the frame, re-checks the session and the sender's
+  spec: the core validates the frame, re-checks the sign-in and the sender's
   rank in the database, then calls the handler with a :class:`FrameContext`;
 - control handlers by op, run in EVERY process when any process calls
   :meth:`RealtimeAPI.publish_control` (to update caches, close sockets...).
@@ -89,7 +89,7 @@ class SocketView(Protocol):
     @property
     def pseudonym(self) -> str: ...
     @property
-    def session_id(self) -> str: ...
+    def sign_in_id(self) -> str: ...
     @property
     def socket_id(self) -> str: ...
 
@@ -136,7 +136,7 @@ class RealtimeAPI(Protocol):
         """Run the control handlers registered for ``op`` in every process."""
 
     async def disconnect_user(
-        self, user_id: str, *, reason: str, session_id: str | None = None, code: int = 1008
+        self, user_id: str, *, reason: str, sign_in_id: str | None = None, code: int = 1008
     ) -> None: ...
 
     async def revoke_membership(self, room_id: str, user_id: str, *, reason: str) -> None: ...

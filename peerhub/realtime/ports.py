@@ -98,7 +98,7 @@ class Reads(Protocol):
 
 @runtime_checkable
 class Checks(Reads, Protocol):
-    """Re-checking a person's session and rank in the database (``handlers.access``),
+    """Re-checking a person's sign-in and rank in the database (``handlers.access``),
     and telling the socket when its rank changed."""
 
     @property

@@ -2,11 +2,11 @@
 
 Everything here only reads (``SELECT``); every write to the real-time tables is in
 :mod:`peerhub.realtime.writer` (tests/realtime/test_store_split.py keeps it so). The
-writer's transaction uses the access re-checks below (:func:`live_sessions`,
+writer's transaction uses the access re-checks below (:func:`live_sign_ins`,
 :func:`ranks`) on its own connection, so each works on an ORM session or on a bare
 connection.
 
-- who may be here: :func:`live_sessions`, :func:`ranks`, :func:`check_access`;
+- who may be here: :func:`live_sign_ins`, :func:`ranks`, :func:`check_access`;
 - a room: :func:`group_room`, :func:`accepted_rules`, :func:`room_row` (put together,
   with the room's row made on first use, by :func:`peerhub.realtime.writer.room_info`),
   :func:`latest_seq`, :func:`tails`;
@@ -29,12 +29,12 @@ from sqlalchemy.orm import selectinload
 
 from peerhub.config import Settings
 from peerhub.models import (
-    AuthSession,
     Group,
     GroupMember,
     GroupRole,
     Organisation,
     OrganisationOrganiser,
+    SignIn,
     User,
 )
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
@@ -90,14 +90,14 @@ class _Pg:
 
     def __init__(self) -> None:
         ids = ARRAY(String())
-        when = AuthSession.expires_at.type
+        when = SignIn.expires_at.type
         self.sessions = (
-            select(AuthSession.id, AuthSession.user_id)
-            .join(User, User.id == AuthSession.user_id)
+            select(SignIn.id, SignIn.user_id)
+            .join(User, User.id == SignIn.user_id)
             .where(
-                AuthSession.id == any_(bindparam("ids", type_=ids)),
-                AuthSession.expires_at > bindparam("now", type_=when),
-                AuthSession.last_seen_at > bindparam("idle", type_=when),
+                SignIn.id == any_(bindparam("ids", type_=ids)),
+                SignIn.expires_at > bindparam("now", type_=when),
+                SignIn.last_seen_at > bindparam("idle", type_=when),
                 User.disabled_at.is_(None),
             )
         )
@@ -132,14 +132,14 @@ _PG = _Pg()
 # --- who may be here -------------------------------------------------------------------
 
 
-async def live_sessions(
-    db: Db, settings: Settings, session_ids: Iterable[str], now: datetime
+async def live_sign_ins(
+    db: Db, settings: Settings, sign_in_ids: Iterable[str], now: datetime
 ) -> dict[str, str]:
-    """Of these login sessions, the ones still live, mapped to their user's id."""
-    ids = list(set(session_ids))
+    """Of these sign-ins, the ones still live, mapped to their user's id."""
+    ids = list(set(sign_in_ids))
     if not ids:
         return {}
-    idle = now - timedelta(seconds=settings.session_idle_timeout)
+    idle = now - timedelta(seconds=settings.sign_in_idle_timeout)
     out: dict[str, str] = {}
     if dialect(db) == "postgresql":
         for start in range(0, len(ids), 500):
@@ -148,12 +148,12 @@ async def live_sessions(
         return out
     for start in range(0, len(ids), 500):
         rows = await db.execute(
-            select(AuthSession.id, AuthSession.user_id)
-            .join(User, User.id == AuthSession.user_id)
+            select(SignIn.id, SignIn.user_id)
+            .join(User, User.id == SignIn.user_id)
             .where(
-                among(db, AuthSession.id, ids[start : start + 500]),
-                AuthSession.expires_at > now,
-                AuthSession.last_seen_at > idle,
+                among(db, SignIn.id, ids[start : start + 500]),
+                SignIn.expires_at > now,
+                SignIn.last_seen_at > idle,
                 User.disabled_at.is_(None),
             )
         )
@@ -237,14 +237,14 @@ _RANKS = {
 async def check_access(
     db: AsyncSession,
     settings: Settings,
-    session_id: str,
+    sign_in_id: str,
     user_id: str,
     room_id: str,
     now: datetime,
 ) -> GroupRole | None:
-    """None when the login session has ended; else the person's rank in the group."""
-    live = await live_sessions(db, settings, [session_id], now)
-    if live.get(session_id) != user_id:
+    """None when the sign-in has ended; else the person's rank in the group."""
+    live = await live_sign_ins(db, settings, [sign_in_id], now)
+    if live.get(sign_in_id) != user_id:
         return None
     return (await ranks(db, [(room_id, user_id)]))[room_id, user_id]
 

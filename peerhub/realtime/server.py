@@ -9,7 +9,7 @@ The handshake is refused with an HTTP status before any upgrade when:
 - the path is not ``/ws`` (404);
 - ``Origin`` is missing or not exactly one of ``PEERHUB_ALLOWED_ORIGINS`` (403) —
   a sibling subdomain is same-site, so SameSite cookies alone would let it in;
-- there is no session cookie, or its session is unknown, expired or its account
+- there is no sign-in cookie, or its sign-in is unknown, expired or its account
   disabled (403);
 - the person already has ``sockets_per_user`` sockets here (429), or the process
   is full (503).
@@ -44,7 +44,7 @@ from peerhub.i18n import _
 from peerhub.realtime import handlers, protocol, writer
 from peerhub.realtime.hub import CLOSE_POLICY, Peer
 from peerhub.realtime.protocol import ProtocolError
-from peerhub.security import sessions as login_sessions
+from peerhub.security import signins
 from peerhub.security.clientip import client_ip
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ log = logging.getLogger("peerhub.realtime.ws")
 
 
 class _NoDebug(logging.Filter):
-    """websockets logs headers (the session cookie) and frames (people's words) at
+    """websockets logs headers (the sign-in cookie) and frames (people's words) at
     DEBUG. Those records never leave this logger, whatever the log level is set to."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -69,7 +69,7 @@ _library_log.addFilter(_NoDebug())
 
 @dataclass(frozen=True, slots=True)
 class Handshake:
-    session_id: str
+    sign_in_id: str
     user_id: str
     pseudonym: str
     origin: str
@@ -124,15 +124,15 @@ async def serve(rt: Realtime) -> Server:
         if origin is None or origin not in allowed:
             log.info("handshake refused: origin not allowed (ip=%s)", ip)
             return conn.respond(http.HTTPStatus.FORBIDDEN, "Origin not allowed.\n")
-        token = _cookie(request, settings.session_cookie_name)
+        token = _cookie(request, settings.sign_in_cookie_name)
         if token is None or len(token) > 256:
-            log.info("handshake refused: no session (ip=%s)", ip)
+            log.info("handshake refused: no sign-in (ip=%s)", ip)
             return conn.respond(http.HTTPStatus.FORBIDDEN, "Sign in first.\n")
         if len(rt.hub.peers) >= config.max_sockets:
             return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Too busy; try again.\n")
         try:
             async with rt.ctx.sessions() as db, db.begin():
-                found = await login_sessions.resolve(db, settings, token, rt.ctx.clock())
+                found = await signins.resolve(db, settings, token, rt.ctx.clock())
                 # A role that needs two-step sign-in (docs/two-factor.md) gets no socket
                 # until it is set up, as it gets no page.
                 unenrolled = found is not None and (await standing(db, found[1])).must_enrol
@@ -140,9 +140,9 @@ async def serve(rt: Realtime) -> Server:
             log.warning("handshake refused: database unavailable")
             return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Try again shortly.\n")
         if found is None:
-            log.info("handshake refused: session unknown or ended (ip=%s)", ip)
+            log.info("handshake refused: sign-in unknown or ended (ip=%s)", ip)
             return conn.respond(http.HTTPStatus.FORBIDDEN, "Sign in first.\n")
-        session, user = found
+        sign_in, user = found
         if unenrolled:
             log.info("handshake refused: two-step sign-in not set up (user=%s)", user.id)
             return conn.respond(http.HTTPStatus.FORBIDDEN, "Set up two-step sign-in first.\n")
@@ -151,7 +151,7 @@ async def serve(rt: Realtime) -> Server:
             return conn.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many connections.\n")
         assert isinstance(conn, PeerConnection)  # noqa: S101 - create_connection below
         conn.handshake_info = Handshake(
-            session.id, user.id, user.pseudonym, origin, ip, _language(request, user.language)
+            sign_in.id, user.id, user.pseudonym, origin, ip, _language(request, user.language)
         )
         return None
 
@@ -196,7 +196,7 @@ async def run_connection(rt: Realtime, conn: ServerConnection, info: Handshake) 
         socket_id=uuid.uuid4().hex,
         user_id=info.user_id,
         pseudonym=info.pseudonym,
-        session_id=info.session_id,
+        sign_in_id=info.sign_in_id,
         closer=closer,
     )
     # This task (and what it spawns) speaks the person's language; code running for

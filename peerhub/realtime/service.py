@@ -79,7 +79,7 @@ CRISIS_MESSAGE = lazy_gettext(
 # say it in English; each socket reads it in its own language (its peer.language).
 CLOSE_REASONS = {
     "Your session has ended.": lazy_gettext("Your session has ended."),
-    "Your session has ended. Sign in again.": writer.SESSION_ENDED_TEXT,
+    "Your session has ended. Sign in again.": writer.SIGN_IN_ENDED_TEXT,
     "You are no longer in this group.": lazy_gettext("You are no longer in this group."),
     "Removed from the room.": lazy_gettext("Removed from the room."),
     "You have been banned from this group.": lazy_gettext("You have been banned from this group."),
@@ -460,11 +460,11 @@ class Realtime:
         self._control(op, payload)
 
     async def disconnect_user(
-        self, user_id: str, *, reason: str, session_id: str | None = None, code: int = 1008
+        self, user_id: str, *, reason: str, sign_in_id: str | None = None, code: int = 1008
     ) -> None:
         self._control(
             "core.close_user",
-            {"user": user_id, "session": session_id, "code": code, "reason": reason[:120]},
+            {"user": user_id, "session": sign_in_id, "code": code, "reason": reason[:120]},
         )
 
     async def revoke_membership(self, room_id: str, user_id: str, *, reason: str) -> None:
@@ -495,10 +495,10 @@ class Realtime:
         user = payload.get("user")
         room = payload.get("room")
         if op == "core.close_user" and isinstance(user, str):
-            session = payload.get("session")
+            sign_in = payload.get("session")  # the key on the bus keeps its name
             code = payload.get("code")
             for peer in self.hub.peers_of(user):
-                if session is None or peer.session_id == session:
+                if sign_in is None or peer.sign_in_id == sign_in:
                     peer.close(
                         code if isinstance(code, int) else CLOSE_POLICY,
                         close_reason(peer, payload.get("reason"), "Your session has ended."),
@@ -931,24 +931,24 @@ class Realtime:
     # --- re-checks ----------------------------------------------------------------------------
 
     async def revalidate(self) -> None:
-        """Close sockets whose login session ended, or whose person left a room's group."""
+        """Close sockets whose sign-in ended, or whose person left a room's group."""
         peers = list(self.hub.peers.values())
         if not peers:
             return
         now = self.ctx.clock()
         async with self.ctx.sessions() as db, db.begin():
-            live = await queries.live_sessions(
-                db, self.ctx.settings, (p.session_id for p in peers), now
+            live = await queries.live_sign_ins(
+                db, self.ctx.settings, (p.sign_in_id for p in peers), now
             )
             pairs = {(room, p.user_id) for p in peers for room in p.subs}
             rank_of = await queries.ranks(db, pairs)
-            active = [p.session_id for p in peers if p.active and p.session_id in live]
+            active = [p.sign_in_id for p in peers if p.active and p.sign_in_id in live]
             if active:
-                await writer.touch_sessions(db, set(active), now, timedelta(seconds=60))
+                await writer.touch_sign_ins(db, set(active), now, timedelta(seconds=60))
         for peer in peers:
             peer.active = False
-            if live.get(peer.session_id) != peer.user_id:
-                peer.close(CLOSE_POLICY, close_reason(peer, writer.SESSION_ENDED_TEXT, ""))
+            if live.get(peer.sign_in_id) != peer.user_id:
+                peer.close(CLOSE_POLICY, close_reason(peer, writer.SIGN_IN_ENDED_TEXT, ""))
                 continue
             for room in list(peer.subs):
                 rank = rank_of.get((room, peer.user_id))

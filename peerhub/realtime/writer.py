@@ -7,7 +7,7 @@ commits them in ONE transaction (group commit). In that transaction it
 1. locks the rooms' counter rows, in id order (``SELECT ... FOR UPDATE`` on
    PostgreSQL; on SQLite a no-op ``UPDATE`` first, which takes the database's
    single write lock through the busy timeout instead of failing on upgrade);
-2. re-checks, in the database, that each sender's login session is still live,
+2. re-checks, in the database, that each sender's sign-in is still live,
    that their account is not disabled, and their rank in the group — so a frame
    that races a logout, a removal or a ban is refused, whatever any cache says;
 3. finds retries: an existing ``(room, sender, client_id)`` gets the ORIGINAL
@@ -30,7 +30,7 @@ committed in turn, until the command that fails is alone. It alone is refused
 
 The few writes that take no ``seq`` are here too (:func:`ensure_room`, the room's row
 on first use, and so :func:`room_info`; :func:`set_read`; :func:`accept_rules`;
-:func:`touch_sessions`). The reads are in :mod:`peerhub.realtime.queries`, which
+:func:`touch_sign_ins`). The reads are in :mod:`peerhub.realtime.queries`, which
 writes nothing.
 """
 
@@ -76,7 +76,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from peerhub.config import Settings
 from peerhub.context import Clock
 from peerhub.i18n import lazy_gettext
-from peerhub.models import AuthSession, GroupRole, GroupTag
+from peerhub.models import GroupRole, GroupTag, SignIn
 from peerhub.realtime import queries
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
 from peerhub.realtime.protocol import MessageView
@@ -203,17 +203,17 @@ async def accept_rules(
         )
 
 
-async def touch_sessions(
-    db: AsyncSession, session_ids: Iterable[str], now: datetime, every: timedelta
+async def touch_sign_ins(
+    db: AsyncSession, sign_in_ids: Iterable[str], now: datetime, every: timedelta
 ) -> None:
-    """Chatting counts as activity: keep the login session from idling out."""
-    ids = list(session_ids)
+    """Chatting counts as activity: keep the sign-in from idling out."""
+    ids = list(sign_in_ids)
     for start in range(0, len(ids), 500):
         await db.execute(
-            update(AuthSession)
+            update(SignIn)
             .where(
-                among(db, AuthSession.id, ids[start : start + 500]),
-                AuthSession.last_seen_at < now - every,
+                among(db, SignIn.id, ids[start : start + 500]),
+                SignIn.last_seen_at < now - every,
             )
             .values(last_seen_at=now)
         )
@@ -228,7 +228,7 @@ class Refusal:
     # The words people read: ``lazy_gettext(...)`` (or a LazyProxy), put into words in
     # the language active where ``message`` is read: the socket's person's.
     text: str | LazyProxy
-    close: bool = False  # the socket must be closed (1008): the session or place is gone
+    close: bool = False  # the socket must be closed (1008): the sign-in or place is gone
 
     @property
     def message(self) -> str:
@@ -246,8 +246,8 @@ class Command:
     status: str = "visible"
     sender_id: str | None = None
     sender_name: str | None = None
-    # The login session to re-check in the transaction (None: a server-side event).
-    session_id: str | None = None
+    # The sign-in to re-check in the transaction (None: a server-side event).
+    sign_in_id: str | None = None
     min_rank: GroupRole = GroupRole.MEMBER
     data: dict[str, Any] | None = None
     # Columns of the room row to set in the same transaction (session open/close...).
@@ -339,7 +339,7 @@ NOT_STORABLE = Refusal(
 )
 NOT_SAVED = Refusal("internal", lazy_gettext("Not saved; try again."))
 NOT_FOUND_TEXT = lazy_gettext("There is no such room, or you are not in it.")
-SESSION_ENDED_TEXT = lazy_gettext("Your session has ended. Sign in again.")
+SIGN_IN_ENDED_TEXT = lazy_gettext("Your session has ended. Sign in again.")
 
 
 @dataclass
@@ -540,8 +540,8 @@ class Writer:
                     .order_by(Room.id)
                 )
             rooms = {rid: (bool(so), bool(mo)) for rid, so, mo in locked}
-            session_ids = {c.session_id for c in batch if c.session_id is not None}
-            live = await queries.live_sessions(db, self.settings, session_ids, now)
+            sign_in_ids = {c.sign_in_id for c in batch if c.sign_in_id is not None}
+            live = await queries.live_sign_ins(db, self.settings, sign_in_ids, now)
             pairs = {(c.room, c.sender_id) for c in batch if c.sender_id is not None}
             rank_of = await queries.ranks(db, [(r, u) for r, u in pairs if u is not None])
             existing = await self._existing(db, batch)
@@ -654,8 +654,8 @@ class Writer:
     ) -> Refusal | None:
         if command.room not in rooms:
             return Refusal("not_found", NOT_FOUND_TEXT)
-        if command.session_id is not None and live.get(command.session_id) != command.sender_id:
-            return Refusal("session_ended", SESSION_ENDED_TEXT, close=True)
+        if command.sign_in_id is not None and live.get(command.sign_in_id) != command.sender_id:
+            return Refusal("session_ended", SIGN_IN_ENDED_TEXT, close=True)
         if command.sender_id is not None and rank < command.min_rank:
             if rank == GroupRole.NONE:
                 return Refusal("not_found", NOT_FOUND_TEXT, close=True)

@@ -1,1 +1,1 @@
-"""Passwords, sessions, CSRF, Origin checks, throttling and response headers."""
+"""Passwords, sign-ins, CSRF, Origin checks, throttling and response headers."""

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from peerhub.accounts import twofactor
 from peerhub.context import AppContext
 from peerhub.i18n import _
-from peerhub.security import sessions
+from peerhub.security import signins
 from peerhub.security.tokens import keyed, same
 
 log = logging.getLogger("peerhub.security")
@@ -58,7 +58,7 @@ def read_cookies(headers: Headers) -> dict[str, str]:
     return {k: v.value for k, v in jar.items()}
 
 
-# Files that are the same for everyone: cacheable, and served without a session.
+# Files that are the same for everyone: cacheable, and served without a sign-in.
 STATIC_PATHS = ("/favicon.ico",)
 
 
@@ -113,7 +113,7 @@ class SecurityHeadersMiddleware:
 
 
 class AuthMiddleware:
-    """Puts an :class:`~peerhub.security.sessions.Auth` in ``scope["state"]["auth"]``.
+    """Puts an :class:`~peerhub.security.signins.Auth` in ``scope["state"]["auth"]``.
 
     If the database cannot be reached the request goes on as anonymous with
     ``state["db_ok"] = False``: pages that need no data (the crisis route above
@@ -128,27 +128,27 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith("/static/"):
-            # Static files need nobody: no session look-up. Error pages (a missing file,
+            # Static files need nobody: no sign-in look-up. Error pages (a missing file,
             # a wrong method) still render, as for someone signed out.
-            scope.setdefault("state", {})["auth"] = sessions.Auth(None, None, "")
+            scope.setdefault("state", {})["auth"] = signins.Auth(None, None, "")
             await self.app(scope, receive, send)
             return
         ctx = ctx_of(scope)
         settings = ctx.settings
         cookies = read_cookies(Headers(scope=scope))
         state = scope.setdefault("state", {})
-        token = cookies.get(settings.session_cookie_name)
-        auth: sessions.Auth | None = None
+        token = cookies.get(settings.sign_in_cookie_name)
+        auth: signins.Auth | None = None
         stale_cookie = False
         state["db_ok"] = True
         if token:
             try:
                 async with ctx.sessions() as db, db.begin():
-                    found = await sessions.resolve(db, settings, token, ctx.clock())
+                    found = await signins.resolve(db, settings, token, ctx.clock())
                     standing = await twofactor.standing(db, found[1]) if found else None
                 if found is not None and standing is not None:
                     row, user = found
-                    auth = sessions.Auth(
+                    auth = signins.Auth(
                         user,
                         row.id,
                         row.csrf_token,
@@ -158,7 +158,7 @@ class AuthMiddleware:
                 else:
                     stale_cookie = True
             except (SQLAlchemyError, OSError, TimeoutError):
-                log.warning("session lookup failed: database unavailable")
+                log.warning("sign-in lookup failed: database unavailable")
                 state["db_ok"] = False
 
         anon = cookies.get(ANON_COOKIE)
@@ -166,7 +166,7 @@ class AuthMiddleware:
         if anon is None or len(anon) > 64:
             anon = new_anon = secrets.token_urlsafe(24)
         if auth is None:
-            auth = sessions.Auth(None, None, keyed(settings.secret_key, "csrf-anon", anon))
+            auth = signins.Auth(None, None, keyed(settings.secret_key, "csrf-anon", anon))
         state["auth"] = auth
 
         if scope["type"] == "websocket":
@@ -177,12 +177,12 @@ class AuthMiddleware:
             if message["type"] == "http.response.start":
                 h = MutableHeaders(scope=message)
                 already = [v for k, v in message["headers"] if k == b"set-cookie"]
-                name = settings.session_cookie_name.encode()
+                name = settings.sign_in_cookie_name.encode()
                 if stale_cookie and not any(v.startswith(name + b"=") for v in already):
                     h.append(
                         "Set-Cookie",
                         cookie_header(
-                            settings.session_cookie_name,
+                            settings.sign_in_cookie_name,
                             "",
                             secure=settings.secure_cookies,
                             max_age=0,
@@ -223,7 +223,7 @@ class TwoFactorGate:
 
     Deny by default: until they have, such a person reaches only the paths in
     :data:`TWO_FACTOR_OPEN` (the crisis route, signing in and out, setting up two-step
-    sign-in, their sessions). Every other page redirects to the set-up page (and back
+    sign-in, their sign-ins). Every other page redirects to the set-up page (and back
     afterwards); APIs answer 403 in JSON. A privileged page added later is covered
     without anyone remembering to add a check. Everyone else passes straight through.
     """
@@ -234,7 +234,7 @@ class TwoFactorGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         auth = scope.get("state", {}).get("auth") if scope["type"] != "lifespan" else None
         if (
-            not isinstance(auth, sessions.Auth)
+            not isinstance(auth, signins.Auth)
             or not auth.must_enrol_2fa
             or scope["path"] in TWO_FACTOR_OPEN
             or is_static(scope["path"])
@@ -286,8 +286,8 @@ class CSRFMiddleware:
 
     1. ``Sec-Fetch-Site`` must be same-origin or none when present; otherwise
        ``Origin`` (or ``Referer``) must be one of the allowed origins when present.
-    2. The token — the session's own, or for someone not signed in an HMAC of a
-       random pre-session cookie — must arrive in ``X-CSRF-Token`` or as the
+    2. The token — the sign-in's own, or for someone not signed in an HMAC of a
+       random pre-sign-in cookie — must arrive in ``X-CSRF-Token`` or as the
        ``csrf_token`` field of a URL-encoded form.
     Paths in ``exempt`` (public, read-only-in-effect APIs such as matching) skip
     step 2 but not step 1. Paths under a prefix in ``read_only`` (the HSDS API: no
@@ -392,8 +392,8 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-def auth_of(scope: Any) -> sessions.Auth:
+def auth_of(scope: Any) -> signins.Auth:
     """The request's Auth from a Starlette Request/WebSocket or a raw scope."""
     state = scope["state"] if isinstance(scope, dict) else scope.scope["state"]
-    auth: sessions.Auth = state["auth"]
+    auth: signins.Auth = state["auth"]
     return auth

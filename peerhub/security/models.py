@@ -3,7 +3,7 @@
 - :class:`KnownDevice`: a phone or computer a person has signed in on, which can sign
   in even while strangers hold the account-wide throttle (peerhub/security/devices.py).
   The browser holds a random token; only its SHA-256 is stored here.
-- :class:`UsedNonce`: single-use values already spent (the two-step pre-session
+- :class:`UsedNonce`: single-use values already spent (the two-step pre-sign-in
   cookie's nonce), kept until the value would have expired anyway
   (peerhub/security/nonces.py).
 - :class:`RateBucket`: token buckets shared by every server process, for sign-up and

@@ -1,6 +1,6 @@
 """Single-use values: a nonce is spent once, in every process, on both databases.
 
-A signed value (such as the two-step pre-session cookie) proves where it came from but
+A signed value (such as the two-step pre-sign-in cookie) proves where it came from but
 not that it has not been used already. :func:`spend` records its nonce in
 ``used_nonces``, whose primary key (purpose, nonce) lets the database accept exactly
 one insert: of two requests racing with the same value, the second finds the row

@@ -25,7 +25,7 @@ Which rules a counter follows depends on its key (:func:`policy_for`):
   from sign-in's so that wrong recovery tries never hold back signing in; ``racct:``
   is looser like ``acct:``.
 - anything else, e.g. ``dev:…`` (a known device, :func:`device_key`), ``sess:…``
-  (a password typed again inside a session, :func:`session_key`), ``2fa:…`` (two-step
+  (a password typed again inside a sign-in, :func:`sign_in_key`), ``2fa:…`` (two-step
   codes), ``erase:…``: strict, like ``pair:``.
 
 A phone or computer the person has signed in on before (peerhub/security/devices.py)
@@ -204,12 +204,12 @@ def recovery_device_key(user_id: str, device_id: str) -> str:
     return f"rdev:{user_id}:{device_id}"
 
 
-def session_key(session_id: str) -> str:
-    """The person's own password typed again inside a signed-in session (changing it,
+def sign_in_key(sign_in_id: str) -> str:
+    """The person's own password typed again inside a sign-in (changing it,
     new recovery words, a new e-mail address) from a browser that is not one of their
-    known devices. Only whoever holds that session can move it, so strangers guessing
+    known devices. Only whoever holds that sign-in can move it, so strangers guessing
     the name elsewhere never hold the owner back here."""
-    return f"sess:{session_id}"
+    return f"sess:{sign_in_id}"
 
 
 def second_factor_key(user_id: str) -> str:

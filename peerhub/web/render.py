@@ -19,7 +19,7 @@ from peerhub.i18n import _, lazy_gettext
 from peerhub.inputs import MAX_JSON_BYTES, MAX_JSON_DEPTH, JSONProblem, parse_json
 from peerhub.security.clientip import client_ip
 from peerhub.security.middleware import auth_of, wants_json
-from peerhub.security.sessions import Auth
+from peerhub.security.signins import Auth
 from peerhub.taxonomy import language_name
 from peerhub.web import landing, questions
 

@@ -247,7 +247,7 @@ async def test_a_delivered_rows_payload_is_dropped(engine: AsyncEngine) -> None:
 
 async def test_the_realtime_kinds_check_what_they_are_given(engine: AsyncEngine) -> None:
     async with make_sessionmaker(engine)() as db:
-        after_commit.disconnect_user(db, "u1", session_id="s1")
+        after_commit.disconnect_user(db, "u1", sign_in_id="s1")
         after_commit.revoke_membership(db, "g1", "u1", reason="You left the group.")
         after_commit.member_changed(db, "g1", "u1")
         after_commit.room_changed(db, "g1")

@@ -45,7 +45,7 @@ from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRul
 from peerhub.security import throttle
 from peerhub.security.models import KnownDevice
 from peerhub.security.passwords import Passwords
-from peerhub.security.sessions import start_session
+from peerhub.security.signins import start_sign_in
 from peerhub.security.tokens import digest
 from tests.conftest import BASE, TEST_TOTP_SECRET
 
@@ -145,7 +145,7 @@ async def seed(
         )
         tokens = {}
         for key, user in people.items():
-            new = await start_session(
+            new = await start_sign_in(
                 db, settings, user, now, "Mozilla/5.0 (X11; Linux) Firefox/130"
             )
             tokens[key] = new.token
@@ -354,7 +354,7 @@ async def seed(
 def signed_in(app: Any, settings: Settings, token: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.50", 50050))
     client = httpx.AsyncClient(transport=transport, base_url=BASE)
-    client.cookies.set(settings.session_cookie_name, token)
+    client.cookies.set(settings.sign_in_cookie_name, token)
     return client
 
 

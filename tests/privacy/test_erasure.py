@@ -109,7 +109,7 @@ async def test_an_erased_account_appears_nowhere(
         gone = await sam.get("/account/erased")
         assert gone.status_code == 200 and "Your account has been deleted" in gone.text
         # Every session ended: the old cookie is nobody's.
-        sam.cookies.set(settings.session_cookie_name, seeded.token)
+        sam.cookies.set(settings.sign_in_cookie_name, seeded.token)
         assert (await sam.get("/api/me")).status_code == 401
 
     # The directory, matching, the roster, the moderator console and the room.
@@ -253,7 +253,7 @@ async def test_erasure_closes_the_persons_live_sockets_at_once(
     await ben_socket.join(world.group_id)
 
     async with httpx.AsyncClient(base_url=server.base) as web:
-        web.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        web.cookies.set(server.settings.sign_in_cookie_name, world.tokens["ana"])
         token = await csrf_token(web, "/account/erase")
         response = await web.post(
             "/account/erase",

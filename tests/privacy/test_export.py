@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select, update
 
 from peerhub.config import Settings
-from peerhub.models import AuditEvent, AuthSession, Base, Referral, User
+from peerhub.models import AuditEvent, Base, Referral, SignIn, User
 from peerhub.privacy.export import COVERED, EXCLUDED, SECRET_COLUMNS, person_columns
 from peerhub.security.tokens import digest
 from tests.conftest import BASE, TEST_TOTP_SECRET, sign_up
@@ -131,11 +131,9 @@ async def test_the_export_holds_no_secret_and_nobody_elses_words(
     async with app.state.ctx.sessions() as db:
         user = await db.get(User, seeded.sam)
         assert user is not None
-        session_rows = list(
-            await db.scalars(select(AuthSession).where(AuthSession.user_id == seeded.sam))
-        )
+        sign_in_rows = list(await db.scalars(select(SignIn).where(SignIn.user_id == seeded.sam)))
     assert user.password_hash not in text and "$argon2" not in text
-    for row in session_rows:
+    for row in sign_in_rows:
         assert row.token_hash not in text and row.csrf_token not in text
     assert digest(seeded.token) not in text and seeded.token not in text
     assert TEST_TOTP_SECRET not in text
@@ -169,7 +167,7 @@ async def test_a_professionals_export_shows_progress_only_with_the_persons_conse
     assert [e["state"] for e in made[0]["history"]] == ["sent", "joined"]
 
 
-async def test_someone_elses_session_cannot_export_sams_data(
+async def test_someone_elses_sign_in_cannot_export_sams_data(
     app: Any, settings: Settings, seeded: Seeded
 ) -> None:
     async with signed_in(app, settings, seeded.tokens["ana"]) as ana:

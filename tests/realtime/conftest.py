@@ -40,7 +40,7 @@ from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.policy import Extension
 from peerhub.realtime.protocol import server_schemas
 from peerhub.realtime.service import Realtime
-from peerhub.security.sessions import start_session
+from peerhub.security.signins import start_sign_in
 from tests.conftest import TEST_TOTP_SECRET, FakeClock, free_port, make_settings
 
 # Generous limits for tests that are not about limits.
@@ -117,7 +117,7 @@ class World:
     other_group_id: str
     users: dict[str, str] = field(default_factory=dict)  # name -> user id
     tokens: dict[str, str] = field(default_factory=dict)  # name -> session cookie token
-    session_ids: dict[str, str] = field(default_factory=dict)
+    sign_in_ids: dict[str, str] = field(default_factory=dict)
 
 
 async def make_world(
@@ -153,9 +153,9 @@ async def make_world(
             db.add(user)
             await db.flush()
             world.users[name] = user.id
-            new = await start_session(db, settings, user, now)
+            new = await start_sign_in(db, settings, user, now)
             world.tokens[name] = new.token
-            world.session_ids[name] = new.row.id
+            world.sign_in_ids[name] = new.row.id
         for name in members:
             db.add(GroupMember(group_id=group.id, user_id=world.users[name], role="member"))
         db.add(GroupMember(group_id=group.id, user_id=world.users["mo"], role="moderator"))
@@ -211,7 +211,7 @@ class Client:
     ) -> Client:
         headers = {}
         if token is not None:
-            headers["Cookie"] = f"{server.settings.session_cookie_name}={token}"
+            headers["Cookie"] = f"{server.settings.sign_in_cookie_name}={token}"
         kwargs.setdefault("max_queue", 4096)
         ws = await connect(
             server.ws_url,

@@ -37,7 +37,7 @@ async def refused(server: RTServer, *, origin: str | None, cookie: str | None) -
 
 
 def cookie(server: RTServer, token: str) -> str:
-    return f"{server.settings.session_cookie_name}={token}"
+    return f"{server.settings.sign_in_cookie_name}={token}"
 
 
 async def test_api_realtime_publishes_the_websocket_url(server: RTServer) -> None:
@@ -68,7 +68,7 @@ def test_the_public_url_follows_the_base_url_or_the_override(tmp_path: Path) -> 
     assert load(settings, env={}).port is None
 
 
-async def test_the_allowed_origin_with_a_live_session_is_accepted(
+async def test_the_allowed_origin_with_a_live_sign_in_is_accepted(
     server: RTServer, world: World
 ) -> None:
     client = await Client.open(server, world.tokens["ana"])
@@ -103,7 +103,7 @@ async def test_a_sibling_subdomain_is_refused(site_server: RTServer, world: Worl
     await listed.close()
 
 
-async def test_no_or_a_dead_session_is_refused_with_403(
+async def test_no_or_a_dead_sign_in_is_refused_with_403(
     server: RTServer, world: World, sessions: Sessions, rt_clock: FakeClock
 ) -> None:
     assert await refused(server, origin=server.base, cookie=None) == 403

@@ -195,7 +195,7 @@ async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
 ) -> None:
     import httpx
 
-    from peerhub.models import AuthSession
+    from peerhub.models import SignIn
 
     cat, mo = await joined(connect_as, world.group_id, "cat", "mo")
     await act(mo, "mod.ban", room=world.group_id, user=world.users["cat"], reason="Abuse")
@@ -209,10 +209,10 @@ async def test_a_ban_cuts_the_live_socket_and_stops_rejoining(
     assert (await again.expect("error"))["code"] == "not_found"
     async with sessions() as db:
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["cat"])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids["cat"])
         )
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["cat"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["cat"])
         asked = await http.post(
             f"/groups/{world.slug}/join",
             headers={
@@ -599,12 +599,12 @@ async def test_the_audit_log_records_sessions_and_actions_and_organisers_can_rea
     assert log[1]["actor"]["name"] == "Mo" and log[1]["reason"] == "Pause"
 
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["olga"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["olga"])
         page = await http.get(f"/organise/groups/{room}/moderation")
         assert page.status_code == 200
         assert "timed out Ana for 15 minutes" in " ".join(page.text.split())
         assert "Pause" in page.text and "opened a session" in page.text
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["ana"])
         assert (await http.get(f"/organise/groups/{room}/moderation")).status_code == 403
 
 
@@ -628,15 +628,15 @@ async def test_changing_what_i_share_tells_open_consoles_at_once(
 ) -> None:
     import httpx
 
-    from peerhub.models import AuthSession
+    from peerhub.models import SignIn
 
     (mo,) = await joined(connect_as, world.group_id, "mo")
     async with sessions() as db:
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["ana"])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids["ana"])
         )
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["ana"])
         saved = await http.post(
             page,
             data={"csrf_token": str(csrf)},

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from peerhub.models import AuthSession
+from peerhub.models import SignIn
 from peerhub.moderation.models import ModerationEvent, Sanction
 from tests.realtime.conftest import Client, RTServer, World, check_frame
 
@@ -37,10 +37,10 @@ async def post_as(
     async def open_as(name: str) -> Post:
         async with sessions() as db:
             csrf = await db.scalar(
-                select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids[name])
+                select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids[name])
             )
         http = httpx.AsyncClient(base_url=server.base)
-        http.cookies.set(server.settings.session_cookie_name, world.tokens[name])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens[name])
         clients.append(http)
 
         async def post(frame_type: str, **fields: Any) -> httpx.Response:
@@ -185,7 +185,7 @@ async def test_the_routes_are_guarded_as_every_route(
         )
         # The CSRF check answers first: no token, no entry (signed in or not).
         assert nobody.status_code == 403
-        anonymous.cookies.set(server.settings.session_cookie_name, world.tokens["mo"])
+        anonymous.cookies.set(server.settings.sign_in_cookie_name, world.tokens["mo"])
         no_token = await anonymous.post(
             "/api/moderation/mod.timeout", json=fields, headers={"Origin": server.base}
         )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import realtime
 from peerhub.accounts.models_2fa import TwoFactor
-from peerhub.models import AuthSession, GroupMember, User
+from peerhub.models import GroupMember, SignIn, User
 from peerhub.realtime import queries
 from peerhub.realtime.models import RoomMessage
 from tests.conftest import TEST_TOTP_SECRET, FakeClock
@@ -77,10 +77,10 @@ async def test_logout_closes_the_live_sockets_at_once(
     await ben.join(world.group_id)
     async with sessions() as db:
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["ana"])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids["ana"])
         )
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["ana"])
         response = await http.post(
             "/logout", headers={"X-CSRF-Token": str(csrf), "Origin": server.base}
         )
@@ -92,7 +92,7 @@ async def test_logout_closes_the_live_sockets_at_once(
     await ben.expect("pong")
 
 
-async def test_an_ended_session_is_refused_by_the_writer_even_without_a_control_event(
+async def test_an_ended_sign_in_is_refused_by_the_writer_even_without_a_control_event(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     ana, ben = await connect_as("ana"), await connect_as("ben")
@@ -102,7 +102,7 @@ async def test_an_ended_session_is_refused_by_the_writer_even_without_a_control_
     # event was lost): the next message is refused in the transaction that would
     # have written it, and the socket is closed.
     async with sessions() as db, db.begin():
-        await db.execute(delete(AuthSession).where(AuthSession.id == world.session_ids["ana"]))
+        await db.execute(delete(SignIn).where(SignIn.id == world.sign_in_ids["ana"]))
     await ana.send("send", room=world.group_id, client_id="after-logout1", body="still me?")
     error = await ana.expect("error", client_id="after-logout1")
     assert error["code"] == "session_ended"
@@ -117,7 +117,7 @@ async def test_a_frame_racing_the_close_is_never_acted_on(
     ana = await connect_as("ana")
     await ana.join(world.group_id)
     async with sessions() as db, db.begin():  # logout commits first...
-        await db.execute(delete(AuthSession).where(AuthSession.user_id == world.users["ana"]))
+        await db.execute(delete(SignIn).where(SignIn.user_id == world.users["ana"]))
     frames = [
         ana.send("send", room=world.group_id, client_id=f"race-{i:07d}", body="racing")
         for i in range(20)
@@ -198,7 +198,7 @@ async def test_a_removal_without_the_control_event_is_still_enforced(
     assert await count_rows(sessions, world.group_id) == 0
 
 
-async def test_an_expired_session_is_closed_by_the_periodic_check(
+async def test_an_expired_sign_in_is_closed_by_the_periodic_check(
     server: RTServer, connect_as: Any, world: World, rt_clock: FakeClock
 ) -> None:
     ana = await connect_as("ana")
@@ -208,7 +208,7 @@ async def test_an_expired_session_is_closed_by_the_periodic_check(
     assert (await ana.closed())[0] == 1008
 
 
-async def test_chatting_keeps_the_session_alive(
+async def test_chatting_keeps_the_sign_in_alive(
     server: RTServer, connect_as: Any, world: World, rt_clock: FakeClock, sessions: Sessions
 ) -> None:
     ana = await connect_as("ana")
@@ -273,10 +273,10 @@ async def _post_as(
 ) -> httpx.Response:
     async with sessions() as db:
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids[name])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids[name])
         )
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens[name])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens[name])
         return await http.post(
             path, data=data, headers={"X-CSRF-Token": str(csrf), "Origin": server.base}
         )
@@ -339,26 +339,26 @@ async def test_the_close_reason_is_in_the_closed_persons_language_not_the_admins
     assert await ben.closed() == (1008, reason)
 
 
-async def test_ending_one_session_closes_only_its_sockets(
+async def test_ending_one_sign_in_closes_only_its_sockets(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions
 ) -> None:
     ana = await connect_as("ana")
     await ana.join(world.group_id)
     # Ana signs in a second time (another device) and ends the first session from it.
     async with sessions() as db, db.begin():
-        from peerhub.security.sessions import start_session
+        from peerhub.security.signins import start_sign_in
 
         user = await db.get(User, world.users["ana"])
         assert user is not None
-        second = await start_session(db, server.settings, user, server.app.state.ctx.clock())
+        second = await start_sign_in(db, server.settings, user, server.app.state.ctx.clock())
     other = await Client.open(server, second.token)
     await other.join(world.group_id)
     csrf = second.row.csrf_token
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, second.token)
+        http.cookies.set(server.settings.sign_in_cookie_name, second.token)
         response = await http.post(
             "/account/sessions",
-            data={"session_id": world.session_ids["ana"]},
+            data={"session_id": world.sign_in_ids["ana"]},
             headers={"X-CSRF-Token": str(csrf), "Origin": server.base},
         )
     assert response.status_code == 303, response.text

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.accounts import recovery
-from peerhub.models import AuthSession, Consent, User
+from peerhub.models import Consent, SignIn, User
 from peerhub.security.passwords import Passwords
-from peerhub.security.sessions import start_session
+from peerhub.security.signins import start_sign_in
 from tests.conftest import CHEAP_ARGON2, FakeClock, csrf_token
 from tests.realtime.conftest import Client, RTServer, World
 
@@ -30,16 +30,16 @@ async def _give_password(sessions: Sessions, world: World) -> None:
         ana.password_hash = await Passwords(CHEAP_ARGON2).hash(PASSWORD)
 
 
-async def test_changing_the_password_closes_the_other_sessions_sockets_only(
+async def test_changing_the_password_closes_the_other_sign_ins_sockets_only(
     server: RTServer, world: World, sessions: Sessions, rt_clock: FakeClock
 ) -> None:
     await _give_password(sessions, world)
     async with sessions() as db, db.begin():
         ana = await db.get(User, world.users["ana"])
         assert ana is not None
-        phone = await start_session(db, server.settings, ana, rt_clock())
+        phone = await start_sign_in(db, server.settings, ana, rt_clock())
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["ana"])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids["ana"])
         )
     here = await Client.open(server, world.tokens["ana"])
     there = await Client.open(server, phone.token)
@@ -48,7 +48,7 @@ async def test_changing_the_password_closes_the_other_sessions_sockets_only(
         for socket in (here, there, ben):
             await socket.join(world.group_id)
         async with httpx.AsyncClient(base_url=server.base) as http:
-            http.cookies.set(server.settings.session_cookie_name, world.tokens["ana"])
+            http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["ana"])
             response = await http.post(
                 "/account/password",
                 data={
@@ -111,7 +111,7 @@ async def test_a_reset_closes_every_socket_of_the_person(
     async with sessions() as db, db.begin():
         ana = await db.get(User, world.users["ana"])
         assert ana is not None
-        phone = await start_session(db, server.settings, ana, rt_clock())
+        phone = await start_sign_in(db, server.settings, ana, rt_clock())
     sockets = [
         await Client.open(server, world.tokens["ana"]),
         await Client.open(server, phone.token),
@@ -151,9 +151,7 @@ async def test_a_reset_closes_every_socket_of_the_person(
         await sockets[2].send("ping", ref="ben")
         await sockets[2].expect("pong", ref="ben")
         async with sessions() as db:
-            left = await db.scalars(
-                select(AuthSession.id).where(AuthSession.user_id == world.users["ana"])
-            )
+            left = await db.scalars(select(SignIn.id).where(SignIn.user_id == world.users["ana"]))
             assert not list(left)
     finally:
         for socket in sockets:

@@ -16,7 +16,7 @@ JS = sorted((REPO / "peerhub" / "static" / "js").glob("*.js"))
 async def page(server: RTServer, path: str, token: str | None = None) -> httpx.Response:
     async with httpx.AsyncClient(base_url=server.base) as http:
         if token is not None:
-            http.cookies.set(server.settings.session_cookie_name, token)
+            http.cookies.set(server.settings.sign_in_cookie_name, token)
         return await http.get(path)
 
 
@@ -50,7 +50,7 @@ async def test_without_a_websocket_server_the_page_says_so(
     rt_settings: Settings, world: World, rt_clock: FakeClock
 ) -> None:
     async with app_client(rt_settings, clock=rt_clock) as client:
-        client.cookies.set(rt_settings.session_cookie_name, world.tokens["ana"])
+        client.cookies.set(rt_settings.sign_in_cookie_name, world.tokens["ana"])
         response = await client.get("/groups/tuesday-talk/room")
     assert response.status_code == 503 and "not available right now" in response.text
 

@@ -121,13 +121,13 @@ async def test_every_query_only_selects(
 
         called: set[str] = set()
         async with sessions() as db, db.begin():
-            live = await queries.live_sessions(db, rt_settings, [world.session_ids["ana"]], now)
-            assert live == {world.session_ids["ana"]: ana}
-            called.add("live_sessions")
+            live = await queries.live_sign_ins(db, rt_settings, [world.sign_in_ids["ana"]], now)
+            assert live == {world.sign_in_ids["ana"]: ana}
+            called.add("live_sign_ins")
             assert (await queries.ranks(db, [(room, ana)]))[room, ana] == GroupRole.MEMBER
             called.add("ranks")
             rank = await queries.check_access(
-                db, rt_settings, world.session_ids["ana"], ana, room, now
+                db, rt_settings, world.sign_in_ids["ana"], ana, room, now
             )
             assert rank == GroupRole.MEMBER
             called.add("check_access")

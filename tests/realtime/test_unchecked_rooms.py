@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from peerhub.models import AuthSession, Group, Organisation, User
+from peerhub.models import Group, Organisation, SignIn, User
 from tests.realtime.conftest import RTServer, World
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -30,7 +30,7 @@ async def _set_verified(sessions: Sessions, world: World, verified: bool) -> Non
 async def _page(server: RTServer, path: str, token: str | None = None) -> httpx.Response:
     async with httpx.AsyncClient(base_url=server.base) as http:
         if token is not None:
-            http.cookies.set(server.settings.session_cookie_name, token)
+            http.cookies.set(server.settings.sign_in_cookie_name, token)
         return await http.get(path)
 
 
@@ -77,11 +77,11 @@ async def test_withdrawing_verification_closes_open_rooms_at_once(
     async with sessions() as db, db.begin():
         await db.execute(update(User).where(User.id == world.users["mo"]).values(is_admin=True))
         csrf = await db.scalar(
-            select(AuthSession.csrf_token).where(AuthSession.id == world.session_ids["mo"])
+            select(SignIn.csrf_token).where(SignIn.id == world.sign_in_ids["mo"])
         )
         org_id = await db.scalar(select(Group.organisation_id).where(Group.id == world.group_id))
     async with httpx.AsyncClient(base_url=server.base) as http:
-        http.cookies.set(server.settings.session_cookie_name, world.tokens["mo"])
+        http.cookies.set(server.settings.sign_in_cookie_name, world.tokens["mo"])
         response = await http.post(
             "/admin",
             data={"action": "unverify_org", "organisation_id": str(org_id)},

@@ -25,11 +25,11 @@ from starlette.staticfiles import StaticFiles
 
 from peerhub.groups.models import CommunityProposal
 from peerhub.models import (
-    AuthSession,
     Group,
     GroupMember,
     Organisation,
     Referral,
+    SignIn,
     User,
     WaitlistEntry,
 )
@@ -370,14 +370,12 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
             )
         )
 
-    async def admin_sessions() -> set[str]:
+    async def admin_sign_ins() -> set[str]:
         async with sessions() as db:
-            rows = await db.scalars(
-                select(AuthSession.id).where(AuthSession.user_id == world.users["admin"])
-            )
+            rows = await db.scalars(select(SignIn.id).where(SignIn.user_id == world.users["admin"]))
             return set(rows)
 
-    before = await admin_sessions()
+    before = await admin_sign_ins()
     async with client_for(app, base, len(ROLES)) as spare:
         second = World(app, base, {"admin": spare})
         r = await second.post(
@@ -386,7 +384,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         assert r.status_code == 303 and r.headers["location"].startswith("/login/2fa"), r.text
         r = await second.post("admin", "/login/2fa", {"code": totp_code(app.state.ctx.clock())})
         assert r.status_code == 303, r.text[:300]
-    (spare_session,) = await admin_sessions() - before
+    (spare_sign_in,) = await admin_sign_ins() - before
 
     async with sessions() as db:
         proposal_id = await db.scalar(select(CommunityProposal.id).limit(1))
@@ -403,7 +401,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "group_id": group_id,
         "proposal_id": proposal_id,
         "referral_id": referral_id,
-        "spare_session": spare_session,
+        "spare_sign_in": spare_sign_in,
         "user_id": world.users["member"],
         "rest": "no-such-endpoint",
         "path": "css/site.css",

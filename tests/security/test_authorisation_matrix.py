@@ -52,7 +52,7 @@ PROBES: dict[Endpoint, Probe] = {
         "password": "not the password",
     },
     Endpoint("POST", "/account/sessions"): lambda w, role: {
-        "session_id": w.values["spare_session"]
+        "session_id": w.values["spare_sign_in"]
     },
     Endpoint("POST", "/referrals/{referral_id}"): lambda w, role: {"action": "share"},
     Endpoint("POST", "/waiting-lists/{group_id}"): lambda w, role: {"answer": "decline"},

@@ -340,7 +340,7 @@ def check_one(server: LiveServer, person: Person, endpoint: Endpoint, case: Fuzz
         )
     if person.role == "anonymous":
         # A random sign-up may have signed the visitor in: stay a visitor.
-        person.client.cookies.delete(server.app.state.settings.session_cookie_name)
+        person.client.cookies.delete(server.app.state.settings.sign_in_cookie_name)
 
 
 def fuzzer(server: LiveServer, person: Person, endpoint: Endpoint, real: dict[str, str]) -> Any:

@@ -120,7 +120,7 @@ async def test_every_page_carries_the_headers_and_hsts_behind_https(tls_world: W
     assert not wrong, "\n".join(wrong)
 
 
-async def test_behind_https_the_session_cookie_is_host_only_and_secure(tls_world: World) -> None:
+async def test_behind_https_the_sign_in_cookie_is_host_only_and_secure(tls_world: World) -> None:
     transport = httpx.ASGITransport(app=tls_world.app, client=("203.0.113.250", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=tls_world.base) as browser:
         fresh = World(tls_world.app, tls_world.base, {"member": browser})

@@ -62,9 +62,9 @@ async def test_a_whole_visit_leaves_no_secret_in_the_logs(
     await add_group(sessions, "Quiet Harbour Group")
     secrets: dict[str, str] = {}
 
-    # Before signing in: the pre-session CSRF cookie and the token made from it.
+    # Before signing in: the pre-sign-in CSRF cookie and the token made from it.
     secrets["anonymous CSRF token"] = await csrf_token(client, "/signup")
-    secrets["pre-session cookie"] = client.cookies["peerhub_csrf"]
+    secrets["pre-sign-in cookie"] = client.cookies["peerhub_csrf"]
 
     r = await post_form(
         client, "/signup", {"pseudonym": "Quiet Harbour", "password": PASSWORD, "email": EMAIL}

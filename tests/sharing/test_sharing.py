@@ -26,7 +26,7 @@ from peerhub.models import (
 from peerhub.moderation.models import CrisisAlert
 from peerhub.moderation.queries import queue_of
 from peerhub.realtime import queries, writer
-from peerhub.security.sessions import start_session
+from peerhub.security.signins import start_sign_in
 from peerhub.sharing.models import GroupSharingChoice, PersonProfile
 from peerhub.sharing.rules import AUDIENCES, ITEMS, view_for
 from tests.conftest import BASE, FakeClock, csrf_token, enrol_2fa
@@ -99,7 +99,7 @@ async def cast(app: Any, sessions: Sessions, clock: FakeClock) -> Any:
             db.add(user)
             await db.flush()
             world.users[name] = user.id
-            tokens[name] = (await start_session(db, settings, user, now)).token
+            tokens[name] = (await start_sign_in(db, settings, user, now)).token
         for grp, name, role in (
             (group, "rhian", "member"),
             (group, "bea", "member"),
@@ -136,7 +136,7 @@ async def cast(app: Any, sessions: Sessions, clock: FakeClock) -> Any:
     for name, token in tokens.items():
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         client = httpx.AsyncClient(transport=transport, base_url=BASE)
-        client.cookies.set(settings.session_cookie_name, token)
+        client.cookies.set(settings.sign_in_cookie_name, token)
         world.clients[name] = client
     yield world
     await world.close()

@@ -87,7 +87,7 @@ def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[A
         context.add_cookies(
             [
                 {
-                    "name": room_server.settings.session_cookie_name,
+                    "name": room_server.settings.sign_in_cookie_name,
                     "value": room_world.tokens[name],
                     "url": room_server.base,
                 }

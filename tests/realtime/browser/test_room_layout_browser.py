@@ -280,7 +280,7 @@ def test_times_follow_the_pages_language_not_the_browsers(
         context.add_cookies(
             [
                 {
-                    "name": room_server.settings.session_cookie_name,
+                    "name": room_server.settings.sign_in_cookie_name,
                     "value": room_world.tokens["ana"],
                     "url": room_server.base,
                 }
