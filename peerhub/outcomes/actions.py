@@ -23,7 +23,7 @@ from peerhub.matching import GroupIndex, MatchResult, Needs, classify
 from peerhub.models import Group, GroupMember, new_id
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import Room
-from peerhub.schedule import next_session
+from peerhub.schedule import next_meeting
 
 #: How long a person has to join after being shown a group, and how long after
 #: joining "still coming" is judged.
@@ -97,16 +97,16 @@ async def record_shown(
     return made
 
 
-async def session_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
-    """Whether a session of the group is on: its room's session is open, or ``now``
-    falls within one of its scheduled sessions."""
+async def meeting_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
+    """Whether the group is meeting: its room's session is open, or ``now``
+    falls within one of its scheduled meetings."""
     room_open = await db.scalar(select(Room.session_open).where(Room.id == group_id))
     if room_open:
         return True
     group = await db.get(Group, group_id)
     if group is None:
         return False
-    on = next_session(group, now)
+    on = next_meeting(group, now)
     return on is not None and on.start <= now < on.end
 
 
@@ -116,7 +116,7 @@ async def note_presence(db: AsyncSession, group_id: str, user_id: str, now: date
     link = await db.scalar(
         select(OutcomeLink).where(OutcomeLink.user_id == user_id, OutcomeLink.group_id == group_id)
     )
-    if link is None or not await session_on(db, group_id, now):
+    if link is None or not await meeting_on(db, group_id, now):
         return False
     if link.joined_at is None:
         member = await db.get(GroupMember, (group_id, user_id))

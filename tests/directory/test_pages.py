@@ -391,7 +391,7 @@ async def test_an_unsafe_website_is_not_linked(
     assert "has no groups meeting at the moment" in html
 
 
-async def test_next_sessions_follow_the_clock(
+async def test_next_meetings_follow_the_clock(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     await seed(sessions)
