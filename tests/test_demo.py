@@ -177,7 +177,7 @@ def test_online_groups_have_no_place_and_the_others_have_uk_postcodes() -> None:
     assert len({g.place.town for g in [*in_person, *hybrid] if g.place}) >= 15
 
 
-def test_sessions_are_valid_rfc5545_in_autumn_2026() -> None:
+def test_meetings_are_valid_rfc5545_in_autumn_2026() -> None:
     weekly = fortnightly = monthly = 0
     for group in GROUPS:
         assert group.time_zone == "Europe/London"
