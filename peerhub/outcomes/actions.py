@@ -3,8 +3,8 @@ commit to the caller, like the other actions.
 
 - :func:`record_shown`: after a signed-in person's search, one anonymous outcome per
   group shown (not one they already belong to, and not again while one is followed).
-- :func:`note_presence`: the person was in the group's room while a session was on
-  (their client told the server what they had read): they came to a session.
+- :func:`note_presence`: the person was in the group's room while a meeting was on
+  (their client told the server what they had read): they came to a meeting.
 - :func:`settle`: joins are read from memberships; an outcome is settled eight weeks
   after the group was shown if they did not join, or eight weeks after joining; its
   link to the person and the group is then deleted. Settled outcomes older than
@@ -28,7 +28,7 @@ from peerhub.schedule import next_meeting
 #: How long a person has to join after being shown a group, and how long after
 #: joining "still coming" is judged.
 FOLLOW_FOR = timedelta(weeks=8)
-#: "Still coming": came to a session in the last four of those eight weeks.
+#: "Still coming": came to a meeting in the last four of those eight weeks.
 STILL_WINDOW = timedelta(weeks=4)
 #: Settled outcomes (anonymous) are kept this long after the week they were shown.
 OUTCOME_RETENTION = timedelta(days=730)
@@ -111,7 +111,7 @@ async def meeting_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
 
 
 async def note_presence(db: AsyncSession, group_id: str, user_id: str, now: datetime) -> bool:
-    """The person read the group's room at ``now``: if a session was on and their
+    """The person read the group's room at ``now``: if a meeting was on and their
     outcome is being followed, they came. Returns whether anything was recorded."""
     link = await db.scalar(
         select(OutcomeLink).where(OutcomeLink.user_id == user_id, OutcomeLink.group_id == group_id)

@@ -772,7 +772,7 @@ class Realtime:
         # What sockets were last told about a moderator being here: the presence
         # flush pushes the state again only when that changes.
         self._mod_shown[room] = self.presence.moderator_present(room)
-        # One frame per rank and language: its reason and next session are in words.
+        # One frame per rank and language: its reason and next meeting are in words.
         frames: dict[tuple[GroupRole, str], bytes] = {}
         for sub in feed.subs.values():
             rank = sub.peer.rank(room)
