@@ -428,6 +428,7 @@ class MatchItem:
             "url": self.url,
             "score": self.score,
             "action": self.action,
+            # The API keeps its first name for it (docs/architecture.md, "Names").
             "next_session": self.next_meeting.isoformat() if self.next_meeting else None,
             "reasons": list(self.reasons),
             "mismatches": list(self.mismatches),
