@@ -4,7 +4,7 @@ Run:  .venv/bin/python bench/bench_matching.py [--queries 400] [--sizes 10000,10
 
 Generates a seeded, UK-shaped directory (groups clustered around cities, mostly
 English with the languages of each city's communities, a fifth hybrid, weekly and
-fortnightly sessions over eight weeks), builds a GroupIndex, and times single
+fortnightly meetings over eight weeks), builds a GroupIndex, and times single
 matches for a mix of common needs, rare needs, crisis searches and searches that
 find nothing under the hard constraints (so relaxation runs). Then times the
 allocation of 2,000 people to 500 groups. Prints a Markdown table.
@@ -98,7 +98,7 @@ def make_group(rng: random.Random, i: int) -> GroupProfile:
     if rng.random() < 0.5:
         first -= timedelta(days=7)  # some groups met earlier this week
     step = 7 if rng.random() < 0.7 else 14
-    sessions = tuple(first + timedelta(days=step * k) for k in range(56 // step + 1))
+    meetings = tuple(first + timedelta(days=step * k) for k in range(56 // step + 1))
     age_min = age_max = None
     if rng.random() < 0.15:
         age_min, age_max = rng.choice(((16, 25), (18, 30), (18, None), (55, None), (None, 18)))
@@ -116,7 +116,7 @@ def make_group(rng: random.Random, i: int) -> GroupProfile:
         format=fmt,
         location=None if fmt == "online" else near(rng, city[1], city[2], 8),
         area="online" if fmt == "online" else city[0][:2].upper() + str(rng.randrange(1, 20)),
-        next_sessions=sessions,
+        next_meetings=meetings,
         age_min=age_min,
         age_max=age_max,
         access_features=frozenset(rng.sample(ACCESS_LIST, rng.randrange(0, 5))),

@@ -100,7 +100,7 @@ class DemoGroup:
     stages: tuple[str, ...]
     topics: tuple[str, ...]
     access: tuple[str, ...]
-    dtstart_local: str  # first session, local time in time_zone
+    dtstart_local: str  # first meeting, local time in time_zone
     rrule: str  # RFC 5545
     moderators: tuple[str, ...]
     members: tuple[str, ...] = ()  # active members
@@ -115,7 +115,7 @@ class DemoGroup:
     join_policy: JoinPolicy = "open"
     status: Status = "active"
     ground_rules: str = ""
-    exdates: tuple[str, ...] = ()  # cancelled sessions, local start times
+    exdates: tuple[str, ...] = ()  # cancelled meetings, local start times
     time_zone: str = "Europe/London"
     # Versions of the name, description... in other languages than the own text's (English).
     texts: tuple[DemoText, ...] = ()

@@ -219,7 +219,7 @@ class OrganisationOrganiser(Base):
 
 
 class Group(Base):
-    """A user-led peer support group; it meets in sessions and has a room."""
+    """A user-led peer support group; it has meetings (its schedule) and a room."""
 
     __tablename__ = "groups"
 
@@ -241,14 +241,14 @@ class Group(Base):
     join_policy: Mapped[str] = mapped_column(String(12), default="open")  # open | request
     status: Mapped[str] = mapped_column(String(12), default="active")  # active|paused|closed
     ground_rules: Mapped[str] = mapped_column(Text, default="")
-    # What to know before joining (how the first session goes, what to bring).
+    # What to know before joining (how the first meeting goes, what to bring).
     joining: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The language of the group's own name, description, ground rules and joining
     # text, and the organiser's name for it as typed (see Organisation).
     text_language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     text_language_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
-    # RFC 5545: the first session's local start ("YYYY-MM-DDTHH:MM:SS", in time_zone),
+    # RFC 5545: the first meeting's local start ("YYYY-MM-DDTHH:MM:SS", in time_zone),
     # the RRULE, and cancelled occurrences (local start times, same format).
     dtstart_local: Mapped[str] = mapped_column(String(19))
     rrule: Mapped[str] = mapped_column(String(300))

@@ -1,8 +1,8 @@
-"""Group sessions from RFC 5545 recurrence rules, in the group's own time zone.
+"""Group meetings from RFC 5545 recurrence rules, in the group's own time zone.
 
 A group meets at a wall-clock time ("Tuesdays at 18:00, Europe/London"). The rule is
 expanded on naive local times and each occurrence is then placed in the zone, so a
-session stays at 18:00 local time on both sides of a clock change. Pure: no I/O.
+meeting stays at 18:00 local time on both sides of a clock change. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -108,14 +108,14 @@ def occurrences(
     exdates: tuple[str, ...] | list[str] = (),
     horizon_days: int = 400,
 ) -> list[Occurrence]:
-    """The next ``count`` sessions that have not ended by ``after`` (an aware datetime)."""
+    """The next ``count`` meetings that have not ended by ``after`` (an aware datetime)."""
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
     tz = zone(time_zone)
     start = parse_local(dtstart_local)
     duration = timedelta(minutes=duration_minutes)
     skipped = {parse_local(x, "exdates") for x in exdates}
-    # A session still in progress counts as "next": look back by its length.
+    # A meeting still in progress counts as "next": look back by its length.
     local_after = (after.astimezone(tz) - duration).replace(tzinfo=None)
     limit = local_after + timedelta(days=horizon_days)
     found: list[Occurrence] = []
@@ -150,8 +150,8 @@ class Scheduled(Protocol):
     def exdates(self) -> list[str] | None: ...
 
 
-def next_session(group: Scheduled, now: datetime) -> Occurrence | None:
-    """The group's session in progress at ``now``, or its next one; None when it has
+def next_meeting(group: Scheduled, now: datetime) -> Occurrence | None:
+    """The group's meeting in progress at ``now``, or its next one; None when it has
     none (or its stored schedule cannot be read)."""
     try:
         found = occurrences(
@@ -293,8 +293,8 @@ def describe(dtstart_local: str, rule: str) -> str:
     return _("Regularly, starting %(date)s at %(time)s", date=starting, time=at)
 
 
-def session_words(start: datetime, end: datetime, now: datetime) -> str:
-    """A session in plain words, as seen at ``now``, in the session's own zone.
+def meeting_words(start: datetime, end: datetime, now: datetime) -> str:
+    """A meeting in plain words, as seen at ``now``, in the meeting's own zone.
 
     "on now, until 19:30 GMT", "today, 18:00 to 19:30 GMT", "tomorrow, …", or
     "Thursday 5 November, 18:00 to 19:30 GMT" (with the year when it is not this one).

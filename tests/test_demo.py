@@ -51,7 +51,7 @@ NOW = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# Sessions are stored as local wall-clock times (RFC 5545 with a separate time zone),
+# Meetings are stored as local wall-clock times (RFC 5545 with a separate time zone),
 # so these bounds are naive on purpose.
 AUTUMN_START = datetime(2026, 9, 1)  # noqa: DTZ001
 AUTUMN_END = datetime(2026, 12, 1)  # noqa: DTZ001
@@ -177,7 +177,7 @@ def test_online_groups_have_no_place_and_the_others_have_uk_postcodes() -> None:
     assert len({g.place.town for g in [*in_person, *hybrid] if g.place}) >= 15
 
 
-def test_sessions_are_valid_rfc5545_in_autumn_2026() -> None:
+def test_meetings_are_valid_rfc5545_in_autumn_2026() -> None:
     weekly = fortnightly = monthly = 0
     for group in GROUPS:
         assert group.time_zone == "Europe/London"
@@ -186,7 +186,7 @@ def test_sessions_are_valid_rfc5545_in_autumn_2026() -> None:
         assert start.tzinfo is None  # local wall-clock time in time_zone
         assert AUTUMN_START <= start < AUTUMN_END, group.slug
         rule = rrulestr(group.rrule, dtstart=start)
-        # The first session is an occurrence of the rule, and there are more to come.
+        # The first meeting is an occurrence of the rule, and there are more to come.
         assert rule[0] == start, group.slug
         assert rule.after(AUTUMN_END) is not None
         for cancelled in group.exdates:

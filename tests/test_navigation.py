@@ -217,7 +217,7 @@ async def test_the_menu_gives_each_role_its_own_work_and_nothing_else(
                 assert (await c.get(href)).status_code == 200, (role, href)
 
 
-async def test_your_groups_links_each_room_with_its_next_session_and_whether_it_is_open(
+async def test_your_groups_links_each_room_with_its_next_meeting_and_whether_it_is_open(
     world: World, app: Any
 ) -> None:
     moderator = world.ids["moderator"]

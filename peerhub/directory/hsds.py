@@ -109,12 +109,12 @@ async def services(request: Request) -> Response:
         groups = await query.load(db, found.ids)
     # The data is the same in every language (only error messages are translated).
     with i18n.using(None):
-        contents = [m.service_brief(view_of(g, site.now, sessions=0), site) for g in groups]
+        contents = [m.service_brief(view_of(g, site.now, meetings=0), site) for g in groups]
     return _json(m.page(contents, total=found.total, page=q.page, per_page=q.per_page))
 
 
 def _full_view(group: Any, site: m.Site) -> GroupView:
-    return view_of(group, site.now, sessions=1, cancelled_until=site.now + CANCELLED_WINDOW)
+    return view_of(group, site.now, meetings=1, cancelled_until=site.now + CANCELLED_WINDOW)
 
 
 def _uuid_or_none(value: str) -> str | None:
@@ -185,7 +185,7 @@ async def service_at_locations(request: Request) -> Response:
         found = await query.find_sites(db, q.search, page=q.page, per_page=q.per_page)
         groups = await query.load(db, list(dict.fromkeys(gid for gid, _ in found.sites)))
     with i18n.using(None):
-        views = {g.id: view_of(g, site.now, sessions=0) for g in groups}
+        views = {g.id: view_of(g, site.now, meetings=0) for g in groups}
         contents = [
             m.sal_brief(views[gid], "virtual" if kind == "virtual" else "physical", site)
             for gid, kind in found.sites

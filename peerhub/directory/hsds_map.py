@@ -329,7 +329,7 @@ def schedule(
         f"Times are local to the {g.time_zone} time zone and follow its daylight-saving "
         "changes; opens_at, closes_at and timezone give the UTC offset of the next session."
     ]
-    nxt = view.next_session
+    nxt = view.next_meeting
     if nxt is not None:
         obj["opens_at"] = _clock(nxt.start)
         obj["closes_at"] = _clock(nxt.end)

@@ -1,10 +1,10 @@
-"""iCalendar (RFC 5545) feeds of group sessions. Pure: builds text, does no I/O.
+"""iCalendar (RFC 5545) feeds of group meetings. Pure: builds text, does no I/O.
 
-Each session is its own VEVENT with UTC times (``DTSTART:20261103T180000Z``), so no
-VTIMEZONE is needed and daylight-saving changes are already applied (the sessions
+Each meeting is its own VEVENT with UTC times (``DTSTART:20261103T180000Z``), so no
+VTIMEZONE is needed and daylight-saving changes are already applied (the meetings
 come from :mod:`peerhub.schedule`, which expands rules on local wall-clock time).
-A UID names one session of one group for ever, so a calendar that subscribed sees
-a session move or be cancelled (``STATUS:CANCELLED``) rather than a new event.
+A UID names one meeting of one group for ever, so a calendar that subscribed sees
+a meeting move or be cancelled (``STATUS:CANCELLED``) rather than a new event.
 Lines end in CRLF and are folded at 75 octets without splitting a UTF-8 character.
 """
 

@@ -1,4 +1,4 @@
-"""schema.org JSON-LD for a group's upcoming sessions, safe to put in a page.
+"""schema.org JSON-LD for a group's upcoming meetings, safe to put in a page.
 
 A ``<script type="application/ld+json">`` block is data, not script (the CSP does
 not run it), but the HTML parser still ends it at the first ``</script``. So the
@@ -57,7 +57,7 @@ def _place(view: GroupView) -> dict[str, Any]:
 
 
 def group_events(view: GroupView, page_url: str, organisation_url: str) -> list[dict[str, Any]]:
-    """One schema.org ``Event`` per upcoming session of the group."""
+    """One schema.org ``Event`` per upcoming meeting of the group."""
     g, org = view.group, view.organisation
     virtual = {"@type": "VirtualLocation", "url": page_url}
     if g.format == "online":
@@ -69,15 +69,15 @@ def group_events(view: GroupView, page_url: str, organisation_url: str) -> list[
     organizer = {"@type": "Organization", "name": org.name, "url": organisation_url}
     languages = [label.code for label in view.languages]
     events: list[dict[str, Any]] = []
-    for session in view.sessions:
+    for meeting in view.meetings:
         event: dict[str, Any] = {
             "@context": "https://schema.org",
             "@type": "Event",
             "name": g.name,
             "description": g.description,
             "url": page_url,
-            "startDate": session.start.isoformat(),
-            "endDate": session.end.isoformat(),
+            "startDate": meeting.start.isoformat(),
+            "endDate": meeting.end.isoformat(),
             "eventStatus": "https://schema.org/EventScheduled",
             "eventAttendanceMode": _MODES.get(g.format, _MODES["in_person"]),
             "location": location,

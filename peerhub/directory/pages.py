@@ -1,7 +1,7 @@
 """The public directory's pages and iCalendar feeds: no login, no JavaScript needed.
 
 ``/groups`` searches with a GET form, so every search has a shareable URL;
-``/groups/{slug}`` is a group's page (with schema.org JSON-LD of its sessions);
+``/groups/{slug}`` is a group's page (with schema.org JSON-LD of its meetings);
 ``/organisations/{slug}`` lists an organisation's groups; ``/groups.ics`` and
 ``/groups/{slug}.ics`` are calendars to subscribe to.
 """
@@ -27,7 +27,7 @@ from peerhub.directory.params import (
     WebQuery,
     parse_web,
 )
-from peerhub.directory.present import GroupView, Session, view_of
+from peerhub.directory.present import GroupView, Meeting, view_of
 from peerhub.finding import wording
 from peerhub.groups.texts import shown_text
 from peerhub.i18n import SOURCE, current, format_number, gettext, ngettext
@@ -36,10 +36,10 @@ from peerhub.web import questions, work
 from peerhub.web.guards import optional_user
 from peerhub.web.render import ctx, error, render
 
-GROUP_SESSIONS: Final = 5
-FEED_SESSIONS: Final = 26  # about six months of a weekly group
+GROUP_MEETINGS: Final = 5
+FEED_MEETINGS: Final = 26  # about six months of a weekly group
 FEED_GROUPS: Final = 50
-FEED_SESSIONS_PER_GROUP: Final = 8
+FEED_MEETINGS_PER_GROUP: Final = 8
 CANCELLED_WINDOW: Final = timedelta(days=120)
 CALENDAR: Final = "text/calendar; charset=utf-8"
 # Beyond this many matches the pages say "200 or more" instead of counting on.
@@ -99,7 +99,7 @@ async def _views(
     now: datetime,
     ids: list[str],
     distances: dict[str, float],
-    sessions: int = 1,
+    meetings: int = 1,
 ) -> list[GroupView]:
     groups = await query.load(db, ids)
     taken = await query.places_taken(db, ids)
@@ -108,7 +108,7 @@ async def _views(
             g,
             now,
             places_taken=taken.get(g.id, 0),
-            sessions=sessions,
+            meetings=meetings,
             distance_km=distances.get(g.id),
         )
         for g in groups
@@ -186,7 +186,7 @@ async def group_page(request: Request) -> Response:
     async with app.sessions() as db:
         group = await query.public_group(db, slug=slug)
         taken = await query.places_taken(db, [group.id]) if group else {}
-        # A member's way into the room, with its next session and whether it is open.
+        # A member's way into the room, with its next meeting and whether it is open.
         place = (
             await work.place_in(db, user, group.id, now, work.presence_of(request))
             if group is not None and user is not None
@@ -200,7 +200,7 @@ async def group_page(request: Request) -> Response:
         group,
         now,
         places_taken=taken.get(group.id, 0),
-        sessions=GROUP_SESSIONS,
+        meetings=GROUP_MEETINGS,
         cancelled_until=now + CANCELLED_WINDOW,
     )
     base = app.settings.base_url
@@ -258,7 +258,7 @@ def _host(request: Request) -> str:
 
 
 def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
-    """A group's sessions as calendar events: PeerHub's words in the request's language
+    """A group's meetings as calendar events: PeerHub's words in the request's language
     (its ``?lang=``, the account's or cookie's choice, or Accept-Language); the group's
     name and description are its own text, as in the HSDS API and JSON-LD."""
     g = view.group
@@ -283,7 +283,7 @@ def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
         else None
     )
     cancelled = gettext("Cancelled: %(group)s", group=name)
-    sessions: list[Session] = sorted([*view.sessions, *view.cancelled], key=lambda s: s.start)
+    meetings: list[Meeting] = sorted([*view.meetings, *view.cancelled], key=lambda s: s.start)
     return [
         ical.Event(
             uid=f"{g.id}-{ical.utc_stamp(s.start)}@{host}",
@@ -297,7 +297,7 @@ def _events(view: GroupView, page_url: str, host: str) -> list[ical.Event]:
             geo=coords,
             cancelled=s.cancelled,
         )
-        for s in sessions
+        for s in meetings
     ]
 
 
@@ -317,7 +317,7 @@ async def group_feed(request: Request) -> Response:
     if group is None:
         return error(request, 404, gettext("We could not find that group."))
     now = app.clock()
-    view = view_of(group, now, sessions=FEED_SESSIONS, cancelled_until=now + CANCELLED_WINDOW)
+    view = view_of(group, now, meetings=FEED_MEETINGS, cancelled_until=now + CANCELLED_WINDOW)
     events = _events(view, _page_url(request, slug), _host(request))
     name = group.name
     body = ical.calendar(
@@ -345,7 +345,7 @@ async def search_feed(request: Request) -> Response:
     events: list[ical.Event] = []
     for group in groups:
         view = view_of(
-            group, now, sessions=FEED_SESSIONS_PER_GROUP, cancelled_until=now + CANCELLED_WINDOW
+            group, now, meetings=FEED_MEETINGS_PER_GROUP, cancelled_until=now + CANCELLED_WINDOW
         )
         events += _events(view, _page_url(request, group.slug), host)
     events.sort(key=lambda e: (e.start, e.uid))

@@ -40,7 +40,7 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
+class Meeting:
     start: datetime  # aware, in the group's zone
     end: datetime
     cancelled: bool = False
@@ -120,16 +120,16 @@ def town_of(address: str | None) -> str | None:
 
 
 _Key = tuple[str, str, str, int, tuple[str, ...], int]
-_MEMO: OrderedDict[_Key, tuple[datetime, list[Session]]] = OrderedDict()
+_MEMO: OrderedDict[_Key, tuple[datetime, list[Meeting]]] = OrderedDict()
 _MEMO_SIZE: Final = 20_000
 
 
-def sessions_of(group: Group, now: datetime, count: int) -> list[Session]:
-    """The next ``count`` sessions; none if the stored rule cannot be read.
+def meetings_of(group: Group, now: datetime, count: int) -> list[Meeting]:
+    """The next ``count`` meetings; none if the stored rule cannot be read.
 
-    Expanding a rule walks it from the first session (dateutil has no shortcut), a
+    Expanding a rule walks it from the first meeting (dateutil has no shortcut), a
     quarter of a millisecond for a group two years old. The answer cannot change
-    until its first session ends, so it is remembered until then (keyed by the rule
+    until its first meeting ends, so it is remembered until then (keyed by the rule
     itself: an edited group is a new key).
     """
     key: _Key = (
@@ -154,7 +154,7 @@ def sessions_of(group: Group, now: datetime, count: int) -> list[Session]:
     return found
 
 
-def _expand(group: Group, now: datetime, count: int) -> list[Session]:
+def _expand(group: Group, now: datetime, count: int) -> list[Meeting]:
     try:
         found = occurrences(
             group.dtstart_local,
@@ -167,11 +167,11 @@ def _expand(group: Group, now: datetime, count: int) -> list[Session]:
         )
     except (ScheduleError, ValueError):
         return []
-    return [Session(o.start, o.end) for o in found]
+    return [Meeting(o.start, o.end) for o in found]
 
 
-def cancelled_sessions(group: Group, now: datetime, until: datetime) -> list[Session]:
-    """Cancelled sessions (exdates) still to come, up to ``until``."""
+def cancelled_meetings(group: Group, now: datetime, until: datetime) -> list[Meeting]:
+    """Cancelled meetings (exdates) still to come, up to ``until``."""
     out = []
     try:
         tz = zone(group.time_zone)
@@ -180,7 +180,7 @@ def cancelled_sessions(group: Group, now: datetime, until: datetime) -> list[Ses
             start = local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
             end = (start.astimezone(UTC) + _minutes(group.duration_minutes)).astimezone(tz)
             if now <= end and start <= until:
-                out.append(Session(start, end, cancelled=True))
+                out.append(Meeting(start, end, cancelled=True))
     except (ScheduleError, ValueError):
         return []
     return sorted(out, key=lambda s: s.start)
@@ -224,11 +224,11 @@ class GroupView:
     stages: list[Label]
     topics: list[Label]
     access: list[Label]
-    sessions: list[Session]
+    meetings: list[Meeting]
     recurrence: str | None
     places_taken: int
     distance_km: float | None = None
-    cancelled: list[Session] = field(default_factory=list)
+    cancelled: list[Meeting] = field(default_factory=list)
     # The group's and its organisation's text as the page shows it: the version in the
     # page's language where there is one (peerhub/groups/texts.py). ``name`` and
     # ``group.description`` stay the own text (the HSDS API, calendars, JSON-LD).
@@ -285,8 +285,8 @@ class GroupView:
         return _("In person in %(place)s", place=place)
 
     @property
-    def next_session(self) -> Session | None:
-        return self.sessions[0] if self.sessions else None
+    def next_meeting(self) -> Meeting | None:
+        return self.meetings[0] if self.meetings else None
 
     @property
     def zone_words(self) -> str:
@@ -347,15 +347,15 @@ def view_of(
     now: datetime,
     *,
     places_taken: int = 0,
-    sessions: int = 1,
+    meetings: int = 1,
     distance_km: float | None = None,
     cancelled_until: datetime | None = None,
     page_lang: str | None = None,
 ) -> GroupView:
-    found = sessions_of(group, now, sessions) if group.status == "active" else []
-    cancelled: list[Session] = []
+    found = meetings_of(group, now, meetings) if group.status == "active" else []
+    cancelled: list[Meeting] = []
     if cancelled_until is not None and group.status == "active":
-        cancelled = cancelled_sessions(group, now, cancelled_until)
+        cancelled = cancelled_meetings(group, now, cancelled_until)
     return GroupView(
         group=group,
         organisation=group.organisation,
@@ -365,7 +365,7 @@ def view_of(
         stages=_labels(group, TagKind.STAGE, taxonomy.STAGES),
         topics=_labels(group, TagKind.TOPIC, taxonomy.TOPICS),
         access=_labels(group, TagKind.ACCESS, taxonomy.ACCESS),
-        sessions=found,
+        meetings=found,
         recurrence=recurrence_words(group),
         places_taken=places_taken,
         distance_km=distance_km,

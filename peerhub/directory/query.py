@@ -15,7 +15,7 @@ Semantics, the same on SQLite and PostgreSQL:
   with BCP 47 prefix matching both ways (``pa`` finds ``pa-Guru`` and vice versa).
 - Format: "online" includes hybrid groups, and so does "in person".
 - Day of the week: from the RRULE's BYDAY when it has one, every day for a DAILY
-  rule, otherwise the weekday of the first session (``dtstart_local``).
+  rule, otherwise the weekday of the first meeting (``dtstart_local``).
 - Text: every word (its runs of letters and digits) must begin a word of the name or
   the description, case-insensitively: "anx" finds "anxiety", "xiety" finds nothing.
   PostgreSQL matches a tsvector (GIN-indexable, see docs/directory.md), SQLite a
@@ -164,7 +164,7 @@ def _language_condition(tags: Sequence[str]) -> ColumnElement[bool]:
 
 
 def day_condition(days: Sequence[int], dialect: str) -> ColumnElement[bool]:
-    """Groups meeting on any of ``days`` (0 = Monday), from BYDAY or the first session.
+    """Groups meeting on any of ``days`` (0 = Monday), from BYDAY or the first meeting.
 
     The rule text is read once per *distinct* RRULE (a few dozen strings however many
     groups there are) and each group is then a hash lookup. A regular expression on
@@ -181,7 +181,7 @@ def day_condition(days: Sequence[int], dialect: str) -> ColumnElement[bool]:
     in_byday = rule.regexp_match(f"(BYDAY=|,|[0-9])({codes})[,;]")
     daily = rule.like("%FREQ=DAILY;%")
     always = select(rules.c.rule).where(or_(and_(has_byday, in_byday), and_(~has_byday, daily)))
-    by_first_session = select(rules.c.rule).where(~has_byday, ~daily)
+    by_first_meeting = select(rules.c.rule).where(~has_byday, ~daily)
     first_day = func.substr(Group.dtstart_local, 1, 10)
     # Sunday is 0 in both SQL dialects' day-of-week.
     sunday_first = sorted({(d + 1) % 7 for d in days})
@@ -189,7 +189,7 @@ def day_condition(days: Sequence[int], dialect: str) -> ColumnElement[bool]:
         starts_on = func.extract("dow", cast(first_day, Date)).in_(sunday_first)
     else:
         starts_on = func.strftime("%w", first_day).in_([str(d) for d in sunday_first])
-    return or_(Group.rrule.in_(always), and_(Group.rrule.in_(by_first_session), starts_on))
+    return or_(Group.rrule.in_(always), and_(Group.rrule.in_(by_first_meeting), starts_on))
 
 
 _TOKEN: Final = re.compile(r"[^\W_]+")

@@ -3,7 +3,7 @@
 Building profiles means reading every active group and expanding its recurrence,
 so the :class:`MatchIndex` keeps a built :class:`~peerhub.matching.GroupIndex` and
 rebuilds it when it is older than ``ttl`` seconds or when this process changed a
-group. Between rebuilds, next sessions and places left may be up to ``ttl`` old;
+group. Between rebuilds, next meetings and places left may be up to ``ttl`` old;
 joining re-checks places, and the blocked-member rule never relies on the cache
 (see :func:`peerhub.finding.actions.find_groups`).
 """
@@ -26,9 +26,9 @@ from peerhub.matching import GroupIndex, GroupProfile
 from peerhub.models import Group, GroupMember, Organisation, TagKind
 from peerhub.schedule import ScheduleError, occurrences
 
-# The engine scores availability over the next 35 days: ten sessions cover that for
+# The engine scores availability over the next 35 days: ten meetings cover that for
 # anything from daily (with a short gap) to monthly groups.
-SESSIONS_AHEAD = 10
+MEETINGS_AHEAD = 10
 
 
 def area_of(group: Group) -> str:
@@ -51,20 +51,20 @@ def profile_of(
     active_members = sum(1 for m in rows if m.status == "active" and m.role == "member")
     moderators = sum(1 for m in rows if m.status == "active" and m.role == "moderator")
     try:
-        sessions = tuple(
+        meetings = tuple(
             o.start
             for o in occurrences(
                 group.dtstart_local,
                 group.rrule,
                 group.time_zone,
                 after=now,
-                count=SESSIONS_AHEAD,
+                count=MEETINGS_AHEAD,
                 duration_minutes=group.duration_minutes,
                 exdates=group.exdates,
             )
         )
     except ScheduleError:
-        sessions = ()
+        meetings = ()
     location = (
         None
         if group.latitude is None or group.longitude is None
@@ -89,7 +89,7 @@ def profile_of(
         format=group.format,  # type: ignore[arg-type]  # checked by a DB constraint
         location=location if group.format != "online" else None,
         area=area_of(group),
-        next_sessions=sessions,
+        next_meetings=meetings,
         time_zone=group.time_zone,
         age_min=group.age_min,
         age_max=group.age_max,

@@ -92,7 +92,7 @@ def _render(value: Any) -> Any:
 
 
 def _moment(kind: str, moment: datetime) -> str:
-    """A session's day, date or time of day, as on the group's own clock (CLDR)."""
+    """A meeting's day, date or time of day, as on the group's own clock (CLDR)."""
     if kind == "weekday":
         return i18n.day_name(moment.weekday())
     if kind == "date":

@@ -1,4 +1,4 @@
-"""Organisations, groups, moderators, sessions and joining: check, write; the caller commits.
+"""Organisations, groups, moderators, meetings and joining: check, write; the caller commits.
 
 Permission answers follow one rule: someone with no place in an organisation or group
 gets NotFound (the same as for one that does not exist); someone inside a group
@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from peerhub import audit
 from peerhub.accounts.actions import pseudonym_key
 from peerhub.errors import FieldError, Forbidden, NotFound
-from peerhub.groups import answers, sessions
+from peerhub.groups import answers, meetings
 from peerhub.groups.validation import GroupInput, OrganisationInput, slugify
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import (
@@ -199,11 +199,11 @@ def _apply(group: Group, data: GroupInput) -> None:
     group.time_zone = data.time_zone
     group.duration_minutes = data.duration_minutes
     if group.dtstart_local != data.dtstart_local or group.rrule != data.rrule:
-        # Cancelled sessions belong to the old timetable; keep those the new one has.
+        # Cancelled meetings belong to the old timetable; keep those the new one has.
         group.exdates = [
             key
             for key in (group.exdates or [])
-            if sessions.is_session(data.dtstart_local, data.rrule, key)
+            if meetings.is_meeting(data.dtstart_local, data.rrule, key)
         ]
     group.dtstart_local = data.dtstart_local
     group.rrule = data.rrule
@@ -277,24 +277,24 @@ async def update_group(
     return group
 
 
-async def set_session_cancelled(
+async def set_meeting_cancelled(
     db: AsyncSession, actor: User, group_id: str, key: str, now: datetime, *, cancelled: bool
 ) -> Group:
-    """Cancel one upcoming session (an RFC 5545 EXDATE), or restore it.
+    """Cancel one upcoming meeting (an RFC 5545 EXDATE), or restore it.
 
-    Moderators and organisers may. Only a real, not yet finished session of the
+    Moderators and organisers may. Only a real, not yet finished meeting of the
     group's timetable can be cancelled.
     """
     group, _rank = await group_for(db, actor, group_id, GroupRole.MODERATOR)
     key = key.strip()
     try:
-        real = sessions.is_session(group.dtstart_local, group.rrule, key)
+        real = meetings.is_meeting(group.dtstart_local, group.rrule, key)
     except ScheduleError:
         real = False
     if not real:
         raise FieldError("session", _("That is not one of this group's sessions."))
     if cancelled:
-        if sessions.session_end(key, group.time_zone, group.duration_minutes) <= now:
+        if meetings.meeting_end(key, group.time_zone, group.duration_minutes) <= now:
             raise FieldError("session", _("That session has already happened."))
         if key not in group.exdates:
             group.exdates = sorted([*group.exdates, key])

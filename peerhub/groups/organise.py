@@ -1,8 +1,8 @@
-"""The organiser's pages under ``/organise``: organisations, groups, sessions, requests.
+"""The organiser's pages under ``/organise``: organisations, groups, meetings, requests.
 
 Every page needs a signed-in person. Organisation pages are for that
 organisation's organisers; a group's page is for its organisers and moderators
-(moderators may cancel sessions and answer requests; only organisers edit the group
+(moderators may cancel meetings and answer requests; only organisers edit the group
 and invite or remove moderators: nobody becomes one without saying yes,
 peerhub/groups/invitations.py). Anyone else gets the same 404 as for a page that does not
 exist; a member of the group gets a 403.
@@ -24,10 +24,10 @@ from peerhub.errors import FieldError, NotFound
 from peerhub.groups import (
     actions,
     invitations,
+    meetings,
     newcomer_review,
     proposals,
     queries,
-    sessions,
     texts,
 )
 from peerhub.groups.languages import typed_name
@@ -391,7 +391,7 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
             else []
         )
         versions = await texts.group_versions(db, group_id)
-    upcoming = sessions.upcoming(
+    upcoming = meetings.upcoming(
         group.dtstart_local,
         group.rrule,
         group.time_zone,
@@ -405,7 +405,7 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
         "group": group,
         "org": group.organisation,
         "is_organiser": rank >= GroupRole.ORGANISER,
-        "sessions": upcoming,
+        "meetings": upcoming,
         "pattern": describe(group.dtstart_local, group.rrule),
         "roster": roster,
         "invited": invited,
@@ -458,7 +458,7 @@ async def moderators(request: Request, user: User) -> Response:
 
 
 @signed_in
-async def session_change(request: Request, user: User) -> Response:
+async def meeting_change(request: Request, user: User) -> Response:
     app = ctx(request)
     group_id = request.path_params["group_id"]
     form = await request.form()
@@ -469,7 +469,7 @@ async def session_change(request: Request, user: User) -> Response:
             if what not in ("cancel", "restore"):
                 await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
                 raise FieldError("session", _("Choose to cancel or restore a session."))
-            await actions.set_session_cancelled(
+            await actions.set_meeting_cancelled(
                 db, user, group_id, key, app.clock(), cancelled=what == "cancel"
             )
     except FieldError as exc:

@@ -55,14 +55,14 @@ def invalid(request: Request, template: str, context: dict[str, Any], exc: Field
 
 
 def _clock(moment: datetime) -> str:
-    """The time of day on the moment's own clock (a session's zone), as CLDR writes it."""
+    """The time of day on the moment's own clock (a meeting's zone), as CLDR writes it."""
     if moment.tzinfo is None:
         return i18n.format_time(moment.time())
     return i18n.format_time(moment, tz=moment.tzinfo)
 
 
 def when(start: datetime, end: datetime | None = None) -> str:
-    """ "Tuesday 27 October 2026, 18:00 to 19:30 GMT" in the session's own zone, in the
+    """ "Tuesday 27 October 2026, 18:00 to 19:30 GMT" in the meeting's own zone, in the
     page's language (the day through CLDR's full date, the times 24-hour in en-GB)."""
     if i18n.current().identifier == i18n.SOURCE:
         # British English as it always read ("Tuesday 27 October 2026", no comma after

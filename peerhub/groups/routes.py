@@ -101,7 +101,7 @@ async def _join_context(request: Request, slug: str) -> dict[str, object]:
         "full": left == 0,
         "answer": answer,
         "place": place,
-        "sessions": upcoming,
+        "meetings": upcoming,
         "pattern": describe(group.dtstart_local, group.rrule),
         "when": when,
         "here": here,
@@ -201,7 +201,7 @@ routes: list[BaseRoute] = [
     Route("/organise/groups/{group_id}/edit", organise.edit_group_page, methods=["GET"]),
     Route("/organise/groups/{group_id}/edit", organise.update_group, methods=["POST"]),
     Route("/organise/groups/{group_id}/moderators", organise.moderators, methods=["POST"]),
-    Route("/organise/groups/{group_id}/sessions", organise.session_change, methods=["POST"]),
+    Route("/organise/groups/{group_id}/sessions", organise.meeting_change, methods=["POST"]),
     Route("/organise/groups/{group_id}/requests", organise.answer_request, methods=["POST"]),
     Route("/organise/groups/{group_id}/texts", text_routes.group_texts, methods=["POST"]),
     Route(

@@ -41,7 +41,7 @@ DEFAULT_TIME_ZONE: Final = "Europe/London"
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIRST_YEAR: Final = 1970  # the years a group's first session may be in
+FIRST_YEAR: Final = 1970  # the years a group's first meeting may be in
 LAST_YEAR: Final = 2100
 _TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
 
@@ -359,7 +359,7 @@ def monthly_position(start: datetime) -> int:
 
 
 def rule_for(repeat: str, start: datetime) -> str:
-    """The RRULE for one of the form's simple choices, from the first session's date."""
+    """The RRULE for one of the form's simple choices, from the first meeting's date."""
     day = RRULE_DAYS[start.weekday()]
     if repeat == "weekly":
         return f"FREQ=WEEKLY;BYDAY={day}"
@@ -423,10 +423,10 @@ class GroupInput:
     newcomer_messages: int = DEFAULT_NEWCOMER_MESSAGES
 
 
-def _first_session(values: Mapping[str, str]) -> datetime:
-    """The first session's wall-clock start, from a date and a time field (or ``dtstart``)."""
-    start = _first_session_as_given(values)
-    # Year 1 or 9999 parse, but moving them to UTC or adding a session's length overflows
+def _first_meeting(values: Mapping[str, str]) -> datetime:
+    """The first meeting's wall-clock start, from a date and a time field (or ``dtstart``)."""
+    start = _first_meeting_as_given(values)
+    # Year 1 or 9999 parse, but moving them to UTC or adding a meeting's length overflows
     # (a 500 on every page that shows the group): keep to years a group can meet in.
     if not FIRST_YEAR <= start.year <= LAST_YEAR:
         raise FieldError(
@@ -440,7 +440,7 @@ def _first_session(values: Mapping[str, str]) -> datetime:
     return start
 
 
-def _first_session_as_given(values: Mapping[str, str]) -> datetime:
+def _first_meeting_as_given(values: Mapping[str, str]) -> datetime:
     if values.get("dtstart"):
         try:
             return parse_local(values["dtstart"].strip(), "first_date")
@@ -473,7 +473,7 @@ def _recurrence(values: Mapping[str, str], start: datetime | None) -> str:
         except ScheduleError as exc:
             raise FieldError("rrule", str(exc)) from exc
     if start is None:
-        return ""  # the first session's own error is already shown
+        return ""  # the first meeting's own error is already shown
     return rule_for(repeat, start)
 
 
@@ -573,7 +573,7 @@ def parse_group(
     if group.format in ("in_person", "hybrid"):
         _venue(values, group, c)
     group.time_zone = c.check(lambda: _zone(values.get("time_zone", "")), DEFAULT_TIME_ZONE)
-    start = c.check(lambda: _first_session(values), None)
+    start = c.check(lambda: _first_meeting(values), None)
     if start is not None:
         group.dtstart_local = start.strftime(LOCAL_FORMAT)
     group.rrule = c.check(lambda: _recurrence(values, start), "")

@@ -4,7 +4,7 @@ How a search runs (details in docs/matching.md):
 
 1. **Prefilter.** Every group has a *slot*; each attribute value (language,
    community, topic, stage, access feature, format, age range, "not full",
-   "moderator on duty", and each London date and half hour with a session) has a bitset
+   "moderator on duty", and each London date and half hour with a meeting) has a bitset
    of the slots that have it. The hard constraints are a handful of bitset
    operations, and a coarse latitude/longitude grid finds in-person groups near
    the person without looking at the rest.
@@ -75,13 +75,13 @@ from .scoring import (
     LANG_OTHER,
     LANG_RELATED,
     Context,
-    SessionInfo,
+    MeetingInfo,
     Weights,
     assess,
     group_words,
     language_points,
+    meeting_info,
     place_unknown,
-    session_info,
     share_points,
     time_points,
     to_points,
@@ -90,7 +90,7 @@ from .scoring import (
 __all__ = ["MAX_LIMIT", "GroupIndex", "match"]
 
 MAX_LIMIT: Final = 200
-_BUCKET: Final = 30  # minutes: sessions are indexed by London date and half hour
+_BUCKET: Final = 30  # minutes: meetings are indexed by London date and half hour
 _GEO_MARGIN_KM: Final = 0.25
 _APPROX_TOLERANCE: Final = 0.002
 _APPROX_MAX_LAT: Final = 62.0
@@ -107,7 +107,7 @@ _KEPT_PRIORITY: Final[dict[Relaxation, int]] = {
 Key = tuple[object, ...]
 
 
-def _keys(group: GroupProfile, sessions: tuple[SessionInfo, ...]) -> list[Key]:
+def _keys(group: GroupProfile, meetings: tuple[MeetingInfo, ...]) -> list[Key]:
     keys: list[Key] = [("fmt", group.format)]
     keys += [("lang", t) for t in group.languages]
     keys += [("interp", t) for t in group.interpretation]
@@ -122,7 +122,7 @@ def _keys(group: GroupProfile, sessions: tuple[SessionInfo, ...]) -> list[Key]:
         keys.append(("moderator",))
     if group.age_min is not None or group.age_max is not None:
         keys.append(("age", group.age_min, group.age_max))
-    for _, ordinal, minute in sessions:
+    for _, ordinal, minute in meetings:
         keys.append(("day", ordinal))
         keys.append(("time", ordinal, minute // _BUCKET))
     return list(dict.fromkeys(keys))
@@ -157,7 +157,7 @@ class GroupIndex:
         self._slot: dict[str, int] = {}
         self._groups: list[GroupProfile | None] = []
         self._ids: list[str] = []
-        self._sessions: list[tuple[SessionInfo, ...]] = []
+        self._meetings: list[tuple[MeetingInfo, ...]] = []
         self._points: list[Prepared | None] = []
         self._free: list[int] = []
         self._all = 0
@@ -178,7 +178,7 @@ class GroupIndex:
                 raise ValueError(f"group {group.id!r} appears twice")
             slot = len(self._groups)
             self._place(group, slot)
-            for key in _keys(group, self._sessions[slot]):
+            for key in _keys(group, self._meetings[slot]):
                 postings.setdefault(key, []).append(slot)
             if self._points[slot] is not None and group.location is not None:
                 cells.setdefault(cell_of(group.location), []).append(slot)
@@ -191,7 +191,7 @@ class GroupIndex:
     # --- Maintenance ------------------------------------------------------------
 
     def _place(self, group: GroupProfile, slot: int) -> None:
-        sessions = session_info(group)
+        meetings = meeting_info(group)
         own = group_words(group)
         bit = 1 << slot
         for word in own:
@@ -204,13 +204,13 @@ class GroupIndex:
         if slot == len(self._groups):
             self._groups.append(group)
             self._ids.append(group.id)
-            self._sessions.append(sessions)
+            self._meetings.append(meetings)
             self._points.append(point)
             self._slot_words.append(own)
         else:
             self._groups[slot] = group
             self._ids[slot] = group.id
-            self._sessions[slot] = sessions
+            self._meetings[slot] = meetings
             self._points[slot] = point
             self._slot_words[slot] = own
         self._slot[group.id] = slot
@@ -230,7 +230,7 @@ class GroupIndex:
         slot = heapq.heappop(self._free) if self._free else len(self._groups)
         self._place(group, slot)
         bit = 1 << slot
-        for key in _keys(group, self._sessions[slot]):
+        for key in _keys(group, self._meetings[slot]):
             if key not in self._bits:
                 self._note_key(key)
             self._bits[key] = self._bits.get(key, 0) | bit
@@ -244,7 +244,7 @@ class GroupIndex:
         slot = self._slot.pop(group_id)
         group = self._at(slot)
         mask = ~(1 << slot)
-        for key in _keys(group, self._sessions[slot]):
+        for key in _keys(group, self._meetings[slot]):
             value = self._bits[key] & mask
             if value:
                 self._bits[key] = value
@@ -274,7 +274,7 @@ class GroupIndex:
         self._all &= mask
         self._groups[slot] = None
         self._ids[slot] = ""
-        self._sessions[slot] = ()
+        self._meetings[slot] = ()
         self._points[slot] = None
         heapq.heappush(self._free, slot)
 
@@ -347,7 +347,7 @@ class GroupIndex:
                         needs,
                         weights,
                         context=ctx,
-                        sessions=self._sessions[slot],
+                        meetings=self._meetings[slot],
                         own_words=self._slot_words[slot],
                     ),
                 )
@@ -384,23 +384,23 @@ class GroupIndex:
                 related |= self._bits[(kind, tag)]
         return same, related
 
-    def _sessions_on(
+    def _meetings_on(
         self,
         ordinal: int,
         ranges: tuple[tuple[int, int], ...],
         after: tuple[float, int] | None = None,
         before: tuple[float, int] | None = None,
     ) -> int:
-        """Groups with a session on London date ``ordinal`` at a minute within
+        """Groups with a meeting on London date ``ordinal`` at a minute within
         ``ranges``, at or after ``after`` and at or before ``before`` ((timestamp,
         minute of day) pairs). Whole half hours come from their bitsets; only those
-        cut by a boundary look at individual sessions."""
+        cut by a boundary look at individual meetings."""
         if after is None and before is None and ranges == ((0, 1440),):
             return self._bits.get(("day", ordinal), 0)
         after_min = after[1] if after else -1
         before_min = before[1] if before else 24 * 60
         # On a clock-change date local times repeat or skip, so the minute of the
-        # day no longer orders sessions: check every session against the moments.
+        # day no longer orders meetings: check every meeting against the moments.
         exact = (after is not None or before is not None) and _clocks_change(ordinal)
         full = 0
         partial: list[int] = []
@@ -422,7 +422,7 @@ class GroupIndex:
                     full |= bits
                     continue
                 for slot in to_slots(bits):
-                    for ts, o, minute in self._sessions[slot]:
+                    for ts, o, minute in self._meetings[slot]:
                         if (
                             o == ordinal
                             and minute // _BUCKET == bucket
@@ -585,7 +585,7 @@ class _Search:
         self._access_met = met
         geo_dim = self._geo_dim
 
-        # Time: first London day with a session in the person's times.
+        # Time: first London day with a meeting in the person's times.
         time_levels = self._time_levels()
 
         dims: list[_Dim | None] = []
@@ -639,7 +639,7 @@ class _Search:
                 & bits.get(("open",), 0)
             )
             if ready:
-                ready &= self._sessions_between(ctx.now_ts, ctx.crisis_end_ts)
+                ready &= self._meetings_between(ctx.now_ts, ctx.crisis_end_ts)
             crisis_dim = _dim([(ready, 1, 0)])
         # Place unknown: groups that can be joined online come before in-person-only
         # groups, which may be in any city (tier 2, above crisis priority's 1; both
@@ -785,7 +785,7 @@ class _Search:
                 if not ranges:
                     continue
             after = (ctx.now_ts, ctx.now_minute) if day == 0 else None
-            found = self.ix._sessions_on(ordinal, ranges, after=after)
+            found = self.ix._meetings_on(ordinal, ranges, after=after)
             if not found:
                 continue
             if day < w.soon_days:
@@ -800,7 +800,7 @@ class _Search:
             levels.append((late, 0, time_points(w, w.soon_days)))
         return levels
 
-    def _sessions_between(self, start_ts: float, end_ts: float) -> int:
+    def _meetings_between(self, start_ts: float, end_ts: float) -> int:
         ctx = self.ctx
         end_local = datetime.fromtimestamp(end_ts, UTC).astimezone(LONDON)
         end_ordinal = end_local.toordinal()
@@ -809,7 +809,7 @@ class _Search:
         for ordinal in range(ctx.today, end_ordinal + 1):
             after = (start_ts, ctx.now_minute) if ordinal == ctx.today else None
             before = (end_ts, end_minute) if ordinal == end_ordinal else None
-            out |= self.ix._sessions_on(ordinal, ((0, 24 * 60),), after=after, before=before)
+            out |= self.ix._meetings_on(ordinal, ((0, 24 * 60),), after=after, before=before)
         return out
 
     def eligible(self, allowed: frozenset[Relaxation]) -> int:

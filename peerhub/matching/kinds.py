@@ -1,6 +1,6 @@
 """The kind of reasons a result was shown for, in a few coarse dimensions.
 
-What happens after a match (shown, joined, came to a session, still coming after
+What happens after a match (shown, joined, came to a meeting, still coming after
 eight weeks) is recorded by these kinds, never by person or group, so that
 organisers can see which kinds of fit lead people to stay, and the ranking can be
 tuned on outcomes rather than guesses (docs/matching.md, "Outcomes").

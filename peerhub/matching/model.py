@@ -305,7 +305,7 @@ class Needs:
 class GroupProfile:
     """One group as the matcher sees it, assembled by the caller from the directory.
 
-    ``next_sessions`` are aware datetimes the caller computed from the recurrence
+    ``next_meetings`` are aware datetimes the caller computed from the recurrence
     (they are stored sorted). ``interpretation`` lists languages offered through an
     interpreter (``("bfi",)``). ``places_left`` None means no limit is recorded, 0
     means full. ``area`` is a coarse label (postcode district such as ``LS6``, or
@@ -328,7 +328,7 @@ class GroupProfile:
     format: GroupFormat = "online"
     location: LatLon | None = None
     area: str = ""
-    next_sessions: tuple[datetime, ...] = ()
+    next_meetings: tuple[datetime, ...] = ()
     time_zone: str = "Europe/London"
     age_min: int | None = None
     age_max: int | None = None
@@ -370,10 +370,10 @@ class GroupProfile:
             raise ValueError(f"group {self.id}: only_communities must be among its communities")
         if self.format not in _GROUP_FORMATS:
             raise ValueError(f"group {self.id}: format must be online, in_person or hybrid")
-        sessions = tuple(self.next_sessions)
-        if not all(isinstance(s, datetime) and _aware(s) for s in sessions):
-            raise ValueError(f"group {self.id}: next_sessions must be aware datetimes")
-        put(self, "next_sessions", tuple(sorted(sessions)))
+        meetings = tuple(self.next_meetings)
+        if not all(isinstance(s, datetime) and _aware(s) for s in meetings):
+            raise ValueError(f"group {self.id}: next_meetings must be aware datetimes")
+        put(self, "next_meetings", tuple(sorted(meetings)))
         time_zone(self.time_zone)
         for name in ("age_min", "age_max", "capacity", "places_left"):
             value = getattr(self, name)
@@ -408,7 +408,7 @@ class MatchItem:
     url: str
     score: float
     action: Action
-    next_session: datetime | None
+    next_meeting: datetime | None
     reasons: tuple[str, ...]
     mismatches: tuple[str, ...]
     relaxed: tuple[Relaxation, ...] = ()
@@ -428,7 +428,8 @@ class MatchItem:
             "url": self.url,
             "score": self.score,
             "action": self.action,
-            "next_session": self.next_session.isoformat() if self.next_session else None,
+            # The API keeps its first name for it (docs/architecture.md, "Names").
+            "next_session": self.next_meeting.isoformat() if self.next_meeting else None,
             "reasons": list(self.reasons),
             "mismatches": list(self.mismatches),
             "relaxed": list(self.relaxed),

@@ -130,7 +130,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
         reasons, mismatches = explain(group, a, needs, ctx)
         said, covered = widened(group, a, needs, ctx)
         used.update(a.violations)
-        when = a.next_session
+        when = a.next_meeting
         items.append(
             MatchItem(
                 group_id=group.id,
@@ -138,7 +138,7 @@ def build_result(ctx: Context, chosen: Sequence[tuple[GroupProfile, Assessment]]
                 url=group.url,
                 score=a.score,
                 action="join" if a.open else "waiting_list",
-                next_session=when.astimezone(time_zone(group.time_zone)) if when else None,
+                next_meeting=when.astimezone(time_zone(group.time_zone)) if when else None,
                 reasons=reasons,
                 mismatches=mismatches,
                 relaxed=a.violations,

@@ -49,15 +49,15 @@ __all__ = [
     "POINTS",
     "Assessment",
     "Context",
-    "SessionInfo",
+    "MeetingInfo",
     "Weights",
     "assess",
-    "describe_session",
+    "describe_meeting",
     "explain",
     "fit_is_good",
     "language_met",
+    "meeting_info",
     "place_unknown",
-    "session_info",
     "widened",
 ]
 
@@ -86,8 +86,8 @@ class Weights:
     * ``stage`` when the group welcomes the person's stage;
     * ``topic`` × shared topics ÷ topics asked for;
     * ``access`` × access needs met ÷ access needs given;
-    * ``availability`` when a session within ``horizon_days`` falls in the person's
-      times (any session, if they gave none), plus ``soon`` × (``soon_days`` − days
+    * ``availability`` when a meeting within ``horizon_days`` falls in the person's
+      times (any meeting, if they gave none), plus ``soon`` × (``soon_days`` − days
       until it) ÷ ``soon_days``, counted in whole London calendar days;
     * ``distance`` × the factor of the first band in ``distance_bands`` holding the
       distance, bands being fractions of the person's maximum distance (or
@@ -96,7 +96,7 @@ class Weights:
     * ``own_words`` × words of the person's "something else" found in the group's
       name or description ÷ words given.
 
-    ``crisis_window_hours`` is how soon a session must be for crisis-first ranking;
+    ``crisis_window_hours`` is how soon a meeting must be for crisis-first ranking;
     ``waited_per_week`` is the waiting-list allocation's value of a week waited.
     """
 
@@ -188,7 +188,7 @@ def share_points(weight: float, shared: int, asked: int) -> int:
 
 
 def time_points(w: Weights, day: int | None) -> int:
-    """Points for a session in the person's times ``day`` London days from today."""
+    """Points for a meeting in the person's times ``day`` London days from today."""
     if day is None:
         return 0
     soon = max(0, w.soon_days - day) / w.soon_days
@@ -202,13 +202,13 @@ def band_factor(w: Weights, d_km: float, scale_km: float) -> float:
     return 0.0
 
 
-SessionInfo = tuple[float, int, int]
-"""(POSIX timestamp, London date ordinal, London minute of the day) of a session."""
+MeetingInfo = tuple[float, int, int]
+"""(POSIX timestamp, London date ordinal, London minute of the day) of a meeting."""
 
 
-def session_info(group: GroupProfile) -> tuple[SessionInfo, ...]:
+def meeting_info(group: GroupProfile) -> tuple[MeetingInfo, ...]:
     out = []
-    for s in group.next_sessions:
+    for s in group.next_meetings:
         local = s.astimezone(LONDON)
         out.append((s.timestamp(), local.toordinal(), local.hour * 60 + local.minute))
     return tuple(out)
@@ -261,7 +261,7 @@ class Context:
         )
 
     def fits(self, date_ordinal: int, minute: int) -> bool:
-        """Whether a session at this London date and minute is in the person's times."""
+        """Whether a meeting at this London date and minute is in the person's times."""
         if self.windows is None:
             return True
         ranges = self.windows.get((date_ordinal - 1) % 7)  # ordinal 1 was a Monday
@@ -289,9 +289,9 @@ class Assessment:
     essential_missing: tuple[str, ...]
     distance_km: float | None
     distance_factor: float
-    fit_session: datetime | None
+    fit_meeting: datetime | None
     fit_day: int | None
-    first_session: datetime | None
+    first_meeting: datetime | None
     open: bool
     # The person gave no place but could meet either way, and this group can be
     # joined online: it ranks above in-person-only groups, which may be anywhere.
@@ -326,8 +326,8 @@ class Assessment:
         return round(self.points / POINTS, 3)
 
     @property
-    def next_session(self) -> datetime | None:
-        return self.fit_session or self.first_session
+    def next_meeting(self) -> datetime | None:
+        return self.fit_meeting or self.first_meeting
 
 
 def _same(asked: str, offered: str) -> bool:
@@ -364,13 +364,13 @@ def assess(
     weights: Weights = DEFAULT_WEIGHTS,
     *,
     context: Context | None = None,
-    sessions: tuple[SessionInfo, ...] | None = None,
+    meetings: tuple[MeetingInfo, ...] | None = None,
     own_words: frozenset[str] | None = None,
 ) -> Assessment:
     """Score ``group`` for ``needs`` and list the hard constraints it breaks."""
     ctx = context or Context.of(needs, weights)
     w = ctx.weights
-    info = sessions if sessions is not None else session_info(group)
+    info = meetings if meetings is not None else meeting_info(group)
 
     # Language: for each language asked for, the group's closest (CLDR distance).
     native: list[tuple[str, str]] = []
@@ -441,21 +441,21 @@ def assess(
         (violations if within_cap else never).append("distance")
 
     # Time.
-    fit_session: datetime | None = None
+    fit_meeting: datetime | None = None
     fit_day: int | None = None
-    first_session: datetime | None = None
-    soon_session = False
-    for when, (ts, ordinal, minute) in zip(group.next_sessions, info, strict=True):
+    first_meeting: datetime | None = None
+    soon_meeting = False
+    for when, (ts, ordinal, minute) in zip(group.next_meetings, info, strict=True):
         if ts < ctx.now_ts:
             continue
-        if first_session is None:
-            first_session = when
+        if first_meeting is None:
+            first_meeting = when
         if ts <= ctx.crisis_end_ts:
-            soon_session = True
+            soon_meeting = True
         day = ordinal - ctx.today
-        if fit_session is None and day < w.horizon_days and ctx.fits(ordinal, minute):
-            fit_session, fit_day = when, day
-        if ts > ctx.crisis_end_ts and (fit_session is not None or day >= w.horizon_days):
+        if fit_meeting is None and day < w.horizon_days and ctx.fits(ordinal, minute):
+            fit_meeting, fit_day = when, day
+        if ts > ctx.crisis_end_ts and (fit_meeting is not None or day >= w.horizon_days):
             break
     is_open = not group.is_full
     shared_words: tuple[str, ...] = ()
@@ -486,7 +486,7 @@ def assess(
         and "approaching_crisis" in group.stages
         and group.moderator_on_duty
         and is_open
-        and soon_session
+        and soon_meeting
     )
     reachable = place_unknown(needs) and group.online_capable
     return Assessment(
@@ -509,9 +509,9 @@ def assess(
         essential_missing=essential_missing,
         distance_km=dist,
         distance_factor=factor,
-        fit_session=fit_session,
+        fit_meeting=fit_meeting,
         fit_day=fit_day,
-        first_session=first_session,
+        first_meeting=first_meeting,
         open=is_open,
         who=who_status(group, needs),
         shared_words=shared_words,
@@ -589,8 +589,8 @@ def _weekday(local: datetime) -> tx.Text:
     return tx.Text(DAY_NAMES[local.weekday()], local.isoformat(), kind="weekday")
 
 
-def describe_session(when: datetime, now: datetime, zone: str) -> str:
-    """Say when a session is, such as "Tuesday 18:00, in 3 days", in ``zone``."""
+def describe_meeting(when: datetime, now: datetime, zone: str) -> str:
+    """Say when a meeting is, such as "Tuesday 18:00, in 3 days", in ``zone``."""
     tz = time_zone(zone)
     local = when.astimezone(tz)
     days = (local.date() - now.astimezone(tz).date()).days
@@ -689,7 +689,7 @@ def explain(
         )
     if a.priority:
         # Until moderators keep rotas, PeerHub knows a group has moderators, not that
-        # one will be at a given session: say no more than that.
+        # one will be at a given meeting: say no more than that.
         hours = ctx.weights.crisis_window_hours
         reasons.append(
             tx.ngettext(
@@ -806,15 +806,15 @@ def explain(
         mismatches.append(tx._("Meets in person only; we do not know how far it is from you"))
 
     # Time.
-    if a.fit_session is not None:
+    if a.fit_meeting is not None:
         reasons.append(
             tx._(
                 "Next session %(when)s",
-                when=describe_session(a.fit_session, needs.now, group.time_zone),
+                when=describe_meeting(a.fit_meeting, needs.now, group.time_zone),
             )
         )
-    elif a.first_session is not None:
-        when = describe_session(a.first_session, needs.now, group.time_zone)
+    elif a.first_meeting is not None:
+        when = describe_meeting(a.first_meeting, needs.now, group.time_zone)
         if needs.availability:
             mismatches.append(
                 tx._("No session at the times you gave; the next is %(when)s", when=when)
@@ -992,7 +992,7 @@ def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) 
     a language they can take part in (:func:`language_met`), *every* community they
     named (one shared community out of several is not a fit: a veteran is not served
     by a Somali men's circle because both name men), their stage, a shared topic
-    (each if asked for) and a session in their times. ``group`` is needed for the
+    (each if asked for) and a meeting in their times. ``group`` is needed for the
     language check when the person named no language; without it, that check
     passes."""
     language_ok = (
@@ -1009,5 +1009,5 @@ def fit_is_good(a: Assessment, needs: Needs, group: GroupProfile | None = None) 
         and set(needs.communities) <= set(a.shared_communities)
         and (needs.stage is None or a.stage_match)
         and (not needs.topics or bool(a.shared_topics))
-        and a.fit_session is not None
+        and a.fit_meeting is not None
     )

@@ -3,8 +3,8 @@ commit to the caller, like the other actions.
 
 - :func:`record_shown`: after a signed-in person's search, one anonymous outcome per
   group shown (not one they already belong to, and not again while one is followed).
-- :func:`note_presence`: the person was in the group's room while a session was on
-  (their client told the server what they had read): they came to a session.
+- :func:`note_presence`: the person was in the group's room while a meeting was on
+  (their client told the server what they had read): they came to a meeting.
 - :func:`settle`: joins are read from memberships; an outcome is settled eight weeks
   after the group was shown if they did not join, or eight weeks after joining; its
   link to the person and the group is then deleted. Settled outcomes older than
@@ -23,12 +23,12 @@ from peerhub.matching import GroupIndex, MatchResult, Needs, classify
 from peerhub.models import Group, GroupMember, new_id
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import Room
-from peerhub.schedule import next_session
+from peerhub.schedule import next_meeting
 
 #: How long a person has to join after being shown a group, and how long after
 #: joining "still coming" is judged.
 FOLLOW_FOR = timedelta(weeks=8)
-#: "Still coming": came to a session in the last four of those eight weeks.
+#: "Still coming": came to a meeting in the last four of those eight weeks.
 STILL_WINDOW = timedelta(weeks=4)
 #: Settled outcomes (anonymous) are kept this long after the week they were shown.
 OUTCOME_RETENTION = timedelta(days=730)
@@ -97,26 +97,26 @@ async def record_shown(
     return made
 
 
-async def session_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
-    """Whether a session of the group is on: its room's session is open, or ``now``
-    falls within one of its scheduled sessions."""
+async def meeting_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
+    """Whether the group is meeting: its room's session is open, or ``now``
+    falls within one of its scheduled meetings."""
     room_open = await db.scalar(select(Room.session_open).where(Room.id == group_id))
     if room_open:
         return True
     group = await db.get(Group, group_id)
     if group is None:
         return False
-    on = next_session(group, now)
+    on = next_meeting(group, now)
     return on is not None and on.start <= now < on.end
 
 
 async def note_presence(db: AsyncSession, group_id: str, user_id: str, now: datetime) -> bool:
-    """The person read the group's room at ``now``: if a session was on and their
+    """The person read the group's room at ``now``: if a meeting was on and their
     outcome is being followed, they came. Returns whether anything was recorded."""
     link = await db.scalar(
         select(OutcomeLink).where(OutcomeLink.user_id == user_id, OutcomeLink.group_id == group_id)
     )
-    if link is None or not await session_on(db, group_id, now):
+    if link is None or not await meeting_on(db, group_id, now):
         return False
     if link.joined_at is None:
         member = await db.get(GroupMember, (group_id, user_id))

@@ -89,12 +89,12 @@ class Line:
 
     @property
     def came_rate(self) -> str | None:
-        """Of those who joined a group whose sessions can be seen, how many came."""
+        """Of those who joined a group whose meetings can be seen, how many came."""
         return _rate(self.cells["came"], self.cells["seen"])
 
     @property
     def still_rate(self) -> str | None:
-        """Of those who joined a group whose sessions can be seen, how many stayed."""
+        """Of those who joined a group whose meetings can be seen, how many stayed."""
         return _rate(self.cells["still"], self.cells["seen"])
 
     def as_dict(self) -> dict[str, object]:

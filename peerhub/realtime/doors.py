@@ -31,7 +31,7 @@ from peerhub.i18n import _
 from peerhub.models import Group, GroupTag, Organisation
 from peerhub.realtime.models import Room
 from peerhub.realtime.queries import CRISIS_STAGE
-from peerhub.schedule import next_session, session_words
+from peerhub.schedule import meeting_words, next_meeting
 
 # Whether a moderator or organiser is in a room now, by room id.
 Presence = Callable[[str], bool]
@@ -50,8 +50,8 @@ class Door:
     # Pages link to a room only once PeerHub has checked the group's organisation
     # (unchecked organisations run no rooms: docs/groups.md).
     organisation_verified: bool
-    # The next session (or the one on now), in plain words, and when it starts.
-    next_session: str | None
+    # The next meeting (or the one on now), in plain words, and when it starts.
+    next_meeting: str | None
     next_start: datetime | None
 
     @property
@@ -97,10 +97,10 @@ class Door:
 
 
 def _next(group: Group, now: datetime) -> tuple[str | None, datetime | None]:
-    found = next_session(group, now)
+    found = next_meeting(group, now)
     if found is None:
         return None, None
-    return session_words(found.start, found.end, now), found.start
+    return meeting_words(found.start, found.end, now), found.start
 
 
 async def doors(
@@ -144,7 +144,7 @@ async def doors(
             moderator_only=bool(crisis_stage if moderator_only is None else moderator_only),
             moderator_present=moderator_present(group.id),
             organisation_verified=verified_at is not None,
-            next_session=words,
+            next_meeting=words,
             next_start=start,
         )
     return out

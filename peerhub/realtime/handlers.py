@@ -230,7 +230,7 @@ async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
         message: str,
         *,
         retry_after: float | None = None,
-        next_session: str | None = None,
+        next_meeting: str | None = None,
     ) -> None:
         peer.send(
             protocol.error(
@@ -240,7 +240,7 @@ async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
                 room=room,
                 client_id=client_id,
                 retry_after=retry_after,
-                next_session=next_session,
+                next_meeting=next_meeting,
             )
         )
 
@@ -272,7 +272,7 @@ async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
         closed = rt.gate(room, snap.session_open, snap.moderator_only, rank)
         if closed is not None:
             if not await _original_ack(rt, peer, room, client_id):
-                refuse(closed.code, closed.message, next_session=rt.next_session_iso(room))
+                refuse(closed.code, closed.message, next_meeting=rt.next_meeting_iso(room))
             return
     ctx = SendContext(
         api=rt, socket=peer, room_id=room, rank=rank, client_id=client_id, now=rt.now()

@@ -581,6 +581,8 @@ class ErrorFrame(ServerFrame, kw_only=True):
     room: str | UnsetType = UNSET
     client_id: str | UnsetType = UNSET
     retry_after: Annotated[float, Meta(ge=0)] | UnsetType = UNSET
+    # When the group's next meeting starts. The wire keeps its first name (clients
+    # read it; docs/architecture.md, "Names"), as in State below.
     next_session: str | UnsetType = UNSET
 
 
@@ -819,7 +821,7 @@ def error(
     room: str | None = None,
     client_id: str | None = None,
     retry_after: float | None = None,
-    next_session: str | None = None,
+    next_meeting: str | None = None,
 ) -> bytes:
     # Bounded on the way out too (extensions supply their own codes and words).
     return encode(
@@ -830,7 +832,7 @@ def error(
             room=_unset(room),
             client_id=_unset(client_id),
             retry_after=UNSET if retry_after is None else math.ceil(retry_after * 10) / 10,
-            next_session=_unset(next_session),
+            next_session=_unset(next_meeting),
         )
     )
 
@@ -867,8 +869,8 @@ class RoomState:
     moderator_present: bool
     writable: bool
     reason: str | None
-    next_session: datetime | None
-    next_session_text: str | None
+    next_meeting: datetime | None
+    next_meeting_text: str | None
 
     def wire(self) -> State:
         return State(
@@ -878,8 +880,8 @@ class RoomState:
             moderator_present=self.moderator_present,
             writable=self.writable,
             reason=self.reason,
-            next_session=iso(self.next_session),
-            next_session_text=self.next_session_text,
+            next_session=iso(self.next_meeting),
+            next_session_text=self.next_meeting_text,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -124,7 +124,7 @@ class RoomSnapshot:
     rules_versions: dict[str, str] = field(default_factory=dict)
 
 
-def session_text(start: datetime, end: datetime) -> str:
+def meeting_text(start: datetime, end: datetime) -> str:
     """ "Tuesday 3 November, 18:00 to 19:30 GMT", in the active language (the group's
     own time zone, as the times are given)."""
     zone = start.tzinfo
@@ -692,7 +692,7 @@ class Realtime:
                 message,
                 room=command.room,
                 client_id=command.client_id,
-                next_session=self.next_session_iso(command.room)
+                next_meeting=self.next_meeting_iso(command.room)
                 if refusal.code == "room_closed"
                 else None,
             )
@@ -772,7 +772,7 @@ class Realtime:
         # What sockets were last told about a moderator being here: the presence
         # flush pushes the state again only when that changes.
         self._mod_shown[room] = self.presence.moderator_present(room)
-        # One frame per rank and language: its reason and next session are in words.
+        # One frame per rank and language: its reason and next meeting are in words.
         frames: dict[tuple[GroupRole, str], bytes] = {}
         for sub in feed.subs.values():
             rank = sub.peer.rank(room)
@@ -782,7 +782,7 @@ class Realtime:
                     frames[key] = protocol.room_state(room, self.state_for(room, rank))
             sub.peer.send(frames[key])
 
-    def next_session(self, room: str) -> tuple[datetime, datetime] | None:
+    def next_meeting(self, room: str) -> tuple[datetime, datetime] | None:
         snap = self.rooms.get(room)
         if snap is None:
             return None
@@ -800,8 +800,8 @@ class Realtime:
             return None
         return (found[0].start, found[0].end) if found else None
 
-    def next_session_iso(self, room: str) -> str | None:
-        found = self.next_session(room)
+    def next_meeting_iso(self, room: str) -> str | None:
+        found = self.next_meeting(room)
         return protocol.iso(found[0]) if found else None
 
     def closed_text(self, room: str) -> str:
@@ -811,19 +811,19 @@ class Realtime:
                 "The session is open, but no moderator is here right now. "
                 "You can read; you can write again when a moderator joins."
             )
-        found = self.next_session(room)
+        found = self.next_meeting(room)
         if found is None:
             return _("This room is open during sessions, while a moderator is here.")
         return _(
             "This room is open during sessions, while a moderator is here. "
             "The next session is %(when)s.",
-            when=session_text(*found),
+            when=meeting_text(*found),
         )
 
     def state_for(self, room: str, rank: GroupRole) -> RoomState:
         snap = self.rooms.get(room)
         present = self.presence.moderator_present(room)
-        found = self.next_session(room)
+        found = self.next_meeting(room)
         if snap is None:
             return RoomState(False, None, False, present, False, _("Unavailable."), None, None)
         refusal = self.gate(room, snap.session_open, snap.moderator_only, rank)
@@ -834,8 +834,8 @@ class Realtime:
             moderator_present=present,
             writable=refusal is None,
             reason=refusal.message if refusal is not None else None,
-            next_session=found[0] if found else None,
-            next_session_text=session_text(*found) if found else None,
+            next_meeting=found[0] if found else None,
+            next_meeting_text=meeting_text(*found) if found else None,
         )
 
     def gate(

@@ -1,7 +1,7 @@
 """The pages each role lands on for its own work (see :mod:`peerhub.web.landing`).
 
 - ``GET /account/groups``, "Your groups": every group the person is in, has asked to
-  join or waits for; for each place, the next session in plain words, whether the
+  join or waits for; for each place, the next meeting in plain words, whether the
   room is open now, and the way in.
 - ``GET /moderate``, "Your rooms": the rooms a moderator or organiser looks after,
   sessions on now first, with what waits for them (reports, crisis alerts, held

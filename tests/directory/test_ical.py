@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import i18n
 from peerhub.directory import ical
-from peerhub.directory.pages import FEED_GROUPS, FEED_SESSIONS
+from peerhub.directory.pages import FEED_GROUPS, FEED_MEETINGS
 from tests.conftest import FakeClock, app_client, make_settings
 from tests.directory import builders as b
 
@@ -214,7 +214,7 @@ async def test_a_group_feed_crosses_the_clock_change(
     events = cal.children
     confirmed = [e for e in events if e.one("STATUS") == "CONFIRMED"]
     cancelled = [e for e in events if e.one("STATUS") == "CANCELLED"]
-    assert len(confirmed) == FEED_SESSIONS
+    assert len(confirmed) == FEED_MEETINGS
     starts = [when(e.one("DTSTART")) for e in confirmed]
     # 18:00 in London is 18:00 UTC before 28 March 2027 and 17:00 UTC after it.
     assert starts[0] == datetime(2027, 3, 23, 18, tzinfo=UTC)

@@ -290,7 +290,7 @@ async def test_join_wording_follows_the_policy_and_status(
     assert "/groups/resting/join" not in resting and "Next sessions" not in resting
 
 
-async def test_json_ld_describes_the_sessions_as_events(
+async def test_json_ld_describes_the_meetings_as_events(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await seed(sessions)
@@ -391,7 +391,7 @@ async def test_an_unsafe_website_is_not_linked(
     assert "has no groups meeting at the moment" in html
 
 
-async def test_next_sessions_follow_the_clock(
+async def test_next_meetings_follow_the_clock(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> None:
     await seed(sessions)

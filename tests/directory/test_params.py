@@ -175,11 +175,11 @@ def test_places_and_distance_words() -> None:
     assert view_of(g, now).places_words == "Places available"
     assert view_of(g, now, distance_km=0.5).distance_words == "less than a mile away"
     assert view_of(g, now, distance_km=1.7).distance_words == "about 1 mile away"
-    first = view_of(g, now).next_session
+    first = view_of(g, now).next_meeting
     assert first is not None and first.words == "Tuesday 3 November 2026, 18:00 to 19:00"
 
 
-def test_remembered_sessions_are_the_same_as_fresh_ones() -> None:
+def test_remembered_meetings_are_the_same_as_fresh_ones() -> None:
     from datetime import timedelta
 
     from peerhub.directory import present
@@ -196,8 +196,8 @@ def test_remembered_sessions_are_the_same_as_fresh_ones() -> None:
     # sessions; and back in time, which must not be served from the memo.
     times = [moment + timedelta(hours=7 * i) for i in range(240)] + [moment]
     for now in times:
-        assert present.sessions_of(g, now, 3) == present._expand(g, now, 3), now
-    assert present.sessions_of(g, moment, 3)[0].start.isoformat() == "2026-11-03T18:00:00+00:00"
+        assert present.meetings_of(g, now, 3) == present._expand(g, now, 3), now
+    assert present.meetings_of(g, moment, 3)[0].start.isoformat() == "2026-11-03T18:00:00+00:00"
 
 
 def test_the_directory_takes_a_town_and_never_guesses_a_typo_silently() -> None:

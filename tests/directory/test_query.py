@@ -32,7 +32,7 @@ async def names(
     return [g.slug for g in groups]
 
 
-def session_weekdays(dtstart_local: str, rule: str) -> set[int]:
+def meeting_weekdays(dtstart_local: str, rule: str) -> set[int]:
     """Weekdays on which the rule's first 120 sessions actually fall."""
     start = datetime.fromisoformat(dtstart_local)
     return {d.weekday() for d in islice(rrulestr(rule, dtstart=start), 120)}
@@ -63,7 +63,7 @@ def random_rules(seed: int = 7) -> list[tuple[str, str]]:
     return rules
 
 
-async def test_day_filter_agrees_with_the_sessions_themselves(
+async def test_day_filter_agrees_with_the_meetings_themselves(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     o = b.org()
@@ -74,7 +74,7 @@ async def test_day_filter_agrees_with_the_sessions_themselves(
     await b.save(sessions, o, *groups)
     expected_by_day: dict[int, set[str]] = {d: set() for d in range(7)}
     for g, (start, rule) in zip(groups, rules, strict=True):
-        for day in session_weekdays(start, rule.upper()):
+        for day in meeting_weekdays(start, rule.upper()):
             expected_by_day[day].add(g.slug)
     for day in range(7):
         found = set(await names(sessions, Search(days=(day,))))

@@ -1,4 +1,4 @@
-"""The engine's words in the page's language: reasons, sessions, language names.
+"""The engine's words in the page's language: reasons, meetings, language names.
 
 The matching engine writes British English Texts (peerhub/matching/text.py); pages show
 them through peerhub/finding/wording.py. British English stays exactly as it was; in
@@ -17,7 +17,7 @@ from peerhub import i18n
 from peerhub.finding import wording
 from peerhub.matching import match
 from peerhub.matching.describe import who_line
-from peerhub.schedule import describe, session_words
+from peerhub.schedule import describe, meeting_words
 from tests.i18n.untranslated import untranslated
 from tests.matching.helpers import NOW, group, needs
 
@@ -103,7 +103,7 @@ def test_language_names_are_in_the_page_language_from_cldr() -> None:
     ("tag", "day", "time"),
     [("en-GB", "Tuesday", "18:30"), ("cy", "Dydd Mawrth", "18:30"), ("pl", "wtorek", "18:30")],
 )
-def test_a_weekly_session_says_its_day_and_time_in_cldr(tag: str, day: str, time: str) -> None:
+def test_a_weekly_meeting_says_its_day_and_time_in_cldr(tag: str, day: str, time: str) -> None:
     with i18n.using(tag):
         words = describe("2026-11-03T18:30:00", "FREQ=WEEKLY;BYDAY=TU")
     assert day in words and time in words
@@ -115,13 +115,13 @@ def test_arabic_times_follow_cldr() -> None:
     assert "الثلاثاء" in words and "6:30" in words
 
 
-def test_session_words_keep_their_english_and_translate() -> None:
+def test_meeting_words_keep_their_english_and_translate() -> None:
     start = datetime(2025, 3, 6, 18, 0, tzinfo=UTC)
     end = datetime(2025, 3, 6, 19, 30, tzinfo=UTC)
     with i18n.using("en-GB"):
-        assert session_words(start, end, NOW) == "Thursday 6 March, 18:00 to 19:30 UTC"
+        assert meeting_words(start, end, NOW) == "Thursday 6 March, 18:00 to 19:30 UTC"
     with i18n.using("cy"):
-        assert "Dydd Iau" in session_words(start, end, NOW)
+        assert "Dydd Iau" in meeting_words(start, end, NOW)
 
 
 def test_reasons_in_welsh_use_welsh_day_names_and_lists() -> None:

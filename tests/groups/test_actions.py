@@ -193,24 +193,24 @@ async def test_moderators_are_invited_and_removed_by_organisers(sessions: Maker)
         assert [p.pseudonym for p in roster.members] == ["Mo"]
 
 
-async def test_cancelling_and_restoring_a_session(sessions: Maker) -> None:
+async def test_cancelling_and_restoring_a_meeting(sessions: Maker) -> None:
     people, _, group_id = await _world(sessions)
     async with sessions() as db, db.begin():
-        group = await actions.set_session_cancelled(
+        group = await actions.set_meeting_cancelled(
             db, people["Mo"], group_id, "2026-10-27T18:00:00", NOW, cancelled=True
         )
         assert group.exdates == ["2026-10-27T18:00:00"]
-        await actions.set_session_cancelled(
+        await actions.set_meeting_cancelled(
             db, people["Olu"], group_id, "2026-10-20T18:00:00", NOW, cancelled=True
         )
         for bad in ("2026-10-28T18:00:00", "not a date", "2026-10-27T18:30:00"):
             with pytest.raises(FieldError) as caught:
-                await actions.set_session_cancelled(
+                await actions.set_meeting_cancelled(
                     db, people["Olu"], group_id, bad, NOW, cancelled=True
                 )
             assert caught.value.field == "session"
         with pytest.raises(FieldError, match="already happened"):
-            await actions.set_session_cancelled(
+            await actions.set_meeting_cancelled(
                 db,
                 people["Olu"],
                 group_id,
@@ -219,14 +219,14 @@ async def test_cancelling_and_restoring_a_session(sessions: Maker) -> None:
                 cancelled=True,
             )
         with pytest.raises(Forbidden):
-            await actions.set_session_cancelled(
+            await actions.set_meeting_cancelled(
                 db, people["Mia"], group_id, "2026-11-03T18:00:00", NOW, cancelled=True
             )
         with pytest.raises(NotFound):
-            await actions.set_session_cancelled(
+            await actions.set_meeting_cancelled(
                 db, people["Oth"], group_id, "2026-11-03T18:00:00", NOW, cancelled=True
             )
-        group = await actions.set_session_cancelled(
+        group = await actions.set_meeting_cancelled(
             db, people["Mo"], group_id, "2026-10-27T18:00:00", NOW, cancelled=False
         )
     async with sessions() as db:
@@ -238,7 +238,7 @@ async def test_a_new_timetable_drops_cancellations_it_no_longer_has(sessions: Ma
     people, _, group_id = await _world(sessions)
     async with sessions() as db, db.begin():
         for key in ("2026-10-27T18:00:00", "2026-11-03T18:00:00"):
-            await actions.set_session_cancelled(
+            await actions.set_meeting_cancelled(
                 db, people["Olu"], group_id, key, NOW, cancelled=True
             )
         fortnightly = _input(repeat="fortnightly")  # 20 Oct, 3 Nov, 17 Nov ...

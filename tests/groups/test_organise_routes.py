@@ -235,7 +235,7 @@ async def test_bad_group_fields_get_422_naming_each_field(
     assert made.status_code == 201 and made.json()["slug"] == "tuesday-talk"
 
 
-async def test_next_sessions_follow_the_clock_change(
+async def test_next_meetings_follow_the_clock_change(
     client: httpx.AsyncClient, app: Any, clock: FakeClock
 ) -> None:
     clock.now = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)
@@ -267,7 +267,7 @@ async def test_next_sessions_follow_the_clock_change(
     assert "Every other Sunday at 19:15" in page.text
 
 
-async def test_cancelling_a_session_from_the_list(
+async def test_cancelling_a_meeting_from_the_list(
     client: httpx.AsyncClient, app: Any, clock: FakeClock, sessions: Any
 ) -> None:
     clock.now = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)

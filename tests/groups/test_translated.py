@@ -97,7 +97,7 @@ def test_the_moderation_log_in_english() -> None:
     assert log_when(datetime(2026, 12, 5, 8, 40, tzinfo=UTC)) == "5 Dec 2026, 08:40"
 
 
-def test_session_times_follow_the_language() -> None:
+def test_meeting_times_follow_the_language() -> None:
     start = datetime(2026, 10, 27, 18, 0, tzinfo=LONDON)
     end = datetime(2026, 10, 27, 19, 30, tzinfo=LONDON)
     assert when(start, end) == "Tuesday 27 October 2026, 18:00 to 19:30 GMT"

@@ -33,7 +33,7 @@ def group(id: str = "g", **kw: Any) -> GroupProfile:
     kw.setdefault("name", f"Group {id}")
     kw.setdefault("languages", ("en",))
     kw.setdefault("format", "online")
-    kw.setdefault("next_sessions", (at(2, 18),))
+    kw.setdefault("next_meetings", (at(2, 18),))
     return GroupProfile(id=id, **kw)
 
 

@@ -84,8 +84,8 @@ PLACES: dict[str, tuple[float, float, str]] = {
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def sessions(day: str, hour: int, minute: int = 0, *, weeks: int = 6) -> tuple[datetime, ...]:
-    """The next ``weeks`` weekly sessions on ``day`` at ``hour:minute``, London time."""
+def meetings(day: str, hour: int, minute: int = 0, *, weeks: int = 6) -> tuple[datetime, ...]:
+    """The next ``weeks`` weekly meetings on ``day`` at ``hour:minute``, London time."""
     today = NOW.astimezone(LONDON).date()
     ahead = (DAYS.index(day) - today.weekday()) % 7
     out = []
@@ -764,7 +764,7 @@ def profile_for(g: G) -> GroupProfile:
         "format": g.format,
         "location": location,
         "area": area,
-        "next_sessions": sessions(*g.when),
+        "next_meetings": meetings(*g.when),
         "age_min": g.ages[0],
         "age_max": g.ages[1],
         "access_features": frozenset(g.access),

@@ -44,7 +44,7 @@ locations = st.tuples(
 
 
 @st.composite
-def sessions(draw: st.DrawFn, base: datetime) -> tuple[datetime, ...]:
+def meetings(draw: st.DrawFn, base: datetime) -> tuple[datetime, ...]:
     offsets = draw(
         st.lists(st.integers(min_value=-3 * 24 * 60, max_value=40 * 24 * 60), max_size=4)
     )
@@ -69,7 +69,7 @@ def groups(draw: st.DrawFn, base: datetime, group_id: str) -> GroupProfile:
         topics=frozenset(draw(_subset(TOPICS, 3))),
         format=fmt,
         location=draw(st.none() | locations) if fmt != "online" else None,
-        next_sessions=draw(sessions(base)),
+        next_meetings=draw(meetings(base)),
         time_zone=draw(st.sampled_from(ZONES)),
         age_min=age_min,
         age_max=age_max,

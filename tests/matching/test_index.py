@@ -130,7 +130,7 @@ def _city_groups(rng: random.Random, count: int) -> list[GroupProfile]:
                 location=None
                 if fmt == "online"
                 else (LEEDS[0] + rng.gauss(0, 0.1), LEEDS[1] + rng.gauss(0, 0.15)),
-                next_sessions=tuple(start + timedelta(days=7 * k) for k in range(4)),
+                next_meetings=tuple(start + timedelta(days=7 * k) for k in range(4)),
                 age_min=rng.choice((None, None, None, 18)),
                 age_max=rng.choice((None, None, None, 30)),
                 access_features=frozenset(
@@ -199,13 +199,13 @@ def test_an_index_kept_up_to_date_matches_a_fresh_one() -> None:
 @pytest.mark.parametrize("now_utc_minute", [0, 10, 40, 70, 100])
 def test_the_repeated_hour_when_clocks_go_back(now_utc_minute: int) -> None:
     # On 26 October 2025 London's 01:00-02:00 happens twice (BST, then GMT).
-    # Sessions in both passes, searched from moments in and around it.
+    # Meetings in both passes, searched from moments in and around it.
     from datetime import UTC, datetime
 
     base = datetime(2025, 10, 26, 0, 0, tzinfo=UTC)  # 01:00 BST, first pass
     now = base + timedelta(minutes=now_utc_minute)
     groups = [
-        group(f"s{m:03d}", next_sessions=(base + timedelta(minutes=m),))
+        group(f"s{m:03d}", next_meetings=(base + timedelta(minutes=m),))
         for m in range(-30, 150, 15)
     ]
     for windows in ((), (Window(6, time(1), time(2)),), (Window(6, time(1, 30), time(1, 45)),)):

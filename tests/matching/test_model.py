@@ -76,18 +76,18 @@ def test_groups_are_validated_and_normalised() -> None:
         "g",
         languages=["EN"],
         communities={"women"},
-        next_sessions=[datetime(2025, 3, 9, tzinfo=UTC), datetime(2025, 3, 8, tzinfo=UTC)],
+        next_meetings=[datetime(2025, 3, 9, tzinfo=UTC), datetime(2025, 3, 8, tzinfo=UTC)],
     )
     assert g.languages == ("en",)
     assert g.communities == frozenset({"women"})
-    assert g.next_sessions[0] < g.next_sessions[1]
+    assert g.next_meetings[0] < g.next_meetings[1]
     hash(g)
     for bad in (
         {"id": ""},
         {"format": "radio"},
         {"languages": ("e",)},
         {"location": (0.0, 200.0)},
-        {"next_sessions": (datetime(2025, 3, 9),)},  # noqa: DTZ001 - naive on purpose
+        {"next_meetings": (datetime(2025, 3, 9),)},  # noqa: DTZ001 - naive on purpose
         {"time_zone": "Mars/Olympus"},
         {"age_min": 30, "age_max": 20},
         {"places_left": -1},

@@ -18,15 +18,15 @@ def directory() -> list:  # type: ignore[type-arg]
             area="Glasgow",
             stages=frozenset({"approaching_crisis"}),
             moderator_on_duty=True,
-            next_sessions=(at(1, 18),),
+            next_meetings=(at(1, 18),),
         ),
         group(
             "online",
             format="online",
             stages=frozenset({"approaching_crisis"}),
-            next_sessions=(at(9, 18),),
+            next_meetings=(at(9, 18),),
         ),
-        group("hybrid", format="hybrid", location=LEEDS, area="Leeds", next_sessions=(at(20, 18),)),
+        group("hybrid", format="hybrid", location=LEEDS, area="Leeds", next_meetings=(at(20, 18),)),
     ]
 
 

@@ -96,7 +96,7 @@ def test_same_input_same_output_whatever_the_index_history(
 
 
 ADDITIONS = st.sampled_from(
-    ("community", "topic", "stage", "language", "interpretation", "access", "session", "places")
+    ("community", "topic", "stage", "language", "interpretation", "access", "meeting", "places")
 )
 
 
@@ -123,9 +123,9 @@ def test_adding_a_shared_attribute_never_lowers_a_score(
     elif what == "access" and n.access_needs:
         code = data.draw(st.sampled_from([a.code for a in n.access_needs]))
         richer = replace(g, access_features=g.access_features | {code})
-    elif what == "session":
+    elif what == "meeting":
         minutes = data.draw(st.integers(min_value=0, max_value=40 * 24 * 60))
-        richer = replace(g, next_sessions=(*g.next_sessions, n.now + timedelta(minutes=minutes)))
+        richer = replace(g, next_meetings=(*g.next_meetings, n.now + timedelta(minutes=minutes)))
     elif what == "places" and g.places_left == 0:
         richer = replace(g, places_left=1)
     else:

@@ -199,8 +199,8 @@ def _score(g: object, n: object, **kw: object) -> float:
         ({"topics": frozenset({"anxiety"})}, {"topics": frozenset({"anxiety", "trauma"})}),
         ({}, {"access_features": frozenset({"captions"})}),
         ({"places_left": 0}, {"places_left": 2}),
-        ({"next_sessions": (at(20),)}, {"next_sessions": (at(2),)}),
-        ({"next_sessions": ()}, {"next_sessions": (at(30),)}),
+        ({"next_meetings": (at(20),)}, {"next_meetings": (at(2),)}),
+        ({"next_meetings": ()}, {"next_meetings": (at(30),)}),
         ({"languages": ("so",)}, {"languages": ("so", "en")}),
         ({"languages": ("fr",), "interpretation": ("en",)}, {"languages": ("fr", "en")}),
         (
@@ -265,7 +265,7 @@ def test_reasons_say_what_fits_in_plain_words() -> None:
         stages=frozenset({"recovery"}),
         topics=frozenset({"anxiety", "adhd"}),
         format="online",
-        next_sessions=(at(7, 18),),  # the next Tuesday, 18:00 GMT
+        next_meetings=(at(7, 18),),  # the next Tuesday, 18:00 GMT
         places_left=3,
     )
     n = needs(
@@ -290,13 +290,13 @@ def test_reasons_say_what_fits_in_plain_words() -> None:
     assert r.mismatches == ()
 
 
-def test_next_session_is_told_in_the_groups_time_zone() -> None:
+def test_next_meeting_is_told_in_the_groups_time_zone() -> None:
     # 17:00 UTC on Friday 7 March is 18:00 in Paris.
-    g = group("paris", time_zone="Europe/Paris", next_sessions=(at(3, 17),))
+    g = group("paris", time_zone="Europe/Paris", next_meetings=(at(3, 17),))
     r = item(match([g], needs()), "paris")
     assert "Next session Friday 18:00, in 3 days" in r.reasons
-    assert r.next_session is not None and r.next_session.utcoffset() is not None
-    assert r.next_session.isoformat() == "2025-03-07T18:00:00+01:00"
+    assert r.next_meeting is not None and r.next_meeting.utcoffset() is not None
+    assert r.next_meeting.isoformat() == "2025-03-07T18:00:00+01:00"
 
 
 def test_mismatches_say_what_does_not_fit() -> None:
@@ -305,7 +305,7 @@ def test_mismatches_say_what_does_not_fit() -> None:
         languages=("ur",),
         format="in_person",
         location=TOWN,
-        next_sessions=(at(1, 10),),  # Wednesday morning
+        next_meetings=(at(1, 10),),  # Wednesday morning
     )
     n = needs(
         languages=("ur", "pa"),
@@ -328,16 +328,16 @@ def test_distance_is_a_reason_when_close() -> None:
     assert r.distance_km == 0.5
 
 
-def test_availability_picks_the_session_in_the_persons_times() -> None:
-    g = group("g", next_sessions=(at(1, 10), at(7, 19)))
+def test_availability_picks_the_meeting_in_the_persons_times() -> None:
+    g = group("g", next_meetings=(at(1, 10), at(7, 19)))
     n = needs(availability=(Window(1, time(18), time(21)),))
     r = item(match([g], n), "g")
     assert "Next session Tuesday 11 March 19:00, in 7 days" in r.reasons
-    assert r.next_session == at(7, 19)
+    assert r.next_meeting == at(7, 19)
 
 
-def test_past_sessions_are_ignored() -> None:
-    g = group("g", next_sessions=(at(0, 8), at(0, 11)))
+def test_past_meetings_are_ignored() -> None:
+    g = group("g", next_meetings=(at(0, 8), at(0, 11)))
     r = item(match([g], needs()), "g")
     assert "Next session Tuesday 11:00, today" in r.reasons
 
@@ -450,18 +450,18 @@ def _crisis_groups() -> list[object]:
             stages=welcoming,
             topics=frozenset({"anxiety"}),
             communities=frozenset({"somali"}),
-            next_sessions=(at(0, 18),),
+            next_meetings=(at(0, 18),),
         ),
-        group("ready", stages=welcoming, moderator_on_duty=True, next_sessions=(at(1, 18),)),
-        group("later", stages=welcoming, moderator_on_duty=True, next_sessions=(at(2, 10),)),
+        group("ready", stages=welcoming, moderator_on_duty=True, next_meetings=(at(1, 18),)),
+        group("later", stages=welcoming, moderator_on_duty=True, next_meetings=(at(2, 10),)),
         group(
             "full",
             stages=welcoming,
             moderator_on_duty=True,
             places_left=0,
-            next_sessions=(at(0, 18),),
+            next_meetings=(at(0, 18),),
         ),
-        group("other-stage", moderator_on_duty=True, next_sessions=(at(0, 18),)),
+        group("other-stage", moderator_on_duty=True, next_meetings=(at(0, 18),)),
     ]
 
 
@@ -506,7 +506,7 @@ def test_good_fit_needs_every_stated_need_met() -> None:
     assert not match([g], needs(communities=("somali",), stage="staying_well")).good_fit
     assert not match([g], needs(communities=("lgbtq",))).good_fit
     assert not match([g], needs(topics=("psychosis",))).good_fit
-    assert not match([group("g", next_sessions=())], needs()).good_fit
+    assert not match([group("g", next_meetings=())], needs()).good_fit
 
 
 def test_match_accepts_an_index_or_plain_groups() -> None:

@@ -168,9 +168,9 @@ def test_unsaid_groups_rank_below_open_ones_even_when_ready_for_someone_near_cri
         **WOMEN_ONLY,
         stages=frozenset({"approaching_crisis"}),
         moderator_on_duty=True,
-        next_sessions=(at(1, 18),),
+        next_meetings=(at(1, 18),),
     )
-    other = group("other", next_sessions=(at(20, 18),))
+    other = group("other", next_meetings=(at(20, 18),))
     result = match([ready, other], needs(stage="approaching_crisis"))
     assert ids(result) == ["other", "ready"]
 

@@ -1,5 +1,5 @@
 """Issue 9, point 19: the room says when no moderator is here (live, through presence),
-with the next session; and the room of a group that welcomes people approaching crisis
+with the next meeting; and the room of a group that welcomes people approaching crisis
 opens only while a moderator is present unless its moderators choose otherwise.
 
 Real servers and sockets, both databases. The page's banner is tested in Chromium

@@ -1,4 +1,4 @@
-"""Upcoming sessions for organisers: the same instants as the directory, plus cancelled ones."""
+"""Upcoming meetings for organisers: the same instants as the directory, plus cancelled ones."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from peerhub.groups.sessions import Session, is_session, session_end, upcoming
+from peerhub.groups.meetings import Meeting, is_meeting, meeting_end, upcoming
 from peerhub.schedule import occurrences
 
 
-def _utc(s: Session) -> str:
+def _utc(s: Meeting) -> str:
     return s.start_utc.strftime("%Y-%m-%dT%H:%MZ")
 
 
-def test_weekly_sessions_keep_their_wall_clock_time_across_the_autumn_change() -> None:
+def test_weekly_meetings_keep_their_wall_clock_time_across_the_autumn_change() -> None:
     after = datetime(2026, 10, 19, 12, 0, tzinfo=UTC)
     found = upcoming(
         "2026-10-06T18:00:00",
@@ -63,7 +63,7 @@ def test_the_organiser_list_agrees_with_the_public_schedule(
     assert shown == [(o.start, o.end) for o in public]
 
 
-def test_a_session_in_the_spring_forward_gap_keeps_its_rule_key() -> None:
+def test_a_meeting_in_the_spring_forward_gap_keeps_its_rule_key() -> None:
     found = upcoming(
         "2026-03-01T01:30:00",
         "FREQ=WEEKLY;BYDAY=SU",
@@ -72,23 +72,23 @@ def test_a_session_in_the_spring_forward_gap_keeps_its_rule_key() -> None:
         duration_minutes=60,
         count=1,
     )
-    # 01:30 does not exist on 29 March 2026 in London; the session is at 02:30 BST,
+    # 01:30 does not exist on 29 March 2026 in London; the meeting is at 02:30 BST,
     # but an EXDATE must name the rule's own 01:30 to cancel it.
     assert found[0].key == "2026-03-29T01:30:00"
     assert found[0].start.strftime("%H:%M %Z") == "02:30 BST"
-    assert is_session("2026-03-01T01:30:00", "FREQ=WEEKLY;BYDAY=SU", found[0].key)
+    assert is_meeting("2026-03-01T01:30:00", "FREQ=WEEKLY;BYDAY=SU", found[0].key)
 
 
-def test_is_session_and_session_end() -> None:
-    assert is_session("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-27T18:00:00")
-    assert not is_session("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-27T18:30:00")
-    assert not is_session("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-28T18:00:00")
-    assert not is_session("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-09-29T18:00:00")
-    end = session_end("2026-10-27T18:00:00", "Europe/London", 90)
+def test_is_meeting_and_meeting_end() -> None:
+    assert is_meeting("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-27T18:00:00")
+    assert not is_meeting("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-27T18:30:00")
+    assert not is_meeting("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-10-28T18:00:00")
+    assert not is_meeting("2026-10-06T18:00:00", "FREQ=WEEKLY;BYDAY=TU", "2026-09-29T18:00:00")
+    end = meeting_end("2026-10-27T18:00:00", "Europe/London", 90)
     assert end == datetime(2026, 10, 27, 19, 30, tzinfo=UTC)
 
 
-def test_a_session_in_progress_is_still_next() -> None:
+def test_a_meeting_in_progress_is_still_next() -> None:
     during = datetime(2026, 11, 3, 18, 45, tzinfo=UTC)
     found = upcoming(
         "2026-10-06T18:00:00",
