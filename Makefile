@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint typecheck jscheck audit lock pytest browser bench clean messages translations
+.PHONY: run test check lint typecheck jscheck audit lock pytest coverage pytest-rest browser bench clean messages translations
 
 # Installed from the development lock (hash-checked), then PeerHub itself without
-# resolving anything: what is tested is exactly what the locks pin (docs/development.md).
+# resolving anything: what is tested is exactly what the locks pin (README.md, "Testing").
 $(BIN)/peerhub: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
@@ -28,7 +28,7 @@ test: lint typecheck jscheck audit pytest
 ## The quick loop while working: lint, types and every test but the browser ones
 ## (no Chromium, no network), on both databases. `make test` before you push.
 check: lint typecheck jscheck $(BIN)/peerhub
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -n $(JOBS) -m "not browser"
 
 lint: $(BIN)/peerhub
 	$(BIN)/ruff check .
@@ -67,11 +67,31 @@ lock: $(BIN)/peerhub
 	@sed -i '1i # Runtime dependencies, compiled by `make lock` (uv pip compile); installed by the Dockerfile.' requirements.lock
 	@sed -i '1i # Runtime and development dependencies, compiled by `make lock` (uv pip compile); installed by make and CI.' requirements-dev.lock
 
-pytest: $(BIN)/peerhub
-	$(BIN)/pytest
+## pytest runs on every core through pytest-xdist (`make test JOBS=1`: one process).
+## Every test runs once, in two parts that together are the whole suite:
+## - `make coverage`: the tests that need no database and the SQLite copy of every
+##   database test, except the browser ones, under coverage (branch, through greenlets,
+##   threads and the servers the tests start; pyproject.toml), failing under
+##   COVERAGE_MIN percent. Measuring costs about twice the time, so it measures the
+##   half that reaches the code: the rest adds the PostgreSQL dialect's few branches.
+## - `make pytest-rest`: the PostgreSQL copy of every database test, and the browser
+##   tests on both databases, without coverage.
+JOBS ?= auto
+COVERAGE_MIN ?= 93
+pytest: coverage pytest-rest
+
+coverage: $(BIN)/peerhub
+	rm -rf .coverage-data
+	$(BIN)/coverage run -m pytest -n $(JOBS) -m "not browser and not on_postgres"
+	$(BIN)/coverage combine --quiet
+	@echo "branch coverage of peerhub/, percent (fails under $(COVERAGE_MIN)):"
+	@$(BIN)/coverage report --format=total --fail-under=$(COVERAGE_MIN)
+
+pytest-rest: $(BIN)/peerhub
+	$(BIN)/pytest -n $(JOBS) -m "browser or on_postgres"
 
 browser: $(BIN)/peerhub
-	$(BIN)/pytest tests/browser
+	$(BIN)/pytest -n $(JOBS) -m browser
 
 ## Translations (docs/translating.md). `make messages` extracts every string into the
 ## templates (peerhub/locale/*.pot) and merges them into each language's PO files;
@@ -100,4 +120,4 @@ bench: $(BIN)/peerhub
 	$(BIN)/python bench/bench_directory.py --groups 50000 --requests 400 --baseline-requests 25 --rounds 3
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules .coverage-data htmlcov

@@ -112,7 +112,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         wanted = [b.strip() for b in metafunc.config.getoption("--db").split(",") if b.strip()]
         if metafunc.definition.get_closest_marker("postgres_only"):
             wanted = [b for b in wanted if b == "postgres"]
-        metafunc.parametrize("backend_name", wanted, scope="session")
+        # Each copy is marked with its database (on_sqlite, on_postgres), so a run can
+        # pick one copy of every test: `make test` measures coverage on the SQLite half
+        # and the tests that need no database, then runs the rest without (Makefile).
+        params = [pytest.param(b, marks=getattr(pytest.mark, f"on_{b}")) for b in wanted]
+        metafunc.parametrize("backend_name", params, scope="session")
 
 
 async def _empty_all_tables(url: str) -> None:
