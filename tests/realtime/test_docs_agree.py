@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from peerhub.config import Settings, load_settings
+from peerhub.moderation import frames as moderation_frames
 from peerhub.realtime import protocol
 from peerhub.realtime.config import RealtimeConfig
 from tests.conftest import FakeClock
@@ -338,7 +339,8 @@ def _shape(text: str) -> dict[str, tuple[bool, str]]:
     return out
 
 
-SCHEMA_DOC = protocol.schemas()
+# The core's frames and the moderation toolkit's: $refs resolve in their $defs together.
+SCHEMA_DOC = protocol.schemas(server=moderation_frames.SERVER)
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
