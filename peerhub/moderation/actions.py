@@ -195,7 +195,7 @@ async def _message(db: AsyncSession, room: str, seq: int) -> RoomMessage:
 
 
 # --- the console --------------------------------------------------------------------------
-async def queue(db: AsyncSession, actor: Actor, room: str) -> dict[str, Any]:
+async def queue(db: AsyncSession, actor: Actor, room: str) -> frames.QueueFrame:
     """The console's contents for the room (organisers see what was shared with them)."""
     rank = await actor_rank(db, actor, room)
     audience = "organisers" if rank >= GroupRole.ORGANISER else "moderators"

@@ -18,8 +18,6 @@ action refuses, 409 for what is already so ("already banned", "not held").
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -97,8 +95,8 @@ async def _answer(
     if frame.type == "mod.queue":
         room = frame.text("room")
         async with service.sessions() as db:
-            body: dict[str, Any] = await actions.queue(db, actor, room)
-        return _frame_json(frames.queue(room, body))
+            contents = await actions.queue(db, actor, room)
+        return _frame_json(frames.queue(contents))
     if frame.type == "me.controls":
         async with service.sessions() as db:
             return _frame_json(frames.controls(await queries.controls(db, actor.user_id)))

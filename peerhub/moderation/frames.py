@@ -16,12 +16,16 @@ from peerhub.realtime import protocol
 from peerhub.realtime.protocol import (
     ID_RE,
     INT_MAX,
+    MAX_BODY,
     TEXT_PATTERN,
     ClientFrame,
+    Name,
     PublicPerson,
     RoomId,
     ServerFrame,
     Spec,
+    Status,
+    Wire,
     encode,
     frame_type_of,
 )
@@ -199,7 +203,96 @@ CLIENT: dict[str, tuple[Spec, str, bool]] = dict(
 # Their schemas are generated into docs/protocol-schema.json (tools/protocol_schema.py).
 
 Moment = str  # ISO 8601 UTC with milliseconds (protocol.iso)
-Items = list[dict[str, Any]]
+
+
+# --- the console's contents (mod.queue): built by queries.queue_of --------------------
+#
+# Every key is always sent: what is not there is null (a person who left, a message no
+# longer in the log, a crisis plan not shared with this audience).
+
+
+class Excerpt(Wire):
+    """A reported or alerting message as the log holds it now (redacted: no text)."""
+
+    seq: MessageSeq
+    body: Annotated[str, Meta(max_length=MAX_BODY)] | None
+    status: Status
+
+
+class QueuedReport(Wire):
+    """An open report: who made it, about whom or which message, and their words."""
+
+    id: str
+    reporter: PublicPerson | None
+    subject: PublicPerson | None
+    message: Excerpt | None
+    category: Category
+    category_text: str  # the category in the moderator's language
+    words: Annotated[str, Meta(max_length=WORDS_LIMIT)]
+    at: Moment
+
+
+class HeldMessage(Wire):
+    """A message held for review: only its writer and the moderators see it."""
+
+    seq: MessageSeq
+    sender: PublicPerson | None
+    body: Annotated[str, Meta(max_length=MAX_BODY)]
+    at: Moment
+
+
+class SharedCrisisPlan(Wire):
+    """A person's crisis plan, in their words, as they shared it with this audience of
+    the group (peerhub/sharing/rules.py: plan_dict, its PLAN_FIELDS in this order)."""
+
+    early_signs: str
+    what_helps: str
+    what_does_not_help: str
+    who_to_contact: str
+    dependants: str
+
+
+class QueuedAlert(Wire):
+    """A crisis alert no moderator has marked seen; the plan only if it was shared."""
+
+    id: str
+    person: PublicPerson | None
+    message: Excerpt | None
+    crisis_plan: SharedCrisisPlan | None
+    at: Moment
+
+
+class QueuedMember(Wire):
+    """A member of the group, and until when they are timed out (null: they are not)."""
+
+    id: str
+    name: Name
+    role: Annotated[str, Meta(extra_json_schema={"enum": ["member", "moderator"]})]
+    timed_out_until: Moment | None
+
+
+class QueueSettings(Wire):
+    """The room's moderation settings, and how many first messages of a new member the
+    group holds (set on the group's form; 0: none)."""
+
+    slow_mode_seconds: Annotated[int, Meta(ge=0)]
+    locked: bool
+    pinned: str | None
+    hold_words: list[str]
+    newcomer_messages: Annotated[int, Meta(ge=0)]
+
+
+class AuditEntry(Wire):
+    """A line of the room's moderation log (also the organisers' audit page's rows)."""
+
+    id: Annotated[int, Meta(ge=1)]
+    at: Moment
+    actor: PublicPerson | None
+    action: str
+    subject: PublicPerson | None
+    seq: MessageSeq | None
+    reason: str
+    detail: dict[str, Any]
 
 
 class DoneFrame(ServerFrame, kw_only=True):
@@ -225,13 +318,13 @@ class QueueFrame(ServerFrame, kw_only=True):
 
     TYPE: ClassVar[str] = "mod.queue"
     room: str
-    reports: Items
-    held: Items
-    alerts: Items
-    members: Items
+    reports: list[QueuedReport]
+    held: list[HeldMessage]
+    alerts: list[QueuedAlert]
+    members: list[QueuedMember]
     banned: list[PublicPerson]
-    settings: dict[str, Any]
-    audit: Items
+    settings: QueueSettings
+    audit: list[AuditEntry]
 
 
 class ChangedFrame(ServerFrame, kw_only=True):
@@ -308,8 +401,9 @@ def done(action: str, *, ref: str | None, room: str | None, **more: Any) -> byte
     )
 
 
-def queue(room: str, body: dict[str, Any]) -> bytes:
-    return encode(QueueFrame(room=room, **{**body, "banned": _people(body["banned"])}))
+def queue(contents: QueueFrame) -> bytes:
+    """The console's contents (queries.queue_of builds them)."""
+    return encode(contents)
 
 
 def changed(room: str, what: str) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from babel.support import LazyProxy
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -174,7 +175,7 @@ async def moderation_page(request: Request, user: User) -> Response:
     more = len(events) > PAGE
     rows_out: list[dict[str, Any]] = []
     for event in events[:PAGE]:
-        row = audit_row(event, names)
+        row: dict[str, Any] = msgspec.to_builtins(audit_row(event, names))
         subject = row["subject"]["name"] if row["subject"] else None
         row["text"] = what(event.action, subject, event.detail)
         row["when"] = when(event.at)

@@ -1,5 +1,7 @@
 """The moderation toolkit's reads: what the console, the pages and a person's own
-controls show, and a room's rules as the policy caches them. Reads only; no frames."""
+controls show, and a room's rules as the policy caches them. Reads only; nothing is
+encoded here (the console's contents are built as their frame's struct,
+frames.QueueFrame, so they are what the wire and its schema say)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from peerhub.groups import newcomer_review
 from peerhub.i18n import _
 from peerhub.models import Block, GroupMember, User
+from peerhub.moderation.frames import (
+    AuditEntry,
+    Excerpt,
+    HeldMessage,
+    QueuedAlert,
+    QueuedMember,
+    QueuedReport,
+    QueueFrame,
+    QueueSettings,
+    SharedCrisisPlan,
+)
 from peerhub.moderation.lexicon import Matcher
 from peerhub.moderation.models import (
     REPORT_CATEGORIES,
@@ -24,7 +37,7 @@ from peerhub.moderation.models import (
 )
 from peerhub.moderation.policy import RoomRules
 from peerhub.realtime.models import RoomMessage
-from peerhub.realtime.protocol import iso
+from peerhub.realtime.protocol import PublicPerson, iso
 
 
 async def room_rules(db: AsyncSession, room: str, now: datetime) -> RoomRules:
@@ -117,7 +130,7 @@ async def names_of(db: AsyncSession, ids: list[str]) -> dict[str, str]:
 
 async def queue_of(
     db: AsyncSession, room: str, now: datetime, *, audience: str = "moderators"
-) -> dict[str, Any]:
+) -> QueueFrame:
     """Everything the moderator console shows for a room.
 
     A crisis alert carries the person's crisis plan only if they shared it with this
@@ -208,92 +221,92 @@ async def queue_of(
     people |= {b.user_id for b in banned}
     names = await names_of(db, list(people))
 
-    def who(uid: str | None) -> dict[str, str] | None:
-        return {"id": uid, "name": names.get(uid) or _("Someone")} if uid else None
+    def who(uid: str | None) -> PublicPerson | None:
+        return person_of(uid, names)
 
-    plans: dict[str, dict[str, str] | None] = {}
+    plans: dict[str, SharedCrisisPlan | None] = {}
     for a in alerts:
         if a.user_id and a.user_id not in plans:
             person = await db.get(User, a.user_id)
             view = await view_for(db, person, audience, room) if person is not None else {}
-            plans[a.user_id] = view.get("crisis_plan")
+            plan: dict[str, str] | None = view.get("crisis_plan")
+            plans[a.user_id] = None if plan is None else SharedCrisisPlan(**plan)
 
-    def excerpt(seq: int | None) -> dict[str, Any] | None:
+    def excerpt(seq: int | None) -> Excerpt | None:
         if seq is None or seq not in bodies:
             return None
         body, status = bodies[seq]
-        return {"seq": seq, "body": None if status == "redacted" else body, "status": status}
+        return Excerpt(seq=seq, body=None if status == "redacted" else body, status=status)
 
-    return {
-        "reports": [
-            {
-                "id": r.id,
-                "reporter": who(r.reporter_id),
-                "subject": who(r.subject_id),
-                "message": excerpt(r.message_seq),
-                "category": r.category,
-                "category_text": str(REPORT_CATEGORIES.get(r.category, r.category)),
-                "words": r.words,
-                "at": iso(r.created_at),
-            }
+    return QueueFrame(
+        room=room,
+        reports=[
+            QueuedReport(
+                id=r.id,
+                reporter=who(r.reporter_id),
+                subject=who(r.subject_id),
+                message=excerpt(r.message_seq),
+                category=r.category,
+                category_text=str(REPORT_CATEGORIES.get(r.category, r.category)),
+                words=r.words,
+                at=iso(r.created_at) or "",
+            )
             for r in reports
         ],
-        "held": [
-            {
-                "seq": m.seq,
-                "sender": who(m.sender_id),
-                "body": m.body,
-                "at": iso(m.created_at),
-            }
+        held=[
+            HeldMessage(
+                seq=m.seq,
+                sender=who(m.sender_id),
+                body=m.body,
+                at=iso(m.created_at) or "",
+            )
             for m in held
         ],
-        "alerts": [
-            {
-                "id": a.id,
-                "person": who(a.user_id),
-                "message": excerpt(a.message_seq),
-                "crisis_plan": plans.get(a.user_id or ""),
-                "at": iso(a.created_at),
-            }
+        alerts=[
+            QueuedAlert(
+                id=a.id,
+                person=who(a.user_id),
+                message=excerpt(a.message_seq),
+                crisis_plan=plans.get(a.user_id or ""),
+                at=iso(a.created_at) or "",
+            )
             for a in alerts
         ],
-        "members": [
-            {
-                "id": uid,
-                "name": name,
-                "role": "moderator" if role == "moderator" else "member",
-                "timed_out_until": iso(timeouts.get(uid)),
-            }
+        members=[
+            QueuedMember(
+                id=uid,
+                name=name,
+                role="moderator" if role == "moderator" else "member",
+                timed_out_until=iso(timeouts.get(uid)),
+            )
             for uid, name, role in members
         ],
-        "banned": [{"id": b.user_id, "name": names.get(b.user_id) or _("Someone")} for b in banned],
-        "settings": {
-            "slow_mode_seconds": settings.slow_mode_seconds if settings else 0,
-            "locked": bool(settings and settings.locked),
-            "pinned": settings.pinned_text if settings else None,
-            "hold_words": list(settings.hold_phrases or []) if settings else [],
+        banned=[PublicPerson(b.user_id, names.get(b.user_id) or _("Someone")) for b in banned],
+        settings=QueueSettings(
+            slow_mode_seconds=settings.slow_mode_seconds if settings else 0,
+            locked=bool(settings and settings.locked),
+            pinned=settings.pinned_text if settings else None,
+            hold_words=list(settings.hold_phrases or []) if settings else [],
             # Set on the group's form; shown in the console so a hold is never a mystery.
-            "newcomer_messages": review.held_messages,
-        },
-        "audit": [audit_row(e, names) for e in events],
-    }
+            newcomer_messages=review.held_messages,
+        ),
+        audit=[audit_row(e, names) for e in events],
+    )
 
 
-def audit_row(event: ModerationEvent, names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": iso(event.at),
-        "actor": {"id": event.actor_id, "name": names.get(event.actor_id or "") or _("Someone")}
-        if event.actor_id
-        else None,
-        "action": event.action,
-        "subject": {
-            "id": event.subject_id,
-            "name": names.get(event.subject_id or "") or _("Someone"),
-        }
-        if event.subject_id
-        else None,
-        "seq": event.message_seq,
-        "reason": event.reason,
-        "detail": event.detail,
-    }
+def person_of(uid: str | None, names: dict[str, str]) -> PublicPerson | None:
+    """The person by id as the console names them (null: nobody, or an account gone)."""
+    return PublicPerson(uid, names.get(uid) or _("Someone")) if uid else None
+
+
+def audit_row(event: ModerationEvent, names: dict[str, str]) -> AuditEntry:
+    return AuditEntry(
+        id=event.id,
+        at=iso(event.at) or "",
+        actor=person_of(event.actor_id, names),
+        action=event.action,
+        subject=person_of(event.subject_id, names),
+        seq=event.message_seq,
+        reason=event.reason,
+        detail=event.detail,
+    )

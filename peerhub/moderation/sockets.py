@@ -177,8 +177,8 @@ class Sockets:
     async def on_queue(self, ctx: FrameContext) -> None:
         room = _room(ctx.frame)
         async with ctx.api.sessions() as db:
-            body = await actions.queue(db, _actor(ctx), room)
-        ctx.reply(frames.queue(room, body))
+            contents = await actions.queue(db, _actor(ctx), room)
+        ctx.reply(frames.queue(contents))
 
     async def on_controls(self, ctx: FrameContext) -> None:
         async with ctx.api.sessions() as db:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -128,7 +129,7 @@ async def test_an_erased_account_appears_nowhere(
     index = await app.state.match_index.get()
     assert all(seeded.sam not in index.get(g).member_ids for g in seeded.groups.values())
     async with app.state.ctx.sessions() as db:
-        queue = await queue_of(db, talk, clock())
+        queue = msgspec.to_builtins(await queue_of(db, talk, clock()))
     console = json.dumps(queue, ensure_ascii=False)
     assert NAME not in console
     # Only the append-only moderation log still holds the id, which leads to nobody.

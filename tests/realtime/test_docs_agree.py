@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from peerhub.config import Settings, load_settings
+from peerhub.moderation import frames as moderation_frames
 from peerhub.realtime import protocol
 from peerhub.realtime.config import RealtimeConfig
 from tests.conftest import FakeClock
@@ -338,7 +339,8 @@ def _shape(text: str) -> dict[str, tuple[bool, str]]:
     return out
 
 
-SCHEMA_DOC = protocol.schemas()
+# The core's frames and the moderation toolkit's: $refs resolve in their $defs together.
+SCHEMA_DOC = protocol.schemas(server=moderation_frames.SERVER)
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
@@ -402,11 +404,18 @@ def test_every_moderation_server_frame_is_documented_with_exactly_its_fields() -
     section = PROTOCOL[PROTOCOL.index("## Moderation frames") :]
     shapes = re.findall(r"\*{0,2}`([a-z.]+)`\*{0,2} `(\{[^`]*\})`", section)
     # done's fields are its action's (`{action, ref?, room?, ...}`): the struct lists them.
-    documented = {k: shape for k, shape in shapes if k in frames.SERVER and k != "done"}
-    assert set(documented) == set(frames.SERVER) - {"done"}, "frames without their fields"
+    documented = [(k, shape) for k, shape in shapes if k in frames.SERVER and k != "done"]
+    assert {k for k, _ in documented} == set(frames.SERVER) - {"done"}, "frames without fields"
     schemas = protocol.schemas(server=frames.SERVER)["server"]
-    for kind, shape in documented.items():
-        _agree(kind, _shape(shape), schemas[kind])
+    for kind, shape in documented:  # each time it is described (mod.queue: twice)
+        _agree(kind, _shape(" ".join(shape.split())), schemas[kind])
+    # mod.queue's objects inside its items, described on their own.
+    for key, name in (("message", "Excerpt"), ("crisis_plan", "SharedCrisisPlan")):
+        found = re.search(rf"`{key}` is\s+`(\{{[^`]*\}})`", section)
+        assert found is not None, key
+        _agree(
+            f"mod.queue.{key}", _shape(" ".join(found.group(1).split())), SCHEMA_DOC["$defs"][name]
+        )
 
 
 def test_every_moderation_frame_type_is_in_its_table_with_its_fields() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -325,9 +326,9 @@ async def test_a_crisis_alert_shows_the_plan_only_if_shared_with_that_audience(
     async def plans(room: str = cast.group.id) -> dict[str, Any]:
         async with sessions() as db:
             return {
-                audience: (await queue_of(db, room, clock(), audience=audience))["alerts"][0][
-                    "crisis_plan"
-                ]
+                audience: msgspec.to_builtins(
+                    (await queue_of(db, room, clock(), audience=audience)).alerts[0].crisis_plan
+                )
                 for audience in ("moderators", "organisers")
             }
 
