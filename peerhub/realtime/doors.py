@@ -44,7 +44,8 @@ def nobody_present(room: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Door:
     group_id: str
-    session_open: bool
+    # A moderator opened the room (``Room.is_open``).
+    is_open: bool
     moderator_only: bool
     moderator_present: bool
     # Pages link to a room only once PeerHub has checked the group's organisation
@@ -57,25 +58,25 @@ class Door:
     @property
     def open_now(self) -> bool:
         """Members can write in the room now."""
-        return not self.moderator_only or (self.session_open and self.moderator_present)
+        return not self.moderator_only or (self.is_open and self.moderator_present)
 
     @property
     def label(self) -> str:
         """Two or three words for a tag: "Open now", "Read only now", "Closed now"."""
         if self.open_now:
             return _("Open now")
-        return _("Read only now") if self.session_open else _("Closed now")
+        return _("Read only now") if self.is_open else _("Closed now")
 
     @property
     def words(self) -> str:
         """What the person can do in the room now, in a sentence or two."""
         if not self.moderator_only:
-            if self.session_open:
+            if self.is_open:
                 return _("A session is on now. You can also write in the room at any time.")
             return _("You can read and write in the room at any time.")
         if self.open_now:
             return _("A session is on now, with a moderator.")
-        if self.session_open:
+        if self.is_open:
             return _(
                 "A session is on, but no moderator is in the room yet. You can read, "
                 "and write once a moderator joins."
@@ -91,7 +92,7 @@ class Door:
             return _("Members can write in this room at any time.")
         if self.open_now:
             return _("A moderator is in the room: members can write.")
-        if self.session_open:
+        if self.is_open:
             return _("No moderator is in the room, so members can only read until one joins.")
         return _("Members can write only during a session, while a moderator is there.")
 
@@ -117,7 +118,7 @@ async def doors(
             select(
                 Group,
                 Organisation.verified_at,
-                Room.session_open,
+                Room.is_open,
                 Room.moderator_only,
                 # A room's row is made on first use (writer.ensure_room); until then it
                 # would open as ensure_room will make it: moderator-only for groups
@@ -136,11 +137,11 @@ async def doors(
         )
     ).all()
     out: dict[str, Door] = {}
-    for group, verified_at, session_open, moderator_only, crisis_stage in rows:
+    for group, verified_at, is_open, moderator_only, crisis_stage in rows:
         words, start = _next(group, now)
         out[group.id] = Door(
             group_id=group.id,
-            session_open=bool(session_open),
+            is_open=bool(is_open),
             moderator_only=bool(crisis_stage if moderator_only is None else moderator_only),
             moderator_present=moderator_present(group.id),
             organisation_verified=verified_at is not None,
