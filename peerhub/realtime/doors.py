@@ -1,21 +1,22 @@
-"""Whether a group's room is open now, and when its next session is, in plain words.
+"""Whether members can write in a group's room now, and when its next meeting is, in
+plain words.
 
 For the pages that link to rooms ("Your groups", "Your rooms"). The room itself
 decides who may write in the same way (``Realtime.gate`` in service.py, and
-docs/realtime.md, "Sessions of a group"):
+docs/realtime.md, "Opening a room"):
 
-- a room that is not *moderator-only* is open to its members at any time; a session
-  there only marks the time together;
-- a moderator-only room takes members' messages only while a session is open **and**
-  a moderator or organiser is in the room.
+- a room that is not *moderator-only* is open to its members at any time; a moderator
+  opening it there only marks the time together;
+- a moderator-only room takes members' messages only while a moderator has opened it
+  (``Room.is_open``) **and** a moderator or organiser is in the room.
 
-Whether a session is open is read from the database (the room row, written in the
-same transaction as the session's system event). Whether a moderator is in the room
-is presence, which lives in the real-time service: it knows every room that has a
-socket in this process, and hears the other processes' snapshots for those rooms. A
-room nobody here is in is reported without a moderator, which for a moderator-only
-room with an open session says "you can read, and write once a moderator joins":
-never more open than it is.
+Whether the room is open is read from the database (the room row, written in the same
+transaction as the ``session.opened`` or ``session.closed`` system event). Whether a
+moderator is in the room is presence, which lives in the real-time service: it knows
+every room that has a socket in this process, and hears the other processes' snapshots
+for those rooms. A room nobody here is in is reported without a moderator, which for an
+open moderator-only room says "you can read, and write once a moderator joins": never
+more open than it is.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def nobody_present(room: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Door:
     group_id: str
-    # A moderator opened the room (``Room.is_open``).
+    # A moderator opened the room (``Room.is_open``); whether members can write now is
+    # ``open_now``, which also asks for a moderator in a moderator-only room.
     is_open: bool
     moderator_only: bool
     moderator_present: bool
