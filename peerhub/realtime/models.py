@@ -34,7 +34,7 @@ REASON_LIMIT = 500
 # redacted: its text is gone for everyone; a notice remains.
 MESSAGE_STATUSES = ("visible", "held", "rejected", "redacted")
 # text: something a person wrote. system: an event in the room's stream (a
-# session opened or closed, a moderation action), described by ``data``.
+# room opened or closed, a moderation action), described by ``data``.
 MESSAGE_KINDS = ("text", "system")
 
 

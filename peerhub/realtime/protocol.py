@@ -154,6 +154,9 @@ class RulesAccept(ClientFrame, tag="rules.accept"):
     version: Annotated[str, Meta(min_length=1, max_length=16, pattern=ID_RE.pattern)]
 
 
+# A moderator opens or closes the room (``Room.is_open``). The frames, and these structs
+# (their names are the schema's titles), keep their first names (docs/architecture.md,
+# "Names").
 class SessionOpen(ClientFrame, tag="session.open"):
     room: RoomId
 
