@@ -89,7 +89,7 @@ class World:
                 )
             )
             # The gated room takes members' messages only in a session, with a moderator.
-            db.add(Room(id=self.groups["gated"].id, moderator_only=True, session_open=False))
+            db.add(Room(id=self.groups["gated"].id, moderator_only=True, is_open=False))
         return self
 
     async def sign_in(
@@ -234,11 +234,11 @@ async def test_your_groups_links_each_room_with_its_next_meeting_and_whether_it_
         assert "You can read and write in the room at any time." in page
         assert "Closed now" in page and "You can write during sessions" in page
 
-        # A session opens, but no moderator is in the room: read only, said kindly.
+        # A moderator opens the room, but is not in it: read only, said kindly.
         async with app.state.ctx.sessions() as db, db.begin():
             room = await db.get(Room, gated.id)
             assert room is not None
-            room.session_open = True
+            room.is_open = True
         page = (await c.get("/account/groups")).text
         assert "Read only now" in page and "write once a moderator joins" in page
         # A moderator joins the room (presence, as the real-time service knows it).
@@ -305,7 +305,7 @@ async def test_the_group_page_and_the_join_confirmation_lead_members_to_the_room
         assert (await c.get(f"/groups/{group.slug}/room")).status_code == 200
 
 
-async def test_your_rooms_puts_sessions_on_now_first_and_counts_what_waits(
+async def test_your_rooms_puts_open_rooms_first_and_counts_what_waits(
     world: World, app: Any
 ) -> None:
     sessions = app.state.ctx.sessions
@@ -317,7 +317,7 @@ async def test_your_rooms_puts_sessions_on_now_first_and_counts_what_waits(
     async with sessions() as db, db.begin():
         room = await db.get(Room, gated.id)
         assert room is not None
-        room.session_open = True
+        room.is_open = True
         db.add(Room(id=open_group.id, next_seq=2))
         await db.flush()
         for category in ("other", "spam"):

@@ -246,7 +246,7 @@ class Moderation:
         ctx.socket.hidden_senders.update(p["id"] for p in mine["blocked"])
 
     async def on_core_event(self, room: str, actor_id: str | None, data: dict[str, Any]) -> None:
-        """Sessions opened and closed and room settings changed by the core: audited."""
+        """Rooms opened and closed and room settings changed by the core: audited."""
         event = str(data.get("event", "core"))
         detail = {k: v for k, v in data.items() if k != "event"}
         if self._api is None:

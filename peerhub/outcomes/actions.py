@@ -98,9 +98,9 @@ async def record_shown(
 
 
 async def meeting_on(db: AsyncSession, group_id: str, now: datetime) -> bool:
-    """Whether the group is meeting: its room's session is open, or ``now``
+    """Whether the group is meeting: its room is open (a moderator opened it), or ``now``
     falls within one of its scheduled meetings."""
-    room_open = await db.scalar(select(Room.session_open).where(Room.id == group_id))
+    room_open = await db.scalar(select(Room.is_open).where(Room.id == group_id))
     if room_open:
         return True
     group = await db.get(Group, group_id)

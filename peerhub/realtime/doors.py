@@ -1,21 +1,22 @@
-"""Whether a group's room is open now, and when its next session is, in plain words.
+"""Whether members can write in a group's room now, and when its next meeting is, in
+plain words.
 
 For the pages that link to rooms ("Your groups", "Your rooms"). The room itself
 decides who may write in the same way (``Realtime.gate`` in service.py, and
-docs/realtime.md, "Sessions of a group"):
+docs/realtime.md, "Opening a room"):
 
-- a room that is not *moderator-only* is open to its members at any time; a session
-  there only marks the time together;
-- a moderator-only room takes members' messages only while a session is open **and**
-  a moderator or organiser is in the room.
+- a room that is not *moderator-only* is open to its members at any time; a moderator
+  opening it there only marks the time together;
+- a moderator-only room takes members' messages only while a moderator has opened it
+  (``Room.is_open``) **and** a moderator or organiser is in the room.
 
-Whether a session is open is read from the database (the room row, written in the
-same transaction as the session's system event). Whether a moderator is in the room
-is presence, which lives in the real-time service: it knows every room that has a
-socket in this process, and hears the other processes' snapshots for those rooms. A
-room nobody here is in is reported without a moderator, which for a moderator-only
-room with an open session says "you can read, and write once a moderator joins":
-never more open than it is.
+Whether the room is open is read from the database (the room row, written in the same
+transaction as the ``session.opened`` or ``session.closed`` system event). Whether a
+moderator is in the room is presence, which lives in the real-time service: it knows
+every room that has a socket in this process, and hears the other processes' snapshots
+for those rooms. A room nobody here is in is reported without a moderator, which for an
+open moderator-only room says "you can read, and write once a moderator joins": never
+more open than it is.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def nobody_present(room: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Door:
     group_id: str
-    session_open: bool
+    # A moderator opened the room (``Room.is_open``); whether members can write now is
+    # ``open_now``, which also asks for a moderator in a moderator-only room.
+    is_open: bool
     moderator_only: bool
     moderator_present: bool
     # Pages link to a room only once PeerHub has checked the group's organisation
@@ -57,25 +60,25 @@ class Door:
     @property
     def open_now(self) -> bool:
         """Members can write in the room now."""
-        return not self.moderator_only or (self.session_open and self.moderator_present)
+        return not self.moderator_only or (self.is_open and self.moderator_present)
 
     @property
     def label(self) -> str:
         """Two or three words for a tag: "Open now", "Read only now", "Closed now"."""
         if self.open_now:
             return _("Open now")
-        return _("Read only now") if self.session_open else _("Closed now")
+        return _("Read only now") if self.is_open else _("Closed now")
 
     @property
     def words(self) -> str:
         """What the person can do in the room now, in a sentence or two."""
         if not self.moderator_only:
-            if self.session_open:
+            if self.is_open:
                 return _("A session is on now. You can also write in the room at any time.")
             return _("You can read and write in the room at any time.")
         if self.open_now:
             return _("A session is on now, with a moderator.")
-        if self.session_open:
+        if self.is_open:
             return _(
                 "A session is on, but no moderator is in the room yet. You can read, "
                 "and write once a moderator joins."
@@ -91,7 +94,7 @@ class Door:
             return _("Members can write in this room at any time.")
         if self.open_now:
             return _("A moderator is in the room: members can write.")
-        if self.session_open:
+        if self.is_open:
             return _("No moderator is in the room, so members can only read until one joins.")
         return _("Members can write only during a session, while a moderator is there.")
 
@@ -117,7 +120,7 @@ async def doors(
             select(
                 Group,
                 Organisation.verified_at,
-                Room.session_open,
+                Room.is_open,
                 Room.moderator_only,
                 # A room's row is made on first use (writer.ensure_room); until then it
                 # would open as ensure_room will make it: moderator-only for groups
@@ -136,11 +139,11 @@ async def doors(
         )
     ).all()
     out: dict[str, Door] = {}
-    for group, verified_at, session_open, moderator_only, crisis_stage in rows:
+    for group, verified_at, is_open, moderator_only, crisis_stage in rows:
         words, start = _next(group, now)
         out[group.id] = Door(
             group_id=group.id,
-            session_open=bool(session_open),
+            is_open=bool(is_open),
             moderator_only=bool(crisis_stage if moderator_only is None else moderator_only),
             moderator_present=moderator_present(group.id),
             organisation_verified=verified_at is not None,

@@ -269,7 +269,7 @@ async def on_send(rt: Sends, peer: Peer, frame: Frame) -> None:
         return
     snap = rt.rooms.get(room)
     if snap is not None:
-        closed = rt.gate(room, snap.session_open, snap.moderator_only, rank)
+        closed = rt.gate(room, snap.is_open, snap.moderator_only, rank)
         if closed is not None:
             if not await _original_ack(rt, peer, room, client_id):
                 refuse(closed.code, closed.message, next_meeting=rt.next_meeting_iso(room))
@@ -348,7 +348,7 @@ async def on_read(rt: MarksRead, peer: Peer, frame: Frame) -> None:
     async with rt.sessions() as db, db.begin():
         await writer.ensure_room(db, room)
         stored = await writer.set_read(db, room, peer.user_id, seq, rt.now())
-        # Reading the room while a session is on is coming to it (match outcomes).
+        # Reading the room while it is open is coming to it (match outcomes).
         await outcomes.note_presence(db, room, peer.user_id, rt.now())
     peer.send(protocol.read_ok(room, stored))
 
@@ -367,7 +367,7 @@ async def on_ping(rt: object, peer: Peer, frame: Frame) -> None:
     peer.send(protocol.pong(frame.ref))
 
 
-# --- rules, sessions, settings -------------------------------------------------------
+# --- rules, opening, settings --------------------------------------------------------
 
 
 async def on_rules_accept(rt: AcceptsRules, peer: Peer, frame: Frame) -> None:
@@ -451,10 +451,10 @@ async def _moderator(rt: Moderates, peer: Peer, frame: Frame) -> tuple[str, bool
         fail(peer, frame, "not_found", NOT_FOUND)
         return None
     rt.remember_room(room, info)
-    return room, info.room.session_open
+    return room, info.room.is_open
 
 
-async def on_session_open(rt: Moderates, peer: Peer, frame: Frame) -> None:
+async def on_room_open(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -469,11 +469,11 @@ async def on_session_open(rt: Moderates, peer: Peer, frame: Frame) -> None:
         frame,
         room,
         {"event": "session.opened"},
-        {"session_open": True, "opened_at": now, "opened_by": peer.user_id},
+        {"is_open": True, "opened_at": now, "opened_by": peer.user_id},
     )
 
 
-async def on_session_close(rt: Moderates, peer: Peer, frame: Frame) -> None:
+async def on_room_close(rt: Moderates, peer: Peer, frame: Frame) -> None:
     found = await _moderator(rt, peer, frame)
     if found is None:
         return
@@ -487,7 +487,7 @@ async def on_session_close(rt: Moderates, peer: Peer, frame: Frame) -> None:
         frame,
         room,
         {"event": "session.closed"},
-        {"session_open": False, "opened_at": None, "opened_by": None},
+        {"is_open": False, "opened_at": None, "opened_by": None},
     )
 
 
@@ -537,7 +537,7 @@ HANDLERS: dict[str, Handler] = {
     "typing": on_typing,
     "read": on_read,
     "rules.accept": on_rules_accept,
-    "session.open": on_session_open,
-    "session.close": on_session_close,
+    "session.open": on_room_open,
+    "session.close": on_room_close,
     "room.settings": on_room_settings,
 }

@@ -34,7 +34,7 @@ REASON_LIMIT = 500
 # redacted: its text is gone for everyone; a notice remains.
 MESSAGE_STATUSES = ("visible", "held", "rejected", "redacted")
 # text: something a person wrote. system: an event in the room's stream (a
-# session opened or closed, a moderation action), described by ``data``.
+# room opened or closed, a moderation action), described by ``data``.
 MESSAGE_KINDS = ("text", "system")
 
 
@@ -49,12 +49,13 @@ class Room(Base):
     # The seq the next message will take. Writers lock this row, so it also
     # serialises the writers of one room (and only of one room).
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
-    session_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A moderator opened the room for a sitting (the ``session.open`` frame).
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime | None] = mapped_column(default=None)
     opened_by: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    # Members may write only while a session is open and a moderator is present.
+    # Members may write only while the room is open and a moderator is present.
     moderator_only: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

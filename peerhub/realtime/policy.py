@@ -229,7 +229,7 @@ class AllowAll:
 
 FrameHandler = Callable[[FrameContext], Awaitable[None]]
 ControlHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
-# (room, actor id, event data): a core event (session opened or closed, room settings)
+# (room, actor id, event data): a core event (room opened or closed, room settings)
 # a moderator just committed.
 EventListener = Callable[[str, str | None, dict[str, Any]], Awaitable[None]]
 StartHook = Callable[[RealtimeAPI], None]

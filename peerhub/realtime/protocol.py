@@ -154,6 +154,9 @@ class RulesAccept(ClientFrame, tag="rules.accept"):
     version: Annotated[str, Meta(min_length=1, max_length=16, pattern=ID_RE.pattern)]
 
 
+# A moderator opens or closes the room (``Room.is_open``). The frames, and these structs
+# (their names are the schema's titles), keep their first names (docs/architecture.md,
+# "Names").
 class SessionOpen(ClientFrame, tag="session.open"):
     room: RoomId
 
@@ -587,6 +590,8 @@ class ErrorFrame(ServerFrame, kw_only=True):
 
 
 class State(Wire):
+    # Whether a moderator opened the room (``RoomState.is_open``). The wire keeps its
+    # first name (browsers read it; docs/architecture.md, "Names").
     session_open: bool
     opened_at: Moment | None
     moderator_only: bool
@@ -863,7 +868,7 @@ def ack(
 
 @dataclass(slots=True)
 class RoomState:
-    session_open: bool
+    is_open: bool
     opened_at: datetime | None
     moderator_only: bool
     moderator_present: bool
@@ -874,7 +879,7 @@ class RoomState:
 
     def wire(self) -> State:
         return State(
-            session_open=self.session_open,
+            session_open=self.is_open,
             opened_at=iso(self.opened_at),
             moderator_only=self.moderator_only,
             moderator_present=self.moderator_present,

@@ -110,7 +110,7 @@ class RoomSnapshot:
     slug: str
     name: str
     rules_text: str
-    session_open: bool
+    is_open: bool
     opened_at: datetime | None
     moderator_only: bool
     dtstart_local: str
@@ -737,7 +737,7 @@ class Realtime:
             slug=group.slug,
             name=group.name,
             rules_text=group.ground_rules,
-            session_open=row.session_open,
+            is_open=row.is_open,
             opened_at=row.opened_at,
             moderator_only=row.moderator_only,
             dtstart_local=group.dtstart_local,
@@ -806,7 +806,7 @@ class Realtime:
 
     def closed_text(self, room: str) -> str:
         snap = self.rooms.get(room)
-        if snap is not None and snap.session_open:
+        if snap is not None and snap.is_open:
             return _(
                 "The session is open, but no moderator is here right now. "
                 "You can read; you can write again when a moderator joins."
@@ -826,9 +826,9 @@ class Realtime:
         found = self.next_meeting(room)
         if snap is None:
             return RoomState(False, None, False, present, False, _("Unavailable."), None, None)
-        refusal = self.gate(room, snap.session_open, snap.moderator_only, rank)
+        refusal = self.gate(room, snap.is_open, snap.moderator_only, rank)
         return RoomState(
-            session_open=snap.session_open,
+            is_open=snap.is_open,
             opened_at=snap.opened_at,
             moderator_only=snap.moderator_only,
             moderator_present=present,
@@ -839,12 +839,12 @@ class Realtime:
         )
 
     def gate(
-        self, room: str, session_open: bool, moderator_only: bool, rank: GroupRole
+        self, room: str, is_open: bool, moderator_only: bool, rank: GroupRole
     ) -> writer.Refusal | None:
-        """A moderator-only room takes members' messages only in a session, with a moderator."""
+        """A moderator-only room takes members' messages only while open, with a moderator."""
         if rank >= GroupRole.MODERATOR or not moderator_only:
             return None
-        if session_open and self.presence.moderator_present(room):
+        if is_open and self.presence.moderator_present(room):
             return None
         return writer.Refusal("room_closed", self.closed_text(room))
 

@@ -97,7 +97,7 @@ class _Pg:
     def __init__(self) -> None:
         ids = ARRAY(String())
         self.lock = (
-            select(Room.id, Room.session_open, Room.moderator_only)
+            select(Room.id, Room.is_open, Room.moderator_only)
             .where(Room.id == any_(bindparam("rooms", type_=ids)))
             .order_by(Room.id)
             .with_for_update()
@@ -250,9 +250,9 @@ class Command:
     sign_in_id: str | None = None
     min_rank: GroupRole = GroupRole.MEMBER
     data: dict[str, Any] | None = None
-    # Columns of the room row to set in the same transaction (session open/close...).
+    # Columns of the room row to set in the same transaction (opening, closing...).
     room_changes: dict[str, Any] | None = None
-    # Apply the room's gate (moderator-only rooms outside a session).
+    # Apply the room's gate (moderator-only rooms while they are not open).
     gated: bool = False
     # Rows to store in the SAME transaction as the message, once its seq is known (the
     # policies' rows_for: a crisis alert). If they fail, the message fails with them.
@@ -535,11 +535,11 @@ class Writer:
                 locked = await db.execute(_PG.lock, {"rooms": room_ids})
             else:
                 locked = await db.execute(
-                    select(Room.id, Room.session_open, Room.moderator_only)
+                    select(Room.id, Room.is_open, Room.moderator_only)
                     .where(Room.id.in_(room_ids))
                     .order_by(Room.id)
                 )
-            rooms = {rid: (bool(so), bool(mo)) for rid, so, mo in locked}
+            rooms = {rid: (bool(is_open), bool(mo)) for rid, is_open, mo in locked}
             sign_in_ids = {c.sign_in_id for c in batch if c.sign_in_id is not None}
             live = await queries.live_sign_ins(db, self.settings, sign_in_ids, now)
             pairs = {(c.room, c.sender_id) for c in batch if c.sender_id is not None}
@@ -661,8 +661,8 @@ class Writer:
                 return Refusal("not_found", NOT_FOUND_TEXT, close=True)
             return Refusal("forbidden", lazy_gettext("Only the group's moderators can do that."))
         if command.gated:
-            session_open, moderator_only = rooms[command.room]
-            return self.gate(command.room, session_open, moderator_only, rank)
+            is_open, moderator_only = rooms[command.room]
+            return self.gate(command.room, is_open, moderator_only, rank)
         return None
 
     async def _existing(

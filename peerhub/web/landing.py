@@ -6,7 +6,7 @@ entry is shown only to people who may open it:
 | Role | Menu entry | Its page |
 |---|---|---|
 | everyone signed in | Your groups | ``/account/groups``: places, next meetings, rooms |
-| moderator, organiser | Your rooms | ``/moderate``: open sessions, waiting reports |
+| moderator, organiser | Your rooms | ``/moderate``: open rooms, waiting reports |
 | organiser | Organise | ``/organise``: their organisations and groups |
 | verified professional | Referrals | ``/referrals``: the directory and their referrals |
 | administrator | Admin | ``/admin``: what waits for checking |

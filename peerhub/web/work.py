@@ -4,7 +4,7 @@
   join or waits for; for each place, the next meeting in plain words, whether the
   room is open now, and the way in.
 - ``GET /moderate``, "Your rooms": the rooms a moderator or organiser looks after,
-  sessions on now first, with what waits for them (reports, crisis alerts, held
+  open ones first, with what waits for them (reports, crisis alerts, held
   messages, requests to join).
 
 Both are the signed-in person's own view: anyone signed in may open them, and they
@@ -215,7 +215,7 @@ async def waiting_in(db: AsyncSession, ids: Collection[str]) -> dict[str, Waitin
 async def room_lines(
     db: AsyncSession, user_id: str, now: datetime, presence: Presence = nobody_present
 ) -> list[RoomLine]:
-    """The person's rooms: sessions on now first, then rooms where something waits."""
+    """The person's rooms: open ones first, then rooms where something waits."""
     rooms = await _rooms_of(db, user_id)
     ids = [g.id for g, _ in rooms]
     found = await doors(db, ids, now, presence)
@@ -224,7 +224,7 @@ async def room_lines(
     return sorted(
         lines,
         key=lambda line: (
-            not line.door.session_open,
+            not line.door.is_open,
             line.waiting.total == 0,
             line.group.name.casefold(),
         ),
@@ -241,7 +241,7 @@ async def your_rooms(request: Request, user: User) -> Response:
         "groups/rooms.html",
         {
             "lines": lines,
-            "sessions_on": sum(1 for line in lines if line.door.session_open),
+            "rooms_open": sum(1 for line in lines if line.door.is_open),
             "waiting_total": sum(line.waiting.total for line in lines),
         },
     )

@@ -107,10 +107,10 @@ async def test_joining_coming_and_staying_are_followed_then_the_link_goes(
     async with sessions() as db:
         outcome = await db.scalar(select(MatchOutcome))
         assert outcome is not None and outcome.joined and outcome.came
-    # Six weeks on, in a session the moderator opened outside the schedule.
+    # Six weeks on, in the room the moderator opened outside the schedule.
     later = datetime(2026, 12, 17, 11, 0, tzinfo=UTC)
     async with transaction(sessions) as db:
-        db.add(Room(id=group.id, session_open=True))
+        db.add(Room(id=group.id, is_open=True))
     async with transaction(sessions) as db:
         assert await actions.note_presence(db, group.id, me.id, later)
     # Seven weeks after joining: not yet settled.

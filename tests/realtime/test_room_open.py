@@ -1,4 +1,6 @@
-"""Point 9: sessions of a group, rooms open only while a moderator is present, ground rules."""
+"""Point 9: a moderator opens and closes a group's room (the ``session.open`` and
+``session.close`` frames, whose names stay on the wire); a moderator-only room takes
+members' messages only while open with a moderator present; ground rules."""
 
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ async def test_moderators_and_organisers_need_not_accept(connect_as: Any, world:
         await client.say(world.group_id, f"hello from {name}", f"staff-{name}-0001")
 
 
-async def test_a_moderator_only_room_is_read_only_outside_sessions(
+async def test_a_moderator_only_room_is_read_only_unless_open_with_a_moderator(
     server: RTServer, connect_as: Any, world: World
 ) -> None:
     mo = await connect_as("mo")
@@ -72,7 +74,7 @@ async def test_a_moderator_only_room_is_read_only_outside_sessions(
     sub = await ana.join(world.group_id)
     state = sub["state"]
     assert state["moderator_only"] and not state["writable"] and not state["session_open"]
-    # Tuesday 17:00 in London: the next session is today at 18:00.
+    # Tuesday 17:00 in London: the next meeting is today at 18:00 (the wire says session).
     assert state["next_session"] == "2026-11-03T18:00:00.000Z"
     assert state["next_session_text"] == "Tuesday 3 November, 18:00 to 19:30 GMT"
     assert "next session is Tuesday 3 November, 18:00" in state["reason"]
@@ -115,7 +117,7 @@ async def test_a_moderator_only_room_is_read_only_outside_sessions(
     assert (await mo.expect("error", room=world.group_id))["code"] == "already_closed"
 
 
-async def test_sessions_replay_as_events_of_the_log(connect_as: Any, world: World) -> None:
+async def test_opening_replays_as_an_event_of_the_log(connect_as: Any, world: World) -> None:
     olga = await connect_as("olga")
     await olga.join(world.group_id)
     await olga.send("session.open", room=world.group_id)
@@ -129,7 +131,7 @@ async def test_sessions_replay_as_events_of_the_log(connect_as: Any, world: Worl
     assert (await ben.synced(world.group_id))["seq"] == 1
 
 
-async def test_members_cannot_run_sessions(connect_as: Any, world: World) -> None:
+async def test_members_cannot_open_or_close_the_room(connect_as: Any, world: World) -> None:
     ana = await connect_as("ana")
     await ana.join(world.group_id)
     for frame, fields in (
