@@ -119,8 +119,10 @@ class RealtimeAPI(Protocol):
         sender_id: str | None = None,
         body: str = "",
         room_changes: dict[str, Any] | None = None,
+        client_id: str | None = None,
     ) -> int:
-        """Commit an event in the room's log (kind ``system``) and fan it out; its seq."""
+        """Commit an event in the room's log (kind ``system``) and fan it out; its seq.
+        With ``client_id`` it is idempotent: a second call gets the first one's seq."""
         ...
 
     def send_private(self, user_id: str, frame: bytes) -> None:

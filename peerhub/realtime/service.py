@@ -419,13 +419,21 @@ class Realtime:
         sender_id: str | None = None,
         body: str = "",
         room_changes: dict[str, Any] | None = None,
+        client_id: str | None = None,
     ) -> int:
+        """Commit a system event in the room's log and fan it out; its seq.
+
+        ``client_id`` (at most 64 characters) makes it idempotent: an event already
+        stored in the room with that id and no sender is not written again, and its
+        ORIGINAL seq is returned (nothing new is fanned out). An outbox handler, which
+        may run twice, gives one fixed when the event was recorded."""
         async with self.ctx.sessions() as db, db.begin():
             await writer.ensure_room(db, room_id)
         result = await self.writer.write(
             writer.Command(
                 room=room_id,
-                client_id=writer.system_client_id(),
+                client_id=client_id or writer.system_client_id(),
+                keyed=client_id is not None,
                 body=body,
                 kind="system",
                 sender_id=None,

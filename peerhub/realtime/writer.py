@@ -11,7 +11,10 @@ commits them in ONE transaction (group commit). In that transaction it
    that their account is not disabled, and their rank in the group — so a frame
    that races a logout, a removal or a ban is refused, whatever any cache says;
 3. finds retries: an existing ``(room, sender, client_id)`` gets the ORIGINAL
-   ``seq`` back and nothing is written;
+   ``seq`` back and nothing is written (a system event too, by ``(room, client_id)``
+   with no sender, when its caller gave a stable ``client_id``: ``Command.keyed``;
+   the room's counter row, locked in step 1, makes this check-then-insert safe
+   across processes);
 4. adds the number of new messages to each room's ``next_seq`` (``UPDATE ...
    RETURNING``) and inserts the rows;
 5. inserts the rows the room's policies add to a message (``Command.rows``, from
@@ -119,6 +122,26 @@ class _Pg:
             (RoomMessage.room_id == keys.c.r)
             & (RoomMessage.sender_id == keys.c.s)
             & (RoomMessage.client_id == keys.c.c),
+        )
+        system_keys = select(
+            func.unnest(bindparam("r", type_=ids)).label("r"),
+            func.unnest(bindparam("c", type_=ids)).label("c"),
+        ).subquery("k")
+        self.existing_system = (
+            select(
+                RoomMessage.room_id,
+                RoomMessage.sender_id,
+                RoomMessage.client_id,
+                RoomMessage.seq,
+                RoomMessage.status,
+                RoomMessage.created_at,
+            )
+            .join(
+                system_keys,
+                (RoomMessage.room_id == system_keys.c.r)
+                & (RoomMessage.client_id == system_keys.c.c),
+            )
+            .where(RoomMessage.sender_id.is_(None))
         )
         counts = select(
             func.unnest(bindparam("ids", type_=ids)).label("id"),
@@ -246,6 +269,11 @@ class Command:
     status: str = "visible"
     sender_id: str | None = None
     sender_name: str | None = None
+    # A system event (no sender) whose client_id the caller made stable (an outbox
+    # row's, delivered at least once): a second write of it finds the first and gets
+    # its seq back, and nothing is written or fanned out again. People's messages are
+    # always looked up by (room, sender, client_id); random system ids never are.
+    keyed: bool = False
     # The sign-in to re-check in the transaction (None: a server-side event).
     sign_in_id: str | None = None
     min_rank: GroupRole = GroupRole.MEMBER
@@ -668,9 +696,20 @@ class Writer:
     async def _existing(
         self, db: Db, batch: list[Command]
     ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+        """The commands of ``batch`` already stored: people's messages by (room, sender,
+        client_id), keyed system events by (room, client_id) with no sender."""
+        found: dict[tuple[str, str | None, str], tuple[int, str, datetime]] = {}
         keyed = [c for c in batch if c.sender_id is not None]
-        if not keyed:
-            return {}
+        if keyed:
+            found |= await self._existing_sent(db, keyed)
+        system = [c for c in batch if c.sender_id is None and c.keyed]
+        if system:  # only outbox deliveries: the hot path never comes here
+            found |= await self._existing_system(db, system)
+        return found
+
+    async def _existing_sent(
+        self, db: Db, keyed: list[Command]
+    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
         wanted = sorted({(c.room, c.sender_id or "", c.client_id) for c in keyed})
         columns = (
             RoomMessage.room_id,
@@ -702,6 +741,31 @@ class Writer:
         for rid, sid, cid, seq, status, at in rows:
             found[rid, sid, cid] = (seq, status, at)
         return found
+
+    async def _existing_system(
+        self, db: Db, system: list[Command]
+    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+        """Keyed system events already stored, by (room, None, client_id): one batched
+        probe of the unique index (room, sender NULL, client_id)."""
+        wanted = sorted({(c.room, c.client_id) for c in system})
+        if dialect(db) == "postgresql":
+            params = {"r": [w[0] for w in wanted], "c": [w[1] for w in wanted]}
+            rows = await db.execute(_PG.existing_system, params)
+        else:
+            rows = await db.execute(
+                select(
+                    RoomMessage.room_id,
+                    RoomMessage.sender_id,
+                    RoomMessage.client_id,
+                    RoomMessage.seq,
+                    RoomMessage.status,
+                    RoomMessage.created_at,
+                ).where(
+                    RoomMessage.sender_id.is_(None),
+                    tuple_(RoomMessage.room_id, RoomMessage.client_id).in_(wanted),
+                )
+            )
+        return {(rid, None, cid): (seq, status, at) for rid, _sid, cid, seq, status, at in rows}
 
 
 def system_client_id() -> str:
