@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         # stopped first; what it leaves is delivered after the restart.
         app.state.outbox = Dispatcher(engine, clock=clock)
         after_commit.register(app.state.outbox, app.state.realtime)
+        app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
         await app.state.outbox.start()
         try:
             yield
@@ -168,7 +169,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     app.state.settings = settings
     # Extensions of the real-time rooms (moderation) register here before start-up.
     app.state.realtime_registry = RealtimeRegistry()
-    Moderation().setup(app.state.realtime_registry)
+    # (Kept: the outbox's dispatcher delivers its actions' effects through it.)
+    app.state.moderation = Moderation()
+    app.state.moderation.setup(app.state.realtime_registry)
     # /api/match and /find: a burst of 30, then one search a second per address.
     app.state.match_limits = TokenBuckets(rate=1.0, burst=30, clock=time.monotonic)
     # Referral codes: 10 tries, then one every 6 seconds per address (no guessing).

@@ -7,10 +7,12 @@ organisation's group), checks the input and the target's rank
 (:mod:`peerhub.moderation.policy`), writes, adds its line to the append-only
 :class:`~peerhub.moderation.models.ModerationEvent` log, and returns an :class:`Outcome`:
 the fields of the ``done`` reply and the :data:`Effect` list that makes it visible.
-Nothing is published here: the caller runs the effects only after the commit
-(:func:`peerhub.moderation.sockets.publish`), so nobody hears of a change that was
-rolled back. A refusal raises :class:`~peerhub.moderation.policy.Refused` and the
-caller's transaction rolls back.
+Nothing is published here: the caller records the effects in the same transaction
+(:func:`peerhub.moderation.after_commit.record`, an outbox row) and they run only once
+it commits, so nobody hears of a change that was rolled back, and a change that was
+committed is heard of even if the process dies before telling anyone. A refusal
+raises :class:`~peerhub.moderation.policy.Refused` and the caller's transaction rolls
+back.
 """
 
 from __future__ import annotations
@@ -97,7 +99,16 @@ class Control:
     payload: dict[str, Any]
 
 
-Effect = RulesChanged | AppendEvent | Private | ToModerators | Revoke | Control
+@dataclass(frozen=True, slots=True)
+class OwnControls:
+    """The person's own controls (muted words and people, blocked people), read when
+    the effect runs and sent to their sockets as ``me.controls``: the muted words are
+    theirs, and are not copied into the outbox."""
+
+    user: str
+
+
+Effect = RulesChanged | AppendEvent | Private | ToModerators | Revoke | Control | OwnControls
 
 
 @dataclass(slots=True)
@@ -559,10 +570,9 @@ async def _other(db: AsyncSession, actor: Actor, user_id: str) -> User:
     return other
 
 
-async def _my_controls(db: AsyncSession, actor: Actor) -> Private:
-    """The person's controls as they now stand (read in the action's transaction)."""
-    await db.flush()
-    return Private(actor.user_id, frames.controls(await queries.controls(db, actor.user_id)))
+def _my_controls(actor: Actor) -> OwnControls:
+    """The person's controls as they stand once the action is committed."""
+    return OwnControls(actor.user_id)
 
 
 def _hide(actor: Actor, other: str, hide: bool) -> Control:
@@ -583,7 +593,7 @@ async def mute(db: AsyncSession, actor: Actor, kind: str, value: str) -> Outcome
         if count >= MAX_MUTES:
             raise Refused("too_many", _("You can mute up to %(max)s things.", max=MAX_MUTES))
         db.add(PersonalMute(user_id=user, kind=kind, value=value, created_at=actor.now))
-    after: list[Effect] = [await _my_controls(db, actor)]
+    after: list[Effect] = [_my_controls(actor)]
     if kind == "person":
         after.append(_hide(actor, value, True))
     return Outcome({}, after)
@@ -600,7 +610,7 @@ async def unmute(db: AsyncSession, actor: Actor, kind: str, value: str) -> Outco
         )
     )
     blocked = await db.get(Block, (user, value)) if kind == "person" else None
-    after: list[Effect] = [await _my_controls(db, actor)]
+    after: list[Effect] = [_my_controls(actor)]
     if kind == "person" and blocked is None:
         after.append(_hide(actor, value, False))
     return Outcome({}, after)
@@ -610,9 +620,7 @@ async def block(db: AsyncSession, actor: Actor, user: str) -> Outcome:
     other = await _other(db, actor, user)
     if await db.get(Block, (actor.user_id, other.id)) is None:
         db.add(Block(user_id=actor.user_id, blocked_user_id=other.id, created_at=actor.now))
-    return Outcome(
-        {"user": other.id}, [await _my_controls(db, actor), _hide(actor, other.id, True)]
-    )
+    return Outcome({"user": other.id}, [_my_controls(actor), _hide(actor, other.id, True)])
 
 
 async def unblock(db: AsyncSession, actor: Actor, user: str) -> Outcome:
@@ -620,7 +628,7 @@ async def unblock(db: AsyncSession, actor: Actor, user: str) -> Outcome:
         delete(Block).where(Block.user_id == actor.user_id, Block.blocked_user_id == user)
     )
     muted = await db.get(PersonalMute, (actor.user_id, "person", user))
-    after: list[Effect] = [await _my_controls(db, actor)]
+    after: list[Effect] = [_my_controls(actor)]
     if muted is None:
         after.append(_hide(actor, user, False))
     return Outcome({"user": user}, after)

@@ -3,8 +3,9 @@
 For a moderator console (or a person's own controls) that is not holding a socket. The
 body is the frame's fields as JSON (``{"room": ..., "user": ..., "minutes": 5}`` for
 ``mod.timeout``), validated by the same struct as the frame (:mod:`.frames`); the route
-runs the same action (:data:`.sockets.ACTIONS`) in a transaction, and once it is
-committed publishes the same effects to the rooms of every process. The answer is the
+runs the same action (:data:`.sockets.ACTIONS`) in a transaction that records the same
+effects (an outbox row, :mod:`.after_commit`), delivered to the rooms of every process
+once it commits and before the answer. The answer is the
 frame a socket would get: ``done``, ``report.received``, ``mod.queue`` or
 ``me.controls``, as ``application/json``.
 
@@ -84,14 +85,12 @@ async def moderation_action(request: Request, user: User) -> Response:
         )
     actor = Actor(user.id, service.now())
     try:
-        return await _answer(service, moderation, frame, actor)
+        return await _answer(service, frame, actor)
     except Refused as exc:
         return _refused(exc.code, exc.message)
 
 
-async def _answer(
-    service: Realtime, moderation: Moderation, frame: protocol.Frame, actor: Actor
-) -> Response:
+async def _answer(service: Realtime, frame: protocol.Frame, actor: Actor) -> Response:
     if frame.type == "mod.queue":
         room = frame.text("room")
         async with service.sessions() as db:
@@ -100,7 +99,7 @@ async def _answer(
     if frame.type == "me.controls":
         async with service.sessions() as db:
             return _frame_json(frames.controls(await queries.controls(db, actor.user_id)))
-    outcome = await act(service, frame, actor, moderation.forget)
+    outcome = await act(service, frame, actor)
     if frame.type == "report.create":
         return _frame_json(frames.report_received(frame.text("room"), outcome.done["report"], None))
     console_changed(service, frame)

@@ -11,9 +11,10 @@ only wires the parts together:
 - :mod:`.actions`: each action, checked against the actor's rank *in the database* and
   the target's (nobody acts on an equal or higher rank), written with its line in the
   append-only :class:`~.models.ModerationEvent` log, returning what to publish;
-- :mod:`.sockets`: the frame handlers, which publish only after the commit: an event
-  in the room's ordered log (so it replays on resume), a control event so every process
-  drops its cached state, and private frames;
+- :mod:`.sockets`: the frame handlers, which record an action's effects in its own
+  transaction (:mod:`.after_commit`, an outbox row run once it commits, at least
+  once): an event in the room's ordered log (so it replays on resume), a control event
+  so every process drops its cached state, and private frames;
 - :mod:`.queries`: the console's queue, a person's controls, a room's stored rules.
 
 Per process, a room's settings and its active time-outs are cached (read from the
@@ -30,12 +31,12 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Insert, insert
 
 from peerhub.models import GroupRole, new_id
-from peerhub.moderation import actions, frames, newcomers, policy, queries
+from peerhub.moderation import actions, after_commit, frames, newcomers, policy, queries
 from peerhub.moderation.lexicon import Matcher, load_crisis_lexicon
 from peerhub.moderation.models import CrisisAlert, ModerationEvent
 from peerhub.moderation.policy import RANK_NAMES, RoomRules
@@ -50,6 +51,9 @@ from peerhub.realtime.policy import (
     Verdict,
 )
 from peerhub.realtime.protocol import MessageView
+
+if TYPE_CHECKING:
+    from peerhub.outbox.dispatcher import Dispatcher
 
 log = logging.getLogger("peerhub.moderation")
 
@@ -74,7 +78,7 @@ class Moderation:
 
     def setup(self, registry: Registry) -> None:
         registry.register_policy(self)
-        handlers = Sockets(self.forget).handlers()
+        handlers = Sockets().handlers()
         for name, (spec, rank, room) in frames.CLIENT.items():
             registry.register_handler(
                 name, handlers[name], spec, room=room, min_rank=RANK_NAMES[rank]
@@ -88,6 +92,11 @@ class Moderation:
 
     def _bind(self, api: RealtimeAPI) -> None:
         self._api = api
+
+    def deliver_effects(self, dispatcher: Dispatcher, api: RealtimeAPI) -> None:
+        """Run the effects the actions record (:mod:`.after_commit`) through ``api``, the
+        running rooms, when ``dispatcher`` delivers them (the application, at start-up)."""
+        after_commit.register(dispatcher, api, self.forget)
 
     # --- cached room rules -----------------------------------------------------------
 

@@ -1,31 +1,25 @@
 """The moderation frames' socket adapters: decode the frame, run the action in a
-transaction, and only after its commit reply and publish what it asks for.
+transaction that also records what it asks to publish, and reply once it is committed.
 
 The core has already validated the frame against its struct (:mod:`.frames`) and
 re-checked the sender's sign-in and rank; the action checks the rank again in its own
 transaction (as it does for any caller). A :class:`~.policy.Refused` becomes an
-``error`` frame to the sender, and nothing was stored. :data:`ACTIONS` (frame → action)
-and :func:`publish` are shared with the console's HTTP routes (:mod:`.api`).
+``error`` frame to the sender, and nothing was stored or published. The effects are an
+outbox row in the action's transaction (:mod:`.after_commit`), delivered before the
+transaction's block returns: effects, then the reply, then ``mod.changed``.
+:data:`ACTIONS` (frame → action) and :func:`act` are shared with the console's HTTP
+routes (:mod:`.api`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub.moderation import actions, frames, queries
-from peerhub.moderation.actions import (
-    Actor,
-    AppendEvent,
-    Control,
-    Effect,
-    Outcome,
-    Private,
-    Revoke,
-    RulesChanged,
-    ToModerators,
-)
+from peerhub.db import transaction
+from peerhub.moderation import actions, after_commit, frames, queries
+from peerhub.moderation.actions import Actor, Outcome
 from peerhub.moderation.policy import Refused
 from peerhub.realtime import protocol
 from peerhub.realtime.policy import FrameContext, FrameHandler, RealtimeAPI
@@ -34,28 +28,6 @@ from peerhub.realtime.protocol import Frame
 # The action a frame asks for: given the validated frame, the transaction's session, the
 # actor and the running rooms (only to ask who is in a room on this process).
 Act = Callable[[Frame, AsyncSession, Actor, RealtimeAPI], Awaitable[Outcome]]
-
-
-async def publish(
-    api: RealtimeAPI, actor_id: str, effects: Sequence[Effect], forget: Callable[[str], None]
-) -> None:
-    """Run an action's effects, in order, after its commit. ``forget(room)`` drops this
-    process's cached rules at once (the ``mod.room`` control reaches the others)."""
-    for effect in effects:
-        match effect:
-            case RulesChanged(room):
-                forget(room)
-                api.publish_control("mod.room", {"room": room})
-            case AppendEvent(room, data):
-                await api.append_event(room, data, sender_id=actor_id)
-            case Private(user, frame):
-                api.send_private(user, frame)
-            case ToModerators(room, frame):
-                api.send_to_moderators(room, frame)
-            case Revoke(room, user, reason):
-                await api.revoke_membership(room, user, reason=reason)
-            case Control(op, payload):
-                api.publish_control(op, payload)
 
 
 def _room(frame: Frame) -> str:
@@ -135,14 +107,14 @@ ACTIONS: dict[str, Act] = {
 }
 
 
-async def act(
-    api: RealtimeAPI, frame: Frame, actor: Actor, forget: Callable[[str], None]
-) -> Outcome:
-    """Run the frame's action in a transaction of its own and, once it is committed,
-    publish its effects; a refusal (:class:`Refused`) rolls it back and publishes nothing."""
-    async with api.sessions() as db, db.begin():
+async def act(api: RealtimeAPI, frame: Frame, actor: Actor) -> Outcome:
+    """Run the frame's action in a transaction of its own that records its effects
+    (:func:`.after_commit.record`); they have run when this returns (the outbox's
+    settle, after the commit). A refusal (:class:`Refused`) rolls it back: nothing is
+    stored, recorded or published."""
+    async with transaction(api.sessions) as db:
         outcome = await ACTIONS[frame.type](frame, db, actor, api)
-    await publish(api, actor.user_id, outcome.after, forget)
+        after_commit.record(db, actor.user_id, outcome.after)
     return outcome
 
 
@@ -154,10 +126,7 @@ def console_changed(api: RealtimeAPI, frame: Frame) -> None:
 
 
 class Sockets:
-    """The frame handlers; ``forget(room)`` drops the room's cached rules here."""
-
-    def __init__(self, forget: Callable[[str], None]) -> None:
-        self._forget = forget
+    """The frame handlers."""
 
     def handlers(self) -> dict[str, FrameHandler]:
         """Frame type → handler, for every type in :data:`.frames.CLIENT`."""
@@ -170,7 +139,7 @@ class Sockets:
         return {name: _guard(handler) for name, handler in table.items()}
 
     async def on_action(self, ctx: FrameContext) -> None:
-        outcome = await act(ctx.api, ctx.frame, _actor(ctx), self._forget)
+        outcome = await act(ctx.api, ctx.frame, _actor(ctx))
         ctx.reply(frames.done(ctx.frame.type, ref=ctx.frame.ref, room=ctx.room_id, **outcome.done))
         console_changed(ctx.api, ctx.frame)
 
@@ -185,7 +154,7 @@ class Sockets:
             ctx.reply(frames.controls(await queries.controls(db, ctx.socket.user_id)))
 
     async def on_report(self, ctx: FrameContext) -> None:
-        outcome = await act(ctx.api, ctx.frame, _actor(ctx), self._forget)
+        outcome = await act(ctx.api, ctx.frame, _actor(ctx))
         room = _room(ctx.frame)
         ctx.reply(frames.report_received(room, outcome.done["report"], ctx.frame.ref))
 
