@@ -153,3 +153,15 @@ async def test_a_handler_that_fails_after_running_is_retried_without_a_second_ev
     await mo.say(room, "after the retry", "after-00003")
     assert await banned_events(sessions, room) == [seq]
     assert seen_banned(mo) == 1
+
+
+async def test_a_refused_action_records_nothing(
+    server: RTServer, world: World, sessions: Sessions
+) -> None:
+    (mo,) = await joined(server, world, "mo")
+    await mo.send("mod.ban", ref="ban-2", room=world.group_id, user=world.users["olga"])
+    refused = await mo.expect(("done", "error"), ref="ban-2")
+    assert refused["type"] == "error" and refused["code"] == "forbidden"
+    async with sessions() as db:
+        kinds = (await db.scalars(select(OutboxEntry.kind))).all()
+    assert after_commit.EFFECTS.name not in kinds
