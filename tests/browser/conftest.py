@@ -52,18 +52,11 @@ def chromium() -> Iterator[Any]:
             instance.close()
 
 
-# How long a page's waits (Playwright's locators and expect) may take. make test runs
-# two pytest-xdist workers on CI's two cores, each driving Chromium beside its servers;
-# a starved core once stretched a room's first "Connected." past 10 s. A wait returns as
-# soon as its condition holds, so the bound costs nothing when the page is quick.
-PAGE_TIMEOUT_MS = 20_000
-
-
 @contextlib.contextmanager
 def new_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
     pg = context.new_page()
-    pg.set_default_timeout(PAGE_TIMEOUT_MS)
+    pg.set_default_timeout(10_000)
     try:
         yield pg
     finally:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import User
 from peerhub.security import buckets
-from tests.browser.conftest import PAGE_TIMEOUT_MS, assert_accessible, assert_fits_narrow_screen
+from tests.browser.conftest import assert_accessible, assert_fits_narrow_screen
 from tests.conftest import LiveServer, enrol_2fa, free_port, make_settings, run_sync, totp_code
 from tests.finding.conftest import add_group
 
@@ -103,7 +103,7 @@ def test_a_moderator_locked_out_by_strangers_still_gets_in_from_their_usual_devi
     usual = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
     try:
         page = usual.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_timeout(10_000)
         page.goto(base + "/signup")
         page.get_by_label("Your name on PeerHub").fill("Mo Moderator")
         page.get_by_label("Password").fill(PASSWORD)
@@ -181,7 +181,7 @@ def test_the_page_for_too_many_sign_ups_says_when_to_try_again(
     )
     try:
         page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_timeout(10_000)
         page.goto(base + "/signup")
         page.get_by_label("Your name on PeerHub").fill("Real Person")
         page.get_by_label("Password").fill(PASSWORD)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from peerhub.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from tests.browser.conftest import PAGE_TIMEOUT_MS, assert_accessible, assert_fits_narrow_screen
+from tests.browser.conftest import assert_accessible, assert_fits_narrow_screen
 from tests.browser.test_find_browser import _demo
 from tests.conftest import LiveServer, run_sync, totp_code
 
@@ -35,7 +35,7 @@ def test_professional_refers_and_sees_progress_only_with_consent(
     gp = browser.new_context(viewport={"width": 1024, "height": 800}).new_page()
     person = browser.new_context(viewport={"width": 1024, "height": 800}).new_page()
     for p in (gp, person):
-        p.set_default_timeout(PAGE_TIMEOUT_MS)
+        p.set_default_timeout(10_000)
     try:
         # The GP finds a Welsh-speaking group in the directory.
         _sign_in(gp, base, "demo-gp", DEMO_PASSWORD)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import User
-from tests.browser.conftest import PAGE_TIMEOUT_MS, assert_accessible, assert_fits_narrow_screen
+from tests.browser.conftest import assert_accessible, assert_fits_narrow_screen
 from tests.browser.test_sharing_browser import shot
 from tests.conftest import LiveServer, enrol_2fa, run_sync
 
@@ -68,7 +68,7 @@ def test_organiser_creates_a_group_and_a_person_joins_it(
     try:
         org_page, member, admin = (c.new_page() for c in contexts)
         for p in (org_page, member, admin):
-            p.set_default_timeout(PAGE_TIMEOUT_MS)
+            p.set_default_timeout(10_000)
         _organiser_registers_and_creates(org_page, base, db_url)
         # Not checked yet: the organiser is told the truth, and there is no public
         # page or room to link to (issue 9, point 11).

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import Group, GroupTag, Organisation, OrganisationOrganiser, User
-from tests.browser.conftest import PAGE_TIMEOUT_MS
 from tests.conftest import LiveServer, run_sync
 from tests.groups.test_groups_browser import check, make_admin, sign_up
 
@@ -67,7 +66,7 @@ def test_an_urdu_description_given_and_read(
     context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
     try:
         page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_timeout(10_000)
         sign_up(page, base, "Olu")
         make_admin(db_url, "Olu", admin=False)  # two-step sign-in, for organisers
         group_id = _group_of(db_url, "Olu")

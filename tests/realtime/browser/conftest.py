@@ -20,7 +20,7 @@ from playwright.sync_api import Dialog
 
 from peerhub.config import Settings
 from peerhub.db import make_engine, make_sessionmaker
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_settings, run_sync
 from tests.realtime.conftest import RTServer, World, make_world
 
@@ -95,7 +95,7 @@ def person(browser: Any, room_server: RTServer, room_world: World) -> Iterator[A
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_timeout(10_000)
         dialogs: list[str] = []
 
         def dismiss(dialog: Dialog) -> None:

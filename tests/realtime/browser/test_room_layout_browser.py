@@ -28,7 +28,7 @@ from sqlalchemy import select
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.models import GroupTag
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition
-from tests.browser.conftest import PAGE_TIMEOUT_MS, assert_accessible
+from tests.browser.conftest import assert_accessible
 from tests.conftest import run_sync
 from tests.realtime.conftest import RTServer, World
 
@@ -287,7 +287,7 @@ def test_times_follow_the_pages_language_not_the_browsers(
             ]
         )
         page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_timeout(10_000)
         enter(page, room_server.base)
         # This browser's own default is the US 12-hour clock...
         assert "PM" in page.evaluate("new Date('2026-11-03T18:40:00Z').toLocaleTimeString()")
