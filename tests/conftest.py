@@ -346,24 +346,39 @@ async def enrol_me(client: httpx.AsyncClient) -> str:
     return user_id
 
 
-def _port_block() -> range:
+# The first port of the first worker's block (see port_block).
+FIRST_PORT = 20000
+
+
+def port_block(worker: str, low: int) -> range:
     """This test process's own block of loopback ports, below the range the kernel
     hands out for ``bind(0)`` and outgoing connections, so that a port picked here is
     never taken between the pick and the server's bind, by the kernel or by another
-    pytest-xdist worker (each worker has its own block)."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) if worker.isdigit() else 0
+    pytest-xdist worker (each worker has its own block).
+
+    The blocks start at :data:`FIRST_PORT`, above every port browsers refuse to
+    connect to: the Fetch standard's "bad ports" (https://fetch.spec.whatwg.org/#port-blocking)
+    end at 10080, and Chromium fails a WebSocket to one with ``ERR_UNSAFE_PORT``
+    (a room page that never connects).
+
+    ``worker`` is pytest-xdist's name for this process (``gw0``, ``gw1``…); ``low`` is
+    the first port of the kernel's ephemeral range."""
+    number = worker.removeprefix("gw")
+    index = int(number) if number.isdigit() else 0
     size = 1000
-    slots = max(1, (low - 10000) // size)
-    start = 10000 + (index % slots) * size
+    slots = max(1, (low - FIRST_PORT) // size)
+    start = FIRST_PORT + (index % slots) * size
     return range(start, start + size)
 
 
-_PORT_BLOCK = _port_block()
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORT_BLOCK = port_block(os.environ.get("PYTEST_XDIST_WORKER", "gw0"), _ephemeral_low())
 _next_port = itertools.count()
 
 
