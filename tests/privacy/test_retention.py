@@ -3,6 +3,7 @@ no longer starts at seq 1."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,12 @@ async def test_the_retention_command_prints_what_it_deleted(
             update(RoomMessage).values(created_at=datetime.now(UTC) - timedelta(days=10))
         )
     await _set(sessions, talk, 5)
-    result = run(["retention", "--batch-size", "3"], tmp_path, PEERHUB_DATABASE_URL=db_url)
+    # In a thread: the app's own tasks run on this loop, and one may be inside a write
+    # transaction; blocking the loop would keep SQLite's write lock from the command
+    # until its busy timeout ran out ("database is locked", once in a parallel run).
+    result = await asyncio.to_thread(
+        run, ["retention", "--batch-size", "3"], tmp_path, PEERHUB_DATABASE_URL=db_url
+    )
     assert result.returncode == 0, result.stderr
     assert "tuesday-talk: 7 messages older than 5 days deleted" in result.stdout
     assert "7 messages deleted in 1 group with a retention setting" in result.stdout
@@ -219,8 +225,10 @@ async def test_the_retention_command_prints_what_it_deleted(
                 assert not [w for w in SAM_WORDS if w.encode() in data], name
     else:
         assert "VACUUM: room_messages" in result.stdout
-    assert run(["retention", "--help"], tmp_path).returncode == 0
-    bad = run(["retention", "--batch-size", "0"], tmp_path, PEERHUB_DATABASE_URL=db_url)
+    assert (await asyncio.to_thread(run, ["retention", "--help"], tmp_path)).returncode == 0
+    bad = await asyncio.to_thread(
+        run, ["retention", "--batch-size", "0"], tmp_path, PEERHUB_DATABASE_URL=db_url
+    )
     assert bad.returncode == 1 and "batch-size" in bad.stderr
 
 
