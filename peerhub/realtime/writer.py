@@ -89,6 +89,19 @@ from peerhub.realtime.queries import CRISIS_STAGE, Db, RoomInfo, among, dialect
 log = logging.getLogger("peerhub.realtime.store")
 
 
+# What a retry finds of a command already stored: its key (room, sender or None for a
+# system event, client_id) → (seq, status, created_at).
+_STORED = (
+    RoomMessage.room_id,
+    RoomMessage.sender_id,
+    RoomMessage.client_id,
+    RoomMessage.seq,
+    RoomMessage.status,
+    RoomMessage.created_at,
+)
+Stored = dict[tuple[str, str | None, str], tuple[int, str, datetime]]
+
+
 class _Pg:
     """The writer's statements for PostgreSQL, built once.
 
@@ -110,14 +123,7 @@ class _Pg:
             func.unnest(bindparam("s", type_=ids)).label("s"),
             func.unnest(bindparam("c", type_=ids)).label("c"),
         ).subquery("k")
-        self.existing = select(
-            RoomMessage.room_id,
-            RoomMessage.sender_id,
-            RoomMessage.client_id,
-            RoomMessage.seq,
-            RoomMessage.status,
-            RoomMessage.created_at,
-        ).join(
+        self.existing = select(*_STORED).join(
             keys,
             (RoomMessage.room_id == keys.c.r)
             & (RoomMessage.sender_id == keys.c.s)
@@ -128,14 +134,7 @@ class _Pg:
             func.unnest(bindparam("c", type_=ids)).label("c"),
         ).subquery("k")
         self.existing_system = (
-            select(
-                RoomMessage.room_id,
-                RoomMessage.sender_id,
-                RoomMessage.client_id,
-                RoomMessage.seq,
-                RoomMessage.status,
-                RoomMessage.created_at,
-            )
+            select(*_STORED)
             .join(
                 system_keys,
                 (RoomMessage.room_id == system_keys.c.r)
@@ -693,12 +692,10 @@ class Writer:
             return self.gate(command.room, is_open, moderator_only, rank)
         return None
 
-    async def _existing(
-        self, db: Db, batch: list[Command]
-    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+    async def _existing(self, db: Db, batch: list[Command]) -> Stored:
         """The commands of ``batch`` already stored: people's messages by (room, sender,
         client_id), keyed system events by (room, client_id) with no sender."""
-        found: dict[tuple[str, str | None, str], tuple[int, str, datetime]] = {}
+        found: Stored = {}
         keyed = [c for c in batch if c.sender_id is not None]
         if keyed:
             found |= await self._existing_sent(db, keyed)
@@ -707,18 +704,8 @@ class Writer:
             found |= await self._existing_system(db, system)
         return found
 
-    async def _existing_sent(
-        self, db: Db, keyed: list[Command]
-    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+    async def _existing_sent(self, db: Db, keyed: list[Command]) -> Stored:
         wanted = sorted({(c.room, c.sender_id or "", c.client_id) for c in keyed})
-        columns = (
-            RoomMessage.room_id,
-            RoomMessage.sender_id,
-            RoomMessage.client_id,
-            RoomMessage.seq,
-            RoomMessage.status,
-            RoomMessage.created_at,
-        )
         if dialect(db) == "postgresql":
             # Join the unique index with the exact triples (unnest of three arrays):
             # one probe per message. (Three "= ANY" lists would make PostgreSQL
@@ -731,20 +718,18 @@ class Writer:
             rows = await db.execute(_PG.existing, params)
         else:
             rows = await db.execute(
-                select(*columns).where(
+                select(*_STORED).where(
                     tuple_(RoomMessage.room_id, RoomMessage.sender_id, RoomMessage.client_id).in_(
                         wanted
                     )
                 )
             )
-        found: dict[tuple[str, str | None, str], tuple[int, str, datetime]] = {}
+        found: Stored = {}
         for rid, sid, cid, seq, status, at in rows:
             found[rid, sid, cid] = (seq, status, at)
         return found
 
-    async def _existing_system(
-        self, db: Db, system: list[Command]
-    ) -> dict[tuple[str, str | None, str], tuple[int, str, datetime]]:
+    async def _existing_system(self, db: Db, system: list[Command]) -> Stored:
         """Keyed system events already stored, by (room, None, client_id): one batched
         probe of the unique index (room, sender NULL, client_id)."""
         wanted = sorted({(c.room, c.client_id) for c in system})
@@ -753,14 +738,7 @@ class Writer:
             rows = await db.execute(_PG.existing_system, params)
         else:
             rows = await db.execute(
-                select(
-                    RoomMessage.room_id,
-                    RoomMessage.sender_id,
-                    RoomMessage.client_id,
-                    RoomMessage.seq,
-                    RoomMessage.status,
-                    RoomMessage.created_at,
-                ).where(
+                select(*_STORED).where(
                     RoomMessage.sender_id.is_(None),
                     tuple_(RoomMessage.room_id, RoomMessage.client_id).in_(wanted),
                 )
