@@ -396,6 +396,15 @@ async def connect_as(server: RTServer, world: World) -> AsyncIterator[Any]:
         client.abort()
 
 
+async def joined(connect_as: Any, room: str, *names: str) -> list[Client]:
+    """Sockets for these people (``connect_as``, closed after the test), each subscribed
+    to the room (rules accepted)."""
+    clients = [await connect_as(name) for name in names]
+    for client in clients:
+        await client.join(room)
+    return clients
+
+
 def later(clock: FakeClock, **delta: float) -> None:
     clock.now += timedelta(**delta)
 

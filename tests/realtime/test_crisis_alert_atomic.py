@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.moderation.models import CrisisAlert
 from peerhub.realtime.models import Room, RoomMessage
-from tests.realtime.conftest import Client, RTServer, World
+from tests.realtime.conftest import Client, RTServer, World, joined
 from tests.realtime.test_unstorable import barrier, hold_writer, release
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -138,13 +138,6 @@ def assert_both_or_neither(state: Stored, crisis: dict[str, str]) -> None:
         (user, state.messages[cid]) for cid, user in crisis.items() if cid in state.messages
     )
     assert state.alerts == expected, (state.alerts, expected)
-
-
-async def joined(connect_as: Any, room: str, *names: str) -> list[Client]:
-    clients = [await connect_as(name) for name in names]
-    for client in clients:
-        await client.join(room)
-    return clients
 
 
 def alerts_for(mo: Client, seq: int) -> list[dict[str, Any]]:

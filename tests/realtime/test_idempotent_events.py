@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.realtime.models import RoomMessage
-from tests.realtime.conftest import Client, RTServer, World, in_server
+from tests.realtime.conftest import RTServer, World, in_server, joined
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -29,18 +29,11 @@ async def system_events(sessions: Sessions, room: str, client_id: str) -> list[t
         return [(seq, data) for seq, data in rows]
 
 
-async def joined(server: RTServer, world: World, *names: str) -> list[Client]:
-    clients = [await Client.open(server, world.tokens[name]) for name in names]
-    for client in clients:
-        await client.join(world.group_id)
-    return clients
-
-
 async def test_a_system_event_with_the_same_client_id_is_stored_once(
-    server: RTServer, world: World, sessions: Sessions
+    server: RTServer, world: World, connect_as: Any, sessions: Sessions
 ) -> None:
     room, key = world.group_id, "mod-" + "a" * 32
-    (ana,) = await joined(server, world, "ana")
+    (ana,) = await joined(connect_as, world.group_id, "ana")
 
     async def append() -> int:
         return await server.rt.append_event(room, {"event": "room.unpinned"}, client_id=key)
@@ -81,10 +74,10 @@ async def test_a_system_event_with_the_same_client_id_is_stored_once(
 
 
 async def test_a_persons_message_is_not_taken_for_a_system_event_with_its_id(
-    server: RTServer, world: World, sessions: Sessions
+    server: RTServer, world: World, connect_as: Any, sessions: Sessions
 ) -> None:
     room, key = world.group_id, "same-id-0001"
-    (ana,) = await joined(server, world, "ana")
+    (ana,) = await joined(connect_as, world.group_id, "ana")
     said = await ana.say(room, "mine", key)
 
     async def append() -> int:

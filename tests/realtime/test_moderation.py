@@ -14,7 +14,7 @@ from peerhub.models import Block, GroupMember
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report, Sanction
 from peerhub.realtime.models import RoomMessage
 from tests.conftest import FakeClock
-from tests.realtime.conftest import Client, RTServer, World, later
+from tests.realtime.conftest import Client, RTServer, World, joined, later
 
 Sessions = async_sessionmaker[AsyncSession]
 _refs = itertools.count(1)
@@ -25,14 +25,6 @@ async def act(client: Client, frame_type: str, **fields: Any) -> dict[str, Any]:
     ref = f"r{next(_refs)}"
     await client.send(frame_type, ref=ref, **fields)
     return await client.expect(("done", "error"), ref=ref)
-
-
-async def joined(connect_as: Any, room: str, *names: str) -> list[Client]:
-    """Sockets for these people, each subscribed to the room (rules accepted)."""
-    clients = [await connect_as(name) for name in names]
-    for client in clients:
-        await client.join(room)
-    return clients
 
 
 async def audit(sessions: Sessions, room: str) -> list[tuple[str, str | None, str]]:
