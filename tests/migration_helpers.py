@@ -95,6 +95,28 @@ async def migrate_seeded(
     return await in_transaction(db_url, read)
 
 
+async def migrate_there_and_back(
+    db_url: str,
+    revision: str,
+    seed: Callable[[Connection], None],
+    read_after: Callable[[Connection], T],
+    read_before: Callable[[Connection], T],
+) -> tuple[T, T]:
+    """Go back to just before ``revision``, ``seed``, migrate to the head and
+    ``read_after``; then downgrade to just before it again and ``read_before``. The
+    database is back at the head afterwards, whatever happened."""
+    before = revision_before(revision)
+    await migrate.downgrade(db_url, before)
+    try:
+        await in_transaction(db_url, seed)
+        await migrate.upgrade(db_url)
+        after = await in_transaction(db_url, read_after)
+        await migrate.downgrade(db_url, before)
+        return after, await in_transaction(db_url, read_before)
+    finally:
+        await migrate.upgrade(db_url)
+
+
 async def in_transaction(db_url: str, work: Callable[[Connection], T]) -> T:
     """Run ``work`` on a fresh engine's connection, in one committed transaction."""
     engine = make_engine(db_url)

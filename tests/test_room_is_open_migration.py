@@ -8,12 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, inspect, select
 
-from peerhub import migrate
 from tests.migration_helpers import (
     add_group,
     add_organisation,
-    in_transaction,
-    revision_before,
+    migrate_there_and_back,
     stored_now,
     tables,
 )
@@ -52,18 +50,10 @@ def _read(column: str) -> Any:
 
 
 async def test_each_room_stays_open_or_shut_through_the_rename_and_back(db_url: str) -> None:
-    before = revision_before(REVISION)
-    await migrate.downgrade(db_url, before)
-    try:
-        await in_transaction(db_url, _seed)
-        await migrate.upgrade(db_url)
-        columns, rooms = await in_transaction(db_url, _read("is_open"))
-        assert "is_open" in columns and "session_open" not in columns
-        assert rooms == {"g-open": (True, True), "g-shut": (False, False)}
-
-        await migrate.downgrade(db_url, before)
-        columns, rooms = await in_transaction(db_url, _read("session_open"))
-        assert "session_open" in columns and "is_open" not in columns
-        assert rooms == {"g-open": (True, True), "g-shut": (False, False)}
-    finally:
-        await migrate.upgrade(db_url)
+    (columns, rooms), (columns_back, rooms_back) = await migrate_there_and_back(
+        db_url, REVISION, _seed, _read("is_open"), _read("session_open")
+    )
+    assert "is_open" in columns and "session_open" not in columns
+    assert rooms == {"g-open": (True, True), "g-shut": (False, False)}
+    assert "session_open" in columns_back and "is_open" not in columns_back
+    assert rooms_back == {"g-open": (True, True), "g-shut": (False, False)}

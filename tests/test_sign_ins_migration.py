@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, inspect, select
 
-from peerhub import migrate
-from tests.migration_helpers import in_transaction, revision_before, stored_now, tables
+from tests.migration_helpers import migrate_there_and_back, stored_now, tables
 
 REVISION = "0023"
 
@@ -82,30 +81,24 @@ def _read(table: str) -> Any:
 
 
 async def test_the_table_its_rows_and_its_names_move_and_move_back(db_url: str) -> None:
-    before = revision_before(REVISION)
-    await migrate.downgrade(db_url, before)
-    try:
-        await in_transaction(db_url, _seed)
-        await migrate.upgrade(db_url)
-        rows, payloads, names = await in_transaction(db_url, _read("sign_ins"))
-        assert rows == [("s-phone", "u-ana")]
-        assert payloads == [{"user_id": "u-ana", "reason": "r", "sign_in_id": "s-phone"}]
-        assert names == {
-            "pk": "pk_sign_ins",
-            "unique": {"uq_sign_ins_token_hash"},
-            "foreign": {"fk_sign_ins_user_id_users"},
-            "indexes": {"ix_sign_ins_user_id"},
-        }
+    (rows, payloads, names), back = await migrate_there_and_back(
+        db_url, REVISION, _seed, _read("sign_ins"), _read("auth_sessions")
+    )
+    assert rows == [("s-phone", "u-ana")]
+    assert payloads == [{"user_id": "u-ana", "reason": "r", "sign_in_id": "s-phone"}]
+    assert names == {
+        "pk": "pk_sign_ins",
+        "unique": {"uq_sign_ins_token_hash"},
+        "foreign": {"fk_sign_ins_user_id_users"},
+        "indexes": {"ix_sign_ins_user_id"},
+    }
 
-        await migrate.downgrade(db_url, before)
-        rows, payloads, names = await in_transaction(db_url, _read("auth_sessions"))
-        assert rows == [("s-phone", "u-ana")]
-        assert payloads == [{"user_id": "u-ana", "reason": "r", "session_id": "s-phone"}]
-        assert names == {
-            "pk": "pk_auth_sessions",
-            "unique": {"uq_auth_sessions_token_hash"},
-            "foreign": {"fk_auth_sessions_user_id_users"},
-            "indexes": {"ix_auth_sessions_user_id"},
-        }
-    finally:
-        await migrate.upgrade(db_url)
+    rows, payloads, names = back
+    assert rows == [("s-phone", "u-ana")]
+    assert payloads == [{"user_id": "u-ana", "reason": "r", "session_id": "s-phone"}]
+    assert names == {
+        "pk": "pk_auth_sessions",
+        "unique": {"uq_auth_sessions_token_hash"},
+        "foreign": {"fk_auth_sessions_user_id_users"},
+        "indexes": {"ix_auth_sessions_user_id"},
+    }
