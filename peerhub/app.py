@@ -21,6 +21,8 @@ from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
 from peerhub.directory import routes as directory
+from peerhub.duty import escalation
+from peerhub.duty import pages as duty_pages
 from peerhub.errors import BadInput, Forbidden, NotFound
 from peerhub.finding import routes as finding
 from peerhub.finding.profiles import MatchIndex
@@ -102,6 +104,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         app.state.outbox = Dispatcher(engine, clock=clock)
         after_commit.register(app.state.outbox, app.state.realtime)
         app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
+        # The duty desk's ladder: unopened crisis alerts and unhandled reports climb.
+        escalation.register(app.state.outbox, app.state.ctx.sessions, clock)
         await app.state.outbox.start()
         try:
             yield
@@ -132,6 +136,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
+        *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]

@@ -218,6 +218,22 @@ class OrganisationOrganiser(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SafeguardingLead(Base):
+    """A safeguarding lead of an organisation: the last step of a crisis alert's ladder,
+    the reader of its safeguarding log and the reviewer of serious incidents
+    (peerhub/duty/). Given only by accepting an invitation (peerhub/groups/models.py)."""
+
+    __tablename__ = "safeguarding_leads"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Group(Base):
     """A user-led peer support group; it has meetings (its schedule) and a room."""
 

@@ -35,7 +35,7 @@ from peerhub.config import Settings
 from peerhub.errors import Forbidden
 from peerhub.i18n import lazy_gettext
 from peerhub.inputs import ascii_digits
-from peerhub.models import GroupMember, OrganisationOrganiser, User
+from peerhub.models import GroupMember, OrganisationOrganiser, SafeguardingLead, User
 from peerhub.security import nonces, throttle, totp
 from peerhub.security.tokens import keyed, same
 
@@ -54,6 +54,7 @@ _ROLE_WORDS: Final = {
     "professional": lazy_gettext("a verified professional"),
     "organiser": lazy_gettext("an organiser"),
     "moderator": lazy_gettext("a moderator"),
+    "safeguarding_lead": lazy_gettext("a safeguarding lead"),
 }
 
 
@@ -92,7 +93,8 @@ async def standing(db: AsyncSession, user: User) -> Standing:
     enrolled = exists().where(TwoFactor.user_id == user.id, TwoFactor.confirmed_at.is_not(None))
     organiser = exists().where(OrganisationOrganiser.user_id == user.id)
     moderator = exists().where(GroupMember.user_id == user.id, GroupMember.role == "moderator")
-    row = (await db.execute(select(enrolled, organiser, moderator))).one()
+    lead = exists().where(SafeguardingLead.user_id == user.id)
+    row = (await db.execute(select(enrolled, organiser, moderator, lead))).one()
     held = tuple(
         code
         for code, applies in (
@@ -100,6 +102,7 @@ async def standing(db: AsyncSession, user: User) -> Standing:
             ("professional", user.is_professional),
             ("organiser", bool(row[1])),
             ("moderator", bool(row[2])),
+            ("safeguarding_lead", bool(row[3])),
         )
         if applies
     )

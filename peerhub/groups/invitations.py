@@ -38,7 +38,7 @@ from peerhub import audit
 from peerhub.accounts.actions import pseudonym_key
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups.actions import is_banned
-from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
+from peerhub.groups.models import LeadInvitation, ModeratorInvitation, OrganiserInvitation
 from peerhub.i18n import _, ngettext
 from peerhub.models import (
     Consent,
@@ -47,6 +47,7 @@ from peerhub.models import (
     GroupRole,
     Organisation,
     OrganisationOrganiser,
+    SafeguardingLead,
     User,
     WaitlistEntry,
 )
@@ -61,8 +62,8 @@ QUIET_AFTER_NO: Final = timedelta(days=30)
 WAITING_PER_PLACE: Final = 10
 CONSENT_VERSION: Final = "1"
 
-Kind = Literal["moderator", "organiser"]
-KINDS: Final = ("moderator", "organiser")
+Kind = Literal["moderator", "organiser", "lead"]
+KINDS: Final = ("moderator", "organiser", "lead")
 
 
 def _not_checked(org: str) -> str:
@@ -74,35 +75,37 @@ def _not_checked(org: str) -> str:
 
 
 def _waiting(
-    model: type[ModeratorInvitation] | type[OrganiserInvitation], now: datetime
+    model: type[ModeratorInvitation] | type[OrganiserInvitation] | type[LeadInvitation],
+    now: datetime,
 ) -> ColumnElement[bool]:
     """Still waiting for an answer: not declined, not run out."""
     return and_(model.declined_at.is_(None), model.created_at > now - LIFETIME)
 
 
-async def _target(db: AsyncSession, pseudonym: str) -> User:
+async def _target(db: AsyncSession, pseudonym: str, name: str = "pseudonym") -> User:
     key = pseudonym_key(pseudonym)[:40]
     if not key:
-        raise FieldError("pseudonym", _("Give their name on PeerHub."))
+        raise FieldError(name, _("Give their name on PeerHub."))
     user = await db.scalar(
         select(User).where(User.pseudonym_key == key, User.disabled_at.is_(None))
     )
     if user is None:
-        raise FieldError(
-            "pseudonym", _("There is no one with that name on PeerHub. Check the spelling.")
-        )
+        raise FieldError(name, _("There is no one with that name on PeerHub. Check the spelling."))
     return user
 
 
 def _check_again(
-    row: ModeratorInvitation | OrganiserInvitation | None, who: User, now: datetime
+    row: ModeratorInvitation | OrganiserInvitation | LeadInvitation | None,
+    who: User,
+    now: datetime,
+    name: str = "pseudonym",
 ) -> None:
     """Refuse a second invitation while one waits, or soon after a no."""
     if row is None:
         return
     if row.declined_at is not None and row.declined_at > now - QUIET_AFTER_NO:
         raise FieldError(
-            "pseudonym",
+            name,
             _(
                 "%(name)s said no to this recently. PeerHub will not ask them again for a while.",
                 name=who.pseudonym,
@@ -110,7 +113,7 @@ def _check_again(
         )
     if row.declined_at is None and row.created_at > now - LIFETIME:
         raise FieldError(
-            "pseudonym",
+            name,
             _(
                 "You have invited %(name)s already. They have not answered yet.",
                 name=who.pseudonym,
@@ -120,16 +123,17 @@ def _check_again(
 
 async def _room_for_more(
     db: AsyncSession,
-    model: type[ModeratorInvitation] | type[OrganiserInvitation],
+    model: type[ModeratorInvitation] | type[OrganiserInvitation] | type[LeadInvitation],
     where: ColumnElement[bool],
     now: datetime,
+    name: str = "pseudonym",
 ) -> None:
     waiting = await db.scalar(
         select(func.count()).select_from(model).where(where, _waiting(model, now))
     )
     if int(waiting or 0) >= WAITING_PER_PLACE:
         raise FieldError(
-            "pseudonym",
+            name,
             ngettext(
                 "%(num)s invitation is waiting for an answer already. Wait for "
                 "some answers, or withdraw some, first.",
@@ -228,30 +232,104 @@ async def invite_organiser(
     return target
 
 
+async def invite_lead(
+    db: AsyncSession, actor: User, organisation_id: str, pseudonym: str, now: datetime
+) -> User:
+    """An organiser of the organisation invites a person, by name, to be one of its
+    safeguarding leads: told when a crisis alert goes unseen, keeper of the
+    safeguarding log, reviewer of serious incidents (peerhub/duty/)."""
+    org = await db.get(Organisation, organisation_id)
+    if org is None or await db.get(OrganisationOrganiser, (organisation_id, actor.id)) is None:
+        raise NotFound(organisation_id)
+    if org.verified_at is None:
+        raise FieldError("lead", _not_checked(org.name))
+    target = await _target(db, pseudonym, "lead")
+    if await db.get(SafeguardingLead, (organisation_id, target.id)) is not None:
+        raise FieldError(
+            "lead", _("%(name)s is already a safeguarding lead.", name=target.pseudonym)
+        )
+    row = await db.get(LeadInvitation, (organisation_id, target.id), with_for_update=True)
+    _check_again(row, target, now, "lead")
+    await _room_for_more(
+        db, LeadInvitation, LeadInvitation.organisation_id == organisation_id, now, "lead"
+    )
+    if row is None:
+        db.add(
+            LeadInvitation(
+                organisation_id=organisation_id,
+                user_id=target.id,
+                invited_by=actor.id,
+                created_at=now,
+            )
+        )
+    else:
+        row.invited_by, row.created_at, row.declined_at = actor.id, now, None
+    audit.record(
+        db,
+        now,
+        "organisation.lead_invited",
+        actor_id=actor.id,
+        subject_id=target.id,
+        organisation_id=organisation_id,
+    )
+    return target
+
+
+async def remove_lead(
+    db: AsyncSession, actor: User, organisation_id: str, user_id: str, now: datetime
+) -> None:
+    """An organiser, or the lead themselves, ends someone's role as safeguarding lead."""
+    is_organiser = await db.get(OrganisationOrganiser, (organisation_id, actor.id)) is not None
+    if not is_organiser and actor.id != user_id:
+        raise NotFound(organisation_id)
+    row = await db.get(SafeguardingLead, (organisation_id, user_id))
+    if row is None:
+        raise FieldError("lead", _("That person is not a safeguarding lead."))
+    await db.delete(row)
+    audit.record(
+        db,
+        now,
+        "organisation.lead_removed",
+        actor_id=actor.id,
+        subject_id=user_id,
+        organisation_id=organisation_id,
+    )
+
+
 async def withdraw(
     db: AsyncSession, actor: User, kind: Kind, place_id: str, user_id: str, now: datetime
 ) -> None:
     """An organiser takes back an invitation that is still waiting."""
-    row: ModeratorInvitation | OrganiserInvitation | None
+    row: ModeratorInvitation | OrganiserInvitation | LeadInvitation | None
     if kind == "moderator":
         await require_rank(db, actor, place_id, GroupRole.ORGANISER)
         row = await db.get(ModeratorInvitation, (place_id, user_id))
     else:
         if await db.get(OrganisationOrganiser, (place_id, actor.id)) is None:
             raise NotFound(place_id)
-        row = await db.get(OrganiserInvitation, (place_id, user_id))
+        table = LeadInvitation if kind == "lead" else OrganiserInvitation
+        row = await db.get(table, (place_id, user_id))
     if row is None or row.declined_at is not None or row.created_at <= now - LIFETIME:
-        raise FieldError("pseudonym", _("That invitation is not waiting any more."))
+        raise FieldError(
+            "lead" if kind == "lead" else "pseudonym",
+            _("That invitation is not waiting any more."),
+        )
     await db.delete(row)
     audit.record(
         db,
         now,
-        f"{'group.moderator' if kind == 'moderator' else 'organisation.organiser'}"
-        "_invitation_withdrawn",
+        f"{_AUDIT_PREFIX[kind]}_invitation_withdrawn",
         actor_id=actor.id,
         subject_id=user_id,
         place_id=place_id,
     )
+
+
+_AUDIT_PREFIX: Final = {
+    "moderator": "group.moderator",
+    "organiser": "organisation.organiser",
+    "lead": "organisation.lead",
+}
 
 
 # --- What people see -----------------------------------------------------------------
@@ -297,22 +375,37 @@ async def waiting_for(db: AsyncSession, user_id: str, now: datetime) -> list[Inv
             )
         )
     ).all()
-    found = [
-        Invitation(
-            "moderator",
-            group.id,
-            group.name,
-            org.name,
-            group.slug if org.verified_at is not None else None,
-            group.ground_rules,
-            name,
-            row.created_at,
+    leads = (
+        await db.execute(
+            select(LeadInvitation, Organisation, inviter.c.pseudonym)
+            .join(Organisation, Organisation.id == LeadInvitation.organisation_id)
+            .outerjoin(inviter, inviter.c.id == LeadInvitation.invited_by)
+            .where(LeadInvitation.user_id == user_id, _waiting(LeadInvitation, now))
         )
-        for row, group, org, name in mods
-    ] + [
-        Invitation("organiser", org.id, org.name, org.name, None, "", name, row.created_at)
-        for row, org, name in orgs
-    ]
+    ).all()
+    found = (
+        [
+            Invitation(
+                "moderator",
+                group.id,
+                group.name,
+                org.name,
+                group.slug if org.verified_at is not None else None,
+                group.ground_rules,
+                name,
+                row.created_at,
+            )
+            for row, group, org, name in mods
+        ]
+        + [
+            Invitation("organiser", org.id, org.name, org.name, None, "", name, row.created_at)
+            for row, org, name in orgs
+        ]
+        + [
+            Invitation("lead", org.id, org.name, org.name, None, "", name, row.created_at)
+            for row, org, name in leads
+        ]
+    )
     return sorted(found, key=lambda i: i.at, reverse=True)
 
 
@@ -336,16 +429,14 @@ async def waiting_in_group(db: AsyncSession, group_id: str, now: datetime) -> li
 
 
 async def waiting_in_organisation(
-    db: AsyncSession, organisation_id: str, now: datetime
+    db: AsyncSession, organisation_id: str, now: datetime, kind: Kind = "organiser"
 ) -> list[Invited]:
+    table = LeadInvitation if kind == "lead" else OrganiserInvitation
     rows = await db.execute(
-        select(OrganiserInvitation.user_id, User.pseudonym, OrganiserInvitation.created_at)
-        .join(User, User.id == OrganiserInvitation.user_id)
-        .where(
-            OrganiserInvitation.organisation_id == organisation_id,
-            _waiting(OrganiserInvitation, now),
-        )
-        .order_by(OrganiserInvitation.created_at)
+        select(table.user_id, User.pseudonym, table.created_at)
+        .join(User, User.id == table.user_id)
+        .where(table.organisation_id == organisation_id, _waiting(table, now))
+        .order_by(table.created_at)
     )
     return [Invited(uid, name, at) for uid, name, at in rows]
 
@@ -378,19 +469,29 @@ async def answer(
         return await _answer_moderator(db, user, place_id, now, accept=accept, share=share)
     if kind == "organiser":
         return await _answer_organiser(db, user, place_id, now, accept=accept)
+    if kind == "lead":
+        return await _answer_lead(db, user, place_id, now, accept=accept)
     raise NotFound(place_id)
 
 
 def _decline(
-    db: AsyncSession, row: ModeratorInvitation | OrganiserInvitation, user: User, now: datetime
+    db: AsyncSession,
+    row: ModeratorInvitation | OrganiserInvitation | LeadInvitation,
+    user: User,
+    now: datetime,
 ) -> None:
     row.declined_at = now
+    kind: Kind = (
+        "moderator"
+        if isinstance(row, ModeratorInvitation)
+        else "lead"
+        if isinstance(row, LeadInvitation)
+        else "organiser"
+    )
     audit.record(
         db,
         now,
-        "group.moderator_declined"
-        if isinstance(row, ModeratorInvitation)
-        else "organisation.organiser_declined",
+        f"{_AUDIT_PREFIX[kind]}_declined",
         actor_id=user.id,
         subject_id=user.id,
         invited_by=row.invited_by,
@@ -525,6 +626,40 @@ async def _answer_organiser(
         invited_by=row.invited_by,
     )
     return Answered("organiser", organisation_id, True, None)
+
+
+async def _answer_lead(
+    db: AsyncSession, user: User, organisation_id: str, now: datetime, *, accept: bool
+) -> Answered:
+    row = await db.get(LeadInvitation, (organisation_id, user.id), with_for_update=True)
+    if row is None or row.declined_at is not None or row.created_at <= now - LIFETIME:
+        raise NotFound(organisation_id)
+    if not accept:
+        _decline(db, row, user, now)
+        return Answered("lead", organisation_id, False, None)
+    org = await db.get(Organisation, organisation_id)
+    if org is None or org.verified_at is None:
+        raise FieldError(
+            "invitation",
+            _(
+                "PeerHub is checking this organisation, so you cannot start organising it "
+                "yet. Your invitation is kept."
+            ),
+        )
+    if await db.get(SafeguardingLead, (organisation_id, user.id)) is None:
+        db.add(SafeguardingLead(organisation_id=organisation_id, user_id=user.id, added_at=now))
+    _role_consent(db, user, "organisation.safeguarding_lead", organisation_id, now)
+    await db.delete(row)
+    audit.record(
+        db,
+        now,
+        "organisation.lead_added",
+        actor_id=user.id,
+        subject_id=user.id,
+        organisation_id=organisation_id,
+        invited_by=row.invited_by,
+    )
+    return Answered("lead", organisation_id, True, None)
 
 
 # --- Consent on record ---------------------------------------------------------------

@@ -14,6 +14,8 @@ to take over their account (security review, item 1).
   place in the group as a moderator (or makes their place a moderator's), recorded as
   consent to the group's terms and to the role.
 - :class:`OrganiserInvitation`: to organise an organisation (every group of it).
+- :class:`LeadInvitation`: to be a safeguarding lead of an organisation: told when a
+  crisis alert goes unseen, reading its safeguarding log (peerhub/duty/).
 
 One row per place and person. ``declined_at`` is set when the person says no; the row
 then stays for a while so the same invitation cannot be sent again at once (see
@@ -48,6 +50,24 @@ class ModeratorInvitation(Base):
 
 class OrganiserInvitation(Base):
     __tablename__ = "organiser_invitations"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    invited_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    declined_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LeadInvitation(Base):
+    """An invitation to be a safeguarding lead of an organisation (peerhub/duty/)."""
+
+    __tablename__ = "lead_invitations"
 
     organisation_id: Mapped[str] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True

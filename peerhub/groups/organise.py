@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from peerhub import i18n, languages, mail
 from peerhub.db import transaction
+from peerhub.duty import settings as duty_settings
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups import (
     actions,
@@ -140,8 +141,12 @@ async def _organisation_context(user: User, request: Request, org_id: str) -> di
         organisers = await queries.organisers_of(db, org_id)
         groups = await queries.groups_of(db, org_id)
         invited = await invitations.waiting_in_organisation(db, org_id, app.clock())
+        leads_invited = await invitations.waiting_in_organisation(db, org_id, app.clock(), "lead")
+        leads = await queries.leads_of(db, org_id)
         versions = await texts.organisation_versions(db, org_id)
     return {
+        "leads": leads,
+        "leads_invited": leads_invited,
         **_texts_context(versions),
         "org": org,
         "organisers": organisers,
@@ -216,6 +221,37 @@ async def add_organiser(request: Request, user: User) -> Response:
     return _see_other(f"/organise/organisations/{org_id}?done={done}")
 
 
+@signed_in
+async def leads(request: Request, user: User) -> Response:
+    """Invite a person to be a safeguarding lead (they accept on their own pages),
+    withdraw an invitation still waiting, or end someone's role as lead."""
+    app = ctx(request)
+    org_id = request.path_params["org_id"]
+    form = await request.form()
+    pseudonym = field(form, "lead", 200)
+    what = field(form, "action", 20)
+    try:
+        async with transaction(app.sessions) as db:
+            if what == "invite":
+                await invitations.invite_lead(db, user, org_id, pseudonym, app.clock())
+            elif what == "withdraw":
+                await invitations.withdraw(
+                    db, user, "lead", org_id, field(form, "user_id", 36), app.clock()
+                )
+            elif what == "remove":
+                await invitations.remove_lead(
+                    db, user, org_id, field(form, "user_id", 36), app.clock()
+                )
+            else:
+                await actions.organisation_for_organiser(db, user, org_id)
+                raise FieldError("lead", _("Choose to invite or remove a safeguarding lead."))
+    except FieldError as exc:
+        context = await _organisation_context(user, request, org_id)
+        context["values"] = {"lead": pseudonym}
+        return invalid(request, "organise/organisation.html", context, exc)
+    return _see_other(f"/organise/organisations/{org_id}?done=lead_{what}#leads-title")
+
+
 # -- the group form ---------------------------------------------------------------------
 
 
@@ -229,6 +265,10 @@ def _new_group_values() -> tuple[dict[str, str], dict[str, list[str]]]:
         "duration_minutes": "90",
         "newcomer_review": "auto",
         "newcomer_messages": str(DEFAULT_NEWCOMER_MESSAGES),
+        **{
+            name: str(v)
+            for name, v in zip(duty_settings.FIELDS, duty_settings.DEFAULTS, strict=True)
+        },
     }
     return values, {"languages": ["English"]}
 
@@ -326,6 +366,9 @@ async def create_group(request: Request, user: User) -> Response:
         await newcomer_review.set_review(
             db, user, group.id, data.newcomer_review, data.newcomer_messages, app.clock()
         )
+        await duty_settings.set_timers(
+            db, user, group.id, {n: getattr(data, n) for n in duty_settings.FIELDS}, app.clock()
+        )
     if wants_json(request.headers):
         return JSONResponse({"id": group.id, "slug": group.slug}, status_code=201)
     return _see_other(f"/organise/groups/{group.id}?done=created")
@@ -339,11 +382,13 @@ async def edit_group_page(request: Request, user: User) -> Response:
         )
         days = await retention.retention_days(db, group.id)
         review = await newcomer_review.review_of(db, group.id)
+        timers = await duty_settings.timers_of(db, group.id)
         vocab = await proposals.vocabulary(db)
     values, lists = _group_values(group)
     values["message_retention_days"] = "" if days is None else str(days)
     values["newcomer_review"] = review.mode
     values["newcomer_messages"] = str(review.messages)
+    values.update({name: str(v) for name, v in timers.items()})
     return render(
         request,
         "organise/group_form.html",
@@ -372,6 +417,9 @@ async def update_group(request: Request, user: User) -> Response:
         await retention.set_retention(db, user, group_id, data.message_retention_days, app.clock())
         await newcomer_review.set_review(
             db, user, group_id, data.newcomer_review, data.newcomer_messages, app.clock()
+        )
+        await duty_settings.set_timers(
+            db, user, group_id, {n: getattr(data, n) for n in duty_settings.FIELDS}, app.clock()
         )
     return _see_other(f"/organise/groups/{group_id}?done=saved")
 

@@ -20,6 +20,7 @@ from peerhub.models import (
     GroupMember,
     Organisation,
     OrganisationOrganiser,
+    SafeguardingLead,
     User,
     WaitlistEntry,
 )
@@ -150,6 +151,20 @@ async def moderated_groups(db: AsyncSession, user_id: str) -> list[Group]:
                     GroupMember.status == "active",
                 )
                 .order_by(Group.name)
+            )
+        ).all()
+    )
+
+
+async def leads_of(db: AsyncSession, organisation_id: str) -> list[User]:
+    """The organisation's safeguarding leads (peerhub/duty/)."""
+    return list(
+        (
+            await db.scalars(
+                select(User)
+                .join(SafeguardingLead, SafeguardingLead.user_id == User.id)
+                .where(SafeguardingLead.organisation_id == organisation_id)
+                .order_by(User.pseudonym_key)
             )
         ).all()
     )

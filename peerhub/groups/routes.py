@@ -195,6 +195,7 @@ routes: list[BaseRoute] = [
     ),
     Route("/organise/organisations/{org_id}/edit", organise.update_organisation, methods=["POST"]),
     Route("/organise/organisations/{org_id}/organisers", organise.add_organiser, methods=["POST"]),
+    Route("/organise/organisations/{org_id}/leads", organise.leads, methods=["POST"]),
     Route("/organise/organisations/{org_id}/groups/new", organise.new_group_page, methods=["GET"]),
     Route("/organise/organisations/{org_id}/groups/new", organise.create_group, methods=["POST"]),
     Route("/organise/groups/{group_id}", organise.group_page, methods=["GET"]),

@@ -20,6 +20,14 @@ from urllib.parse import urlsplit
 
 from peerhub import geo, i18n
 from peerhub.accounts.actions import clean_email
+from peerhub.duty.models import (
+    DEFAULT_ALERT_MINUTES,
+    DEFAULT_LEAD_MINUTES,
+    DEFAULT_REPORT_HOURS,
+    DEFAULT_REPORT_LEAD_HOURS,
+    MAX_HOURS,
+    MAX_MINUTES,
+)
 from peerhub.errors import FieldError
 from peerhub.groups.languages import typed_languages
 from peerhub.i18n import _, ngettext
@@ -421,6 +429,12 @@ class GroupInput:
     # people approaching crisis), on or off; and how many (peerhub/moderation/newcomers.py).
     newcomer_review: str = "auto"
     newcomer_messages: int = DEFAULT_NEWCOMER_MESSAGES
+    # The duty desk's timers (peerhub/duty/): minutes before an unopened crisis alert
+    # goes to the organisers, then to the safeguarding leads; hours for a report.
+    alert_minutes: int = DEFAULT_ALERT_MINUTES
+    lead_minutes: int = DEFAULT_LEAD_MINUTES
+    report_hours: int = DEFAULT_REPORT_HOURS
+    report_lead_hours: int = DEFAULT_REPORT_LEAD_HOURS
 
 
 def _first_meeting(values: Mapping[str, str]) -> datetime:
@@ -603,6 +617,23 @@ def parse_group(
         )
         or DEFAULT_NEWCOMER_MESSAGES
     )
+    for name, high, default, label in (
+        ("alert_minutes", MAX_MINUTES, DEFAULT_ALERT_MINUTES, "The number of minutes"),
+        ("lead_minutes", MAX_MINUTES, DEFAULT_LEAD_MINUTES, "The number of minutes"),
+        ("report_hours", MAX_HOURS, DEFAULT_REPORT_HOURS, "The number of hours"),
+        ("report_lead_hours", MAX_HOURS, DEFAULT_REPORT_LEAD_HOURS, "The number of hours"),
+    ):
+        setattr(
+            group,
+            name,
+            c.check(
+                lambda name=name, high=high, label=label: whole_number(  # type: ignore[misc]
+                    values, name, 1, high, label=label
+                ),
+                None,
+            )
+            or default,
+        )
     c.raise_if_any()
     return group
 

@@ -25,10 +25,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub.duty import actions as duty
+from peerhub.duty import escalation
+from peerhub.errors import FieldError
 from peerhub.groups.actions import end_place
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.i18n import _
-from peerhub.models import Block, GroupRole, User
+from peerhub.models import Block, Group, GroupRole, User
 from peerhub.moderation import frames, newcomers, policy, queries
 from peerhub.moderation.lexicon import clean_phrases
 from peerhub.moderation.models import (
@@ -500,6 +503,8 @@ async def report(
     )
     db.add(created)
     await db.flush()
+    # Its first step up the ladder, should nobody handle it in the group's time.
+    await escalation.schedule_report(db, created, actor.now)
     # Stored first: it waits in the console if no moderator is online now.
     return Outcome({"report": created.id}, [ToModerators(room, frames.changed(room, "report"))])
 
@@ -548,15 +553,39 @@ async def resolve(
     return Outcome({"report": found.id}, after)
 
 
-async def alert_done(db: AsyncSession, actor: Actor, room: str, alert_id: str) -> Outcome:
-    await actor_rank(db, actor, room)
+async def _alert_of(db: AsyncSession, room: str, alert_id: str) -> CrisisAlert:
     alert = await db.get(CrisisAlert, alert_id, with_for_update=True)
     if alert is None or alert.group_id != room:
         raise Refused("not_found", _("There is no such alert for this room."))
+    return alert
+
+
+async def alert_open(db: AsyncSession, actor: Actor, room: str, alert_id: str) -> Outcome:
+    """ "I'm on it": the first moderator to open the alert stops its ladder
+    (peerhub/duty/)."""
+    await actor_rank(db, actor, room)
+    alert = await _alert_of(db, room, alert_id)
     if alert.handled_at is not None:
         raise Refused("already_resolved", _("Someone has already seen to that alert."))
-    alert.handled_by, alert.handled_at = actor.user_id, actor.now
-    _audit(db, actor, room, "alert.seen", subject=alert.user_id, seq=alert.message_seq)
+    duty.open_alert(db, alert, actor.user_id, actor.now)
+    return Outcome({"alert": alert.id})
+
+
+async def alert_done(
+    db: AsyncSession, actor: Actor, room: str, alert_id: str, outcome: str, note: str = ""
+) -> Outcome:
+    """Close the alert with what was done (peerhub/duty/actions.py)."""
+    await actor_rank(db, actor, room)
+    alert = await _alert_of(db, room, alert_id)
+    if alert.handled_at is not None:
+        raise Refused("already_resolved", _("Someone has already seen to that alert."))
+    group = await db.get(Group, room)
+    if group is None:
+        raise Refused("not_found", _("There is no such alert for this room."))
+    try:
+        await duty.close_alert(db, alert, group, actor.user_id, outcome, note, actor.now)
+    except FieldError as exc:
+        raise Refused("bad_outcome", exc.message) from exc
     return Outcome({"alert": alert.id})
 
 

@@ -30,11 +30,13 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Insert, insert
 
+from peerhub.duty import escalation
+from peerhub.duty.models import DEFAULT_ALERT_MINUTES
 from peerhub.models import GroupRole, new_id
 from peerhub.moderation import actions, after_commit, frames, newcomers, policy, queries
 from peerhub.moderation.lexicon import Matcher, load_crisis_lexicon
@@ -209,14 +211,20 @@ class Moderation:
         moderator who is not online; hazard H3)."""
         if not classification.crisis:
             return ()
+        alert = new_id()
+        # Its first step up the ladder, in the same transaction: if nobody on duty opens
+        # it in the group's time, the organisers are told (peerhub/duty/escalation.py).
+        rules = self.rules.get(message.room)
+        minutes = rules.alert_minutes if rules is not None else DEFAULT_ALERT_MINUTES
         return [
             insert(CrisisAlert).values(
-                id=new_id(),
+                id=alert,
                 group_id=message.room,
                 user_id=message.sender_id,
                 message_seq=message.seq,
                 created_at=message.at,
-            )
+            ),
+            escalation.first_step(alert, message.at, timedelta(minutes=minutes)),
         ]
 
     async def on_committed(

@@ -124,9 +124,30 @@ class ModResolve(ClientFrame, tag="mod.resolve"):
     note: Reason = UNSET
 
 
-class ModAlertDone(ClientFrame, tag="mod.alert_done"):
+class ModAlertOpen(ClientFrame, tag="mod.alert_open"):
+    """ "I'm on it": stops the alert's ladder (peerhub/duty/escalation.py)."""
+
     room: RoomId
     alert: ItemId
+
+
+AlertOutcome = Annotated[
+    str,
+    Meta(
+        extra_json_schema={
+            "enum": ["check_in", "signposted", "emergency", "supported", "no_action"]
+        }
+    ),
+]
+
+
+class ModAlertDone(ClientFrame, tag="mod.alert_done"):
+    """Close the alert with what was done, and optional words for the record."""
+
+    room: RoomId
+    alert: ItemId
+    outcome: AlertOutcome
+    note: Reason = UNSET
 
 
 class ReportCreate(ClientFrame, tag="report.create", kw_only=True):
@@ -184,6 +205,7 @@ CLIENT: dict[str, tuple[Spec, str, bool]] = dict(
                 ModUnpin,
                 ModHoldWords,
                 ModResolve,
+                ModAlertOpen,
                 ModAlertDone,
             )
         ),
@@ -260,6 +282,10 @@ class QueuedAlert(Wire):
     message: Excerpt | None
     crisis_plan: SharedCrisisPlan | None
     at: Moment
+    # Who said "I'm on it" first (null: nobody yet), and how far up the ladder it has
+    # gone: 0 the moderators, 1 the organisers, 2 the safeguarding leads.
+    opened_by: PublicPerson | None = None
+    level: Annotated[int, Meta(ge=0)] = 0
 
 
 class QueuedMember(Wire):

@@ -135,6 +135,9 @@ class Report(Base):
     # When the reporter was told it was handled (live, or on their next visit).
     reporter_told_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How far up the ladder an unhandled report has gone (as CrisisAlert.level).
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         CheckConstraint("status in ('open', 'resolved')", name="status"),
@@ -154,12 +157,50 @@ class CrisisAlert(Base):
     )
     message_seq: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Closed: who closed it and when, with what was done (peerhub/duty/).
     handled_by: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     handled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Opened: the first person on duty who said "I'm on it" (this stops the ladder).
+    opened_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    # How far up the ladder it has gone: 0 the room's moderators, 1 the group's
+    # organisers, 2 the organisation's safeguarding leads (peerhub/duty/escalation.py).
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What was done (ALERT_OUTCOMES' keys) and the words the person closing it chose.
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    outcome_note: Mapped[str] = mapped_column(String(REASON_LIMIT), default="", server_default="")
+    # A serious incident (emergency services called): the safeguarding lead's review.
+    review_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_note: Mapped[str] = mapped_column(String(WORDS_LIMIT), default="", server_default="")
 
-    __table_args__ = (Index("ix_crisis_alerts_group_open", "group_id", "handled_at"),)
+    __table_args__ = (
+        Index("ix_crisis_alerts_group_open", "group_id", "handled_at"),
+        CheckConstraint("level >= 0 AND level <= 3", name="level"),
+        CheckConstraint(
+            "outcome is null or outcome in "
+            "('check_in', 'signposted', 'emergency', 'supported', 'no_action')",
+            name="outcome",
+        ),
+    )
+
+
+# What a person closing a crisis alert did: the key is stored.
+ALERT_OUTCOMES = {
+    "check_in": lazy_gettext("A private check-in with the person"),
+    "signposted": lazy_gettext("Signposted them to crisis contacts"),
+    "emergency": lazy_gettext("Called emergency services"),
+    "supported": lazy_gettext("The person was already being supported"),
+    "no_action": lazy_gettext("No action was needed"),
+}
 
 
 class ModerationEvent(Base):

@@ -79,6 +79,26 @@ ACTIONS: dict[str, tuple[LazyProxy, LazyProxy]] = {
         lazy_gettext("saw to a crisis alert"),
         lazy_gettext("saw to a crisis alert about %(subject)s"),
     ),
+    "alert.opened": (
+        lazy_gettext("opened a crisis alert"),
+        lazy_gettext("opened a crisis alert about %(subject)s"),
+    ),
+    "alert.escalated": (
+        lazy_gettext("passed on an unopened crisis alert"),
+        lazy_gettext("passed on an unopened crisis alert about %(subject)s"),
+    ),
+    "report.escalated": (
+        lazy_gettext("passed on a report nobody had handled"),
+        lazy_gettext("passed on a report about %(subject)s nobody had handled"),
+    ),
+    "alert.reviewed": (
+        lazy_gettext("reviewed a serious incident"),
+        lazy_gettext("reviewed a serious incident about %(subject)s"),
+    ),
+    "alert.review_overdue": (
+        lazy_gettext("reminded the safeguarding leads of a review"),
+        lazy_gettext("reminded the safeguarding leads of a review about %(subject)s"),
+    ),
     "session.opened": (
         lazy_gettext("opened a session"),
         lazy_gettext("opened a session %(subject)s"),

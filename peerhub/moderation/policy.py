@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from peerhub import i18n
+from peerhub.duty.models import DEFAULT_ALERT_MINUTES
 from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.models import GroupRole
 from peerhub.moderation.lexicon import Matcher
@@ -50,6 +51,9 @@ class RoomRules:
     # them), and the members this process has seen pass that number (counts only grow).
     newcomer_messages: int = 0
     cleared: set[str] = field(default_factory=set)
+    # Minutes a crisis alert waits to be opened before the organisers are told
+    # (peerhub/duty/escalation.py): read with the rules, so a message reads nothing more.
+    alert_minutes: int = DEFAULT_ALERT_MINUTES
     loaded: float = 0.0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from peerhub.duty.models import DutySettings
 from peerhub.groups import newcomer_review
 from peerhub.i18n import _
 from peerhub.models import Block, GroupMember, User
@@ -55,6 +56,9 @@ async def room_rules(db: AsyncSession, room: str, now: datetime) -> RoomRules:
         )
     ).all()
     rules = RoomRules(newcomer_messages=review.held_messages)
+    duty = await db.get(DutySettings, room)
+    if duty is not None:
+        rules.alert_minutes = duty.alert_minutes
     if row is not None:
         rules.slow = row.slow_mode_seconds
         rules.locked = row.locked
@@ -217,6 +221,7 @@ async def queue_of(
     people = {uid for uid, _name, _role in members}
     people |= {r.reporter_id or "" for r in reports} | {r.subject_id or "" for r in reports}
     people |= {m.sender_id or "" for m in held} | {a.user_id or "" for a in alerts}
+    people |= {a.opened_by or "" for a in alerts}
     people |= {e.actor_id or "" for e in events} | {e.subject_id or "" for e in events}
     people |= {b.user_id for b in banned}
     names = await names_of(db, list(people))
@@ -269,6 +274,8 @@ async def queue_of(
                 message=excerpt(a.message_seq),
                 crisis_plan=plans.get(a.user_id or ""),
                 at=iso(a.created_at) or "",
+                opened_by=who(a.opened_by),
+                level=a.level,
             )
             for a in alerts
         ],

@@ -90,7 +90,10 @@ ACTIONS: dict[str, Act] = {
         _text(f, "note"),
         reporter_here=_here(api, _room(f)),
     ),
-    "mod.alert_done": lambda f, db, a, _api: actions.alert_done(db, a, _room(f), f.text("alert")),
+    "mod.alert_open": lambda f, db, a, _api: actions.alert_open(db, a, _room(f), f.text("alert")),
+    "mod.alert_done": lambda f, db, a, _api: actions.alert_done(
+        db, a, _room(f), f.text("alert"), f.text("outcome"), _text(f, "note")
+    ),
     "report.create": lambda f, db, a, _api: actions.report(
         db,
         a,

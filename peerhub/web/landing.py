@@ -45,17 +45,23 @@ YOUR_GROUPS: Final = Entry("/account/groups", lazy_gettext("Your groups"))
 YOUR_ROOMS: Final = Entry(
     "/moderate", lazy_gettext("Your rooms"), frozenset({"moderator", "organiser"})
 )
+DUTY: Final = Entry(
+    "/duty",
+    lazy_gettext("Duty desk"),
+    frozenset({"moderator", "organiser", "safeguarding_lead", "admin"}),
+)
 ORGANISE: Final = Entry("/organise", lazy_gettext("Organise"), frozenset({"organiser"}))
 REFERRALS: Final = Entry("/referrals", lazy_gettext("Referrals"), frozenset({"professional"}))
 ADMIN: Final = Entry("/admin", lazy_gettext("Admin"), frozenset({"admin"}))
 
 # In menu order.
-ENTRIES: Final = (YOUR_GROUPS, YOUR_ROOMS, ORGANISE, REFERRALS, ADMIN)
+ENTRIES: Final = (YOUR_GROUPS, YOUR_ROOMS, DUTY, ORGANISE, REFERRALS, ADMIN)
 # Whose work comes first when a person has more than one role.
 LANDING_ORDER: Final = (
     ("admin", ADMIN),
     ("organiser", ORGANISE),
     ("moderator", YOUR_ROOMS),
+    ("safeguarding_lead", DUTY),
     ("professional", REFERRALS),
 )
 
