@@ -13,6 +13,7 @@ import peerhub.accounts.models_2fa
 import peerhub.accounts.models_recovery
 import peerhub.groups.models
 import peerhub.moderation.models
+import peerhub.notify.models
 import peerhub.outbox.models
 import peerhub.outcomes.models
 import peerhub.privacy.models
@@ -29,6 +30,7 @@ MODEL_MODULES = (
     peerhub.accounts.models_recovery,
     peerhub.groups.models,
     peerhub.moderation.models,
+    peerhub.notify.models,
     peerhub.outbox.models,
     peerhub.outcomes.models,
     peerhub.privacy.models,
