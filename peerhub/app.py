@@ -32,6 +32,7 @@ from peerhub.inputs import JSONProblem
 from peerhub.moderation import api as moderation_api
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
+from peerhub.notify import channels as notify_channels
 from peerhub.openapi import openapi_json
 from peerhub.outbox.dispatcher import Dispatcher
 from peerhub.outcomes import routes as outcomes
@@ -106,6 +107,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
         # The duty desk's ladder: unopened crisis alerts and unhandled reports climb.
         escalation.register(app.state.outbox, app.state.ctx.sessions, clock)
+        # Duty notices by e-mail, Web Push and SMS (peerhub/notify).
+        notify_channels.register(app.state.outbox, app.state.ctx, app.state)
         await app.state.outbox.start()
         try:
             yield

@@ -14,6 +14,7 @@ import peerhub.accounts.models_recovery
 import peerhub.duty.models
 import peerhub.groups.models
 import peerhub.moderation.models
+import peerhub.notify.models
 import peerhub.outbox.models
 import peerhub.outcomes.models
 import peerhub.privacy.models
@@ -31,6 +32,7 @@ MODEL_MODULES = (
     peerhub.duty.models,
     peerhub.groups.models,
     peerhub.moderation.models,
+    peerhub.notify.models,
     peerhub.outbox.models,
     peerhub.outcomes.models,
     peerhub.privacy.models,

@@ -112,6 +112,10 @@ COVERED: dict[str, str] = {
     "sharing_choices.user_id": "sharing_choices",
     "group_sharing_choices.user_id": "group_sharing_choices",
     "crisis_plans.user_id": "crisis_plan",
+    # Duty notices (peerhub/notify): what the person was told, their channels and number.
+    "notices.user_id": "duty_notices",
+    "notice_settings.user_id": "duty_notice_settings",
+    "push_subscriptions.user_id": "push_subscriptions",
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
@@ -202,6 +206,10 @@ SECRET_COLUMNS = frozenset(
         "recovery_words.words_hash",
         "password_resets.secret_hash",
         "referrals.code_hash",
+        # A browser's push address and keys: whoever holds them can send it notifications.
+        "push_subscriptions.endpoint",
+        "push_subscriptions.p256dh",
+        "push_subscriptions.auth",
     }
 )
 
@@ -211,8 +219,11 @@ OWNED_TABLES: dict[str, str] = {
     "sharing_choices": "sharing_choices",
     "group_sharing_choices": "group_sharing_choices",
     "crisis_plans": "crisis_plan",
+    "notices": "duty_notices",
+    "notice_settings": "duty_notice_settings",
+    "push_subscriptions": "push_subscriptions",
 }
-SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan"})
+SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan", "duty_notice_settings"})
 
 
 def person_columns() -> list[Column[Any]]:

@@ -96,6 +96,14 @@ def _sharing(db: AsyncSession, user_id: str, group_id: str) -> None:
         )
     if "crisis_plans" in classes:
         db.add(classes["crisis_plans"](user_id=user_id, what_helps="Quiet music"))
+    if "notices" in classes:  # duty notices (peerhub/notify)
+        db.add(classes["notices"](user_id=user_id, topic="duty.alert", url="/duty", ref="alert:1"))
+        db.add(classes["notice_settings"](user_id=user_id, phone="+447700900123"))
+        db.add(
+            classes["push_subscriptions"](
+                user_id=user_id, endpoint="https://push.example/sub/1", p256dh="k", auth="a"
+            )
+        )
 
 
 async def seed(

@@ -1,0 +1,190 @@
+"""Web Push (RFC 8030, message encryption RFC 8291, VAPID RFC 8292) through pywebpush.
+
+A person's browser subscribes on their notifications page (the service worker at
+``/sw.js`` shows what arrives); its endpoint and keys are stored per person
+(:class:`~peerhub.notify.models.PushSubscription`). A notice's push message is the
+topic's generic title and text and the link (:func:`peerhub.notify.channels.push_payload`),
+encrypted (``aes128gcm``) for the subscription's keys and signed with the deployment's
+VAPID key. A push service answering 404 or 410 (the subscription has ended) deletes
+the subscription; any other failure is raised, so the outbox retries the job.
+
+pywebpush sends with ``requests`` (blocking): each POST runs in a worker thread, with
+a time-out on the request and on the wait, so the event loop never blocks on it.
+
+The VAPID key: ``PEERHUB_VAPID_PRIVATE_KEY`` (the raw 32-byte P-256 private key,
+base64url, as ``vapid --gen`` or :func:`new_private_key` give) and
+``PEERHUB_VAPID_SUBJECT`` (a ``mailto:`` or ``https:`` contact for push services;
+default ``mailto:`` the deployment's SMTP from-address, else the site's address).
+Unset, a key is generated once into the data folder (``vapid_private_key``, readable
+only by PeerHub's user), like the secret key: fine for one server; several servers
+must share one key (set the variable), since a subscription is tied to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import delete
+
+from peerhub.config import ConfigError
+from peerhub.notify.models import PushSubscription
+
+if TYPE_CHECKING:
+    from peerhub.context import AppContext
+
+log = logging.getLogger("peerhub.notify")
+
+#: Seconds for one push service's answer (the thread's request, and the wait for it).
+TIMEOUT = 10.0
+#: How long a push service keeps a message for a device that is off (seconds).
+TTL = 12 * 3600
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_private_key() -> str:
+    """A new VAPID private key: the raw P-256 scalar, base64url."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return _b64(key.private_numbers().private_value.to_bytes(32, "big"))
+
+
+@dataclass(frozen=True, slots=True)
+class Vapid:
+    private_key: str  # raw, base64url
+    subject: str
+
+    @property
+    def public_key(self) -> str:
+        """The application server key the browser subscribes with (uncompressed point)."""
+        scalar = int.from_bytes(_unb64(self.private_key), "big")
+        key = ec.derive_private_key(scalar, ec.SECP256R1())
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return _b64(raw)
+
+
+def _checked_key(value: str, name: str) -> str:
+    value = value.strip()
+    try:
+        raw = _unb64(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not base64url") from exc
+    if len(raw) != 32 or int.from_bytes(raw, "big") == 0:
+        raise ConfigError(f"{name}: give the raw 32-byte P-256 private key, base64url")
+    return value
+
+
+def load_vapid(env: Mapping[str, str] | None, data_dir: Path, base_url: str) -> Vapid:
+    """The deployment's VAPID key and subject (see the module's docstring)."""
+    env = os.environ if env is None else env
+    subject = env.get("PEERHUB_VAPID_SUBJECT", "").strip()
+    if not subject:
+        sender = env.get("PEERHUB_SMTP_FROM", "").strip()
+        subject = f"mailto:{sender}" if "@" in sender else base_url
+    if not subject.startswith(("mailto:", "https:", "http://localhost", "http://127.0.0.1")):
+        raise ConfigError("PEERHUB_VAPID_SUBJECT: give a mailto: or https: contact")
+    value = env.get("PEERHUB_VAPID_PRIVATE_KEY")
+    if value:
+        return Vapid(_checked_key(value, "PEERHUB_VAPID_PRIVATE_KEY"), subject)
+    key_file = data_dir / "vapid_private_key"
+    try:
+        if key_file.exists():
+            return Vapid(_checked_key(key_file.read_text("utf-8"), str(key_file)), subject)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = new_private_key()
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key)
+        return Vapid(key, subject)
+    except OSError as exc:
+        raise ConfigError(
+            f"PEERHUB_VAPID_PRIVATE_KEY: unset, and {str(key_file)!r} cannot be written: "
+            f"{exc.strerror}"
+        ) from exc
+
+
+def vapid_of(app: AppContext, state: Any) -> Vapid:
+    """The application's VAPID key, loaded once and kept on ``state``."""
+    current: Vapid | None = getattr(state, "vapid", None)
+    if current is None:
+        current = load_vapid(None, app.settings.data_dir, app.settings.base_url)
+        state.vapid = current
+    return current
+
+
+class PushGone(Exception):
+    """The push service says the subscription has ended (404 or 410)."""
+
+
+class PushFailed(Exception):
+    """The push service refused or did not answer (retried by the outbox)."""
+
+
+def _post(subscription: dict[str, Any], data: bytes, vapid: Vapid) -> None:
+    """One encrypted, VAPID-signed POST (blocking: run in a worker thread)."""
+    from pywebpush import WebPushException, webpush
+
+    try:
+        webpush(
+            subscription_info=subscription,
+            data=data.decode(),
+            vapid_private_key=vapid.private_key,
+            vapid_claims={"sub": vapid.subject},
+            content_encoding="aes128gcm",
+            timeout=TIMEOUT,
+            ttl=TTL,
+            headers={"Urgency": "high"},
+        )
+    except WebPushException as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        if status in (404, 410):
+            raise PushGone from None
+        raise PushFailed(f"HTTP {status}") from None
+
+
+async def post(subscription: PushSubscription, data: bytes, vapid: Vapid) -> None:
+    """Send ``data`` to one subscription without blocking the event loop."""
+    info = {
+        "endpoint": subscription.endpoint,
+        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+    }
+    await asyncio.wait_for(asyncio.to_thread(_post, info, data, vapid), TIMEOUT + 2)
+
+
+async def send_all(
+    app: AppContext, state: Any, subscriptions: Sequence[PushSubscription], data: bytes
+) -> int:
+    """Send ``data`` to each of a person's subscriptions and delete the ended ones;
+    how many took it. Raises when a live one failed (the job is retried)."""
+    vapid = vapid_of(app, state)
+    failed: Exception | None = None
+    delivered = 0
+    for sub in subscriptions:
+        try:
+            await post(sub, data, vapid)
+            delivered += 1
+        except PushGone:
+            async with app.sessions() as db, db.begin():
+                await db.execute(delete(PushSubscription).where(PushSubscription.id == sub.id))
+            log.info("a push subscription ended and was removed")
+        except Exception as exc:  # the others are still tried
+            failed = exc
+    if failed is not None:
+        raise failed
+    return delivered
