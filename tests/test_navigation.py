@@ -203,10 +203,10 @@ async def test_the_menu_gives_each_role_its_own_work_and_nothing_else(
     assert menu_of((await fresh.get("/")).text) == [*site, "/signup", "/login"]
     expected = {
         "member": ["/account/groups"],
-        "moderator": ["/account/groups", "/moderate"],
-        "organiser": ["/account/groups", "/moderate", "/organise"],
+        "moderator": ["/account/groups", "/moderate", "/duty"],
+        "organiser": ["/account/groups", "/moderate", "/duty", "/organise"],
         "pro": ["/account/groups", "/referrals"],
-        "admin": ["/account/groups", "/admin"],
+        "admin": ["/account/groups", "/duty", "/admin"],
     }
     for number, (role, work) in enumerate(expected.items()):
         async with await _new_client(app, 40 + number) as c:

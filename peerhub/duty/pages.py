@@ -176,6 +176,7 @@ async def _alert_context(request: Request, user: User, alert_id: str) -> dict[st
         ],
         "outcomes": ALERT_OUTCOMES,
         "values": {},
+        "errors": {},
     }
 
 

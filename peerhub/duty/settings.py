@@ -64,6 +64,6 @@ async def set_timers(
         "group.duty_timers_changed",
         actor_id=actor.id,
         subject_id=group_id,
-        **dict(zip(FIELDS, values, strict=True)),
+        timers=dict(zip(FIELDS, values, strict=True)),
     )
     return True

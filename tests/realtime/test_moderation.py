@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from peerhub.config import Settings
 from peerhub.models import Block, GroupMember
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report, Sanction
+from peerhub.outbox.models import OutboxEntry
 from peerhub.realtime.models import RoomMessage
 from tests.conftest import FakeClock
 from tests.realtime.conftest import Client, RTServer, World, joined, later
@@ -490,12 +492,27 @@ async def test_a_crisis_message_is_posted_and_routed_to_a_human(
     await mo.send("mod.queue", room=room)
     [stored] = (await mo.expect("mod.queue"))["alerts"]
     assert stored["person"]["name"] == "Ana" and stored["message"]["seq"] == ack["seq"]
-    await act(mo, "mod.alert_done", room=room, alert=stored["id"])
-    assert (await act(mo, "mod.alert_done", room=room, alert=stored["id"]))["code"] == (
-        "already_resolved"
-    )
+    assert stored["opened_by"] is None and stored["level"] == 0
+    # Its first step up the ladder was stored with it, due in the group's 5 minutes.
+    async with sessions() as db:
+        step = await db.scalar(select(OutboxEntry).where(OutboxEntry.kind == "duty.escalate"))
+        raised = await db.scalar(select(CrisisAlert.created_at))
+    assert step is not None and raised is not None
+    assert step.payload == {"item": "alert", "id": stored["id"], "step": 1}
+    assert step.run_at == raised + timedelta(minutes=5)
+    # "I'm on it" stops the ladder; closing says what was done (required).
+    await act(mo, "mod.alert_open", room=room, alert=stored["id"])
+    await mo.send("mod.queue", room=room)
+    [opened] = (await mo.expect("mod.queue"))["alerts"]
+    assert opened["opened_by"]["name"] == "Mo"
+    assert (await act(mo, "mod.alert_done", room=room, alert=stored["id"]))["code"] == "bad_frame"
+    unknown = await act(mo, "mod.alert_done", room=room, alert=stored["id"], outcome="shrug")
+    assert unknown["code"] in ("bad_frame", "bad_outcome")
+    await act(mo, "mod.alert_done", room=room, alert=stored["id"], outcome="check_in")
+    again = await act(mo, "mod.alert_done", room=room, alert=stored["id"], outcome="check_in")
+    assert again["code"] == "already_resolved"
     # It is not a violation: nothing in the moderation log but the moderator's care.
-    assert [a for a, _, _ in await audit(sessions, room)] == ["alert.seen"]
+    assert [a for a, _, _ in await audit(sessions, room)] == ["alert.opened", "alert.seen"]
 
     # Word boundaries: a skilled baker is not in crisis.
     await ana.say(room, "I am a skilled baker, unkilled by bread", "crisis-0002")

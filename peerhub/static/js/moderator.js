@@ -329,17 +329,30 @@ export function startConsole(page) {
       quoted(alert.message),
       el("p", { className: "hint", text: _("%(name)s was offered crisis contacts. A kind word from a moderator may help.", { name: person }) }),
       planDetails(person, alert.crisis_plan),
-      buttonsRow(
-        button(
-          _("I’ve seen to this"),
-          () =>
-            act(
-              page,
-              { type: "mod.alert_done", room: page.room, alert: alert.id },
-              _("Marked as seen to: the alert about %(name)s.", { name: person }),
-            ),
-          { context: `(${person})` },
-        ),
+      alert.opened_by
+        ? el("p", { className: "hint", text: _("%(name)s is on it.", { name: alert.opened_by.name }) })
+        : el("p", { className: "hint", text: _("If nobody opens it soon, it is passed on to the organisers.") }),
+      /** @type {HTMLElement} */ (
+        buttonsRow(
+          alert.opened_by
+            ? null
+            : button(
+                _("I’m on it"),
+                () =>
+                  act(
+                    page,
+                    { type: "mod.alert_open", room: page.room, alert: alert.id },
+                    _("You are on it: the alert about %(name)s will not be passed on.", { name: person }),
+                  ),
+                { context: `(${person})` },
+              ),
+          el(
+            "a",
+            { className: "button button-small button-secondary", href: `/duty/alerts/${encodeURIComponent(alert.id)}` },
+            _("Record what was done"),
+            el("span", { className: "visually-hidden", text: ` (${person})` }),
+          ),
+        )
       ),
     );
   }
