@@ -46,6 +46,7 @@ from peerhub.models import (
     GroupText,
     Organisation,
     OrganisationOrganiser,
+    SafeguardingLead,
     TagKind,
     User,
 )
@@ -332,6 +333,12 @@ class _Loader:
                     OrganisationOrganiser(organisation_id=oid, user_id=user.id, added_at=self.now)
                 )
                 self.organisers.created += 1
+            for pseudonym in org.leads:
+                lead = self.users[pseudonym]
+                if await db.get(SafeguardingLead, (oid, lead.id)) is None:
+                    db.add(
+                        SafeguardingLead(organisation_id=oid, user_id=lead.id, added_at=self.now)
+                    )
         await db.flush()
 
     async def _groups(self, db: AsyncSession, orgs: dict[str, str]) -> dict[str, str]:

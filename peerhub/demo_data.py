@@ -74,6 +74,8 @@ class DemoOrganisation:
     phone: str | None
     lived_experience_led: bool
     organisers: tuple[str, ...]
+    # Its safeguarding leads (peerhub/duty/): told when a crisis alert goes unopened.
+    leads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +357,7 @@ ORGANISATIONS: Final[tuple[DemoOrganisation, ...]] = (
         phone="0113 496 0412",
         lived_experience_led=True,
         organisers=("demo-organiser", "org-halima"),
+        leads=("demo-organiser",),
     ),
     DemoOrganisation(
         slug="sunrise-collective",
