@@ -14,6 +14,8 @@ processes, the server in its own process started like ``peerhub serve``):
   cluster      two PeerHub processes + Redis, clients and senders on both;
                cross-process latency; one process killed with SIGKILL half-way,
                its clients resume on the other: lost and duplicated messages
+  escalation   the throughput load, with an unopened crisis alert falling due half-way:
+               seconds from its deadline to its first channel (the duty ladder)
 
 Needs PostgreSQL (PEERHUB_BENCH_POSTGRES_URL, default the local server's "test"
 database's server) and, for "cluster", Redis (PEERHUB_BENCH_REDIS_URL).
@@ -43,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.realtime.clients import Member, Plan, run  # noqa: E402
@@ -615,6 +617,93 @@ def scenario_throughput(args: argparse.Namespace) -> dict[str, Any]:
     return _rooms_scenario(args, f"throughput at {args.rate} msg/s", 200, 10, args.rate)
 
 
+async def _plant_alert(url: str, room: str, due: datetime) -> str:
+    """A crisis alert in ``room`` with its first step due at ``due``, as the moderation
+    toolkit stores them in a message's transaction (peerhub/duty/escalation.py), and an
+    organiser of the organisation to tell. The step is due sooner than a group may set
+    (1 minute at least), to keep the run short; what is measured is the same."""
+    from peerhub.duty import escalation
+    from peerhub.models import OrganisationOrganiser
+    from peerhub.moderation.models import CrisisAlert
+
+    engine = make_engine(url)
+    alert_id = "00000000-0000-4000-c000-000000000001"
+    try:
+        async with engine.begin() as conn:
+            org = await conn.scalar(select(Group.organisation_id).where(Group.id == room))
+            organiser = await conn.scalar(
+                select(GroupMember.user_id).where(GroupMember.group_id == room).limit(1)
+            )
+            await conn.execute(
+                insert(OrganisationOrganiser),
+                [{"organisation_id": org, "user_id": organiser, "added_at": due}],
+            )
+            raised = due - timedelta(minutes=5)
+            await conn.execute(
+                insert(CrisisAlert),
+                [
+                    {
+                        "id": alert_id,
+                        "group_id": room,
+                        "user_id": organiser,
+                        "message_seq": 1,
+                        "created_at": raised,
+                        "level": 0,
+                        "outcome_note": "",
+                        "review_note": "",
+                    }
+                ],
+            )
+            await conn.execute(escalation.first_step(alert_id, raised, due - raised))
+    finally:
+        await engine.dispose()
+    return alert_id
+
+
+async def _told_at(url: str) -> datetime | None:
+    from peerhub.notify.models import Notice
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found: datetime | None = await conn.scalar(select(func.min(Notice.created_at)))
+            return found
+    finally:
+        await engine.dispose()
+
+
+def scenario_escalation(args: argparse.Namespace) -> dict[str, Any]:
+    """An unopened crisis alert falls due half-way through the throughput load: how long
+    after its deadline its first channel (the organiser's page notice) was written."""
+    rate = args.rate
+    duration = 8.0 if args.quick else args.duration
+    world = make_world(200, 10)
+    server = start_peerhub(world)
+    try:
+        plans = plans_for(
+            members_of(world), [server.ws_url], args.workers, rate, duration, odd_share=0.0
+        )
+        # Due half-way through the load (connecting takes a few seconds first).
+        due = datetime.now(UTC) + timedelta(seconds=5 + duration / 2)
+        asyncio.run(_plant_alert(world.url, world.rooms[0], due))
+        merged = run_load([server], plans)
+        told = asyncio.run(_told_at(world.url))
+        tails = asyncio.run(_room_tails(world.url))
+    finally:
+        server.stop()
+        drop_world(world)
+    lat = latency_summary(merged, 10)
+    out = {
+        "target_msgs_per_s": rate,
+        "achieved_msgs_per_s": round(sum(tails.values()) / duration, 1),
+        "p50_ms": lat.get("p50_ms"),
+        "p99_ms": lat.get("p99_ms"),
+        "told_after_deadline_s": None if told is None else round((told - due).total_seconds(), 2),
+    }
+    report("escalation under load", out)
+    return out
+
+
 def scenario_large_room(args: argparse.Namespace) -> dict[str, Any]:
     duration = 8.0 if args.quick else args.duration
     world = make_world(1, 1000)
@@ -721,6 +810,7 @@ SCENARIOS = {
     "throughput": scenario_throughput,
     "large-room": scenario_large_room,
     "cluster": scenario_cluster,
+    "escalation": scenario_escalation,
 }
 
 
