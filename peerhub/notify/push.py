@@ -13,8 +13,8 @@ a time-out on the request and on the wait, so the event loop never blocks on it.
 
 The VAPID key: ``PEERHUB_VAPID_PRIVATE_KEY`` (the raw 32-byte P-256 private key,
 base64url, as ``vapid --gen`` or :func:`new_private_key` give) and
-``PEERHUB_VAPID_SUBJECT`` (a ``mailto:`` or ``https:`` contact for push services;
-default ``mailto:`` the deployment's SMTP from-address, else the site's address).
+``PEERHUB_VAPID_SUBJECT`` (a ``mailto:`` or ``https://`` contact for push services;
+default ``mailto:`` the deployment's SMTP from-address, else the site's https address).
 Unset, a key is generated once into the data folder (``vapid_private_key``, readable
 only by PeerHub's user), like the secret key: fine for one server; several servers
 must share one key (set the variable), since a subscription is tied to it.
@@ -94,11 +94,16 @@ def load_vapid(env: Mapping[str, str] | None, data_dir: Path, base_url: str) -> 
     """The deployment's VAPID key and subject (see the module's docstring)."""
     env = os.environ if env is None else env
     subject = env.get("PEERHUB_VAPID_SUBJECT", "").strip()
+    if subject and not subject.startswith(("mailto:", "https://")):
+        raise ConfigError("PEERHUB_VAPID_SUBJECT: give a mailto: or https:// contact")
     if not subject:
         sender = env.get("PEERHUB_SMTP_FROM", "").strip()
-        subject = f"mailto:{sender}" if "@" in sender else base_url
-    if not subject.startswith(("mailto:", "https:", "http://localhost", "http://127.0.0.1")):
-        raise ConfigError("PEERHUB_VAPID_SUBJECT: give a mailto: or https: contact")
+        if "@" in sender:
+            subject = f"mailto:{sender}"
+        elif base_url.startswith("https://"):
+            subject = base_url
+        else:  # development, over plain http: a contact that reaches nobody
+            subject = "mailto:peerhub@localhost"
     value = env.get("PEERHUB_VAPID_PRIVATE_KEY")
     if value:
         return Vapid(_checked_key(value, "PEERHUB_VAPID_PRIVATE_KEY"), subject)
