@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import http_ece
@@ -211,16 +210,19 @@ async def test_a_failing_push_service_is_recorded_and_retried(
     assert len(subscriptions) == 1  # kept: the service may come back
 
 
-def test_the_vapid_key_is_made_once_in_the_data_folder(tmp_path: Path) -> None:
-    first = push.load_vapid({}, tmp_path, "https://peerhub.example")
-    again = push.load_vapid({}, tmp_path, "https://peerhub.example")
+def test_the_vapid_key_is_derived_from_the_secret_key_unless_given() -> None:
+    first = push.load_vapid({}, "a shared secret key " * 3, "https://peerhub.example")
+    again = push.load_vapid({}, "a shared secret key " * 3, "https://peerhub.example")
+    other = push.load_vapid({}, "another secret key " * 3, "https://peerhub.example")
     assert first == again and first.subject == "https://peerhub.example"
-    assert (tmp_path / "vapid_private_key").stat().st_mode & 0o777 == 0o600
+    assert other.private_key != first.private_key
     assert len(_unb64(first.public_key)) == 65
     given = push.new_private_key()
     env = {"PEERHUB_VAPID_PRIVATE_KEY": given, "PEERHUB_VAPID_SUBJECT": "mailto:a@b.example"}
-    assert push.load_vapid(env, tmp_path, "x") == push.Vapid(given, "mailto:a@b.example")
+    assert push.load_vapid(env, "x" * 40, "x") == push.Vapid(given, "mailto:a@b.example")
+    smtp = push.load_vapid({"PEERHUB_SMTP_FROM": "duty@peerhub.example"}, "x" * 40, "http://x")
+    assert smtp.subject == "mailto:duty@peerhub.example"
     with pytest.raises(ConfigError, match="PEERHUB_VAPID_PRIVATE_KEY"):
-        push.load_vapid({"PEERHUB_VAPID_PRIVATE_KEY": "short"}, tmp_path, "x")
+        push.load_vapid({"PEERHUB_VAPID_PRIVATE_KEY": "short"}, "x" * 40, "x")
     with pytest.raises(ConfigError, match="PEERHUB_VAPID_SUBJECT"):
-        push.load_vapid({"PEERHUB_VAPID_SUBJECT": "someone"}, tmp_path, "x")
+        push.load_vapid({"PEERHUB_VAPID_SUBJECT": "someone"}, "x" * 40, "x")
