@@ -33,6 +33,8 @@ from peerhub.moderation import api as moderation_api
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.notify import channels as notify_channels
+from peerhub.notify import routes as notify_routes
+from peerhub.notify.banner import NoticeBanner
 from peerhub.openapi import openapi_json
 from peerhub.outbox.dispatcher import Dispatcher
 from peerhub.outcomes import routes as outcomes
@@ -141,6 +143,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *work.routes,  # each role's own work: /account/groups, /moderate
         *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
+        *notify_routes.routes,  # duty notices: /api/notices/*, /account/notifications, /sw.js
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]
     app = Starlette(
@@ -150,6 +153,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
             # An unhandled exception: the 500 page, and the connection kept (failsafe.py).
             Middleware(Failsafe),
             Middleware(AuthMiddleware),
+            # A signed-in person's unread duty notices for the page (peerhub/notify).
+            Middleware(NoticeBanner),
             # The request's language and Easy Read, from ?lang=, the account, a cookie
             # or Accept-Language (peerhub/web/language.py, peerhub/i18n.py).
             Middleware(language.LocaleMiddleware),

@@ -229,6 +229,7 @@ async def send(app: AppContext, state: Any, job: Send) -> None:
 
 def register(dispatcher: Dispatcher, app: AppContext, state: Any) -> None:
     """Run ``notify.send`` jobs (the application does, at start-up)."""
+    web_push.vapid_of(app, state)  # a wrong VAPID setting stops the start, not a page
 
     async def deliver(job: Send) -> None:
         await send(app, state, job)

@@ -12,23 +12,26 @@ pywebpush sends with ``requests`` (blocking): each POST runs in a worker thread,
 a time-out on the request and on the wait, so the event loop never blocks on it.
 
 The VAPID key: ``PEERHUB_VAPID_PRIVATE_KEY`` (the raw 32-byte P-256 private key,
-base64url, as ``vapid --gen`` or :func:`new_private_key` give) and
-``PEERHUB_VAPID_SUBJECT`` (a ``mailto:`` or ``https:`` contact for push services;
-default ``mailto:`` the deployment's SMTP from-address, else the site's address).
-Unset, a key is generated once into the data folder (``vapid_private_key``, readable
-only by PeerHub's user), like the secret key: fine for one server; several servers
-must share one key (set the variable), since a subscription is tied to it.
+base64url, as :func:`new_private_key` gives) and
+``PEERHUB_VAPID_SUBJECT`` (a ``mailto:`` or ``https://`` contact for push services;
+default ``mailto:`` the deployment's SMTP from-address, else the site's https address).
+Unset, the key is derived from the deployment's secret key (:func:`derived_private_key`),
+so every process that shares the secret key (the compose file's two, say) signs with
+the same key, as they must: a browser's subscription is tied to the key it was made
+with. Changing the secret key (or this variable) therefore ends every subscription;
+people turn notifications on again on their settings page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
@@ -90,40 +93,43 @@ def _checked_key(value: str, name: str) -> str:
     return value
 
 
-def load_vapid(env: Mapping[str, str] | None, data_dir: Path, base_url: str) -> Vapid:
+#: The order of P-256's group: a private key is a number from 1 to N - 1.
+_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def derived_private_key(secret_key: str) -> str:
+    """A VAPID private key derived from the deployment's secret key (HMAC-SHA256 for this
+    purpose, brought into P-256's range): the same in every process that shares it."""
+    mac = hmac.new(secret_key.encode(), b"peerhub-vapid-key\x00", hashlib.sha256).digest()
+    scalar = int.from_bytes(mac, "big") % (_N - 1) + 1
+    return _b64(scalar.to_bytes(32, "big"))
+
+
+def load_vapid(env: Mapping[str, str] | None, secret_key: str, base_url: str) -> Vapid:
     """The deployment's VAPID key and subject (see the module's docstring)."""
     env = os.environ if env is None else env
     subject = env.get("PEERHUB_VAPID_SUBJECT", "").strip()
+    if subject and not subject.startswith(("mailto:", "https://")):
+        raise ConfigError("PEERHUB_VAPID_SUBJECT: give a mailto: or https:// contact")
     if not subject:
         sender = env.get("PEERHUB_SMTP_FROM", "").strip()
-        subject = f"mailto:{sender}" if "@" in sender else base_url
-    if not subject.startswith(("mailto:", "https:", "http://localhost", "http://127.0.0.1")):
-        raise ConfigError("PEERHUB_VAPID_SUBJECT: give a mailto: or https: contact")
-    value = env.get("PEERHUB_VAPID_PRIVATE_KEY")
+        if "@" in sender:
+            subject = f"mailto:{sender}"
+        elif base_url.startswith("https://"):
+            subject = base_url
+        else:  # development, over plain http: a contact that reaches nobody
+            subject = "mailto:peerhub@localhost"
+    value = env.get("PEERHUB_VAPID_PRIVATE_KEY", "").strip()
     if value:
         return Vapid(_checked_key(value, "PEERHUB_VAPID_PRIVATE_KEY"), subject)
-    key_file = data_dir / "vapid_private_key"
-    try:
-        if key_file.exists():
-            return Vapid(_checked_key(key_file.read_text("utf-8"), str(key_file)), subject)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = new_private_key()
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key)
-        return Vapid(key, subject)
-    except OSError as exc:
-        raise ConfigError(
-            f"PEERHUB_VAPID_PRIVATE_KEY: unset, and {str(key_file)!r} cannot be written: "
-            f"{exc.strerror}"
-        ) from exc
+    return Vapid(derived_private_key(secret_key), subject)
 
 
 def vapid_of(app: AppContext, state: Any) -> Vapid:
     """The application's VAPID key, loaded once and kept on ``state``."""
     current: Vapid | None = getattr(state, "vapid", None)
     if current is None:
-        current = load_vapid(None, app.settings.data_dir, app.settings.base_url)
+        current = load_vapid(None, app.settings.secret_key, app.settings.base_url)
         state.vapid = current
     return current
 

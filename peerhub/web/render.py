@@ -119,6 +119,8 @@ def render(
         "path": request.url.path,
         "lang": i18n.current(),
         "easy_read": i18n.easy_read(),
+        # A signed-in person's unread duty notices (peerhub/notify/banner.py); None: no banner.
+        "unread_notices": request.scope.get("state", {}).get("unread_notices"),
         # Every crisis route, the person's nation first when known (no database needed).
         "crisis_panel": crisis.panel(
             crisis.routes_of(request.app.state.settings), nation_of(request)

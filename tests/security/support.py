@@ -417,6 +417,8 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "/i18n/{tag}.json": {"tag": "cy"},
         # The console's queue of group A: its moderators and organisers only.
         "/api/moderation/{frame_type}": {"frame_type": "mod.queue"},
+        # Nobody's notice (tests/notify covers marking one's own).
+        "/notices/{notice_id}/seen": {"notice_id": "00000000-0000-4000-8000-000000000000"},
     }
     return world
 
