@@ -131,14 +131,8 @@ class ModAlertOpen(ClientFrame, tag="mod.alert_open"):
     alert: ItemId
 
 
-AlertOutcome = Annotated[
-    str,
-    Meta(
-        extra_json_schema={
-            "enum": ["check_in", "signposted", "emergency", "supported", "no_action"]
-        }
-    ),
-]
+# One of check_in, signposted, emergency, supported, no_action (docs/protocol.md).
+AlertOutcome = Annotated[str, Meta(min_length=1, max_length=20, pattern=NAME_RE.pattern)]
 
 
 class ModAlertDone(ClientFrame, tag="mod.alert_done"):
@@ -284,8 +278,8 @@ class QueuedAlert(Wire):
     at: Moment
     # Who said "I'm on it" first (null: nobody yet), and how far up the ladder it has
     # gone: 0 the moderators, 1 the organisers, 2 the safeguarding leads.
-    opened_by: PublicPerson | None = None
-    level: Annotated[int, Meta(ge=0)] = 0
+    opened_by: PublicPerson | None
+    level: Annotated[int, Meta(ge=0)]
 
 
 class QueuedMember(Wire):

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
 from peerhub.accounts.models_recovery import PasswordReset, RecoveryWords
-from peerhub.groups.models import ModeratorInvitation, OrganiserInvitation
+from peerhub.groups.models import LeadInvitation, ModeratorInvitation, OrganiserInvitation
 from peerhub.i18n import _, lazy_gettext
 from peerhub.matching.kinds import DIMENSIONS
 from peerhub.models import (
@@ -40,6 +40,7 @@ from peerhub.models import (
     OrganisationOrganiser,
     Referral,
     ReferralEvent,
+    SafeguardingLead,
     SavedNeeds,
     SignIn,
     User,
@@ -87,6 +88,8 @@ COVERED: dict[str, str] = {
     "organisation_organisers.user_id": "organisations",
     "moderator_invitations.user_id": "invitations",
     "organiser_invitations.user_id": "invitations",
+    "lead_invitations.user_id": "invitations",
+    "safeguarding_leads.user_id": "safeguarding_leads",
     "group_members.user_id": "group_memberships, join_requests",
     "join_answers.user_id": "join_answers",
     "waitlist_entries.user_id": "waiting_lists",
@@ -130,6 +133,17 @@ EXCLUDED: dict[str, LazyProxy] = {
     ),
     "reports.resolved_by": lazy_gettext(
         "Which moderator handled a report: moderators' work, about others."
+    ),
+    "crisis_alerts.opened_by": lazy_gettext(
+        "Which moderator said they were on a crisis alert: moderators' work. The export "
+        "says whether and when each alert about your messages was seen to, not who."
+    ),
+    "crisis_alerts.reviewed_by": lazy_gettext(
+        "Which safeguarding lead reviewed a serious incident: their work, about others."
+    ),
+    "lead_invitations.invited_by": lazy_gettext(
+        "Invitations you sent, as an organiser, to be a safeguarding lead: records about "
+        "the people you invited. Who invited you is exported with each of yours."
     ),
     "crisis_alerts.handled_by": lazy_gettext(
         "Which moderator saw to a crisis alert: moderators' work. The export says whether "
@@ -343,6 +357,15 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
         )
     ]
     out["invitations"] = await _invitations(db, uid)
+    out["safeguarding_leads"] = [
+        {"id": org.id, "name": org.name, "slug": org.slug, "lead_since": iso(added)}
+        for org, added in await db.execute(
+            select(Organisation, SafeguardingLead.added_at)
+            .join(SafeguardingLead, SafeguardingLead.organisation_id == Organisation.id)
+            .where(SafeguardingLead.user_id == uid)
+            .order_by(Organisation.name)
+        )
+    ]
     await _groups_part(db, uid, out)
     out["saved_needs"] = await _saved_needs(db, uid)
     out["match_outcomes_followed"] = await _outcomes_followed(db, uid)
@@ -415,33 +438,52 @@ async def _invitations(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
     orgs = list(
         await db.scalars(select(OrganiserInvitation).where(OrganiserInvitation.user_id == uid))
     )
-    names = await _names(db, [i.invited_by for i in mods] + [i.invited_by for i in orgs])
+    leads = list(await db.scalars(select(LeadInvitation).where(LeadInvitation.user_id == uid)))
+    names = await _names(
+        db,
+        [i.invited_by for i in mods] + [i.invited_by for i in orgs] + [i.invited_by for i in leads],
+    )
     groups = await _groups(db, [i.group_id for i in mods])
     organisations = {
         o.id: {"id": o.id, "name": o.name}
         for o in await db.scalars(
-            select(Organisation).where(Organisation.id.in_([i.organisation_id for i in orgs]))
+            select(Organisation).where(
+                Organisation.id.in_([i.organisation_id for i in [*orgs, *leads]])
+            )
         )
     }
-    found = [
-        {
-            "to": "moderate",
-            "group": groups.get(i.group_id),
-            "invited_by": names.get(i.invited_by or ""),
-            "at": iso(i.created_at),
-            "declined_at": iso(i.declined_at),
-        }
-        for i in mods
-    ] + [
-        {
-            "to": "organise",
-            "organisation": organisations.get(i.organisation_id),
-            "invited_by": names.get(i.invited_by or ""),
-            "at": iso(i.created_at),
-            "declined_at": iso(i.declined_at),
-        }
-        for i in orgs
-    ]
+    found = (
+        [
+            {
+                "to": "moderate",
+                "group": groups.get(i.group_id),
+                "invited_by": names.get(i.invited_by or ""),
+                "at": iso(i.created_at),
+                "declined_at": iso(i.declined_at),
+            }
+            for i in mods
+        ]
+        + [
+            {
+                "to": "organise",
+                "organisation": organisations.get(i.organisation_id),
+                "invited_by": names.get(i.invited_by or ""),
+                "at": iso(i.created_at),
+                "declined_at": iso(i.declined_at),
+            }
+            for i in orgs
+        ]
+        + [
+            {
+                "to": "be a safeguarding lead",
+                "organisation": organisations.get(i.organisation_id),
+                "invited_by": names.get(i.invited_by or ""),
+                "at": iso(i.created_at),
+                "declined_at": iso(i.declined_at),
+            }
+            for i in leads
+        ]
+    )
     return sorted(found, key=lambda i: str(i["at"]))
 
 

@@ -25,6 +25,7 @@ from peerhub.models import (
     LoginThrottle,
     Organisation,
     OrganisationOrganiser,
+    SafeguardingLead,
     Referral,
     ReferralEvent,
     SavedNeeds,
@@ -168,6 +169,7 @@ async def seed(
         db.add(circle)
         await db.flush()
         db.add(OrganisationOrganiser(organisation_id=circle.id, user_id=sam))
+        db.add(SafeguardingLead(organisation_id=circle.id, user_id=sam))
         db.add_all(
             [
                 GroupMember(group_id=talk.id, user_id=sam, joined_at=earlier),
