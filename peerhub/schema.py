@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import peerhub.accounts.models_2fa
 import peerhub.accounts.models_recovery
+import peerhub.care.models
 import peerhub.groups.models
 import peerhub.moderation.models
 import peerhub.outbox.models
@@ -27,6 +28,7 @@ metadata = Base.metadata
 MODEL_MODULES = (
     peerhub.accounts.models_2fa,
     peerhub.accounts.models_recovery,
+    peerhub.care.models,
     peerhub.groups.models,
     peerhub.moderation.models,
     peerhub.outbox.models,
