@@ -189,3 +189,54 @@ async def people_of(db: AsyncSession, organisation_id: str, now: datetime) -> li
             person.needed = missing_of(required, person.records, on)
         person.away = away.get(person.user_id)
     return sorted(people.values(), key=lambda p: (not p.groups, p.pseudonym.casefold()))
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """What a group's organise page says beside a moderator."""
+
+    needed: list[str]  # required courses without a valid record
+    away: Unavailability | None
+
+
+async def marks_for(
+    db: AsyncSession, group_id: str, user_ids: Collection[str], now: datetime
+) -> dict[str, Marks]:
+    """For a group's moderators: training needed (a group that welcomes people
+    approaching crisis, its organisation requiring training) and time away."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    organisation_id = await db.scalar(select(Group.organisation_id).where(Group.id == group_id))
+    required: list[str] = []
+    if organisation_id is not None and await db.scalar(
+        select(GroupTag.value).where(
+            GroupTag.group_id == group_id,
+            GroupTag.kind == TagKind.STAGE.value,
+            GroupTag.value == CRISIS_STAGE,
+        )
+    ):
+        required = await required_courses(db, organisation_id)
+    records: dict[str, list[TrainingRecord]] = {uid: [] for uid in wanted}
+    if required:
+        for record in await db.scalars(
+            select(TrainingRecord).where(
+                TrainingRecord.organisation_id == organisation_id,
+                TrainingRecord.user_id.in_(wanted),
+            )
+        ):
+            records[record.user_id].append(record)
+    away = {
+        row.user_id: row
+        for row in await db.scalars(
+            select(Unavailability).where(
+                Unavailability.user_id.in_(wanted),
+                or_(Unavailability.ends_at.is_(None), Unavailability.ends_at > now),
+            )
+        )
+    }
+    on = today(now)
+    return {
+        uid: Marks(missing_of(required, records[uid], on) if required else [], away.get(uid))
+        for uid in wanted
+    }

@@ -71,6 +71,10 @@ async def test_a_check_in_waits_once_per_alert_and_its_answer_is_the_moderators_
         page = await mina.get("/care")
         assert page.status_code == 200
         assert page.text.count("How are you after the crisis alert in Tuesday Talk") == 2
+        # Linked from the moderator's own pages; not from a plain member's.
+        for path in ("/account/groups", "/moderate"):
+            assert 'href="/care"' in (await mina.get(path)).text, path
+        assert 'href="/care"' not in (await nosy.get("/account/groups")).text
 
         r = await post(
             mina,
@@ -320,6 +324,9 @@ async def test_required_training_is_checked_at_inviting_and_at_accepting(
         assert r.status_code == 303
         page = (await client.get(base)).text
         assert "Training needed" in page and "Debriefing others" in page
+        # And beside her name on the group's own page.
+        page = (await client.get(f"/organise/groups/{group_id}")).text
+        assert "Training needed" in page and "Debriefing others" in page
 
 
 async def test_a_group_not_welcoming_people_in_crisis_needs_no_training(
@@ -390,8 +397,9 @@ async def test_organisers_see_when_a_moderator_is_away(app: Any, client: httpx.A
         await make_moderator(client, mina, group_id, "Mina")
         r = await post(mina, "/care/availability", {"action": "away", "away_until": "2026-11-20"})
         assert r.status_code == 303
-    page = (await client.get(f"/organise/organisations/{org_id}/care")).text
-    assert "Unavailable until 20 November 2026" in page
+    for path in (f"/organise/organisations/{org_id}/care", f"/organise/groups/{group_id}"):
+        page = (await client.get(path)).text
+        assert "Unavailable until 20 November 2026" in page, path
 
 
 async def test_erasing_a_moderator_takes_their_care_rows_and_an_alerts_erasure_keeps_theirs(
