@@ -175,11 +175,13 @@ async def people_of(db: AsyncSession, organisation_id: str, now: datetime) -> li
         )
     required = await required_courses(db, organisation_id)
     on: date = today(now)
+    # Time away is shown only to the organisers of groups the person moderates.
+    moderating = sorted(uid for uid, person in people.items() if person.groups)
     away = {
         row.user_id: row
         for row in await db.scalars(
             select(Unavailability).where(
-                Unavailability.user_id.in_(sorted(people)),
+                Unavailability.user_id.in_(moderating),
                 or_(Unavailability.ends_at.is_(None), Unavailability.ends_at > now),
             )
         )

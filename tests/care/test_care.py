@@ -366,14 +366,14 @@ async def test_unavailable_follows_the_clock(
     assert await away_at(datetime(2026, 11, 5, 23, 59, tzinfo=UTC))
     assert not await away_at(datetime(2026, 11, 6, 0, 0, tzinfo=UTC))
     page = (await client.get("/care")).text
-    assert "You will be unavailable from 4 November 2026." in page
-    assert "Until the end of 5 November 2026." in page
+    assert "You will be unavailable from 4 November 2026 until the end of 5 November 2026." in page
 
     # Away now, until they say they are back.
     r = await post(client, "/care/availability", {"action": "away"})
     assert r.status_code == 303
     assert await away_at(clock())
     assert await away_at(clock() + timedelta(days=400))
+    assert "You are unavailable until you say you are back." in (await client.get("/care")).text
     r = await post(client, "/care/availability", {"action": "back"})
     assert r.status_code == 303
     assert not await away_at(clock())
@@ -400,6 +400,17 @@ async def test_organisers_see_when_a_moderator_is_away(app: Any, client: httpx.A
     for path in (f"/organise/organisations/{org_id}/care", f"/organise/groups/{group_id}"):
         page = (await client.get(path)).text
         assert "Unavailable until 20 November 2026" in page, path
+    # Not to another organisation that merely holds a training record of hers.
+    async with person(app, "Oren") as other:
+        other_org = await register_org(other, "Another Network")
+        r = await post(
+            other,
+            f"/organise/organisations/{other_org}/care/training",
+            {"pseudonym": "Mina", "course": "Safeguarding", "completed_on": "2026-10-01"},
+        )
+        assert r.status_code == 303
+        page = (await other.get(f"/organise/organisations/{other_org}/care")).text
+        assert "Mina" in page and "Unavailable" not in page
 
 
 async def test_erasing_a_moderator_takes_their_care_rows_and_an_alerts_erasure_keeps_theirs(
