@@ -456,3 +456,28 @@ async def test_the_care_page_needs_sign_in_and_shows_each_person_only_their_own(
     page = await client.get("/care")
     assert page.status_code == 200
     assert "Nothing is waiting." in page.text and "You are available." in page.text
+
+
+async def test_the_notification_seams_are_called_once_each_with_where_to_look(
+    app: Any, client: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    """tell_check_in and tell_debrief_request do nothing until wired to
+    peerhub.notify.tell; they are called where a notification belongs."""
+    told: list[tuple[str, str, str, str]] = []
+
+    async def tell(kind: str, db: Any, user_id: str, url: str, ref: str, now: datetime) -> None:
+        told.append((kind, user_id, url, ref.split(":")[0]))
+
+    monkeypatch.setattr(care, "tell_check_in", lambda *a: tell("check_in", *a))
+    monkeypatch.setattr(care, "tell_debrief_request", lambda *a: tell("debrief", *a))
+    org_id, group_id = await _org_and_group(client)
+    me = await enrol_me(client)  # Olu organises; here Olu saw to the alert too
+    await _alert(app, group_id, me, times=2)
+    assert told == [("check_in", me, "/care", "care.check_in")]
+    (row,) = await _check_ins(app, me)
+    for _ in range(2):  # asked once, whatever is pressed again
+        r = await post(client, f"/care/check-ins/{row.id}", {"action": "debrief"})
+        assert r.status_code == 303
+    assert told[1:] == [
+        ("debrief", me, f"/organise/organisations/{org_id}/care#debriefs-title", "care.debrief")
+    ]
