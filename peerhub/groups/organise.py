@@ -393,8 +393,12 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
             else []
         )
         versions = await texts.group_versions(db, group_id)
-        # Training needed and time away, beside each moderator (peerhub/care, H27).
-        marks = await care.marks_for(db, group_id, [p.id for p in roster.moderators], app.clock())
+        # Training needed and time away beside each moderator, for organisers (H27).
+        marks = (
+            await care.marks_for(db, group_id, [p.id for p in roster.moderators], app.clock())
+            if rank >= GroupRole.ORGANISER
+            else {}
+        )
     upcoming = meetings.upcoming(
         group.dtstart_local,
         group.rrule,
