@@ -17,6 +17,7 @@ from peerhub import i18n
 from peerhub.accounts import recovery_routes as recovery
 from peerhub.accounts import routes as accounts
 from peerhub.accounts import twofactor_routes as two_factor
+from peerhub.care import routes as care
 from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *privacy.routes,  # /account/export, /account/erase (data rights)
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
+        *care.routes,  # /care and /organise/organisations/{id}/care (moderators' care)
         *work.routes,  # each role's own work: /account/groups, /moderate
         *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import peerhub.accounts.models_2fa
 import peerhub.accounts.models_recovery
+import peerhub.care.models
 import peerhub.duty.models
 import peerhub.groups.models
 import peerhub.moderation.models
@@ -30,6 +31,7 @@ MODEL_MODULES = (
     peerhub.accounts.models_2fa,
     peerhub.accounts.models_recovery,
     peerhub.duty.models,
+    peerhub.care.models,
     peerhub.groups.models,
     peerhub.moderation.models,
     peerhub.notify.models,

@@ -21,6 +21,9 @@ Rules:
   organisation, so no one can send them by the hundred.
 - An invitation waits :data:`LIFETIME`; accepting checks everything again (the
   organisation may have been unchecked, the person banned, meanwhile).
+- For a group that welcomes people approaching crisis, not someone without a valid
+  record of each course its organisation requires (peerhub/care/training.py), at
+  inviting and again at accepting.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.orm import selectinload
 
 from peerhub import audit
 from peerhub.accounts.actions import pseudonym_key
+from peerhub.care.training import require_training
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups.actions import is_banned
 from peerhub.groups.models import LeadInvitation, ModeratorInvitation, OrganiserInvitation
@@ -171,6 +175,9 @@ async def invite_moderator(
             "pseudonym",
             _("%(name)s is banned from this group. Lift the ban first.", name=target.pseudonym),
         )
+    # Training the organisation requires for a group welcoming people approaching
+    # crisis (hazard H27, peerhub/care/training.py).
+    await require_training(db, group_id, target.id, target.pseudonym, now, field="pseudonym")
     row = await db.get(ModeratorInvitation, (group_id, target.id), with_for_update=True)
     _check_again(row, target, now)
     await _room_for_more(db, ModeratorInvitation, ModeratorInvitation.group_id == group_id, now)
@@ -542,6 +549,9 @@ async def _answer_moderator(
     if rank >= GroupRole.MODERATOR:
         await db.delete(row)
         raise FieldError("invitation", _("You have this role in the group already."))
+    # Checked again: the group may have started welcoming people approaching crisis, or
+    # a record run out, since the invitation (hazard H27). The invitation is kept.
+    await require_training(db, group_id, user.id, None, now, field="invitation")
     membership = await db.get(GroupMember, (group_id, user.id))
     new_place = membership is None
     if membership is None:

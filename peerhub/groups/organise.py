@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from peerhub import i18n, languages, mail
+from peerhub.care import queries as care
+from peerhub.care.routes import last_day
 from peerhub.db import transaction
 from peerhub.duty import settings as duty_settings
 from peerhub.errors import FieldError, NotFound
@@ -439,6 +441,12 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
             else []
         )
         versions = await texts.group_versions(db, group_id)
+        # Training needed and time away beside each moderator, for organisers (H27).
+        marks = (
+            await care.marks_for(db, group_id, [p.id for p in roster.moderators], app.clock())
+            if rank >= GroupRole.ORGANISER
+            else {}
+        )
     upcoming = meetings.upcoming(
         group.dtstart_local,
         group.rrule,
@@ -456,6 +464,9 @@ async def _group_context(user: User, request: Request, group_id: str) -> dict[st
         "meetings": upcoming,
         "pattern": describe(group.dtstart_local, group.rrule),
         "roster": roster,
+        "care_marks": marks,
+        "last_day": last_day,
+        "care_now": app.clock(),
         "invited": invited,
         "places_left": left,
         "when": when,

@@ -17,7 +17,7 @@ secrets, recovery-code and recovery-word hashes, and reset-code hashes
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from babel.support import LazyProxy
@@ -119,6 +119,11 @@ COVERED: dict[str, str] = {
     "notices.user_id": "duty_notices",
     "notice_settings.user_id": "duty_notice_settings",
     "push_subscriptions.user_id": "push_subscriptions",
+    # Care for moderators (peerhub/care): their check-ins and answers, the training
+    # organisers recorded for them, and their time away, exported whole.
+    "care_check_ins.user_id": "moderator_check_ins",
+    "moderator_training.user_id": "training_records",
+    "moderator_unavailability.user_id": "time_away",
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
@@ -236,8 +241,11 @@ OWNED_TABLES: dict[str, str] = {
     "notices": "duty_notices",
     "notice_settings": "duty_notice_settings",
     "push_subscriptions": "push_subscriptions",
+    "care_check_ins": "moderator_check_ins",
+    "moderator_training": "training_records",
+    "moderator_unavailability": "time_away",
 }
-SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan", "duty_notice_settings"})
+SINGLE_ROW_SECTIONS = frozenset({"profile", "crisis_plan", "duty_notice_settings", "time_away"})
 
 
 def person_columns() -> list[Column[Any]]:
@@ -259,6 +267,8 @@ def iso(moment: datetime | None) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 

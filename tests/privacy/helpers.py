@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
+from peerhub.care.models import CheckIn, TrainingRecord, Unavailability
 from peerhub.config import Settings
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.models import (
@@ -25,9 +26,9 @@ from peerhub.models import (
     LoginThrottle,
     Organisation,
     OrganisationOrganiser,
-    SafeguardingLead,
     Referral,
     ReferralEvent,
+    SafeguardingLead,
     SavedNeeds,
     User,
     WaitlistEntry,
@@ -348,6 +349,30 @@ async def seed(
                     subject_id=sam,
                     client_ip="198.51.100.23",
                 ),
+            ]
+        )
+        # Care for moderators (peerhub/care): a check-in Sam answered after an alert,
+        # a training record, time away.
+        await db.flush()
+        db.add_all(
+            [
+                CheckIn(
+                    user_id=sam,
+                    group_id=talk.id,
+                    created_at=earlier,
+                    feeling="shaken",
+                    words="That one stayed with me",
+                    closed_at=earlier,
+                    debrief="requested",
+                    debrief_asked_at=earlier,
+                ),
+                TrainingRecord(
+                    organisation_id=org.id,
+                    user_id=sam,
+                    course="Suicide first aid",
+                    completed_on=earlier.date(),
+                ),
+                Unavailability(user_id=sam, starts_at=earlier),
             ]
         )
         _sharing(db, sam, talk.id)

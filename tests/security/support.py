@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from peerhub.care import actions as care
+from peerhub.care.models import CheckIn, TrainingRecord
 from peerhub.groups.models import CommunityProposal
 from peerhub.models import (
     Group,
@@ -33,6 +35,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.moderation.models import CrisisAlert
 from tests.conftest import REPO, csrf_token, enrol_2fa, totp_code
 from tests.finding.conftest import add_group
 from tests.groups.helpers import group_form
@@ -358,6 +361,29 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         )
     assert referral_id is not None
 
+    # Care for moderators (peerhub/care): a check-in of the moderator's after an alert,
+    # with a debrief asked of group A's organisers, and a training record of theirs.
+    async with sessions() as db, db.begin():
+        moderator = await db.get(User, world.users["moderator"])
+        assert moderator is not None
+        now = app.state.ctx.clock()
+        alert = CrisisAlert(group_id=group_id, user_id=world.users["member"], message_seq=1)
+        db.add(alert)
+        await db.flush()
+        await care.after_alert(db, moderator.id, alert.id, group_id, now)
+        check_in_id = await db.scalar(select(CheckIn.id).where(CheckIn.user_id == moderator.id))
+        assert check_in_id is not None
+        await care.ask_debrief(db, moderator, check_in_id, now)
+        record = TrainingRecord(
+            organisation_id=org_id,
+            user_id=moderator.id,
+            course="Suicide first aid",
+            completed_on=now.date(),
+        )
+        db.add(record)
+        await db.flush()
+        record_id = record.id
+
     # A place offered to the unverified professional on group A's waiting list, and a
     # second sign-in of the admin's (so ending a session has a target that exists).
     async with sessions() as db, db.begin():
@@ -401,6 +427,8 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "group_id": group_id,
         "proposal_id": proposal_id,
         "referral_id": referral_id,
+        "check_in_id": check_in_id,
+        "record_id": record_id,
         "spare_sign_in": spare_sign_in,
         "user_id": world.users["member"],
         "rest": "no-such-endpoint",
