@@ -40,6 +40,8 @@ from peerhub.realtime import routes as realtime_routes
 from peerhub.realtime.policy import Registry as RealtimeRegistry
 from peerhub.realtime.service import Realtime, bounded
 from peerhub.referrals import routes as referrals
+from peerhub.rotas import gaps as rota_gaps
+from peerhub.rotas import routes as rotas
 from peerhub.security.inputguard import HSDS, InputGuard
 from peerhub.security.middleware import (
     AuthMiddleware,
@@ -102,7 +104,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         app.state.outbox = Dispatcher(engine, clock=clock)
         after_commit.register(app.state.outbox, app.state.realtime)
         app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
+        rota_gaps.register(app.state.outbox, app.state.ctx.sessions, clock)
         await app.state.outbox.start()
+        if settings.extra.get("rota_gap_check"):  # peerhub serve: the rotas' gap check
+            await rota_gaps.start(app.state.ctx.sessions)
         try:
             yield
         finally:
@@ -132,6 +137,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *sharing.routes,  # /account/sharing, /account/crisis-plan, person cards
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
+        *rotas.routes,  # /organise/groups/{id}/rota, /account/rota, /rota/feed/{token}.ics
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]

@@ -55,6 +55,7 @@ from peerhub.moderation.models import (
 )
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.rotas.models import RotaEntry
 from peerhub.schema import metadata
 from peerhub.security.models import KnownDevice
 from peerhub.security.signins import describe_device
@@ -112,6 +113,7 @@ COVERED: dict[str, str] = {
     "sharing_choices.user_id": "sharing_choices",
     "group_sharing_choices.user_id": "group_sharing_choices",
     "crisis_plans.user_id": "crisis_plan",
+    "rota_entries.user_id": "rota",
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
@@ -180,6 +182,14 @@ EXCLUDED: dict[str, LazyProxy] = {
     "added_communities.added_by": lazy_gettext(
         "Communities you added to PeerHub's list as an administrator: part of the "
         "public list, not about you. Each addition is in your security events."
+    ),
+    "rota_entries.assigned_by": lazy_gettext(
+        "Who put other people on a group's rota, as an organiser: records about those "
+        "people's sessions. Each of your own rota entries is exported under 'rota'."
+    ),
+    "rota_feeds.user_id": lazy_gettext(
+        "Your rota's calendar feed: PeerHub keeps only a one-way hash of its secret "
+        "address, which is no use to you. 'Your rota' says whether it is on."
     ),
     "consents.subject_id": lazy_gettext(
         "Not a person: the thing a consent is about (a referral, a group); exported with "
@@ -334,6 +344,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
     out["invitations"] = await _invitations(db, uid)
     await _groups_part(db, uid, out)
     out["saved_needs"] = await _saved_needs(db, uid)
+    out["rota"] = await _rota(db, uid)
     out["match_outcomes_followed"] = await _outcomes_followed(db, uid)
     out["referrals_about_you"] = await _referrals_about(db, uid)
     out["referrals_you_made"] = await _referrals_made(db, user)
@@ -486,6 +497,26 @@ async def _groups_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
             "offered_at": iso(w.offered_at),
         }
         for w in waiting
+    ]
+
+
+async def _rota(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    """The sessions the person offered to cover or is rostered for (peerhub/rotas)."""
+    entries = list(
+        await db.scalars(
+            select(RotaEntry).where(RotaEntry.user_id == uid).order_by(RotaEntry.starts_at)
+        )
+    )
+    groups = await _groups(db, [e.group_id for e in entries])
+    return [
+        {
+            "group": groups.get(e.group_id),
+            "session": e.session_key,
+            "starts_at": iso(e.starts_at),
+            "status": e.status,
+            "since": iso(e.created_at),
+        }
+        for e in entries
     ]
 
 
