@@ -23,6 +23,7 @@ from peerhub.db import transaction
 from peerhub.directory import ical
 from peerhub.directory.pages import CALENDAR
 from peerhub.errors import FieldError, NotFound
+from peerhub.finding.profiles import MatchIndex
 from peerhub.groups.actions import group_for
 from peerhub.groups.page_helpers import field, invalid, when
 from peerhub.i18n import _, gettext
@@ -56,6 +57,14 @@ DONE = {
 
 def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+def _changed(request: Request) -> None:
+    """Matching says "a moderator on duty" from the rota: rebuild its index in this
+    process now (other processes rebuild theirs within its time to live, 60 s)."""
+    index = getattr(request.app.state, "match_index", None)
+    if isinstance(index, MatchIndex):
+        index.invalidate()
 
 
 def _done(request: Request) -> str | None:
@@ -135,6 +144,7 @@ async def change_group_rota(request: Request, user: User) -> Response:
     except FieldError as exc:
         context = await _group_context(request, user, group_id)
         return invalid(request, "rotas/group.html", context, exc)
+    _changed(request)
     return _see_other(f"/organise/groups/{group_id}/rota?done={done}#rota-title")
 
 
@@ -189,6 +199,7 @@ async def change_my_rota(request: Request, user: User) -> Response:
                 raise FieldError("action", _("Choose what to change on your rota."))
     except FieldError as exc:
         return invalid(request, "rotas/mine.html", await _mine_context(request, user), exc)
+    _changed(request)
     if what == "feed_new":
         # The address is shown once, on this answer: only its digest is kept.
         context = await _mine_context(request, user)
