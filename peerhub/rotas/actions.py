@@ -166,15 +166,17 @@ async def _keep_checking(db: AsyncSession, now: datetime) -> None:
 
 
 async def offer(db: AsyncSession, actor: User, group_id: str, key: str, now: datetime) -> str:
-    """The moderator offers to cover a session. Returns the entry's status."""
-    group, _rank = await group_for(db, actor, group_id, GroupRole.MODERATOR)
+    """The moderator offers to cover a session. Returns the entry's status: rostered at
+    once when the group lets offers stand, or when an organiser offers (they would
+    confirm it themselves)."""
+    group, rank = await group_for(db, actor, group_id, GroupRole.MODERATOR)
     starts_at = session_start(group, key, now)
     key = key.strip()
     if await _entry(db, group.id, key, actor.id) is not None:
         raise FieldError("session", _("You have already offered to cover that session."))
     await _keep_checking(db, now)
     settings = await queries.settings_of(db, group.id)
-    if settings.offers_stand:
+    if settings.offers_stand or rank >= GroupRole.ORGANISER:
         await _rostered(db, group, key, starts_at, actor.id, actor, now)
         _log(db, group, actor, "rota.offered", actor.id, key, now)
         return ROSTERED

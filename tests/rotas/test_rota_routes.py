@@ -188,3 +188,14 @@ async def test_a_moderator_who_is_no_longer_one_does_not_count_as_cover(
         async with app.state.ctx.sessions() as db:
             # The row stays (with who put it there); it just no longer counts.
             assert (await db.scalar(select(RotaEntry.assigned_by))) == w.ids["Olu"]
+
+
+async def test_an_organisers_own_offer_stands_at_once(app: Any, client: httpx.AsyncClient) -> None:
+    async with world(app, client) as w:
+        r = await post(
+            w.organiser,
+            "/account/rota",
+            {"action": "offer", "group_id": w.group_id, "session": NEXT},
+        )
+        assert r.status_code == 303 and "done=rostered" in r.headers["location"]
+        assert await covering(w, NEXT) == [w.ids["Olu"]]
