@@ -46,6 +46,8 @@ from peerhub.realtime import routes as realtime_routes
 from peerhub.realtime.policy import Registry as RealtimeRegistry
 from peerhub.realtime.service import Realtime, bounded
 from peerhub.referrals import routes as referrals
+from peerhub.rotas import gaps as rota_gaps
+from peerhub.rotas import routes as rotas
 from peerhub.security.inputguard import HSDS, InputGuard
 from peerhub.security.middleware import (
     AuthMiddleware,
@@ -112,7 +114,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         escalation.register(app.state.outbox, app.state.ctx.sessions, clock)
         # Duty notices by e-mail, Web Push and SMS (peerhub/notify).
         notify_channels.register(app.state.outbox, app.state.ctx, app.state)
+        rota_gaps.register(app.state.outbox, app.state.ctx.sessions, clock)
         await app.state.outbox.start()
+        if settings.extra.get("rota_gap_check"):  # peerhub serve: the rotas' gap check
+            await rota_gaps.start(app.state.ctx.sessions)
         try:
             yield
         finally:
@@ -144,6 +149,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *care.routes,  # /care and /organise/organisations/{id}/care (moderators' care)
         *work.routes,  # each role's own work: /account/groups, /moderate
         *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
+        *rotas.routes,  # /organise/groups/{id}/rota, /account/rota, /rota/feed/{token}.ics
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         *notify_routes.routes,  # duty notices: /api/notices/*, /account/notifications, /sw.js
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),

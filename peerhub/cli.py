@@ -66,6 +66,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             "ws_host": args.host,
             "ws_port": args.ws_port,
             "ws_default_port": args.port + 1,
+            # The rotas' gap check runs in served processes (peerhub/rotas/jobs.py).
+            "rota_gap_check": True,
         }
     )
     if settings.is_sqlite:

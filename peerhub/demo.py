@@ -35,6 +35,8 @@ from peerhub.demo_data import (
     DEMO_TOTP_SECRET,
     GROUPS,
     ORGANISATIONS,
+    ROTA_GAPS,
+    ROTA_SESSIONS,
     DemoAccount,
     DemoGroup,
 )
@@ -51,6 +53,8 @@ from peerhub.models import (
     User,
 )
 from peerhub.realtime.queries import rules_version
+from peerhub.rotas import queries as rota_queries
+from peerhub.rotas.models import ROSTERED, RotaEntry
 from peerhub.security.passwords import Passwords
 
 __all__ = [
@@ -182,6 +186,7 @@ class _Loader:
         await self._tags(db, groups)
         await self._texts(db, groups)
         await self._memberships(db, groups)
+        await self._rotas(db, groups)
         await self._two_factor(db)
         summary = self.summary()
         if summary.created:
@@ -530,6 +535,56 @@ class _Loader:
                         )
                     )
                 self.memberships.created += 1
+        await db.flush()
+
+    async def _rotas(self, db: AsyncSession, groups: dict[str, str]) -> None:
+        """Who moderates the demo groups' next sessions (peerhub/rotas), from ``now``:
+        the group's moderators in turn, with a gap in the ROTA_GAPS groups. A group
+        that has any rota already is left as it is (loading again adds nothing)."""
+        started = set(
+            await db.scalars(
+                select(RotaEntry.group_id).where(RotaEntry.group_id.in_(groups.values()))
+            )
+        )
+        rows = await db.execute(
+            select(GroupMember.group_id, GroupMember.user_id).where(
+                GroupMember.group_id.in_(groups.values()),
+                GroupMember.role == "moderator",
+                GroupMember.status == "active",
+            )
+        )
+        moderating = {(gid, uid) for gid, uid in rows}
+        found = {
+            g.id: g for g in await db.scalars(select(Group).where(Group.id.in_(groups.values())))
+        }
+        for demo in GROUPS:
+            gid = groups.get(demo.slug)
+            group = found.get(gid) if gid else None
+            if group is None or gid in started or group.status != "active":
+                continue
+            people = [
+                self.users[p].id
+                for p in demo.moderators
+                if p in self.users and (gid, self.users[p].id) in moderating
+            ]
+            if not people:
+                continue
+            for i, meeting in enumerate(rota_queries.sessions_of(group, self.now, ROTA_SESSIONS)):
+                if i == 0 and demo.slug in ROTA_GAPS:
+                    continue
+                who = people[i % len(people)]
+                db.add(
+                    RotaEntry(
+                        group_id=group.id,
+                        session_key=meeting.key,
+                        starts_at=meeting.start_utc,
+                        user_id=who,
+                        status=ROSTERED,
+                        assigned_by=who,
+                        created_at=self.now,
+                        updated_at=self.now,
+                    )
+                )
         await db.flush()
 
 

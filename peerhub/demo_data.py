@@ -1911,6 +1911,13 @@ GROUPS: Final[tuple[DemoGroup, ...]] = tuple(
 )
 
 
+# Rotas (peerhub/rotas, docs/rotas.md): each demo group's moderators take its next
+# ROTA_SESSIONS sessions in turn, from the day the demo is loaded; in these groups
+# nobody is rostered for the very next session, so the demo shows a gap.
+ROTA_SESSIONS: Final = 4
+ROTA_GAPS: Final = frozenset({"hands-together-hard-times-bsl"})
+
+
 def problems() -> list[str]:
     """Every inconsistency in the data set (an empty list when all is well)."""
     out: list[str] = []
@@ -1939,6 +1946,7 @@ def problems() -> list[str]:
         out.append("a group slug is used twice")
     for group in GROUPS:
         out.extend(_group_problems(group, account_set, set(org_slugs)))
+    out.extend(f"rota gap in unknown group {s}" for s in sorted(ROTA_GAPS - set(group_slugs)))
     return out
 
 

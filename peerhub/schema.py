@@ -20,6 +20,7 @@ import peerhub.outbox.models
 import peerhub.outcomes.models
 import peerhub.privacy.models
 import peerhub.realtime.models
+import peerhub.rotas.models
 import peerhub.security.models
 import peerhub.sharing.models
 from peerhub.models import Base
@@ -39,6 +40,7 @@ MODEL_MODULES = (
     peerhub.outcomes.models,
     peerhub.privacy.models,
     peerhub.realtime.models,
+    peerhub.rotas.models,
     peerhub.security.models,
     peerhub.sharing.models,
 )

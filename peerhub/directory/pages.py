@@ -32,6 +32,7 @@ from peerhub.finding import wording
 from peerhub.groups.texts import shown_text
 from peerhub.i18n import SOURCE, current, format_number, gettext, ngettext
 from peerhub.models import Group, Organisation
+from peerhub.rotas import queries as rota_queries
 from peerhub.web import questions, work
 from peerhub.web.guards import optional_user
 from peerhub.web.render import ctx, error, render
@@ -192,6 +193,12 @@ async def group_page(request: Request) -> Response:
             if group is not None and user is not None
             else None
         )
+        # Who runs the next session, by pseudonym: for people with a place only.
+        cover = (
+            (await rota_queries.next_cover(db, [group], now)).get(group.id)
+            if group is not None and place is not None
+            else None
+        )
     if group is None:
         return error(
             request, 404, gettext("We could not find that group. It may have moved or closed.")
@@ -210,7 +217,12 @@ async def group_page(request: Request) -> Response:
     return render(
         request,
         "directory/group.html",
-        {"view": view, "jsonld": jsonld.script_json(events) if events else None, "place": place},
+        {
+            "view": view,
+            "jsonld": jsonld.script_json(events) if events else None,
+            "place": place,
+            "next_cover": cover,
+        },
     )
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,11 +24,29 @@ from peerhub import places
 from peerhub.groups.models import AddedCommunity
 from peerhub.matching import GroupIndex, GroupProfile
 from peerhub.models import Group, GroupMember, Organisation, TagKind
+from peerhub.rotas import queries as rota_queries
 from peerhub.schedule import ScheduleError, occurrences
 
 # The engine scores availability over the next 35 days: ten meetings cover that for
 # anything from daily (with a short gap) to monthly groups.
 MEETINGS_AHEAD = 10
+# "A moderator on duty" is said of a group whose next session starts within this many
+# hours and has someone rostered for it (peerhub/rotas). The matching engine's
+# ``crisis_window_hours`` is the same 48 hours.
+ON_DUTY_HOURS = 48
+# Sessions on now started up to this long ago (longer ones count as not covered).
+LONGEST_SESSION = timedelta(days=1)
+
+
+def on_duty(meetings: tuple[datetime, ...], covered: Collection[datetime], now: datetime) -> bool:
+    """Whether the group's next session (one on now included) starts within
+    ``ON_DUTY_HOURS`` and someone is rostered for it. Only the *next* session: a
+    person told "meets in the next 48 hours, with a moderator on duty" goes to the
+    first one, so a covered later session does not make it true."""
+    if not meetings:
+        return False
+    first = meetings[0].astimezone(UTC)
+    return first <= now + timedelta(hours=ON_DUTY_HOURS) and first in covered
 
 
 def area_of(group: Group) -> str:
@@ -45,11 +63,12 @@ def profile_of(
     base_url: str,
     now: datetime,
     names: Mapping[str, str] | None = None,
+    covered: Collection[datetime] = (),
 ) -> GroupProfile:
-    """One group as the matcher sees it. Capacity counts active members only."""
+    """One group as the matcher sees it. Capacity counts active members only.
+    ``covered``: the UTC starts of its sessions that have someone rostered."""
     rows = list(members)
     active_members = sum(1 for m in rows if m.status == "active" and m.role == "member")
-    moderators = sum(1 for m in rows if m.status == "active" and m.role == "moderator")
     try:
         meetings = tuple(
             o.start
@@ -99,9 +118,9 @@ def profile_of(
         # Requests count as membership for the blocked rule: someone who asked to
         # join will soon be in the room.
         member_ids=frozenset(m.user_id for m in rows),
-        # The group has moderators: until rotas exist this is all PeerHub knows, and
-        # results say "a moderated group", never "a moderator on duty".
-        moderator_on_duty=moderators > 0,
+        # Someone is rostered for the next session, within 48 hours (peerhub/rotas):
+        # only then do results say "with a moderator on duty".
+        moderator_on_duty=on_duty(meetings, covered, now),
     )
 
 
@@ -119,7 +138,15 @@ async def load_profiles(db: AsyncSession, base_url: str, now: datetime) -> list[
         members[row.group_id].append(row)
     rows = (await db.execute(select(AddedCommunity.code, AddedCommunity.label))).all()
     names = {code: label for code, label in rows}
-    return [profile_of(g, members[g.id], base_url, now, names) for g in groups]
+    # Every group's covered sessions in the window, in one query.
+    covered: dict[str, set[datetime]] = defaultdict(set)
+    for group_id, start in await rota_queries.covered_between(
+        db, now - LONGEST_SESSION, now + timedelta(hours=ON_DUTY_HOURS, seconds=1)
+    ):
+        covered[group_id].add(start)
+    return [
+        profile_of(g, members[g.id], base_url, now, names, covered.get(g.id, set())) for g in groups
+    ]
 
 
 class MatchIndex:

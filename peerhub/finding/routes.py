@@ -39,6 +39,7 @@ from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, STAGES, TOPICS
 from peerhub.web import questions
 from peerhub.web.guards import admin_only, optional_user, signed_in
 from peerhub.web.render import ctx, error, ip, read_json, render
+from peerhub.web.work import presence_of
 
 # Languages offered as check boxes; any other can be typed by name, in English or in
 # the language itself, with suggestions (a <datalist>, which needs no JavaScript).
@@ -186,7 +187,9 @@ async def api_match(request: Request) -> Response:
         )
     except FieldError as exc:
         return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, 422)
-    result = wording.shown_result(await _run(request, search))
+    result = wording.moderator_here(
+        wording.shown_result(await _run(request, search)), presence_of(request)
+    )
     payload = {
         "results": [r.as_dict() for r in result.results],
         "relaxed": list(result.relaxed),
@@ -332,7 +335,9 @@ async def find_page(request: Request) -> Response:
         return render(
             request, "find/find.html", {**context, "errors": {exc.field: exc.message}}, status=422
         )
-    result = wording.shown_result(await _run(request, search))
+    result = wording.moderator_here(
+        wording.shown_result(await _run(request, search)), presence_of(request)
+    )
     async with app.sessions() as db:
         # Each group's name in the page's language where its organisers gave one.
         names = await texts.shown_names(db, [r.group_id for r in result.results])

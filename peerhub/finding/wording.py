@@ -9,7 +9,7 @@ here, when a page is shown, through peerhub.i18n.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -121,6 +121,21 @@ def shown_result(result: MatchResult) -> MatchResult:
     )
     steps = tuple(replace(step, text=str(render(step.text))) for step in result.next_steps)
     return replace(result, results=items, relaxed=lines(result.relaxed), next_steps=steps)
+
+
+def moderator_here(result: MatchResult, present: Callable[[str], bool]) -> MatchResult:
+    """Add "A moderator is here now" to each result whose room has a moderator or
+    organiser in it now, as this process's presence knows (peerhub/realtime/presence.py).
+    Presence may miss someone (a room with no socket in this process is reported
+    empty), never invent one: the line is said only when it is true."""
+    if not any(present(item.group_id) for item in result.results):
+        return result
+    here = i18n.gettext("A moderator is here now")
+    items = tuple(
+        replace(item, reasons=(*item.reasons, here)) if present(item.group_id) else item
+        for item in result.results
+    )
+    return replace(result, results=items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -688,13 +688,15 @@ def explain(
             )
         )
     if a.priority:
-        # Until moderators keep rotas, PeerHub knows a group has moderators, not that
-        # one will be at a given meeting: say no more than that.
+        # Priority needs ``moderator_on_duty``: someone is rostered for the group's
+        # next session (peerhub/rotas; the caller decides, peerhub/finding/profiles.py).
+        # Whether a moderator is in the room *now* is the web layer's to add, from
+        # presence (peerhub/finding/wording.py, ``moderator_here``).
         hours = ctx.weights.crisis_window_hours
         reasons.append(
             tx.ngettext(
-                "Meets in the next %(num)s hour, and is a moderated group",
-                "Meets in the next %(num)s hours, and is a moderated group",
+                "Meets in the next %(num)s hour, with a moderator on duty",
+                "Meets in the next %(num)s hours, with a moderator on duty",
                 hours,
             )
         )

@@ -56,6 +56,7 @@ from peerhub.moderation.models import (
 )
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.rotas.models import RotaEntry
 from peerhub.schema import metadata
 from peerhub.security.models import KnownDevice
 from peerhub.security.signins import describe_device
@@ -124,6 +125,7 @@ COVERED: dict[str, str] = {
     "care_check_ins.user_id": "moderator_check_ins",
     "moderator_training.user_id": "training_records",
     "moderator_unavailability.user_id": "time_away",
+    "rota_entries.user_id": "rota",
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
@@ -203,6 +205,14 @@ EXCLUDED: dict[str, LazyProxy] = {
     "added_communities.added_by": lazy_gettext(
         "Communities you added to PeerHub's list as an administrator: part of the "
         "public list, not about you. Each addition is in your security events."
+    ),
+    "rota_entries.assigned_by": lazy_gettext(
+        "Who put other people on a group's rota, as an organiser: records about those "
+        "people's sessions. Each of your own rota entries is exported under 'rota'."
+    ),
+    "rota_feeds.user_id": lazy_gettext(
+        "Your rota's calendar feed: PeerHub keeps only a one-way hash of its secret "
+        "address, which is no use to you. 'Your rota' says whether it is on."
     ),
     "consents.subject_id": lazy_gettext(
         "Not a person: the thing a consent is about (a referral, a group); exported with "
@@ -378,6 +388,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
     ]
     await _groups_part(db, uid, out)
     out["saved_needs"] = await _saved_needs(db, uid)
+    out["rota"] = await _rota(db, uid)
     out["match_outcomes_followed"] = await _outcomes_followed(db, uid)
     out["referrals_about_you"] = await _referrals_about(db, uid)
     out["referrals_you_made"] = await _referrals_made(db, user)
@@ -458,7 +469,9 @@ async def _invitations(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
         o.id: {"id": o.id, "name": o.name}
         for o in await db.scalars(
             select(Organisation).where(
-                Organisation.id.in_([i.organisation_id for i in [*orgs, *leads]])
+                Organisation.id.in_(
+                    [i.organisation_id for i in orgs] + [i.organisation_id for i in leads]
+                )
             )
         )
     }
@@ -549,6 +562,26 @@ async def _groups_part(db: AsyncSession, uid: str, out: dict[str, Any]) -> None:
             "offered_at": iso(w.offered_at),
         }
         for w in waiting
+    ]
+
+
+async def _rota(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    """The sessions the person offered to cover or is rostered for (peerhub/rotas)."""
+    entries = list(
+        await db.scalars(
+            select(RotaEntry).where(RotaEntry.user_id == uid).order_by(RotaEntry.starts_at)
+        )
+    )
+    groups = await _groups(db, [e.group_id for e in entries])
+    return [
+        {
+            "group": groups.get(e.group_id),
+            "session": e.session_key,
+            "starts_at": iso(e.starts_at),
+            "status": e.status,
+            "since": iso(e.created_at),
+        }
+        for e in entries
     ]
 
 

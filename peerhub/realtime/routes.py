@@ -21,6 +21,7 @@ from peerhub.i18n import _
 from peerhub.models import Group, GroupRole
 from peerhub.realtime.queries import role_name
 from peerhub.realtime.service import Realtime
+from peerhub.rotas import queries as rota_queries
 from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.web.guards import optional_user
 from peerhub.web.render import ctx, render
@@ -80,6 +81,12 @@ async def room_page(request: Request) -> Response:
         state, status = "unavailable", 503
     else:
         state, status = "member", 200
+    cover = None
+    if state == "member" and group is not None:
+        # Who runs the next session, by pseudonym (peerhub/rotas): members only.
+        async with ctx(request).sessions() as db:
+            found = await rota_queries.next_cover(db, [group], ctx(request).clock())
+        cover = found.get(group.id)
     return render(
         request,
         "rooms/room.html",
@@ -89,6 +96,7 @@ async def room_page(request: Request) -> Response:
             "role": role_name(rank),
             "here": here,
             "next": quote(here, safe=""),
+            "next_cover": cover,
         },
         status=status,
         headers={"Content-Security-Policy": _csp(request, rt.url if rt else None)},

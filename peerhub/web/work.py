@@ -32,6 +32,8 @@ from peerhub.moderation.models import CrisisAlert, Report
 from peerhub.realtime.doors import Door, Presence, doors, nobody_present
 from peerhub.realtime.models import RoomMessage
 from peerhub.realtime.service import Realtime
+from peerhub.rotas import queries as rota_queries
+from peerhub.rotas.queries import NextCover
 from peerhub.security.permissions import group_rank
 from peerhub.web.guards import signed_in
 from peerhub.web.render import ctx, render
@@ -57,6 +59,8 @@ class Place:
 
     group: queries.MyGroup
     door: Door | None
+    # Who runs the next session (pseudonyms), for a place with a way into the room.
+    cover: NextCover | None = None
 
     @property
     def has_room(self) -> bool:
@@ -73,7 +77,10 @@ async def my_places(
 ) -> list[Place]:
     mine = await queries.my_groups(db, user_id)
     found = await doors(db, [g.group_id for g in mine if g.status in PLACE_STATUSES], now, presence)
-    return [Place(g, found.get(g.group_id)) for g in mine]
+    placed = [g.group_id for g in mine if g.status in PLACE_STATUSES]
+    groups = (await db.scalars(select(Group).where(Group.id.in_(placed)))).all() if placed else []
+    covers = await rota_queries.next_cover(db, groups, now)
+    return [Place(g, found.get(g.group_id), covers.get(g.group_id)) for g in mine]
 
 
 @signed_in

@@ -482,8 +482,11 @@ def test_moderated_groups_meeting_within_48_hours_rank_first() -> None:
     # 10:00 in two days is 48.5 hours away: outside the window.
     assert ids(result)[0] == "ready"
     assert item(result, "ready").crisis_priority is True
-    assert "Meets in the next 48 hours, and is a moderated group" in item(result, "ready").reasons
-    assert not any("on duty" in line for r in result.results for line in r.reasons)
+    # moderator_on_duty: someone is rostered for the next session (peerhub/rotas).
+    assert "Meets in the next 48 hours, with a moderator on duty" in item(result, "ready").reasons
+    assert [r.group_id for r in result.results if any("on duty" in x for x in r.reasons)] == [
+        "ready"
+    ]
     assert not item(result, "later").crisis_priority
     assert not item(result, "full").crisis_priority
     assert ids(result).index("unmoderated") == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,6 +44,7 @@ from peerhub.moderation.models import (
 )
 from peerhub.outcomes.models import MatchOutcome, OutcomeLink
 from peerhub.realtime.models import Room, RoomMessage, RoomReadPosition, RoomRulesAcceptance
+from peerhub.rotas.models import RotaEntry
 from peerhub.security import throttle
 from peerhub.security.models import KnownDevice
 from peerhub.security.passwords import Passwords
@@ -180,6 +181,17 @@ async def seed(
                 GroupMember(group_id=full.id, user_id=ana, joined_at=earlier),
                 GroupMember(group_id=asks.id, user_id=sam, status="requested", joined_at=earlier),
                 WaitlistEntry(group_id=full.id, user_id=sam, fit=0.8, created_at=earlier),
+                # Sam once offered to cover a session of Tuesday Talk (peerhub/rotas).
+                RotaEntry(
+                    group_id=talk.id,
+                    session_key="2026-09-01T18:00:00",
+                    starts_at=datetime(2026, 9, 1, 17, 0, tzinfo=UTC),
+                    user_id=sam,
+                    status="offered",
+                    assigned_by=sam,
+                    created_at=earlier,
+                    updated_at=earlier,
+                ),
                 # Olga has invited Sam to moderate the full circle; no answer yet.
                 ModeratorInvitation(
                     group_id=full.id, user_id=sam, invited_by=olga, created_at=earlier

@@ -13,7 +13,7 @@ Four tables (peerhub/care/models.py, docs/moderation.md "Care for moderators"):
 
 Nothing existing changes. Downgrading drops the four tables.
 
-Revision ID: 0028
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-06 20:40:00.000000
 """
@@ -25,7 +25,7 @@ from alembic import op
 
 import peerhub.models
 
-revision: str = "0028"
+revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
