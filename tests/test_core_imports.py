@@ -53,6 +53,18 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("peerhub.groups.validation", "peerhub.moderation.models"): (
         "the bounds of the group form's newcomers setting (constants)"
     ),
+    ("peerhub.duty.actions", "peerhub.moderation.models"): (
+        "the duty desk opens, closes and reviews crisis alerts; " + _TABLES
+    ),
+    ("peerhub.duty.escalation", "peerhub.moderation.models"): (
+        "the duty ladder climbs for unopened alerts and unhandled reports; " + _TABLES
+    ),
+    ("peerhub.duty.pages", "peerhub.moderation.models"): (
+        "an alert's record and the safeguarding log read the alerts and the log; " + _TABLES
+    ),
+    ("peerhub.duty.pages", "peerhub.moderation.pages"): (
+        "an alert's record writes its moments as the moderation record does (when())"
+    ),
     ("peerhub.sharing.routes", "peerhub.moderation.frames"): (
         "a changed sharing choice tells the open consoles to re-read (the mod.changed "
         "frame, built by the toolkit's wire contract)"

@@ -22,7 +22,7 @@ from typing import Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peerhub import audit
+from peerhub import audit, notify
 from peerhub.accounts.actions import pseudonym_key
 from peerhub.care.models import (
     DEBRIEF_STATES,
@@ -35,7 +35,7 @@ from peerhub.care.models import (
 from peerhub.care.training import COURSE_MAX, LOCAL, course_key, today
 from peerhub.errors import FieldError, NotFound
 from peerhub.groups.actions import organisation_for_organiser
-from peerhub.i18n import _
+from peerhub.i18n import _, lazy_gettext
 from peerhub.models import Group, OrganisationOrganiser, User
 
 WORDS_MAX: Final = 2000
@@ -47,23 +47,37 @@ AHEAD: Final = timedelta(days=2 * 366)  # how far ahead a date may be
 # --- notifications (to be wired to peerhub.notify.tell) --------------------------------
 
 
+CHECK_IN_TOPIC = notify.topic(
+    "care.check_in",
+    lazy_gettext("How are you after that alert?"),
+    lazy_gettext(
+        "You saw to a crisis alert on PeerHub. A short private check-in waits for you, "
+        "if you would like it."
+    ),
+)
+DEBRIEF_TOPIC = notify.topic(
+    "care.debrief",
+    lazy_gettext("A moderator asked for a debrief"),
+    lazy_gettext(
+        "A moderator on PeerHub asked to talk things over after a crisis alert. "
+        "Please arrange a debrief."
+    ),
+)
+
+
 async def tell_check_in(
     db: AsyncSession, moderator_id: str, url: str, ref: str, now: datetime
 ) -> None:
-    """Tell the moderator a check-in waits for them at ``url``.
-
-    Not wired yet: the lead connects it to ``peerhub.notify.tell(db, moderator_id,
-    "care.check_in", url=url, ref=ref, now=now)``. Until then ``/care`` shows it."""
+    """Tell the moderator a check-in waits for them at ``url`` (by the channels they
+    chose; the words are generic, never the alert's)."""
+    await notify.tell(db, moderator_id, CHECK_IN_TOPIC, url=url, ref=ref, now=now)
 
 
 async def tell_debrief_request(
     db: AsyncSession, organiser_id: str, url: str, ref: str, now: datetime
 ) -> None:
-    """Tell an organiser a moderator asked for a debrief (never how they said they were).
-
-    Not wired yet: the lead connects it to ``peerhub.notify.tell(db, organiser_id,
-    "care.debrief", url=url, ref=ref, now=now)``. Until then the organisation's care
-    page shows it."""
+    """Tell an organiser a moderator asked for a debrief (never how they said they were)."""
+    await notify.tell(db, organiser_id, DEBRIEF_TOPIC, url=url, ref=ref, now=now)
 
 
 # --- check-ins ------------------------------------------------------------------------

@@ -10,7 +10,8 @@ closed it) see what was done; organisers see that it was handled.
 - **Open** ("I'm on it"): the first opener is recorded and the ladder stops there
   (peerhub/duty/escalation.py reads ``opened_at``). Opening again changes nothing.
 - **Close**: one of :data:`~peerhub.moderation.models.ALERT_OUTCOMES` and optional
-  words. Closing opens it too if nobody had. Emergency services called makes it a
+  words. Closing opens it too if nobody had, and asks the person who closed it,
+  privately, how they are (peerhub/care/). Emergency services called makes it a
   serious incident: the organisation's safeguarding leads are told at once and asked
   to review it within :data:`REVIEW_WITHIN`; a reminder job falls due then.
 - **Review**: a safeguarding lead (or an administrator) records their review of a
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -31,6 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import notify, outbox
+from peerhub.care import actions as care
+from peerhub.care.queries import unavailable
 from peerhub.errors import FieldError, NotFound
 from peerhub.i18n import _, lazy_gettext
 from peerhub.inputs import check_text
@@ -126,12 +128,6 @@ def open_alert(db: AsyncSession, alert: CrisisAlert, actor: str, now: datetime) 
     return True
 
 
-#: Called after an alert is closed, in its transaction, with the session, the person
-#: who closed it, the alert and the time: the moderator's check-in (peerhub/care/).
-AfterClose = Callable[[AsyncSession, str, CrisisAlert, datetime], Awaitable[None]]
-AFTER_CLOSE: list[AfterClose] = []
-
-
 async def close_alert(
     db: AsyncSession,
     alert: CrisisAlert,
@@ -161,14 +157,14 @@ async def close_alert(
         alert.review_due_at = now + REVIEW_WITHIN
         await tell_leads(db, alert, group, now)
         outbox.record(db, REVIEW_DUE, ReviewDue(alert.id), run_at=alert.review_due_at)
-    for hook in AFTER_CLOSE:
-        await hook(db, actor, alert, now)
+    # The person who saw to it is asked, privately, how they are (peerhub/care/).
+    await care.after_alert(db, actor, alert.id, alert.group_id, now)
 
 
 async def tell_leads(db: AsyncSession, alert: CrisisAlert, group: Group, now: datetime) -> int:
     from peerhub.duty.escalation import people_of
 
-    people = await people_of(db, group.organisation_id, 2, now)
+    people = await people_of(db, group.organisation_id, 2, now, unavailable)
     for person in sorted(people):
         await notify.tell(
             db,

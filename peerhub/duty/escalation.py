@@ -40,6 +40,7 @@ from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import notify, outbox
+from peerhub.care import queries as care_queries
 from peerhub.duty.models import (
     DEFAULT_ALERT_MINUTES,
     DEFAULT_LEAD_MINUTES,
@@ -131,13 +132,14 @@ async def schedule_report(db: AsyncSession, report: Report, now: datetime) -> No
     outbox.record(db, ESCALATE, Step("report", report.id, 1), run_at=now + timers.first)
 
 
-#: Who may not be told now (away, unavailable): the care module's answer, wired in
-#: :func:`register`. Takes the session, the ids and the time; returns those unavailable.
+#: Who may not be told now (away): takes the session, the ids and the time; returns
+#: those unavailable. The care module's answer unless a caller gives another.
 Unavailable = Callable[[AsyncSession, set[str], datetime], Awaitable[set[str]]]
 
 
-async def _nobody_away(_db: AsyncSession, _ids: set[str], _now: datetime) -> set[str]:
-    return set()
+async def _away(db: AsyncSession, ids: set[str], now: datetime) -> set[str]:
+    # Time away a person set on their care page (peerhub/care/): the ladder skips them.
+    return await care_queries.unavailable(db, ids, now)
 
 
 async def people_of(
@@ -145,7 +147,7 @@ async def people_of(
     organisation_id: str,
     step: int,
     now: datetime,
-    unavailable: Unavailable = _nobody_away,
+    unavailable: Unavailable = _away,
 ) -> set[str]:
     """The people step ``step`` tells, less the unavailable and disabled."""
     if step == 1:
@@ -171,9 +173,7 @@ async def people_of(
 Item = Literal["alert", "report"]
 
 
-async def run(
-    db: AsyncSession, step: Step, now: datetime, unavailable: Unavailable = _nobody_away
-) -> int:
+async def run(db: AsyncSession, step: Step, now: datetime, unavailable: Unavailable = _away) -> int:
     """Run one step in ``db``'s transaction; how many people were told (0: nothing
     to do, the alert was opened or the step has run already)."""
     found: CrisisAlert | Report | None
@@ -229,7 +229,7 @@ def register(
     dispatcher: Dispatcher,
     sessions: async_sessionmaker[AsyncSession],
     clock: Callable[[], datetime],
-    unavailable: Unavailable = _nobody_away,
+    unavailable: Unavailable = _away,
 ) -> None:
     """Run the ladder's steps when the outbox delivers them (the application)."""
 

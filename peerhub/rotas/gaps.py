@@ -27,8 +27,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from peerhub import audit, outbox
+from peerhub import audit, notify, outbox
 from peerhub.groups import meetings
+from peerhub.i18n import lazy_gettext
 from peerhub.models import Group, Organisation
 from peerhub.outbox.dispatcher import Dispatcher
 from peerhub.outbox.models import OutboxEntry
@@ -36,6 +37,16 @@ from peerhub.rotas import queries
 from peerhub.rotas.models import RotaGap
 
 EVERY = timedelta(minutes=15)
+
+
+GAP_TOPIC = notify.topic(
+    "rota.gap",
+    lazy_gettext("A session has no moderator yet"),
+    lazy_gettext(
+        "A session of one of your groups on PeerHub has nobody on the rota. "
+        "Please offer to cover it, or find someone who can."
+    ),
+)
 
 
 async def tell_gap(
@@ -46,14 +57,19 @@ async def tell_gap(
     user_ids: list[str],
     now: datetime,
 ) -> None:
-    """Tell the group's organisers and moderators that a session has nobody rostered.
-
-    The one place a gap is told from. Today it writes the audit trail only (the gap
-    is also shown on the group's rota page and on each moderator's rota); the notification
-    layer (``peerhub.notify.tell(db, user_id, topic, url=..., ref=..., now=...)``, each
-    person's own settings) is to be called here, once per person in ``user_ids``, with
-    the url ``/organise/groups/{group.id}/rota`` and the ref ``rota-gap:{group.id}:{key}``
-    (TO BE WIRED at merge)."""
+    """Tell the group's organisers and moderators that a session has nobody rostered:
+    the one place a gap is told from, by each person's own channels (peerhub/notify),
+    with the audit trail's line. The gap is also shown on the group's rota page and on
+    each moderator's rota."""
+    for user_id in sorted(set(user_ids)):
+        await notify.tell(
+            db,
+            user_id,
+            GAP_TOPIC,
+            url=f"/organise/groups/{group.id}/rota",
+            ref=f"rota-gap:{group.id}:{session_key}",
+            now=now,
+        )
     audit.record(
         db,
         now,

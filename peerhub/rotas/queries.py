@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from peerhub.care.models import Unavailability
 from peerhub.groups import meetings
 from peerhub.models import Group, GroupMember, OrganisationOrganiser, User
 from peerhub.rotas.models import (
@@ -59,7 +60,22 @@ def _may_moderate() -> ColumnElement[bool]:
 
 
 def _rostered() -> ColumnElement[bool]:
-    return and_(RotaEntry.status == ROSTERED, User.disabled_at.is_(None), _may_moderate())
+    return and_(
+        RotaEntry.status == ROSTERED,
+        User.disabled_at.is_(None),
+        _may_moderate(),
+        ~_away_then(),
+    )
+
+
+def _away_then() -> ColumnElement[bool]:
+    """The rostered person said they are away when the session starts (peerhub/care/):
+    the session counts as a gap, so it is told and matching does not say "on duty"."""
+    return exists().where(
+        Unavailability.user_id == RotaEntry.user_id,
+        Unavailability.starts_at <= RotaEntry.starts_at,
+        or_(Unavailability.ends_at.is_(None), Unavailability.ends_at > RotaEntry.starts_at),
+    )
 
 
 def _entries_query() -> Select[str, str, str]:
