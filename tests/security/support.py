@@ -35,7 +35,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
-from peerhub.moderation.models import CrisisAlert
+from peerhub.moderation.models import CrisisAlert, Report
 from tests.conftest import REPO, csrf_token, enrol_2fa, totp_code
 from tests.finding.conftest import add_group
 from tests.groups.helpers import group_form
@@ -371,6 +371,17 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         db.add(alert)
         await db.flush()
         await care.after_alert(db, moderator.id, alert.id, group_id, now)
+        alert_id = alert.id  # also the duty desk's alert (/duty/alerts/{alert_id})
+        report = Report(
+            group_id=group_id,
+            reporter_id=world.users["member"],
+            subject_id=moderator.id,
+            category="unkind",
+            created_at=now,
+        )
+        db.add(report)
+        await db.flush()
+        report_id = report.id
         check_in_id = await db.scalar(select(CheckIn.id).where(CheckIn.user_id == moderator.id))
         assert check_in_id is not None
         await care.ask_debrief(db, moderator, check_in_id, now)
@@ -428,6 +439,9 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "proposal_id": proposal_id,
         "referral_id": referral_id,
         "check_in_id": check_in_id,
+        "alert_id": alert_id,
+        "report_id": report_id,
+        "organisation_id": org_id,
         "record_id": record_id,
         "spare_sign_in": spare_sign_in,
         "user_id": world.users["member"],
@@ -447,6 +461,8 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "/api/moderation/{frame_type}": {"frame_type": "mod.queue"},
         # Nobody's notice (tests/notify covers marking one's own).
         "/notices/{notice_id}/seen": {"notice_id": "00000000-0000-4000-8000-000000000000"},
+        # Nobody's calendar feed (tests/rotas covers a moderator's own).
+        "/rota/feed/{token}.ics": {"token": "no-such-feed"},
     }
     return world
 
