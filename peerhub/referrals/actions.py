@@ -39,6 +39,7 @@ from peerhub.models import (
     ReferralEvent,
     User,
 )
+from peerhub.notify import letters
 from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.security.tokens import digest
 
@@ -405,9 +406,10 @@ ANSWERED_BY_JOINING = "peerhub.referrals.answered_by_joining"
 def _answered_by_joining(db: AsyncSession, referral: Referral) -> None:
     """The person joined before the group answered: to the professional this must look
     like an acceptance (professional_view), so they get its e-mail too, after the commit
-    (:func:`answered_by_joining`, peerhub/referrals/notices.py)."""
+    (an outbox job recorded here, peerhub/notify/letters.py)."""
     if referral.state in ("sent", "redirected"):
         db.info.setdefault(ANSWERED_BY_JOINING, []).append(referral.id)
+        letters.referral_accepted(db, referral.id)
 
 
 def answered_by_joining(db: AsyncSession) -> list[str]:
