@@ -135,6 +135,7 @@ async def test_the_settings_page_saves_channels_and_a_checked_number(
     page = await client.get("/account/notifications")
     assert page.status_code == 200
     assert '<label for="phone">' in page.text and 'name="channel" value="sms"' in page.text
+    assert "js-notice-sound" in page.text  # the sound switch, beside the notices too
     assert "/account/notifications" in (await client.get("/account")).text
 
     bad = await post_form(
