@@ -229,7 +229,9 @@ async def send(app: AppContext, state: Any, job: Send) -> None:
 
 def register(dispatcher: Dispatcher, app: AppContext, state: Any) -> None:
     """Run ``notify.send`` jobs (the application does, at start-up)."""
-    web_push.vapid_of(app, state)  # a wrong VAPID setting stops the start, not a page
+    # A wrong VAPID or SMS setting stops the start, rather than failing every job.
+    web_push.vapid_of(app, state)
+    sms_.sms_of(state, _log_key(app))
 
     async def deliver(job: Send) -> None:
         await send(app, state, job)

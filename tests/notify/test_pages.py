@@ -290,3 +290,12 @@ async def test_the_service_worker_is_served_from_the_root(client: httpx.AsyncCli
     assert answer.headers["content-type"].startswith("text/javascript")
     assert answer.headers["service-worker-allowed"] == "/"
     assert "showNotification" in answer.text and "notificationclick" in answer.text
+
+
+def test_the_sms_provider_is_chosen_by_settings() -> None:
+    from peerhub.config import ConfigError
+
+    assert isinstance(sms.load_sms_provider({}), sms.LogSmsProvider)
+    assert isinstance(sms.load_sms_provider({"PEERHUB_SMS_PROVIDER": "log"}), sms.LogSmsProvider)
+    with pytest.raises(ConfigError, match="PEERHUB_SMS_PROVIDER"):
+        sms.load_sms_provider({"PEERHUB_SMS_PROVIDER": "acme"})
