@@ -211,7 +211,9 @@ async def send(app: AppContext, state: Any, job: Send) -> None:
                 sms_.sending_topic.reset(token)
         else:
             payload = push_payload(topic, link, user.language)
-            if not await web_push.send_all(app, state, found.subscriptions, payload):
+            if not await web_push.send_all(
+                app, state, found.subscriptions, payload, urgent=notice.urgent
+            ):
                 await _record(app, job, "skipped", found.attempts, "NoSubscription")
                 return
     except Exception as exc:
