@@ -34,6 +34,7 @@ from peerhub.moderation import api as moderation_api
 from peerhub.moderation import pages as moderation_pages
 from peerhub.moderation.extension import Moderation
 from peerhub.notify import channels as notify_channels
+from peerhub.notify import letters as notify_letters
 from peerhub.notify import routes as notify_routes
 from peerhub.notify.banner import NoticeBanner
 from peerhub.openapi import openapi_json
@@ -115,6 +116,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         # Duty notices by e-mail, Web Push and SMS (peerhub/notify).
         notify_channels.register(app.state.outbox, app.state.ctx, app.state)
         rota_gaps.register(app.state.outbox, app.state.ctx.sessions, clock)
+        # E-mails about join requests and referrals (peerhub/notify/letters.py).
+        notify_letters.register(app.state.outbox, app.state.ctx, app.state)
         await app.state.outbox.start()
         if settings.extra.get("rota_gap_check"):  # peerhub serve: the rotas' gap check
             await rota_gaps.start(app.state.ctx.sessions)

@@ -30,8 +30,6 @@ from peerhub.i18n import _, lazy_gettext, ngettext
 from peerhub.matching import MatchResult
 from peerhub.models import User
 from peerhub.outcomes import actions as outcomes
-from peerhub.referrals import notices
-from peerhub.referrals.actions import answered_by_joining
 from peerhub.security.permissions import sees_organisers_reports
 from peerhub.security.ratelimit import Decision
 from peerhub.sharing import rules as sharing
@@ -471,9 +469,9 @@ async def answer_offer(request: Request, user: User) -> Response:
         return error(request, 409, exc.message, field=exc.field)
     match_index(request).invalidate()
     if choice == "accept":
-        response = RedirectResponse(f"/groups/{group.slug}?joined=1", status_code=303)
-        response.background = await notices.acceptance_letters(request, answered_by_joining(db))
-        return response
+        # A referral this answered: its professional is e-mailed by the outbox job the
+        # action recorded (peerhub/notify/letters.py).
+        return RedirectResponse(f"/groups/{group.slug}?joined=1", status_code=303)
     return RedirectResponse("/waiting-lists?declined=1", status_code=303)
 
 

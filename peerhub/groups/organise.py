@@ -14,11 +14,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from peerhub import i18n, languages, mail
+from peerhub import languages
 from peerhub.care import queries as care
 from peerhub.care.routes import last_day
 from peerhub.db import transaction
@@ -44,13 +43,11 @@ from peerhub.groups.validation import (
 from peerhub.i18n import _
 from peerhub.models import Group, GroupRole, GroupText, Organisation, OrganisationText, User
 from peerhub.moderation.models import DEFAULT_NEWCOMER_MESSAGES
+from peerhub.notify import letters
 from peerhub.privacy import retention
-from peerhub.referrals import notices
-from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe
 from peerhub.security import buckets
 from peerhub.security.middleware import wants_json
-from peerhub.security.tokens import keyed
 from peerhub.taxonomy import ACCESS, COMMON_LANGUAGES, COMMUNITIES, STAGES, TOPICS, Taxonomy
 from peerhub.web.guards import signed_in
 from peerhub.web.limits import too_many
@@ -553,6 +550,10 @@ async def answer_request(request: Request, user: User) -> Response:
             decision = await actions.decide_join_request(
                 db, user, group_id, person_id, app.clock(), accept=what == "accept", message=message
             )
+            # Tell the person, if they chose to give an e-mail address: an outbox job,
+            # sent after the commit and retried (peerhub/notify/letters.py).
+            if decision.person.email:
+                await letters.join_answer(db, decision.person.id, decision.group.id)
     except FieldError as exc:
         return await _group_page_error(
             request, user, group_id, exc, {f"message-{person_id}": message}
@@ -562,34 +563,4 @@ async def answer_request(request: Request, user: User) -> Response:
         async with app.sessions() as db:
             await actions.group_for(db, user, group_id, GroupRole.MODERATOR)
         return _see_other(f"/organise/groups/{group_id}?done=gone#requests-title")
-    # After the commit: tell the person, if they chose to give an e-mail address, and
-    # the professional of a referral this answered (peerhub/referrals/notices.py).
-    background = await notices.acceptance_letters(request, answered_by_joining(db))
-    if decision.person.email:
-        email = _answer_email(request, decision)
-        background.add_task(email.func, *email.args, **email.kwargs)
-    response = _see_other(f"/organise/groups/{group_id}?done={what}ed#requests-title")
-    response.background = background
-    return response
-
-
-def _answer_email(request: Request, decision: actions.Decision) -> BackgroundTask:
-    app = ctx(request)
-    settings = app.settings
-    contacts = settings.crisis_contacts
-    # In the person's language, not the organiser's (the crisis line's words too).
-    with i18n.using(mail.language_of(decision.person.language)) as written_in:
-        subject, body = mail.join_answer_message(
-            pseudonym=decision.person.pseudonym,
-            group_name=decision.group.name,
-            accepted=decision.answer.accepted,
-            message=decision.answer.message,
-            account_url=f"{settings.base_url}/account",
-            help_line=f"{contacts[0].name}, {contacts[0].how_text}" if contacts else "",
-            language=written_in.tag,
-        )
-    # Logs name a recipient only by a keyed hash; the key is derived, never the secret itself.
-    log_key = keyed(settings.secret_key, "notify-log", "")
-    sender = mail.sender_of(request.app.state, log_key)
-    to = decision.person.email or ""
-    return BackgroundTask(mail.deliver, sender, to, subject, body, log_key=log_key)
+    return _see_other(f"/organise/groups/{group_id}?done={what}ed#requests-title")

@@ -33,8 +33,6 @@ from peerhub.groups import (
 from peerhub.groups.page_helpers import field, when
 from peerhub.i18n import _
 from peerhub.models import GroupMember, GroupRole, User, WaitlistEntry
-from peerhub.referrals import notices
-from peerhub.referrals.actions import answered_by_joining
 from peerhub.schedule import describe, occurrences
 from peerhub.security.middleware import wants_json
 from peerhub.security.permissions import group_rank
@@ -128,14 +126,13 @@ async def join(request: Request, user: User) -> Response:
     async with transaction(app.sessions) as db:
         result = await actions.join_group(db, user, slug, app.clock(), share=share)
     # A referral this join answered before the group did: its professional gets the
-    # same e-mail as for an acceptance (peerhub/referrals/notices.py).
-    letters = await notices.acceptance_letters(request, answered_by_joining(db))
+    # same e-mail as for an acceptance, by the outbox job the action recorded
+    # (peerhub/notify/letters.py).
     response: Response
     if wants_json(request.headers):
         response = JSONResponse({"outcome": result.outcome, "group": result.group.slug})
     else:
         response = RedirectResponse(f"/groups/{result.group.slug}/join?done={result.outcome}", 303)
-    response.background = letters
     return response
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from peerhub import outbox
 from peerhub.errors import NotFound
-from peerhub.models import User
+from peerhub.models import User, new_id
 from peerhub.notify.models import (
     CHANNELS,
     REF_LIMIT,
@@ -140,6 +140,7 @@ async def tell(
     if now.tzinfo is None:
         raise ValueError("notify.tell: now must be an aware datetime")
     notice = Notice(
+        id=new_id(),  # known now, for the jobs: no flush of the caller's session needed
         user_id=user_id,
         topic=topic.name,
         url=_checked_url(url),
@@ -148,7 +149,6 @@ async def tell(
         created_at=now,
     )
     db.add(notice)
-    await db.flush()  # its id, for the jobs
     for channel in await channels_for(db, user_id):
         outbox.record(db, SEND, Send(notice_id=notice.id, channel=channel))
     return notice

@@ -211,7 +211,9 @@ async def send(app: AppContext, state: Any, job: Send) -> None:
                 sms_.sending_topic.reset(token)
         else:
             payload = push_payload(topic, link, user.language)
-            if not await web_push.send_all(app, state, found.subscriptions, payload):
+            if not await web_push.send_all(
+                app, state, found.subscriptions, payload, urgent=notice.urgent
+            ):
                 await _record(app, job, "skipped", found.attempts, "NoSubscription")
                 return
     except Exception as exc:
@@ -229,7 +231,9 @@ async def send(app: AppContext, state: Any, job: Send) -> None:
 
 def register(dispatcher: Dispatcher, app: AppContext, state: Any) -> None:
     """Run ``notify.send`` jobs (the application does, at start-up)."""
-    web_push.vapid_of(app, state)  # a wrong VAPID setting stops the start, not a page
+    # A wrong VAPID or SMS setting stops the start, rather than failing every job.
+    web_push.vapid_of(app, state)
+    sms_.sms_of(state, _log_key(app))
 
     async def deliver(job: Send) -> None:
         await send(app, state, job)

@@ -142,7 +142,7 @@ class PushFailed(Exception):
     """The push service refused or did not answer (retried by the outbox)."""
 
 
-def _post(subscription: dict[str, Any], data: bytes, vapid: Vapid) -> None:
+def _post(subscription: dict[str, Any], data: bytes, vapid: Vapid, urgency: str) -> None:
     """One encrypted, VAPID-signed POST (blocking: run in a worker thread)."""
     from pywebpush import WebPushException, webpush
 
@@ -155,7 +155,7 @@ def _post(subscription: dict[str, Any], data: bytes, vapid: Vapid) -> None:
             content_encoding="aes128gcm",
             timeout=TIMEOUT,
             ttl=TTL,
-            headers={"Urgency": "high"},
+            headers={"Urgency": urgency},
         )
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else None
@@ -164,17 +164,24 @@ def _post(subscription: dict[str, Any], data: bytes, vapid: Vapid) -> None:
         raise PushFailed(f"HTTP {status}") from None
 
 
-async def post(subscription: PushSubscription, data: bytes, vapid: Vapid) -> None:
+async def post(
+    subscription: PushSubscription, data: bytes, vapid: Vapid, urgency: str = "normal"
+) -> None:
     """Send ``data`` to one subscription without blocking the event loop."""
     info = {
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
-    await asyncio.wait_for(asyncio.to_thread(_post, info, data, vapid), TIMEOUT + 2)
+    await asyncio.wait_for(asyncio.to_thread(_post, info, data, vapid, urgency), TIMEOUT + 2)
 
 
 async def send_all(
-    app: AppContext, state: Any, subscriptions: Sequence[PushSubscription], data: bytes
+    app: AppContext,
+    state: Any,
+    subscriptions: Sequence[PushSubscription],
+    data: bytes,
+    *,
+    urgent: bool = False,
 ) -> int:
     """Send ``data`` to each of a person's subscriptions and delete the ended ones;
     how many took it. Raises when a live one failed (the job is retried)."""
@@ -183,7 +190,7 @@ async def send_all(
     delivered = 0
     for sub in subscriptions:
         try:
-            await post(sub, data, vapid)
+            await post(sub, data, vapid, "high" if urgent else "normal")
             delivered += 1
         except PushGone:
             async with app.sessions() as db, db.begin():

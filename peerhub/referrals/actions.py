@@ -39,6 +39,7 @@ from peerhub.models import (
     ReferralEvent,
     User,
 )
+from peerhub.notify import letters
 from peerhub.security.permissions import group_rank, organisation_checked
 from peerhub.security.tokens import digest
 
@@ -397,22 +398,12 @@ async def set_sharing(
     return referral
 
 
-# Where, on the session, the referrals a join answered before the group did are noted
-# (``Session.info`` is SQLAlchemy's dictionary for exactly this kind of thing).
-ANSWERED_BY_JOINING = "peerhub.referrals.answered_by_joining"
-
-
 def _answered_by_joining(db: AsyncSession, referral: Referral) -> None:
     """The person joined before the group answered: to the professional this must look
     like an acceptance (professional_view), so they get its e-mail too, after the commit
-    (:func:`answered_by_joining`, peerhub/referrals/notices.py)."""
+    (an outbox job recorded here, peerhub/notify/letters.py)."""
     if referral.state in ("sent", "redirected"):
-        db.info.setdefault(ANSWERED_BY_JOINING, []).append(referral.id)
-
-
-def answered_by_joining(db: AsyncSession) -> list[str]:
-    """Referrals this session moved straight to "joined" (read after the commit)."""
-    return list(db.info.get(ANSWERED_BY_JOINING, []))
+        letters.referral_accepted(db, referral.id)
 
 
 async def note_joined(db: AsyncSession, user_id: str, group_id: str, now: datetime) -> int:

@@ -7,22 +7,20 @@ from typing import Any
 
 from babel import dates
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from peerhub import i18n, mail
+from peerhub import i18n
 from peerhub.db import transaction
 from peerhub.errors import FieldError, Forbidden, NotFound
 from peerhub.i18n import _
-from peerhub.models import Group, Referral, ReferralEvent, User
+from peerhub.models import Group, ReferralEvent, User
+from peerhub.notify import letters
 from peerhub.privacy.erasure import ERASED_NAME, ERASED_REFERRAL_REASON
-from peerhub.referrals import actions, notices
+from peerhub.referrals import actions
 from peerhub.security.permissions import organisation_checked
-from peerhub.security.tokens import keyed
 from peerhub.sharing.names import NAMES
 from peerhub.sharing.rules import referrer_views
 from peerhub.web.guards import optional_user, signed_in
@@ -241,11 +239,9 @@ async def take_up(request: Request, user: User) -> Response:
     except FieldError as exc:
         return error(request, 409, exc.message, field=exc.field)
     assert group is not None  # noqa: S101 - a referral's group is a foreign key
-    response = RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
     # Already in the group: the referral became "joined" now, which its professional
-    # must see (and be e-mailed) as an acceptance.
-    response.background = await notices.acceptance_letters(request, actions.answered_by_joining(db))
-    return response
+    # must see (and be e-mailed, by the outbox job the action recorded) as an acceptance.
+    return RedirectResponse(f"/groups/{group.slug}/join?referral=1", status_code=303)
 
 
 @signed_in
@@ -318,75 +314,14 @@ async def inbox_action(request: Request, user: User) -> Response:
                 redirect_to=form_text(form, "redirect_to", 100),
                 outcome=form_text(form, "outcome", 1000),
             )
-            letters = await _answer_letters(request, db, referral, state, reason)
+            # The person and the referrer are e-mailed after the commit, by the outbox:
+            # a mail problem never undoes the answer, and is retried.
+            letters.referral_answer(db, referral.id, state)
     except NotFound:
         return error(request, 404, _("We could not find that referral."))
     except FieldError as exc:
         return error(request, 422, exc.message, field=exc.field)
-    response = RedirectResponse("/organise/referrals?saved=1", status_code=303)
-    if letters:
-        # After the commit, in the background: a mail problem never undoes the answer.
-        sender = mail.sender_of(request.app.state, _log_key(request))
-        tasks = BackgroundTasks()
-        for to, subject, body in letters:
-            tasks.add_task(mail.deliver, sender, to, subject, body, log_key=_log_key(request))
-        response.background = tasks
-    return response
-
-
-def _log_key(request: Request) -> str:
-    return keyed(ctx(request).settings.secret_key, "notify-log", "")
-
-
-async def _answer_letters(
-    request: Request, db: AsyncSession, referral: Referral, state: str, reason: str
-) -> list[tuple[str, str, str]]:
-    """E-mails for an accepted or declined referral: the person and the referrer."""
-    if state not in ("accepted", "declined"):
-        return []
-    settings = ctx(request).settings
-    group = await db.get(Group, referral.group_id)
-    contacts = settings.crisis_contacts
-    letters: list[tuple[str, str, str]] = []
-    person = await db.get(User, referral.person_user_id) if referral.person_user_id else None
-    person_to = (
-        person.email
-        if person and person.email
-        else referral.contact_value
-        if referral.contact_method == "email"
-        else None
-    )
-    if person_to and group is not None:
-        # In the person's own language when they chose one on their account; a person
-        # known only by the e-mail address their professional gave gets British English.
-        with i18n.using(person.language if person else None):
-            # The crisis line's words in the same language as the letter.
-            help_line = f"{contacts[0].name}, {contacts[0].how}" if contacts else ""
-            subject, body = mail.referral_answer_message(
-                greeting_name=person.pseudonym if person else referral.person_name,
-                group_name=group.name,
-                accepted=state == "accepted",
-                reason=reason,
-                for_professional=False,
-                page_url=f"{settings.base_url}/referrals",
-                help_line=help_line,
-            )
-        letters.append((person_to, subject, body))
-    professional = (
-        await db.get(User, referral.professional_id) if referral.professional_id else None
-    )
-    if professional is not None and professional.email and group is not None:
-        with i18n.using(professional.language):
-            subject, body = mail.referral_answer_message(
-                greeting_name=professional.pseudonym,
-                group_name=group.name,
-                accepted=state == "accepted",
-                reason=reason,
-                for_professional=True,
-                page_url=f"{settings.base_url}/referrals",
-            )
-        letters.append((professional.email, subject, body))
-    return letters
+    return RedirectResponse("/organise/referrals?saved=1", status_code=303)
 
 
 routes: list[BaseRoute] = [

@@ -190,3 +190,23 @@ def test_topics_are_declared_once_with_lazy_words() -> None:
         notify.topic("test.alert", lazy_gettext("a"), lazy_gettext("b"))
     with pytest.raises(TypeError):
         notify.topic("test.plain", "not lazy", lazy_gettext("b"))
+
+
+async def test_the_record_table_says_who_was_told_how_and_when(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    app.state.sender = mailbox = Mailbox()
+    sam = await person(app, client, "Sam", "sam@example.org")
+    mailbox.failing = True
+    await tell(app, sam)
+    async with app.state.ctx.sessions() as db:
+        told = await notify.deliveries(db, "alert:1")
+    template = app.state.jinja.from_string(
+        '{% from "notify/_record.html" import told_table %}{{ told_table(told, names) }}'
+    )
+    html = template.render(told=told, names={sam: "Sam <3"})
+    assert "<caption>Who was told</caption>" in html
+    assert html.count("Sam &lt;3") == 2 and "Sam <3" not in html
+    assert "On PeerHub’s pages" in html and "Not seen yet" in html
+    assert "E-mail" in html and "Not delivered yet: trying again" in html
+    assert "A crisis alert" not in html  # the record shows no words, only who and how

@@ -135,6 +135,7 @@ async def test_the_settings_page_saves_channels_and_a_checked_number(
     page = await client.get("/account/notifications")
     assert page.status_code == 200
     assert '<label for="phone">' in page.text and 'name="channel" value="sms"' in page.text
+    assert "js-notice-sound" in page.text  # the sound switch, beside the notices too
     assert "/account/notifications" in (await client.get("/account")).text
 
     bad = await post_form(
@@ -289,3 +290,12 @@ async def test_the_service_worker_is_served_from_the_root(client: httpx.AsyncCli
     assert answer.headers["content-type"].startswith("text/javascript")
     assert answer.headers["service-worker-allowed"] == "/"
     assert "showNotification" in answer.text and "notificationclick" in answer.text
+
+
+def test_the_sms_provider_is_chosen_by_settings() -> None:
+    from peerhub.config import ConfigError
+
+    assert isinstance(sms.load_sms_provider({}), sms.LogSmsProvider)
+    assert isinstance(sms.load_sms_provider({"PEERHUB_SMS_PROVIDER": "log"}), sms.LogSmsProvider)
+    with pytest.raises(ConfigError, match="PEERHUB_SMS_PROVIDER"):
+        sms.load_sms_provider({"PEERHUB_SMS_PROVIDER": "acme"})

@@ -148,6 +148,7 @@ async def test_a_push_is_encrypted_and_signed_and_holds_only_the_topic_and_link(
     got = service.received[0]
     assert got.path == "/push/sam-browser"
     assert got.headers["content-encoding"] == "aes128gcm"
+    assert got.headers["urgency"] == "high"  # an urgent notice
     assert b"crisis alert" not in got.body  # encrypted
     _check_vapid(got.headers["authorization"], push.vapid_of(app.state.ctx, app.state), service.url)
     assert json.loads(browser.decrypt(got.body)) == {

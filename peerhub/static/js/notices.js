@@ -19,7 +19,8 @@ const HEARD_KEY = "peerhub.notices.heard";
 
 const section = /** @type {HTMLElement | null} */ (document.getElementById("duty-notices"));
 const list = section?.querySelector(".duty-notice-list");
-const soundButton = /** @type {HTMLButtonElement | null} */ (document.getElementById("duty-notice-sound"));
+// The sound switch beside the notices, and on /account/notifications.
+const soundButtons = /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll(".js-notice-sound"));
 
 /** localStorage can be refused (private modes, settings): then nothing is remembered. */
 function stored(/** @type {string} */ key) {
@@ -42,12 +43,13 @@ function store(key, value) {
 let soundOn = stored(SOUND_KEY) !== "off";
 
 function showSoundControl() {
-  if (!soundButton) return;
-  soundButton.hidden = false;
-  soundButton.setAttribute("aria-pressed", String(soundOn));
-  soundButton.textContent = soundOn
-    ? _("Sound for urgent notices: on (turn off)")
-    : _("Sound for urgent notices: off (turn on)");
+  for (const button of soundButtons) {
+    button.hidden = false;
+    button.setAttribute("aria-pressed", String(soundOn));
+    button.textContent = soundOn
+      ? _("Sound for urgent notices: on (turn off)")
+      : _("Sound for urgent notices: off (turn on)");
+  }
 }
 
 /** The ids of urgent notices already played, so a tone plays once per notice. */
@@ -169,14 +171,17 @@ async function poll() {
   schedule();
 }
 
-if (section && list) {
-  showSoundControl();
-  soundButton?.addEventListener("click", () => {
+showSoundControl();
+for (const button of soundButtons) {
+  button.addEventListener("click", () => {
     soundOn = !soundOn;
     store(SOUND_KEY, soundOn ? "on" : "off");
     showSoundControl();
     if (soundOn) tone(); // a sample, and it unlocks audio in browsers that wait for a touch
   });
+}
+
+if (section && list) {
   // The notices the page came with: a new urgent one rings here too.
   ring(
     [.../** @type {NodeListOf<HTMLElement>} */ (list.querySelectorAll("[data-notice][data-urgent]"))].map(
