@@ -278,6 +278,13 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+async def outbox_idle(app: Any) -> None:
+    """Wait until the app's outbox has sent what is due: e-mails and duty notices go by
+    its loop after the commit, not in the request that recorded them."""
+    app.state.outbox.wake()
+    await asyncio.wait_for(app.state.outbox.idle(), 10.0)
+
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 

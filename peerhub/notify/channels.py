@@ -238,4 +238,4 @@ def register(dispatcher: Dispatcher, app: AppContext, state: Any) -> None:
     async def deliver(job: Send) -> None:
         await send(app, state, job)
 
-    dispatcher.register(SEND, deliver, max_attempts=8)
+    dispatcher.register(SEND, deliver, max_attempts=8, in_request=False)

@@ -212,4 +212,4 @@ def register(dispatcher: Dispatcher, app: AppContext, state: Any) -> None:
             log.warning("e-mail to %s failed: %s", mail.redact(to, log_key), type(exc).__name__)
             raise  # retried by the outbox
 
-    dispatcher.register(LETTER, send, max_attempts=8)
+    dispatcher.register(LETTER, send, max_attempts=8, in_request=False)

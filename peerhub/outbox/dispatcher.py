@@ -55,6 +55,9 @@ class _Handler(Generic[P]):
     kind: Kind[P]
     run: Callable[[P], Awaitable[None]]
     max_attempts: int
+    # Delivered by settle() in the request that recorded it (False: by the loop, at once
+    # after the commit, so a slow mail server or push service never holds a response).
+    in_request: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +117,23 @@ class Dispatcher:
     # --- set-up ---------------------------------------------------------------------------
 
     def register(
-        self, kind: Kind[P], handler: Callable[[P], Awaitable[None]], *, max_attempts: int = 8
+        self,
+        kind: Kind[P],
+        handler: Callable[[P], Awaitable[None]],
+        *,
+        max_attempts: int = 8,
+        in_request: bool = True,
     ) -> None:
-        """Run ``handler`` (idempotent: it may run more than once) for rows of ``kind``."""
+        """Run ``handler`` (idempotent: it may run more than once) for rows of ``kind``.
+
+        ``in_request=False``: a row of this kind is not delivered by :meth:`settle` in
+        the request that recorded it, but by this dispatcher's loop, woken at once (for
+        sending to the outside world: e-mail, push, SMS)."""
         if kind.name in self.handlers:
             raise ValueError(f"outbox {kind.name}: a handler is registered already")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.handlers[kind.name] = _Handler(kind, handler, max_attempts)
+        self.handlers[kind.name] = _Handler(kind, handler, max_attempts, in_request)
 
     async def start(self) -> None:
         """Deliver what is due, then keep doing so in the background until :meth:`stop`."""
@@ -227,21 +239,27 @@ class Dispatcher:
             OutboxEntry.failed_at.is_(None),
         ]
 
-    def _due(self, now: datetime, ids: list[int] | None = None) -> list[Any]:
+    def _due(
+        self, now: datetime, ids: list[int] | None = None, in_request: bool = False
+    ) -> list[Any]:
+        request_kinds = sorted(k for k, h in self.handlers.items() if h.in_request)
         return [
             *self._pending(),
             *([OutboxEntry.id.in_(ids)] if ids is not None else []),
+            *([OutboxEntry.kind.in_(request_kinds)] if in_request else []),
             or_(OutboxEntry.run_at.is_(None), OutboxEntry.run_at <= now),
             or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
         ]
 
-    async def claim(self, ids: list[int] | None = None) -> list[Claimed]:
+    async def claim(self, ids: list[int] | None = None, in_request: bool = False) -> list[Claimed]:
         """Claim up to ``batch`` due rows for this dispatcher (with a lease); only rows
-        among ``ids`` when given."""
+        among ``ids`` when given, and only of kinds delivered in a request when
+        ``in_request``."""
         if not self.handlers or ids == []:
             return []
         now = self.clock()
-        due = select(OutboxEntry.id).where(*self._due(now, ids)).order_by(OutboxEntry.id)
+        due = select(OutboxEntry.id).where(*self._due(now, ids, in_request))
+        due = due.order_by(OutboxEntry.id)
         due = due.limit(self.batch)
         claim = update(OutboxEntry).values(
             claimant=self.name,
@@ -267,18 +285,24 @@ class Dispatcher:
                 # refuse each other.)
                 claim = claim.where(OutboxEntry.id.in_(due.scalar_subquery()))
             # The conditions again: a row may have changed since it was chosen.
-            rows = (await conn.execute(claim.where(*self._due(now, ids)))).all()
+            rows = (await conn.execute(claim.where(*self._due(now, ids, in_request)))).all()
         return sorted((Claimed(r[0], r[1], r[2], r[3]) for r in rows), key=lambda c: c.id)
 
     async def run_once(self) -> int:
         """Claim due rows and deliver them; the number claimed."""
         claimed = await self.claim()
+        # Rows a request may be waiting for first, then those sent to the outside world.
+        claimed.sort(key=lambda r: (not self._in_request(r.kind), r.id))
         for i, row in enumerate(claimed):
             if self._stopping.is_set():
                 await self._release(claimed[i:])
                 break
             await self._deliver(row)
         return len(claimed)
+
+    def _in_request(self, kind: str) -> bool:
+        found = self.handlers.get(kind)
+        return found is None or found.in_request
 
     async def _release(self, rows: list[Claimed]) -> None:
         """Give back claims not started before stopping: due again at once, elsewhere."""
@@ -325,7 +349,9 @@ class Dispatcher:
         A row this dispatcher's loop has already claimed is waited for (at most
         ``wait`` seconds, the handler's time-out by default); one claimed by another
         process, not yet due, or of a kind nobody here handles is left to its
-        dispatcher. Called by :func:`peerhub.outbox.settle` after a transaction commits.
+        dispatcher. A row of a kind registered with ``in_request=False`` (sending
+        to the outside world) is left to this dispatcher's loop, woken now. Called by
+        :func:`peerhub.outbox.settle` after a transaction commits.
 
         The commit stands whatever happens here: if the database does not answer, the
         loop is woken to deliver the rows once it does, and this returns normally (the
@@ -338,8 +364,10 @@ class Dispatcher:
         for i, waiter in mine.items():
             self._waiters.setdefault(i, []).append(waiter)
         try:
-            for row in await self.claim(ids):
+            for row in await self.claim(ids, in_request=True):
                 await self._deliver(row)
+            if any(not h.in_request for h in self.handlers.values()):
+                self.wake()  # rows of kinds the loop sends (the commit did not wake it)
             rest = [i for i, waiter in mine.items() if not waiter.done()]
             if rest:
                 in_hand = await self._in_hand(rest)
@@ -368,6 +396,9 @@ class Dispatcher:
             found = await conn.scalars(
                 select(OutboxEntry.id).where(
                     OutboxEntry.id.in_(ids),
+                    OutboxEntry.kind.in_(
+                        sorted(k for k, h in self.handlers.items() if h.in_request)
+                    ),
                     OutboxEntry.claimant == self.name,
                     OutboxEntry.done_at.is_(None),
                     OutboxEntry.failed_at.is_(None),

@@ -64,6 +64,8 @@ async def tell(app: Any, user_id: str, ref: str = "alert:1", urgent: bool = True
             now=app.state.ctx.clock(),
             urgent=urgent,
         )
+    # Its channels are sent by the dispatcher's loop, not in the transaction's request.
+    await settled(app)
     return notice
 
 

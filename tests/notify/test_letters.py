@@ -36,6 +36,7 @@ async def test_a_join_answer_email_survives_a_mail_server_that_is_down(
         {"user_id": river_id, "decision": "decline", "message": "Not this month, sorry."},
     )
     assert answer.status_code == 303  # the answer stands
+    await settled(app)  # the loop sends letters, not the answer's request
     assert mailbox.sent == []
     async with app.state.ctx.sessions() as db:
         rows = list(await db.scalars(select(OutboxEntry).where(OutboxEntry.kind == "mail.letter")))

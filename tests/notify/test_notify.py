@@ -154,6 +154,7 @@ async def test_the_email_is_written_in_the_persons_language(
     sam = await person(app, client, "Sam", "sam@example.org", language="cy")
     async with transaction(app.state.ctx.sessions) as db:
         await notify.tell(db, sam, welsh, url="/x", ref="r:1", now=app.state.ctx.clock())
+    await settled(app)
     assert [m[1] for m in mailbox.sent] == ["PeerHub: dewiswch gyfrinair newydd"]
     assert "PeerHub: an update on a referral" not in mailbox.sent[0][2]
 

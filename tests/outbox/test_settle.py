@@ -208,11 +208,11 @@ async def test_a_database_error_after_the_commit_leaves_the_rows_to_the_loop(
     real_claim = dispatcher.claim
     failed: list[list[int] | None] = []
 
-    async def claim(ids: list[int] | None = None) -> list[Claimed]:
+    async def claim(ids: list[int] | None = None, in_request: bool = False) -> list[Claimed]:
         if ids is not None and not failed:  # settle's claim, the first time only
             failed.append(ids)
             raise OperationalError("UPDATE outbox", {}, ConnectionError("the database went away"))
-        return await real_claim(ids)
+        return await real_claim(ids, in_request)
 
     monkeypatch.setattr(dispatcher, "claim", claim)
     try:
@@ -289,3 +289,43 @@ def test_no_code_outside_the_rooms_tells_them_directly() -> None:
                 if isinstance(base, ast.Name) and base.id in ("realtime", "notify"):
                     found.append(f"{rel}:{node.lineno} calls {base.id}.{node.attr}")
     assert not found, "tell the rooms through peerhub.realtime.after_commit:\n" + "\n".join(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    n: int
+
+
+LETTER = outbox.kind("test.settle.letter", Letter)
+
+
+async def test_a_kind_sent_to_the_outside_world_is_left_to_the_loop(engine: AsyncEngine) -> None:
+    """``in_request=False`` (e-mail, push, SMS): the request that recorded the row does
+    not wait for a slow mail server; the loop, woken by it, sends it at once."""
+    release = asyncio.Event()
+    sent: list[int] = []
+    pinged: list[int] = []
+
+    async def send(letter: Letter) -> None:
+        await release.wait()  # a mail server that takes its time
+        sent.append(letter.n)
+
+    async def ping(p: Ping) -> None:
+        pinged.append(p.n)
+
+    dispatcher = Dispatcher(engine, sweep_every=3600)
+    dispatcher.register(LETTER, send, in_request=False)
+    dispatcher.register(PING, ping)
+    await dispatcher.start()
+    await asyncio.wait_for(dispatcher.idle(), DEADLINE)  # its first look is over
+    try:
+        async with transaction(make_sessionmaker(engine)) as db:
+            outbox.record(db, LETTER, Letter(1))
+            outbox.record(db, PING, Ping(2))
+        # Returned with the ping delivered in the request and the letter not yet sent.
+        assert pinged == [2] and sent == []
+        release.set()
+        await asyncio.wait_for(dispatcher.idle(), DEADLINE)
+        assert sent == [1]
+    finally:
+        await dispatcher.stop()

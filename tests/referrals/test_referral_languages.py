@@ -18,7 +18,7 @@ from peerhub import i18n, mail
 from peerhub.models import GroupMember, ReferralEvent, User
 from peerhub.privacy.erasure import ERASED_NAME, ERASED_REFERRAL_REASON
 from peerhub.referrals import actions, routes
-from tests.conftest import BASE, post_form, sign_up
+from tests.conftest import BASE, outbox_idle, post_form, sign_up
 from tests.finding.conftest import add_group
 from tests.i18n.untranslated import untranslated
 from tests.referrals.test_referrals import CODE, Outbox, _as, _refer, other
@@ -150,6 +150,7 @@ async def test_each_answer_is_written_in_its_readers_language(
             moderator, f"/organise/referrals/{referral_id}", {"state": "accepted"}
         )
         assert answer.status_code == 303
+    await outbox_idle(app)
     assert sorted(written) == [(False, "ur"), (True, "cy")]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import Consent, GroupMember, ProfessionalStatus, Referral, User
 from peerhub.referrals import actions
-from tests.conftest import BASE, FakeClock, enrol_2fa, post_form, sign_up
+from tests.conftest import BASE, FakeClock, enrol_2fa, outbox_idle, post_form, sign_up
 from tests.finding.conftest import add_group, add_user
 
 CODE = re.compile(r'<strong class="code">([A-Z0-9-]+)</strong>')
@@ -310,6 +310,7 @@ async def test_answers_are_e_mailed_to_the_person_and_the_referrer(
         }
         r = await post_form(mod_client, f"/organise/referrals/{referral.id}", form)
         assert r.status_code == 303
+    await outbox_idle(app)
     recipients = sorted(to for to, _, _ in outbox.sent)
     assert recipients == ["dr.mail@example.org", "person@example.net"]
     assert pro.email == "dr.mail@example.org"
