@@ -410,8 +410,7 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"{r.slug}: {r.messages} message{'s' if r.messages != 1 else ''} older than "
             f"{r.days} day{'s' if r.days != 1 else ''} deleted, {r.reports} resolved "
-            f"report{'s' if r.reports != 1 else ''}, {r.alerts} handled crisis "
-            f"alert{'s' if r.alerts != 1 else ''}"
+            f"report{'s' if r.reports != 1 else ''}"
         )
     total = sum(r.messages for r in results)
     groups = len(results)
@@ -510,9 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
         "retention",
         help="delete room messages older than each group's retention setting",
         description="For each group whose organisers set how many days its room keeps "
-        "messages, delete older messages (and resolved reports and handled crisis "
-        "alerts), in batches. Then make the database files forget what was deleted, "
-        "and what account erasures deleted since the last run: on SQLite the "
+        "messages, delete older messages (and resolved reports; crisis alerts stay "
+        "as the safeguarding record), in batches. Then make the database files forget "
+        "what was deleted, and what account erasures deleted since the last run: on SQLite the "
         "write-ahead log is emptied; on PostgreSQL those tables are vacuumed. Run it "
         "daily. Groups without a setting keep everything.",
     )

@@ -7,10 +7,12 @@ counter is never touched: the log simply starts higher. Resume copes with that: 
 client that asks for seqs that no longer exist gets what is left after them, in order
 (``store.fetch_after`` reads ``seq > after``), and history ends where the log starts.
 
-With the same window it deletes *resolved* reports and *handled* crisis alerts of the
-group; open ones are kept whatever their age, so nothing waiting for a moderator is
-ever lost (hazards H3, H8). The moderation log is kept: it holds no message text and
-it is the record of what moderators did.
+With the same window it deletes *resolved* reports of the group; open ones are kept
+whatever their age, so nothing waiting for a moderator is ever lost (hazards H3, H8).
+Crisis alerts are kept, open or handled: each is the organisation's safeguarding record
+of what was done (peerhub/duty/, docs/duty.md), and holds no message text (the message
+it points to goes with the others). The moderation log is kept too: it holds no message
+text and it is the record of what moderators did.
 
 Deleting a row is not the end of its text on disk. Afterwards :func:`reclaim` makes
 the storage forget it too: on SQLite (``secure_delete`` is on, so deleted content is
@@ -41,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from peerhub import audit
 from peerhub.db import checkpoint, vacuum
 from peerhub.models import AuditEvent, Group, User
-from peerhub.moderation.models import CrisisAlert, Report
+from peerhub.moderation.models import Report
 from peerhub.privacy.models import MAX_RETENTION_DAYS, GroupRetention
 from peerhub.realtime.config import RealtimeConfig
 from peerhub.realtime.models import Room, RoomMessage
@@ -89,7 +91,6 @@ class Purged:
     days: int
     messages: int
     reports: int
-    alerts: int
     marked: bool
 
 
@@ -157,13 +158,6 @@ async def _purge_group(
                 Report.resolved_at < cutoff,
             )
         )
-        alerts = await db.execute(
-            delete(CrisisAlert).where(
-                CrisisAlert.group_id == group_id,
-                CrisisAlert.handled_at.is_not(None),
-                CrisisAlert.handled_at < cutoff,
-            )
-        )
     marked = False
     if newest_gone:
         marked = await _mark_if_cached(sessions, group_id, days, newest_gone, now)
@@ -173,7 +167,6 @@ async def _purge_group(
         days,
         deleted,
         int(getattr(reports, "rowcount", 0) or 0),
-        int(getattr(alerts, "rowcount", 0) or 0),
         marked,
     )
 
@@ -267,8 +260,6 @@ async def reclaim(
         tables.add(RoomMessage.__tablename__)
     if any(p.reports for p in purged):
         tables.add(Report.__tablename__)
-    if any(p.alerts for p in purged):
-        tables.add(CrisisAlert.__tablename__)
     if erasures:
         tables |= erased_tables()
     vacuumed = await vacuum(engine, tables, full=full)
