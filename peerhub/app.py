@@ -17,6 +17,8 @@ from peerhub import i18n
 from peerhub.accounts import recovery_routes as recovery
 from peerhub.accounts import routes as accounts
 from peerhub.accounts import twofactor_routes as two_factor
+from peerhub.checkins import actions as checkins
+from peerhub.checkins import routes as checkin_routes
 from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
@@ -107,6 +109,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
         # The duty desk's ladder: unopened crisis alerts and unhandled reports climb.
         escalation.register(app.state.outbox, app.state.ctx.sessions, clock)
+        # Private check-ins close by themselves after the organisation's quiet period.
+        checkins.register(app.state.outbox, app.state.ctx.sessions, clock)
         # Duty notices by e-mail, Web Push and SMS (peerhub/notify).
         notify_channels.register(app.state.outbox, app.state.ctx, app.state)
         await app.state.outbox.start()
@@ -140,6 +144,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *realtime_routes.routes,  # GET /api/realtime and /groups/{slug}/room
         *work.routes,  # each role's own work: /account/groups, /moderate
         *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
+        *checkin_routes.routes,  # /check-ins: private check-ins, /duty/check-ins/{id}
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import peerhub.accounts.models_2fa
 import peerhub.accounts.models_recovery
+import peerhub.checkins.models
 import peerhub.duty.models
 import peerhub.groups.models
 import peerhub.moderation.models
@@ -29,6 +30,7 @@ metadata = Base.metadata
 MODEL_MODULES = (
     peerhub.accounts.models_2fa,
     peerhub.accounts.models_recovery,
+    peerhub.checkins.models,
     peerhub.duty.models,
     peerhub.groups.models,
     peerhub.moderation.models,

@@ -62,7 +62,15 @@ async def room_page(request: Request) -> Response:
         group = await db.scalar(select(Group).where(Group.slug == slug))
         rank = await group_rank(db, user, group.id) if group is not None else GroupRole.NONE
         checked = group is not None and await organisation_checked(db, group.id)
-    if group is None or (not checked and rank == GroupRole.NONE):
+        about_url = None
+        if group is not None and group.kind == "check_in":
+            from peerhub.checkins.models import CheckIn
+
+            found = await db.scalar(select(CheckIn.id).where(CheckIn.group_id == group.id))
+            about_url = f"/check-ins/{found}" if found else None
+    hidden = group is not None and group.kind == "check_in"
+    if group is None or (not checked and rank == GroupRole.NONE) or (hidden and not rank):
+        # (A private check-in's room exists only for its two people: docs/check-ins.md.)
         # A group of an organisation PeerHub has not verified is not public: to
         # everyone outside it, its room does not exist, like its page.
         raise NotFound(slug)
@@ -89,6 +97,7 @@ async def room_page(request: Request) -> Response:
             "role": role_name(rank),
             "here": here,
             "next": quote(here, safe=""),
+            "about_url": about_url,
         },
         status=status,
         headers={"Content-Security-Policy": _csp(request, rt.url if rt else None)},

@@ -167,7 +167,10 @@ async def _rooms_of(db: AsyncSession, user_id: str) -> list[tuple[Group, str]]:
     groups = (
         await db.scalars(
             select(Group)
-            .where(or_(Group.organisation_id.in_(organised), Group.id.in_(moderated)))
+            .where(
+                or_(Group.organisation_id.in_(organised), Group.id.in_(moderated)),
+                Group.kind == "group",  # a private check-in: on /check-ins
+            )
             .options(selectinload(Group.organisation))
             .order_by(Group.name)
         )
