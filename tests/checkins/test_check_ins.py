@@ -483,3 +483,59 @@ async def test_a_check_in_appears_nowhere_public_or_in_any_group_listing(world: 
     mine = await world.ana.get("/check-ins")
     assert f"/check-ins/{check_in.id}" in mine.text and "Moira" in mine.text
     assert hidden.slug not in mine.text
+
+
+async def test_the_quiet_close_is_a_durable_job_the_outbox_runs(db_url: str) -> None:
+    """Through a dispatcher as the application registers it: the job waits in the
+    outbox until due, then closes the check-in once, however often it is delivered."""
+    from peerhub.db import make_engine, make_sessionmaker
+    from peerhub.models import Organisation
+    from peerhub.outbox.dispatcher import Dispatcher
+
+    clock = FakeClock()
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as db, db.begin():
+            org = Organisation(slug="harbour", name="Harbour", verified_at=clock())
+            db.add(org)
+            await db.flush()
+            group = Group(
+                organisation_id=org.id,
+                slug="harbour-evening",
+                name="Harbour evening",
+                format="online",
+                dtstart_local="2026-12-01T18:00:00",
+                rrule="FREQ=WEEKLY",
+                time_zone="Europe/London",
+            )
+            people = {
+                k: User(pseudonym=k.title(), pseudonym_key=k, password_hash="x")
+                for k in ("mo", "ana")
+            }
+            db.add_all([group, *people.values()])
+            await db.flush()
+            db.add(GroupMember(group_id=group.id, user_id=people["mo"].id, role="moderator"))
+            alert = CrisisAlert(
+                group_id=group.id, user_id=people["ana"].id, message_seq=1, created_at=clock()
+            )
+            db.add(alert)
+            await db.flush()
+            source = await actions.source_of(db, "alert", alert.id, "")
+            check_in = await actions.start(db, people["mo"], source, clock())
+            check_in_id = check_in.id
+        d = Dispatcher(engine, clock=clock, name="quiet", listen=False)
+        actions.register(d, sessions, clock)
+        assert await d.run_once() == 0  # not due yet
+        clock.advance(minutes=59)
+        assert await d.run_once() == 0
+        clock.advance(minutes=1)
+        assert await d.run_once() == 1
+        async with sessions() as db:
+            found = await db.get(CheckIn, check_in_id)
+            assert found is not None
+            assert (found.status, found.closed_reason) == ("closed", "quiet")
+        clock.advance(hours=2)
+        assert await d.run_once() == 0  # nothing left to run
+    finally:
+        await engine.dispose()
