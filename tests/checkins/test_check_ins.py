@@ -206,6 +206,7 @@ async def test_a_moderator_asks_the_member_accepts_talks_and_leaves(world: World
     # She leaves whenever she likes: both places end, both sockets are told.
     page = await world.ana.get(f"/check-ins/{check_in.id}")
     assert "Leave this conversation" in page.text
+    assert "A private conversation between you and Moira, a moderator." in page.text
     r = await act(world.ana, check_in, "leave")
     assert r.status_code == 303
     check_in = await row(world, check_in.id)
