@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub import realtime
 from peerhub.checkins import actions
 from peerhub.checkins.models import CheckIn
-from peerhub.models import User
+from peerhub.models import Group, User
 from peerhub.moderation.models import CrisisAlert
 from tests.conftest import FakeClock
 from tests.realtime.conftest import RTServer, World, in_server
@@ -35,6 +37,12 @@ async def a_check_in(sessions: Sessions, world: World, now: Any) -> CheckIn:
         return check_in
 
 
+async def room_page(server: RTServer, path: str, token: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        http.cookies.set(server.settings.sign_in_cookie_name, token)
+        return await http.get(path)
+
+
 async def test_only_its_two_people_are_in_the_room_and_it_ends_for_both(
     server: RTServer, connect_as: Any, world: World, sessions: Sessions, rt_clock: FakeClock
 ) -> None:
@@ -45,6 +53,16 @@ async def test_only_its_two_people_are_in_the_room_and_it_ends_for_both(
         outsider = await connect_as(name)
         await outsider.send("subscribe", room=room)
         assert (await outsider.expect("error", room=room))["code"] == "not_found", name
+    # The room's page is the rooms' own, titled and linked as a check-in; for anyone
+    # else (the organiser too) it does not exist.
+    async with sessions() as db:
+        slug = await db.scalar(select(Group.slug).where(Group.id == room))
+    for name, status in (("ana", 200), ("mo", 200), ("olga", 404), ("ben", 404)):
+        page = await room_page(server, f"/groups/{slug}/room", world.tokens[name])
+        assert page.status_code == status, name
+        if status == 200:
+            assert f'href="/check-ins/{check_in.id}"' in page.text
+            assert "Private check-in" in page.text and 'id="room"' in page.text
     # The two of them talk as in any room (it is open from the start).
     ana, mo = await connect_as("ana"), await connect_as("mo")
     await ana.join(room)
