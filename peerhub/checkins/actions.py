@@ -38,7 +38,7 @@ from peerhub.checkins.models import (
 )
 from peerhub.errors import FieldError, NotFound
 from peerhub.i18n import _, lazy_gettext
-from peerhub.models import Group, GroupMember, GroupRole, User, new_id
+from peerhub.models import Block, Group, GroupMember, GroupRole, User, new_id
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report
 from peerhub.realtime import after_commit
 from peerhub.realtime.models import Room, RoomMessage
@@ -52,6 +52,8 @@ ROOM_NAME = "Private check-in"
 #: Why the sockets close when a check-in ends (one of the rooms' CLOSE_REASONS).
 ENDED = "This private conversation has ended."
 MIN_QUIET_MINUTES = 5
+#: After the member says no or leaves, the same moderator cannot ask again for this long.
+ASK_AGAIN_AFTER = timedelta(hours=24)
 
 ASKED_TOPIC = notify.topic(
     "checkins.asked",
@@ -170,6 +172,26 @@ async def start(db: AsyncSession, actor: User, source: Source, now: datetime) ->
         raise FieldError("check_in", _("This person’s account is closed."))
     if member.id == actor.id:
         raise FieldError("check_in", _("You cannot check in with yourself."))
+    # Not someone the member has blocked, and not again soon after the member said no
+    # or left: asking must never become pressure (hazard H28). The words do not say
+    # which, so a block stays the member's private choice.
+    blocked = await db.get(Block, (member.id, actor.id))
+    recent = await db.scalar(
+        select(CheckIn.id).where(
+            CheckIn.asked_by == actor.id,
+            CheckIn.member_id == member.id,
+            CheckIn.closed_reason.in_(("declined", "left")),
+            CheckIn.closed_at > now - ASK_AGAIN_AFTER,
+        )
+    )
+    if blocked is not None or recent is not None:
+        raise FieldError(
+            "check_in",
+            _(
+                "You cannot ask this person for a private check-in now. If you are "
+                "worried about them, please tell the organisation’s safeguarding leads."
+            ),
+        )
     existing = await db.scalar(
         select(CheckIn).where(
             CheckIn.source_group_id == source.group.id,

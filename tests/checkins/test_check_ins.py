@@ -242,6 +242,27 @@ async def test_the_member_declines(world: World) -> None:
     assert told is not None
     # No second answer.
     assert (await act(world.ana, check_in, "accept")).status_code == 422
+    # Asking again at once is refused; a day later it is allowed.
+    r = await ask(world, world.mo, check_in.source_id)
+    assert r.status_code == 422 and "safeguarding leads" in r.text
+    world.clock.advance(hours=25)
+    assert (await ask(world, world.mo, check_in.source_id)).status_code == 303
+
+
+async def test_nobody_the_member_has_blocked_can_ask(world: World) -> None:
+    from peerhub.models import Block
+
+    alert = await an_alert(world)
+    async with world.sessions() as db, db.begin():
+        db.add(Block(user_id=world.ids["ana"], blocked_user_id=world.ids["mo"]))
+    r = await ask(world, world.mo, alert)
+    assert r.status_code == 422
+    assert "block" not in r.text.lower()  # the block stays her private choice
+    async with world.sessions() as db:
+        assert await db.scalar(select(CheckIn.id)) is None
+        assert await db.scalar(select(Notice.id).where(Notice.user_id == world.ids["ana"])) is None
+    # Another moderator (here the organiser) can.
+    assert (await ask(world, world.olu, alert)).status_code == 303
 
 
 async def test_the_moderator_closes_it_and_the_member_cannot(world: World) -> None:
