@@ -42,7 +42,7 @@ from peerhub.models import Block, Group, GroupMember, GroupRole, User, new_id
 from peerhub.moderation.models import CrisisAlert, ModerationEvent, Report
 from peerhub.realtime import after_commit
 from peerhub.realtime.models import Room, RoomMessage
-from peerhub.security.permissions import group_rank
+from peerhub.security.permissions import group_rank, organisation_checked
 
 if TYPE_CHECKING:
     from peerhub.outbox.dispatcher import Dispatcher
@@ -167,6 +167,9 @@ async def start(db: AsyncSession, actor: User, source: Source, now: datetime) ->
     rank = await group_rank(db, actor, source.group.id)
     if rank < GroupRole.MODERATOR or source.group.kind != "group":
         raise NotFound(source.id)
+    if not await organisation_checked(db, source.group.id):
+        # Its rooms are closed to everyone until PeerHub has checked the organisation.
+        raise FieldError("check_in", _("This group’s organisation has not been checked yet."))
     member = await db.get(User, source.member_id)
     if member is None or member.disabled_at is not None:
         raise FieldError("check_in", _("This person’s account is closed."))
