@@ -504,7 +504,10 @@ async def test_a_check_in_appears_nowhere_public_or_in_any_group_listing(world: 
         profiles = await load_profiles(db, BASE, world.clock())
     assert profiles and all(hidden.id not in str(p) for p in profiles)
     assert all(hidden.slug not in str(p) for p in profiles)
-    # The member's own list of private conversations has it, without the group's slug.
+    # "Your groups" links to them (never lists them); her own list has it, without the
+    # group's slug.
+    assert 'href="/check-ins"' in pages["ana /account/groups"].text
+    assert 'href="/check-ins"' not in pages["olu /account/groups"].text
     mine = await world.ana.get("/check-ins")
     assert f"/check-ins/{check_in.id}" in mine.text and "Moira" in mine.text
     assert hidden.slug not in mine.text
