@@ -491,11 +491,21 @@ async def test_a_check_in_appears_nowhere_public_or_in_any_group_listing(world: 
     pages["olu /organise"] = await world.olu.get("/organise")
     pages["olu organisation"] = await world.olu.get(f"/organise/organisations/{world.org}")
     pages["olu /duty"] = await world.olu.get("/duty")
+    pages["olu /organise/outcomes"] = await world.olu.get("/organise/outcomes")
+    pages["olu group moderation log"] = await world.olu.get(
+        f"/organise/groups/{world.group}/moderation"
+    )
+    pages["olu group page"] = await world.olu.get(f"/organise/groups/{world.group}")
     for path, response in pages.items():
         assert response.status_code < 500, path
         for secret in secrets:
             # (The organiser's page links to "Private check-ins: when they close...".)
             assert not re.search(re.escape(secret) + r"(?!s:)", response.text), (path, secret)
+    # The source group's moderation log says a check-in was asked (the same audit as
+    # any moderator's action), never where.
+    log = pages["olu group moderation log"]
+    assert log.status_code == 200 and "asked Anaya for a private check-in" in log.text
+    assert pages["olu /organise/outcomes"].status_code == 200
     # The organiser cannot reach it through the organiser's pages either.
     for path in (f"/organise/groups/{hidden.id}", f"/organise/groups/{hidden.id}/edit"):
         assert (await world.olu.get(path)).status_code == 404, path
