@@ -577,3 +577,39 @@ async def test_the_quiet_close_is_a_durable_job_the_outbox_runs(db_url: str) -> 
         assert await d.run_once() == 0  # nothing left to run
     finally:
         await engine.dispose()
+
+
+async def test_an_alert_inside_a_check_in_goes_past_the_organisers_to_the_leads(
+    world: World,
+) -> None:
+    """The organisers have no rank in a check-in's room, so the duty ladder does not
+    ask them: its first step tells the safeguarding leads, and the organisers' desk
+    does not list it."""
+    from peerhub.duty import escalation
+
+    check_in = await started(world)
+    assert (await act(world.ana, check_in, "accept")).status_code == 303
+    async with world.sessions() as db, db.begin():
+        alert = CrisisAlert(
+            group_id=check_in.group_id,
+            user_id=world.ids["ana"],
+            message_seq=1,
+            created_at=world.clock(),
+        )
+        db.add(alert)
+        await db.flush()
+        alert_id = alert.id
+    async with world.sessions() as db, db.begin():
+        told = await escalation.run(db, escalation.Step("alert", alert_id, 1), world.clock())
+    assert told == 1
+    async with world.sessions() as db:
+        found = await db.get(CrisisAlert, alert_id)
+        notices = set(
+            await db.scalars(select(Notice.user_id).where(Notice.topic == "duty.crisis_alert"))
+        )
+    assert found is not None and found.level == 2
+    assert notices == {world.ids["lee"]}
+    assert (await world.lee.get(f"/duty/alerts/{alert_id}")).status_code == 200
+    assert (await world.olu.get(f"/duty/alerts/{alert_id}")).status_code == 404
+    assert f"/duty/alerts/{alert_id}" not in (await world.olu.get("/duty")).text
+    assert f"/duty/alerts/{alert_id}" in (await world.mo.get("/duty")).text
