@@ -9,7 +9,8 @@
   accepts, declines or leaves; the moderator sees how it stands, the member's crisis
   plan as the member shared it with the source group's moderators, and closes it.
 - ``GET /duty/check-ins/{id}``: the organisation's safeguarding leads read the
-  conversation (read only). Anyone else: 404.
+  conversation (read only); ``GET /duty/organisations/{id}/check-ins`` lists the
+  organisation's check-ins for them (linked from their duty desk). Anyone else: 404.
 - ``GET``/``POST /organise/organisations/{id}/check-ins``: the organisation's quiet
   period, for its organisers.
 """
@@ -53,6 +54,8 @@ REASON_NAMES = {
 }
 #: At most this many messages on the leads' read-only page.
 READ_LIMIT = 2000
+#: At most this many check-ins on a list.
+LIST_LIMIT = 500
 
 
 def when(moment: datetime) -> str:
@@ -245,6 +248,39 @@ async def lead_page(request: Request, user: User) -> Response:
     )
 
 
+@signed_in
+async def lead_list(request: Request, user: User) -> Response:
+    """The organisation's private check-ins, newest first, for its safeguarding leads."""
+    organisation_id = request.path_params["organisation_id"]
+    async with ctx(request).sessions() as db:
+        org = await db.get(Organisation, organisation_id) if len(organisation_id) <= 36 else None
+        if org is None or not await is_lead(db, user.id, org.id):
+            raise NotFound(organisation_id)
+        rows = list(
+            await db.scalars(
+                select(CheckIn)
+                .where(CheckIn.organisation_id == org.id)
+                .order_by(CheckIn.created_at.desc())
+                .limit(LIST_LIMIT)
+            )
+        )
+        names = await _names(db, {c.asked_by for c in rows} | {c.member_id for c in rows})
+    items = [
+        {
+            "id": c.id,
+            "asker": names.get(c.asked_by or "") or _("Someone"),
+            "member": names.get(c.member_id or "") or _("Someone"),
+            "status": STATUS_NAMES.get(c.status, c.status),
+            "when": when(c.created_at),
+            "at": c.created_at.isoformat(),
+        }
+        for c in rows
+    ]
+    return render(
+        request, "checkins/lead_list.html", {"org": org, "items": items, "limit": LIST_LIMIT}
+    )
+
+
 # --- the organisation's quiet period ------------------------------------------------------
 
 
@@ -305,6 +341,7 @@ routes: list[BaseRoute] = [
     Route("/check-ins/{check_in_id}", page, methods=["GET"]),
     Route("/check-ins/{check_in_id}", act, methods=["POST"]),
     Route("/duty/check-ins/{check_in_id}", lead_page, methods=["GET"]),
+    Route("/duty/organisations/{organisation_id}/check-ins", lead_list, methods=["GET"]),
     Route("/organise/organisations/{organisation_id}/check-ins", settings_page, methods=["GET"]),
     Route("/organise/organisations/{organisation_id}/check-ins", settings_save, methods=["POST"]),
 ]

@@ -340,6 +340,15 @@ async def test_the_safeguarding_leads_read_it_and_nobody_else(world: World) -> N
     assert "Thank you for asking, it helps" in page.text and "Moira" in page.text
     for client in (world.olu, world.mo, world.ana, world.bea):
         assert (await client.get(f"/duty/check-ins/{check_in.id}")).status_code == 404
+    # The leads find them from their duty desk.
+    desk = await world.lee.get("/duty")
+    listing = f"/duty/organisations/{world.org}/check-ins"
+    assert f'href="{listing}"' in desk.text
+    found = await world.lee.get(listing)
+    assert found.status_code == 200 and f'href="/duty/check-ins/{check_in.id}"' in found.text
+    assert "Moira with Anaya" in found.text
+    for client in (world.olu, world.mo, world.ana, world.bea):
+        assert (await client.get(listing)).status_code == 404
     assert (await world.lee.get("/duty/check-ins/nonsense")).status_code == 404
 
 
