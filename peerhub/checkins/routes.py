@@ -296,7 +296,7 @@ async def _organised(db: AsyncSession, user: User, organisation_id: str) -> Orga
 
 @signed_in
 async def settings_page(request: Request, user: User) -> Response:
-    organisation_id = request.path_params["organisation_id"]
+    organisation_id = request.path_params["org_id"]
     async with ctx(request).sessions() as db:
         org = await _organised(db, user, organisation_id)
         minutes = await actions.quiet_minutes(db, org.id)
@@ -310,7 +310,7 @@ async def settings_page(request: Request, user: User) -> Response:
 @signed_in
 async def settings_save(request: Request, user: User) -> Response:
     app = ctx(request)
-    organisation_id = request.path_params["organisation_id"]
+    organisation_id = request.path_params["org_id"]
     form = await request.form()
     text = field(form, "quiet_minutes", 10).strip()
     try:
@@ -342,6 +342,6 @@ routes: list[BaseRoute] = [
     Route("/check-ins/{check_in_id}", act, methods=["POST"]),
     Route("/duty/check-ins/{check_in_id}", lead_page, methods=["GET"]),
     Route("/duty/organisations/{organisation_id}/check-ins", lead_list, methods=["GET"]),
-    Route("/organise/organisations/{organisation_id}/check-ins", settings_page, methods=["GET"]),
-    Route("/organise/organisations/{organisation_id}/check-ins", settings_save, methods=["POST"]),
+    Route("/organise/organisations/{org_id}/check-ins", settings_page, methods=["GET"]),
+    Route("/organise/organisations/{org_id}/check-ins", settings_save, methods=["POST"]),
 ]

@@ -33,6 +33,7 @@ from peerhub.models import (
     User,
     WaitlistEntry,
 )
+from peerhub.moderation.models import CrisisAlert
 from tests.conftest import REPO, csrf_token, enrol_2fa, totp_code
 from tests.finding.conftest import add_group
 from tests.groups.helpers import group_form
@@ -386,6 +387,17 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         assert r.status_code == 303, r.text[:300]
     (spare_sign_in,) = await admin_sign_ins() - before
 
+    # A private check-in group A's moderator asked the member to, from a crisis alert
+    # about her (its id fills {check_in_id}; docs/check-ins.md).
+    async with sessions() as db, db.begin():
+        alert = CrisisAlert(group_id=group_id, user_id=world.users["member"], message_seq=1)
+        db.add(alert)
+        await db.flush()
+        alert_id = alert.id
+    r = await world.post("moderator", "/check-ins", {"source": "alert", "source_id": alert_id})
+    assert r.status_code == 303, r.text[:300]
+    check_in_id = r.headers["location"].split("/")[2].split("?")[0]
+
     async with sessions() as db:
         proposal_id = await db.scalar(select(CommunityProposal.id).limit(1))
     assert proposal_id is not None
@@ -401,6 +413,9 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "group_id": group_id,
         "proposal_id": proposal_id,
         "referral_id": referral_id,
+        "check_in_id": check_in_id,
+        "alert_id": alert_id,  # the crisis alert it came from (/duty/alerts/{alert_id})
+        "organisation_id": org_id,
         "spare_sign_in": spare_sign_in,
         "user_id": world.users["member"],
         "rest": "no-such-endpoint",
