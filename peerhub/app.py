@@ -18,6 +18,8 @@ from peerhub.accounts import recovery_routes as recovery
 from peerhub.accounts import routes as accounts
 from peerhub.accounts import twofactor_routes as two_factor
 from peerhub.care import routes as care
+from peerhub.checkins import actions as checkins
+from peerhub.checkins import routes as checkin_routes
 from peerhub.config import Settings
 from peerhub.context import AppContext, Clock, system_clock
 from peerhub.db import make_engine, make_sessionmaker
@@ -113,6 +115,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         app.state.moderation.deliver_effects(app.state.outbox, app.state.realtime)
         # The duty desk's ladder: unopened crisis alerts and unhandled reports climb.
         escalation.register(app.state.outbox, app.state.ctx.sessions, clock)
+        # Private check-ins close by themselves after the organisation's quiet period.
+        checkins.register(app.state.outbox, app.state.ctx.sessions, clock)
         # Duty notices by e-mail, Web Push and SMS (peerhub/notify).
         notify_channels.register(app.state.outbox, app.state.ctx, app.state)
         rota_gaps.register(app.state.outbox, app.state.ctx.sessions, clock)
@@ -153,6 +157,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         *work.routes,  # each role's own work: /account/groups, /moderate
         *duty_pages.routes,  # /duty: crisis alerts' records, the safeguarding log
         *rotas.routes,  # /organise/groups/{id}/rota, /account/rota, /rota/feed/{token}.ics
+        *checkin_routes.routes,  # /check-ins: private check-ins, /duty/check-ins/{id}
         *language.routes,  # /language, /easy-read, /i18n/{tag}.json
         *notify_routes.routes,  # duty notices: /api/notices/*, /account/notifications, /sw.js
         Mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static"),

@@ -182,7 +182,12 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    groups: Mapped[list[Group]] = relationship(back_populates="organisation", lazy="raise")
+    # Its groups, less the hidden groups of private check-ins (peerhub/checkins/).
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="organisation",
+        lazy="raise",
+        primaryjoin="and_(Organisation.id == Group.organisation_id, Group.kind == 'group')",
+    )
     texts: Mapped[list[OrganisationText]] = relationship(
         cascade="all, delete-orphan", lazy="raise", order_by="OrganisationText.language"
     )
@@ -256,6 +261,9 @@ class Group(Base):
     capacity: Mapped[int | None] = mapped_column(Integer, default=None)
     join_policy: Mapped[str] = mapped_column(String(12), default="open")  # open | request
     status: Mapped[str] = mapped_column(String(12), default="active")  # active|paused|closed
+    # group: a peer support group. check_in: the hidden two-person room of a private
+    # check-in (peerhub/checkins/): never listed, searched, matched or published.
+    kind: Mapped[str] = mapped_column(String(12), default="group", server_default="group")
     ground_rules: Mapped[str] = mapped_column(Text, default="")
     # What to know before joining (how the first meeting goes, what to bring).
     joining: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -285,6 +293,7 @@ class Group(Base):
         CheckConstraint("format in ('online', 'in_person', 'hybrid')", name="format"),
         CheckConstraint("join_policy in ('open', 'request')", name="join_policy"),
         CheckConstraint("status in ('active', 'paused', 'closed')", name="status"),
+        CheckConstraint("kind in ('group', 'check_in')", name="kind"),
         CheckConstraint("capacity is null or capacity >= 0", name="capacity"),
         CheckConstraint("duration_minutes > 0", name="duration"),
     )

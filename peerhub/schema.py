@@ -12,6 +12,7 @@ from __future__ import annotations
 import peerhub.accounts.models_2fa
 import peerhub.accounts.models_recovery
 import peerhub.care.models
+import peerhub.checkins.models
 import peerhub.duty.models
 import peerhub.groups.models
 import peerhub.moderation.models
@@ -31,6 +32,7 @@ metadata = Base.metadata
 MODEL_MODULES = (
     peerhub.accounts.models_2fa,
     peerhub.accounts.models_recovery,
+    peerhub.checkins.models,
     peerhub.duty.models,
     peerhub.care.models,
     peerhub.groups.models,

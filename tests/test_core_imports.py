@@ -38,6 +38,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("peerhub.privacy.retention", "peerhub.moderation.models"): (
         "message retention deletes the reports and alerts that quote messages; " + _TABLES
     ),
+    ("peerhub.checkins.actions", "peerhub.moderation.models"): (
+        "a private check-in starts from a crisis alert or a report and is written to the "
+        "group's moderation log; " + _TABLES
+    ),
     ("peerhub.web.work", "peerhub.moderation.models"): (
         '"Your rooms" counts open reports and alerts; ' + _TABLES
     ),

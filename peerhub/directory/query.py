@@ -242,7 +242,10 @@ def _words_condition(words: Sequence[str], dialect: str) -> ColumnElement[bool] 
 
 def conditions(search: Search, dialect: str) -> list[ColumnElement[bool]]:
     """WHERE clauses over ``groups`` joined to ``organisations``."""
-    where: list[ColumnElement[bool]] = [Organisation.verified_at.is_not(None)]
+    where: list[ColumnElement[bool]] = [
+        Organisation.verified_at.is_not(None),
+        Group.kind == "group",  # never a private check-in's hidden group
+    ]
     if set(search.statuses) != set(STATUSES):
         where.append(Group.status.in_(search.statuses))
     if search.languages:
@@ -520,7 +523,7 @@ async def public_group(
     group: Group | None = await db.scalar(
         select(Group)
         .join(Organisation, Organisation.id == Group.organisation_id)
-        .where(key, Organisation.verified_at.is_not(None))
+        .where(key, Organisation.verified_at.is_not(None), Group.kind == "group")
         .options(
             contains_eager(Group.organisation).selectinload(Organisation.texts),
             selectinload(Group.tags),
@@ -585,7 +588,11 @@ async def group_ids_of_organisations(
         return found
     rows = await db.execute(
         select(Group.organisation_id, Group.id, Group.name, Group.status)
-        .where(Group.organisation_id.in_(organisation_ids), Group.status.in_(statuses))
+        .where(
+            Group.organisation_id.in_(organisation_ids),
+            Group.status.in_(statuses),
+            Group.kind == "group",
+        )
         .order_by(Group.id)
     )
     for oid, gid, name, status in rows:
@@ -603,6 +610,7 @@ async def languages_in_use(db: AsyncSession) -> list[str]:
         .where(
             GroupTag.kind.in_((TagKind.LANGUAGE.value, TagKind.INTERPRETATION.value)),
             Group.status == "active",
+            Group.kind == "group",
             Organisation.verified_at.is_not(None),
         )
         .distinct()

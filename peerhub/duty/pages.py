@@ -286,7 +286,8 @@ async def desk(request: Request, user: User) -> Response:
             GroupMember.status == "active",
         )
         mine = or_(
-            Group.organisation_id.in_(organised),
+            # (Not a private check-in's room: its organisers have no rank there.)
+            and_(Group.organisation_id.in_(organised), Group.kind == "group"),
             Group.organisation_id.in_([o.id for o in led]),
             Group.id.in_(moderated),
         )

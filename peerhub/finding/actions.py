@@ -214,6 +214,7 @@ async def free_places(db: AsyncSession) -> dict[str, int]:
             .join(Organisation, Organisation.id == Group.organisation_id)
             .where(
                 Group.status == "active",
+                Group.kind == "group",
                 Group.capacity.is_not(None),
                 Organisation.verified_at.is_not(None),
             )

@@ -129,7 +129,11 @@ async def load_profiles(db: AsyncSession, base_url: str, now: datetime) -> list[
     query = (
         select(Group)
         .join(Organisation, Organisation.id == Group.organisation_id)
-        .where(Group.status == "active", Organisation.verified_at.is_not(None))
+        .where(
+            Group.status == "active",
+            Group.kind == "group",  # never a private check-in's hidden group
+            Organisation.verified_at.is_not(None),
+        )
         .options(selectinload(Group.tags))
     )
     groups = (await db.scalars(query)).all()

@@ -250,7 +250,7 @@ async def load_group(db: AsyncSession, group_id: str, *, for_update: bool = Fals
 
 
 async def group_by_slug(db: AsyncSession, slug: str, *, for_update: bool = False) -> Group:
-    group_id = await db.scalar(select(Group.id).where(Group.slug == slug))
+    group_id = await db.scalar(select(Group.id).where(Group.slug == slug, Group.kind == "group"))
     if group_id is None:
         raise NotFound(slug)
     return await load_group(db, group_id, for_update=for_update)

@@ -53,7 +53,8 @@ async def my_groups(db: AsyncSession, user_id: str) -> list[MyGroup]:
         await db.execute(
             select(GroupMember, Group.slug, Group.name)
             .join(Group, Group.id == GroupMember.group_id)
-            .where(GroupMember.user_id == user_id)
+            # A private check-in is listed on its own page (/check-ins), never here.
+            .where(GroupMember.user_id == user_id, Group.kind == "group")
         )
     ).all()
     waiting = (
@@ -70,7 +71,7 @@ async def my_groups(db: AsyncSession, user_id: str) -> list[MyGroup]:
                 OrganisationOrganiser,
                 OrganisationOrganiser.organisation_id == Group.organisation_id,
             )
-            .where(OrganisationOrganiser.user_id == user_id)
+            .where(OrganisationOrganiser.user_id == user_id, Group.kind == "group")
         )
     ).all()
     latest = await answers.latest(db, user_id)
@@ -149,6 +150,7 @@ async def moderated_groups(db: AsyncSession, user_id: str) -> list[Group]:
                     GroupMember.user_id == user_id,
                     GroupMember.role == "moderator",
                     GroupMember.status == "active",
+                    Group.kind == "group",
                 )
                 .order_by(Group.name)
             )
@@ -187,7 +189,9 @@ async def groups_of(db: AsyncSession, organisation_id: str) -> list[Group]:
     return list(
         (
             await db.scalars(
-                select(Group).where(Group.organisation_id == organisation_id).order_by(Group.name)
+                select(Group)
+                .where(Group.organisation_id == organisation_id, Group.kind == "group")
+                .order_by(Group.name)
             )
         ).all()
     )

@@ -79,6 +79,10 @@ ACTIONS: dict[str, tuple[LazyProxy, LazyProxy]] = {
         lazy_gettext("saw to a crisis alert"),
         lazy_gettext("saw to a crisis alert about %(subject)s"),
     ),
+    "check_in.asked": (
+        lazy_gettext("asked for a private check-in"),
+        lazy_gettext("asked %(subject)s for a private check-in"),
+    ),
     "alert.opened": (
         lazy_gettext("opened a crisis alert"),
         lazy_gettext("opened a crisis alert about %(subject)s"),

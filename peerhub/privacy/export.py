@@ -126,6 +126,9 @@ COVERED: dict[str, str] = {
     "moderator_training.user_id": "training_records",
     "moderator_unavailability.user_id": "time_away",
     "rota_entries.user_id": "rota",
+    # Private check-ins (peerhub/checkins): those you were asked to, and those you asked.
+    "check_ins.member_id": "private_check_ins",
+    "check_ins.asked_by": "private_check_ins",
 }
 
 # "table.column" -> why the export leaves it out. Shown in the export itself.
@@ -164,6 +167,10 @@ EXCLUDED: dict[str, LazyProxy] = {
     "join_answers.answered_by": lazy_gettext(
         "Answers you gave, as a moderator, to other people's requests to join: records "
         "about those people."
+    ),
+    "check_ins.closed_by": lazy_gettext(
+        "Who ended a private check-in: the export says how each one ended (you left, "
+        "the moderator closed it, or it was quiet)."
     ),
     "moderation_events.actor_id": lazy_gettext(
         "The group's moderation log (who did what, as a moderator): a record of the "
@@ -408,6 +415,7 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
     await _moderation_part(db, uid, out)
     await _rooms_part(db, uid, out)
     out["security_events"] = await _security_events(db, uid)
+    out["private_check_ins"] = await _check_ins(db, uid)
     for table_name, section in OWNED_TABLES.items():
         table = metadata.tables.get(table_name)
         if table is None:
@@ -416,6 +424,29 @@ async def build_export(db: AsyncSession, user: User, now: datetime) -> dict[str,
         rows = [_row(table, r) for r in found.mappings()]
         out[section] = (rows[0] if rows else None) if section in SINGLE_ROW_SECTIONS else rows
     return out
+
+
+async def _check_ins(db: AsyncSession, uid: str) -> list[dict[str, Any]]:
+    from peerhub.checkins.models import CheckIn
+
+    return [
+        {
+            "id": c.id,
+            "you": "asked" if c.asked_by == uid else "were_asked",
+            "room": c.group_id,  # your messages there are under 'room_messages'
+            "from": c.source,
+            "status": c.status,
+            "asked_at": iso(c.created_at),
+            "answered_at": iso(c.answered_at),
+            "closed_at": iso(c.closed_at),
+            "how_it_ended": c.closed_reason,
+        }
+        for c in await db.scalars(
+            select(CheckIn)
+            .where(or_(CheckIn.member_id == uid, CheckIn.asked_by == uid))
+            .order_by(CheckIn.created_at)
+        )
+    ]
 
 
 async def _two_factor(db: AsyncSession, uid: str) -> dict[str, Any]:

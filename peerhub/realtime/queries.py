@@ -122,6 +122,7 @@ class _Pg:
                 Group.id == any_(groups),
                 OrganisationOrganiser.user_id == any_(users),
                 Organisation.verified_at.is_not(None),
+                Group.kind == "group",  # a private check-in's room: its two people only
             ),
         )
 
@@ -168,6 +169,8 @@ async def ranks(db: Db, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str
     rank in the room of a group whose organisation PeerHub has not verified: such a
     room is closed to everyone, its organisers included, so subscribing, sending
     and every moderation frame there are refused (docs/groups.md, "Verification").
+    In the room of a private check-in (``Group.kind == "check_in"``) only its two
+    members have a rank: the organisation's organisers have none (docs/check-ins.md).
     """
     wanted = set(pairs)
     out = dict.fromkeys(wanted, GroupRole.NONE)
@@ -210,6 +213,7 @@ async def _ranks_of(db: Db, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
             among(db, Group.id, groups),
             among(db, OrganisationOrganiser.user_id, users),
             Organisation.verified_at.is_not(None),
+            Group.kind == "group",  # a private check-in's room: its two people only
         )
     )
     return _rank_rows(out, await db.execute(union_all(members, organisers)))

@@ -63,7 +63,15 @@ async def room_page(request: Request) -> Response:
         group = await db.scalar(select(Group).where(Group.slug == slug))
         rank = await group_rank(db, user, group.id) if group is not None else GroupRole.NONE
         checked = group is not None and await organisation_checked(db, group.id)
-    if group is None or (not checked and rank == GroupRole.NONE):
+        about_url = None
+        if group is not None and group.kind == "check_in":
+            from peerhub.checkins.models import CheckIn
+
+            check_in = await db.scalar(select(CheckIn.id).where(CheckIn.group_id == group.id))
+            about_url = f"/check-ins/{check_in}" if check_in else None
+    hidden = group is not None and group.kind == "check_in"
+    if group is None or (not checked and rank == GroupRole.NONE) or (hidden and not rank):
+        # (A private check-in's room exists only for its two people: docs/check-ins.md.)
         # A group of an organisation PeerHub has not verified is not public: to
         # everyone outside it, its room does not exist, like its page.
         raise NotFound(slug)
@@ -85,8 +93,8 @@ async def room_page(request: Request) -> Response:
     if state == "member" and group is not None:
         # Who runs the next session, by pseudonym (peerhub/rotas): members only.
         async with ctx(request).sessions() as db:
-            found = await rota_queries.next_cover(db, [group], ctx(request).clock())
-        cover = found.get(group.id)
+            covers = await rota_queries.next_cover(db, [group], ctx(request).clock())
+        cover = covers.get(group.id)
     return render(
         request,
         "rooms/room.html",
@@ -97,6 +105,7 @@ async def room_page(request: Request) -> Response:
             "here": here,
             "next": quote(here, safe=""),
             "next_cover": cover,
+            "about_url": about_url,
         },
         status=status,
         headers={"Content-Security-Policy": _csp(request, rt.url if rt else None)},

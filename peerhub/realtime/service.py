@@ -88,6 +88,7 @@ CLOSE_REASONS = {
     ),
     "This account is disabled.": lazy_gettext("This account is disabled."),
     "You left the group.": lazy_gettext("You left the group."),
+    "This private conversation has ended.": lazy_gettext("This private conversation has ended."),
     "This account has been deleted.": lazy_gettext("This account has been deleted."),
     "Your password was changed.": lazy_gettext("Your password was changed."),
     "This room is closed while PeerHub checks the group’s organisation.": lazy_gettext(

@@ -96,7 +96,7 @@ class NewReferral:
 
 
 async def _group(db: AsyncSession, slug: str) -> Group:
-    group = await db.scalar(select(Group).where(Group.slug == slug))
+    group = await db.scalar(select(Group).where(Group.slug == slug, Group.kind == "group"))
     if group is None:
         raise NotFound(slug)
     return group

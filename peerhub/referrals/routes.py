@@ -88,7 +88,7 @@ async def _group_or_404(request: Request) -> Group | Response:
     async with app.sessions() as db:
         group = await db.scalar(
             select(Group)
-            .where(Group.slug == request.path_params["slug"])
+            .where(Group.slug == request.path_params["slug"], Group.kind == "group")
             .options(selectinload(Group.texts))
         )
         checked = group is not None and await organisation_checked(db, group.id)

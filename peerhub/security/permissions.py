@@ -56,7 +56,11 @@ async def group_rank(db: AsyncSession, user: User | None, group_id: str) -> Grou
     organiser = await db.scalar(
         select(OrganisationOrganiser.user_id)
         .join(Group, Group.organisation_id == OrganisationOrganiser.organisation_id)
-        .where(Group.id == group_id, OrganisationOrganiser.user_id == user.id)
+        .where(
+            Group.id == group_id,
+            OrganisationOrganiser.user_id == user.id,
+            Group.kind == "group",  # a private check-in: its two people only
+        )
     )
     if organiser is not None:
         return GroupRole.ORGANISER

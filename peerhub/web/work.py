@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from peerhub.checkins.models import CheckIn
 from peerhub.groups import invitations, queries
 from peerhub.i18n import _
 from peerhub.models import Group, GroupMember, GroupRole, OrganisationOrganiser, User
@@ -90,7 +91,17 @@ async def your_groups(request: Request, user: User) -> Response:
         places = await my_places(db, user.id, app.clock(), presence_of(request))
         # Invitations to moderate or organise wait here for the person's answer.
         waiting = await invitations.waiting_for(db, user.id, app.clock())
-    return render(request, "groups/mine.html", {"places": places, "invitations": waiting})
+        # Private check-ins are never among the groups: a link to them, if there are any.
+        check_ins = await db.scalar(
+            select(func.count())
+            .select_from(CheckIn)
+            .where(or_(CheckIn.member_id == user.id, CheckIn.asked_by == user.id))
+        )
+    return render(
+        request,
+        "groups/mine.html",
+        {"places": places, "invitations": waiting, "check_ins": int(check_ins or 0)},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +185,10 @@ async def _rooms_of(db: AsyncSession, user_id: str) -> list[tuple[Group, str]]:
     groups = (
         await db.scalars(
             select(Group)
-            .where(or_(Group.organisation_id.in_(organised), Group.id.in_(moderated)))
+            .where(
+                or_(Group.organisation_id.in_(organised), Group.id.in_(moderated)),
+                Group.kind == "group",  # a private check-in: on /check-ins
+            )
             .options(selectinload(Group.organisation))
             .order_by(Group.name)
         )

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.accounts.models_2fa import RecoveryCode, TwoFactor
-from peerhub.care.models import CheckIn, TrainingRecord, Unavailability
+from peerhub.care.models import CheckIn as CareCheckIn
+from peerhub.care.models import TrainingRecord, Unavailability
+from peerhub.checkins.models import CheckIn
 from peerhub.config import Settings
 from peerhub.groups.models import ModeratorInvitation
 from peerhub.models import (
@@ -368,7 +370,7 @@ async def seed(
         await db.flush()
         db.add_all(
             [
-                CheckIn(
+                CareCheckIn(
                     user_id=sam,
                     group_id=talk.id,
                     created_at=earlier,
@@ -388,6 +390,25 @@ async def seed(
             ]
         )
         _sharing(db, sam, talk.id)
+        # A private check-in a moderator asked Sam to (peerhub/checkins).
+        hidden = _group(org, "check-in-sam", "Private check-in", kind="check_in")
+        db.add(hidden)
+        await db.flush()
+        db.add(
+            CheckIn(
+                group_id=hidden.id,
+                organisation_id=org.id,
+                source_group_id=talk.id,
+                source="alert",
+                source_id="a-1",
+                asked_by=mo,
+                member_id=sam,
+                status="closed",
+                closed_reason="left",
+                closed_by=sam,
+                closed_at=now,
+            )
+        )
     return Seeded(
         sam=sam,
         token=tokens["sam"],

@@ -382,9 +382,9 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         db.add(report)
         await db.flush()
         report_id = report.id
-        check_in_id = await db.scalar(select(CheckIn.id).where(CheckIn.user_id == moderator.id))
-        assert check_in_id is not None
-        await care.ask_debrief(db, moderator, check_in_id, now)
+        care_check_in = await db.scalar(select(CheckIn.id).where(CheckIn.user_id == moderator.id))
+        assert care_check_in is not None
+        await care.ask_debrief(db, moderator, care_check_in, now)
         record = TrainingRecord(
             organisation_id=org_id,
             user_id=moderator.id,
@@ -423,6 +423,17 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         assert r.status_code == 303, r.text[:300]
     (spare_sign_in,) = await admin_sign_ins() - before
 
+    # A private check-in group A's moderator asked the member to, from a crisis alert
+    # about her (its id fills {check_in_id}; docs/check-ins.md).
+    async with sessions() as db, db.begin():
+        alert = CrisisAlert(group_id=group_id, user_id=world.users["member"], message_seq=1)
+        db.add(alert)
+        await db.flush()
+        alert_id = alert.id
+    r = await world.post("moderator", "/check-ins", {"source": "alert", "source_id": alert_id})
+    assert r.status_code == 303, r.text[:300]
+    check_in_id = r.headers["location"].split("/")[2].split("?")[0]
+
     async with sessions() as db:
         proposal_id = await db.scalar(select(CommunityProposal.id).limit(1))
     assert proposal_id is not None
@@ -439,7 +450,7 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "proposal_id": proposal_id,
         "referral_id": referral_id,
         "check_in_id": check_in_id,
-        "alert_id": alert_id,
+        "alert_id": alert_id,  # the crisis alert the check-in came from
         "report_id": report_id,
         "organisation_id": org_id,
         "record_id": record_id,
@@ -461,6 +472,11 @@ async def build_world(app: Starlette, base: str, tag: str) -> World:
         "/api/moderation/{frame_type}": {"frame_type": "mod.queue"},
         # Nobody's notice (tests/notify covers marking one's own).
         "/notices/{notice_id}/seen": {"notice_id": "00000000-0000-4000-8000-000000000000"},
+        # The moderator's care check-in (peerhub/care), not the private check-in.
+        "/care/check-ins/{check_in_id}": {"check_in_id": care_check_in},
+        "/organise/organisations/{org_id}/care/debriefs/{check_in_id}": {
+            "check_in_id": care_check_in
+        },
         # Nobody's calendar feed (tests/rotas covers a moderator's own).
         "/rota/feed/{token}.ics": {"token": "no-such-feed"},
     }
