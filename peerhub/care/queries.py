@@ -157,6 +157,7 @@ async def people_of(db: AsyncSession, organisation_id: str, now: datetime) -> li
         .join(Group, Group.id == GroupMember.group_id)
         .where(
             Group.organisation_id == organisation_id,
+            Group.kind == "group",  # a private check-in's moderator is not listed by it
             GroupMember.role == "moderator",
             GroupMember.status == "active",
         )

@@ -109,7 +109,11 @@ async def check_gaps(db: AsyncSession, now: datetime) -> int:
         await db.scalars(
             select(Group)
             .join(Organisation, Organisation.id == Group.organisation_id)
-            .where(Group.status == "active", Organisation.verified_at.is_not(None))
+            .where(
+                Group.status == "active",
+                Group.kind == "group",  # not a private check-in's room
+                Organisation.verified_at.is_not(None),
+            )
         )
     ).all()
     hours = await queries.gap_hours_of(db, [g.id for g in groups])

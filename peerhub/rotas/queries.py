@@ -304,6 +304,7 @@ async def groups_moderated(db: AsyncSession, user_id: str) -> list[Group]:
                 select(Group)
                 .where(
                     Group.status == "active",
+                    Group.kind == "group",  # not a private check-in's room
                     or_(Group.id.in_(moderated), Group.organisation_id.in_(organised)),
                 )
                 .order_by(Group.name)
