@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from peerhub import i18n, mail
 from peerhub.models import User
-from tests.conftest import BASE, post_form, sign_up
+from tests.conftest import BASE, outbox_idle, post_form, sign_up
 
 PASSWORD = "a long test password"
 
@@ -244,6 +244,7 @@ async def test_an_answer_to_a_join_request_is_written_in_the_members_language(
         {"user_id": gwen_id, "decision": "accept", "message": "Croeso, Gwen!"},
     )
     assert answer.status_code == 303
+    await outbox_idle(app)  # the letter goes by the outbox's loop
     (letter,) = sender.sent
     assert letter.subject.startswith("⟦") and letter.subject.endswith("⟧")
     assert "has said yes" not in letter.body and "Croeso, Gwen!" in letter.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from peerhub.models import Block, DemandRecord, GroupMember
+from peerhub.rotas.models import ROSTERED, RotaEntry
 from tests.conftest import BASE, sign_up
 from tests.finding.conftest import add_group, add_user
 
@@ -166,13 +168,24 @@ async def test_approaching_crisis_puts_crisis_contacts_and_soon_moderated_groups
         stages=("approaching_crisis",),
         rrule="FREQ=WEEKLY;BYDAY=TU",
     )
-    await add_group(
+    soon = await add_group(
         sessions,
         "Soon And Moderated",
         stages=("approaching_crisis",),
         rrule="FREQ=WEEKLY;BYDAY=TU",
         moderators=(moderator.id,),
     )
+    # "A moderator on duty" means someone rostered for that session (peerhub/rotas).
+    async with sessions() as db, db.begin():
+        db.add(
+            RotaEntry(
+                group_id=soon.id,
+                session_key="2026-11-03T18:00:00",
+                starts_at=datetime(2026, 11, 3, 18, 0, tzinfo=UTC),
+                user_id=moderator.id,
+                status=ROSTERED,
+            )
+        )
     await add_group(
         sessions,
         "Later And Moderated",

@@ -173,6 +173,8 @@ async def test_a_queue_with_every_kind_of_item_is_the_wire_its_struct_and_schema
                     "dependants": "",
                 },
                 "at": at,
+                "opened_by": None,
+                "level": 0,
             }
         ],
         "members": [
@@ -232,7 +234,15 @@ def test_the_schema_refuses_a_queue_item_with_a_key_too_many_or_missing() -> Non
     validator.validate({**empty, "held": [held]})
     assert not validator.is_valid({**empty, "held": [{k: v for k, v in held.items() if k != "at"}]})
     plan = dict.fromkeys(("early_signs", "what_helps"), "x")
-    alert = {"id": "a1", "person": None, "message": None, "crisis_plan": plan, "at": "x"}
+    alert = {
+        "id": "a1",
+        "person": None,
+        "message": None,
+        "crisis_plan": plan,
+        "at": "x",
+        "opened_by": None,
+        "level": 0,
+    }
     assert not validator.is_valid({**empty, "alerts": [alert]})  # a plan has all its parts
 
 
