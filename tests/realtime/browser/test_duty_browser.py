@@ -1,6 +1,7 @@
 """The duty desk in Chromium: a crisis message in a room with no moderator present, its
 alert climbing to the organiser when its time runs out (a clock the test moves), the
-organiser opening it from their duty desk and closing it with what was done, and the
+organiser opening it from their duty desk, a private check-in with the person (asked,
+accepted, a message in its room), closing the alert with what was done, and the
 record. axe (WCAG 2.2 AA) and the 360 px check on the desk and the alert's page."""
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def run_due_steps(server: RTServer) -> None:
     asyncio.run_coroutine_threadsafe(settle(), dispatcher._loop).result(10)
 
 
-def test_an_unopened_alert_reaches_the_organiser_who_opens_and_records_it(
+def test_an_unopened_alert_reaches_the_organiser_who_checks_in_privately_and_records_it(
     person: Any, room_server: RTServer, room_world: World, clock: Clock
 ) -> None:
     base = room_server.base
@@ -93,11 +94,27 @@ def test_an_unopened_alert_reaches_the_organiser_who_opens_and_records_it(
     clock.extra = timedelta(minutes=30)
     run_due_steps(room_server)
 
+    # A private check-in with Ana, from the alert: she is told who asks, and says yes.
+    alert_url = olga.url.split("?")[0]
+    olga.get_by_role("button", name="Start a private check-in with Ana").click()
+    expect(olga.get_by_role("heading", level=1)).to_have_text("A private check-in")
+    check_in_url = olga.url.split("?")[0]
+    ana.goto(check_in_url)
+    expect(ana.locator("main")).to_contain_text("Olga, a moderator, would like to check in")
+    assert_accessible(ana, "check-in invitation")
+    ana.get_by_role("button", name="Yes, talk privately").click()  # to the room
+    ana.get_by_text("Connected.").wait_for()
+    say(ana, "Thank you for asking, I feel a bit safer")
+    olga.goto(check_in_url)
+    olga.get_by_role("link", name="Go to the conversation").click()
+    sees(olga, "I feel a bit safer")
+    olga.goto(alert_url)
+
     # Closing asks what was done, and says so plainly when nothing is chosen.
     olga.get_by_role("button", name="Close the alert").click()
     expect(olga.locator("#outcome-error")).to_contain_text("Choose what was done.")
-    olga.get_by_label("Signposted them to crisis contacts").check()
-    olga.get_by_label("Anything to record (optional)").fill("Shared the Samaritans number.")
+    olga.get_by_label("A private check-in with the person").check()
+    olga.get_by_label("Anything to record (optional)").fill("Talked privately; she felt safer.")
     olga.get_by_role("button", name="Close the alert").click()
     expect(olga.get_by_role("status")).to_contain_text("What was done is recorded.")
     expect(record).to_contain_text("Olga closed it.")
