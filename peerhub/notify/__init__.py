@@ -31,6 +31,7 @@ from datetime import datetime
 from babel.support import LazyProxy
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from peerhub import outbox
 from peerhub.errors import NotFound
@@ -164,6 +165,37 @@ async def unread(db: AsyncSession, user_id: str) -> list[Notice]:
         .limit(UNREAD_LIMIT)
     )
     return list(rows)
+
+
+async def unread_with_sound(db: AsyncSession, user_id: str) -> tuple[list[Notice], bool]:
+    """``user_id``'s unread notices (as :func:`unread`) and whether an open page plays a
+    tone for a new urgent one (:attr:`NoticeSettings.sound`; no row: on), in one query:
+    the person's row, joined to their settings and their unread notices."""
+    unread_rows = (
+        select(Notice)
+        .where(Notice.user_id == user_id, Notice.read_at.is_(None))
+        .order_by(Notice.created_at.desc(), Notice.id)
+        .limit(UNREAD_LIMIT)
+        .subquery()
+    )
+    found = aliased(Notice, unread_rows)
+    rows = (
+        await db.execute(
+            select(NoticeSettings.sound, found)
+            .select_from(User)
+            .outerjoin(NoticeSettings, NoticeSettings.user_id == User.id)
+            .outerjoin(found, found.user_id == User.id)
+            .where(User.id == user_id)
+            .order_by(found.created_at.desc(), found.id)
+        )
+    ).all()
+    sound = True
+    notices: list[Notice] = []
+    for on, notice in rows:
+        sound = on is not False
+        if notice is not None:
+            notices.append(notice)
+    return notices, sound
 
 
 async def mark_read(db: AsyncSession, user_id: str, notice_id: str, now: datetime) -> None:

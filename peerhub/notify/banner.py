@@ -4,8 +4,9 @@
 ``ix_notices_unread`` for a signed-in person's page requests — not for visitors,
 static files, JSON calls or the polling endpoint — and puts them in
 ``scope["state"]["unread_notices"]``, where :func:`peerhub.web.render.render` hands
-them to base.html. A database that does not answer shows no banner; the page (and
-its crisis route) still renders.
+them to base.html. The same query reads the person's sound choice (a tone for a new
+urgent notice), which the banner gives the page as ``data-sound``. A database that
+does not answer shows no banner; the page (and its crisis route) still renders.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ def shown(notices: list[notify.Notice]) -> list[Shown]:
     return [Shown(n.id, topic_of(n.topic).text, n.url, n.urgent) for n in notices]
 
 
+class Unread(list[Shown]):
+    """The banner's notices (a list, as base.html reads it) and ``sound``: whether the
+    page plays a tone for a new urgent notice (the person's choice, on the server)."""
+
+    def __init__(self, notices: list[Shown], sound: bool = True) -> None:
+        super().__init__(notices)
+        self.sound = sound
+
+
 class NoticeBanner:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,10 +69,11 @@ class NoticeBanner:
         await self.app(scope, receive, send)
 
 
-async def _unread(scope: Scope, user_id: str) -> list[Shown]:
+async def _unread(scope: Scope, user_id: str) -> Unread:
     try:
         async with scope["app"].state.ctx.sessions() as db:
-            return shown(await notify.unread(db, user_id))
+            notices, sound = await notify.unread_with_sound(db, user_id)
+            return Unread(shown(notices), sound)
     except (SQLAlchemyError, OSError, TimeoutError):
         log.warning("unread notices: database unavailable")
-        return []
+        return Unread([])

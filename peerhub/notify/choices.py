@@ -45,6 +45,7 @@ class Choices:
     sms: bool
     phone: str | None
     browsers: int
+    sound: bool = True
 
 
 async def choices(db: AsyncSession, user_id: str) -> Choices:
@@ -56,7 +57,7 @@ async def choices(db: AsyncSession, user_id: str) -> Choices:
     )
     if row is None:
         return Choices(True, True, True, None, browsers or 0)
-    return Choices(row.email, row.push, row.sms, row.phone, browsers or 0)
+    return Choices(row.email, row.push, row.sms, row.phone, browsers or 0, row.sound)
 
 
 async def save(
@@ -68,9 +69,11 @@ async def save(
     sms: bool,
     phone: str,
     now: datetime,
+    sound: bool | None = None,
 ) -> None:
-    """Save the channels and the number ("" removes it). Raises :class:`FieldError`
-    (``phone``) for a number that is not in the international form."""
+    """Save the channels and the number ("" removes it), and the sound for urgent
+    notices unless ``sound`` is None. Raises :class:`FieldError` (``phone``) for a
+    number that is not in the international form."""
     number: str | None = None
     if phone.strip():
         number = normalise_phone(phone)
@@ -87,6 +90,18 @@ async def save(
         row = NoticeSettings(user_id=user_id)
         db.add(row)
     row.email, row.push, row.sms, row.phone, row.updated_at = email, push, sms, number, now
+    if sound is not None:
+        row.sound = sound
+
+
+async def set_sound(db: AsyncSession, user_id: str, on: bool, now: datetime) -> None:
+    """Turn the tone an open page plays for a new urgent notice on or off (the other
+    choices stay as they are; no row yet: the defaults, with this sound)."""
+    row = await db.get(NoticeSettings, user_id)
+    if row is None:
+        row = NoticeSettings(user_id=user_id, email=True, push=True, sms=True)
+        db.add(row)
+    row.sound, row.updated_at = on, now
 
 
 def _services(env: Mapping[str, str] | None = None) -> tuple[str, ...]:

@@ -87,7 +87,8 @@ class NoticeDelivery(Base):
 class NoticeSettings(Base):
     """Which channels a person wants duty notices by (no row: the defaults). The page
     is always on; e-mail needs an address on the account, push a subscription, SMS a
-    phone number, which is stored only for this."""
+    phone number, which is stored only for this. ``sound``: whether an open page plays
+    a short tone for a new urgent notice (kept here, not in the browser)."""
 
     __tablename__ = "notice_settings"
 
@@ -98,6 +99,7 @@ class NoticeSettings(Base):
     push: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     phone: Mapped[str | None] = mapped_column(String(PHONE_LIMIT), default=None)
+    sound: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

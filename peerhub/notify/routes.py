@@ -4,7 +4,10 @@ notifications settings page, this browser's push subscription, and the service w
 - ``GET /api/notices/unread``: the signed-in person's unread notices as JSON (the
   topic's words in the page's language), polled by peerhub/static/js/notices.js;
 - ``POST /notices/{id}/seen`` and ``POST /notices/seen``: mark one, or all, seen;
-- ``GET|POST /account/notifications``: the channels for duty notices and the SMS number;
+- ``GET|POST /account/notifications``: the channels for duty notices, the SMS number
+  and the sound for urgent notices;
+- ``POST /api/notices/sound``: ``{"on": true|false}``, the sound for urgent notices
+  (JSON, with the CSRF header), answered with ``{"sound": ...}``;
 - ``POST /api/notices/push`` and ``POST /api/notices/push/remove``: this browser's Web
   Push subscription, added or removed (JSON, with the CSRF header);
   ``POST /account/notifications/browsers``: every browser removed (a form);
@@ -39,15 +42,29 @@ POLL_SECONDS = 20
 @signed_in
 async def unread_json(request: Request, user: User) -> Response:
     async with ctx(request).sessions() as db:
-        found = shown(await notify.unread(db, user.id))
+        notices, sound = await notify.unread_with_sound(db, user.id)
+    found = shown(notices)
     return JSONResponse(
         {
             "notices": [
                 {"id": n.id, "text": str(n.text), "url": n.url, "urgent": n.urgent} for n in found
             ],
             "poll": POLL_SECONDS,
+            "sound": sound,
         }
     )
+
+
+@signed_in
+async def sound_set(request: Request, user: User) -> Response:
+    body = await read_json(request, max_bytes=1024)
+    on = body.get("on") if isinstance(body, dict) else None
+    if not isinstance(on, bool):
+        return error(request, 422, _("Say whether to play a sound for urgent notices."))
+    app = ctx(request)
+    async with transaction(app.sessions) as db:
+        await choices.set_sound(db, user.id, on, app.clock())
+    return JSONResponse({"sound": on})
 
 
 def _done(request: Request, next_path: str) -> Response:
@@ -121,12 +138,18 @@ async def settings_save(request: Request, user: User) -> Response:
                 sms="sms" in wanted,
                 phone=phone,
                 now=app.clock(),
+                sound=bool(form_text(form, "sound")),
             )
     except FieldError as exc:
         async with app.sessions() as db:
             saved = await choices.choices(db, user.id)
         chosen = choices.Choices(
-            "email" in wanted, "push" in wanted, "sms" in wanted, saved.phone, saved.browsers
+            "email" in wanted,
+            "push" in wanted,
+            "sms" in wanted,
+            saved.phone,
+            saved.browsers,
+            bool(form_text(form, "sound")),
         )
         return _page(
             request, user, chosen, errors={exc.field: exc.message}, phone=phone, status=422
@@ -191,6 +214,7 @@ routes: list[BaseRoute] = [
     Route("/account/notifications", settings_page, methods=["GET"]),
     Route("/account/notifications", settings_save, methods=["POST"]),
     Route("/account/notifications/browsers", browsers_remove, methods=["POST"]),
+    Route("/api/notices/sound", sound_set, methods=["POST"]),
     Route("/api/notices/push", push_add, methods=["POST"]),
     Route("/api/notices/push/remove", push_remove, methods=["POST"]),
     Route("/sw.js", service_worker, methods=["GET"]),

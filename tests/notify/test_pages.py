@@ -89,6 +89,7 @@ async def test_the_polling_endpoint_gives_the_unread_notices_in_the_pages_langua
             }
         ],
         "poll": 20,
+        "sound": True,
     }
 
 
@@ -135,7 +136,10 @@ async def test_the_settings_page_saves_channels_and_a_checked_number(
     page = await client.get("/account/notifications")
     assert page.status_code == 200
     assert '<label for="phone">' in page.text and 'name="channel" value="sms"' in page.text
-    assert "js-notice-sound" in page.text  # the sound switch, beside the notices too
+    # The sound for urgent notices: a checkbox in the form (no JavaScript needed), and
+    # the switch beside the notices too.
+    assert 'type="checkbox" id="notice-sound" name="sound" value="on" checked' in page.text
+    assert "js-notice-sound" in page.text
     assert "/account/notifications" in (await client.get("/account")).text
 
     bad = await post_form(

@@ -6,7 +6,8 @@ Four tables (peerhub/notify/models.py, docs/notifications.md):
   what it is about, when, when seen); an unread row is the in-page banner;
 - ``notice_deliveries``: per notice and channel (e-mail, push, SMS), sent, failed or
   skipped, with the tries and the failure's exception class (never text or address);
-- ``notice_settings``: which channels a person wants, and their SMS number;
+- ``notice_settings``: which channels a person wants, their SMS number, and whether
+  an open page plays a tone for a new urgent notice;
 - ``push_subscriptions``: each browser's Web Push endpoint and keys.
 
 Revision ID: 0026
@@ -73,9 +74,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_deliveries")),
-        sa.UniqueConstraint(
-            "notice_id", "channel", name=op.f("uq_notice_deliveries_notice_id")
-        ),
+        sa.UniqueConstraint("notice_id", "channel", name=op.f("uq_notice_deliveries_notice_id")),
     )
     op.create_table(
         "notice_settings",
@@ -84,6 +83,7 @@ def upgrade() -> None:
         sa.Column("push", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("sms", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("phone", sa.String(length=16), nullable=True),
+        sa.Column("sound", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("updated_at", when, nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -110,9 +110,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_push_subscriptions")),
         sa.UniqueConstraint("endpoint", name=op.f("uq_push_subscriptions_endpoint")),
     )
-    op.create_index(
-        op.f("ix_push_subscriptions_user_id"), "push_subscriptions", ["user_id"]
-    )
+    op.create_index(op.f("ix_push_subscriptions_user_id"), "push_subscriptions", ["user_id"])
 
 
 def downgrade() -> None:

@@ -2,9 +2,13 @@
 // Duty notices on every page (peerhub/templates/notify/_banner.html, peerhub/notify).
 // The page already shows the signed-in person's unread notices; this module asks for
 // them again every 20 seconds while the tab is visible (every 2 minutes while hidden),
-// so a new one appears without a reload, plays a short tone for a new urgent notice
-// (unless the person turned the sound off: remembered in localStorage), and shows the
-// control that turns the sound off. Without JavaScript the banner works as it is.
+// so a new one appears without a reload, plays a short tone for an urgent notice that
+// arrives while the page is open (unless the person turned the sound off), and shows
+// the control that turns the sound off or on. The choice is the person's, kept on the
+// server (POST /api/notices/sound; the page gets it as data-sound on #duty-notices and
+// in each poll's answer). Nothing is kept in the browser: which notices were already
+// there is remembered only while the page is open, and nothing plays on page load.
+// Without JavaScript the banner works as it is.
 
 import { el } from "./dom.js";
 import { _ } from "./i18n.js";
@@ -12,35 +16,17 @@ import { _ } from "./i18n.js";
 const VISIBLE_MS = 20_000;
 const HIDDEN_MS = 120_000;
 const MAX_MS = 600_000; // after failures, at most every 10 minutes
-const SOUND_KEY = "peerhub.notices.sound";
-const HEARD_KEY = "peerhub.notices.heard";
 
 /** @typedef {{id: string, text: string, url: string, urgent: boolean}} Notice */
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
 
 const section = /** @type {HTMLElement | null} */ (document.getElementById("duty-notices"));
 const list = section?.querySelector(".duty-notice-list");
 // The sound switch beside the notices, and on /account/notifications.
 const soundButtons = /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll(".js-notice-sound"));
 
-/** localStorage can be refused (private modes, settings): then nothing is remembered. */
-function stored(/** @type {string} */ key) {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-/** @param {string} key @param {string} value */
-function store(key, value) {
-  try {
-    window.localStorage.setItem(key, value);
-  } catch {
-    // Not remembered: the choice lasts while the page is open.
-  }
-}
-
-let soundOn = stored(SOUND_KEY) !== "off";
+let soundOn = section?.dataset.sound !== "off";
 
 function showSoundControl() {
   for (const button of soundButtons) {
@@ -52,15 +38,13 @@ function showSoundControl() {
   }
 }
 
-/** The ids of urgent notices already played, so a tone plays once per notice. */
-function heard() {
-  try {
-    const value = JSON.parse(stored(HEARD_KEY) || "[]");
-    return new Set(Array.isArray(value) ? value.filter((v) => typeof v === "string") : []);
-  } catch {
-    return new Set();
-  }
-}
+/** The ids of the notices this page has shown (the ones it came with, then each poll's),
+ * in memory only: a tone plays for an urgent notice that is not among them. */
+const known = new Set(
+  [.../** @type {NodeListOf<HTMLElement>} */ (list?.querySelectorAll("[data-notice]") ?? [])].map(
+    (row) => row.dataset.notice || "",
+  ),
+);
 
 /** @type {AudioContext | null} */
 let audio = null;
@@ -88,14 +72,11 @@ function tone() {
   }
 }
 
-/** Play the tone for urgent notices not played before (on any page). @param {string[]} urgent */
-function ring(urgent) {
-  const done = heard();
-  const fresh = urgent.filter((id) => !done.has(id));
-  if (!fresh.length) return;
-  for (const id of fresh) done.add(id);
-  store(HEARD_KEY, JSON.stringify([...done].slice(-50)));
-  if (soundOn) tone();
+/** Play the tone if a notice in `notices` is urgent and new to this page. @param {Notice[]} notices */
+function ring(notices) {
+  const fresh = notices.filter((n) => n.urgent && !known.has(n.id));
+  for (const n of notices) known.add(n.id);
+  if (fresh.length && soundOn) tone();
 }
 
 /** One notice, as the server draws it: a link and a "Mark as seen" form. @param {Notice} n */
@@ -141,7 +122,7 @@ function show(notices) {
     list.insertBefore(item(n), before);
   }
   section.hidden = notices.length === 0;
-  ring(notices.filter((n) => n.urgent).map((n) => n.id));
+  ring(notices);
 }
 
 let failures = 0;
@@ -163,6 +144,10 @@ async function poll() {
     if (response.status === 401) return; // signed out elsewhere: stop asking
     if (!response.ok) throw new Error(String(response.status));
     const body = await response.json();
+    if (typeof body.sound === "boolean" && body.sound !== soundOn) {
+      soundOn = body.sound; // changed in another tab or browser
+      showSoundControl();
+    }
     if (Array.isArray(body.notices)) show(body.notices);
     failures = 0;
   } catch {
@@ -171,23 +156,44 @@ async function poll() {
   schedule();
 }
 
+/** Ask the server to turn the sound on or off; the page follows its answer. @param {boolean} on */
+async function chooseSound(on) {
+  try {
+    const response = await fetch("/api/notices/sound", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ on }),
+    });
+    if (!response.ok) return; // not changed: the button still says what is true
+    const body = await response.json();
+    if (typeof body.sound !== "boolean") return;
+    soundOn = body.sound;
+  } catch {
+    return;
+  }
+  showSoundControl();
+  // The settings page's checkbox says the same (it is saved with that form).
+  const box = /** @type {HTMLInputElement | null} */ (document.getElementById("notice-sound"));
+  if (box) box.checked = soundOn;
+  if (soundOn) tone(); // a sample
+}
+
 showSoundControl();
 for (const button of soundButtons) {
   button.addEventListener("click", () => {
-    soundOn = !soundOn;
-    store(SOUND_KEY, soundOn ? "on" : "off");
-    showSoundControl();
-    if (soundOn) tone(); // a sample, and it unlocks audio in browsers that wait for a touch
+    // Create the audio context during the click: browsers that wait for a touch allow it.
+    try {
+      audio = audio || new AudioContext();
+      if (audio.state === "suspended") void audio.resume().catch(() => {});
+    } catch {
+      // No WebAudio: silent.
+    }
+    void chooseSound(!soundOn);
   });
 }
 
 if (section && list) {
-  // The notices the page came with: a new urgent one rings here too.
-  ring(
-    [.../** @type {NodeListOf<HTMLElement>} */ (list.querySelectorAll("[data-notice][data-urgent]"))].map(
-      (row) => row.dataset.notice || "",
-    ),
-  );
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) {
       failures = 0;
