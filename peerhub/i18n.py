@@ -445,7 +445,17 @@ def format_list(values: list[str] | tuple[str, ...], style: ListStyle = "standar
     """``["a", "b", "c"]`` → "a, b and c" (in the page's language)."""
     if not values:
         return ""
-    return lists.format_list(list(values), style=style, locale=_loc())
+    if current().identifier != PSEUDO:
+        return lists.format_list(list(values), style=style, locale=_loc())
+    # The pseudo-language: the list's own words ("and") accented like every other word
+    # (the items are the caller's, already shown), so the page check can tell them apart.
+    marks = [f"\x01{i}\x02" for i in range(len(values))]
+    pattern = lists.format_list(marks, style=style, locale=_loc())
+    parts = re.split(r"(\x01\d+\x02)", pattern)
+    return "".join(
+        values[int(part[1:-1])] if part.startswith("\x01") else part.translate(_ACCENTS)
+        for part in parts
+    )
 
 
 def format_timedelta(seconds: float, threshold: float = 0.85) -> str:
