@@ -125,11 +125,18 @@ async def _empty_all_tables(url: str) -> None:
         async with engine.begin() as conn:
             tables = [t.name for t in reversed(metadata.sorted_tables)]
             if url.startswith("postgresql"):
-                names = ", ".join(f'"{t}"' for t in tables)
                 # A connection a previous test left inside a transaction would make the
-                # TRUNCATE wait for ever: fail that test's successor clearly instead.
+                # deletes wait for ever: fail that test's successor clearly instead.
                 await conn.execute(text("SET LOCAL lock_timeout = '60s'"))
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # DELETE, children first, then every sequence back to 1, in one round
+                # trip: a test's few rows go in about 4 ms, where TRUNCATE of every table
+                # (which recreates each table's files) took 0.4 s per test.
+                script = "".join(f'DELETE FROM "{t}";' for t in tables)  # noqa: S608 - fixed names
+                script += "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S';"
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                await driver.execute(script)
             else:
                 for table in tables:
                     await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - fixed names
