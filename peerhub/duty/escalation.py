@@ -34,7 +34,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -168,9 +168,6 @@ async def people_of(
         admins = select(User.id).where(User.is_admin.is_(True), User.disabled_at.is_(None))
         ids = set((await db.scalars(admins)).all())
     return ids
-
-
-Item = Literal["alert", "report"]
 
 
 async def run(db: AsyncSession, step: Step, now: datetime, unavailable: Unavailable = _away) -> int:
